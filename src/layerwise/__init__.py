@@ -1,0 +1,3 @@
+"""layerwise: get Docker's layer cache right for Python applications."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,87 @@
+"""The ``layerwise`` command line: a thin layer that parses options, calls the library, and
+chooses a reporter.
+
+Subcommands live in their own modules and are imported only when invoked, so that
+``layerwise --help`` and a single-file ``check`` start fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from layerwise import __version__
+
+# name -> "module:attribute"; each module defines one click command.
+COMMANDS: dict[str, str] = {
+    "inspect": "layerwise.cli.inspect_cmd:inspect",
+    "context": "layerwise.cli.context_cmd:context",
+}
+
+HELP = """\
+Make Docker builds of Python applications fast by getting the layer cache right.
+
+\b
+A Dockerfile like
+    ADD . /app
+    RUN pip install -r requirements.txt
+reinstalls every package whenever any source file changes. layerwise shows
+which step rebuilds, why, and how to fix it.
+
+\b
+Example:
+    layerwise inspect Dockerfile
+"""
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attr = target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:  # a command still being written
+            if exc.name == module_name:
+                return None
+            raise
+        return getattr(module, attr)
+
+
+@click.group(cls=LazyGroup, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="layerwise")
+def cli() -> None:
+    pass
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script: turns library errors into one line and exit code 2."""
+    from layerwise.errors import LayerwiseError
+
+    try:
+        rv = cli.main(args=argv, prog_name="layerwise", standalone_mode=False)
+    except LayerwiseError as exc:
+        click.echo(f"layerwise: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(1)
+    sys.exit(rv if isinstance(rv, int) else 0)
