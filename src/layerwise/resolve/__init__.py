@@ -1,1 +1,1 @@
-
+"""Resolve layer: stages, ARG/ENV scopes and variable expansion as BuildKit does them."""

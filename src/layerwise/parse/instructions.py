@@ -1,0 +1,678 @@
+"""Syntax tree -> typed instructions, ported from BuildKit's ``frontend/dockerfile/instructions``
+(parse.go, bflag.go, commands_runmount.go, commands_runnetwork.go, commands_runsecurity.go).
+
+Flags are validated as BuildKit validates them (unknown flag, duplicate, missing value, bad
+boolean), with BuildKit's messages and the instruction's location. Values are kept as written:
+variable expansion happens in :mod:`layerwise.resolve`, which knows the ARG/ENV scope.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from layerwise.errors import Location
+from layerwise.parse.nodes import Dockerfile, Heredoc, Node, Span
+from layerwise.parse.parser import ParseError, parse_heredoc
+
+INSTRUCTIONS = (
+    "add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "from", "healthcheck", "label",
+    "maintainer", "onbuild", "run", "shell", "stopsignal", "user", "volume", "workdir",
+)  # fmt: skip
+
+VALID_STAGE_NAME = re.compile(r"^[a-z][a-z0-9\-_.]*$")
+
+
+class InstructionError(ParseError):
+    """An instruction BuildKit would refuse (unknown keyword, bad flag, wrong arguments)."""
+
+
+# --------------------------------------------------------------------------------------------
+# bflag.go
+
+
+class _Flags:
+    """BuildKit's BFlags: declared flags, then ``parse()`` of the node's ``--flag[=value]`` list."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.args = args
+        self.kinds: dict[str, str] = {}
+        self.values: dict[str, str | list[str]] = {}
+        self.used: list[str] = []
+
+    def add_bool(self, name: str) -> None:
+        self.kinds[name] = "bool"
+
+    def add_string(self, name: str) -> None:
+        self.kinds[name] = "string"
+
+    def add_strings(self, name: str) -> None:
+        self.kinds[name] = "strings"
+        self.values[name] = []
+
+    def parse(self) -> None:
+        for a in self.args:
+            if a == "--":
+                return
+            if not a.startswith("--"):
+                raise ValueError(f"arg should start with -- : {a}")
+            flag_name, has_value, value = a.partition("=")
+            name = flag_name[2:]
+            kind = self.kinds.get(name)
+            if kind is None:
+                hint = _suggest(name, self.kinds)
+                raise ValueError(f"unknown flag: {flag_name}" + (f" (did you mean {hint}?)" if hint else ""))
+            if name in self.used and kind != "strings":
+                raise ValueError(f"duplicate flag specified: {flag_name}")
+            self.used.append(name)
+            if kind == "bool":
+                if has_value and value == "":
+                    raise ValueError(f"missing a value on flag: {flag_name}")
+                low = value.lower()
+                if low in ("true", ""):
+                    self.values[name] = "true"
+                elif low == "false":
+                    self.values[name] = "false"
+                else:
+                    raise ValueError(f"expecting boolean value for flag {flag_name}, not: {value}")
+            elif kind == "string":
+                if not has_value:
+                    raise ValueError(f"missing a value on flag: {flag_name}")
+                self.values[name] = value
+            else:
+                if not has_value:
+                    raise ValueError(f"missing a value on flag: {flag_name}")
+                self.values[name].append(value)  # type: ignore[union-attr]
+
+    def str(self, name: str) -> str:
+        v = self.values.get(name, "")
+        return v if isinstance(v, str) else ""
+
+    def bool(self, name: str) -> bool:
+        return self.values.get(name) == "true"
+
+    def strs(self, name: str) -> list[str]:
+        v = self.values.get(name, [])
+        return list(v) if isinstance(v, list) else []
+
+
+def _suggest(name: str, options) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
+    return f"--{match[0]}" if match else None
+
+
+# --------------------------------------------------------------------------------------------
+# Typed instructions
+
+
+@dataclass
+class Instruction:
+    """Base of every typed instruction: the syntax node it came from."""
+
+    node: Node
+
+    @property
+    def name(self) -> str:
+        return self.node.cmd
+
+    @property
+    def span(self) -> Span:
+        return self.node.span
+
+    @property
+    def line(self) -> int:
+        return self.node.span.start_line
+
+    @property
+    def original(self) -> str:
+        return self.node.original
+
+    @property
+    def flags(self) -> list[str]:
+        return self.node.flags
+
+
+@dataclass
+class KeyValue:
+    key: str
+    value: str
+    legacy: bool = False  # ``ENV k v`` form
+
+
+@dataclass
+class ArgDef:
+    key: str
+    value: str | None  # None: declared without a default
+
+
+@dataclass
+class Mount:
+    """A ``RUN --mount=...`` (values as written; expanded by the resolver)."""
+
+    type: str = "bind"
+    target: str = ""
+    source: str = ""
+    from_: str = ""
+    id: str = ""
+    sharing: str = ""
+    readonly: bool = True
+    required: bool = False
+    mode: int | None = None
+    uid: int | None = None
+    gid: int | None = None
+    size: str = ""
+    env: str | None = None
+    raw: str = ""
+
+
+@dataclass
+class From(Instruction):
+    base: str = ""
+    stage_name: str = ""  # lower-cased, "" when unnamed
+    platform: str = ""
+
+
+@dataclass
+class ShellDependent(Instruction):
+    """RUN, CMD, ENTRYPOINT: a command line that is run through SHELL unless in JSON form."""
+
+    cmd_line: list[str] = field(default_factory=list)
+    prepend_shell: bool = True
+    files: list[Heredoc] = field(default_factory=list)
+
+
+@dataclass
+class Run(ShellDependent):
+    mounts: list[Mount] = field(default_factory=list)
+    network: str = "default"
+    security: str = "sandbox"
+    devices: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Cmd(ShellDependent):
+    pass
+
+
+@dataclass
+class Entrypoint(ShellDependent):
+    pass
+
+
+@dataclass
+class SourceContent:
+    """An inline file given by a heredoc in COPY/ADD."""
+
+    path: str
+    data: str
+    expand: bool
+
+
+@dataclass
+class Copy(Instruction):
+    """COPY (and the base of ADD): sources, destination and the flags both share."""
+
+    sources: list[str] = field(default_factory=list)
+    contents: list[SourceContent] = field(default_factory=list)
+    dest: str = ""
+    chown: str = ""
+    chmod: str = ""
+    link: bool = False
+    from_: str = ""
+    parents: bool = False
+    excludes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Add(Copy):
+    checksum: str = ""
+    keep_git_dir: bool | None = None
+    unpack: bool | None = None
+
+
+@dataclass
+class Env(Instruction):
+    pairs: list[KeyValue] = field(default_factory=list)
+
+
+@dataclass
+class Label(Instruction):
+    pairs: list[KeyValue] = field(default_factory=list)
+
+
+@dataclass
+class Arg(Instruction):
+    args: list[ArgDef] = field(default_factory=list)
+
+
+@dataclass
+class Workdir(Instruction):
+    path: str = ""
+
+
+@dataclass
+class User(Instruction):
+    user: str = ""
+
+
+@dataclass
+class Expose(Instruction):
+    ports: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Volume(Instruction):
+    volumes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Shell(Instruction):
+    shell: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StopSignal(Instruction):
+    signal: str = ""
+
+
+@dataclass
+class Maintainer(Instruction):
+    maintainer: str = ""
+
+
+@dataclass
+class Healthcheck(Instruction):
+    test: list[str] = field(default_factory=list)  # ["NONE"], ["CMD", ...] or ["CMD-SHELL", cmd]
+    interval: str = ""
+    timeout: str = ""
+    start_period: str = ""
+    start_interval: str = ""
+    retries: int = 0
+
+
+@dataclass
+class Onbuild(Instruction):
+    expression: str = ""
+    trigger: Instruction | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# parse.go
+
+
+def _errors(node: Node, path: str):
+    def err(message: str) -> InstructionError:
+        return InstructionError(message, Location(path, node.span.start_line, node.span.start_column))
+
+    return err
+
+
+def _handle_json_args(args: list[str], is_json: bool) -> list[str]:
+    if is_json:
+        return list(args)
+    return [" ".join(args)]
+
+
+def _sources_and_dest(node: Node, args: list[str], command: str):
+    srcs, dest = args[:-1], args[-1]
+    if parse_heredoc(dest) is not None:
+        raise ValueError(f"{command} cannot accept a heredoc as a destination")
+    lookup = {h.name: h for h in node.heredocs}
+    sources: list[str] = []
+    contents: list[SourceContent] = []
+    for src in srcs:
+        doc = parse_heredoc(src)
+        if doc is not None:
+            found = lookup.get(doc.name)
+            data = found.content if found else ""
+            if doc.chomp:
+                data = re.sub(r"(?m)^\t+", "", data)
+            contents.append(SourceContent(doc.name, data, doc.expand))
+        else:
+            sources.append(src)
+    return sources, contents, dest
+
+
+def parse_mount(value: str) -> Mount:
+    """``--mount`` value -> :class:`Mount` (BuildKit's parseMount with an identity expander)."""
+    import csv
+
+    try:
+        fields = next(csv.reader([value], skipinitialspace=False)) if value else []
+    except csv.Error as exc:
+        raise ValueError(f"failed to parse csv mounts: {exc}") from None
+    m = Mount(raw=value)
+    ro_auto = True
+    for f in fields:
+        key, has_value, val = f.partition("=")
+        key = key.lower()
+        if not has_value:
+            if key in ("readonly", "ro"):
+                m.readonly, ro_auto = True, False
+            elif key in ("readwrite", "rw"):
+                m.readonly, ro_auto = False, False
+            elif key == "required":
+                if m.type not in ("secret", "ssh"):
+                    raise ValueError(f"unexpected key '{key}' for mount type '{m.type}'")
+                m.required = True
+            else:
+                raise ValueError(f"invalid field '{f}' must be a key=value pair")
+            continue
+        if key == "type":
+            v = val.lower()
+            if v not in ("bind", "cache", "tmpfs", "secret", "ssh"):
+                raise ValueError(f'unsupported mount type "{val}"')
+            m.type = v
+        elif key == "from":
+            m.from_ = val
+        elif key in ("source", "src"):
+            m.source = val
+        elif key in ("target", "dst", "destination"):
+            m.target = val
+        elif key in ("readonly", "ro", "readwrite", "rw"):
+            b = _go_parse_bool(val)
+            if b is None:
+                raise ValueError(f"invalid value for {key}: {val}")
+            m.readonly = b if key in ("readonly", "ro") else not b
+            ro_auto = False
+        elif key == "required":
+            if m.type not in ("secret", "ssh"):
+                raise ValueError(f"unexpected key '{key}' for mount type '{m.type}'")
+            b = _go_parse_bool(val)
+            if b is None:
+                raise ValueError(f"invalid value for {key}: {val}")
+            m.required = b
+        elif key == "size":
+            if m.type != "tmpfs":
+                raise ValueError(f"unexpected key '{key}' for mount type '{m.type}'")
+            m.size = val
+        elif key == "id":
+            m.id = val
+        elif key == "sharing":
+            if val.lower() not in ("shared", "private", "locked"):
+                raise ValueError(f'unsupported sharing value "{val}"')
+            m.sharing = val.lower()
+        elif key in ("mode", "uid", "gid"):
+            try:
+                num = int(val, 8 if key == "mode" else 10)
+            except ValueError:
+                raise ValueError(f"invalid value {val} for {key}") from None
+            setattr(m, key, num)
+        elif key == "env":
+            m.env = val
+        else:
+            raise ValueError(f"unexpected key '{key}' in '{f}'")
+    if m.type not in ("secret", "ssh", "cache"):
+        for k in ("mode", "uid", "gid"):
+            if getattr(m, k) is not None:
+                raise ValueError(f'{k} not allowed for "{m.type}" type mounts')
+    if ro_auto:
+        m.readonly = m.type not in ("cache", "tmpfs")
+    if m.type == "secret":
+        if m.from_:
+            raise ValueError("secret mount should not have a from")
+        if m.sharing:
+            raise ValueError("secret mount should not define sharing")
+        if not (m.source or m.target or m.id):
+            raise ValueError("invalid secret mount. one of source, target required")
+        if m.source and m.id:
+            raise ValueError("both source and id can't be set")
+    if m.sharing and m.type != "cache":
+        raise ValueError(f"invalid cache sharing set for {m.type} mount")
+    return m
+
+
+def _go_parse_bool(s: str) -> bool | None:
+    if s in ("1", "t", "T", "TRUE", "true", "True"):
+        return True
+    if s in ("0", "f", "F", "FALSE", "false", "False"):
+        return False
+    return None
+
+
+def _kvps(args: list[str], name: str) -> list[KeyValue]:
+    if not args:
+        raise ValueError(f"{name} requires at least one argument")
+    if len(args) % 3:
+        raise ValueError(f"Bad input to {name}, too many arguments")
+    out = []
+    for j in range(0, len(args), 3):
+        if not args[j]:
+            raise ValueError(f"{name} names can not be blank")
+        out.append(KeyValue(args[j], args[j + 1], args[j + 2] == ""))
+    return out
+
+
+def parse_instruction(node: Node, path: str = "Dockerfile") -> Instruction:
+    """One syntax node -> its typed instruction, or :class:`InstructionError`."""
+    err = _errors(node, path)
+    try:
+        return _parse(node, path)
+    except InstructionError:
+        raise
+    except ValueError as exc:
+        raise err(str(exc)) from None
+
+
+def _parse(node: Node, path: str) -> Instruction:
+    cmd = node.cmd
+    args = list(node.args)
+    flags = _Flags(node.flags)
+    is_json = node.json
+
+    if cmd == "env":
+        flags.parse()
+        return Env(node, _kvps(args, "ENV"))
+    if cmd == "label":
+        flags.parse()
+        return Label(node, _kvps(args, "LABEL"))
+    if cmd == "maintainer":
+        if len(args) != 1:
+            raise ValueError("MAINTAINER requires exactly one argument")
+        flags.parse()
+        return Maintainer(node, args[0])
+    if cmd in ("add", "copy"):
+        name = cmd.upper()
+        if len(args) < 2:
+            raise ValueError(
+                f"{name} requires at least two arguments, but only one was provided."
+                " Destination could not be determined"
+            )
+        for f in ("chown", "chmod"):
+            flags.add_string(f)
+        flags.add_bool("link")
+        flags.add_strings("exclude")
+        if cmd == "add":
+            flags.add_bool("keep-git-dir")
+            flags.add_string("checksum")
+            flags.add_bool("unpack")
+        else:
+            flags.add_string("from")
+            flags.add_bool("parents")
+        flags.parse()
+        sources, contents, dest = _sources_and_dest(node, args, name)
+        common = dict(
+            sources=sources,
+            contents=contents,
+            dest=dest,
+            chown=flags.str("chown"),
+            chmod=flags.str("chmod"),
+            link=flags.bool("link"),
+            excludes=flags.strs("exclude"),
+        )
+        if cmd == "copy":
+            return Copy(node, from_=flags.str("from"), parents=flags.bool("parents"), **common)
+        return Add(
+            node,
+            checksum=flags.str("checksum"),
+            keep_git_dir=flags.bool("keep-git-dir") if "keep-git-dir" in flags.used else None,
+            unpack=flags.bool("unpack") if "unpack" in flags.used else None,
+            **common,
+        )
+    if cmd == "from":
+        stage_name = ""
+        if len(args) == 3 and args[1].lower() == "as":
+            stage_name = args[2].lower()
+            if not VALID_STAGE_NAME.match(stage_name):
+                raise ValueError(
+                    f'invalid name for build stage: "{args[2]}", name can\'t start with a number'
+                    " or contain symbols"
+                )
+        elif len(args) != 1:
+            raise ValueError("FROM requires either one or three arguments")
+        flags.add_string("platform")
+        flags.parse()
+        return From(node, base=args[0], stage_name=stage_name, platform=flags.str("platform"))
+    if cmd == "onbuild":
+        if node.trigger is None:
+            raise ValueError("ONBUILD requires at least one argument")
+        flags.parse()
+        trig = node.trigger.cmd.upper()
+        if trig == "ONBUILD":
+            raise ValueError("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")
+        if trig in ("MAINTAINER", "FROM"):
+            raise ValueError(f"{trig} isn't allowed as an ONBUILD trigger")
+        expression = re.sub(r"(?i)^\s*ONBUILD\s*", "", node.original)
+        for h in node.heredocs:
+            expression += "\n" + h.content + h.name
+        trigger_node = Node(
+            keyword=node.trigger.keyword,
+            flags=node.trigger.flags,
+            args=node.trigger.args,
+            original=node.trigger.original,
+            span=node.span,
+            json=node.trigger.json,
+            heredocs=node.heredocs,
+        )
+        return Onbuild(node, expression=expression, trigger=_parse(trigger_node, path))
+    if cmd == "workdir":
+        if len(args) != 1:
+            raise ValueError("WORKDIR requires exactly one argument")
+        flags.parse()
+        return Workdir(node, path=args[0])
+    if cmd == "run":
+        flags.add_strings("mount")
+        flags.add_string("network")
+        flags.add_string("security")
+        flags.add_strings("device")
+        flags.parse()
+        mounts = [parse_mount(v) for v in flags.strs("mount")]
+        network = flags.str("network") or "default"
+        if network not in ("default", "none", "host"):
+            raise ValueError(f'invalid network mode "{network}"')
+        security = flags.str("security") or "sandbox"
+        if security not in ("sandbox", "insecure"):
+            raise ValueError(f'security "{security}" is not valid')
+        return Run(
+            node,
+            cmd_line=_handle_json_args(args, is_json),
+            prepend_shell=not is_json,
+            files=list(node.heredocs),
+            mounts=mounts,
+            network=network,
+            security=security,
+            devices=flags.strs("device"),
+        )
+    if cmd in ("cmd", "entrypoint"):
+        flags.parse()
+        line = _handle_json_args(args, is_json) if args or is_json else []
+        klass = Cmd if cmd == "cmd" else Entrypoint
+        return klass(node, cmd_line=line, prepend_shell=not is_json, files=list(node.heredocs))
+    if cmd == "healthcheck":
+        if not args:
+            raise ValueError("HEALTHCHECK requires at least one argument")
+        typ = args[0].upper()
+        rest = args[1:]
+        if typ == "NONE":
+            if rest:
+                raise ValueError("HEALTHCHECK NONE takes no arguments")
+            flags.parse()
+            return Healthcheck(node, test=["NONE"])
+        for f in ("interval", "timeout", "start-period", "start-interval", "retries"):
+            flags.add_string(f)
+        flags.parse()
+        if typ != "CMD":
+            raise ValueError(f'Unknown type "{typ}" in HEALTHCHECK (try CMD)')
+        line = _handle_json_args(rest, is_json)
+        if not line or line == [""]:
+            raise ValueError("Missing command after HEALTHCHECK CMD")
+        retries = 0
+        if flags.str("retries"):
+            try:
+                retries = int(flags.str("retries"))
+            except ValueError:
+                raise ValueError(
+                    f'strconv.ParseInt: parsing "{flags.str("retries")}": invalid syntax'
+                ) from None
+            if retries < 0:
+                raise ValueError(f"--retries cannot be negative ({retries})")
+        return Healthcheck(
+            node,
+            test=(["CMD"] if is_json else ["CMD-SHELL"]) + line,
+            interval=flags.str("interval"),
+            timeout=flags.str("timeout"),
+            start_period=flags.str("start-period"),
+            start_interval=flags.str("start-interval"),
+            retries=retries,
+        )
+    if cmd == "expose":
+        if not args:
+            raise ValueError("EXPOSE requires at least one argument")
+        flags.parse()
+        return Expose(node, ports=sorted(args))
+    if cmd == "user":
+        if len(args) != 1:
+            raise ValueError("USER requires exactly one argument")
+        flags.parse()
+        return User(node, user=args[0])
+    if cmd == "volume":
+        if not args:
+            raise ValueError("VOLUME requires at least one argument")
+        flags.parse()
+        vols = [v.strip() for v in args]
+        if any(not v for v in vols):
+            raise ValueError("VOLUME specified can not be an empty string")
+        return Volume(node, volumes=vols)
+    if cmd == "stopsignal":
+        if len(args) != 1:
+            raise ValueError("STOPSIGNAL requires exactly one argument")
+        return StopSignal(node, signal=args[0])
+    if cmd == "arg":
+        if not args:
+            raise ValueError("ARG requires at least one argument")
+        defs = []
+        for a in args:
+            if "=" in a:
+                k, _, v = a.partition("=")
+                if not k:
+                    raise ValueError("ARG names can not be blank")
+                defs.append(ArgDef(k, v))
+            else:
+                defs.append(ArgDef(a, None))
+        return Arg(node, args=defs)
+    if cmd == "shell":
+        flags.parse()
+        line = _handle_json_args(args, is_json)
+        if not args:
+            raise ValueError("SHELL requires at least one argument")
+        if not is_json:
+            raise ValueError(f"SHELL requires the arguments to be in JSON form: {node.original}")
+        return Shell(node, shell=line)
+    hint = _suggest_instruction(node.keyword)
+    raise ValueError(
+        f"unknown instruction: {node.keyword}" + (f" (did you mean {hint}?)" if hint else "")
+    )
+
+
+def _suggest_instruction(word: str) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(word.lower(), INSTRUCTIONS, n=1, cutoff=0.7)
+    return match[0].upper() if match else None
+
+
+def parse_instructions(dockerfile: Dockerfile) -> list[Instruction]:
+    """Every node of ``dockerfile`` as a typed instruction; the first bad one raises."""
+    return [parse_instruction(n, dockerfile.path) for n in dockerfile.nodes]
