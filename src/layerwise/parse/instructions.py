@@ -185,7 +185,8 @@ class ShellDependent(Instruction):
 
 @dataclass
 class Run(ShellDependent):
-    mounts: list[Mount] = field(default_factory=list)
+    mounts: list[Mount] = field(default_factory=list)  # as written (see ``mount_specs``)
+    mount_specs: list[str] = field(default_factory=list)
     network: str = "default"
     security: str = "sandbox"
     devices: list[str] = field(default_factory=list)
@@ -335,9 +336,17 @@ def _sources_and_dest(node: Node, args: list[str], command: str):
     return sources, contents, dest
 
 
-def parse_mount(value: str) -> Mount:
-    """``--mount`` value -> :class:`Mount` (BuildKit's parseMount with an identity expander)."""
+def parse_mount(value: str, expand=None) -> Mount:
+    """``--mount`` value -> :class:`Mount` (BuildKit's ``parseMount``).
+
+    ``expand`` maps each option value through ARG/ENV expansion; like BuildKit, values are
+    only validated once they are expanded (``uid=$PUID`` is fine until ``PUID`` is known).
+    """
     import csv
+
+    if expand is None:
+        def expand(s: str) -> str:
+            return s
 
     try:
         fields = next(csv.reader([value], skipinitialspace=False)) if value else []
@@ -360,6 +369,7 @@ def parse_mount(value: str) -> Mount:
             else:
                 raise ValueError(f"invalid field '{f}' must be a key=value pair")
             continue
+        val = expand(val)
         if key == "type":
             v = val.lower()
             if v not in ("bind", "cache", "tmpfs", "secret", "ssh"):
@@ -558,7 +568,15 @@ def _parse(node: Node, path: str) -> Instruction:
         flags.add_string("security")
         flags.add_strings("device")
         flags.parse()
-        mounts = [parse_mount(v) for v in flags.strs("mount")]
+        mount_specs = flags.strs("mount")
+        mounts = []
+        for spec in mount_specs:
+            try:
+                mounts.append(parse_mount(spec))
+            except ValueError:
+                if "$" not in spec:  # otherwise validated after expansion (resolve)
+                    raise
+                mounts.append(Mount(raw=spec))
         network = flags.str("network") or "default"
         if network not in ("default", "none", "host"):
             raise ValueError(f'invalid network mode "{network}"')
@@ -571,6 +589,7 @@ def _parse(node: Node, path: str) -> Instruction:
             prepend_shell=not is_json,
             files=list(node.heredocs),
             mounts=mounts,
+            mount_specs=mount_specs,
             network=network,
             security=security,
             devices=flags.strs("device"),

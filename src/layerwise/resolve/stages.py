@@ -17,7 +17,7 @@ Rules (moby/buildkit ``frontend/dockerfile/dockerfile2llb/convert.go``):
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Mapping
 
 from layerwise.errors import Location
@@ -39,6 +39,7 @@ from layerwise.parse.instructions import (
     Volume,
     Workdir,
     parse_instructions,
+    parse_mount,
 )
 from layerwise.parse.nodes import Dockerfile
 
@@ -272,10 +273,15 @@ def resolve(
         elif isinstance(cur, Run):
             mounts = []
             refs = []
-            for m in cur.mounts:
-                fields = {k: ex.word(getattr(m, k), sc, inst) for k in ("target", "source", "from_", "id")}
-                mounts.append(replace(m, **fields))
-                ref = names.get(fields["from_"].lower()) if fields["from_"] else None
+            for spec in cur.mount_specs:
+                try:
+                    m = parse_mount(spec, lambda v: ex.word(v, sc, inst))
+                except ValueError as exc:
+                    raise InstructionError(
+                        str(exc), Location(dockerfile.path, inst.line, inst.span.start_column)
+                    ) from None
+                mounts.append(m)
+                ref = names.get(m.from_.lower()) if m.from_ else None
                 if ref is not None:
                     refs.append(ref)
             expanded["mounts"] = mounts

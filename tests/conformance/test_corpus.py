@@ -1,0 +1,68 @@
+"""The 76 real-world Dockerfiles of ../shared/corpus: each parses or is rejected with a located
+message, and our parser agrees with BuildKit's own Go parser (the ``dockerfile`` wheel, which
+embeds moby/buildkit's parser) on every instruction."""
+
+from __future__ import annotations
+
+import pytest
+
+from layerwise.errors import LayerwiseError
+from layerwise.parse import ParseError, parse_file
+from layerwise.resolve.stages import resolve
+from tests.shared import shared_dir
+
+BASE = shared_dir()
+FILES = sorted((BASE / "corpus" / "files").iterdir()) if BASE else []
+pytestmark = pytest.mark.skipif(not FILES, reason="../shared/corpus is not present")
+
+# The one templated file (cookiecutter's Jinja) is not a Dockerfile; BuildKit rejects it too.
+# And one file has a typo that BuildKit rejects as well.
+REJECTED = {
+    "069-cookiecutter-cookiecutter-django.Dockerfile": "unknown instruction: {%",
+    "076-suvarnakotha-503-myapp.Dockerfile": "unknown instruction: WORKID (did you mean WORKDIR?)",
+}
+
+
+def test_corpus_size():
+    assert len(FILES) == 76
+
+
+def _normalise(node):
+    args = list(node.args)
+    if node.cmd in ("env", "label"):  # the separator element is newer than the wheel's BuildKit
+        args = [a for i, a in enumerate(args) if i % 3 != 2]
+    if node.trigger is not None:
+        args = [node.trigger.keyword, *_normalise(node.trigger)[2]]
+    return (node.cmd, list(node.flags), args, node.original, node.start_line, node.end_line,
+            [(h.name, h.content) for h in node.heredocs])  # fmt: skip
+
+
+def _reference(ref):
+    value = list(ref.value)
+    if ref.cmd.lower() == "onbuild":
+        value = [ref.sub_cmd, *ref.value]
+    return (ref.cmd.lower(), list(ref.flags), value, ref.original, ref.start_line, ref.end_line,
+            [(h.name, h.content) for h in ref.heredocs])  # fmt: skip
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name[:40])
+def test_parses_like_buildkit(path):
+    dockerfile = pytest.importorskip("dockerfile")
+    reference = dockerfile.parse_file(str(path))
+    mine = parse_file(path)
+    assert [_normalise(n) for n in mine.nodes] == [_reference(r) for r in reference]
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name[:40])
+def test_resolves_or_rejects_with_location(path):
+    try:
+        build = resolve(parse_file(path))
+    except ParseError as exc:
+        assert path.name in REJECTED, str(exc)
+        assert REJECTED[path.name] in exc.message
+        assert exc.location.line is not None
+        return
+    except LayerwiseError as exc:  # pragma: no cover - reported with the file name
+        pytest.fail(f"unexpected rejection: {exc}")
+    assert path.name not in REJECTED
+    assert build.stages
