@@ -18,6 +18,14 @@ from layerwise import __version__
 COMMANDS: dict[str, str] = {
     "inspect": "layerwise.cli.inspect_cmd:inspect",
     "context": "layerwise.cli.context_cmd:context",
+    "explain": "layerwise.cli.explain_cmd:explain",
+    "check": "layerwise.cli.check_cmd:check",
+    "rule": "layerwise.cli.check_cmd:rule",
+    "rules": "layerwise.cli.check_cmd:rules",
+    "fix": "layerwise.cli.fix_cmd:fix",
+    "pin": "layerwise.cli.fix_cmd:pin",
+    "bench": "layerwise.cli.bench_cmd:bench",
+    "demo": "layerwise.cli.demo_cmd:demo",
 }
 
 HELP = """\
@@ -40,7 +48,7 @@ class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return [name for name in COMMANDS if self.get_command(ctx, name) is not None]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
