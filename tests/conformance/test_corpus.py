@@ -41,7 +41,10 @@ def _reference(ref):
     value = list(ref.value)
     if ref.cmd.lower() == "onbuild":
         value = [ref.sub_cmd, *ref.value]
-    return (ref.cmd.lower(), list(ref.flags), value, ref.original, ref.start_line, ref.end_line,
+    original = ref.original
+    if ref.heredocs:  # the wheel appends the heredoc bodies to Original; BuildKit does not
+        original = original.split("\n", 1)[0]
+    return (ref.cmd.lower(), list(ref.flags), value, original, ref.start_line, ref.end_line,
             [(h.name, h.content) for h in ref.heredocs])  # fmt: skip
 
 

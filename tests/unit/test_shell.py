@@ -319,3 +319,19 @@ def test_convert_shell_pattern_to_regex_invalid(pattern):
 )
 def test_reverse_pattern(pattern, expected):
     assert _reverse_pattern(pattern) == expected
+
+
+# SkipUnsetEnv (used by the parser to find heredoc words): unset variables stay as written.
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("$X", "$X"),
+        ("${X}", "${X}"),
+        ("${X:-a}", "${X:-a}"),
+        ("${X/a/b}", "${X/a/b}"),
+        ("$SET-${X}", "v-${X}"),
+    ],
+)
+def test_skip_unset_env(word, expected):
+    lexer = ShellLexer(skip_unset_env=True)
+    assert lexer.process_word(word, {"SET": "v"}) == expected

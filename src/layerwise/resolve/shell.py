@@ -339,6 +339,7 @@ class _ShellWord:
         "escape",
         "raw_quotes",
         "raw_escapes",
+        "skip_unset_env",
         "scanner",
         "env",
         "capture",
@@ -352,6 +353,7 @@ class _ShellWord:
         self.escape = lexer.escape
         self.raw_quotes = lexer.raw_quotes
         self.raw_escapes = lexer.raw_escapes
+        self.skip_unset_env = lexer.skip_unset_env
         self.scanner = _Scanner(word)
         self.env = env
         self.capture = capture
@@ -492,7 +494,9 @@ class _ShellWord:
             name = self._process_name()
             if name == "":
                 return "$", None
-            value, _found = self._get_env(name)
+            value, found = self._get_env(name)
+            if not found and self.skip_unset_env:
+                return "$" + name, None
             return value, None
 
         scanner.next()
@@ -509,7 +513,9 @@ class _ShellWord:
 
         if ch == "}":
             # Normal ${xx} case
-            value, _set = self._get_env(name)
+            value, is_set = self._get_env(name)
+            if not is_set and self.skip_unset_env:
+                return "${" + name + "}", None
             return value, None
 
         if ch in (":", "+", "-", "?", "#", "%"):
@@ -529,6 +535,8 @@ class _ShellWord:
             # Grab the current value of the variable in question so we
             # can use it to determine what to do based on the modifier
             value, is_set = self._get_env(name)
+            if self.skip_unset_env and not is_set:
+                return "${" + name + chs + word + "}", None
 
             if ch == "-":
                 if not is_set or (null_is_unset and value == ""):
@@ -572,7 +580,9 @@ class _ShellWord:
                     return "", "syntax error: missing '}'"
                 return "", err
 
-            value, _set = self._get_env(name)
+            value, is_set = self._get_env(name)
+            if self.skip_unset_env and not is_set:
+                return "${" + name + "/" + pattern + "/" + replacement + "}", None
             regex, err = _convert_shell_pattern_to_regex(pattern, True, False)
             if regex is None:
                 return "", f"invalid pattern ({pattern}) in substitution: {err}"
@@ -639,14 +649,23 @@ class ShellLexer:
     Instances are immutable and can be shared.
     """
 
-    __slots__ = ("escape", "raw_quotes", "raw_escapes", "_special")
+    __slots__ = ("escape", "raw_quotes", "raw_escapes", "skip_unset_env", "_special")
 
-    def __init__(self, escape: str = "\\", *, raw_quotes: bool = False, raw_escapes: bool = False):
+    def __init__(
+        self,
+        escape: str = "\\",
+        *,
+        raw_quotes: bool = False,
+        raw_escapes: bool = False,
+        skip_unset_env: bool = False,
+    ):
         if not isinstance(escape, str) or len(escape) != 1:
             raise ValueError(f"escape must be a single character, not {escape!r}")
         self.escape = escape
         self.raw_quotes = raw_quotes
         self.raw_escapes = raw_escapes
+        # SkipUnsetEnv: an unset variable stays as written (used to find heredoc words).
+        self.skip_unset_env = skip_unset_env
         # A word without any of these (and without a leading BOM) expands to itself.
         self._special = re.compile("[" + re.escape("$<'\"" + escape) + "]")
 
