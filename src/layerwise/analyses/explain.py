@@ -1,0 +1,287 @@
+"""Compare two simulated builds: which steps of the *after* build come from the cache that the
+*before* build left, and for every rebuilt step the first cause."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from layerwise.analyses.cache import (
+    Cause,
+    ContextFiles,
+    FileChange,
+    StepKey,
+    attach_stages,
+    simulate,
+)
+from layerwise.resolve.stages import Build
+
+MAX_PATHS = 5
+
+
+@dataclass
+class StepReport:
+    stage: str | int
+    line: int
+    instruction: str  # the original text (continuations joined)
+    kind: str  # from | run | copy | add | workdir | metadata
+    status: str  # cached | rebuilt | not-built | metadata
+    cause: Cause | None = None
+    assumptions: list[str] = field(default_factory=list)
+    end_line: int = 0
+
+    def to_json(self) -> dict:
+        return {
+            "stage": self.stage,
+            "line": self.line,
+            "end_line": self.end_line,
+            "instruction": self.instruction,
+            "kind": self.kind,
+            "status": self.status,
+            "cause": self.cause.to_json() if self.cause else None,
+            "assumptions": list(self.assumptions),
+        }
+
+
+@dataclass
+class Explanation:
+    builder: str
+    target: str | int
+    steps: list[StepReport]
+
+    @property
+    def first_miss(self) -> StepReport | None:
+        return next((s for s in self.steps if s.status == "rebuilt" and s.kind != "from"), None)
+
+    def to_json(self) -> dict:
+        counts: dict[str, int] = {}
+        for s in self.steps:
+            counts[s.status] = counts.get(s.status, 0) + 1
+        first = self.first_miss
+        return {
+            "builder": self.builder,
+            "target": self.target,
+            "summary": {**counts, "first_miss_line": first.line if first else None},
+            "steps": [s.to_json() for s in self.steps],
+        }
+
+
+def diff_files(before: dict[str, tuple] | None, after: dict[str, tuple] | None) -> list[FileChange]:
+    """Per-path differences between two selections (``kind, mode, digest, target`` tuples)."""
+    before = before or {}
+    after = after or {}
+    changes: list[FileChange] = []
+    for path in sorted(set(before) | set(after)):
+        a, b = before.get(path), after.get(path)
+        if a == b:
+            continue
+        shown = path.split(":", 1)[1] if ":" in path else path
+        if a is None:
+            changes.append(FileChange(shown, "added"))
+        elif b is None:
+            changes.append(FileChange(shown, "removed"))
+        elif a[0] != b[0]:
+            changes.append(FileChange(shown, "type"))
+        elif a[2] != b[2] or a[3] != b[3]:
+            changes.append(FileChange(shown, "modified"))
+        elif a[1] != b[1]:
+            changes.append(FileChange(shown, "mode"))
+    # Directories whose only change is a new child are noise next to the child itself.
+    return changes
+
+
+def _files_cause(changes: list[FileChange], what: str = "the files it copies changed") -> Cause:
+    counts: dict[str, int] = {}
+    for c in changes:
+        counts[c.change] = counts.get(c.change, 0) + 1
+    shown = [f"{c.path} ({c.change})" for c in changes[:MAX_PATHS]]
+    more = f" and {len(changes) - MAX_PATHS} more" if len(changes) > MAX_PATHS else ""
+    return Cause(
+        "files",
+        f"{what}: {', '.join(shown)}{more}",
+        {
+            "count": len(changes),
+            "changes": counts,
+            "paths": [{"path": c.path, "change": c.change} for c in changes[:50]],
+        },
+    )
+
+
+def _align(before: list[StepKey], after: list[StepKey]) -> dict[int, StepKey]:
+    """Match each after step to its counterpart in the before build (same stage, aligned text)."""
+    out: dict[int, StepKey] = {}
+    by_stage_before: dict[object, list[StepKey]] = {}
+    for k in before:
+        by_stage_before.setdefault(k.stage.name or k.stage.index, []).append(k)
+    by_stage_after: dict[object, list[int]] = {}
+    for i, k in enumerate(after):
+        by_stage_after.setdefault(k.stage.name or k.stage.index, []).append(i)
+    for label, idxs in by_stage_after.items():
+        old = by_stage_before.get(label, [])
+        a = [before_key_text(k) for k in old]
+        b = [before_key_text(after[i]) for i in idxs]
+        sm = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+        for tag, i1, i2, j1, j2 in sm.get_opcodes():
+            if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+                for off in range(j2 - j1):
+                    out[idxs[j1 + off]] = old[i1 + off]
+            elif tag == "replace":
+                # unequal blocks: pair same-keyword instructions in order
+                pool = list(range(i1, i2))
+                for j in range(j1, j2):
+                    for p in pool:
+                        if old[p].instruction.name == after[idxs[j]].instruction.name:
+                            out[idxs[j]] = old[p]
+                            pool.remove(p)
+                            break
+    return out
+
+
+def before_key_text(k: StepKey) -> str:
+    return k.instruction.name + " " + k.instruction.original
+
+
+def _describe_op_change(old: StepKey, new: StepKey) -> Cause:
+    if old.instruction.original != new.instruction.original or old.instruction.node.heredocs != new.instruction.node.heredocs:
+        if old.instruction.original != new.instruction.original:
+            return Cause(
+                "instruction",
+                "the instruction changed",
+                {"before": old.instruction.original, "after": new.instruction.original},
+            )
+        return Cause("instruction", "the heredoc body changed", {})
+    o, n = old.op, new.op
+    if o.get("env") != n.get("env") or o.get("buildargs") != n.get("buildargs"):
+        before = dict(x.split("=", 1) for x in (o.get("env") or o.get("buildargs") or []))
+        after = dict(x.split("=", 1) for x in (n.get("env") or n.get("buildargs") or []))
+        names = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        return Cause(
+            "variables",
+            "a build arg or ENV value it sees changed: " + ", ".join(names),
+            {"names": names, "before": {k: before.get(k) for k in names}, "after": {k: after.get(k) for k in names}},
+        )
+    diffs = sorted(k for k in set(o) | set(n) if o.get(k) != n.get(k))
+    labels = {
+        "cwd": "WORKDIR",
+        "user": "USER",
+        "run": "SHELL or the command",
+        "dest": "destination (WORKDIR)",
+        "config": "image config (an earlier metadata instruction)",
+        "mounts": "mount options",
+    }
+    if diffs:
+        shown = ", ".join(labels.get(d, d) for d in diffs)
+        return Cause("instruction", f"what it runs with changed: {shown}", {"fields": diffs})
+    return Cause("unknown", "no difference found; the cache may have been pruned", {})
+
+
+def explain(
+    before: Build,
+    before_files: ContextFiles,
+    after: Build,
+    after_files: ContextFiles,
+    *,
+    builder: str = "buildkit",
+    target: str | int | None = None,
+) -> Explanation:
+    """What a build of ``after`` takes from the cache that a build of ``before`` left."""
+    attach_stages(before)
+    attach_stages(after)
+    final = after.stage(target) if target is not None else after.stages[-1]
+    try:
+        old = simulate(before, before_files, builder=builder, target=_map_target(before, final))
+    except Exception:  # the before state may not even have the target: nothing is cached
+        old = []
+    new = simulate(after, after_files, builder=builder, target=target)
+    cached_keys = {k.key for k in old if k.key}
+    counterpart = _align(old, new)
+    producer: dict[str, StepKey] = {}
+    reports: list[StepReport] = []
+    statuses: dict[str, str] = {}
+    built_stages = {k.stage.index for k in new}
+
+    for i, k in enumerate(new):
+        inst = k.instruction
+        rep = StepReport(
+            stage=k.stage.label,
+            line=inst.line,
+            end_line=inst.span.end_line,
+            instruction=inst.original,
+            kind=k.kind,
+            status="metadata",
+            assumptions=list(k.assumptions),
+        )
+        reports.append(rep)
+        if not k.key:
+            continue
+        if k.key in cached_keys and not k.missing:
+            rep.status = "cached"
+        else:
+            rep.status = "rebuilt"
+            rep.cause = _cause(k, counterpart.get(i), producer, statuses)
+        producer.setdefault(k.key, k)
+        statuses[k.key] = rep.status
+
+    if builder == "buildkit":
+        for stage in after.stages:
+            if stage.index in built_stages:
+                continue
+            for inst in [stage.from_, *(s.instruction for s in stage.steps)]:
+                reports.append(
+                    StepReport(stage.label, inst.line, inst.original,
+                               _kind(inst.name), "not-built", end_line=inst.span.end_line)  # fmt: skip
+                )
+        reports.sort(key=lambda r: r.line)
+    return Explanation(builder, final.label, reports)
+
+
+def _kind(name: str) -> str:
+    return name if name in ("from", "run", "copy", "add", "workdir") else "metadata"
+
+
+def _map_target(before: Build, final) -> str | int | None:
+    if final.name:
+        return final.name
+    return min(final.index, len(before.stages) - 1)
+
+
+def _cause(
+    k: StepKey, old: StepKey | None, producer: dict[str, StepKey], statuses: dict[str, str]
+) -> Cause:
+    if k.missing:
+        return Cause(
+            "files",
+            "source not found in the build context: " + ", ".join(k.missing)
+            + " (the build fails here)",
+            {"missing": list(k.missing)},
+        )
+    if k.kind == "from":
+        if old is not None and old.op != k.op:
+            return Cause("base", f"the base changed: {old.op.get('from')} -> {k.op.get('from')}", {})
+        return Cause("base", "the base stage was rebuilt", {})
+    link = bool(k.op.get("link")) and k.parent not in ("",) and k.kind in ("copy", "add")
+    if k.parent and statuses.get(k.parent) == "rebuilt" and not link:
+        p = producer.get(k.parent)
+        where = f" (line {p.instruction.line}: {p.instruction.original})" if p else ""
+        return Cause("parent", "its parent step was rebuilt" + where,
+                     {"parent_line": p.instruction.line if p else None})  # fmt: skip
+    if old is None:
+        return Cause("new", "a new instruction (not in the previous build)", {})
+    if old.instruction.original != k.instruction.original or old.op != k.op:
+        cause = _describe_op_change(old, k)
+        if cause.type != "unknown":
+            return cause
+    if k.stage_refs and old.stage_refs:
+        return Cause(
+            "stage",
+            f"the stage it copies from ({k.op.get('from')}) was rebuilt; its output is assumed"
+            " to differ",
+            {},
+        )
+    changes = diff_files(old.files, k.files)
+    if changes:
+        what = "the files it copies changed" if k.kind in ("copy", "add") else "the files it mounts changed"
+        return _files_cause(changes, what)
+    if k.parent != old.parent:
+        return Cause("parent", "its parent step differs from the previous build", {})
+    return Cause("unknown", "no difference found; the cache may have been pruned", {})
