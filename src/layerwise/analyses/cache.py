@@ -114,15 +114,13 @@ _WILDCARD = re.compile(r"[*?\[]")
 
 
 def _go_match(pattern: str, name: str) -> bool:
-    """Go ``filepath.Match``: ``*`` and ``?`` never match ``/``."""
-    from fnmatch import translate
+    """Go ``filepath.Match``: ``*`` and ``?`` never match ``/``; a bad pattern matches nothing."""
+    from layerwise.context import gopath
 
-    if pattern.count("/") != name.count("/"):
+    try:
+        return gopath.match(pattern, name)
+    except gopath.BadPattern:
         return False
-    return all(
-        re.fullmatch(translate(p).replace("(?s:", "(?:"), n) is not None
-        for p, n in zip(pattern.split("/"), name.split("/"))
-    )
 
 
 def normalize_source(src: str) -> str:
@@ -148,7 +146,11 @@ def select(files: ContextFiles, src: str, excludes: Iterable[str] = ()) -> dict[
         roots = [p]
     else:
         return None
-    excl = [normalize_source(e) for e in excludes]
+    excluder = None
+    if excludes:
+        from layerwise.context.ignore import IgnoreFile
+
+        excluder = IgnoreFile.from_patterns(list(excludes))
     out: dict[str, tuple] = {}
     for root in roots:
         prefix = root + "/" if root else ""
@@ -156,10 +158,10 @@ def select(files: ContextFiles, src: str, excludes: Iterable[str] = ()) -> dict[
         for path, e in files.items():
             if root and path != root and not path.startswith(prefix):
                 continue
-            if excl and any(_go_match(x, path) or path.startswith(x + "/") for x in excl):
-                continue
             rel = path[len(prefix) :] if path != root else ""
-            name = posixpath.join(base, rel) if base else rel
+            if excluder is not None and rel and excluder.excludes(rel):
+                continue
+            name = (posixpath.join(base, rel) if rel else base) if base else rel
             out[name] = (e.kind, e.mode, e.digest, e.target)
     return out
 

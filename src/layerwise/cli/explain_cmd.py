@@ -1,0 +1,56 @@
+"""``layerwise explain``: which build steps Docker takes from cache, which it rebuilds, and why."""
+
+from __future__ import annotations
+
+import click
+
+from layerwise.cli.options import build_arg_option, format_option, parse_build_args
+
+
+@click.command(
+    help="""Predict, offline and before you build, which steps of your Docker build come from
+the cache and which rebuild, with the file or change that causes each miss.
+
+It compares two states of the project, each a git revision or a folder: by default the last
+commit (--before HEAD, what your previous build most likely saw) and the working tree (--after,
+what the next `docker build` will see). Files git ignores or does not track count, as Docker
+sends them too; .dockerignore is applied as BuildKit applies it.
+
+\b
+Example:
+    layerwise explain                       # HEAD vs the working tree, in the current folder
+    layerwise explain --before v1.2 --after HEAD --format json
+    layerwise explain --before ../old-copy --after . --builder legacy
+"""
+)
+@click.argument("path", required=False, default=".", type=click.Path(file_okay=False))
+@click.option("-f", "--file", "dockerfile", metavar="DOCKERFILE",
+              help="The Dockerfile (default: PATH/Dockerfile).")  # fmt: skip
+@click.option("--before", default="HEAD", show_default=True, metavar="REV|DIR",
+              help="The state the cache was built from: a git revision or a folder.")  # fmt: skip
+@click.option("--after", default=None, metavar="REV|DIR",
+              help="The state to build next (default: the working tree, PATH).")  # fmt: skip
+@click.option("--target", default=None, metavar="STAGE", help="Build up to this stage.")
+@build_arg_option
+@click.option("--builder", type=click.Choice(["buildkit", "legacy"]), default="buildkit",
+              show_default=True, help="Which Docker builder's cache rules to apply.")  # fmt: skip
+@format_option(("text", "json"))
+def explain(path, dockerfile, before, after, target, build_arg, builder, output_format) -> int:
+    from layerwise.analyses.explain import explain as run_explain
+    from layerwise.context.states import load_state
+    from layerwise.parse import parse_bytes
+    from layerwise.report.explain import render_json, render_text
+    from layerwise.resolve.stages import resolve
+
+    args = parse_build_args(build_arg)
+    old = load_state(path, dockerfile, before, builder=builder)
+    new = load_state(path, dockerfile, after, builder=builder)
+    old_build = resolve(parse_bytes(old.dockerfile_text, old.dockerfile_path), args)
+    new_build = resolve(parse_bytes(new.dockerfile_text, new.dockerfile_path), args)
+    result = run_explain(old_build, old.files, new_build, new.files, builder=builder,
+                         target=target)  # fmt: skip
+    if output_format == "json":
+        click.echo(render_json(result, before=old.label, after=new.label))
+    else:
+        render_text(result, before=old.label, after=new.label)
+    return 0

@@ -1,0 +1,56 @@
+"""Text and JSON views of an explanation (``layerwise explain``): a picture of the layer stack."""
+
+from __future__ import annotations
+
+import json
+
+from layerwise.analyses.explain import Explanation
+
+STATUS_STYLE = {
+    "cached": ("green", "CACHED "),
+    "rebuilt": ("bold red", "REBUILD"),
+    "not-built": ("dim", "skipped"),
+    "metadata": ("dim", "config "),
+}
+
+
+def render_json(explanation: Explanation, **extra) -> str:
+    return json.dumps({**extra, **explanation.to_json()}, indent=2, ensure_ascii=False)
+
+
+def render_text(explanation: Explanation, *, before: str, after: str, color: bool | None = None) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(highlight=False, force_terminal=color, no_color=color is False)
+    first = explanation.first_miss
+    console.print(
+        f"[bold]layerwise explain[/]: a build of [bold]{escape(after)}[/] after building"
+        f" [bold]{escape(before)}[/] ({explanation.builder}, target {explanation.target})\n"
+    )
+    stage = object()
+    for s in explanation.steps:
+        if s.stage != stage:
+            stage = s.stage
+            console.print(f"[cyan]stage {escape(str(s.stage))}[/]")
+        style, label = STATUS_STYLE[s.status]
+        text = s.instruction if len(s.instruction) <= 80 else s.instruction[:77] + "..."
+        marker = "[bold red]>[/]" if s is first else " "
+        console.print(f"{marker} [{style}]{label}[/] {s.line:>4}  [{style if s.status == 'rebuilt' else ''}]{escape(text)}[/]")
+        if s.cause is not None and s.status == "rebuilt":
+            console.print(f"              [red]\u2514\u2500 {escape(s.cause.message)}[/]")
+        for a in s.assumptions:
+            console.print(f"              [yellow]\u2514\u2500 assumption: {escape(a)}[/]")
+    counts = explanation.to_json()["summary"]
+    rebuilt = counts.get("rebuilt", 0)
+    cached = counts.get("cached", 0)
+    console.print()
+    if first is None:
+        console.print(f"[green]Every step comes from the cache[/] ({cached} cached).")
+    else:
+        console.print(
+            f"[bold]{rebuilt} step(s) rebuild, {cached} cached.[/] The first miss is line"
+            f" {first.line}: {escape(first.instruction)}"
+        )
+        if first.cause is not None:
+            console.print(f"  because {escape(first.cause.message)}")

@@ -1,0 +1,184 @@
+"""The cache simulation on in-memory contexts: each case is (Dockerfile before, files before,
+Dockerfile after, files after) -> the status of every step, for one builder. The same semantics
+are checked against a real engine in tests/engine/test_explain_scenarios.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from layerwise.analyses.cache import Entry
+from layerwise.analyses.explain import explain
+from layerwise.parse import parse
+from layerwise.resolve.stages import resolve
+
+BAD = 'FROM python:3.10-slim\nWORKDIR /app\nADD . /app\nRUN pip install -r requirements.txt\nCMD ["python", "app.py"]\n'
+GOOD = (
+    "FROM python:3.10-slim\nWORKDIR /app\nCOPY requirements.txt ./\n"
+    "RUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\nCMD [\"python\", \"app.py\"]\n"
+)
+
+
+def F(**files):
+    out = {}
+    for name, spec in files.items():
+        name = name.replace("__", "/").replace("_DOT_", ".")
+        if isinstance(spec, Entry):
+            out[name] = spec
+        else:
+            out[name] = Entry("file", 0o644, spec)
+    return out
+
+
+BASE = dict(app_DOT_py="a1", requirements_DOT_txt="r1")
+
+
+def run(df_before, files_before, df_after=None, files_after=None, builder="buildkit", **kw):
+    b = resolve(parse(df_before), kw.pop("args_before", None))
+    a = resolve(parse(df_after or df_before), kw.pop("args_after", None))
+    e = explain(b, files_before, a, files_after if files_after is not None else files_before,
+                builder=builder, **kw)  # fmt: skip
+    return e
+
+
+def statuses(e):
+    return [s.status for s in e.steps]
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "legacy"])
+def test_article_bad_dockerfile_code_change(builder):
+    e = run(BAD, F(**BASE), files_after=F(**{**BASE, "app_DOT_py": "a2"}), builder=builder)
+    tail = "metadata" if builder == "buildkit" else "rebuilt"
+    assert statuses(e) == ["cached", "cached", "rebuilt", "rebuilt", tail]
+    add, pip = e.steps[2], e.steps[3]
+    assert add.cause.type == "files" and add.cause.detail["paths"] == [{"path": "app.py", "change": "modified"}]
+    assert pip.cause.type == "parent" and pip.cause.detail["parent_line"] == 3
+    assert e.first_miss is add
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "legacy"])
+def test_article_good_dockerfile_code_change(builder):
+    e = run(GOOD, F(**BASE), files_after=F(**{**BASE, "app_DOT_py": "a2"}), builder=builder)
+    assert statuses(e)[:5] == ["cached", "cached", "cached", "cached", "rebuilt"]
+
+
+def test_requirements_change_reruns_pip():
+    e = run(GOOD, F(**BASE), files_after=F(**{**BASE, "requirements_DOT_txt": "r2"}))
+    assert statuses(e)[:5] == ["cached", "cached", "rebuilt", "rebuilt", "rebuilt"]
+    assert e.steps[2].cause.detail["paths"][0]["path"] == "requirements.txt"
+
+
+@pytest.mark.parametrize(
+    ("after", "status", "change"),
+    [
+        (Entry("file", 0o755, "a1"), "rebuilt", "mode"),  # chmod counts
+        (Entry("file", 0o644, "a1"), "cached", None),  # same content: mtime/owner never count
+        (Entry("symlink", 0o777, "", "other.py"), "rebuilt", "type"),
+    ],
+)
+def test_metadata_that_counts(after, status, change):
+    e = run(BAD, F(**BASE), files_after=F(**{**BASE, "app_DOT_py": after}))
+    assert e.steps[2].status == status
+    if change:
+        assert e.steps[2].cause.detail["paths"][0]["change"] == change
+
+
+def test_rename_and_new_empty_dir_rebuild():
+    renamed = F(main_DOT_py="a1", requirements_DOT_txt="r1")
+    assert run(BAD, F(**BASE), files_after=renamed).steps[2].status == "rebuilt"
+    with_dir = {**F(**BASE), "empty": Entry("dir", 0o755)}
+    e = run(BAD, F(**BASE), files_after=with_dir)
+    assert e.steps[2].cause.detail["paths"] == [{"path": "empty", "change": "added"}]
+
+
+def test_buildkit_ignores_subdirectory_mode_on_incremental_sync():
+    before = {**F(**BASE), "pkg": Entry("dir", 0o755)}
+    after = {**F(**BASE), "pkg": Entry("dir", 0o700)}
+    assert run(BAD, before, files_after=after).steps[2].status == "cached"
+    assert run(BAD, before, files_after=after, builder="legacy").steps[2].status == "rebuilt"
+
+
+@pytest.mark.parametrize(
+    ("change", "buildkit", "legacy"),
+    [
+        # comment-only and case-only edits change nothing
+        ("# a comment\n", ["cached"] * 4, ["cached"] * 4),
+        # LABEL: metadata in BuildKit; a new commit that busts everything after in legacy
+        ('LABEL a="1"\n', ["cached"] * 4, ["cached", "rebuilt", "rebuilt", "rebuilt"]),
+        # ENV: only later RUNs see it in BuildKit
+        ("ENV A=1\n", ["cached", "cached", "rebuilt"], ["cached", "rebuilt", "rebuilt", "rebuilt"]),
+    ],
+)
+def test_instruction_kinds(change, buildkit, legacy):
+    before = "FROM busybox\nCOPY a.txt /a.txt\nRUN echo hi\n"
+    after = "FROM busybox\n" + change + "COPY a.txt /a.txt\nRUN echo hi\n"
+    files = F(a_DOT_txt="x")
+    got_bk = [s.status for s in run(before, files, after, files).steps if s.status != "metadata"]
+    got_lg = [s.status for s in run(before, files, after, files, builder="legacy").steps]
+    assert got_bk == buildkit[: len(got_bk)]
+    assert got_lg == legacy[: len(got_lg)]
+
+
+def test_build_arg_reaches_every_later_run_in_scope():
+    df = "FROM busybox\nARG V=1\nCOPY a.txt /a.txt\nRUN echo unrelated\n"
+    files = F(a_DOT_txt="x")
+    e = run(df, files, args_before={"V": "1"}, args_after={"V": "2"})
+    assert [s.status for s in e.steps] == ["cached", "metadata", "cached", "rebuilt"]
+    assert e.steps[3].cause.type == "variables" and e.steps[3].cause.detail["names"] == ["V"]
+
+
+def test_undeclared_and_proxy_build_args_do_not_count():
+    df = "FROM busybox\nRUN echo hi\n"
+    e = run(df, {}, args_before={"HTTP_PROXY": "a", "X": "1"}, args_after={"HTTP_PROXY": "b", "X": "2"})
+    assert e.steps[1].status == "cached"
+
+
+def test_whitespace_inside_run_counts():
+    e = run("FROM busybox\nRUN echo  hi\n", {}, "FROM busybox\nRUN echo hi\n", {})
+    assert e.steps[1].status == "rebuilt" and e.steps[1].cause.type == "instruction"
+
+
+def test_multistage_unneeded_stage_not_built_and_unchanged_stage_cached():
+    df = (
+        "FROM busybox AS deps\nCOPY req.txt /req.txt\nRUN echo deps\n"
+        "FROM busybox AS unused\nRUN echo unused\n"
+        "FROM busybox\nCOPY --from=deps /req.txt /r\nCOPY app.py /app.py\n"
+    )
+    e = run(df, F(req_DOT_txt="1", app_DOT_py="a"), files_after=F(req_DOT_txt="1", app_DOT_py="b"))
+    by_line = {s.line: s.status for s in e.steps}
+    assert by_line[3] == "cached" and by_line[5] == "not-built"
+    assert by_line[7] == "cached" and by_line[8] == "rebuilt"
+    legacy = run(df, F(req_DOT_txt="1", app_DOT_py="a"), files_after=F(req_DOT_txt="1", app_DOT_py="b"),
+                 builder="legacy")  # fmt: skip
+    assert {s.line: s.status for s in legacy.steps}[5] == "cached"  # legacy builds every stage
+
+
+def test_target_limits_the_build():
+    df = "FROM busybox AS a\nRUN echo a\nFROM busybox AS b\nRUN echo b\n"
+    e = run(df, {}, target="a")
+    assert {s.line: s.status for s in e.steps} == {1: "cached", 2: "cached", 3: "not-built", 4: "not-built"}
+
+
+def test_base_tag_is_an_assumption():
+    e = run("FROM python:3.12\nRUN echo\n", {})
+    assert e.steps[0].assumptions and "moved" in e.steps[0].assumptions[0]
+    e = run("FROM python@sha256:" + "0" * 64 + "\nRUN echo\n", {})
+    assert not e.steps[0].assumptions
+
+
+def test_missing_source_is_reported():
+    e = run("FROM busybox\nCOPY nope.txt /\n", {})
+    assert e.steps[1].status == "rebuilt" and "nope.txt" in e.steps[1].cause.message
+
+
+def test_copy_link_does_not_depend_on_parent():
+    before = "FROM busybox\nRUN echo 1\nCOPY --link a.txt /a\n"
+    after = "FROM busybox\nRUN echo 2\nCOPY --link a.txt /a\n"
+    e = run(before, F(a_DOT_txt="x"), after, F(a_DOT_txt="x"))
+    assert [s.status for s in e.steps] == ["cached", "rebuilt", "cached"]
+
+
+def test_user_change_busts_workdir_but_not_copy():
+    before = "FROM busybox\nCOPY a.txt /a\nWORKDIR /w\n"
+    after = "FROM busybox\nUSER 1000\nCOPY a.txt /a\nWORKDIR /w\n"
+    e = run(before, F(a_DOT_txt="x"), after, F(a_DOT_txt="x"))
+    assert [s.status for s in e.steps if s.status != "metadata"] == ["cached", "cached", "rebuilt"]
