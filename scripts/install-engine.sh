@@ -4,6 +4,8 @@
 #   sudo bash scripts/install-engine.sh          # idempotent; seconds when already done
 #   bash scripts/install-engine.sh --check       # only report what is installed
 #   bash scripts/install-engine.sh --force       # redo every step
+#   LAYERWISE_ENGINE_DIR=/opt/lw-fallback bash scripts/install-engine.sh --fallback
+#                                                # install only the Debian 12 (20.10) engine
 #
 # What it puts where (see DEVELOPERS.md):
 #   /opt/layerwise-engine/root/...     unpacked Debian 13 docker.io + containerd + docker-buildx
@@ -19,11 +21,13 @@ CACHE_DIR=${LAYERWISE_ENGINE_CACHE:-/var/cache/layerwise-engine}
 MIRROR=${LAYERWISE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 FORCE=0
 CHECK=0
+FALLBACK_ONLY=0
 for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
     --check) CHECK=1 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --fallback) FALLBACK_ONLY=1 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "install-engine: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -114,9 +118,9 @@ if [[ $FORCE == 0 && -f $STAMP ]] && engine_ok "$ENGINE_DIR/root"; then
   log "engine already installed: $(grep -E '^LAYERWISE_ENGINE_(FLAVOR|VERSION)=' "$STAMP" | tr '\n' ' ')"
 else
   rm -f "$STAMP"
-  if install_flavor modern trixie docker.io docker-cli containerd docker-buildx; then :
+  if [[ $FALLBACK_ONLY == 0 ]] && install_flavor modern trixie docker.io docker-cli containerd docker-buildx; then :
   else
-    log "modern engine failed; falling back to Debian 12 docker.io (20.10, BuildKit v0.8: no heredocs, no COPY --link)"
+    [[ $FALLBACK_ONLY == 1 ]] || log "modern engine failed; falling back to Debian 12 docker.io (20.10, BuildKit v0.8: no heredocs, no COPY --link)"
     install_flavor fallback bookworm docker.io containerd || die "no engine could be installed"
   fi
   mv "$STAMP.new" "$STAMP"

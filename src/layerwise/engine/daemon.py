@@ -23,6 +23,18 @@ BUSYBOX_TAGS = ("busybox:latest",)
 BASE_IMAGES = PYTHON_TAGS + BUSYBOX_TAGS
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    """preexec_fn: SIGTERM dockerd if the process that started it dies
+    (a killed test run must not leave a daemon behind)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -59,8 +71,11 @@ class Daemon:
     :meth:`stop` unless ``keep=True``. Use as a context manager.
     """
 
-    def __init__(self, install: EngineInstall, workdir: Path, keep: bool = False) -> None:
+    def __init__(
+        self, install: EngineInstall, workdir: Path, keep: bool = False, die_with_parent: bool = True
+    ) -> None:
         self.install = install
+        self.die_with_parent = die_with_parent
         self.workdir = workdir
         self.keep = keep
         self.socket = workdir / "docker.sock"
@@ -143,6 +158,7 @@ class Daemon:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_die_with_parent if self.die_with_parent else None,
             )
         finally:
             log.close()

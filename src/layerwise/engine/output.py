@@ -104,6 +104,7 @@ class ParsedBuild:
 _BK_LINE = re.compile(r"^#(\d+) (.*)$")
 _BK_STEP = re.compile(r"^\[(?:(?P<stage>[^\]\s]+) )?(?P<i>\d+)/(?P<n>\d+)\] (?P<instr>.*)$")
 _BK_DONE = re.compile(r"^DONE (\d+(?:\.\d+)?)s$")
+_BK_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _BK_OUT = re.compile(r"^\d+(?:\.\d+)? (.*)$")
 _BK_IMAGE = re.compile(r"writing image (sha256:[0-9a-f]{64})")
 
@@ -124,10 +125,14 @@ def detect_format(lines: Sequence[str]) -> str:
     return "unknown"
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
 def _split(text: str | Iterable[str]) -> list[str]:
-    if isinstance(text, str):
-        return text.splitlines()
-    return [line.rstrip("\r\n") for line in text]
+    """Lines without their ANSI colour codes (the legacy builder colours stderr
+    of RUN red, so `` ---> ...`` may follow a reset code on the same line)."""
+    lines = text.splitlines() if isinstance(text, str) else [ln.rstrip("\r\n") for ln in text]
+    return [_ANSI.sub("", ln) if "\x1b" in ln else ln for ln in lines]
 
 
 def parse_build_output(
@@ -189,6 +194,8 @@ def parse_buildkit_output(text: str | Iterable[str]) -> ParsedBuild:
             step.status = "canceled"
         elif _BK_STEP.match(rest) and rest.endswith(step.instruction):
             pass  # the vertex name printed again when its output resumes
+        elif _BK_DIGEST.match(rest):
+            pass  # BuildKit v0.8 prints the vertex digest under its name
         else:
             om = _BK_OUT.match(rest)
             step.output.append(om.group(1) if om else rest)
