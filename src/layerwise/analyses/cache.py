@@ -146,6 +146,10 @@ def select(files: ContextFiles, src: str, excludes: Iterable[str] = ()) -> dict[
         roots = [p]
     else:
         return None
+    prefetch = getattr(files, "prefetch", None)
+    if prefetch is not None:  # hash only what this COPY reads
+        prefixes = tuple(r + "/" for r in roots if r)
+        prefetch([p for p in files if "" in roots or p in roots or p.startswith(prefixes)])
     excluder = None
     if excludes:
         from layerwise.context.ignore import IgnoreFile

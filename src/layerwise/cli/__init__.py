@@ -92,4 +92,15 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(1)
+    except Exception as exc:  # a bug: one line, not a traceback (unless asked for)
+        import os
+
+        if os.environ.get("LAYERWISE_DEBUG"):
+            raise
+        click.echo(
+            f"layerwise: internal error: {type(exc).__name__}: {exc}\n"
+            "  This is a bug in layerwise; rerun with LAYERWISE_DEBUG=1 to see the traceback.",
+            err=True,
+        )
+        sys.exit(2)
     sys.exit(rv if isinstance(rv, int) else 0)

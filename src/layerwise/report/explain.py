@@ -36,7 +36,8 @@ def render_text(explanation: Explanation, *, before: str, after: str, color: boo
         style, label = STATUS_STYLE[s.status]
         text = s.instruction if len(s.instruction) <= 80 else s.instruction[:77] + "..."
         marker = "[bold red]>[/]" if s is first else " "
-        console.print(f"{marker} [{style}]{label}[/] {s.line:>4}  [{style if s.status == 'rebuilt' else ''}]{escape(text)}[/]")
+        shown = f"[{style}]{escape(text)}[/]" if s.status == "rebuilt" else escape(text)
+        console.print(f"{marker} [{style}]{label}[/] {s.line:>4}  {shown}")
         if s.cause is not None and s.status == "rebuilt":
             console.print(f"              [red]\u2514\u2500 {escape(s.cause.message)}[/]")
         for a in s.assumptions:

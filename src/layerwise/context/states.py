@@ -1,0 +1,242 @@
+"""Project states for ``explain``: a folder, or a git revision seen the way Docker would see it.
+
+Docker reads the files on disk, not git: untracked and git-ignored files are sent too. So the
+state of a revision ``REV`` is the working tree with every *tracked* path put back as it is in
+``REV`` (modified files restored, files added since removed, deleted files brought back), and
+everything git does not track left as it is. With the default ``--before HEAD`` that is exactly
+what the last build of HEAD saw, give or take the untracked files changed since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from layerwise.analyses.cache import Entry
+from layerwise.errors import LayerwiseError, Location
+
+
+class StateError(LayerwiseError):
+    pass
+
+
+@dataclass
+class ProjectState:
+    """One state of a project: the Dockerfile text and the context files Docker would see."""
+
+    label: str
+    dockerfile_text: bytes
+    dockerfile_path: str  # for messages
+    files: dict[str, Entry]
+
+
+def _git(cwd: Path, *args: str, input: bytes | None = None) -> bytes:
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, input=input, capture_output=True, check=False
+        )
+    except FileNotFoundError:
+        raise StateError("git is not installed; give --before/--after as folders") from None
+    if proc.returncode != 0:
+        msg = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise StateError(f"git {' '.join(args[:2])}: {msg[-1] if msg else 'failed'}", Location(str(cwd)))
+    return proc.stdout
+
+
+def git_toplevel(path: Path) -> Path | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, check=False
+        )
+    except FileNotFoundError:
+        return None
+    if out.returncode != 0:
+        return None
+    return Path(out.stdout.decode().strip())
+
+
+def _blob_digests(top: Path, shas: list[str]) -> dict[str, bytes]:
+    """sha1 -> content of each blob (``git cat-file --batch``)."""
+    if not shas:
+        return {}
+    out = _git(top, "cat-file", "--batch", input="".join(s + "\n" for s in shas).encode())
+    blobs: dict[str, bytes] = {}
+    pos = 0
+    for sha in shas:
+        nl = out.index(b"\n", pos)
+        header = out[pos:nl].split()
+        size = int(header[2])
+        blobs[sha] = out[nl + 1 : nl + 1 + size]
+        pos = nl + 1 + size + 1
+    return blobs
+
+
+def _content_digest(data: bytes) -> str:
+    """The digest the snapshot records for a file's content."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def revision_state(
+    context: Path,
+    rev: str,
+    worktree_files: dict[str, Entry],
+    dockerfile: Path,
+    excluded,
+) -> ProjectState:
+    """The state of ``rev`` as Docker would see it (see the module docstring).
+
+    ``worktree_files`` is the working tree snapshot (after .dockerignore); ``excluded(path)``
+    tells whether .dockerignore drops a path.
+    """
+    top = git_toplevel(context)
+    if top is None:
+        raise StateError(f"{context} is not in a git repository; give --before as a folder")
+    prefix = os.path.relpath(context.resolve(), top.resolve()).replace(os.sep, "/")
+    prefix = "" if prefix == "." else prefix + "/"
+    _git(top, "rev-parse", "--verify", "--quiet", rev + "^{commit}")
+    # Tracked paths that differ between rev and the working tree.
+    raw = _git(top, "diff", "--no-renames", "--name-status", "-z", rev, "--", prefix or ".")
+    parts = raw.split(b"\0")
+    changed: list[tuple[str, str]] = []
+    for i in range(0, len(parts) - 1, 2):
+        changed.append((parts[i].decode(), os.fsdecode(parts[i + 1])))
+    files = worktree_files.copy() if isinstance(worktree_files, SnapshotFiles) else dict(worktree_files)
+    # The rev's view of those paths.
+    wanted = [p for _, p in changed]
+    tree: dict[str, tuple[str, str]] = {}
+    if wanted:
+        ls = _git(top, "ls-tree", "-r", "-z", "--full-tree", rev, "--", *wanted)
+        for rec in ls.split(b"\0"):
+            if not rec:
+                continue
+            meta, path = rec.split(b"\t", 1)
+            mode, typ, sha = meta.decode().split()
+            if typ == "blob":
+                tree[os.fsdecode(path)] = (mode, sha)
+    blobs = _blob_digests(top, sorted({sha for _, sha in tree.values()}))
+    for status, path in changed:
+        if not path.startswith(prefix):
+            continue
+        rel = path[len(prefix) :]
+        if excluded(rel):
+            continue
+        if path in tree:
+            mode, sha = tree[path]
+            data = blobs[sha]
+            if mode == "120000":
+                files[rel] = Entry("symlink", 0o777, "", os.fsdecode(data))
+            else:
+                old = files.get(rel)
+                perm = 0o755 if mode == "100755" else 0o644
+                if old is not None and old.kind == "file" and (old.mode & 0o111) == (perm & 0o111):
+                    perm = old.mode  # keep the on-disk permission bits git does not record
+                files[rel] = Entry("file", perm, _content_digest(data), "")
+            parent = posixpath.dirname(rel)
+            while parent and parent not in files:
+                files[parent] = Entry("dir", 0o755)
+                parent = posixpath.dirname(parent)
+        else:
+            files.pop(rel, None)
+    # Dockerfile of that revision (when tracked), else the one on disk.
+    df_rel = os.path.relpath(dockerfile.resolve(), top.resolve()).replace(os.sep, "/")
+    try:
+        text = _git(top, "show", f"{rev}:{df_rel}")
+    except StateError:
+        text = dockerfile.read_bytes()
+    return ProjectState(rev, text, str(dockerfile), files)
+
+
+def _dockerfile_in(context: Path, dockerfile: str | None, base: Path) -> Path:
+    """The Dockerfile of a state rooted at ``context`` (``-f`` is relative to the cwd)."""
+    if dockerfile is None:
+        return context / "Dockerfile"
+    df = Path(dockerfile)
+    if context == base:
+        return df
+    # the same Dockerfile, relative to the other folder
+    try:
+        rel = df.resolve().relative_to(base.resolve())
+    except ValueError:
+        return df
+    return context / rel
+
+
+def folder_files(context: Path, dockerfile: Path, builder: str) -> tuple[dict[str, Entry], object]:
+    """The context files of a folder after .dockerignore, and the ignore file used."""
+    from layerwise.context.ignore import load_ignore
+    from layerwise.context.snapshot import Snapshot
+
+    ignore = load_ignore(context, dockerfile, builder)
+    snap = Snapshot.take(context, ignore)
+    return snapshot_entries(snap), ignore
+
+
+class SnapshotFiles(dict):
+    """A snapshot as the simulation's ``path -> Entry`` mapping.
+
+    Content is hashed lazily: :meth:`prefetch` hashes (in parallel, through the stat cache)
+    only the files a COPY actually selects; reading an entry that was not prefetched hashes it.
+    """
+
+    def __init__(self, snap) -> None:
+        super().__init__()
+        self._snap = snap
+        self._raw = {e.path: e for e in snap.entries}
+        for path in self._raw:
+            dict.__setitem__(self, path, None)
+
+    def prefetch(self, paths) -> None:
+        todo = [self._raw[p] for p in paths if p in self._raw and dict.__getitem__(self, p) is None]
+        if todo:
+            self._snap.ensure_digests(todo)
+
+    def __getitem__(self, path: str) -> Entry:
+        value = dict.__getitem__(self, path)
+        if value is None:
+            e = self._raw[path]
+            if e.kind == "file" and e.digest is None:
+                self._snap.ensure_digests([e])
+            value = Entry(e.kind, e.mode, e.hexdigest or "", e.target or "")
+            dict.__setitem__(self, path, value)
+        return value
+
+    def get(self, path, default=None):
+        return self[path] if path in self else default
+
+    def items(self):
+        return [(p, self[p]) for p in self]
+
+    def values(self):
+        return [self[p] for p in self]
+
+    def copy(self) -> dict[str, Entry]:
+        return dict(self.items())
+
+
+def snapshot_entries(snap) -> SnapshotFiles:
+    return SnapshotFiles(snap)
+
+
+def load_state(path: str, dockerfile: str | None, spec: str | None, *, builder: str) -> ProjectState:
+    """A project state from ``spec``: None (the folder ``path``), a folder, or a git revision."""
+    base = Path(path)
+    if not base.is_dir():
+        raise StateError("no such folder", Location(str(base)))
+    if spec is None or Path(spec).is_dir():
+        context = base if spec is None else Path(spec)
+        df = _dockerfile_in(context, dockerfile, base)
+        if not df.is_file():
+            raise StateError("no Dockerfile here (use -f to name it)", Location(str(df)))
+        files, _ = folder_files(context, df, builder)
+        return ProjectState(str(context) if spec else "the working tree", df.read_bytes(), str(df), files)
+    df = _dockerfile_in(base, dockerfile, base)
+    files, ignore = folder_files(base, df, builder)
+
+    def excluded(rel: str) -> bool:
+        return ignore is not None and ignore.excludes(rel)
+
+    return revision_state(base, spec, files, df, excluded)
