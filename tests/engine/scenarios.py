@@ -143,7 +143,9 @@ def run_scenario(engine, scenario: Scenario, builder: str, workdir: Path) -> Out
     if not before.ok:
         raise AssertionError(f"before build failed: {before.summary()}\n{before.log}")
     # the state layerwise compares against: as the before build saw it
-    before_files, _ = folder_files(ctx, dockerfile, builder)
+    lazy, _ = folder_files(ctx, dockerfile, builder)
+    lazy.prefetch(list(lazy))
+    before_files = lazy.copy()  # hashed now, before the change
     before_text = dockerfile.read_bytes()
     time.sleep(0.01)
     apply_change(ctx, data.get("change", {}))

@@ -13,6 +13,10 @@ BuildKit (content-addressed, global)
     * COPY/ADD: parent (not with ``--link``), sources, destination (resolved against WORKDIR),
       ``--chown``/``--chmod``/``--exclude``/``--parents``, and the content checksum of the
       selected files (path, type, mode, content, link target; never mtime or owner).
+      ``--link`` would drop the parent from the key, but Docker's own engine (the "docker"
+      driver) has no MergeOp (moby/moby#45153) and falls back to a plain copy: confirmed on
+      Docker 26.1, the COPY --link after a changed RUN rebuilds. Only a ``docker-container``
+      buildx builder honours it (``link_effective=True``).
     * WORKDIR (other than ``/``): parent, the absolute path and the USER that owns it.
     * Metadata instructions (ENV, ARG, LABEL, USER, CMD, ...) make no cache entry.
     * Only the stages the target needs are built.
@@ -214,6 +218,7 @@ def simulate(
     *,
     builder: str = "buildkit",
     target: str | int | None = None,
+    link_effective: bool = False,
 ) -> list[StepKey]:
     """The steps the builder executes for ``target``, in build order, with their cache keys."""
     if builder not in BUILDERS:
@@ -226,7 +231,7 @@ def simulate(
     out: list[StepKey] = []
     stage_key: dict[int, str] = {}
     for stage in stages:
-        keys = _simulate_stage(stage, files, builder, stage_key)
+        keys = _simulate_stage(stage, files, builder, stage_key, link_effective)
         if keys:
             stage_key[stage.index] = next((k.key for k in reversed(keys) if k.key), "")
         out.extend(keys)
@@ -234,7 +239,7 @@ def simulate(
 
 
 def _simulate_stage(
-    stage: Stage, files: ContextFiles, builder: str, stage_key: dict[int, str]
+    stage: Stage, files: ContextFiles, builder: str, stage_key: dict[int, str], link_effective: bool
 ) -> list[StepKey]:
     out: list[StepKey] = []
     inst = stage.from_
@@ -259,7 +264,7 @@ def _simulate_stage(
         inst = step.instruction
         if isinstance(inst, Arg):
             declared.update(a.key for a in inst.args)
-        sk = _step_key(step, parent, files, builder, stage_key, declared)
+        sk = _step_key(step, parent, files, builder, stage_key, declared, link_effective)
         out.append(sk)
         if sk.key:
             parent = sk.key
@@ -273,6 +278,7 @@ def _step_key(
     builder: str,
     stage_key: dict[int, str],
     declared: set[str],
+    link_effective: bool = False,
 ) -> StepKey:
     inst = step.instruction
     ex = step.expanded
@@ -326,7 +332,7 @@ def _step_key(
         dest_abs = posixpath.join(step.workdir, dest) if not dest.startswith("/") else dest
         if dest.endswith("/") and not dest_abs.endswith("/"):
             dest_abs += "/"
-        link = inst.link and not inst.chmod
+        link = inst.link and not inst.chmod and link_effective
         op = {
             kind: [normalize_source(s) for s in sources],
             "inline": [(c.path, c.data, c.expand) for c in inst.contents],

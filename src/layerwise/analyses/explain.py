@@ -183,16 +183,19 @@ def explain(
     *,
     builder: str = "buildkit",
     target: str | int | None = None,
+    link_effective: bool = False,
 ) -> Explanation:
     """What a build of ``after`` takes from the cache that a build of ``before`` left."""
     attach_stages(before)
     attach_stages(after)
     final = after.stage(target) if target is not None else after.stages[-1]
     try:
-        old = simulate(before, before_files, builder=builder, target=_map_target(before, final))
+        old = simulate(before, before_files, builder=builder, target=_map_target(before, final),
+                       link_effective=link_effective)  # fmt: skip
     except Exception:  # the before state may not even have the target: nothing is cached
         old = []
-    new = simulate(after, after_files, builder=builder, target=target)
+    new = simulate(after, after_files, builder=builder, target=target,
+                   link_effective=link_effective)  # fmt: skip
     cached_keys = {k.key for k in old if k.key}
     counterpart = _align(old, new)
     producer: dict[str, StepKey] = {}
