@@ -43,11 +43,18 @@ class StepReport:
         }
 
 
+CACHE_ASSUMPTION = (
+    "the builder still holds the cache of the before build (same builder, not pruned; for"
+    " BuildKit also the same context folder, whose incremental sync can miss a folder's mode change)"
+)
+
+
 @dataclass
 class Explanation:
     builder: str
     target: str | int
     steps: list[StepReport]
+    assumptions: list[str] = field(default_factory=lambda: [CACHE_ASSUMPTION])
 
     @property
     def first_miss(self) -> StepReport | None:
@@ -62,6 +69,7 @@ class Explanation:
             "builder": self.builder,
             "target": self.target,
             "summary": {**counts, "first_miss_line": first.line if first else None},
+            "assumptions": list(self.assumptions),
             "steps": [s.to_json() for s in self.steps],
         }
 
@@ -184,8 +192,10 @@ def explain(
     builder: str = "buildkit",
     target: str | int | None = None,
     link_effective: bool = False,
+    no_cache: bool = False,
 ) -> Explanation:
-    """What a build of ``after`` takes from the cache that a build of ``before`` left."""
+    """What a build of ``after`` takes from the cache that a build of ``before`` left
+    (``no_cache``: as ``docker build --no-cache``, nothing)."""
     attach_stages(before)
     attach_stages(after)
     final = after.stage(target) if target is not None else after.stages[-1]
@@ -196,7 +206,8 @@ def explain(
         old = []
     new = simulate(after, after_files, builder=builder, target=target,
                    link_effective=link_effective)  # fmt: skip
-    cached_keys = {k.key for k in old if k.key}
+    old_keys = {k.key for k in old if k.key}
+    cached_keys = set() if no_cache else old_keys
     counterpart = _align(old, new)
     producer: dict[str, StepKey] = {}
     reports: list[StepReport] = []
@@ -217,8 +228,11 @@ def explain(
         reports.append(rep)
         if not k.key:
             continue
-        if k.key in cached_keys and not k.missing:
-            rep.status = "cached"
+        if not k.missing and (k.key in cached_keys or (k.kind == "from" and k.key in old_keys)):
+            rep.status = "cached"  # --no-cache does not re-pull the base (that is --pull)
+        elif no_cache and k.kind != "from":
+            rep.status = "rebuilt"
+            rep.cause = Cause("no-cache", "--no-cache: nothing is taken from the cache", {})
         else:
             rep.status = "rebuilt"
             rep.cause = _cause(k, counterpart.get(i), producer, statuses)
@@ -235,7 +249,10 @@ def explain(
                                _kind(inst.name), "not-built", end_line=inst.span.end_line)  # fmt: skip
                 )
         reports.sort(key=lambda r: r.line)
-    return Explanation(builder, final.label, reports)
+    explanation = Explanation(builder, final.label, reports)
+    if no_cache:
+        explanation.assumptions = ["--no-cache: every step runs"]
+    return explanation
 
 
 def _kind(name: str) -> str:

@@ -34,8 +34,10 @@ Example:
 @build_arg_option
 @click.option("--builder", type=click.Choice(["buildkit", "legacy"]), default="buildkit",
               show_default=True, help="Which Docker builder's cache rules to apply.")  # fmt: skip
+@click.option("--no-cache", is_flag=True, help="As with `docker build --no-cache`.")
 @format_option(("text", "json"))
-def explain(path, dockerfile, before, after, target, build_arg, builder, output_format) -> int:
+def explain(path, dockerfile, before, after, target, build_arg, builder, no_cache,
+            output_format) -> int:  # fmt: skip
     from layerwise.analyses.explain import explain as run_explain
     from layerwise.context.states import load_state
     from layerwise.parse import parse_bytes
@@ -48,7 +50,7 @@ def explain(path, dockerfile, before, after, target, build_arg, builder, output_
     old_build = resolve(parse_bytes(old.dockerfile_text, old.dockerfile_path), args)
     new_build = resolve(parse_bytes(new.dockerfile_text, new.dockerfile_path), args)
     result = run_explain(old_build, old.files, new_build, new.files, builder=builder,
-                         target=target)  # fmt: skip
+                         target=target, no_cache=no_cache)  # fmt: skip
     if output_format == "json":
         click.echo(render_json(result, before=old.label, after=new.label))
     else:

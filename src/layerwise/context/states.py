@@ -118,6 +118,7 @@ def revision_state(
             if typ == "blob":
                 tree[os.fsdecode(path)] = (mode, sha)
     blobs = _blob_digests(top, sorted({sha for _, sha in tree.values()}))
+    removed_dirs: set[str] = set()
     for status, path in changed:
         if not path.startswith(prefix):
             continue
@@ -141,6 +142,10 @@ def revision_state(
                 parent = posixpath.dirname(parent)
         else:
             files.pop(rel, None)
+            removed_dirs.add(posixpath.dirname(rel))
+    # Folders that only exist for files added since the revision did not exist then
+    # (git records no folders: a folder of the revision has at least one tracked file).
+    _drop_emptied_dirs(top, rev, prefix, files, removed_dirs)
     # Dockerfile of that revision (when tracked), else the one on disk.
     df_rel = os.path.relpath(dockerfile.resolve(), top.resolve()).replace(os.sep, "/")
     try:
@@ -148,6 +153,26 @@ def revision_state(
     except StateError:
         text = dockerfile.read_bytes()
     return ProjectState(rev, text, str(dockerfile), files)
+
+
+def _drop_emptied_dirs(top: Path, rev: str, prefix: str, files, candidates: set[str]) -> None:
+    todo = sorted({d for d in candidates if d}, key=lambda d: -d.count("/"))
+    seen: set[str] = set()
+    while todo:
+        d = todo.pop(0)
+        if d in seen or d not in files or files[d].kind != "dir":
+            continue
+        seen.add(d)
+        below = d + "/"
+        if any(p.startswith(below) for p in files):
+            continue
+        in_rev = _git(top, "ls-tree", "--full-tree", "--name-only", rev, "--", prefix + d)
+        if not in_rev.strip():
+            files.pop(d, None)
+            parent = posixpath.dirname(d)
+            if parent:
+                todo.append(parent)
+                todo.sort(key=lambda x: -x.count("/"))
 
 
 def _dockerfile_in(context: Path, dockerfile: str | None, base: Path) -> Path:

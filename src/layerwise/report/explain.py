@@ -55,3 +55,5 @@ def render_text(explanation: Explanation, *, before: str, after: str, color: boo
         )
         if first.cause is not None:
             console.print(f"  because {escape(first.cause.message)}")
+    for a in explanation.assumptions:
+        console.print(f"[dim]Assumes {escape(a)}.[/]")

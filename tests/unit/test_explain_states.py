@@ -1,0 +1,128 @@
+"""``layerwise explain`` on real folders and git repositories (the CLI, end to end)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from layerwise.cli import cli
+
+BAD = 'FROM python:3.10-slim\nWORKDIR /app\nADD . /app\nRUN pip install -r requirements.txt\nCMD ["python", "app.py"]\n'
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=cwd, check=True, capture_output=True,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    (tmp_path / "Dockerfile").write_text(BAD)
+    (tmp_path / "app.py").write_text("print('Hello, Docker!')\n")
+    (tmp_path / "requirements.txt").write_text("flask==2.3.2\n")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "init")
+    return tmp_path
+
+
+def explain_json(path: Path, *args: str) -> dict:
+    result = CliRunner().invoke(cli, ["explain", str(path), "--format", "json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def by_line(data: dict) -> dict[int, str]:
+    return {s["line"]: s["status"] for s in data["steps"]}
+
+
+def test_clean_worktree_is_all_cached(repo):
+    assert by_line(explain_json(repo)) == {1: "cached", 2: "cached", 3: "cached", 4: "cached", 5: "metadata"}
+
+
+def test_code_change_in_worktree_blames_the_file(repo):
+    (repo / "app.py").write_text("print('Hello, World!')\n")
+    data = explain_json(repo)
+    assert by_line(data) == {1: "cached", 2: "cached", 3: "rebuilt", 4: "rebuilt", 5: "metadata"}
+    add = data["steps"][2]
+    assert add["cause"]["type"] == "files"
+    assert add["cause"]["paths"] == [{"path": "app.py", "change": "modified"}]
+    assert data["steps"][3]["cause"]["type"] == "parent"
+    assert data["summary"]["first_miss_line"] == 3
+
+
+def test_untracked_and_gitignored_files_count_as_docker_sees_them(repo):
+    (repo / ".gitignore").write_text("secret.env\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-qm", "ignore")
+    # present in both states (untracked / ignored files are sent as they are): no change
+    (repo / "secret.env").write_text("TOKEN=1\n")
+    (repo / "notes.txt").write_text("todo\n")
+    assert by_line(explain_json(repo))[3] == "cached"
+
+
+def test_revisions_and_deleted_files(repo):
+    (repo / "extra.py").write_text("x = 1\n")
+    git(repo, "add", "extra.py")
+    git(repo, "commit", "-qm", "extra")
+    os.remove(repo / "extra.py")  # deleted in the worktree, present in HEAD
+    data = explain_json(repo)
+    assert data["steps"][2]["cause"]["paths"] == [{"path": "extra.py", "change": "removed"}]
+    # between two revisions: HEAD~1 had no extra.py
+    data = explain_json(repo, "--before", "HEAD~1", "--after", "HEAD")
+    assert data["steps"][2]["cause"]["paths"] == [{"path": "extra.py", "change": "added"}]
+
+
+def test_new_directory_since_revision_is_not_in_the_before_state(repo):
+    (repo / "pkg").mkdir()
+    (repo / "pkg" / "mod.py").write_text("x = 1\n")
+    git(repo, "add", "pkg")
+    data = explain_json(repo)
+    paths = {p["path"] for p in data["steps"][2]["cause"]["paths"]}
+    assert paths == {"pkg", "pkg/mod.py"}
+
+
+def test_dockerfile_of_the_revision_is_used(repo):
+    (repo / "Dockerfile").write_text(BAD.replace("RUN pip install", "RUN pip install --no-cache-dir"))
+    data = explain_json(repo)
+    run = data["steps"][3]
+    assert run["status"] == "rebuilt"
+    # ADD . copies the Dockerfile too: its edit busts ADD first
+    assert data["steps"][2]["cause"]["paths"] == [{"path": "Dockerfile", "change": "modified"}]
+
+
+def test_folders(tmp_path, repo):
+    one, two = tmp_path / "one", tmp_path / "two"
+    for d in (one, two):
+        d.mkdir()
+        for name in ("Dockerfile", "app.py", "requirements.txt"):
+            (d / name).write_bytes((repo / name).read_bytes())
+    (two / "requirements.txt").write_text("flask==3.0.0\n")
+    data = explain_json(one, "--before", str(one), "--after", str(two))
+    assert data["steps"][2]["cause"]["paths"] == [{"path": "requirements.txt", "change": "modified"}]
+
+
+def test_errors_are_one_line(tmp_path):
+    result = CliRunner().invoke(cli, ["explain", str(tmp_path)])
+    assert result.exit_code != 0
+
+
+def test_text_output_tells_the_story(repo):
+    (repo / "app.py").write_text("print('Hello, World!')\n")
+    result = CliRunner().invoke(cli, ["explain", str(repo)])
+    assert result.exit_code == 0, result.output
+    assert "REBUILD" in result.output and "app.py (modified)" in result.output
+    assert "The first miss is line 3: ADD . /app" in result.output
+
+
+def test_no_cache_rebuilds_everything(repo):
+    data = explain_json(repo, "--no-cache")
+    assert by_line(data) == {1: "cached", 2: "rebuilt", 3: "rebuilt", 4: "rebuilt", 5: "metadata"}
+    assert data["steps"][1]["cause"]["type"] == "no-cache"
