@@ -196,12 +196,13 @@ MatchInfo = tuple  # per-pattern "matched" flags of a directory (patternmatcher.
 class PatternMatcher:
     """``patternmatcher.PatternMatcher`` built from ReadAll output (``New``)."""
 
-    __slots__ = ("patterns", "exclusions", "source_path")
+    __slots__ = ("patterns", "exclusions", "source_path", "_plan")
 
     def __init__(
         self, patterns: Iterable[str | IgnorePattern], source_path: str | None = None
     ) -> None:
         self.source_path = source_path
+        self._plan: list | None = None  # flattened dispatch used by the snapshot walker
         self.patterns: list[Pattern] = []
         self.exclusions = False
         for item in patterns:

@@ -1,0 +1,194 @@
+"""Benchmark of ``layerwise.context.snapshot`` against ``git status`` on the same tree.
+
+Generates once (cached under --dir, default /tmp/layerwise-bench) a Python-project-like tree
+of 100,000 files and about 1 GB: many small modules, tests and data files in nested packages,
+a few hundred medium assets and a few large binaries, a .dockerignore, and a git repository
+of it (``git add -A && git commit``, then ``git gc`` as a real checkout would be packed).
+
+Then prints, best of --repeat runs each:
+
+* cold: ``Snapshot.take`` with an empty stat cache + sha256 of every file (threads);
+* warm: the same with the stat cache written by the cold run (stat walk only);
+* ``git status --porcelain`` on the same tree;
+
+with the cold run's throughput (GB/s) and the ratios. Extra comparisons (the engine's own
+context load, once the engine harness exists) plug in through :data:`EXTRA_BENCHES`.
+
+Usage:  python bench/context_bench.py [--dir DIR] [--files N] [--size-mb MB] [--repeat K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+#: name -> function(tree_path) -> seconds; filled by other modules (e.g. the engine harness
+#: adds "docker build context load") before calling main().
+EXTRA_BENCHES: dict[str, Callable[[Path], float]] = {}
+
+DOCKERIGNORE = """\
+.git
+**/__pycache__
+**/*.pyc
+.venv
+*.log
+"""
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def generate(tree: Path, n_files: int, total_mb: int, seed: int = 42) -> None:
+    """Write the tree (idempotent: a marker file records the parameters)."""
+    marker = tree.parent / (tree.name + ".done.json")
+    params = {"files": n_files, "size_mb": total_mb, "seed": seed, "version": 2}
+    if marker.exists() and json.loads(marker.read_text()) == params and tree.is_dir():
+        return
+    if tree.exists():
+        shutil.rmtree(tree)
+    tree.mkdir(parents=True)
+    rng = random.Random(seed)
+    total = total_mb * 1024 * 1024
+    n_large, n_medium = 24, 400
+    large_bytes = int(total * 0.45)
+    medium_bytes = int(total * 0.20)
+    n_small = n_files - n_large - n_medium - 2
+    small_bytes = total - large_bytes - medium_bytes
+
+    # package directories: src/app/<pkg>/<sub>/..., tests/..., data/...
+    dirs: list[str] = []
+    for top in ("src/app", "tests", "data", "docs", "scripts"):
+        weight = {"src/app": 60, "tests": 20, "data": 12, "docs": 5, "scripts": 3}[top]
+        for i in range(weight * 45):
+            depth = rng.randint(0, 3)
+            parts = [top] + [f"{rng.choice(['core', 'api', 'util', 'models', 'io', 'db', 'web', 'jobs'])}{rng.randint(0, 40)}" for _ in range(depth)]
+            dirs.append("/".join(parts))
+    dirs = sorted(set(dirs))
+    for d in dirs:
+        (tree / d).mkdir(parents=True, exist_ok=True)
+
+    # small files: log-normal sizes scaled to small_bytes
+    raw = [rng.lognormvariate(8.0, 1.0) for _ in range(n_small)]
+    scale = small_bytes / sum(raw)
+    exts = [".py"] * 14 + [".json", ".txt", ".md", ".csv", ".yaml", ".html", ".pyc"]
+    blob = rng.randbytes(4 << 20)
+    written = 0
+    for i, r in enumerate(raw):
+        d = rng.choice(dirs)
+        ext = rng.choice(exts)
+        name = f"m{i}{ext}"
+        if ext == ".pyc":
+            (tree / d / "__pycache__").mkdir(exist_ok=True)
+            name = f"__pycache__/m{i}.cpython-312.pyc"
+        size = max(1, int(r * scale))
+        off = rng.randrange(0, len(blob) - size) if size < len(blob) else 0
+        (tree / d / name).write_bytes(blob[off : off + size])
+        written += size
+        if i % 20000 == 0:
+            _log(f"  generating: {i}/{n_small} small files")
+    for i in range(n_medium):
+        size = medium_bytes // n_medium
+        (tree / "assets").mkdir(exist_ok=True)
+        (tree / "assets" / f"img{i}.png").write_bytes(rng.randbytes(size))
+    for i in range(n_large):
+        size = large_bytes // n_large
+        (tree / "models").mkdir(exist_ok=True)
+        (tree / "models" / f"weights{i}.bin").write_bytes(rng.randbytes(size))
+    (tree / ".dockerignore").write_text(DOCKERIGNORE)
+    (tree / "Dockerfile").write_text("FROM python:3.12-slim\nCOPY . /app\n")
+    _log("  git add -A && git commit (once) ...")
+    env = dict(os.environ, GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="b@x", GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="b@x")
+    git = ["git", "-C", str(tree), "-c", "gc.auto=0"]
+    subprocess.run(["git", "init", "-q", str(tree)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True, env=env)
+    subprocess.run([*git, "commit", "-qm", "bench tree"], check=True, env=env)
+    subprocess.run([*git, "gc", "-q"], check=True, env=env)
+    marker.write_text(json.dumps(params))
+
+
+def _best(fn: Callable[[], float], repeat: int) -> float:
+    return min(fn() for _ in range(repeat))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dir", default="/tmp/layerwise-bench")
+    ap.add_argument("--files", type=int, default=100_000)
+    ap.add_argument("--size-mb", type=int, default=1024)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+
+    from layerwise.context.ignore import load_ignore
+    from layerwise.context.snapshot import Snapshot
+
+    base = Path(args.dir)
+    tree = base / f"tree-{args.files}-{args.size_mb}"
+    _log(f"tree: {tree}")
+    generate(tree, args.files, args.size_mb)
+
+    ignore = load_ignore(tree)
+    info: dict[str, object] = {}
+
+    def cold() -> float:
+        with tempfile.TemporaryDirectory(prefix="lw-cache-") as cache:
+            t = time.perf_counter()
+            snap = Snapshot.take(tree, ignore, cache_dir=cache)
+            snap.ensure_digests()
+            dt = time.perf_counter() - t
+            info.update(files=sum(1 for _ in snap.files), entries=len(snap.entries), bytes=snap.hashed_bytes, hashed=snap.hashed, warnings=len(snap.warnings), excluded=snap.excluded.count)
+        return dt
+
+    warm_cache = base / "warm-cache"
+
+    def prime() -> None:
+        shutil.rmtree(warm_cache, ignore_errors=True)
+        snap = Snapshot.take(tree, ignore, cache_dir=warm_cache)
+        snap.ensure_digests()
+
+    def warm() -> float:
+        t = time.perf_counter()
+        snap = Snapshot.take(tree, ignore, cache_dir=warm_cache)
+        snap.ensure_digests()
+        dt = time.perf_counter() - t
+        info["warm_hashed"] = snap.hashed
+        info["warm_hits"] = snap.cache_hits
+        return dt
+
+    def git_status() -> float:
+        t = time.perf_counter()
+        subprocess.run(["git", "-C", str(tree), "status", "--porcelain"], check=True, stdout=subprocess.DEVNULL)
+        return time.perf_counter() - t
+
+    # warm up the page cache and git's index so every contender reads from memory
+    git_status()
+    _log("cold runs ...")
+    t_cold = _best(cold, args.repeat)
+    prime()
+    _log("warm runs ...")
+    t_warm = _best(warm, args.repeat)
+    t_git = _best(git_status, args.repeat)
+    extra = {name: _best(lambda f=f: f(tree), args.repeat) for name, f in EXTRA_BENCHES.items()}
+
+    gb = int(info["bytes"]) / 1e9  # type: ignore[arg-type]
+    print(f"tree: {tree}  ({info['files']} files sent, {info['entries']} entries, {info['excluded']} excluded, {gb:.2f} GB hashed; {os.cpu_count()} CPUs)")
+    print(f"layerwise snapshot cold (no stat cache, sha256 of all files): {t_cold:8.3f} s  = {gb / t_cold:.2f} GB/s")
+    print(f"layerwise snapshot warm (stat cache, {info['warm_hits']} hits, {info['warm_hashed']} hashed): {t_warm:8.3f} s")
+    print(f"git status --porcelain:                                      {t_git:8.3f} s")
+    for name, t in extra.items():
+        print(f"{name}: {t:8.3f} s")
+    print(f"ratios: warm/git status = {t_warm / t_git:.2f}   cold/warm = {t_cold / t_warm:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

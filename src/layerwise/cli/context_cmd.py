@@ -1,0 +1,102 @@
+"""``layerwise context``: what a build sends to Docker, and what of it ends up in the image."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from layerwise.cli.options import format_option
+
+
+@click.command(
+    help="""Show what `docker build` sends as the build context: total size and file count,
+what the .dockerignore excluded (and which ignore file BuildKit uses), the heaviest folders,
+Python junk (__pycache__, .venv, .git, dist, *.egg-info, ...) and files that look like
+secrets (.env, *.pem, id_rsa, .aws/, .pypirc, ...) that are sent, and ignore patterns that
+only match at the context root (`*.pyc` instead of `**/*.pyc`).
+
+\b
+Example:
+    layerwise context . -f docker/Dockerfile --format json
+"""
+)
+@click.argument("path", required=False, default=".", metavar="[PATH]")
+@click.option(
+    "-f",
+    "--file",
+    "dockerfile",
+    metavar="DOCKERFILE",
+    default=None,
+    help="The Dockerfile (as with `docker build -f`): BuildKit then uses DOCKERFILE.dockerignore "
+    "beside it, when it exists, instead of PATH/.dockerignore.",
+)
+@click.option(
+    "--builder",
+    type=click.Choice(("buildkit", "legacy")),
+    default="buildkit",
+    show_default=True,
+    help="Which builder's choice of ignore file to follow.",
+)
+@format_option(("text", "json"))
+def context(path: str, dockerfile: str | None, builder: str, output_format: str) -> int:
+    from layerwise.context.ignore import load_ignore
+    from layerwise.context.report import build_report, render_json, render_text
+    from layerwise.context.snapshot import Snapshot
+
+    report = build_report(
+        *_snapshot(path, dockerfile, builder, digests=output_format == "json", load_ignore=load_ignore, Snapshot=Snapshot)
+    )
+    if output_format == "json":
+        click.echo(render_json(report))
+    else:
+        render_text(report)
+    return 0
+
+
+def _snapshot(path, dockerfile, builder, *, digests, load_ignore, Snapshot):
+    """(snapshot, copy_sources). COPY sources come later from the Dockerfile analysis: this is
+    the one place that will pass them to build_report."""
+    import os
+
+    from layerwise.errors import LayerwiseError, Location
+
+    if not os.path.isdir(path):
+        what = "does not exist" if not os.path.exists(path) else "is not a directory"
+        raise LayerwiseError(f"build context {what}", Location(path))
+    if dockerfile is not None and not os.path.isfile(dockerfile):
+        raise LayerwiseError("Dockerfile not found", Location(dockerfile))
+    ignore = load_ignore(path, dockerfile, builder)
+    progress = _Progress() if sys.stderr.isatty() else None
+    try:
+        snap = Snapshot.take(path, ignore, digests=digests, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    return snap, None
+
+
+class _Progress:
+    """A one-line counter on stderr, shown only when the walk takes more than half a second."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._time = time.monotonic
+        self._start = self._time()
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, seen: int) -> None:
+        now = self._time()
+        if now - self._start < 0.5 or now - self._last < 0.1:
+            return
+        self._last = now
+        self._shown = True
+        sys.stderr.write(f"\rlayerwise: scanning the build context… {seen:,} entries")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self._shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()

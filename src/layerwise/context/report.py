@@ -1,0 +1,574 @@
+"""What a build context sends, and what of it is junk or secret: the data behind
+``layerwise context``.
+
+:func:`build_report` takes a :class:`~layerwise.context.snapshot.Snapshot` (and, once the
+Dockerfile analysis provides them, the ``COPY``/``ADD`` sources) and returns a
+:class:`ContextReport`; :func:`render_text` and :func:`render_json` only present it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import fnmatch
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from layerwise.context.ignore import IgnorePattern, Pattern, PatternMatcher
+from layerwise.context.snapshot import DIR, FILE, Entry, Snapshot, SnapshotWarning
+from layerwise.errors import LayerwiseError, Location
+
+__all__ = [
+    "CopySource",
+    "FolderSize",
+    "JunkFinding",
+    "SecretFinding",
+    "RootOnlyPattern",
+    "ExcludedByPattern",
+    "ContextReport",
+    "build_report",
+    "render_text",
+    "render_json",
+]
+
+
+@dataclass(frozen=True)
+class CopySource:
+    """One source of a ``COPY``/``ADD`` from the build context, and where the instruction is."""
+
+    src: str
+    location: Location | None = None
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.src}" if self.location else self.src
+
+
+@dataclass(frozen=True)
+class FolderSize:
+    path: str  # "" for the files directly at the context root
+    files: int
+    size: int
+
+
+@dataclass(frozen=True)
+class JunkFinding:
+    """Python/tooling junk that is sent: ``what`` names the kind (e.g. ``__pycache__``)."""
+
+    what: str
+    paths: tuple[str, ...]  # the topmost junk folders or files
+    files: int
+    size: int
+    suggestion: str  # a .dockerignore line that would exclude them
+
+
+@dataclass(frozen=True)
+class SecretFinding:
+    path: str
+    reason: str
+    size: int
+    copied_by: tuple[CopySource, ...] = ()  # filled when COPY sources are given
+
+
+@dataclass(frozen=True)
+class RootOnlyPattern:
+    """An ignore pattern that only matches at the context root while matching paths exist
+    deeper (``*.pyc`` leaves ``pkg/x.pyc`` in the context)."""
+
+    pattern: str
+    line: int
+    files: int
+    size: int
+    examples: tuple[str, ...]
+    suggestion: str
+
+
+@dataclass(frozen=True)
+class ExcludedByPattern:
+    pattern: str
+    line: int
+    count: int
+    size: int
+
+
+@dataclass
+class ContextReport:
+    root: str
+    ignore_file: str | None
+    sent_entries: int
+    sent_files: int
+    sent_size: int
+    excluded_count: int
+    excluded_files: int
+    excluded_size: int
+    excluded_by_pattern: list[ExcludedByPattern]
+    heaviest: list[FolderSize]
+    junk: list[JunkFinding]
+    secrets: list[SecretFinding]
+    root_only_patterns: list[RootOnlyPattern]
+    warnings: list[SnapshotWarning]
+    copy_sources_checked: bool = False
+    snapshot: Snapshot | None = field(default=None, repr=False)
+
+
+# -- junk ------------------------------------------------------------------------------------
+
+# folder name -> (label, suggested .dockerignore line)
+_JUNK_DIRS: dict[str, tuple[str, str]] = {
+    "__pycache__": ("__pycache__", "**/__pycache__"),
+    ".venv": ("virtualenv", ".venv"),
+    "venv": ("virtualenv", "venv"),
+    ".pytest_cache": (".pytest_cache", "**/.pytest_cache"),
+    ".mypy_cache": (".mypy_cache", "**/.mypy_cache"),
+    ".ruff_cache": (".ruff_cache", "**/.ruff_cache"),
+    ".pytype": (".pytype", ".pytype"),
+    ".hypothesis": (".hypothesis", "**/.hypothesis"),
+    ".tox": (".tox", ".tox"),
+    ".nox": (".nox", ".nox"),
+    ".git": (".git", ".git"),
+    ".hg": (".hg", ".hg"),
+    ".svn": (".svn", ".svn"),
+    "dist": ("dist", "dist"),
+    "build": ("build", "build"),
+    ".eggs": (".eggs", ".eggs"),
+    ".ipynb_checkpoints": (".ipynb_checkpoints", "**/.ipynb_checkpoints"),
+    "htmlcov": ("htmlcov", "htmlcov"),
+    "node_modules": ("node_modules", "**/node_modules"),
+    ".idea": (".idea", ".idea"),
+    ".vscode": (".vscode", ".vscode"),
+}
+# file-name glob -> (label, suggestion)
+_JUNK_FILES: list[tuple[str, str, str]] = [
+    ("*.pyc", "*.pyc files", "**/*.pyc"),
+    ("*.pyo", "*.pyo files", "**/*.pyo"),
+    (".coverage", ".coverage", "**/.coverage*"),
+    (".coverage.*", ".coverage", "**/.coverage*"),
+    (".DS_Store", ".DS_Store", "**/.DS_Store"),
+]
+
+
+def _junk_dir(entry: Entry, venvs: set[str]) -> tuple[str, str] | None:
+    name = entry.name
+    if name in _JUNK_DIRS:
+        label, suggestion = _JUNK_DIRS[name]
+        if "/" in entry.path and suggestion == name:
+            suggestion = f"**/{name}"
+        return label, suggestion
+    if name.endswith(".egg-info"):
+        return "*.egg-info", "**/*.egg-info"
+    if entry.path in venvs:
+        return "virtualenv", entry.path
+    return None
+
+
+# -- secrets ---------------------------------------------------------------------------------
+
+_ENV_OK = (".example", ".sample", ".template", ".dist", ".defaults", ".default", ".tmpl")
+_SECRET_NAMES: dict[str, str] = {
+    ".env": "environment file (often holds credentials)",
+    "id_rsa": "SSH private key",
+    "id_dsa": "SSH private key",
+    "id_ecdsa": "SSH private key",
+    "id_ed25519": "SSH private key",
+    ".pypirc": "PyPI upload credentials",
+    ".netrc": "login credentials (netrc)",
+    "_netrc": "login credentials (netrc)",
+    ".npmrc": "npm registry token",
+    ".git-credentials": "git credentials",
+    ".dockercfg": "Docker registry credentials",
+    ".htpasswd": "password hashes",
+    ".vault-token": "Vault token",
+    "credentials.json": "credentials file",
+    "terraform.tfstate": "Terraform state (contains secrets)",
+    "terraform.tfstate.backup": "Terraform state (contains secrets)",
+    "kubeconfig": "Kubernetes credentials",
+}
+_SECRET_GLOBS: list[tuple[str, str]] = [
+    ("*.pem", "PEM key or certificate"),
+    ("*.key", "private key"),
+    ("*.p12", "PKCS#12 key store"),
+    ("*.pfx", "PKCS#12 key store"),
+    ("*.jks", "Java key store"),
+    ("*.keystore", "key store"),
+    ("*.kdbx", "KeePass database"),
+    ("*service-account*.json", "cloud service-account key"),
+    ("*serviceaccount*.json", "cloud service-account key"),
+    ("secrets.y*ml", "secrets file"),
+    ("secrets.json", "secrets file"),
+    ("*.tfvars", "Terraform variables (often secrets)"),
+]
+_SECRET_DIRS: dict[str, str] = {
+    ".aws": "AWS credentials folder",
+    ".ssh": "SSH keys folder",
+    ".gnupg": "GnuPG keys folder",
+    ".kube": "Kubernetes credentials folder",
+    ".docker": "Docker client config (registry credentials)",
+    ".azure": "Azure credentials folder",
+    "gcloud": "Google Cloud credentials folder",
+}
+
+
+def _secret_reason(entry: Entry) -> str | None:
+    name = entry.name
+    if entry.kind == DIR:
+        return _SECRET_DIRS.get(name)
+    if entry.kind != FILE:
+        return None
+    if name in _SECRET_NAMES:
+        return _SECRET_NAMES[name]
+    if name.startswith(".env.") and not name.endswith(_ENV_OK):
+        return "environment file (often holds credentials)"
+    lower = name.lower()
+    for glob, reason in _SECRET_GLOBS:
+        if fnmatch.fnmatchcase(lower, glob):
+            return reason
+    return None
+
+
+# -- the report --------------------------------------------------------------------------------
+
+
+def build_report(
+    snapshot: Snapshot,
+    copy_sources: Sequence[CopySource] | None = None,
+    *,
+    heaviest: int = 10,
+) -> ContextReport:
+    """Summarise ``snapshot``. With ``copy_sources`` (the context sources of the Dockerfile's
+    COPY/ADD instructions), each secret lists the instructions that copy it into the image."""
+    entries = snapshot.entries
+    paths = snapshot.paths
+    ignore = snapshot.ignore
+
+    sent_files = 0
+    sent_size = 0
+    top: dict[str, list[int]] = {}
+    for e in entries:
+        if e.kind == FILE:
+            sent_files += 1
+            sent_size += e.size
+            head, sep, _ = e.path.partition("/")
+            slot = top.setdefault(head if sep else "", [0, 0])
+            slot[0] += 1
+            slot[1] += e.size
+    folders = sorted(
+        (FolderSize(p, c, s) for p, (c, s) in top.items()), key=lambda f: (-f.size, f.path)
+    )[:heaviest]
+
+    def subtree_totals(path: str) -> tuple[int, int]:
+        files = size = 0
+        for e in _subtree(entries, paths, path):
+            if e.kind == FILE:
+                files += 1
+                size += e.size
+        return files, size
+
+    # junk: topmost junk folders, then junk files outside them
+    venvs = {e.path.rpartition("/")[0] for e in entries if e.name == "pyvenv.cfg" and "/" in e.path}
+    groups: dict[str, list] = {}
+    covered: list[str] = []  # junk folder prefixes already counted
+    for e in entries:
+        if covered and _under_any(e.path, covered):
+            continue
+        if e.kind == DIR:
+            hit = _junk_dir(e, venvs)
+            if hit is not None:
+                label, suggestion = hit
+                files, size = subtree_totals(e.path)
+                g = groups.setdefault(label, [[], 0, 0, set()])
+                g[0].append(e.path)
+                g[1] += files
+                g[2] += size
+                g[3].add(suggestion)
+                covered.append(e.path + "/")
+                covered.sort()
+            continue
+        if e.kind == FILE:
+            for glob, label, suggestion in _JUNK_FILES:
+                if fnmatch.fnmatchcase(e.name, glob):
+                    g = groups.setdefault(label, [[], 0, 0, set()])
+                    g[0].append(e.path)
+                    g[1] += 1
+                    g[2] += e.size
+                    g[3].add(suggestion)
+                    break
+    junk = sorted(
+        (
+            JunkFinding(label, tuple(g[0]), g[1], g[2], ", ".join(sorted(g[3])))
+            for label, g in groups.items()
+        ),
+        key=lambda j: (-j.size, j.what),
+    )
+
+    # secrets
+    secrets: list[SecretFinding] = []
+    secret_dirs: list[str] = []
+    for e in entries:
+        if secret_dirs and _under_any(e.path, secret_dirs):
+            continue
+        reason = _secret_reason(e)
+        if reason is None:
+            continue
+        size = subtree_totals(e.path)[1] if e.kind == DIR else e.size
+        if e.kind == DIR:
+            secret_dirs.append(e.path + "/")
+            secret_dirs.sort()
+        secrets.append(SecretFinding(e.path, reason, size))
+    if copy_sources is not None:
+        secrets = [
+            SecretFinding(s.path, s.reason, s.size, _copied_by(snapshot, s.path, copy_sources))
+            for s in secrets
+        ]
+
+    excluded_by = []
+    if ignore is not None:
+        by_line = snapshot.excluded.by_line
+        for ip in ignore.patterns:
+            if ip.line in by_line:
+                c, sz = by_line[ip.line]
+                excluded_by.append(ExcludedByPattern(ip.text, ip.line, c, sz))
+
+    return ContextReport(
+        root=str(snapshot.root),
+        ignore_file=str(ignore.path) if ignore is not None and ignore.path is not None else None,
+        sent_entries=len(entries),
+        sent_files=sent_files,
+        sent_size=sent_size,
+        excluded_count=snapshot.excluded.count,
+        excluded_files=snapshot.excluded.files,
+        excluded_size=snapshot.excluded.size,
+        excluded_by_pattern=excluded_by,
+        heaviest=folders,
+        junk=junk,
+        secrets=secrets,
+        root_only_patterns=_root_only_patterns(snapshot),
+        warnings=list(snapshot.warnings),
+        copy_sources_checked=copy_sources is not None,
+        snapshot=snapshot,
+    )
+
+
+def _copied_by(snapshot: Snapshot, path: str, sources: Sequence[CopySource]) -> tuple[CopySource, ...]:
+    out = []
+    for src in sources:
+        try:
+            selected = snapshot.select(src.src)
+        except LayerwiseError:
+            continue
+        if any(e.path == path or e.path.startswith(path + "/") for e in selected):
+            out.append(src)
+    return tuple(out)
+
+
+def _subtree(entries: list[Entry], paths: list[str], path: str) -> list[Entry]:
+    prefix = path + "/"
+    i = bisect.bisect_left(paths, prefix)
+    out = []
+    while i < len(paths) and paths[i].startswith(prefix):
+        out.append(entries[i])
+        i += 1
+    return out
+
+
+def _under_any(path: str, sorted_prefixes: list[str]) -> bool:
+    i = bisect.bisect_right(sorted_prefixes, path)
+    return i > 0 and path.startswith(sorted_prefixes[i - 1])
+
+
+def _root_only_patterns(snapshot: Snapshot) -> list[RootOnlyPattern]:
+    """Patterns such as ``*.pyc`` or ``__pycache__`` (no ``/``, no leading ``**``) that only
+    match at the root, while paths deeper in the context, still sent, match ``**/PATTERN``."""
+    ignore = snapshot.ignore
+    if ignore is None:
+        return []
+    out = []
+    for p in ignore.matcher.patterns:
+        if p.exclusion or "/" in p.cleaned or p.cleaned.startswith("**"):
+            continue
+        deep = PatternMatcher([IgnorePattern("**/" + p.cleaned, p.source.line)]).patterns[0]
+        hits = _deep_matches(snapshot, deep)
+        if not hits:
+            continue
+        files = size = 0
+        for e in hits:
+            if e.kind == DIR:
+                for sub in _subtree(snapshot.entries, snapshot.paths, e.path):
+                    if sub.kind == FILE:
+                        files += 1
+                        size += sub.size
+            elif e.kind == FILE:
+                files += 1
+                size += e.size
+        out.append(
+            RootOnlyPattern(
+                pattern=p.source.text,
+                line=p.source.line,
+                files=files,
+                size=size,
+                examples=tuple(e.path for e in hits[:3]),
+                suggestion="**/" + p.cleaned,
+            )
+        )
+    return out
+
+
+def _deep_matches(snapshot: Snapshot, deep: Pattern) -> list[Entry]:
+    """Topmost sent entries below the root that ``deep`` matches."""
+    hits: list[Entry] = []
+    prefixes: list[str] = []
+    for e in snapshot.entries:
+        if "/" not in e.path:
+            continue
+        if prefixes and _under_any(e.path, prefixes):
+            continue
+        if deep.match(e.path):
+            hits.append(e)
+            if e.kind == DIR:
+                prefixes.append(e.path + "/")
+                prefixes.sort()
+    return hits
+
+
+# -- rendering -----------------------------------------------------------------------------------
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"  # pragma: no cover
+
+
+def render_text(report: ContextReport, console=None) -> None:
+    """Print the report with rich (styled on a terminal, plain text otherwise)."""
+    from rich.console import Console
+    from rich.markup import escape as _escape
+
+    def escape(text: str) -> str:
+        # names that are not UTF-8 (surrogate-escaped) are shown with \x escapes
+        return _escape(text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
+
+    console = console or Console(highlight=False, soft_wrap=True)
+    p = console.print
+    hs = human_size
+    p(f"[bold]Build context[/bold] {escape(report.root)}")
+    p(
+        f"  sent: [bold]{report.sent_files:,} files[/bold], {hs(report.sent_size)}"
+        f" ({report.sent_entries:,} entries incl. folders and links)"
+    )
+    if report.ignore_file:
+        p(
+            f"  ignore file: {escape(report.ignore_file)} — excluded {report.excluded_count:,} entries"
+            f" ({report.excluded_files:,} files, {hs(report.excluded_size)})"
+        )
+        for ex in report.excluded_by_pattern:
+            p(f"    line {ex.line:<4} {escape(ex.pattern):<30} {ex.count:>9,} entries  {hs(ex.size):>10}")
+    else:
+        p("  ignore file: [yellow]none[/yellow] — everything in the folder is sent")
+
+    if report.heaviest:
+        p("")
+        p("[bold]Heaviest folders sent[/bold]")
+        for f in report.heaviest:
+            name = (f.path + "/") if f.path else "(files at the root)"
+            p(f"  {hs(f.size):>10}  {f.files:>9,} files  {escape(name)}")
+
+    p("")
+    if report.junk:
+        p("[bold yellow]Python and tooling junk sent[/bold yellow]")
+        for j in report.junk:
+            shown = ", ".join(j.paths[:3]) + (f", … (+{len(j.paths) - 3})" if len(j.paths) > 3 else "")
+            p(f"  {hs(j.size):>10}  {j.files:>7,} files  {escape(j.what)}: {escape(shown)}")
+            p(f"      add to .dockerignore: [cyan]{escape(j.suggestion)}[/cyan]")
+    else:
+        p("[green]No Python or tooling junk is sent.[/green]")
+
+    p("")
+    if report.secrets:
+        p("[bold red]Files that look like secrets are sent[/bold red]")
+        for s in report.secrets:
+            line = f"  {escape(s.path)}  ({escape(s.reason)}, {hs(s.size)})"
+            if report.copy_sources_checked:
+                if s.copied_by:
+                    line += " — copied into the image by " + ", ".join(escape(str(c)) for c in s.copied_by)
+                else:
+                    line += " — not copied by any COPY/ADD"
+            p(line)
+        p("      exclude them in the ignore file (and pass secrets with RUN --mount=type=secret)")
+    else:
+        p("[green]No files that look like secrets are sent.[/green]")
+
+    if report.root_only_patterns:
+        p("")
+        p("[bold yellow]Ignore patterns that only match at the context root[/bold yellow]")
+        for r in report.root_only_patterns:
+            where = f"{report.ignore_file}:{r.line}" if report.ignore_file else f"pattern {r.line}"
+            p(
+                f"  {escape(where)}: {escape(r.pattern)!s} leaves {r.files:,} files ({hs(r.size)}) deeper, "
+                f"e.g. {escape(', '.join(r.examples))}"
+            )
+            p(f"      use [cyan]{escape(r.suggestion)}[/cyan]")
+
+    if report.warnings:
+        p("")
+        p(f"[bold]Warnings ({len(report.warnings)})[/bold]")
+        for w in report.warnings[:20]:
+            p(f"  {escape(str(w))}")
+        if len(report.warnings) > 20:
+            p(f"  … and {len(report.warnings) - 20} more (see --format json)")
+
+
+def report_dict(report: ContextReport, *, files: bool = True) -> dict:
+    d = {
+        "context": report.root,
+        "ignore_file": report.ignore_file,
+        "sent": {"entries": report.sent_entries, "files": report.sent_files, "size": report.sent_size},
+        "excluded": {
+            "entries": report.excluded_count,
+            "files": report.excluded_files,
+            "size": report.excluded_size,
+            "by_pattern": [vars_(x) for x in report.excluded_by_pattern],
+        },
+        "heaviest_folders": [vars_(f) for f in report.heaviest],
+        "junk": [vars_(j) for j in report.junk],
+        "secrets": [
+            {
+                "path": s.path,
+                "reason": s.reason,
+                "size": s.size,
+                "copied_by": [
+                    {"src": c.src, "location": str(c.location) if c.location else None} for c in s.copied_by
+                ]
+                if report.copy_sources_checked
+                else None,
+            }
+            for s in report.secrets
+        ],
+        "root_only_patterns": [vars_(r) for r in report.root_only_patterns],
+        "warnings": [{"path": w.path, "message": w.message} for w in report.warnings],
+    }
+    if files and report.snapshot is not None:
+        d["files"] = [
+            {
+                "path": e.path,
+                "type": e.kind,
+                "mode": f"{e.mode:04o}",
+                "size": e.size,
+                "digest": ("sha256:" + e.hexdigest) if e.digest is not None else None,
+                **({"target": e.target} if e.target is not None else {}),
+                **({"special": e.special} if e.special else {}),
+            }
+            for e in report.snapshot.entries
+        ]
+    return d
+
+
+def vars_(obj) -> dict:
+    from dataclasses import asdict
+
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(obj).items()}
+
+
+def render_json(report: ContextReport) -> str:
+    return json.dumps(report_dict(report), indent=2, ensure_ascii=True, default=str)

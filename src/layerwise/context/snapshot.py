@@ -1,0 +1,1039 @@
+"""A snapshot of a build context: what the docker CLI sends and what COPY checksums see.
+
+:meth:`Snapshot.take` walks the context once (iteratively, never following symlinks) with
+fsutil's filter semantics: an entry is sent unless the ignore file excludes it; an excluded
+directory is walked into only when an exception pattern could re-include something below it,
+and then the parents of re-included entries are sent too. Excluded subtrees are still counted
+(count and size, per deciding pattern) so that reports can say what .dockerignore saved.
+
+Per entry it records what BuildKit's COPY content checksum uses (research §3): path, type,
+permission bits (incl. setuid/setgid/sticky), size, sha256 of the content for files and the
+target of symlinks. Not mtime, not uid/gid (the docker CLI resets them to 0).
+
+Content is hashed only when asked for (:meth:`Snapshot.ensure_digests`, :meth:`digest_of`),
+on several threads, and remembered in a persistent stat cache keyed like git's index by
+(size, mtime_ns, ctime_ns, inode): an unchanged tree costs only the stat walk. As in git,
+"racily clean" entries — modified within :data:`RACY_WINDOW_NS` of the snapshot's start, when
+a later change could keep the same stat — are never stored in the cache.
+
+Problems (unreadable folders or files, special files, entries vanishing or changing during the
+walk) become :class:`SnapshotWarning` values; nothing raises except a missing context.
+"""
+
+from __future__ import annotations
+
+import bisect
+import errno
+import hashlib
+import marshal
+import os
+import stat as st
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from layerwise.context import gopath
+from layerwise.context.ignore import IgnoreFile
+from layerwise.errors import LayerwiseError, Location
+
+__all__ = [
+    "FILE",
+    "DIR",
+    "SYMLINK",
+    "OTHER",
+    "Entry",
+    "SnapshotWarning",
+    "ExcludedStats",
+    "Snapshot",
+    "Change",
+    "diff",
+    "default_cache_dir",
+    "RACY_WINDOW_NS",
+]
+
+FILE = "file"
+DIR = "dir"
+SYMLINK = "symlink"
+OTHER = "other"
+
+#: Entries whose mtime or ctime is this close to (or after) the start of the snapshot are not
+#: trusted by the next one: a change in the same timestamp tick would keep the same stat.
+RACY_WINDOW_NS = 2_000_000_000
+
+_STAMP = struct.Struct("<QqqQ")  # size, mtime_ns, ctime_ns, inode
+_CACHE_VERSION = 1
+_SMALL = 1 << 20  # files up to this size are read in one call
+_MODES: dict[int, int] = {}  # shares the int objects of the few distinct st_mode values
+
+
+def _stamp(s: os.stat_result) -> bytes:
+    return _STAMP.pack(s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino & 0xFFFFFFFFFFFFFFFF)
+
+
+class Entry:
+    """One path of the context. ``rec`` holds the 32-byte stat stamp, followed by the 32-byte
+    sha256 of the content once known (one object, often shared with the stat cache)."""
+
+    __slots__ = ("path", "kind", "st_mode", "size", "target", "rec")
+
+    def __init__(
+        self, path: str, kind: str, st_mode: int, size: int, target: str | None, rec: bytes
+    ) -> None:
+        self.path = path
+        self.kind = kind
+        self.st_mode = st_mode
+        self.size = size
+        self.target = target
+        self.rec = rec
+
+    @property
+    def mode(self) -> int:
+        """Permission bits plus setuid/setgid/sticky (what the COPY checksum sees)."""
+        return self.st_mode & 0o7777
+
+    @property
+    def digest(self) -> bytes | None:
+        """sha256 of the content (files only), None until hashed."""
+        return self.rec[32:] if len(self.rec) == 64 else None
+
+    @property
+    def hexdigest(self) -> str | None:
+        d = self.digest
+        return d.hex() if d is not None else None
+
+    @property
+    def special(self) -> str | None:
+        """For ``other`` entries: fifo, socket, char-device, block-device."""
+        if self.kind != OTHER:
+            return None
+        return _special_name(self.st_mode)
+
+    @property
+    def name(self) -> str:
+        return self.path.rpartition("/")[2]
+
+    @property
+    def mtime_ns(self) -> int:
+        return _STAMP.unpack_from(self.rec)[1]
+
+    def header(self) -> tuple:
+        """What the COPY checksum sees apart from the content digest."""
+        return (self.kind, self.mode, self.size if self.kind == FILE else 0, self.target or "")
+
+    def __repr__(self) -> str:
+        extra = f" -> {self.target}" if self.target is not None else ""
+        return f"Entry({self.path!r}, {self.kind}, {self.mode:04o}, {self.size}{extra})"
+
+
+def _special_name(mode: int) -> str:
+    if st.S_ISFIFO(mode):
+        return "fifo"
+    if st.S_ISSOCK(mode):
+        return "socket"
+    if st.S_ISCHR(mode):
+        return "char-device"
+    if st.S_ISBLK(mode):
+        return "block-device"
+    return "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotWarning:
+    """Something about the context the user should know; ``path`` is context-relative."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path or '.'}: {self.message}"
+
+
+@dataclass
+class ExcludedStats:
+    """What the ignore file kept out of the context."""
+
+    count: int = 0  # entries (files, links, other and folders)
+    files: int = 0
+    size: int = 0  # bytes of excluded files
+    #: pattern line (0 for patterns not from a file) -> [count, size]
+    by_line: dict[int, list[int]] = field(default_factory=dict)
+
+    def add(self, line: int, count: int, files: int, size: int) -> None:
+        self.count += count
+        self.files += files
+        self.size += size
+        slot = self.by_line.setdefault(line, [0, 0])
+        slot[0] += count
+        slot[1] += size
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "layerwise" / "stat"
+
+
+class _Pending:
+    """An excluded folder walked into because an exception might re-include something."""
+
+    __slots__ = ("entry", "emitted", "parent", "line", "remote")
+
+    def __init__(self, entry: Entry, parent: _Pending | None, line: int) -> None:
+        self.entry = entry
+        self.emitted = False
+        self.remote = False
+        self.parent = parent
+        self.line = line
+
+
+# Hooks the tests replace to simulate failures that root cannot produce with chmod.
+_scandir = os.scandir
+_open = os.open
+
+
+class Snapshot:
+    """The entries a build context sends (sorted by path), plus what was excluded and the
+    problems met. Build one with :meth:`take`."""
+
+    def __init__(
+        self,
+        root: Path,
+        ignore: IgnoreFile | None,
+        entries: list[Entry],
+        excluded: ExcludedStats,
+        warnings: list[SnapshotWarning],
+        *,
+        started_ns: int,
+        cache_file: Path | None,
+        cache_hits: int,
+        cache_loaded: int = 0,
+    ) -> None:
+        self.root = root
+        self.ignore = ignore
+        self.entries = entries
+        self.excluded = excluded
+        self.warnings = warnings
+        self.started_ns = started_ns
+        self.cache_file = cache_file
+        self.cache_hits = cache_hits
+        self.cache_loaded = cache_loaded
+        # the cache on disk holds entries this tree no longer has: rewrite it on next save
+        self._cache_stale = cache_loaded != cache_hits
+        #: number of files whose content this snapshot read and hashed
+        self.hashed = 0
+        self.hashed_bytes = 0
+        self._paths: list[str] | None = None
+        self._lock = threading.Lock()
+
+    # -- construction ----------------------------------------------------------------------
+
+    @classmethod
+    def take(
+        cls,
+        context_dir: str | os.PathLike[str],
+        ignore: IgnoreFile | None,
+        *,
+        cache_dir: str | os.PathLike[str] | None = None,
+        use_cache: bool = True,
+        digests: bool = False,
+        workers: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Snapshot:
+        """Walk ``context_dir`` as the docker CLI / BuildKit would send it.
+
+        ``cache_dir``: where the stat cache lives (default ``$XDG_CACHE_HOME/layerwise/stat``);
+        ``use_cache=False`` neither reads nor writes it. ``digests=True`` hashes every file
+        not served by the cache during the walk (and saves the cache). ``workers``: processes
+        for big trees (default: the CPU count; 1 walks in-process). ``progress(entries_seen)``
+        is called every few thousand entries.
+        """
+        started = _now_ns()
+        try:
+            root = Path(os.path.realpath(context_dir))
+            if not root.is_dir():
+                raise OSError
+        except OSError:
+            raise LayerwiseError(
+                "build context is not a directory", Location(os.fspath(context_dir))
+            ) from None
+        cache_file = None
+        cache: dict[str, bytes] = {}
+        if use_cache:
+            cache_file = _cache_file_for(root, cache_dir)
+            cache = _load_cache(cache_file, root)
+        if workers is None:
+            workers = os.cpu_count() or 1
+        walker = _Walker(root, ignore, cache, progress, hash_now=digests)
+        walker.run(workers)
+        cache_loaded = len(cache)
+        del cache
+        entries = walker.entries
+        entries.sort(key=_path_key)
+        walker.warnings.sort(key=lambda w: w.path)
+        snap = cls(
+            root,
+            ignore,
+            entries,
+            walker.excluded,
+            walker.warnings,
+            started_ns=started,
+            cache_file=cache_file,
+            cache_hits=walker.cache_hits,
+            cache_loaded=cache_loaded,
+        )
+        snap.hashed = walker.hashed
+        snap.hashed_bytes = walker.hashed_bytes
+        if digests:
+            snap.ensure_digests()
+        elif snap._cache_stale and cache_file is not None:
+            pass  # rewritten on the next ensure_digests()
+        return snap
+
+    # -- lookup ----------------------------------------------------------------------------
+
+    @property
+    def paths(self) -> list[str]:
+        if self._paths is None or len(self._paths) != len(self.entries):
+            self._paths = [e.path for e in self.entries]
+        return self._paths
+
+    def get(self, path: str) -> Entry | None:
+        paths = self.paths
+        i = bisect.bisect_left(paths, path)
+        if i < len(paths) and paths[i] == path:
+            return self.entries[i]
+        return None
+
+    def subtree(self, path: str) -> list[Entry]:
+        """The entry at ``path`` and, for a folder, everything below it."""
+        if path in ("", "."):
+            return list(self.entries)
+        paths = self.paths
+        out = []
+        i = bisect.bisect_left(paths, path)
+        if i < len(paths) and paths[i] == path:
+            out.append(self.entries[i])
+        prefix = path + "/"
+        j = bisect.bisect_left(paths, prefix)
+        while j < len(paths) and paths[j].startswith(prefix):
+            out.append(self.entries[j])
+            j += 1
+        return out
+
+    def select(self, src: str) -> list[Entry]:
+        """The entries ``COPY <src>`` selects: ``src`` relative to the context root, a plain
+        path or a Go ``filepath.Match`` wildcard; a selected folder brings its subtree."""
+        cleaned = gopath.clean("/" + src)[1:]
+        if cleaned in ("", "."):
+            return list(self.entries)
+        if not any(c in cleaned for c in "*?[\\"):
+            return self.subtree(cleaned)
+        depth = cleaned.count("/")
+        seen: set[str] = set()
+        out: list[Entry] = []
+        for e in self.entries:
+            if e.path.count("/") != depth:
+                continue
+            try:
+                ok = gopath.match(cleaned, e.path)
+            except gopath.BadPattern:
+                raise LayerwiseError(f"COPY source {src!r}: syntax error in pattern") from None
+            if ok:
+                for s in self.subtree(e.path):
+                    if s.path not in seen:
+                        seen.add(s.path)
+                        out.append(s)
+        out.sort(key=_path_key)
+        return out
+
+    @property
+    def files(self) -> Iterator[Entry]:
+        return (e for e in self.entries if e.kind == FILE)
+
+    @property
+    def total_size(self) -> int:
+        return sum(e.size for e in self.entries if e.kind == FILE)
+
+    # -- content ---------------------------------------------------------------------------
+
+    def ensure_digests(
+        self,
+        entries: Iterable[Entry] | None = None,
+        *,
+        workers: int | None = None,
+        progress: Callable[[int], None] | None = None,
+        save: bool = True,
+    ) -> None:
+        """Hash the files among ``entries`` (default: all) that have no digest yet, on
+        several threads, then update the stat cache."""
+        todo = [e for e in (self.entries if entries is None else entries) if e.kind == FILE and len(e.rec) != 64]
+        if todo:
+            self._hash(todo, workers, progress)
+        if save and self.cache_file is not None and (todo or self._cache_stale):
+            self.save_cache()
+
+    def digest_of(self, paths: Sequence[str] | None = None) -> str:
+        """One sha256 over the selected entries (default: the whole context): their paths,
+        types, modes, sizes, link targets and content digests, in path order."""
+        if paths is None:
+            chosen = list(self.entries)
+        else:
+            by_path: dict[str, Entry] = {}
+            for p in paths:
+                for e in self.subtree(gopath.clean(p)):
+                    by_path[e.path] = e
+            chosen = sorted(by_path.values(), key=_path_key)
+        self.ensure_digests(chosen)
+        h = hashlib.sha256()
+        for e in chosen:
+            d = e.digest if e.kind == FILE else b""
+            h.update(
+                b"%s\0%s\0%o\0%d\0%s\0%s\n"
+                % (
+                    os.fsencode(e.path),
+                    e.kind.encode(),
+                    e.mode,
+                    e.size if e.kind == FILE else 0,
+                    os.fsencode(e.target or ""),
+                    (d or b"?").hex().encode(),
+                )
+            )
+        return h.hexdigest()
+
+    def _hash(self, todo: list[Entry], workers: int | None, progress: Callable[[int], None] | None) -> None:
+        if workers is None:
+            workers = min(8, (os.cpu_count() or 1) + 1)
+        root = os.fspath(self.root)
+        # Big files first, then spread small ones: balanced chunks for the workers.
+        todo.sort(key=lambda e: -e.size)
+        nchunks = max(1, min(len(todo), workers * 8))
+        chunks: list[list[Entry]] = [[] for _ in range(nchunks)]
+        for i, e in enumerate(todo):
+            chunks[i % nchunks].append(e)
+        done = [0]
+
+        def run(chunk: list[Entry]) -> None:
+            buf = bytearray(_SMALL)
+            view = memoryview(buf)
+            warnings: list[SnapshotWarning] = []
+            nbytes = 0
+            for e in chunk:
+                rec, msg = _hash_file(os.path.join(root, e.path), e.rec, view)
+                if msg is not None:
+                    warnings.append(SnapshotWarning(e.path, msg))
+                if rec is not None:
+                    if rec[:32] != e.rec[:32]:
+                        # changed since the walk; the new stat and digest describe it now
+                        e.size = _STAMP.unpack_from(rec)[0]
+                    e.rec = rec
+                    nbytes += e.size
+            with self._lock:
+                self.hashed += len(chunk)
+                self.hashed_bytes += nbytes
+                self.warnings.extend(warnings)
+                done[0] += len(chunk)
+                if progress is not None:
+                    progress(done[0])
+
+        if workers <= 1 or len(todo) < 64:
+            for c in chunks:
+                run(c)
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="layerwise-hash") as pool:
+                list(pool.map(run, chunks))
+        self.warnings.sort(key=lambda w: w.path)
+
+    # -- stat cache --------------------------------------------------------------------------
+
+    def _trusted(self, rec: bytes) -> bool:
+        _, mtime, ctime, _ = _STAMP.unpack_from(rec)
+        limit = self.started_ns - RACY_WINDOW_NS
+        return mtime < limit and ctime < limit
+
+    def save_cache(self) -> None:
+        """Write the digests of this snapshot's files to the stat cache (racy ones left out)."""
+        if self.cache_file is None:
+            return
+        paths: list[str] = []
+        recs: list[bytes] = []
+        for e in self.entries:
+            if e.kind == FILE and len(e.rec) == 64 and self._trusted(e.rec):
+                paths.append(e.path)
+                recs.append(e.rec)
+        data = marshal.dumps((_CACHE_VERSION, os.fsencode(self.root), paths, recs))
+        tmp = self.cache_file.with_name(f"{self.cache_file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.replace(tmp, self.cache_file)
+            self._cache_stale = False
+        except OSError as exc:
+            self.warnings.append(SnapshotWarning("", f"stat cache not saved ({exc.strerror}): {self.cache_file}"))
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def _path_key(e: Entry) -> str:
+    return e.path
+
+
+def _now_ns() -> int:
+    return time.time_ns()
+
+
+def _cache_file_for(root: Path, cache_dir: str | os.PathLike[str] | None) -> Path:
+    base = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    key = hashlib.sha256(os.fsencode(root)).hexdigest()[:24]
+    return base / f"{key}.cache"
+
+
+def _load_cache(path: Path, root: Path) -> dict[str, bytes]:
+    try:
+        with open(path, "rb") as f:
+            data = marshal.load(f)
+        version, croot, paths, recs = data
+        if version != _CACHE_VERSION or croot != os.fsencode(root) or len(paths) != len(recs):
+            return {}
+        return dict(zip(paths, recs))
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+
+
+def _hash_file(abs_path: str, rec: bytes, view: memoryview) -> tuple[bytes | None, str | None]:
+    """(stamp + sha256, warning) for one regular file; (None, message) if it cannot be read."""
+    try:
+        fd = _open(abs_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return None, "vanished before it could be read"
+    except PermissionError:
+        return None, "cannot read file (permission denied); docker build would fail on it"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None, "replaced by a symlink during the snapshot"
+        return None, f"cannot read file ({exc.strerror})"
+    try:
+        before = os.fstat(fd)
+        if not st.S_ISREG(before.st_mode):
+            return None, "changed type during the snapshot"
+        stamp = _stamp(before)
+        h = hashlib.sha256()
+        size = before.st_size
+        if size < _SMALL:
+            data = os.read(fd, size + 1)
+            h.update(data)
+            got = len(data)
+            if got == size + 1:  # grew: read the rest
+                while True:
+                    n = os.readv(fd, [view])
+                    if not n:
+                        break
+                    h.update(view[:n])
+                    got += n
+        else:
+            got = 0
+            while True:
+                n = os.readv(fd, [view])
+                if not n:
+                    break
+                h.update(view[:n])
+                got += n
+        after = os.fstat(fd)
+    except OSError as exc:
+        return None, f"cannot read file ({exc.strerror})"
+    finally:
+        os.close(fd)
+    if _stamp(after) != stamp or got != size:
+        return None, "changed while being read; its digest is unknown"
+    msg = None
+    if stamp != rec[:32]:
+        msg = "changed during the snapshot (new content used)"
+    return stamp + h.digest(), msg
+
+
+class _Walker:
+    """The walk itself. Runs in-process, or split over forked workers for big trees: the
+    parent walks breadth-first until it has a frontier of folders, the workers each walk a
+    share of it (ignore matching, stat cache lookups and, if asked, hashing included) and send
+    back compact columns that the parent turns into :class:`Entry` objects."""
+
+    def __init__(
+        self,
+        root: Path,
+        ignore: IgnoreFile | None,
+        cache: dict[str, bytes],
+        progress: Callable[[int], None] | None,
+        hash_now: bool = False,
+    ) -> None:
+        self.root = os.fspath(root)
+        self.matcher = ignore.matcher if ignore is not None and ignore.matcher.patterns else None
+        self.lines = [p.source.line for p in self.matcher.patterns] if self.matcher else []
+        self.cache = cache
+        self.progress = progress
+        self.hash_now = hash_now
+        self.entries: list[Entry] = []
+        self.warnings: list[SnapshotWarning] = []
+        self.excluded = ExcludedStats()
+        self.cache_hits = 0
+        self.hashed = 0
+        self.hashed_bytes = 0
+        self.seen = 0
+        self.pendings: list[_Pending] = []
+        self.emitted_remote: list[str] = []
+        self._view: memoryview | None = None
+
+    # -- entries ---------------------------------------------------------------------------
+
+    def _entry(self, rel: str, s: os.stat_result, kind: str, abs_path: str) -> Entry | None:
+        mode = _MODES.setdefault(s.st_mode, s.st_mode)
+        target = None
+        size = 0
+        if kind == FILE:
+            size = s.st_size
+            stamp = _stamp(s)
+            cached = self.cache.get(rel)
+            if cached is not None and cached[:32] == stamp:
+                self.cache_hits += 1
+                rec = cached
+            elif self.hash_now:
+                if self._view is None:
+                    self._view = memoryview(bytearray(_SMALL))
+                got, msg = _hash_file(abs_path, stamp, self._view)
+                if msg is not None:
+                    self.warnings.append(SnapshotWarning(rel, msg))
+                if got is None:
+                    rec = stamp
+                else:
+                    rec = got
+                    size = _STAMP.unpack_from(got)[0]
+                    self.hashed += 1
+                    self.hashed_bytes += size
+            else:
+                rec = stamp
+        else:
+            rec = _stamp(s)
+            if kind == SYMLINK:
+                try:
+                    target = os.readlink(abs_path)
+                except OSError as exc:
+                    self.warnings.append(SnapshotWarning(rel, f"cannot read symlink ({exc.strerror})"))
+                    return None
+                size = s.st_size
+        return Entry(rel, kind, mode, size, target, rec)
+
+    def _emit(self, entry: Entry, chain: _Pending | None) -> None:
+        while chain is not None and not chain.emitted:
+            chain.emitted = True
+            if chain.remote:
+                self.emitted_remote.append(chain.entry.path)
+            else:
+                self.entries.append(chain.entry)
+            chain = chain.parent
+        self.entries.append(entry)
+
+    # -- walking ---------------------------------------------------------------------------
+
+    def walk(self, frames: list[tuple], stop_at: int | None = None, min_seen: int = 0) -> list[tuple]:
+        """Walk the folders in ``frames`` ((rel, MatchInfo, chain) each). With ``stop_at``,
+        go breadth-first and stop once that many folders wait (and ``min_seen`` entries were
+        seen); return them."""
+        from collections import deque
+
+        queue = deque(frames)
+        pop = queue.popleft if stop_at is not None else queue.pop
+        while queue:
+            if stop_at is not None and len(queue) >= stop_at and self.seen >= min_seen:
+                break
+            self._walk_dir(*pop(), queue)
+        return list(queue)
+
+    def _walk_dir(self, rel_dir: str, info: tuple | None, chain: _Pending | None, queue) -> None:
+        matcher = self.matcher
+        root = self.root
+        abs_dir = os.path.join(root, rel_dir) if rel_dir else root
+        try:
+            it = _scandir(abs_dir)
+        except FileNotFoundError:
+            self.warnings.append(SnapshotWarning(rel_dir, "folder vanished during the snapshot"))
+            return
+        except OSError as exc:
+            if chain is None or chain.emitted:
+                self.warnings.append(
+                    SnapshotWarning(
+                        rel_dir, f"cannot read folder ({exc.strerror}); docker build would fail on it"
+                    )
+                )
+            return
+        prefix = rel_dir + "/" if rel_dir else ""
+        entries_append = self.entries.append
+        with it:
+            while True:
+                try:
+                    d = next(it)
+                except StopIteration:
+                    break
+                except OSError as exc:
+                    self.warnings.append(SnapshotWarning(rel_dir, f"error reading folder ({exc.strerror})"))
+                    break
+                rel = prefix + d.name
+                try:
+                    s = d.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    self.warnings.append(SnapshotWarning(rel, "vanished during the snapshot"))
+                    continue
+                except OSError as exc:
+                    self.warnings.append(SnapshotWarning(rel, f"cannot stat ({exc.strerror})"))
+                    continue
+                self.seen += 1
+                if self.progress is not None and not self.seen & 4095:
+                    self.progress(self.seen)
+                m = s.st_mode
+                if st.S_ISREG(m):
+                    kind = FILE
+                elif st.S_ISDIR(m):
+                    kind = DIR
+                elif st.S_ISLNK(m):
+                    kind = SYMLINK
+                else:
+                    kind = OTHER
+                if matcher is None:
+                    entry = self._entry(rel, s, kind, d.path)
+                    if entry is None:
+                        continue
+                    entries_append(entry)
+                    if kind == DIR:
+                        queue.append((rel, None, None))
+                    elif kind == OTHER:
+                        self._warn_special(entry)
+                    continue
+                excluded, child_info, decider = _match(matcher, rel, info)
+                if not excluded:
+                    entry = self._entry(rel, s, kind, d.path)
+                    if entry is None:
+                        continue
+                    if chain is None:
+                        entries_append(entry)
+                    else:
+                        self._emit(entry, chain)
+                    if kind == DIR:
+                        queue.append((rel, child_info, None))
+                    elif kind == OTHER:
+                        self._warn_special(entry)
+                    continue
+                line = self.lines[decider] if decider >= 0 else 0
+                if kind == DIR:
+                    if matcher.may_reinclude_below(rel):
+                        entry = Entry(rel, kind, _MODES.setdefault(m, m), 0, None, _stamp(s))
+                        pending = _Pending(entry, chain, line)
+                        self.pendings.append(pending)
+                        queue.append((rel, child_info, pending))
+                    else:
+                        count, files, size = _count_tree(d.path)
+                        self.excluded.add(line, count + 1, files, size)
+                else:
+                    is_file = kind == FILE
+                    self.excluded.add(line, 1, 1 if is_file else 0, s.st_size if is_file else 0)
+
+    def finish(self) -> None:
+        for p in self.pendings:
+            if not p.emitted and not p.remote:
+                self.excluded.add(p.line, 1, 0, 0)
+        if self.progress is not None:
+            self.progress(self.seen)
+
+    def _warn_special(self, entry: Entry) -> None:
+        self.warnings.append(
+            SnapshotWarning(entry.path, f"special file ({entry.special}) is sent as-is and never read")
+        )
+
+    # -- parallel walk ----------------------------------------------------------------------
+
+    def run(self, workers: int) -> None:
+        frames: list[tuple] = [("", None, None)]
+        if workers > 1 and hasattr(os, "fork"):
+            frames = self.walk(frames, stop_at=workers * 24, min_seen=2000)
+            if frames:
+                try:
+                    self._run_forked(frames, workers)
+                    frames = []
+                except (OSError, RuntimeError):
+                    for p in self.pendings:  # walk the frontier in-process instead
+                        p.remote = False
+        self.walk(frames)
+        self.finish()
+
+    def _run_forked(self, frames: list[tuple], workers: int) -> None:
+        for p in self.pendings:
+            p.remote = True  # seen by the children as their parents' folders
+        shares: list[list[tuple]] = [frames[i::workers] for i in range(workers)]
+        base_seen = self.seen
+        progress = self.progress
+
+        def child(share: list[tuple], counter) -> bytes:
+            sub = _Walker.__new__(_Walker)
+            sub.__dict__.update(self.__dict__)
+            sub.entries, sub.warnings, sub.excluded = [], [], ExcludedStats()
+            sub.cache_hits = sub.hashed = sub.hashed_bytes = sub.seen = 0
+            sub.pendings, sub.emitted_remote = [], []
+            sub._view = None
+
+            def report(n: int) -> None:
+                counter(n)
+
+            sub.progress = report
+            sub.walk(share)
+            sub.finish()
+            es = sub.entries
+            return marshal.dumps(
+                (
+                    [e.path for e in es],
+                    [e.kind for e in es],
+                    [e.st_mode for e in es],
+                    [e.size for e in es],
+                    [e.target for e in es],
+                    [e.rec for e in es],
+                    [(w.path, w.message) for w in sub.warnings],
+                    (sub.excluded.count, sub.excluded.files, sub.excluded.size, sub.excluded.by_line),
+                    sub.emitted_remote,
+                    (sub.cache_hits, sub.hashed, sub.hashed_bytes, sub.seen),
+                )
+            )
+
+        def on_progress(total: int) -> None:
+            if progress is not None:
+                progress(base_seen + total)
+
+        results = _fork_map(child, shares, on_progress)
+        by_path = {p.entry.path: p for p in self.pendings}
+        for data in results:
+            paths, kinds, modes, sizes, targets, recs, warns, exc, emitted, counts = marshal.loads(data)
+            modes = [_MODES.setdefault(m, m) for m in modes]
+            self.entries.extend(map(Entry, paths, kinds, modes, sizes, targets, recs))
+            self.warnings.extend(SnapshotWarning(p, m) for p, m in warns)
+            count, files, size, by_line = exc
+            self.excluded.count += count
+            self.excluded.files += files
+            self.excluded.size += size
+            for line, (c, sz) in by_line.items():
+                slot = self.excluded.by_line.setdefault(line, [0, 0])
+                slot[0] += c
+                slot[1] += sz
+            for path in emitted:
+                self._mark_emitted(by_path[path])
+            hits, hashed, hashed_bytes, seen = counts
+            self.cache_hits += hits
+            self.hashed += hashed
+            self.hashed_bytes += hashed_bytes
+            self.seen += seen
+        for p in self.pendings:
+            p.remote = False
+
+    def _mark_emitted(self, pending: _Pending | None) -> None:
+        while pending is not None and not pending.emitted:
+            pending.emitted = True
+            self.entries.append(pending.entry)
+            pending = pending.parent
+
+
+def _fork_map(fn: Callable, shares: list, on_progress: Callable[[int], None] | None) -> list[bytes]:
+    """Run ``fn(share, counter)`` for each share in a forked child; return their bytes.
+
+    ``counter(n)`` publishes a child's progress through shared memory; the parent polls it.
+    A child that fails makes the whole call raise (the caller falls back to walking in-process).
+    """
+    import mmap
+    import selectors
+
+    n = len(shares)
+    shm = mmap.mmap(-1, 8 * n)
+    pids: list[int] = []
+    fds: dict[int, int] = {}
+    for i, share in enumerate(shares):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child
+            code = 0
+            try:
+                os.close(r)
+
+                def counter(k: int, _i: int = i) -> None:
+                    shm[8 * _i : 8 * _i + 8] = k.to_bytes(8, "little")
+
+                data = fn(share, counter)
+                with os.fdopen(w, "wb") as out:
+                    out.write(b"OK" + data)
+            except BaseException:  # noqa: BLE001 - report anything to the parent
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(w)
+        pids.append(pid)
+        fds[r] = i
+    chunks: dict[int, list[bytes]] = {i: [] for i in range(n)}
+    sel = selectors.DefaultSelector()
+    for r in fds:
+        sel.register(r, selectors.EVENT_READ)
+    open_fds = set(fds)
+    try:
+        while open_fds:
+            for key, _ in sel.select(timeout=0.1):
+                block = os.read(key.fd, 1 << 20)
+                if block:
+                    chunks[fds[key.fd]].append(block)
+                else:
+                    sel.unregister(key.fd)
+                    os.close(key.fd)
+                    open_fds.discard(key.fd)
+            if on_progress is not None:
+                on_progress(sum(int.from_bytes(shm[8 * i : 8 * i + 8], "little") for i in range(n)))
+    finally:
+        sel.close()
+        for r in open_fds:
+            os.close(r)
+        failed = False
+        for pid in pids:
+            _, status = os.waitpid(pid, 0)
+            failed = failed or status != 0
+        shm.close()
+    out = []
+    for i in range(n):
+        data = b"".join(chunks[i])
+        if failed or not data.startswith(b"OK"):
+            raise RuntimeError("a snapshot worker failed")
+        out.append(data[2:])
+    return out
+
+
+def _match(matcher, rel: str, info: tuple | None) -> tuple[bool, tuple | None, int]:
+    """fsutil's use of MatchesUsingParentResults, plus the index of the deciding pattern.
+
+    Same logic as :meth:`PatternMatcher.matches_using_parent_results`, with the per-pattern
+    dispatch flattened (this runs once per entry of the context)."""
+    plan = matcher._plan
+    if plan is None:
+        plan = matcher._plan = _match_plan(matcher)
+    out = [False] * len(plan)
+    matched = False
+    decider = -1
+    depth = rel.count("/")
+    for i, (exclusion, mt, arg, arg2, pdepth) in enumerate(plan):
+        match = info[i] if info else False
+        if not match:
+            if exclusion != matched:
+                continue
+            if info and pdepth >= 0 and pdepth != depth:
+                continue  # cannot match a path with another number of "/"
+            if mt == 1:
+                match = rel == arg
+            elif mt == 4:
+                match = arg(rel) is not None
+            elif mt == 2:
+                match = rel.startswith(arg)
+            else:
+                match = rel.endswith(arg) or rel == arg2
+            if not match and not info and "/" in rel:
+                pattern = matcher.patterns[i]
+                dirs = rel.split("/")[:-1]
+                for k in range(1, len(dirs) + 1):
+                    if pattern.match("/".join(dirs[:k])):
+                        match = True
+                        break
+        if match:
+            out[i] = True
+            matched = not exclusion
+            decider = i
+    return matched, tuple(out), decider
+
+
+def _match_plan(matcher) -> list[tuple]:
+    """Per pattern: (exclusion, match type, argument, second argument, depth) where depth is
+    the number of "/" every path it matches has (-1 when that is not fixed)."""
+    plan = []
+    for p in matcher.patterns:
+        c = p.cleaned
+        fixed = "**" not in c and "[" not in c and p.match_type in (1, 4)
+        depth = c.count("/") if fixed else -1
+        if p.match_type == 1:
+            plan.append((p.exclusion, 1, c, None, depth))
+        elif p.match_type == 2:
+            plan.append((p.exclusion, 2, c[:-2], None, -1))
+        elif p.match_type == 3:
+            suffix = c[2:]
+            # "**/foo" also matches "foo" itself; a suffix without "/" has no such case
+            plan.append((p.exclusion, 3, suffix, suffix[1:] if suffix[:1] == "/" else None, -1))
+        else:
+            plan.append((p.exclusion, 4, p.regex.match, None, depth))
+    return plan
+
+
+def _count_tree(abs_dir: str) -> tuple[int, int, int]:
+    """(entries, files, bytes of files) below an excluded folder; unreadable parts skipped
+    (as fsutil does for excluded paths)."""
+    count = files = size = 0
+    stack = [abs_dir]
+    while stack:
+        try:
+            it = _scandir(stack.pop())
+        except OSError:
+            continue
+        with it:
+            for d in it:
+                count += 1
+                try:
+                    if d.is_dir(follow_symlinks=False):
+                        stack.append(d.path)
+                    elif d.is_file(follow_symlinks=False):
+                        files += 1
+                        size += d.stat(follow_symlinks=False).st_size
+                except OSError:
+                    continue
+    return count, files, size
+
+
+# -- comparing snapshots -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """How one path differs between two snapshots: added, removed, modified (content, type,
+    size or link target) or mode (permission bits only)."""
+
+    kind: str
+    path: str
+    old: Entry | None
+    new: Entry | None
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.path}"
+
+
+def diff(a: Snapshot, b: Snapshot) -> list[Change]:
+    """Changes from ``a`` to ``b`` that a COPY checksum would see (mtime and owner ignored).
+    Files present in both are hashed as needed."""
+    old = {e.path: e for e in a.entries}
+    new = {e.path: e for e in b.entries}
+    both_files_a = [old[p] for p in new.keys() & old.keys() if old[p].kind == FILE and new[p].kind == FILE]
+    a.ensure_digests(both_files_a)
+    b.ensure_digests([new[e.path] for e in both_files_a])
+    changes: list[Change] = []
+    for path in sorted(old.keys() | new.keys()):
+        o, n = old.get(path), new.get(path)
+        if o is None:
+            changes.append(Change("added", path, None, n))
+        elif n is None:
+            changes.append(Change("removed", path, o, None))
+        elif (
+            o.kind != n.kind
+            or o.target != n.target
+            or (o.kind == FILE and (o.size != n.size or o.digest != n.digest or o.digest is None))
+        ):
+            changes.append(Change("modified", path, o, n))
+        elif o.mode != n.mode:
+            changes.append(Change("mode", path, o, n))
+    return changes
+
