@@ -123,3 +123,40 @@ def test_proxy_build_args_stay_out_of_cache_key(engine, builder, tmp_path, image
     no_proxy = build()
     assert no_proxy.cached if builder == "buildkit" else no_proxy.ran
     assert build(OTHER="2").cached
+
+
+# ---------------------------------------------------------------- harness checks
+
+
+def test_modern_dockerfile_features(engine, tmp_path, image_tag):
+    """The default engine runs BuildKit >= 0.10 (heredocs, COPY --link)."""
+    if engine.flavor != "modern":
+        pytest.skip(f"engine flavor {engine.flavor}: BuildKit v0.8 has no heredocs or --link")
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "a.txt").write_text("a\n")
+    (ctx / "Dockerfile").write_text(
+        "FROM busybox:latest\n"
+        "COPY --link a.txt /a.txt\n"
+        "RUN <<EOF\n"
+        "cat /a.txt > /b.txt\n"
+        "echo heredoc >> /b.txt\n"
+        "EOF\n"
+    )
+    tag = image_tag("lw-modern")
+    r = engine.build(ctx, builder="buildkit", tag=tag)
+    assert r.ok, r.log
+    assert [s.keyword for s in r.steps] == ["FROM", "COPY", "RUN"]
+    out = engine.run(tag, ["cat", "/b.txt"], detach=False, network=None)
+    assert out.returncode == 0 and out.stdout == "a\nheredoc\n", out
+
+
+@pytest.mark.parametrize("builder", BUILDERS)
+def test_failed_build_reports_the_step(engine, builder, tmp_path):
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM busybox:latest\nRUN echo ok\nRUN exit 7\nRUN echo never\n")
+    r = engine.build(ctx, builder=builder)
+    assert not r.ok and r.returncode != 0
+    assert r.steps[-1].instruction == "RUN exit 7" and r.steps[-1].status == "error", r.summary()
+    assert "7" in (r.error or ""), r.error
