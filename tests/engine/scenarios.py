@@ -167,6 +167,10 @@ def compare(outcome: Outcome, builder: str) -> tuple[list[tuple], list[tuple]]:
     for s in outcome.predicted.steps:
         if s.status in ("not-built",) or (builder == "buildkit" and s.status == "metadata"):
             continue
+        if builder == "legacy" and s.onbuild:
+            continue  # the legacy builder runs triggers inside its FROM step
+        if s.kind == "from" and s.base_stage is not None:
+            continue  # FROM <stage> is no step of its own for BuildKit
         n = stages.get(s.stage, 0) + 1
         stages[s.stage] = n
         if s.kind == "from":

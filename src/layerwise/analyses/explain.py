@@ -29,8 +29,15 @@ class StepReport:
     cause: Cause | None = None
     assumptions: list[str] = field(default_factory=list)
     end_line: int = 0
+    onbuild: bool = False  # an ONBUILD trigger of the parent stage (its line is the ONBUILD's)
+    base_stage: int | None = None  # for FROM <earlier stage>: that stage's index
 
     def to_json(self) -> dict:
+        extra: dict = {}
+        if self.onbuild:
+            extra["onbuild_trigger"] = True
+        if self.base_stage is not None:
+            extra["base_stage"] = self.base_stage
         return {
             "stage": self.stage,
             "line": self.line,
@@ -224,6 +231,8 @@ def explain(
             kind=k.kind,
             status="metadata",
             assumptions=list(k.assumptions),
+            onbuild=bool(k.step is not None and k.step.onbuild),
+            base_stage=k.stage.base_stage if k.kind == "from" else None,
         )
         reports.append(rep)
         if not k.key:

@@ -76,6 +76,7 @@ class Step:
     user: str
     shell: list[str]
     expanded: dict[str, object] = field(default_factory=dict)
+    onbuild: bool = False  # an ONBUILD trigger of the parent stage, run in this one
 
     @property
     def name(self) -> str:
@@ -209,17 +210,9 @@ def resolve(
 
     stages: list[Stage] = []
     names: dict[str, int] = {}
-    stage: Stage | None = None
-    env: list[tuple[str, str]] = []
-    args: dict[str, str | None] = {}
-    workdir, user, shell = "/", "", list(DEFAULT_SHELL)
-
-    def scope() -> dict[str, str]:
-        out = {k: v for k, v in env}
-        for k, v in args.items():
-            if v is not None and k not in out:
-                out[k] = v
-        return out
+    ctx = _Context(ex, dockerfile.path, build_args, global_scope, meta_args, names, stages)
+    state = _State()
+    end_state: dict[int, _State] = {}  # each stage's state after its last instruction
 
     for inst in instructions[i:]:
         if isinstance(inst, From):
@@ -235,124 +228,166 @@ def resolve(
                 base_stage=base_stage,
             )
             if base_stage is not None:
-                parent = stages[base_stage]
-                last = parent.steps[-1] if parent.steps else None
-                env = list(last.env) if last else list(_base_env(parent, base_env))
-                workdir = last.workdir if last else "/"
-                user = last.user if last else ""
-                shell = list(last.shell) if last else list(DEFAULT_SHELL)
+                state = end_state[base_stage].inherit()
             else:
-                env = list((base_env or {}).get(base, {}).items())
-                workdir, user, shell = "/", "", list(DEFAULT_SHELL)
-            args = {}
+                state = _State(env=list((base_env or {}).get(base, {}).items()))
             stages.append(stage)
+            end_state[stage.index] = state
             if inst.stage_name:
                 names[inst.stage_name] = stage.index
+            if base_stage is not None:
+                # ONBUILD triggers of the parent stage run first, in this stage (BuildKit and
+                # the legacy builder both; confirmed on the engine).
+                for parent_step in stages[base_stage].steps:
+                    trig = parent_step.instruction
+                    if isinstance(trig, Onbuild) and trig.trigger is not None and not parent_step.onbuild:
+                        _add_step(ctx, stage, state, trig.trigger, onbuild=True)
             continue
-        assert stage is not None
-        sc = scope()
-        expanded: dict[str, object] = {}
-        cur = inst.trigger if isinstance(inst, Onbuild) and inst.trigger else inst
-        if isinstance(inst, Onbuild):
-            pass  # triggers run in child images; their text is not expanded here
-        elif isinstance(cur, Copy):
-            expanded["sources"] = [ex.word(s, sc, inst) for s in cur.sources]
-            expanded["dest"] = ex.word(cur.dest, sc, inst)
-            for key in ("chown", "chmod", "from_"):
-                val = getattr(cur, key)
-                if val:
-                    expanded[key.rstrip("_")] = ex.word(val, sc, inst)
-            if cur.excludes:
-                expanded["excludes"] = [ex.word(e, sc, inst) for e in cur.excludes]
-            src_stage = names.get(str(expanded.get("from", "")).lower())
-            if src_stage is None and str(expanded.get("from", "")).isdigit():
-                n = int(str(expanded["from"]))
-                src_stage = n if n < len(stages) - 1 else None
-            if src_stage is not None:
-                expanded["stage_refs"] = [src_stage]
-        elif isinstance(cur, Run):
-            mounts = []
-            refs = []
-            for spec in cur.mount_specs:
-                try:
-                    m = parse_mount(spec, lambda v: ex.word(v, sc, inst))
-                except ValueError as exc:
-                    raise InstructionError(
-                        str(exc), Location(dockerfile.path, inst.line, inst.span.start_column)
-                    ) from None
-                mounts.append(m)
-                ref = names.get(m.from_.lower()) if m.from_ else None
-                if ref is not None:
-                    refs.append(ref)
-            expanded["mounts"] = mounts
-            if refs:
-                expanded["stage_refs"] = refs
-        elif isinstance(cur, Env):
-            pairs = [(ex.word(p.key, sc, inst), ex.word(p.value, sc, inst)) for p in cur.pairs]
-            expanded["pairs"] = pairs
-        elif isinstance(cur, Label):
-            expanded["pairs"] = [(ex.word(p.key, sc, inst), ex.word(p.value, sc, inst)) for p in cur.pairs]
-        elif isinstance(cur, Workdir):
-            p = ex.word(cur.path, sc, inst)
-            expanded["path"] = p
-        elif isinstance(cur, User):
-            expanded["user"] = ex.word(cur.user, sc, inst)
-        elif isinstance(cur, Expose):
-            expanded["ports"] = [ex.word(p, sc, inst) for p in cur.ports]
-        elif isinstance(cur, Volume):
-            expanded["volumes"] = [ex.word(v, sc, inst) for v in cur.volumes]
-        elif isinstance(cur, StopSignal):
-            expanded["signal"] = ex.word(cur.signal, sc, inst)
-        elif isinstance(cur, Arg):
-            values = []
-            for a in cur.args:
-                key = a.key
-                if key in build_args:
-                    value: str | None = build_args[key]
-                elif a.value is not None:
-                    value = ex.word(a.value, sc, inst)
-                elif key in global_scope and any(k == key for k, _ in meta_args):
-                    value = global_scope[key]
-                elif key in DEFAULT_PLATFORM_ARGS:
-                    value = DEFAULT_PLATFORM_ARGS[key]
-                else:
-                    value = None
-                values.append((key, value))
-            expanded["args"] = values
-
-        step = Step(
-            instruction=inst,
-            stage_index=stage.index,
-            index=len(stage.steps),
-            env=list(env),
-            args=[(k, v) for k, v in args.items() if v is not None],
-            workdir=workdir,
-            user=user,
-            shell=list(shell),
-            expanded=expanded,
-        )
-        stage.steps.append(step)
-
-        # State changes take effect for the instructions after this one.
-        if isinstance(inst, Env):
-            for k, v in expanded["pairs"]:  # type: ignore[union-attr]
-                env = [(ek, ev) for ek, ev in env if ek != k] + [(k, v)]
-        elif isinstance(inst, Arg):
-            for k, v in expanded["args"]:  # type: ignore[union-attr]
-                args.pop(k, None)
-                args[k] = v
-                stage.args[k] = v
-        elif isinstance(inst, Workdir):
-            workdir = posixpath.normpath(posixpath.join(workdir, str(expanded["path"])))
-            if workdir.startswith("//"):
-                workdir = "/" + workdir.lstrip("/")
-        elif isinstance(inst, User):
-            user = str(expanded["user"])
-        elif isinstance(inst, Shell):
-            shell = list(inst.shell)
+        _add_step(ctx, stages[-1], state, inst)
 
     return Build(dockerfile, instructions, meta_args, stages, build_args)
 
 
 def _base_env(stage: Stage, base_env: Mapping[str, Mapping[str, str]] | None):
     return list((base_env or {}).get(stage.base, {}).items())
+
+
+@dataclass
+class _State:
+    """What an instruction runs with: set by earlier ENV/ARG/WORKDIR/USER/SHELL."""
+
+    env: list[tuple[str, str]] = field(default_factory=list)
+    args: dict[str, str | None] = field(default_factory=dict)
+    workdir: str = "/"
+    user: str = ""
+    shell: list[str] = field(default_factory=lambda: list(DEFAULT_SHELL))
+
+    def inherit(self) -> _State:
+        """The state a stage built FROM this one starts with (ARGs are per stage)."""
+        return _State(list(self.env), {}, self.workdir, self.user, list(self.shell))
+
+    def scope(self) -> dict[str, str]:
+        out = {k: v for k, v in self.env}
+        for k, v in self.args.items():
+            if v is not None and k not in out:
+                out[k] = v
+        return out
+
+
+@dataclass
+class _Context:
+    ex: _Expander
+    path: str
+    build_args: dict[str, str]
+    global_scope: dict[str, str]
+    meta_args: list[tuple[str, str | None]]
+    names: dict[str, int]
+    stages: list[Stage]
+
+
+def _expand(ctx: _Context, inst: Instruction, sc: dict[str, str]) -> dict[str, object]:
+    """The values of ``inst`` that BuildKit expands, expanded with scope ``sc``."""
+    ex = ctx.ex
+    expanded: dict[str, object] = {}
+    if isinstance(inst, Onbuild):
+        return expanded  # a trigger is expanded where it runs, in the child stage
+    if isinstance(inst, Copy):
+        expanded["sources"] = [ex.word(s, sc, inst) for s in inst.sources]
+        expanded["dest"] = ex.word(inst.dest, sc, inst)
+        for key in ("chown", "chmod", "from_"):
+            val = getattr(inst, key)
+            if val:
+                expanded[key.rstrip("_")] = ex.word(val, sc, inst)
+        if inst.excludes:
+            expanded["excludes"] = [ex.word(e, sc, inst) for e in inst.excludes]
+        src = str(expanded.get("from", "")).lower()
+        src_stage = ctx.names.get(src)
+        if src_stage is None and src.isdigit() and int(src) < len(ctx.stages) - 1:
+            src_stage = int(src)
+        if src_stage is not None:
+            expanded["stage_refs"] = [src_stage]
+    elif isinstance(inst, Run):
+        mounts = []
+        refs = []
+        for spec in inst.mount_specs:
+            try:
+                m = parse_mount(spec, lambda v: ex.word(v, sc, inst))
+            except ValueError as exc:
+                raise InstructionError(
+                    str(exc), Location(ctx.path, inst.line, inst.span.start_column)
+                ) from None
+            mounts.append(m)
+            ref = ctx.names.get(m.from_.lower()) if m.from_ else None
+            if ref is not None:
+                refs.append(ref)
+        expanded["mounts"] = mounts
+        if refs:
+            expanded["stage_refs"] = refs
+    elif isinstance(inst, (Env, Label)):
+        expanded["pairs"] = [(ex.word(p.key, sc, inst), ex.word(p.value, sc, inst)) for p in inst.pairs]
+    elif isinstance(inst, Workdir):
+        expanded["path"] = ex.word(inst.path, sc, inst)
+    elif isinstance(inst, User):
+        expanded["user"] = ex.word(inst.user, sc, inst)
+    elif isinstance(inst, Expose):
+        expanded["ports"] = [ex.word(p, sc, inst) for p in inst.ports]
+    elif isinstance(inst, Volume):
+        expanded["volumes"] = [ex.word(v, sc, inst) for v in inst.volumes]
+    elif isinstance(inst, StopSignal):
+        expanded["signal"] = ex.word(inst.signal, sc, inst)
+    elif isinstance(inst, Arg):
+        values = []
+        declared_globally = {k for k, _ in ctx.meta_args}
+        for a in inst.args:
+            key = a.key
+            value: str | None
+            if key in ctx.build_args:
+                value = ctx.build_args[key]
+            elif a.value is not None:
+                value = ex.word(a.value, sc, inst)
+            elif key in declared_globally and key in ctx.global_scope:
+                value = ctx.global_scope[key]
+            elif key in DEFAULT_PLATFORM_ARGS:
+                value = DEFAULT_PLATFORM_ARGS[key]
+            else:
+                value = None
+            values.append((key, value))
+        expanded["args"] = values
+    return expanded
+
+
+def _add_step(
+    ctx: _Context, stage: Stage, state: _State, inst: Instruction, *, onbuild: bool = False
+) -> Step:
+    """Append ``inst`` to ``stage`` with the current state, then apply its effect on it."""
+    expanded = _expand(ctx, inst, state.scope())
+    step = Step(
+        instruction=inst,
+        stage_index=stage.index,
+        index=len(stage.steps),
+        env=list(state.env),
+        args=[(k, v) for k, v in state.args.items() if v is not None],
+        workdir=state.workdir,
+        user=state.user,
+        shell=list(state.shell),
+        expanded=expanded,
+        onbuild=onbuild,
+    )
+    stage.steps.append(step)
+    # State changes take effect for the instructions after this one.
+    if isinstance(inst, Env):
+        for k, v in expanded["pairs"]:  # type: ignore[union-attr]
+            state.env = [(ek, ev) for ek, ev in state.env if ek != k] + [(k, v)]
+    elif isinstance(inst, Arg):
+        for k, v in expanded["args"]:  # type: ignore[union-attr]
+            state.args.pop(k, None)
+            state.args[k] = v
+            stage.args[k] = v
+    elif isinstance(inst, Workdir):
+        wd = posixpath.normpath(posixpath.join(state.workdir, str(expanded["path"])))
+        state.workdir = "/" + wd.lstrip("/") if wd.startswith("//") else wd
+    elif isinstance(inst, User):
+        state.user = str(expanded["user"])
+    elif isinstance(inst, Shell):
+        state.shell = list(inst.shell)
+    return step
