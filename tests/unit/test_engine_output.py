@@ -140,6 +140,11 @@ def test_buildkit_interleaved_and_canceled_synthetic():
     assert p.error.startswith("failed to solve")
 
 
+def test_buildkit_platform_prefixed_stage_synthetic():
+    p = parse_buildkit_output("#4 [linux/arm64 builder 2/3] RUN make\n#4 CACHED\n")
+    assert statuses(p) == [("linux/arm64 builder", 2, "RUN", "cached")]
+
+
 # ---------------------------------------------------------------- legacy
 
 
