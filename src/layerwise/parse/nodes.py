@@ -104,6 +104,13 @@ class Dockerfile:
     bom: bool = False
     warnings: list[str] = field(default_factory=list)
 
+    def __str__(self) -> str:
+        """The file as it was read: ``str(parse(x))`` round-trips ``x`` exactly."""
+        return ("\ufeff" if self.bom else "") + self.text
+
+    def to_bytes(self) -> bytes:
+        return str(self).encode("utf-8", "surrogatepass")
+
     def directive(self, name: str) -> str | None:
         for d in self.directives:
             if d.name == name:
