@@ -227,6 +227,7 @@ class Snapshot:
         self.hashed_bytes = 0
         self._paths: list[str] | None = None
         self._lock = threading.Lock()
+        self._failed: set[str] = set()  # files that could not be hashed (already warned about)
 
     # -- construction ----------------------------------------------------------------------
 
@@ -286,10 +287,11 @@ class Snapshot:
         )
         snap.hashed = walker.hashed
         snap.hashed_bytes = walker.hashed_bytes
+        snap._failed.update(w.path for w in walker.warnings)
+        if walker.hashed:
+            snap._cache_stale = True  # digests computed during the walk are not saved yet
         if digests:
             snap.ensure_digests()
-        elif snap._cache_stale and cache_file is not None:
-            pass  # rewritten on the next ensure_digests()
         return snap
 
     # -- lookup ----------------------------------------------------------------------------
@@ -369,7 +371,12 @@ class Snapshot:
     ) -> None:
         """Hash the files among ``entries`` (default: all) that have no digest yet, on
         several threads, then update the stat cache."""
-        todo = [e for e in (self.entries if entries is None else entries) if e.kind == FILE and len(e.rec) != 64]
+        failed = self._failed
+        todo = [
+            e
+            for e in (self.entries if entries is None else entries)
+            if e.kind == FILE and len(e.rec) != 64 and e.path not in failed
+        ]
         if todo:
             self._hash(todo, workers, progress)
         if save and self.cache_file is not None and (todo or self._cache_stale):
@@ -414,6 +421,7 @@ class Snapshot:
         for i, e in enumerate(todo):
             chunks[i % nchunks].append(e)
         done = [0]
+        failed = self._failed
 
         def run(chunk: list[Entry]) -> None:
             buf = bytearray(_SMALL)
@@ -424,7 +432,9 @@ class Snapshot:
                 rec, msg = _hash_file(os.path.join(root, e.path), e.rec, view)
                 if msg is not None:
                     warnings.append(SnapshotWarning(e.path, msg))
-                if rec is not None:
+                if rec is None:
+                    failed.add(e.path)
+                else:
                     if rec[:32] != e.rec[:32]:
                         # changed since the walk; the new stat and digest describe it now
                         e.size = _STAMP.unpack_from(rec)[0]
@@ -505,10 +515,21 @@ def _load_cache(path: Path, root: Path) -> dict[str, bytes]:
         return {}
 
 
-def _hash_file(abs_path: str, rec: bytes, view: memoryview) -> tuple[bytes | None, str | None]:
-    """(stamp + sha256, warning) for one regular file; (None, message) if it cannot be read."""
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _hash_file(
+    path: str, rec: bytes, view: memoryview, dir_fd: int | None = None
+) -> tuple[bytes | None, str | None]:
+    """(stamp + sha256, warning) for one regular file whose walk stamp starts ``rec``;
+    (None, message) if it cannot be read. ``path`` is relative to ``dir_fd`` when given.
+
+    Fast path (the file did not change since the walk): open, one read, fstat, close. Any
+    difference from the walk's stamp takes the careful path, which re-checks the type and
+    reports a change during the read."""
     try:
-        fd = _open(abs_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = _open(path, _OPEN_FLAGS, dir_fd=dir_fd)
     except FileNotFoundError:
         return None, "vanished before it could be read"
     except PermissionError:
@@ -518,40 +539,34 @@ def _hash_file(abs_path: str, rec: bytes, view: memoryview) -> tuple[bytes | Non
             return None, "replaced by a symlink during the snapshot"
         return None, f"cannot read file ({exc.strerror})"
     try:
+        expected = rec[:32]
+        size = _STAMP.unpack_from(rec)[0] if len(rec) >= 32 else -1
+        if 0 <= size < _SMALL:
+            data = os.read(fd, size + 1)
+            if len(data) == size and _stamp(os.fstat(fd)) == expected:
+                return expected + hashlib.sha256(data).digest(), None
+            os.lseek(fd, 0, os.SEEK_SET)
         before = os.fstat(fd)
         if not st.S_ISREG(before.st_mode):
             return None, "changed type during the snapshot"
         stamp = _stamp(before)
         h = hashlib.sha256()
-        size = before.st_size
-        if size < _SMALL:
-            data = os.read(fd, size + 1)
-            h.update(data)
-            got = len(data)
-            if got == size + 1:  # grew: read the rest
-                while True:
-                    n = os.readv(fd, [view])
-                    if not n:
-                        break
-                    h.update(view[:n])
-                    got += n
-        else:
-            got = 0
-            while True:
-                n = os.readv(fd, [view])
-                if not n:
-                    break
-                h.update(view[:n])
-                got += n
+        got = 0
+        while True:
+            n = os.readv(fd, [view])
+            if not n:
+                break
+            h.update(view[:n])
+            got += n
         after = os.fstat(fd)
     except OSError as exc:
         return None, f"cannot read file ({exc.strerror})"
     finally:
         os.close(fd)
-    if _stamp(after) != stamp or got != size:
+    if _stamp(after) != stamp or got != before.st_size:
         return None, "changed while being read; its digest is unknown"
     msg = None
-    if stamp != rec[:32]:
+    if stamp != expected:
         msg = "changed during the snapshot (new content used)"
     return stamp + h.digest(), msg
 
@@ -589,7 +604,7 @@ class _Walker:
 
     # -- entries ---------------------------------------------------------------------------
 
-    def _entry(self, rel: str, s: os.stat_result, kind: str, abs_path: str) -> Entry | None:
+    def _entry(self, rel: str, s: os.stat_result, kind: str, name: str, dfd: int) -> Entry | None:
         mode = _MODES.setdefault(s.st_mode, s.st_mode)
         target = None
         size = 0
@@ -600,10 +615,11 @@ class _Walker:
             if cached is not None and cached[:32] == stamp:
                 self.cache_hits += 1
                 rec = cached
-            elif self.hash_now:
+            elif self.hash_now and size < _SMALL:
+                # big files are left to ensure_digests, which hashes them on threads
                 if self._view is None:
                     self._view = memoryview(bytearray(_SMALL))
-                got, msg = _hash_file(abs_path, stamp, self._view)
+                got, msg = _hash_file(name, stamp, self._view, dfd)
                 if msg is not None:
                     self.warnings.append(SnapshotWarning(rel, msg))
                 if got is None:
@@ -619,7 +635,7 @@ class _Walker:
             rec = _stamp(s)
             if kind == SYMLINK:
                 try:
-                    target = os.readlink(abs_path)
+                    target = os.readlink(name, dir_fd=dfd)
                 except OSError as exc:
                     self.warnings.append(SnapshotWarning(rel, f"cannot read symlink ({exc.strerror})"))
                     return None
@@ -653,11 +669,15 @@ class _Walker:
         return list(queue)
 
     def _walk_dir(self, rel_dir: str, info: tuple | None, chain: _Pending | None, queue) -> None:
-        matcher = self.matcher
         root = self.root
         abs_dir = os.path.join(root, rel_dir) if rel_dir else root
         try:
-            it = _scandir(abs_dir)
+            dfd = os.open(abs_dir, _DIR_FLAGS)
+            try:
+                it = _scandir(dfd)
+            except BaseException:
+                os.close(dfd)
+                raise
         except FileNotFoundError:
             self.warnings.append(SnapshotWarning(rel_dir, "folder vanished during the snapshot"))
             return
@@ -669,75 +689,82 @@ class _Walker:
                     )
                 )
             return
+        try:
+            self._scan(it, dfd, rel_dir, abs_dir, info, chain, queue)
+        finally:
+            it.close()
+            os.close(dfd)
+
+    def _scan(self, it, dfd: int, rel_dir: str, abs_dir: str, info, chain, queue) -> None:
+        matcher = self.matcher
         prefix = rel_dir + "/" if rel_dir else ""
         entries_append = self.entries.append
-        with it:
-            while True:
-                try:
-                    d = next(it)
-                except StopIteration:
-                    break
-                except OSError as exc:
-                    self.warnings.append(SnapshotWarning(rel_dir, f"error reading folder ({exc.strerror})"))
-                    break
-                rel = prefix + d.name
-                try:
-                    s = d.stat(follow_symlinks=False)
-                except FileNotFoundError:
-                    self.warnings.append(SnapshotWarning(rel, "vanished during the snapshot"))
+        while True:
+            try:
+                d = next(it)
+            except StopIteration:
+                break
+            except OSError as exc:
+                self.warnings.append(SnapshotWarning(rel_dir, f"error reading folder ({exc.strerror})"))
+                break
+            rel = prefix + d.name
+            try:
+                s = d.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                self.warnings.append(SnapshotWarning(rel, "vanished during the snapshot"))
+                continue
+            except OSError as exc:
+                self.warnings.append(SnapshotWarning(rel, f"cannot stat ({exc.strerror})"))
+                continue
+            self.seen += 1
+            if self.progress is not None and not self.seen & 4095:
+                self.progress(self.seen)
+            m = s.st_mode
+            if st.S_ISREG(m):
+                kind = FILE
+            elif st.S_ISDIR(m):
+                kind = DIR
+            elif st.S_ISLNK(m):
+                kind = SYMLINK
+            else:
+                kind = OTHER
+            if matcher is None:
+                entry = self._entry(rel, s, kind, d.name, dfd)
+                if entry is None:
                     continue
-                except OSError as exc:
-                    self.warnings.append(SnapshotWarning(rel, f"cannot stat ({exc.strerror})"))
-                    continue
-                self.seen += 1
-                if self.progress is not None and not self.seen & 4095:
-                    self.progress(self.seen)
-                m = s.st_mode
-                if st.S_ISREG(m):
-                    kind = FILE
-                elif st.S_ISDIR(m):
-                    kind = DIR
-                elif st.S_ISLNK(m):
-                    kind = SYMLINK
-                else:
-                    kind = OTHER
-                if matcher is None:
-                    entry = self._entry(rel, s, kind, d.path)
-                    if entry is None:
-                        continue
-                    entries_append(entry)
-                    if kind == DIR:
-                        queue.append((rel, None, None))
-                    elif kind == OTHER:
-                        self._warn_special(entry)
-                    continue
-                excluded, child_info, decider = _match(matcher, rel, info)
-                if not excluded:
-                    entry = self._entry(rel, s, kind, d.path)
-                    if entry is None:
-                        continue
-                    if chain is None:
-                        entries_append(entry)
-                    else:
-                        self._emit(entry, chain)
-                    if kind == DIR:
-                        queue.append((rel, child_info, None))
-                    elif kind == OTHER:
-                        self._warn_special(entry)
-                    continue
-                line = self.lines[decider] if decider >= 0 else 0
+                entries_append(entry)
                 if kind == DIR:
-                    if matcher.may_reinclude_below(rel):
-                        entry = Entry(rel, kind, _MODES.setdefault(m, m), 0, None, _stamp(s))
-                        pending = _Pending(entry, chain, line)
-                        self.pendings.append(pending)
-                        queue.append((rel, child_info, pending))
-                    else:
-                        count, files, size = _count_tree(d.path)
-                        self.excluded.add(line, count + 1, files, size)
+                    queue.append((rel, None, None))
+                elif kind == OTHER:
+                    self._warn_special(entry)
+                continue
+            excluded, child_info, decider = _match(matcher, rel, info)
+            if not excluded:
+                entry = self._entry(rel, s, kind, d.name, dfd)
+                if entry is None:
+                    continue
+                if chain is None:
+                    entries_append(entry)
                 else:
-                    is_file = kind == FILE
-                    self.excluded.add(line, 1, 1 if is_file else 0, s.st_size if is_file else 0)
+                    self._emit(entry, chain)
+                if kind == DIR:
+                    queue.append((rel, child_info, None))
+                elif kind == OTHER:
+                    self._warn_special(entry)
+                continue
+            line = self.lines[decider] if decider >= 0 else 0
+            if kind == DIR:
+                if matcher.may_reinclude_below(rel):
+                    entry = Entry(rel, kind, _MODES.setdefault(m, m), 0, None, _stamp(s))
+                    pending = _Pending(entry, chain, line)
+                    self.pendings.append(pending)
+                    queue.append((rel, child_info, pending))
+                else:
+                    count, files, size = _count_tree(os.path.join(abs_dir, d.name))
+                    self.excluded.add(line, count + 1, files, size)
+            else:
+                is_file = kind == FILE
+                self.excluded.add(line, 1, 1 if is_file else 0, s.st_size if is_file else 0)
 
     def finish(self) -> None:
         for p in self.pendings:
@@ -1014,7 +1041,10 @@ class Change:
 
 def diff(a: Snapshot, b: Snapshot) -> list[Change]:
     """Changes from ``a`` to ``b`` that a COPY checksum would see (mtime and owner ignored).
-    Files present in both are hashed as needed."""
+
+    Files present in both are hashed as needed. Content is read when it is hashed, so a
+    snapshot kept to compare with later must be taken with ``digests=True`` (or have
+    :meth:`Snapshot.ensure_digests` called) before the files change."""
     old = {e.path: e for e in a.entries}
     new = {e.path: e for e in b.entries}
     both_files_a = [old[p] for p in new.keys() & old.keys() if old[p].kind == FILE and new[p].kind == FILE]

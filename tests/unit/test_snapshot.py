@@ -1,0 +1,379 @@
+"""Snapshot: fsutil walk semantics, recorded metadata, stat cache, robustness."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from layerwise.context import snapshot as snapmod
+from layerwise.context.ignore import IgnoreFile
+from layerwise.context.snapshot import DIR, FILE, OTHER, SYMLINK, Entry, Snapshot, diff
+from layerwise.errors import LayerwiseError
+
+
+def make_tree(root: Path, spec: dict[str, str | None]) -> Path:
+    """``{"a/b.txt": "content", "empty/": None}``: files with content, folders ending in /."""
+    for name, content in spec.items():
+        p = root / name
+        if name.endswith("/"):
+            p.mkdir(parents=True, exist_ok=True)
+        else:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(content or "")
+    return root
+
+
+def take(root: Path, patterns: list[str] | None = None, **kw) -> Snapshot:
+    ignore = IgnoreFile.from_patterns(patterns) if patterns is not None else None
+    kw.setdefault("use_cache", False)
+    return Snapshot.take(root, ignore, **kw)
+
+
+@pytest.fixture
+def future_clock(monkeypatch):
+    """Make every file of the test look old enough to be trusted by the stat cache."""
+    monkeypatch.setattr(snapmod, "_now_ns", lambda: time.time_ns() + 60 * 10**9)
+
+
+# -- what is sent ----------------------------------------------------------------------------------
+
+SENT_CASES = [
+    # (tree, patterns, expected sent paths)
+    ({"a.txt": "a", "b.log": "b"}, ["*.log"], ["a.txt"]),
+    ({"empty/": None, "x": "x"}, [], ["empty", "x"]),  # empty folders are entries
+    ({"pkg/__pycache__/m.pyc": "", "pkg/m.py": ""}, ["**/__pycache__"], ["pkg", "pkg/m.py"]),
+    ({"pkg/__pycache__/m.pyc": "", "pkg/m.py": ""}, ["__pycache__"], ["pkg", "pkg/__pycache__", "pkg/__pycache__/m.pyc", "pkg/m.py"]),
+    # exception under an excluded folder: the folder itself is sent, its other files are not
+    ({"docs/README.md": "", "docs/api.md": "", "docs/img/x.png": ""}, ["docs", "!docs/README.md"], ["docs", "docs/README.md"]),
+    # a wildcard exception makes the walk enter every excluded folder
+    ({"a/b/keep.txt": "", "a/b/drop.txt": "", "c/drop": ""}, ["*", "!**/keep.txt"], ["a", "a/b", "a/b/keep.txt"]),
+    # exception deeper than the excluded folder
+    ({"build/lib/x/keep.py": "", "build/lib/y.py": ""}, ["build", "!build/lib/x"], ["build", "build/lib", "build/lib/x", "build/lib/x/keep.py"]),
+    # an exception that cannot re-include anything: folder pruned
+    ({"node_modules/a/b.js": "", "src/x.js": ""}, ["node_modules", "!src"], ["src", "src/x.js"]),
+    # re-excluded after an exception
+    ({"d/a": "", "d/b": ""}, ["d", "!d", "d/b"], ["d", "d/a"]),
+]
+
+
+@pytest.mark.parametrize("tree,patterns,expected", SENT_CASES)
+def test_sent_paths(tmp_path, tree, patterns, expected) -> None:
+    make_tree(tmp_path, tree)
+    snap = take(tmp_path, patterns)
+    assert snap.paths == expected
+
+
+@pytest.mark.parametrize("tree,patterns,expected", SENT_CASES)
+def test_sent_paths_match_the_matcher(tmp_path, tree, patterns, expected) -> None:
+    """Every sent file is one MatchesOrParentMatches keeps, and every file it keeps is sent."""
+    make_tree(tmp_path, tree)
+    ig = IgnoreFile.from_patterns(patterns)
+    snap = Snapshot.take(tmp_path, ig, use_cache=False)
+    files = {n for n in tree if not n.endswith("/")}
+    assert {e.path for e in snap.entries if e.kind == FILE} == {f for f in files if not ig.excludes(f)}
+
+
+def test_excluded_stats(tmp_path) -> None:
+    make_tree(tmp_path, {".git/objects/ab": "12345", ".git/HEAD": "ref", "x.log": "123", "a.py": ""})
+    ig = IgnoreFile.from_text(".git\n*.log\n")
+    snap = Snapshot.take(tmp_path, ig, use_cache=False)
+    assert snap.paths == ["a.py"]
+    ex = snap.excluded
+    assert (ex.count, ex.files, ex.size) == (5, 3, 11)  # .git, .git/objects, 2 files; x.log
+    assert ex.by_line == {1: [4, 8], 2: [1, 3]}
+
+
+def test_recorded_metadata(tmp_path) -> None:
+    make_tree(tmp_path, {"run.sh": "#!/bin/sh\n", "d/": None})
+    os.chmod(tmp_path / "run.sh", 0o4755)
+    os.chmod(tmp_path / "d", 0o700)
+    os.symlink("run.sh", tmp_path / "link")
+    snap = take(tmp_path, digests=True)
+    run, d, link = snap.get("run.sh"), snap.get("d"), snap.get("link")
+    assert (run.kind, run.mode, run.size) == (FILE, 0o4755, 10)
+    assert run.digest == hashlib.sha256(b"#!/bin/sh\n").digest()
+    assert (d.kind, d.mode) == (DIR, 0o700)
+    assert (link.kind, link.target, link.digest) == (SYMLINK, "run.sh", None)
+
+
+def test_symlinks_are_never_followed(tmp_path) -> None:
+    make_tree(tmp_path, {"real/f": "x"})
+    os.symlink("b", tmp_path / "a")
+    os.symlink("a", tmp_path / "b")  # loop
+    os.symlink("..", tmp_path / "real" / "up")  # folder loop
+    os.symlink("/etc", tmp_path / "outside")  # out of the context
+    snap = take(tmp_path, digests=True)
+    assert snap.paths == ["a", "b", "outside", "real", "real/f", "real/up"]
+    assert {e.path: e.target for e in snap.entries if e.kind == SYMLINK} == {
+        "a": "b",
+        "b": "a",
+        "outside": "/etc",
+        "real/up": "..",
+    }
+    assert snap.warnings == []
+
+
+def test_fifo_and_socket_are_recorded_not_read(tmp_path, monkeypatch) -> None:
+    os.mkfifo(tmp_path / "pipe")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "sock"))
+    try:
+        opened: list[str] = []
+        real_open = snapmod._open
+        monkeypatch.setattr(snapmod, "_open", lambda p, *a, **k: opened.append(p) or real_open(p, *a, **k))
+        snap = take(tmp_path, digests=True)
+    finally:
+        sock.close()
+    assert [(e.path, e.kind, e.special) for e in snap.entries] == [
+        ("pipe", OTHER, "fifo"),
+        ("sock", OTHER, "socket"),
+    ]
+    assert opened == []
+    assert {w.path for w in snap.warnings} == {"pipe", "sock"}
+
+
+def test_non_utf8_names(tmp_path) -> None:
+    raw = os.fsencode(str(tmp_path)) + b"/caf\xe9.txt"
+    with open(raw, "wb") as f:
+        f.write(b"x")
+    snap = take(tmp_path, ["*.md"], digests=True)
+    (entry,) = snap.entries
+    assert os.fsencode(entry.path) == b"caf\xe9.txt"
+    assert entry.digest == hashlib.sha256(b"x").digest()
+    assert snap.select(entry.path) == [entry]
+
+
+def test_unreadable_file_is_a_warning(tmp_path, monkeypatch) -> None:
+    make_tree(tmp_path, {"secret": "s", "ok": "o"})
+    real_open = snapmod._open
+
+    def fake_open(path, *a, **k):
+        if os.fsdecode(path).endswith("secret"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr(snapmod, "_open", fake_open)
+    snap = take(tmp_path, digests=True)
+    assert snap.get("secret").digest is None
+    assert snap.get("ok").digest is not None
+    assert [(w.path, "permission denied" in w.message) for w in snap.warnings] == [("secret", True)]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_unreadable_file_real_chmod(tmp_path) -> None:
+    make_tree(tmp_path, {"secret": "s"})
+    os.chmod(tmp_path / "secret", 0)
+    snap = take(tmp_path, digests=True)
+    assert [w.path for w in snap.warnings] == ["secret"]
+
+
+def test_unreadable_folder_is_a_warning(tmp_path, monkeypatch) -> None:
+    make_tree(tmp_path, {"locked/x": "1", "open/y": "2"})
+    real_scandir = snapmod._scandir
+
+    def fake_scandir(target):
+        path = os.readlink(f"/proc/self/fd/{target}") if isinstance(target, int) else os.fspath(target)
+        if path.endswith("/locked"):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(target)
+
+    monkeypatch.setattr(snapmod, "_scandir", fake_scandir)
+    snap = take(tmp_path)
+    assert snap.paths == ["locked", "open", "open/y"]
+    assert [w.path for w in snap.warnings] == ["locked"]
+    # excluded: fsutil ignores permission errors there, and so do we
+    snap = take(tmp_path, ["locked", "!locked/x"])
+    assert snap.warnings == []
+
+
+def test_file_vanishing_before_hashing(tmp_path) -> None:
+    make_tree(tmp_path, {"gone": "x", "stays": "y"})
+    snap = take(tmp_path)
+    (tmp_path / "gone").unlink()
+    snap.ensure_digests()
+    assert snap.get("gone").digest is None
+    assert [(w.path, w.message) for w in snap.warnings] == [("gone", "vanished before it could be read")]
+
+
+def test_file_changing_after_the_walk(tmp_path) -> None:
+    make_tree(tmp_path, {"f": "old"})
+    snap = take(tmp_path)
+    (tmp_path / "f").write_text("new content")
+    snap.ensure_digests()
+    e = snap.get("f")
+    assert e.digest == hashlib.sha256(b"new content").digest()
+    assert e.size == len("new content")
+    assert [w.path for w in snap.warnings] == ["f"]
+
+
+def test_missing_context(tmp_path) -> None:
+    with pytest.raises(LayerwiseError):
+        take(tmp_path / "nope")
+
+
+# -- stat cache ------------------------------------------------------------------------------------
+
+
+def test_stat_cache_reuse_counts_hashes(tmp_path, future_clock) -> None:
+    ctx = make_tree(tmp_path / "ctx", {"a": "1", "b/c": "22", "b/d": "333"})
+    cache = tmp_path / "cache"
+    first = Snapshot.take(ctx, None, cache_dir=cache, digests=True)
+    assert (first.hashed, first.cache_hits) == (3, 0)
+    second = Snapshot.take(ctx, None, cache_dir=cache, digests=True)
+    assert (second.hashed, second.cache_hits) == (0, 3)
+    assert [e.digest for e in second.entries] == [e.digest for e in first.entries]
+    (ctx / "b" / "c").write_text("changed")
+    third = Snapshot.take(ctx, None, cache_dir=cache, digests=True)
+    assert (third.hashed, third.cache_hits) == (1, 2)
+    assert third.get("b/c").digest == hashlib.sha256(b"changed").digest()
+
+
+def test_lazy_hashing_of_a_selection(tmp_path, future_clock) -> None:
+    ctx = make_tree(tmp_path / "ctx", {"req.txt": "flask", "app/main.py": "x", "app/util.py": "y"})
+    snap = Snapshot.take(ctx, None, cache_dir=tmp_path / "cache")
+    assert snap.hashed == 0 and all(e.digest is None for e in snap.files)
+    snap.digest_of(["req.txt"])
+    assert snap.hashed == 1
+    snap.digest_of(["app"])
+    assert snap.hashed == 3
+
+
+def test_racy_entries_are_not_trusted(tmp_path) -> None:
+    """A file written in the same timestamp tick as the cache could change again without a
+    visible stat change (git's racy-clean problem): it is hashed again next time."""
+    ctx = make_tree(tmp_path / "ctx", {"f": "aaaa"})
+    cache = tmp_path / "cache"
+    first = Snapshot.take(ctx, None, cache_dir=cache, digests=True)
+    st1 = os.stat(ctx / "f")
+    # same size, mtime restored: only ctime could tell, and it may share the tick
+    (ctx / "f").write_text("bbbb")
+    os.utime(ctx / "f", ns=(st1.st_atime_ns, st1.st_mtime_ns))
+    second = Snapshot.take(ctx, None, cache_dir=cache, digests=True)
+    assert second.hashed == 1 and second.cache_hits == 0
+    assert second.get("f").digest == hashlib.sha256(b"bbbb").digest()
+    assert first.get("f").digest != second.get("f").digest
+
+
+def test_mtime_restored_change_is_seen_through_ctime(tmp_path, future_clock) -> None:
+    ctx = make_tree(tmp_path / "ctx", {"f": "aaaa"})
+    cache = tmp_path / "cache"
+    Snapshot.take(ctx, None, cache_dir=cache, digests=True)
+    st1 = os.stat(ctx / "f")
+    time.sleep(0.01)  # let ctime move on (not a timing assertion)
+    (ctx / "f").write_text("bbbb")
+    os.utime(ctx / "f", ns=(st1.st_atime_ns, st1.st_mtime_ns))
+    if os.stat(ctx / "f").st_ctime_ns == st1.st_ctime_ns:
+        pytest.skip("filesystem ctime granularity too coarse")
+    again = Snapshot.take(ctx, None, cache_dir=cache, digests=True)
+    assert again.hashed == 1
+    assert again.get("f").digest == hashlib.sha256(b"bbbb").digest()
+
+
+def test_corrupt_cache_is_ignored(tmp_path, future_clock) -> None:
+    ctx = make_tree(tmp_path / "ctx", {"f": "x"})
+    cache = tmp_path / "cache"
+    snap = Snapshot.take(ctx, None, cache_dir=cache, digests=True)
+    snap.cache_file.write_bytes(b"garbage")
+    again = Snapshot.take(ctx, None, cache_dir=cache, digests=True)
+    assert again.hashed == 1
+
+
+# -- parallel walk ---------------------------------------------------------------------------------
+
+
+def test_forked_walk_equals_in_process_walk(tmp_path, future_clock, monkeypatch) -> None:
+    forks: list[int] = []
+    real_fork_map = snapmod._fork_map
+    monkeypatch.setattr(snapmod, "_fork_map", lambda fn, shares, p: forks.append(len(shares)) or real_fork_map(fn, shares, p))
+    spec: dict[str, str | None] = {}
+    for i in range(60):
+        for j in range(45):
+            spec[f"d{i}/sub{j % 3}/f{j}.{'pyc' if j % 7 == 0 else 'py'}"] = f"{i}-{j}"
+    spec["docs/keep.md"] = "k"
+    spec["docs/drop.md"] = "d"
+    spec["empty/"] = None
+    make_tree(tmp_path / "ctx", spec)
+    os.symlink("d1", tmp_path / "ctx" / "link")
+    patterns = ["**/*.pyc", "docs", "!docs/keep.md", "d5"]
+    one = take(tmp_path / "ctx", patterns, workers=1, digests=True)
+    two = take(tmp_path / "ctx", patterns, workers=2, digests=True)
+    assert forks == [2]  # the second walk really ran in two worker processes
+    assert len(one.entries) > 2000
+    assert [(e.path, e.kind, e.mode, e.size, e.target, e.digest) for e in one.entries] == [
+        (e.path, e.kind, e.mode, e.size, e.target, e.digest) for e in two.entries
+    ]
+    assert (one.excluded.count, one.excluded.size, one.excluded.by_line) == (
+        two.excluded.count,
+        two.excluded.size,
+        two.excluded.by_line,
+    )
+    assert two.hashed == one.hashed == sum(1 for _ in one.files)
+
+
+# -- select / diff ---------------------------------------------------------------------------------
+
+SELECT_CASES = [
+    (".", ["a.txt", "b.txt", "pkg", "pkg/m.py", "pkg/sub", "pkg/sub/n.py"]),
+    ("pkg", ["pkg", "pkg/m.py", "pkg/sub", "pkg/sub/n.py"]),
+    ("/pkg/", ["pkg", "pkg/m.py", "pkg/sub", "pkg/sub/n.py"]),
+    ("*.txt", ["a.txt", "b.txt"]),
+    ("pkg/*.py", ["pkg/m.py"]),
+    ("pkg/*", ["pkg/m.py", "pkg/sub", "pkg/sub/n.py"]),
+    ("[a]*", ["a.txt"]),
+    ("nothing", []),
+]
+
+
+@pytest.mark.parametrize("src,expected", SELECT_CASES)
+def test_select(tmp_path, src, expected) -> None:
+    make_tree(tmp_path, {"a.txt": "", "b.txt": "", "pkg/m.py": "", "pkg/sub/n.py": ""})
+    assert [e.path for e in take(tmp_path).select(src)] == expected
+
+
+def test_diff(tmp_path) -> None:
+    make_tree(tmp_path, {"same": "s", "mod": "1", "gone": "g", "mode": "m", "touched": "t"})
+    a = take(tmp_path, digests=True)
+    (tmp_path / "mod").write_text("2")
+    (tmp_path / "gone").unlink()
+    (tmp_path / "new").write_text("n")
+    os.chmod(tmp_path / "mode", 0o600)
+    os.utime(tmp_path / "touched", (1, 1))  # mtime only: not a change for COPY
+    b = take(tmp_path)
+    assert [(c.kind, c.path) for c in diff(a, b)] == [
+        ("removed", "gone"),
+        ("modified", "mod"),
+        ("mode", "mode"),
+        ("added", "new"),
+    ]
+
+
+# -- memory ------------------------------------------------------------------------------------------
+
+
+def test_entries_are_compact() -> None:
+    """1,000,000 files must fit in 500 MB: measure what the walker keeps per file."""
+    n = 20_000
+    modes = {0o100644: 0o100644}
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    entries = [
+        Entry(
+            f"src/app/package{i % 97}/module_{i}.py",
+            FILE,
+            modes[0o100644],
+            1000 + i,
+            None,
+            os.urandom(64),
+        )
+        for i in range(n)
+    ]
+    used = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert len(entries) == n
+    assert used / n < 450, f"{used / n:.0f} bytes per entry"
