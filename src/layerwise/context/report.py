@@ -440,6 +440,10 @@ def human_size(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
 def render_text(report: ContextReport, console=None) -> None:
     """Print the report with rich (styled on a terminal, plain text otherwise)."""
     from rich.console import Console
@@ -454,13 +458,13 @@ def render_text(report: ContextReport, console=None) -> None:
     hs = human_size
     p(f"[bold]Build context[/bold] {escape(report.root)}")
     p(
-        f"  sent: [bold]{report.sent_files:,} files[/bold], {hs(report.sent_size)}"
-        f" ({report.sent_entries:,} entries incl. folders and links)"
+        f"  sent: [bold]{_n(report.sent_files, 'file')}[/bold], {hs(report.sent_size)}"
+        f" ({report.sent_entries:,} entries with folders and links)"
     )
     if report.ignore_file:
         p(
-            f"  ignore file: {escape(report.ignore_file)} — excluded {report.excluded_count:,} entries"
-            f" ({report.excluded_files:,} files, {hs(report.excluded_size)})"
+            f"  ignore file: {escape(report.ignore_file)} — excluded {_n(report.excluded_count, 'entry').replace('entrys', 'entries')}"
+            f" ({_n(report.excluded_files, 'file')}, {hs(report.excluded_size)})"
         )
         for ex in report.excluded_by_pattern:
             p(f"    line {ex.line:<4} {escape(ex.pattern):<30} {ex.count:>9,} entries  {hs(ex.size):>10}")
@@ -505,7 +509,7 @@ def render_text(report: ContextReport, console=None) -> None:
         for r in report.root_only_patterns:
             where = f"{report.ignore_file}:{r.line}" if report.ignore_file else f"pattern {r.line}"
             p(
-                f"  {escape(where)}: {escape(r.pattern)!s} leaves {r.files:,} files ({hs(r.size)}) deeper, "
+                f"  {escape(where)}: {escape(r.pattern)} leaves {_n(r.files, 'file')} ({hs(r.size)}) deeper, "
                 f"e.g. {escape(', '.join(r.examples))}"
             )
             p(f"      use [cyan]{escape(r.suggestion)}[/cyan]")
