@@ -144,7 +144,6 @@ def run_scenario(engine, scenario: Scenario, builder: str, workdir: Path) -> Out
         raise AssertionError(f"before build failed: {before.summary()}\n{before.log}")
     # the state layerwise compares against: as the before build saw it
     lazy, _ = folder_files(ctx, dockerfile, builder)
-    lazy.prefetch(list(lazy))
     before_files = lazy.copy()  # hashed now, before the change
     before_text = dockerfile.read_bytes()
     time.sleep(0.01)

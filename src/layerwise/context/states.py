@@ -104,7 +104,7 @@ def revision_state(
     changed: list[tuple[str, str]] = []
     for i in range(0, len(parts) - 1, 2):
         changed.append((parts[i].decode(), os.fsdecode(parts[i + 1])))
-    files = worktree_files.copy() if isinstance(worktree_files, SnapshotFiles) else dict(worktree_files)
+    files = worktree_files.overlay() if isinstance(worktree_files, SnapshotFiles) else dict(worktree_files)
     # The rev's view of those paths.
     wanted = [p for _, p in changed]
     tree: dict[str, tuple[str, str]] = {}
@@ -190,7 +190,10 @@ def _dockerfile_in(context: Path, dockerfile: str | None, base: Path) -> Path:
     return context / rel
 
 
-def folder_files(context: Path, dockerfile: Path, builder: str) -> tuple[dict[str, Entry], object]:
+_WALKED: dict[tuple[str, str, str], tuple[SnapshotFiles, object]] = {}
+
+
+def folder_files(context: Path, dockerfile: Path, builder: str) -> tuple[SnapshotFiles, object]:
     """The context files of a folder after .dockerignore, and the ignore file used."""
     from layerwise.context.ignore import load_ignore
     from layerwise.context.snapshot import Snapshot
@@ -198,6 +201,15 @@ def folder_files(context: Path, dockerfile: Path, builder: str) -> tuple[dict[st
     ignore = load_ignore(context, dockerfile, builder)
     snap = Snapshot.take(context, ignore)
     return snapshot_entries(snap), ignore
+
+
+def _folder_files_once(context: Path, dockerfile: Path, builder: str) -> tuple[SnapshotFiles, object]:
+    """``folder_files``, walked once per command (the worktree is both a state and the base
+    of a revision's state)."""
+    key = (str(context.resolve()), str(dockerfile.resolve()), builder)
+    if key not in _WALKED:
+        _WALKED[key] = folder_files(context, dockerfile, builder)
+    return _WALKED[key]
 
 
 class SnapshotFiles(dict):
@@ -239,7 +251,17 @@ class SnapshotFiles(dict):
         return [self[p] for p in self]
 
     def copy(self) -> dict[str, Entry]:
+        """A plain dict with every digest computed (a frozen view of the files now)."""
+        self.prefetch(list(self))
         return dict(self.items())
+
+    def overlay(self) -> SnapshotFiles:
+        """A lazy copy to change (a revision's state on top of the working tree)."""
+        other = SnapshotFiles.__new__(SnapshotFiles)
+        dict.__init__(other, dict.items(self))
+        other._snap = self._snap
+        other._raw = self._raw
+        return other
 
 
 def snapshot_entries(snap) -> SnapshotFiles:
@@ -256,10 +278,10 @@ def load_state(path: str, dockerfile: str | None, spec: str | None, *, builder: 
         df = _dockerfile_in(context, dockerfile, base)
         if not df.is_file():
             raise StateError("no Dockerfile here (use -f to name it)", Location(str(df)))
-        files, _ = folder_files(context, df, builder)
+        files, _ = _folder_files_once(context, df, builder)
         return ProjectState(str(context) if spec else "the working tree", df.read_bytes(), str(df), files)
     df = _dockerfile_in(base, dockerfile, base)
-    files, ignore = folder_files(base, df, builder)
+    files, ignore = _folder_files_once(base, df, builder)
 
     def excluded(rel: str) -> bool:
         return ignore is not None and ignore.excludes(rel)
