@@ -72,7 +72,7 @@ fetch_debs() { # suite outdir pkgs...
               -o "Dir::State::Lists=$st/lists" -o "Dir::Cache=$st/cache"
               -o "APT::Architecture=$ARCH" -o "Acquire::Languages=none" -o "APT::Sandbox::User=root")
   log "apt-get update ($suite, private state in $st)"
-  apt-get "${opts[@]}" update -qq || return 1
+  apt-get "${opts[@]}" update -qq --error-on=any || return 1
   log "apt-get download ($suite): $*"
   (cd "$out" && rm -f ./*.deb && apt-get "${opts[@]}" download "$@") || return 1
 }
