@@ -160,3 +160,13 @@ def test_failed_build_reports_the_step(engine, builder, tmp_path):
     assert not r.ok and r.returncode != 0
     assert r.steps[-1].instruction == "RUN exit 7" and r.steps[-1].status == "error", r.summary()
     assert "7" in (r.error or ""), r.error
+
+
+def test_prune_build_cache_gives_a_cold_buildkit_build(engine, tmp_path):
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(f"FROM busybox:latest\nRUN echo {tmp_path.name}\n")
+    assert engine.build(ctx).step("RUN").ran
+    assert engine.build(ctx).step("RUN").cached
+    engine.prune_build_cache()
+    assert engine.build(ctx).step("RUN").ran

@@ -192,6 +192,15 @@ class Engine:
         args += [str(tarball), tag]
         return self.docker(*args, timeout=600).stdout.strip()
 
+    def prune_build_cache(self) -> None:
+        """Drop BuildKit's build cache (all of it) and dangling images.
+
+        Tagged images, and the legacy builder's intermediate images under them,
+        stay: remove the tags first for a cold legacy build.
+        """
+        self.docker("builder", "prune", "-af", timeout=600, env={"DOCKER_BUILDKIT": "1"})
+        self.docker("image", "prune", "-f", timeout=600)
+
     # ------------------------------------------------------------ builds
     def build(
         self,
