@@ -21,7 +21,8 @@ API::
         r.step("RUN pip").cached
         with eng.run("demo", ["python", "app.py"]) as c:      # --network=host, detached
             eng.wait_http("http://127.0.0.1:5000/", container=c)
-        eng.remove_image("demo")
+        eng.remove_image("demo"); eng.inspect_image("x"); eng.prune_build_cache()
+        eng.flavor                              # "modern" (26.1) | "fallback" (20.10)
 
     Engine.from_env()      # the user's own docker (docker on PATH, their DOCKER_HOST)
     parse_build_output(text, times=None) -> ParsedBuild   # pure; both output formats
