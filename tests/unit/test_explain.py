@@ -186,3 +186,12 @@ def test_user_change_busts_workdir_but_not_copy():
     after = "FROM busybox\nUSER 1000\nCOPY a.txt /a\nWORKDIR /w\n"
     e = run(before, F(a_DOT_txt="x"), after, F(a_DOT_txt="x"))
     assert [s.status for s in e.steps if s.status != "metadata"] == ["cached", "cached", "rebuilt"]
+
+
+def test_legacy_keys_on_proxy_arg_presence_not_value():
+    df = "FROM busybox\nRUN echo hi\n"
+    same = run(df, {}, args_before={"HTTP_PROXY": "a"}, args_after={"HTTP_PROXY": "b"}, builder="legacy")
+    assert same.steps[1].status == "cached"
+    new = run(df, {}, args_before={}, args_after={"HTTP_PROXY": "b"}, builder="legacy")
+    assert new.steps[1].status == "rebuilt"
+    assert run(df, {}, args_before={}, args_after={"HTTP_PROXY": "b"}).steps[1].status == "cached"

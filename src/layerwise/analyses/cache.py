@@ -230,8 +230,9 @@ def simulate(
         stages = [s for s in build.stages if s.index <= final.index]
     out: list[StepKey] = []
     stage_key: dict[int, str] = {}
+    proxies = tuple(sorted(k for k in build.build_args if k in PROXY_ARGS))
     for stage in stages:
-        keys = _simulate_stage(stage, files, builder, stage_key, link_effective)
+        keys = _simulate_stage(stage, files, builder, stage_key, link_effective, proxies)
         if keys:
             stage_key[stage.index] = next((k.key for k in reversed(keys) if k.key), "")
         out.extend(keys)
@@ -239,7 +240,12 @@ def simulate(
 
 
 def _simulate_stage(
-    stage: Stage, files: ContextFiles, builder: str, stage_key: dict[int, str], link_effective: bool
+    stage: Stage,
+    files: ContextFiles,
+    builder: str,
+    stage_key: dict[int, str],
+    link_effective: bool,
+    proxies: tuple[str, ...] = (),
 ) -> list[StepKey]:
     out: list[StepKey] = []
     inst = stage.from_
@@ -264,7 +270,7 @@ def _simulate_stage(
         inst = step.instruction
         if isinstance(inst, Arg):
             declared.update(a.key for a in inst.args)
-        sk = _step_key(step, parent, files, builder, stage_key, declared, link_effective)
+        sk = _step_key(step, parent, files, builder, stage_key, declared, link_effective, proxies)
         out.append(sk)
         if sk.key:
             parent = sk.key
@@ -279,6 +285,7 @@ def _step_key(
     stage_key: dict[int, str],
     declared: set[str],
     link_effective: bool = False,
+    proxies: tuple[str, ...] = (),
 ) -> StepKey:
     inst = step.instruction
     ex = step.expanded
@@ -322,6 +329,9 @@ def _step_key(
             if k not in {e for e, _ in step.env} and (k not in PROXY_ARGS or k in declared)
         )  # fmt: skip
         op["buildargs"] = args
+        # The legacy builder keys on which builtin proxy args are *present* (not their
+        # values): from no HTTP_PROXY to one rebuilds (seen on 20.10 and 26.1; DEVELOPERS.md).
+        op["proxies"] = sorted(k for k in proxies if k not in declared)
         op["config"] = _legacy_config(step)
         return StepKey(stage, step, inst, "run", _h(parent, op), parent, op)
 
