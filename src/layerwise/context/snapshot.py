@@ -26,6 +26,7 @@ import bisect
 import errno
 import hashlib
 import marshal
+import operator
 import os
 import stat as st
 import struct
@@ -67,7 +68,15 @@ RACY_WINDOW_NS = 2_000_000_000
 _STAMP = struct.Struct("<QqqQ")  # size, mtime_ns, ctime_ns, inode
 _CACHE_VERSION = 1
 _SMALL = 1 << 20  # files up to this size are read in one call
-_MODES: dict[int, int] = {}  # shares the int objects of the few distinct st_mode values
+_MODES: dict[int, int] = {}
+#: files up to this size are hashed by the walk itself when all digests are wanted
+_HASH_INLINE_MAX = 1 << 20
+_S_IFREG, _S_IFDIR, _S_IFLNK = st.S_IFREG, st.S_IFDIR, st.S_IFLNK
+_KINDS = {_S_IFREG: FILE, _S_IFDIR: DIR, _S_IFLNK: SYMLINK}
+#: the walk forks workers only for trees with more entries than this (seen breadth-first)
+_FORK_MIN_ENTRIES = 2000
+#: folders waiting per worker before the walk is shared out (finer = better balance)
+_FRONTIER_PER_WORKER = 64  # shares the int objects of the few distinct st_mode values
 
 
 def _stamp(s: os.stat_result) -> bytes:
@@ -228,6 +237,7 @@ class Snapshot:
         self._paths: list[str] | None = None
         self._lock = threading.Lock()
         self._failed: set[str] = set()  # files that could not be hashed (already warned about)
+        self._racy: set[str] = set()  # files too recently changed to be trusted by the cache
 
     # -- construction ----------------------------------------------------------------------
 
@@ -268,11 +278,12 @@ class Snapshot:
         if workers is None:
             workers = os.cpu_count() or 1
         walker = _Walker(root, ignore, cache, progress, hash_now=digests)
+        walker.racy_limit = started - RACY_WINDOW_NS
         walker.run(workers)
         cache_loaded = len(cache)
         del cache
         entries = walker.entries
-        entries.sort(key=_path_key)
+        entries.sort(key=_PATH_KEY)
         walker.warnings.sort(key=lambda w: w.path)
         snap = cls(
             root,
@@ -288,6 +299,7 @@ class Snapshot:
         snap.hashed = walker.hashed
         snap.hashed_bytes = walker.hashed_bytes
         snap._failed.update(w.path for w in walker.warnings)
+        snap._racy.update(walker.racy)
         if walker.hashed:
             snap._cache_stale = True  # digests computed during the walk are not saved yet
         if digests:
@@ -422,6 +434,7 @@ class Snapshot:
             chunks[i % nchunks].append(e)
         done = [0]
         failed = self._failed
+        racy = self._racy
 
         def run(chunk: list[Entry]) -> None:
             buf = bytearray(_SMALL)
@@ -438,6 +451,8 @@ class Snapshot:
                     if rec[:32] != e.rec[:32]:
                         # changed since the walk; the new stat and digest describe it now
                         e.size = _STAMP.unpack_from(rec)[0]
+                        if not self._trusted(rec):
+                            racy.add(e.path)
                     e.rec = rec
                     nbytes += e.size
             with self._lock:
@@ -467,12 +482,12 @@ class Snapshot:
         """Write the digests of this snapshot's files to the stat cache (racy ones left out)."""
         if self.cache_file is None:
             return
-        paths: list[str] = []
-        recs: list[bytes] = []
-        for e in self.entries:
-            if e.kind == FILE and len(e.rec) == 64 and self._trusted(e.rec):
-                paths.append(e.path)
-                recs.append(e.rec)
+        racy = self._racy
+        chosen = [e for e in self.entries if len(e.rec) == 64]  # files with a digest
+        if racy:
+            chosen = [e for e in chosen if e.path not in racy]
+        paths = [e.path for e in chosen]
+        recs = [e.rec for e in chosen]
         data = marshal.dumps((_CACHE_VERSION, os.fsencode(self.root), paths, recs))
         tmp = self.cache_file.with_name(f"{self.cache_file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
@@ -491,6 +506,9 @@ class Snapshot:
 
 def _path_key(e: Entry) -> str:
     return e.path
+
+
+_PATH_KEY = operator.attrgetter("path")
 
 
 def _now_ns() -> int:
@@ -600,6 +618,8 @@ class _Walker:
         self.seen = 0
         self.pendings: list[_Pending] = []
         self.emitted_remote: list[str] = []
+        self.racy: list[str] = []
+        self.racy_limit = 0
         self._view: memoryview | None = None
 
     # -- entries ---------------------------------------------------------------------------
@@ -611,24 +631,15 @@ class _Walker:
         if kind == FILE:
             size = s.st_size
             stamp = _stamp(s)
+            if s.st_mtime_ns >= self.racy_limit or s.st_ctime_ns >= self.racy_limit:
+                self.racy.append(rel)
             cached = self.cache.get(rel)
             if cached is not None and cached[:32] == stamp:
                 self.cache_hits += 1
                 rec = cached
-            elif self.hash_now and size < _SMALL:
-                # big files are left to ensure_digests, which hashes them on threads
-                if self._view is None:
-                    self._view = memoryview(bytearray(_SMALL))
-                got, msg = _hash_file(name, stamp, self._view, dfd)
-                if msg is not None:
-                    self.warnings.append(SnapshotWarning(rel, msg))
-                if got is None:
-                    rec = stamp
-                else:
-                    rec = got
-                    size = _STAMP.unpack_from(got)[0]
-                    self.hashed += 1
-                    self.hashed_bytes += size
+            elif self.hash_now and size < _HASH_INLINE_MAX:
+                # bigger files are left to ensure_digests, which hashes them on threads
+                rec, size = self._hash_now(name, dfd, rel, stamp, size)
             else:
                 rec = stamp
         else:
@@ -696,50 +707,62 @@ class _Walker:
             os.close(dfd)
 
     def _scan(self, it, dfd: int, rel_dir: str, abs_dir: str, info, chain, queue) -> None:
+        # The hot loop of the whole tool: regular files that are sent take the inlined path.
         matcher = self.matcher
         prefix = rel_dir + "/" if rel_dir else ""
         entries_append = self.entries.append
-        while True:
-            try:
-                d = next(it)
-            except StopIteration:
-                break
-            except OSError as exc:
-                self.warnings.append(SnapshotWarning(rel_dir, f"error reading folder ({exc.strerror})"))
-                break
-            rel = prefix + d.name
-            try:
-                s = d.stat(follow_symlinks=False)
-            except FileNotFoundError:
-                self.warnings.append(SnapshotWarning(rel, "vanished during the snapshot"))
-                continue
-            except OSError as exc:
-                self.warnings.append(SnapshotWarning(rel, f"cannot stat ({exc.strerror})"))
-                continue
-            self.seen += 1
-            if self.progress is not None and not self.seen & 4095:
-                self.progress(self.seen)
-            m = s.st_mode
-            if st.S_ISREG(m):
-                kind = FILE
-            elif st.S_ISDIR(m):
-                kind = DIR
-            elif st.S_ISLNK(m):
-                kind = SYMLINK
-            else:
-                kind = OTHER
-            if matcher is None:
-                entry = self._entry(rel, s, kind, d.name, dfd)
-                if entry is None:
+        cache_get = self.cache.get
+        pack = _STAMP.pack
+        modes = _MODES
+        racy_limit = self.racy_limit
+        hash_now = self.hash_now
+        seen = hits = 0
+        try:
+            while True:
+                try:
+                    d = next(it)
+                except StopIteration:
+                    break
+                except OSError as exc:
+                    self.warnings.append(SnapshotWarning(rel_dir, f"error reading folder ({exc.strerror})"))
+                    break
+                rel = prefix + d.name
+                try:
+                    s = d.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    self.warnings.append(SnapshotWarning(rel, "vanished during the snapshot"))
                     continue
-                entries_append(entry)
-                if kind == DIR:
-                    queue.append((rel, None, None))
-                elif kind == OTHER:
-                    self._warn_special(entry)
-                continue
-            excluded, child_info, decider = _match(matcher, rel, info)
-            if not excluded:
+                except OSError as exc:
+                    self.warnings.append(SnapshotWarning(rel, f"cannot stat ({exc.strerror})"))
+                    continue
+                seen += 1
+                m = s.st_mode
+                fmt = m & 0o170000
+                if matcher is not None:
+                    excluded, child_info, decider = _match(matcher, rel, info)
+                    if excluded:
+                        self._excluded(rel, s, fmt, d.name, abs_dir, chain, child_info, decider, queue)
+                        continue
+                else:
+                    child_info = None
+                if fmt == _S_IFREG and chain is None:
+                    size = s.st_size
+                    mt = s.st_mtime_ns
+                    ct = s.st_ctime_ns
+                    stamp = pack(size, mt, ct, s.st_ino & 0xFFFFFFFFFFFFFFFF)
+                    if mt >= racy_limit or ct >= racy_limit:
+                        self.racy.append(rel)
+                    cached = cache_get(rel)
+                    if cached is not None and cached[:32] == stamp:
+                        hits += 1
+                        rec = cached
+                    elif hash_now and size < _HASH_INLINE_MAX:
+                        rec, size = self._hash_now(d.name, dfd, rel, stamp, size)
+                    else:
+                        rec = stamp
+                    entries_append(Entry(rel, FILE, modes.setdefault(m, m), size, None, rec))
+                    continue
+                kind = _KINDS.get(fmt, OTHER)
                 entry = self._entry(rel, s, kind, d.name, dfd)
                 if entry is None:
                     continue
@@ -751,20 +774,41 @@ class _Walker:
                     queue.append((rel, child_info, None))
                 elif kind == OTHER:
                     self._warn_special(entry)
-                continue
-            line = self.lines[decider] if decider >= 0 else 0
-            if kind == DIR:
-                if matcher.may_reinclude_below(rel):
-                    entry = Entry(rel, kind, _MODES.setdefault(m, m), 0, None, _stamp(s))
-                    pending = _Pending(entry, chain, line)
-                    self.pendings.append(pending)
-                    queue.append((rel, child_info, pending))
-                else:
-                    count, files, size = _count_tree(os.path.join(abs_dir, d.name))
-                    self.excluded.add(line, count + 1, files, size)
+        finally:
+            before = self.seen
+            self.seen += seen
+            self.cache_hits += hits
+            if self.progress is not None and (self.seen >> 12) != (before >> 12):
+                self.progress(self.seen)
+
+    def _hash_now(self, name: str, dfd: int, rel: str, stamp: bytes, size: int) -> tuple[bytes, int]:
+        if self._view is None:
+            self._view = memoryview(bytearray(_SMALL))
+        got, msg = _hash_file(name, stamp, self._view, dfd)
+        if msg is not None:
+            self.warnings.append(SnapshotWarning(rel, msg))
+        if got is None:
+            return stamp, size
+        size = _STAMP.unpack_from(got)[0]
+        self.hashed += 1
+        self.hashed_bytes += size
+        return got, size
+
+    def _excluded(self, rel, s, fmt, name, abs_dir, chain, child_info, decider, queue) -> None:
+        line = self.lines[decider] if decider >= 0 else 0
+        if fmt == _S_IFDIR:
+            if self.matcher.may_reinclude_below(rel):
+                entry = Entry(rel, DIR, _MODES.setdefault(s.st_mode, s.st_mode), 0, None, _stamp(s))
+                pending = _Pending(entry, chain, line)
+                self.pendings.append(pending)
+                queue.append((rel, child_info, pending))
             else:
-                is_file = kind == FILE
-                self.excluded.add(line, 1, 1 if is_file else 0, s.st_size if is_file else 0)
+                count, files, size = _count_tree(os.path.join(abs_dir, name))
+                self.excluded.add(line, count + 1, files, size)
+        elif fmt == _S_IFREG:
+            self.excluded.add(line, 1, 1, s.st_size)
+        else:
+            self.excluded.add(line, 1, 0, 0)
 
     def finish(self) -> None:
         for p in self.pendings:
@@ -783,37 +827,47 @@ class _Walker:
     def run(self, workers: int) -> None:
         frames: list[tuple] = [("", None, None)]
         if workers > 1 and hasattr(os, "fork"):
-            frames = self.walk(frames, stop_at=workers * 24, min_seen=2000)
+            frames = self.walk(frames, stop_at=workers * _FRONTIER_PER_WORKER, min_seen=_FORK_MIN_ENTRIES)
             if frames:
-                try:
-                    self._run_forked(frames, workers)
-                    frames = []
-                except (OSError, RuntimeError):
-                    for p in self.pendings:  # walk the frontier in-process instead
-                        p.remote = False
+                self._run_forked(frames, workers)
+                frames = []
         self.walk(frames)
         self.finish()
+
+    def walk_claimed(self, frames: list[tuple], token_fd: int, group: int, claimed: list[int]) -> None:
+        """Walk the frontier groups this process claims from the shared token pipe: every
+        read of 4 bytes takes one group, so the processes balance themselves."""
+        while True:
+            try:
+                b = os.read(token_fd, 4)
+            except BlockingIOError:
+                break
+            if len(b) < 4:
+                break
+            k = int.from_bytes(b, "little")
+            claimed.append(k)
+            self.walk(frames[k * group : (k + 1) * group])
 
     def _run_forked(self, frames: list[tuple], workers: int) -> None:
         for p in self.pendings:
             p.remote = True  # seen by the children as their parents' folders
-        shares: list[list[tuple]] = [frames[i::workers] for i in range(workers)]
-        base_seen = self.seen
+        group = -(-len(frames) // 8192)  # at most 8192 tokens: 32 kB, fits a pipe's buffer
+        ntokens = -(-len(frames) // group)
+        token_r, token_w = os.pipe()
+        os.set_blocking(token_r, False)
+        os.write(token_w, b"".join(k.to_bytes(4, "little") for k in range(ntokens)))
+        os.close(token_w)
         progress = self.progress
 
-        def child(share: list[tuple], counter) -> bytes:
+        def child(_share: object, counter) -> bytes:
             sub = _Walker.__new__(_Walker)
             sub.__dict__.update(self.__dict__)
             sub.entries, sub.warnings, sub.excluded = [], [], ExcludedStats()
             sub.cache_hits = sub.hashed = sub.hashed_bytes = sub.seen = 0
-            sub.pendings, sub.emitted_remote = [], []
+            sub.pendings, sub.emitted_remote, sub.racy = [], [], []
             sub._view = None
-
-            def report(n: int) -> None:
-                counter(n)
-
-            sub.progress = report
-            sub.walk(share)
+            sub.progress = counter
+            sub.walk_claimed(frames, token_r, group, [])
             sub.finish()
             es = sub.entries
             return marshal.dumps(
@@ -827,18 +881,40 @@ class _Walker:
                     [(w.path, w.message) for w in sub.warnings],
                     (sub.excluded.count, sub.excluded.files, sub.excluded.size, sub.excluded.by_line),
                     sub.emitted_remote,
+                    sub.racy,
                     (sub.cache_hits, sub.hashed, sub.hashed_bytes, sub.seen),
                 )
             )
 
         def on_progress(total: int) -> None:
             if progress is not None:
-                progress(base_seen + total)
+                progress(self.seen + total)
 
-        results = _fork_map(child, shares, on_progress)
+        claimed: list[int] = []
+
+        def local() -> None:
+            # the children are forked: in this process the folders are local again
+            for p in self.pendings:
+                p.remote = False
+            self.walk_claimed(frames, token_r, group, claimed)
+
+        try:
+            results = _fork_map(child, [None] * (workers - 1), on_progress, local)
+        except (OSError, RuntimeError):  # no fork, or a worker died: walk the rest here
+            for p in self.pendings:
+                p.remote = False
+            self.walk_claimed(frames, token_r, group, claimed)  # tokens still unclaimed
+            done = set(claimed)
+            lost = [k for k in range(ntokens) if k not in done]
+            for k in lost:  # claimed by a worker that died
+                self.walk(frames[k * group : (k + 1) * group])
+            return
+        finally:
+            os.close(token_r)
         by_path = {p.entry.path: p for p in self.pendings}
         for data in results:
-            paths, kinds, modes, sizes, targets, recs, warns, exc, emitted, counts = marshal.loads(data)
+            paths, kinds, modes, sizes, targets, recs, warns, exc, emitted, racy, counts = marshal.loads(data)
+            self.racy.extend(racy)
             modes = [_MODES.setdefault(m, m) for m in modes]
             self.entries.extend(map(Entry, paths, kinds, modes, sizes, targets, recs))
             self.warnings.extend(SnapshotWarning(p, m) for p, m in warns)
@@ -867,8 +943,14 @@ class _Walker:
             pending = pending.parent
 
 
-def _fork_map(fn: Callable, shares: list, on_progress: Callable[[int], None] | None) -> list[bytes]:
-    """Run ``fn(share, counter)`` for each share in a forked child; return their bytes.
+def _fork_map(
+    fn: Callable,
+    shares: list,
+    on_progress: Callable[[int], None] | None,
+    local: Callable[[], None] | None = None,
+) -> list[bytes]:
+    """Run ``fn(share, counter)`` for each share in a forked child, and ``local()`` in this
+    process meanwhile; return the children's bytes.
 
     ``counter(n)`` publishes a child's progress through shared memory; the parent polls it.
     A child that fails makes the whole call raise (the caller falls back to walking in-process).
@@ -902,6 +984,15 @@ def _fork_map(fn: Callable, shares: list, on_progress: Callable[[int], None] | N
         pids.append(pid)
         fds[r] = i
     chunks: dict[int, list[bytes]] = {i: [] for i in range(n)}
+    if local is not None:
+        try:
+            local()
+        except BaseException:
+            for r in fds:
+                os.close(r)
+            for pid in pids:
+                os.waitpid(pid, 0)
+            raise
     sel = selectors.DefaultSelector()
     for r in fds:
         sel.register(r, selectors.EVENT_READ)
