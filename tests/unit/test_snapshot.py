@@ -380,3 +380,72 @@ def test_entries_are_compact() -> None:
     tracemalloc.stop()
     assert len(entries) == n
     assert used / n < 450, f"{used / n:.0f} bytes per entry"
+
+
+# -- differential: the optimised walker against a plain port of fsutil's walk ------------------
+
+POOL = [
+    "a", "b", "*.py", "**/*.py", "a/*", "a/**", "**/c", "c", "a/b", "a/b/c", "[ab]", "?",
+    "**", "*/c*", "b/**/x.py", "!a/b", "!**/x.py", "!c", "!a/b/c", "!a", "!*.txt", "!b/c",
+]
+
+
+def fsutil_reference(root: Path, ignore: IgnoreFile) -> list[str]:
+    """fsutil filter.go's Walk, written plainly: recursion, MatchesUsingParentResults,
+    the prefix pruning, and parents of re-included entries emitted on demand."""
+    m = ignore.matcher
+    out: list[str] = []
+
+    def walk(rel_dir: str, info, pending: list[str]) -> None:
+        for name in sorted(os.listdir(root / rel_dir if rel_dir else root)):
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            is_dir = (root / rel).is_dir() and not (root / rel).is_symlink()
+            excluded, child_info = m.matches_using_parent_results(rel, info)
+            if excluded:
+                if is_dir and m.may_reinclude_below(rel):
+                    walk(rel, child_info, pending + [rel])
+                continue
+            out.extend(p for p in pending if p not in out)
+            pending.clear()
+            out.append(rel)
+            if is_dir:
+                walk(rel, child_info, [])
+
+    walk("", None, [])
+    return sorted(out)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_walker_matches_fsutil_reference(tmp_path, seed) -> None:
+    import random
+
+    rng = random.Random(seed)
+    for _ in range(25):
+        dirs = [rng.choice("abc") for _ in range(rng.randint(0, 3))]
+        leaf = rng.choice(["a", "b", "c", "x.py", "y.txt"])
+        target = tmp_path.joinpath(*dirs, leaf)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if "." in leaf:
+                target.write_text("x")
+            else:
+                target.mkdir(exist_ok=True)
+        except (FileExistsError, NotADirectoryError, IsADirectoryError):
+            continue  # a file where a folder is wanted, or the other way round
+    patterns = rng.sample(POOL, rng.randint(1, 5))
+    ignore = IgnoreFile.from_patterns(patterns)
+    snap = Snapshot.take(tmp_path, ignore, use_cache=False, workers=1)
+    assert snap.paths == fsutil_reference(tmp_path, ignore), patterns
+
+
+def test_fsutil_differs_from_matches_or_parent_matches() -> None:
+    """A BuildKit quirk the walker keeps: MatchesUsingParentResults skips patterns that
+    cannot change the result *for the folder*, so a folder's MatchInfo misses them and its
+    children are judged without them. MatchesOrParentMatches re-checks every parent."""
+    ig = IgnoreFile.from_patterns(["[ab]", "!**/x.py", "a/b", "**/c"])
+    assert ig.excludes("a/a/c/x.py")  # MatchesOrParentMatches: "**/c" matches parent a/a/c
+    m = ig.matcher
+    info = None
+    for p in ["a", "a/a", "a/a/c"]:
+        _, info = m.matches_using_parent_results(p, info)
+    assert m.matches_using_parent_results("a/a/c/x.py", info)[0] is False  # fsutil: sent

@@ -1031,10 +1031,52 @@ def _match(matcher, rel: str, info: tuple | None) -> tuple[bool, tuple | None, i
     """fsutil's use of MatchesUsingParentResults, plus the index of the deciding pattern.
 
     Same logic as :meth:`PatternMatcher.matches_using_parent_results`, with the per-pattern
-    dispatch flattened (this runs once per entry of the context)."""
-    plan = matcher._plan
-    if plan is None:
-        plan = matcher._plan = _match_plan(matcher)
+    dispatch flattened (this runs once per entry of the context). Below the root, the
+    patterns that matter for a folder's children (inherited matches, and patterns that can
+    match at their depth) are worked out once per (parent MatchInfo, depth)."""
+    cached_plan = matcher._plan
+    if cached_plan is None:
+        cached_plan = matcher._plan = (_match_plan(matcher), {})
+    plan, dir_plans = cached_plan
+    if info:
+        depth = rel.count("/")
+        key = (info, depth)
+        dir_plan = dir_plans.get(key)
+        if dir_plan is None:
+            dir_plan = dir_plans[key] = _dir_plan(matcher, plan, info, depth)
+        items, any_match = dir_plan
+        if not items or (any_match is not None and any_match(rel) is None):
+            return False, _all_false(len(plan)), -1
+        matched = False
+        decider = -1
+        hits: list[int] | None = None
+        for i, inherited, exclusion, mt, arg, arg2 in items:
+            if not inherited:
+                if exclusion != matched:
+                    continue
+                if mt == 1:
+                    if rel != arg:
+                        continue
+                elif mt == 4:
+                    if arg(rel) is None:
+                        continue
+                elif mt == 2:
+                    if not rel.startswith(arg):
+                        continue
+                elif not (rel.endswith(arg) or rel == arg2):
+                    continue
+            if hits is None:
+                hits = [i]
+            else:
+                hits.append(i)
+            matched = not exclusion
+            decider = i
+        if hits is None:
+            return False, _all_false(len(plan)), -1
+        out = [False] * len(plan)
+        for i in hits:
+            out[i] = True
+        return matched, tuple(out), decider
     out = [False] * len(plan)
     matched = False
     decider = -1
@@ -1066,6 +1108,50 @@ def _match(matcher, rel: str, info: tuple | None) -> tuple[bool, tuple | None, i
             matched = not exclusion
             decider = i
     return matched, tuple(out), decider
+
+
+_ALL_FALSE: dict[int, tuple] = {}
+
+
+def _dir_plan(matcher, plan: list[tuple], info: tuple, depth: int) -> tuple:
+    """(items, any_match) for the children of one folder: the patterns to evaluate in order,
+    and, when nothing is inherited from the parent, one combined regex that tells in a single
+    call that none of them matches (the usual case)."""
+    import re
+
+    items = tuple(
+        (i, inherited) + plan[i][:4]
+        for i, inherited in enumerate(info)
+        if inherited or plan[i][4] < 0 or plan[i][4] == depth
+    )
+    any_match = None
+    if items and not any(inherited for _, inherited, *_ in items):
+        alts = []
+        for i, _inh, _exc, mt, arg, arg2 in items:
+            p = matcher.patterns[i]
+            if mt == 1:
+                alts.append(re.escape(arg) + r"\Z")
+            elif mt == 2:
+                alts.append(re.escape(arg))
+            elif mt == 3:
+                alt = r"(?s:.*)" + re.escape(arg) + r"\Z"
+                if arg2 is not None:
+                    alt += "|" + re.escape(arg2) + r"\Z"
+                alts.append(alt)
+            else:
+                alts.append(p.regex.pattern)
+        try:
+            any_match = re.compile("|".join(f"(?:{a})" for a in alts)).match
+        except re.error:  # pragma: no cover - each part compiled on its own already
+            any_match = None
+    return items, any_match
+
+
+def _all_false(n: int) -> tuple:
+    t = _ALL_FALSE.get(n)
+    if t is None:
+        t = _ALL_FALSE[n] = (False,) * n
+    return t
 
 
 def _match_plan(matcher) -> list[tuple]:
