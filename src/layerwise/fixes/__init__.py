@@ -1,1 +1,236 @@
+"""Fixes: rewrite a project's Dockerfile and ``.dockerignore`` for a cache-friendly build.
 
+:func:`fix_project` runs the fixers like ruff's fix loop: parse, let the first fixer that has
+something to do produce its edits, apply them, parse again, until nothing changes. Every fix
+is a set of text edits on instruction spans, so the bytes outside them are kept. A result that
+does not parse is never produced (it raises instead).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from layerwise.errors import LayerwiseError, Location
+from layerwise.fixes.edits import apply_edits, unified_diff
+
+MAX_PASSES = 16
+
+
+@dataclass
+class AppliedFix:
+    code: str
+    message: str
+    safety: str
+    line: int
+
+
+@dataclass
+class FixResult:
+    dockerfile_path: str
+    original: str
+    dockerfile: str  # the fixed Dockerfile text
+    dockerignore_path: str | None = None
+    dockerignore_original: str | None = None
+    dockerignore: str | None = None  # new text, None when unchanged
+    applied: list[AppliedFix] = field(default_factory=list)
+    hints: list[AppliedFix] = field(default_factory=list)
+    bom: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return self.dockerfile != self.original or self.dockerignore is not None
+
+    def diff(self, relative_to: str | os.PathLike[str] | None = None) -> str:
+        def rel(p: str) -> str:
+            return os.path.normpath(os.path.relpath(p, relative_to) if relative_to else p)
+
+        out = unified_diff(rel(self.dockerfile_path), self.original, self.dockerfile)
+        if self.dockerignore is not None and self.dockerignore_path:
+            out += unified_diff(rel(self.dockerignore_path), self.dockerignore_original or "", self.dockerignore)
+        return out
+
+    def write(self) -> list[str]:
+        """Write the changed files atomically; returns their paths."""
+        from layerwise.fixes.edits import write_atomic
+
+        written = []
+        if self.dockerfile != self.original:
+            write_atomic(self.dockerfile_path, self.dockerfile, bom=self.bom)
+            written.append(self.dockerfile_path)
+        if self.dockerignore is not None and self.dockerignore_path:
+            write_atomic(self.dockerignore_path, self.dockerignore)
+            written.append(self.dockerignore_path)
+        return written
+
+
+def _uses_buildkit_features(df) -> bool:
+    if df.directive("syntax"):
+        return True
+    return any(n.cmd == "run" and any(f.startswith("--mount") for f in n.flags) for n in df.nodes) or any(
+        n.heredocs for n in df.nodes
+    )
+
+
+def _selected(code: str, select: set[str] | None, ignore: set[str]) -> bool:
+    if any(code.startswith(i) for i in ignore):
+        return False
+    return select is None or any(code.startswith(s) for s in select)
+
+
+def fix_dockerfile_text(
+    text: str,
+    path: str,
+    context: str | os.PathLike[str] | None,
+    *,
+    select: set[str] | None = None,
+    ignore: set[str] = frozenset(),  # type: ignore[assignment]
+    cache_mount: bool | None = None,
+    build_args: dict[str, str] | None = None,
+) -> tuple[str, list[AppliedFix], list[AppliedFix]]:
+    """The fixed Dockerfile text, the fixes applied and the hints (fixes not applied)."""
+    from layerwise.fixes.layout import fix_layout, project_from
+    from layerwise.fixes.mechanical import fix_add_to_copy, fix_pip_cache, fix_uv_link_mode
+    from layerwise.parse import parse
+    from layerwise.resolve.stages import resolve
+
+    project = project_from(context)
+    applied: list[AppliedFix] = []
+    hints: dict[tuple[str, str], AppliedFix] = {}
+    first = parse(text, path)
+    if cache_mount is None:
+        cache_mount = _uses_buildkit_features(first)
+    for _ in range(MAX_PASSES):
+        df = parse(text, path)
+        build = resolve(df, build_args or {})
+        candidates = []
+        if _selected("LW101", select, ignore):
+            fixes, layout_hints = fix_layout(df, build, project)
+            for h in layout_hints:
+                hints[(h.code, h.message)] = AppliedFix(h.code, h.message, "hint", h.line)
+            candidates += fixes[:1]
+        if not candidates and _selected("LW502", select, ignore):
+            candidates += fix_add_to_copy(df, build)
+        if not candidates:
+            candidates += [f for f in fix_pip_cache(df, build, cache_mount=cache_mount) if _selected(f.code, select, ignore)]
+        if not candidates and _selected("LW204", select, ignore):
+            candidates += fix_uv_link_mode(df, build)[:1]
+        if not candidates:
+            break
+        edits = [e for f in candidates for e in f.edits]
+        new = apply_edits(text, edits)
+        if new == text:
+            break
+        try:
+            parse(new, path)
+        except LayerwiseError as exc:  # a bug in a fixer: never write such a file
+            raise LayerwiseError(f"internal error: a fix produced an invalid Dockerfile ({exc.message})",
+                                 Location(path)) from None  # fmt: skip
+        text = new
+        applied += [AppliedFix(f.code, f.message, f.safety, f.line) for f in candidates]
+    return text, applied, list(hints.values())
+
+
+def needed_paths(text: str, path: str, context: str | os.PathLike[str] | None) -> list[str]:
+    """Context files the build needs by name: COPY sources, what installs read, the README and
+    license files pyproject.toml names."""
+    from layerwise.fixes.commands import analyse_run
+    from layerwise.fixes.layout import _requirements_closure, project_from
+    from layerwise.parse import parse
+    from layerwise.parse.instructions import Copy, Run
+    from layerwise.resolve.stages import resolve
+
+    project = project_from(context)
+    build = resolve(parse(text, path))
+    out: list[str] = []
+    for stage in build.stages:
+        for step in stage.steps:
+            inst = step.instruction
+            if isinstance(inst, Copy) and not step.expanded.get("from"):
+                for s in step.expanded.get("sources", inst.sources):  # type: ignore[union-attr]
+                    s = s.strip("/")
+                    if s and s != "." and not re.search(r"[*?\[]", s) and "://" not in s:
+                        out.append(os.path.normpath(s))
+            elif isinstance(inst, Run):
+                for x in analyse_run(inst).installs:
+                    out += [os.path.normpath(r) for r in x.reads if not r.startswith("/")]
+    req = [p for p in out if p.endswith(".txt") or p.endswith(".in")]
+    closure, _ = _requirements_closure(project, req)
+    out += closure
+    pyproject = project.read_text("pyproject.toml")
+    if pyproject:
+        try:
+            import tomllib
+        except ImportError:  # pragma: no cover - Python 3.10
+            import tomli as tomllib  # type: ignore[no-redef]
+        try:
+            meta = tomllib.loads(pyproject).get("project", {})
+        except Exception:
+            meta = {}
+        readme = meta.get("readme")
+        if isinstance(readme, dict):
+            readme = readme.get("file")
+        if isinstance(readme, str):
+            out.append(readme)
+        lic = meta.get("license")
+        if isinstance(lic, dict) and isinstance(lic.get("file"), str):
+            out.append(lic["file"])
+        for f in meta.get("license-files", []) if isinstance(meta.get("license-files"), list) else []:
+            if isinstance(f, str) and not re.search(r"[*?\[]", f):
+                out.append(f)
+        out.append("pyproject.toml")
+    seen: list[str] = []
+    for p in out:
+        if p not in seen:
+            seen.append(p)
+    return seen
+
+
+def fix_project(
+    context_dir: str | os.PathLike[str] | None,
+    dockerfile_path: str | os.PathLike[str],
+    *,
+    select: set[str] | None = None,
+    ignore: set[str] = frozenset(),  # type: ignore[assignment]
+    cache_mount: bool | None = None,
+    dockerignore: bool = True,
+) -> FixResult:
+    """Fix a project's Dockerfile (and, with a context, its ``.dockerignore``). Writes nothing:
+    call :meth:`FixResult.write`."""
+    from layerwise.fixes.dockerignore import fix_dockerignore
+    from layerwise.parse import parse_file
+
+    df_path = os.fspath(dockerfile_path)
+    df = parse_file(df_path)  # raises a located error when it does not parse: nothing written
+    original = df.text
+    text, applied, hints = fix_dockerfile_text(
+        original, df_path, context_dir, select=select, ignore=ignore, cache_mount=cache_mount
+    )
+    result = FixResult(df_path, original, text, applied=applied, hints=hints, bom=df.bom)
+    if context_dir is not None and dockerignore and _selected("LW3", select, ignore):
+        ctx = Path(context_dir)
+        ign = ctx / ".dockerignore"
+        per_df = Path(df_path).parent / (Path(df_path).name + ".dockerignore")
+        if per_df.is_file():
+            ign = per_df
+        existing = ign.read_text(encoding="utf-8", errors="surrogateescape") if ign.is_file() else None
+        fixed = fix_dockerignore(existing, needed=needed_paths(text, df_path, ctx))
+        if fixed.text is not None:
+            result.dockerignore_path = str(ign)
+            result.dockerignore_original = existing
+            result.dockerignore = fixed.text
+            parts = []
+            if existing is None:
+                parts.append("LW301: new .dockerignore with the Python entries in **/ form")
+            if fixed.rewritten:
+                parts.append("LW302: " + ", ".join(f"{o} -> {n}" for _, o, n in fixed.rewritten))
+            if existing is not None and fixed.added:
+                parts.append(f"LW303/LW305: {len(fixed.added)} entries added")
+            if fixed.exceptions:
+                parts.append("LW304: keep " + ", ".join(e[1:] for e in fixed.exceptions))
+            for p in parts:
+                code, _, message = p.partition(": ")
+                result.applied.append(AppliedFix(code, message, "safe", 0))
+    return result

@@ -1,0 +1,360 @@
+"""LW101's fix: the dependency-first layout.
+
+For a stage that copies the whole context (``COPY . .``/``ADD . /app``) before a dependency
+install, the fix
+
+1. moves that copy down to just before the first instruction that needs the whole context,
+   passing only instructions that do not (metadata, ``apt-get``, ``useradd``, ...);
+2. copies exactly the files the install reads (``-r``/``-c`` includes followed, lock files),
+   right before the install;
+3. for installs that also build the project (``poetry install``, ``uv sync``, ``pdm install``,
+   ``pip install .``) adds a dependencies-only install (``--no-root``,
+   ``--no-install-project``, ``--no-self``, or the ``[project].dependencies`` of pyproject.toml)
+   before the copy, and keeps the original install after it, where it only adds the project;
+4. installs that need no file at all (``pip install flask gunicorn``) simply end up above the copy.
+
+The fix is made of text edits; every other byte of the file stays. It is *safe* when only
+metadata and known context-free commands are passed over, *unsafe* otherwise (never produced
+then: a hint is given instead).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from layerwise.fixes.commands import Install, analyse_run, classify
+from layerwise.fixes.edits import (
+    TextEdit,
+    block,
+    indentation,
+    insert_before,
+    line_end,
+    newline_of,
+)
+from layerwise.parse.instructions import (
+    Add,
+    Arg,
+    Copy,
+    Env,
+    Expose,
+    Label,
+    Run,
+    StopSignal,
+    User,
+    Volume,
+    Workdir,
+)
+from layerwise.parse.nodes import Dockerfile
+from layerwise.resolve.stages import Build, Stage, Step
+
+PASSABLE_METADATA = (Env, Arg, Label, Expose, StopSignal, Volume)
+
+PYPROJECT_DEPS = (
+    "import sys;"
+    "t=__import__('tomllib' if sys.version_info>=(3,11) else 'pip._vendor.tomli',fromlist=['_']);"
+    "p=t.load(open('pyproject.toml','rb')).get('project',{});"
+    "print('\\n'.join(p.get('dependencies',[])))"
+)
+
+
+@dataclass
+class Project:
+    """What the fixer can see of the build context (nothing when only a Dockerfile is given)."""
+
+    root: Path | None = None
+
+    def exists(self, rel: str) -> bool | None:
+        if self.root is None:
+            return None
+        return (self.root / rel).exists()
+
+    def read_text(self, rel: str) -> str | None:
+        if self.root is None:
+            return None
+        try:
+            return (self.root / rel).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+
+
+@dataclass
+class LayoutFix:
+    code: str
+    message: str
+    edits: list[TextEdit]
+    safety: str = "safe"
+    line: int = 0
+
+
+@dataclass
+class LayoutHint:
+    code: str
+    message: str
+    line: int
+
+
+@dataclass
+class _Plan:
+    copy_step: Step
+    install_step: Step
+    installs: list[Install]
+    files: list[str] = field(default_factory=list)  # context-relative
+    split: bool = False  # the install also needs the project: keep it after the copy
+
+
+def _is_whole_context(step: Step) -> bool:
+    inst = step.instruction
+    if not isinstance(inst, Copy) or step.expanded.get("from") or inst.from_:
+        return False
+    sources = step.expanded.get("sources", inst.sources)
+    norm = {posixpath.normpath("/" + s).lstrip("/") or "." for s in sources}  # type: ignore[union-attr]
+    return norm == {"."} and not inst.contents
+
+
+def _requirements_closure(project: Project, files: list[str]) -> tuple[list[str], bool]:
+    """Follow ``-r``/``-c`` includes; True as second value when a file refers to local code."""
+    out: list[str] = []
+    local = False
+    todo = list(files)
+    while todo:
+        rel = posixpath.normpath(todo.pop(0))
+        if rel in out:
+            continue
+        out.append(rel)
+        text = project.read_text(rel)
+        if text is None:
+            continue
+        base = posixpath.dirname(rel)
+        for raw in text.splitlines():
+            line = raw.split(" #", 1)[0].strip()
+            m = re.match(r"^(?:-r|--requirement|-c|--constraint)(?:\s*=?\s*)(\S+)", line)
+            if m:
+                todo.append(posixpath.join(base, m.group(1)))
+            elif re.match(r"^(?:-e\s+|--editable\s+)?(?:\.{1,2}(?:/|$|\[)|file:|/)", line):
+                local = True
+    return out, local
+
+
+def _context_path(image_path: str, dest: str) -> str | None:
+    """The context path copied to ``image_path`` by ``COPY . <dest>``."""
+    rel = posixpath.relpath(posixpath.normpath(image_path), posixpath.normpath(dest))
+    return None if rel.startswith("..") else rel
+
+
+def _plan_stage(stage: Stage, project: Project) -> tuple[_Plan | None, LayoutHint | None]:
+    steps = stage.steps
+    for ci, c in enumerate(steps):
+        if not _is_whole_context(c):
+            continue
+        dest = str(c.expanded.get("dest", c.instruction.dest))  # type: ignore[attr-defined]
+        dest_abs = posixpath.normpath(posixpath.join(c.workdir, dest))
+        for s in steps[ci + 1 :]:
+            inst = s.instruction
+            if isinstance(inst, PASSABLE_METADATA) or isinstance(inst, User):
+                continue  # no effect on a COPY without --chown, nor it on them
+            if isinstance(inst, Workdir) and dest.startswith("/"):
+                continue  # an absolute destination does not depend on WORKDIR
+            if not isinstance(inst, Run):
+                return None, None  # COPY/ADD/WORKDIR...: leave the order alone
+            analysis = analyse_run(inst)
+            if analysis.opaque:
+                return None, None
+            if analysis.context_free and not analysis.installs:
+                continue  # apt-get, useradd, ...: needs nothing from the context
+            deps = [x for x in analysis.installs if x.reads or x.project]
+            readable = all(classify(cmd) is not None for cmd in analysis.commands)
+            if not deps:
+                if readable:
+                    # pip install flask gunicorn: needs no file; the copy moves below it
+                    return _Plan(c, s, analysis.installs, []), None
+                return None, None  # a command that may read the context
+            if not readable:
+                return None, LayoutHint(
+                    "LW101",
+                    f"line {inst.line}: the install shares its RUN with commands that need the"
+                    " code; split them so the dependency install can run before the code is copied",
+                    inst.line,
+                )
+            files: list[str] = []
+            split = False
+            for x in deps:
+                for r in x.reads:
+                    ctx = _context_path(posixpath.join(s.workdir, r), dest_abs)
+                    if ctx is None:
+                        return None, None
+                    files.append(ctx)
+                if x.manager in ("pip", "uv-pip", "pip-sync"):
+                    closure, local = _requirements_closure(project, files)
+                    if local:
+                        return None, LayoutHint(
+                            "LW101",
+                            f"line {inst.line}: the requirements install local code (-e . or a"
+                            " path); install the project in a second step after the copy",
+                            inst.line,
+                        )
+                    files = closure
+                if x.project:
+                    split = True
+                    if x.manager == "pip":
+                        wd = _context_path(s.workdir, dest_abs)
+                        if wd is None or project.exists(posixpath.join(wd, "pyproject.toml")) is False:
+                            return None, LayoutHint(
+                                "LW101",
+                                f"line {inst.line}: `pip install .` without a pyproject.toml:"
+                                " export the dependencies to a requirements file and install it"
+                                " before copying the code",
+                                inst.line,
+                            )
+                        files.append(posixpath.normpath(posixpath.join(wd, "pyproject.toml")))
+            return _Plan(c, s, deps, _dedupe(files), split), None
+    return None, None
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    seen: list[str] = []
+    for i in items:
+        if i not in seen:
+            seen.append(i)
+    return seen
+
+
+def _optional(project: Project, rel: str) -> str | None:
+    """A lock file: copied when present (or, without a context, with a wildcard)."""
+    ex = project.exists(rel)
+    if ex is None:
+        return rel + "*"
+    return rel if ex else None
+
+
+def _copy_lines(plan: _Plan, project: Project) -> list[str]:
+    c = plan.copy_step
+    inst = c.instruction
+    assert isinstance(inst, Copy)
+    dest = str(c.expanded.get("dest", inst.dest))
+    dest_abs = posixpath.normpath(posixpath.join(c.workdir, dest))
+    at_workdir = dest_abs == posixpath.normpath(plan.install_step.workdir)
+    flags = [f for f in inst.node.flags if f.split("=", 1)[0] in ("--chown", "--chmod", "--link")]
+    groups: dict[str, list[str]] = {}
+    locks = {"uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock"}
+    for f in plan.files:
+        name = posixpath.basename(f)
+        if name in locks:
+            got = _optional(project, f)
+            if got is None:
+                continue
+            f = got
+        groups.setdefault(posixpath.dirname(f), []).append(f)
+    lines = []
+    for sub, files in groups.items():
+        if at_workdir:
+            target = "./" + (sub + "/" if sub else "")
+        else:
+            target = posixpath.join(dest_abs, sub) + "/" if sub else dest_abs.rstrip("/") + "/"
+        lines.append(" ".join(["COPY", *flags, *files, target]))
+    return lines
+
+
+_NO_PROJECT = {
+    "uv": (re.compile(r"\buv(\s+)sync\b"), r"uv\1sync --no-install-project"),
+    "poetry": (re.compile(r"\bpoetry(\s+)(install|sync)\b"), r"poetry\1\2 --no-root"),
+    "pdm": (re.compile(r"\bpdm(\s+)(install|sync)\b"), r"pdm\1\2 --no-self"),
+}
+_LOCAL_TARGET = re.compile(r"(?<=\s)(?:(?:-e|--editable)\s+)?\.(?:/)?(?:\[[^\]\s]*\])?(?=\s|$)")
+
+
+def _deps_only_run(source: str, x: Install) -> str | None:
+    """The RUN's text turned into a dependencies-only install (formatting kept)."""
+    if x.manager in _NO_PROJECT:
+        regex, repl = _NO_PROJECT[x.manager]
+        new, n = regex.subn(repl, source, count=1)
+        return new if n else None
+    if x.manager == "pip":
+        new, n = _LOCAL_TARGET.subn("-r /tmp/layerwise-requirements.txt", source, count=1)
+        if not n:
+            return None
+        py = "python3"
+        argv0 = x.argv[0] if x.argv else ""
+        if argv0.endswith(("pip", "pip3")) and "/" in argv0:
+            py = posixpath.join(posixpath.dirname(argv0), "python")
+        elif re.match(r"^(?:.*/)?python", argv0):
+            py = argv0
+        extract = f'{py} -c "{PYPROJECT_DEPS}" > /tmp/layerwise-requirements.txt && '
+        m = re.match(r"(?is)^(RUN(?:\s+--\S+)*\s+)", new)
+        if m is None:
+            return None
+        return m.group(1) + extract + new[m.end() :]
+    return None
+
+
+def fix_layout(df: Dockerfile, build: Build, project: Project) -> tuple[list[LayoutFix], list[LayoutHint]]:
+    fixes: list[LayoutFix] = []
+    hints: list[LayoutHint] = []
+    for stage in build.stages:
+        plan, hint = _plan_stage(stage, project)
+        if hint:
+            hints.append(hint)
+        if plan is None:
+            continue
+        fixes.append(_edits_for(df, plan, project))
+    return fixes, hints
+
+
+def _edits_for(df: Dockerfile, plan: _Plan, project: Project) -> LayoutFix:
+    c_node = plan.copy_step.instruction.node
+    i_node = plan.install_step.instruction.node
+    nl = newline_of(df.text)
+    c_start, c_end = block(df, c_node)
+    c_text = df.text[c_start:c_end]
+    if not c_text.endswith("\n"):
+        c_text += nl
+    edits = [TextEdit(c_start, c_end, "")]
+    new_lines: list[str] = []
+    if plan.files:
+        new_lines += _copy_lines(plan, project)
+    if plan.split:
+        source = df.source(i_node)
+        for x in plan.installs:
+            if x.project:
+                source = _deps_only_run(source, x) or source
+        new_lines.append(source)
+    ind = indentation(df, i_node)
+    if plan.split:
+        # deps COPY, deps-only install, then the whole copy, before the original install
+        ins = insert_before(df, i_node, new_lines)
+        edits.append(TextEdit(ins.start, ins.end, ins.replacement + _reindent(c_text, ind)))
+        what = "install the dependencies alone first, then copy the code and install the project"
+    else:
+        if new_lines:
+            edits.append(insert_before(df, i_node, new_lines))
+        at = line_end(df.text, i_node.span.end)
+        prefix = "" if df.text[i_node.span.end : at].endswith("\n") else nl
+        edits.append(TextEdit(at, at, prefix + c_text))
+        what = "copy " + (", ".join(plan.files) if plan.files else "nothing") + " first, install, then copy the code"
+    kw = "ADD" if isinstance(plan.copy_step.instruction, Add) else "COPY"
+    return LayoutFix(
+        "LW101",
+        f"move `{kw} {' '.join(c_node.args)}` (line {c_node.span.start_line}) below the install"
+        f" (line {i_node.span.start_line}): {what}",
+        edits,
+        "safe",
+        c_node.span.start_line,
+    )
+
+
+def _reindent(text: str, indent: str) -> str:
+    return text
+
+
+def fixed_text(text: str, edits: list[TextEdit]) -> str:
+    from layerwise.fixes.edits import apply_edits
+
+    return apply_edits(text, edits)
+
+
+def project_from(context: str | os.PathLike[str] | None) -> Project:
+    return Project(Path(context) if context is not None else None)

@@ -1,0 +1,141 @@
+"""The small, unambiguous fixes: each returns text edits on one instruction's span.
+
+* LW502: ``ADD`` of local files -> ``COPY`` (not for URLs, git sources or local archives,
+  which ADD extracts and COPY would not).
+* LW201: a pip/uv cache baked into the layer -> ``--no-cache-dir`` / ``--no-cache``, or with
+  ``cache_mount`` a ``--mount=type=cache`` on the RUN (root user only: its cache path is known).
+* LW202: a cache mount made useless by ``--no-cache-dir`` on the same command -> drop the flag.
+* LW204: uv with a cache mount but hard links that cannot cross the mount -> ``ENV UV_LINK_MODE=copy``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from layerwise.fixes.commands import analyse_run
+from layerwise.fixes.edits import TextEdit, insert_before
+from layerwise.parse.instructions import Add, Run
+from layerwise.parse.nodes import Dockerfile
+from layerwise.resolve.stages import Build
+
+ARCHIVE = re.compile(r"\.(tar|tgz|tbz2?|txz|tar\.(gz|bz2|xz|zst)|gz|bz2|xz|zst)$", re.I)
+REMOTE = re.compile(r"^(https?://|git@|git://|ssh://)", re.I)
+PIP_CACHE = "/root/.cache/pip"
+UV_CACHE = "/root/.cache/uv"
+
+
+@dataclass
+class MechanicalFix:
+    code: str
+    message: str
+    edits: list[TextEdit]
+    safety: str = "safe"
+    line: int = 0
+
+
+def fix_add_to_copy(df: Dockerfile, build: Build) -> list[MechanicalFix]:
+    out = []
+    for stage in build.stages:
+        for step in stage.steps:
+            inst = step.instruction
+            if not isinstance(inst, Add) or inst.checksum or inst.keep_git_dir is not None or inst.unpack is not None:
+                continue
+            sources = step.expanded.get("sources", inst.sources)
+            if any(REMOTE.match(s) or ARCHIVE.search(s) for s in sources):  # type: ignore[union-attr]
+                continue
+            node = inst.node
+            kw_at = node.span.start
+            out.append(MechanicalFix(
+                "LW502",
+                f"line {node.span.start_line}: ADD of local files -> COPY",
+                [TextEdit(kw_at, kw_at + len(node.keyword), "COPY" if node.keyword.isupper() else "copy")],
+                "safe",
+                node.span.start_line,
+            ))  # fmt: skip
+    return out
+
+
+_PIP_INSTALL = re.compile(r"\b(pip3?(?:\.\d+)?|-m\s+pip)(\s+)install\b")
+_UV_INSTALL = re.compile(r"\buv(\s+)(sync|pip\s+install)\b")
+
+
+def _has_cache_mount(run: Run, target_part: str) -> bool:
+    return any(m.type == "cache" and target_part in m.target for m in run.mounts)
+
+
+def _no_cache_env(step) -> set[str]:
+    names = {k for k, _ in step.env} | {k for k, _ in step.args}
+    return names
+
+
+def fix_pip_cache(df: Dockerfile, build: Build, *, cache_mount: bool) -> list[MechanicalFix]:
+    out = []
+    for stage in build.stages:
+        for step in stage.steps:
+            inst = step.instruction
+            if not isinstance(inst, Run):
+                continue
+            analysis = analyse_run(inst)
+            managers = {x.manager for x in analysis.installs}
+            env = _no_cache_env(step)
+            node = inst.node
+            src = df.source(node)
+            new = src
+            edits: list[TextEdit] = []
+            what = []
+            root = step.user in ("", "root", "0", "0:0", "root:root")
+            if "pip" in managers and not _has_cache_mount(inst, "pip") and "PIP_NO_CACHE_DIR" not in env:
+                pip_cmds = [x for x in analysis.installs if x.manager == "pip"]
+                if all("--no-cache-dir" not in x.argv for x in pip_cmds):
+                    if cache_mount and root and inst.prepend_shell:
+                        new = _add_mount(new, node.keyword, f"--mount=type=cache,target={PIP_CACHE}")
+                        what.append(f"cache mount at {PIP_CACHE}")
+                    else:
+                        new = _PIP_INSTALL.sub(lambda m: m.group(0) + " --no-cache-dir", new)
+                        what.append("pip --no-cache-dir")
+            if managers & {"uv", "uv-pip"} and not _has_cache_mount(inst, "uv") and "UV_NO_CACHE" not in env:
+                uv_cmds = [x for x in analysis.installs if x.manager in ("uv", "uv-pip")]
+                if all("--no-cache" not in x.argv for x in uv_cmds):
+                    if cache_mount and root and inst.prepend_shell:
+                        new = _add_mount(new, node.keyword, f"--mount=type=cache,target={UV_CACHE}")
+                        what.append(f"cache mount at {UV_CACHE}")
+                    else:
+                        new = _UV_INSTALL.sub(lambda m: m.group(0) + " --no-cache", new)
+                        what.append("uv --no-cache")
+            # LW202: a cache mount and --no-cache-dir on the same pip command
+            if _has_cache_mount(inst, "pip") and "--no-cache-dir" in new:
+                new = re.sub(r"\s--no-cache-dir\b", "", new)
+                what.append("drop --no-cache-dir (it disables the cache mount)")
+            if new != src:
+                edits.append(TextEdit(node.span.start, node.span.end, new))
+                code = "LW202" if what and what[-1].startswith("drop") and len(what) == 1 else "LW201"
+                out.append(MechanicalFix(code, f"line {node.span.start_line}: " + ", ".join(what),
+                                         edits, "safe", node.span.start_line))  # fmt: skip
+    return out
+
+
+def fix_uv_link_mode(df: Dockerfile, build: Build) -> list[MechanicalFix]:
+    out = []
+    for stage in build.stages:
+        for step in stage.steps:
+            inst = step.instruction
+            if not isinstance(inst, Run) or not _has_cache_mount(inst, "uv"):
+                continue
+            if "UV_LINK_MODE" in {k for k, _ in step.env} or "--link-mode" in df.source(inst.node):
+                continue
+            if not any(x.manager in ("uv", "uv-pip") for x in analyse_run(inst).installs):
+                continue
+            out.append(MechanicalFix(
+                "LW204",
+                f"line {inst.line}: uv with a cache mount: set UV_LINK_MODE=copy (hard links"
+                " cannot cross into the mount)",
+                [insert_before(df, inst.node, ["ENV UV_LINK_MODE=copy"], above_comments=False)],
+                "safe",
+                inst.line,
+            ))  # fmt: skip
+    return out
+
+
+def _add_mount(source: str, keyword: str, mount: str) -> str:
+    return source[: len(keyword)] + " " + mount + source[len(keyword) :]
