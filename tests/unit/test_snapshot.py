@@ -292,7 +292,7 @@ def test_forked_walk_equals_in_process_walk(tmp_path, future_clock, monkeypatch)
     forks: list[int] = []
     real_fork_map = snapmod._fork_map
     monkeypatch.setattr(
-        snapmod, "_fork_map", lambda fn, shares, *a: forks.append(len(shares)) or real_fork_map(fn, shares, *a)
+        snapmod, "_fork_map", lambda fn, n, *a: forks.append(n) or real_fork_map(fn, n, *a)
     )
     spec: dict[str, str | None] = {}
     for i in range(60):

@@ -66,7 +66,8 @@ OTHER = "other"
 RACY_WINDOW_NS = 2_000_000_000
 
 _STAMP = struct.Struct("<QqqQ")  # size, mtime_ns, ctime_ns, inode
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
+_CACHE_CHUNK = 65536
 _SMALL = 1 << 20  # files up to this size are read in one call
 _MODES: dict[int, int] = {}
 #: files up to this size are hashed by the walk itself when all digests are wanted
@@ -279,7 +280,15 @@ class Snapshot:
             workers = os.cpu_count() or 1
         walker = _Walker(root, ignore, cache, progress, hash_now=digests)
         walker.racy_limit = started - RACY_WINDOW_NS
-        walker.run(workers)
+        import gc
+
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # a million acyclic entries would only make the collector rescan them
+        try:
+            walker.run(workers)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         cache_loaded = len(cache)
         del cache
         entries = walker.entries
@@ -483,17 +492,21 @@ class Snapshot:
         if self.cache_file is None:
             return
         racy = self._racy
-        chosen = [e for e in self.entries if len(e.rec) == 64]  # files with a digest
-        if racy:
-            chosen = [e for e in chosen if e.path not in racy]
-        paths = [e.path for e in chosen]
-        recs = [e.rec for e in chosen]
-        data = marshal.dumps((_CACHE_VERSION, os.fsencode(self.root), paths, recs))
+        entries = self.entries
         tmp = self.cache_file.with_name(f"{self.cache_file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             self.cache_file.parent.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as f:
-                f.write(data)
+                # written in chunks: a million files never sit in memory twice
+                marshal.dump((_CACHE_VERSION, os.fsencode(self.root)), f)
+                for start in range(0, len(entries), _CACHE_CHUNK):
+                    chunk = [
+                        e
+                        for e in entries[start : start + _CACHE_CHUNK]
+                        if len(e.rec) == 64 and e.path not in racy  # files with a trusted digest
+                    ]
+                    marshal.dump(([e.path for e in chunk], [e.rec for e in chunk]), f)
+                marshal.dump(None, f)
             os.replace(tmp, self.cache_file)
             self._cache_stale = False
         except OSError as exc:
@@ -522,13 +535,18 @@ def _cache_file_for(root: Path, cache_dir: str | os.PathLike[str] | None) -> Pat
 
 
 def _load_cache(path: Path, root: Path) -> dict[str, bytes]:
+    cache: dict[str, bytes] = {}
     try:
         with open(path, "rb") as f:
-            data = marshal.load(f)
-        version, croot, paths, recs = data
-        if version != _CACHE_VERSION or croot != os.fsencode(root) or len(paths) != len(recs):
-            return {}
-        return dict(zip(paths, recs))
+            header = marshal.load(f)
+            if header != (_CACHE_VERSION, os.fsencode(root)):
+                return {}
+            while True:
+                chunk = marshal.load(f)
+                if chunk is None:
+                    return cache
+                paths, recs = chunk
+                cache.update(zip(paths, recs))
     except (OSError, EOFError, ValueError, TypeError):
         return {}
 
@@ -859,31 +877,51 @@ class _Walker:
         os.close(token_w)
         progress = self.progress
 
-        def child(_share: object, counter) -> bytes:
+        def child(out, counter) -> None:
+            """In the worker: walk claimed folders, stream entries to ``out`` in frames."""
             sub = _Walker.__new__(_Walker)
             sub.__dict__.update(self.__dict__)
             sub.entries, sub.warnings, sub.excluded = [], [], ExcludedStats()
             sub.cache_hits = sub.hashed = sub.hashed_bytes = sub.seen = 0
             sub.pendings, sub.emitted_remote, sub.racy = [], [], []
             sub._view = None
-            sub.progress = counter
+
+            def flush() -> None:
+                es = sub.entries
+                if es:
+                    _write_frame(
+                        out,
+                        b"E",
+                        (
+                            [e.path for e in es],
+                            [e.kind for e in es],
+                            [e.st_mode for e in es],
+                            [e.size for e in es],
+                            [e.target for e in es],
+                            [e.rec for e in es],
+                        ),
+                    )
+                    es.clear()
+
+            def report(n: int) -> None:
+                counter(n)
+                if len(sub.entries) >= _FRAME_ENTRIES:
+                    flush()
+
+            sub.progress = report
             sub.walk_claimed(frames, token_r, group, [])
             sub.finish()
-            es = sub.entries
-            return marshal.dumps(
+            flush()
+            _write_frame(
+                out,
+                b"S",
                 (
-                    [e.path for e in es],
-                    [e.kind for e in es],
-                    [e.st_mode for e in es],
-                    [e.size for e in es],
-                    [e.target for e in es],
-                    [e.rec for e in es],
                     [(w.path, w.message) for w in sub.warnings],
                     (sub.excluded.count, sub.excluded.files, sub.excluded.size, sub.excluded.by_line),
                     sub.emitted_remote,
                     sub.racy,
                     (sub.cache_hits, sub.hashed, sub.hashed_bytes, sub.seen),
-                )
+                ),
             )
 
         def on_progress(total: int) -> None:
@@ -897,26 +935,40 @@ class _Walker:
             for p in self.pendings:
                 p.remote = False
             self.walk_claimed(frames, token_r, group, claimed)
+            self.cache = {}  # the children have their own copy; free ours before merging
 
         try:
-            results = _fork_map(child, [None] * (workers - 1), on_progress, local)
+            outputs = _fork_map(child, workers - 1, on_progress, local)
         except (OSError, RuntimeError):  # no fork, or a worker died: walk the rest here
             for p in self.pendings:
                 p.remote = False
             self.walk_claimed(frames, token_r, group, claimed)  # tokens still unclaimed
             done = set(claimed)
-            lost = [k for k in range(ntokens) if k not in done]
-            for k in lost:  # claimed by a worker that died
-                self.walk(frames[k * group : (k + 1) * group])
+            for k in range(ntokens):
+                if k not in done:  # claimed by a worker whose results are lost
+                    self.walk(frames[k * group : (k + 1) * group])
             return
         finally:
             os.close(token_r)
+        try:
+            parts = [_parse_output(out) for out in outputs]
+        except (OSError, RuntimeError, ValueError, EOFError):  # unreadable worker output
+            parts = None
+        finally:
+            for out in outputs:
+                out.close()
+        if parts is None:
+            for p in self.pendings:
+                p.remote = False
+            done = set(claimed)
+            for k in range(ntokens):
+                if k not in done:
+                    self.walk(frames[k * group : (k + 1) * group])
+            return
         by_path = {p.entry.path: p for p in self.pendings}
-        for data in results:
-            paths, kinds, modes, sizes, targets, recs, warns, exc, emitted, racy, counts = marshal.loads(data)
+        for entries, (warns, exc, emitted, racy, counts) in parts:
+            self.entries.extend(entries)
             self.racy.extend(racy)
-            modes = [_MODES.setdefault(m, m) for m in modes]
-            self.entries.extend(map(Entry, paths, kinds, modes, sizes, targets, recs))
             self.warnings.extend(SnapshotWarning(p, m) for p, m in warns)
             count, files, size, by_line = exc
             self.excluded.count += count
@@ -943,88 +995,117 @@ class _Walker:
             pending = pending.parent
 
 
+_FRAME_ENTRIES = 16384  # entries per frame a worker writes
+
+
+def _write_frame(out, tag: bytes, payload: object) -> None:
+    data = marshal.dumps(payload)
+    out.write(tag + len(data).to_bytes(8, "little") + data)
+
+
+def _read_frames(f) -> Iterator[tuple[bytes, object]]:
+    """The frames a worker wrote; raises RuntimeError if the summary frame is missing."""
+    f.seek(0)
+    while True:
+        head = f.read(9)
+        if not head:
+            raise RuntimeError("a snapshot worker stopped early")
+        tag, size = head[:1], int.from_bytes(head[1:], "little")
+        data = f.read(size)
+        if len(data) != size:
+            raise RuntimeError("a snapshot worker stopped early")
+        yield tag, marshal.loads(data)
+        if tag == b"S":
+            return
+
+
+def _parse_output(out) -> tuple[list[Entry], tuple]:
+    """A worker's entries (built frame by frame, so only one frame is decoded at a time) and
+    its summary."""
+    entries: list[Entry] = []
+    for tag, payload in _read_frames(out):
+        if tag == b"E":
+            paths, kinds, modes, sizes, targets, recs = payload
+            modes = [_MODES.setdefault(m, m) for m in modes]
+            entries.extend(map(Entry, paths, kinds, modes, sizes, targets, recs))
+        else:
+            return entries, payload
+    raise RuntimeError("a snapshot worker stopped early")  # pragma: no cover
+
+
 def _fork_map(
     fn: Callable,
-    shares: list,
+    n: int,
     on_progress: Callable[[int], None] | None,
     local: Callable[[], None] | None = None,
-) -> list[bytes]:
-    """Run ``fn(share, counter)`` for each share in a forked child, and ``local()`` in this
-    process meanwhile; return the children's bytes.
+) -> list:
+    """Run ``fn(out, counter)`` in ``n`` forked children and ``local()`` in this process
+    meanwhile. Each child writes its results to its own unlinked temporary file ``out`` (so a
+    busy parent never blocks it, and the results sit in the page cache rather than in either
+    process); the files are returned, rewound, once every child exited successfully.
 
-    ``counter(n)`` publishes a child's progress through shared memory; the parent polls it.
-    A child that fails makes the whole call raise (the caller falls back to walking in-process).
+    ``counter(k)`` publishes a child's progress through shared memory; the parent polls it.
+    A child that fails makes the call raise RuntimeError.
     """
+    import gc
     import mmap
-    import selectors
+    import tempfile
 
-    n = len(shares)
-    shm = mmap.mmap(-1, 8 * n)
+    shm = mmap.mmap(-1, 8 * max(n, 1))
+    outs = [tempfile.TemporaryFile(prefix="layerwise-walk-") for _ in range(n)]
     pids: list[int] = []
-    fds: dict[int, int] = {}
-    for i, share in enumerate(shares):
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # child
-            code = 0
-            try:
-                os.close(r)
-
-                def counter(k: int, _i: int = i) -> None:
-                    shm[8 * _i : 8 * _i + 8] = k.to_bytes(8, "little")
-
-                data = fn(share, counter)
-                with os.fdopen(w, "wb") as out:
-                    out.write(b"OK" + data)
-            except BaseException:  # noqa: BLE001 - report anything to the parent
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(w)
-        pids.append(pid)
-        fds[r] = i
-    chunks: dict[int, list[bytes]] = {i: [] for i in range(n)}
-    if local is not None:
-        try:
-            local()
-        except BaseException:
-            for r in fds:
-                os.close(r)
-            for pid in pids:
-                os.waitpid(pid, 0)
-            raise
-    sel = selectors.DefaultSelector()
-    for r in fds:
-        sel.register(r, selectors.EVENT_READ)
-    open_fds = set(fds)
+    gc.freeze()  # keep the children from copying every object the collector would touch
     try:
-        while open_fds:
-            for key, _ in sel.select(timeout=0.1):
-                block = os.read(key.fd, 1 << 20)
-                if block:
-                    chunks[fds[key.fd]].append(block)
-                else:
-                    sel.unregister(key.fd)
-                    os.close(key.fd)
-                    open_fds.discard(key.fd)
+        for i in range(n):
+            pid = os.fork()
+            if pid == 0:  # child
+                code = 1
+                try:
+                    gc.disable()
+
+                    def counter(k: int, _i: int = i) -> None:
+                        shm[8 * _i : 8 * _i + 8] = k.to_bytes(8, "little")
+
+                    with open(outs[i].fileno(), "wb", buffering=1 << 20, closefd=False) as out:
+                        fn(out, counter)
+                    code = 0
+                finally:
+                    os._exit(code)
+            pids.append(pid)
+    finally:
+        gc.unfreeze()
+    failed = False
+    try:
+        if local is not None:
+            local()
+        pending = set(pids)
+        while pending:
+            for pid in list(pending):
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    pending.discard(pid)
+                    failed = failed or status != 0
             if on_progress is not None:
                 on_progress(sum(int.from_bytes(shm[8 * i : 8 * i + 8], "little") for i in range(n)))
-    finally:
-        sel.close()
-        for r in open_fds:
-            os.close(r)
-        failed = False
+            if pending:
+                time.sleep(0.01)
+    except BaseException:
         for pid in pids:
-            _, status = os.waitpid(pid, 0)
-            failed = failed or status != 0
+            try:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+        for out in outs:
+            out.close()
+        raise
+    finally:
         shm.close()
-    out = []
-    for i in range(n):
-        data = b"".join(chunks[i])
-        if failed or not data.startswith(b"OK"):
-            raise RuntimeError("a snapshot worker failed")
-        out.append(data[2:])
-    return out
+    if failed:
+        for out in outs:
+            out.close()
+        raise RuntimeError("a snapshot worker failed")
+    return outs
 
 
 def _match(matcher, rel: str, info: tuple | None) -> tuple[bool, tuple | None, int]:
