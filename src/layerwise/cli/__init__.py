@@ -23,7 +23,7 @@ COMMANDS: dict[str, str] = {
     "rule": "layerwise.cli.check_cmd:rule",
     "rules": "layerwise.cli.check_cmd:rules",
     "fix": "layerwise.cli.fix_cmd:fix",
-    "pin": "layerwise.cli.fix_cmd:pin",
+    "pin": "layerwise.cli.pin_cmd:pin",
     "bench": "layerwise.cli.bench_cmd:bench",
     "demo": "layerwise.cli.demo_cmd:demo",
 }
