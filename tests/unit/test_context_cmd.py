@@ -145,7 +145,7 @@ def test_cli_non_utf8_name(tmp_path) -> None:
     [
         (["context", "{tmp}/missing"], "build context does not exist"),
         (["context", "{tmp}", "-f", "{tmp}/nope.Dockerfile"], "Dockerfile not found"),
-        (["context", "{tmp}/badignore"], ".dockerignore:2: syntax error in pattern"),
+        (["context", "{tmp}/badignore"], ".dockerignore:2:1: syntax error in pattern"),
     ],
 )
 def test_cli_errors_are_one_line_exit_2(tmp_path, capsys, args, needle) -> None:
@@ -163,3 +163,43 @@ def test_help_has_an_example() -> None:
     result = CliRunner().invoke(cli, ["context", "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.output and "layerwise context" in result.output
+
+
+CLASSIFY = [
+    # (files, expected junk labels, expected secret paths)
+    ({"pkg/__pycache__/a.pyc": "x", "pkg/a.py": ""}, {"__pycache__"}, set()),
+    ({"loose.pyc": "x"}, {"*.pyc files"}, set()),
+    ({"env/pyvenv.cfg": "", "env/lib/x.py": ""}, {"virtualenv"}, set()),
+    ({".pytest_cache/v": "", ".mypy_cache/x": "", ".ruff_cache/y": "", ".tox/z": ""},
+     {".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox"}, set()),
+    ({"dist/a.whl": "", "build/lib/a.py": "", "nb/.ipynb_checkpoints/x": ""},
+     {"dist", "build", ".ipynb_checkpoints"}, set()),
+    ({".aws/credentials": "k", ".aws/config": ""}, set(), {".aws"}),
+    ({"home/.ssh/id_rsa": "k", "home/.ssh/id_rsa.pub": ""}, set(), {"home/.ssh"}),
+    ({"keys/id_ed25519": "k", "keys/id_ed25519.pub": ""}, set(), {"keys/id_ed25519"}),
+    ({".pypirc": "", ".netrc": "", ".npmrc": "", "tls.key": "", "site.pem": ""}, set(),
+     {".pypirc", ".netrc", ".npmrc", "tls.key", "site.pem"}),
+    ({".env": "", ".env.production": "", ".env.example": "", "config/.env.sample": ""}, set(),
+     {".env", ".env.production"}),
+]
+
+
+@pytest.mark.parametrize("files,junk,secrets", CLASSIFY)
+def test_classification(tmp_path, files, junk, secrets) -> None:
+    r = report_for(make_tree(tmp_path, files))
+    assert {j.what for j in r.junk} == junk
+    assert {s.path for s in r.secrets} == secrets
+
+
+@pytest.mark.parametrize(
+    "ignore,files,suggestion,deeper",
+    [
+        ("__pycache__\n", {"__pycache__/a.pyc": "", "pkg/__pycache__/b.pyc": ""}, "**/__pycache__", 1),
+        ("*.pyc\n", {"a.pyc": "", "pkg/b.pyc": "", "pkg/sub/c.pyc": ""}, "**/*.pyc", 2),
+        (".DS_Store\n", {"x/.DS_Store": ""}, "**/.DS_Store", 1),
+    ],
+)
+def test_root_only_table(tmp_path, ignore, files, suggestion, deeper) -> None:
+    r = report_for(make_tree(tmp_path, {".dockerignore": ignore, **files}))
+    assert [ro.suggestion for ro in r.root_only_patterns] == [suggestion]
+    assert r.root_only_patterns[0].files == deeper

@@ -85,23 +85,23 @@ def test_walker_form_agrees_with_parent_form() -> None:
 
 
 BAD_PATTERNS = [
-    ("ok\n[\n", 2),
-    ("ok\n\n!\n", 3),
-    ("a[\\]\n", 1),
-    ("x\\\n", 1),  # trailing backslash
-    ("[z-a]\n", 1),
+    ("ok\n[\n", 2, 1),
+    ("ok\n\n!\n", 3, 1),
+    ("a[\\]\n", 1, 1),
+    ("x\\\n", 1, 1),  # trailing backslash
+    ("  [z-a]\n", 1, 3),
 ]
 
 
-@pytest.mark.parametrize("text,line", BAD_PATTERNS)
-def test_bad_pattern_reports_its_line(tmp_path, text: str, line: int) -> None:
+@pytest.mark.parametrize("text,line,column", BAD_PATTERNS)
+def test_bad_pattern_reports_its_line(tmp_path, text: str, line: int, column: int) -> None:
     f = tmp_path / ".dockerignore"
     f.write_text(text)
     with pytest.raises(LayerwiseError) as info:
         IgnoreFile.read(f)
     assert info.value.location is not None
-    assert info.value.location.line == line
-    assert str(f) in str(info.value)
+    assert (info.value.location.line, info.value.location.column) == (line, column)
+    assert str(info.value).startswith(f"{f}:{line}:{column}: ")
 
 
 def test_deciding_pattern_keeps_line() -> None:

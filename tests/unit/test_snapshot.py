@@ -449,3 +449,15 @@ def test_fsutil_differs_from_matches_or_parent_matches() -> None:
     for p in ["a", "a/a", "a/a/c"]:
         _, info = m.matches_using_parent_results(p, info)
     assert m.matches_using_parent_results("a/a/c/x.py", info)[0] is False  # fsutil: sent
+
+
+def test_stat_cache_with_non_utf8_names(tmp_path, future_clock) -> None:
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    with open(os.fsencode(str(ctx)) + b"/\xff\xfe.bin", "wb") as f:
+        f.write(b"data")
+    cache = tmp_path / "cache"
+    assert Snapshot.take(ctx, None, cache_dir=cache, digests=True).hashed == 1
+    again = Snapshot.take(ctx, None, cache_dir=cache, digests=True)
+    assert (again.hashed, again.cache_hits) == (0, 1)
+    assert again.entries[0].digest == hashlib.sha256(b"data").digest()

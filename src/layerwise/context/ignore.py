@@ -48,6 +48,7 @@ class IgnorePattern:
 
     text: str
     line: int = 0
+    column: int = 1  # 1-based column (in characters) where the pattern starts on its line
 
 
 def read_patterns(data: bytes | str) -> list[IgnorePattern]:
@@ -73,9 +74,11 @@ def read_patterns(data: bytes | str) -> list[IgnorePattern]:
             raw = raw[len(_BOM) :]
         if raw.startswith(b"#"):
             continue
-        pattern = _go_trim_space(raw.decode("utf-8", "surrogateescape"))
+        decoded = raw.decode("utf-8", "surrogateescape")
+        pattern = _go_trim_space(decoded)
         if not pattern:
             continue
+        column = len(decoded) - len(decoded.lstrip(_GO_SPACE)) + 1
         invert = pattern[0] == "!"
         if invert:
             pattern = _go_trim_space(pattern[1:])
@@ -85,7 +88,7 @@ def read_patterns(data: bytes | str) -> list[IgnorePattern]:
                 pattern = pattern[1:]
         if invert:
             pattern = "!" + pattern
-        out.append(IgnorePattern(pattern, lineno))
+        out.append(IgnorePattern(pattern, lineno, column))
     return out
 
 
@@ -214,19 +217,21 @@ class PatternMatcher:
             exclusion = False
             if p[0] == "!":
                 if len(p) == 1:
-                    raise _error('illegal exclusion pattern: "!"', source_path, src.line)
+                    raise _error('illegal exclusion pattern: "!"', source_path, src.line, src.column)
                 exclusion = True
                 p = p[1:]
                 self.exclusions = True
             try:
                 gopath.check_pattern(p)
             except gopath.BadPattern:
-                raise _error(f"syntax error in pattern {src.text!r}", source_path, src.line) from None
+                raise _error(
+                    f"syntax error in pattern {src.text!r}", source_path, src.line, src.column
+                ) from None
             try:
                 self.patterns.append(Pattern(p, exclusion, src))
             except RE2Error as exc:
                 raise _error(
-                    f"syntax error in pattern {src.text!r} ({exc})", source_path, src.line
+                    f"syntax error in pattern {src.text!r} ({exc})", source_path, src.line, src.column
                 ) from None
 
     def matches_or_parent_matches(self, path: str) -> bool:
@@ -316,8 +321,8 @@ def _without_trailing_glob(p: str) -> str:
     return p
 
 
-def _error(message: str, path: str | None, line: int) -> LayerwiseError:
-    loc = Location(path, line or None) if path else None
+def _error(message: str, path: str | None, line: int, column: int | None = None) -> LayerwiseError:
+    loc = Location(path, line or None, column if line else None) if path else None
     return LayerwiseError(message, loc)
 
 
