@@ -51,20 +51,19 @@ def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, no_docke
         cache_mount=cache_mount,
         dockerignore=not no_dockerignore,
     )
-    err = click.get_text_stream("stderr")
     if show_diff:
         text = result.diff()
         if text:
             click.echo(text, nl=False)
     for f in result.applied:
-        click.echo(f"{'would fix' if show_diff else 'fixed'}: {f.code} {f.message}", file=err)
+        click.echo(f"{'would fix' if show_diff else 'fixed'}: {f.code} {f.message}", err=True)
     for h in result.hints:
-        click.echo(f"hint: {h.code} {h.message}", file=err)
+        click.echo(f"hint: {h.code} {h.message}", err=True)
     if not result.changed:
-        click.echo("nothing to fix", file=err)
+        click.echo("nothing to fix", err=True)
         return 0
     if show_diff:
-        return 1
+        click.get_current_context().exit(1)  # something to fix: fail CI
     for p in result.write():
-        click.echo(f"wrote {p}", file=err)
+        click.echo(f"wrote {p}", err=True)
     return 0

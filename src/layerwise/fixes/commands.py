@@ -38,6 +38,7 @@ class Install:
     argv: list[str]
     reads: list[str] = field(default_factory=list)  # context files (relative to cwd)
     project: bool = False  # installs the project itself (needs its sources)
+    targets: list[str] = field(default_factory=list)  # the local project paths it installs
     packages: list[str] = field(default_factory=list)  # named requirements (pip x y)
     text: str = ""  # the command as written
 
@@ -115,6 +116,7 @@ def _pip_install(argv: list[str], start: int, manager: str) -> Install:
             i += 1
             if _is_local(target):
                 ins.project = True
+                ins.targets.append(target)
             else:
                 ins.packages.append(target)
         elif a.startswith("-"):
@@ -125,6 +127,7 @@ def _pip_install(argv: list[str], start: int, manager: str) -> Install:
                 i += 1  # its value
         elif _is_local(a):
             ins.project = True
+            ins.targets.append(a)
         else:
             ins.packages.append(a)
         i += 1

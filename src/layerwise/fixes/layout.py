@@ -199,9 +199,14 @@ def _plan_stage(stage: Stage, project: Project) -> tuple[_Plan | None, LayoutHin
                         )
                     files = closure
                 if x.project:
+                    if _deps_installed_before(steps[:ci], x.manager):
+                        return None, None  # already split: this one only adds the project
                     split = True
                     if x.manager == "pip":
-                        wd = _context_path(s.workdir, dest_abs)
+                        if len(x.targets) != 1:
+                            return None, None
+                        target = re.split(r"\[", x.targets[0], maxsplit=1)[0]
+                        wd = _context_path(posixpath.join(s.workdir, target), dest_abs)
                         if wd is None or project.exists(posixpath.join(wd, "pyproject.toml")) is False:
                             return None, LayoutHint(
                                 "LW101",
@@ -213,6 +218,16 @@ def _plan_stage(stage: Stage, project: Project) -> tuple[_Plan | None, LayoutHin
                         files.append(posixpath.normpath(posixpath.join(wd, "pyproject.toml")))
             return _Plan(c, s, deps, _dedupe(files), split), None
     return None, None
+
+
+def _deps_installed_before(steps: list[Step], manager: str) -> bool:
+    """Whether an earlier RUN already installs this manager's dependencies alone."""
+    for s in steps:
+        if isinstance(s.instruction, Run):
+            for x in analyse_run(s.instruction).installs:
+                if x.manager == manager and not x.project and (x.reads or x.manager != "pip"):
+                    return True
+    return False
 
 
 def _dedupe(items: list[str]) -> list[str]:
@@ -264,7 +279,8 @@ _NO_PROJECT = {
     "poetry": (re.compile(r"\bpoetry(\s+)(install|sync)\b"), r"poetry\1\2 --no-root"),
     "pdm": (re.compile(r"\bpdm(\s+)(install|sync)\b"), r"pdm\1\2 --no-self"),
 }
-_LOCAL_TARGET = re.compile(r"(?<=\s)(?:(?:-e|--editable)\s+)?\.(?:/)?(?:\[[^\]\s]*\])?(?=\s|$)")
+def _local_target_regex(target: str) -> re.Pattern[str]:
+    return re.compile(r"(?<=\s)(?:(?:-e|--editable)\s+)?" + re.escape(target) + r"(?=\s|$)")
 
 
 def _deps_only_run(source: str, x: Install) -> str | None:
@@ -274,16 +290,21 @@ def _deps_only_run(source: str, x: Install) -> str | None:
         new, n = regex.subn(repl, source, count=1)
         return new if n else None
     if x.manager == "pip":
-        new, n = _LOCAL_TARGET.subn("-r /tmp/layerwise-requirements.txt", source, count=1)
+        if len(x.targets) != 1:
+            return None
+        target = x.targets[0]
+        new, n = _local_target_regex(target).subn("-r /tmp/layerwise-requirements.txt", source, count=1)
         if not n:
             return None
+        project_dir = re.split(r"\[", target, maxsplit=1)[0].rstrip("/") or "/"
         py = "python3"
         argv0 = x.argv[0] if x.argv else ""
         if argv0.endswith(("pip", "pip3")) and "/" in argv0:
             py = posixpath.join(posixpath.dirname(argv0), "python")
         elif re.match(r"^(?:.*/)?python", argv0):
             py = argv0
-        extract = f'{py} -c "{PYPROJECT_DEPS}" > /tmp/layerwise-requirements.txt && '
+        program = PYPROJECT_DEPS.replace("'pyproject.toml'", repr(posixpath.join(project_dir, "pyproject.toml")))
+        extract = f'{py} -c "{program}" > /tmp/layerwise-requirements.txt && '
         m = re.match(r"(?is)^(RUN(?:\s+--\S+)*\s+)", new)
         if m is None:
             return None
@@ -300,11 +321,16 @@ def fix_layout(df: Dockerfile, build: Build, project: Project) -> tuple[list[Lay
             hints.append(hint)
         if plan is None:
             continue
-        fixes.append(_edits_for(df, plan, project))
+        fix = _edits_for(df, plan, project)
+        if fix is None:
+            hints.append(LayoutHint("LW101", f"line {plan.install_step.line}: cannot derive a"
+                                    " dependencies-only install from this command", plan.install_step.line))  # fmt: skip
+        else:
+            fixes.append(fix)
     return fixes, hints
 
 
-def _edits_for(df: Dockerfile, plan: _Plan, project: Project) -> LayoutFix:
+def _edits_for(df: Dockerfile, plan: _Plan, project: Project) -> LayoutFix | None:
     c_node = plan.copy_step.instruction.node
     i_node = plan.install_step.instruction.node
     nl = newline_of(df.text)
@@ -320,7 +346,10 @@ def _edits_for(df: Dockerfile, plan: _Plan, project: Project) -> LayoutFix:
         source = df.source(i_node)
         for x in plan.installs:
             if x.project:
-                source = _deps_only_run(source, x) or source
+                deps_only = _deps_only_run(source, x)
+                if deps_only is None:
+                    return None
+                source = deps_only
         new_lines.append(source)
     ind = indentation(df, i_node)
     if plan.split:

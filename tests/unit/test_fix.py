@@ -1,0 +1,233 @@
+"""``layerwise fix``: (input, expected output) pairs, idempotence, byte preservation, writes."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+from click.testing import CliRunner
+
+from layerwise.cli import cli
+from layerwise.errors import LayerwiseError
+from layerwise.fixes import fix_dockerfile_text, fix_project
+from layerwise.parse import parse, parse_file
+from tests.shared import shared_dir
+
+
+def fixed(text: str, files: dict[str, str] | None = None, tmp_path=None, **kw) -> str:
+    context = None
+    if files is not None:
+        context = tmp_path
+        for name, body in files.items():
+            p = tmp_path / name
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(body)
+    out, _, _ = fix_dockerfile_text(text, "Dockerfile", context, **kw)
+    return out
+
+
+ARTICLE = """FROM python:3.10-slim
+WORKDIR /app
+# Add source code and requirements in one step
+ADD . /app
+# Install dependencies
+RUN pip install -r requirements.txt
+CMD ["python", "app.py"]
+"""
+
+CASES = [
+    pytest.param(
+        ARTICLE,
+        {"requirements.txt": "flask==2.3.2\n", "app.py": ""},
+        """FROM python:3.10-slim
+WORKDIR /app
+COPY requirements.txt ./
+# Install dependencies
+RUN pip install --no-cache-dir -r requirements.txt
+# Add source code and requirements in one step
+COPY . /app
+CMD ["python", "app.py"]
+""",
+        id="article",
+    ),
+    pytest.param(
+        "FROM python:3.12\nWORKDIR /srv\nCOPY . .\nRUN pip install --no-cache-dir -r requirements/prod.txt\n",
+        {"requirements/prod.txt": "-r base.txt\ngunicorn==22.0.0\n", "requirements/base.txt": "-c ../constraints.txt\nflask\n",
+         "constraints.txt": "flask==3.0.3\n"},
+        "FROM python:3.12\nWORKDIR /srv\nCOPY requirements/prod.txt requirements/base.txt ./requirements/\n"
+        "COPY constraints.txt ./\nRUN pip install --no-cache-dir -r requirements/prod.txt\nCOPY . .\n",
+        id="requirements-includes",
+    ),
+    pytest.param(
+        "FROM python:3.12\nCOPY . /app\nWORKDIR /app\nRUN apt-get update && apt-get install -y gcc\n"
+        "ENV PIP_NO_CACHE_DIR=1\nRUN pip install -r requirements.txt\nCMD gunicorn app:app\n",
+        {"requirements.txt": "flask==3.0.3\n"},
+        "FROM python:3.12\nWORKDIR /app\nRUN apt-get update && apt-get install -y gcc\n"
+        "ENV PIP_NO_CACHE_DIR=1\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . /app\n"
+        "CMD gunicorn app:app\n",
+        id="passes-over-context-free-steps",
+    ),
+    pytest.param(
+        "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir flask gunicorn\nCMD [\"gunicorn\", \"app:app\"]\n",
+        {},
+        "FROM python:3.12\nWORKDIR /app\nRUN pip install --no-cache-dir flask gunicorn\nCOPY . .\nCMD [\"gunicorn\", \"app:app\"]\n",
+        id="context-free-install",
+    ),
+    pytest.param(
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install poetry==1.8.3 && poetry install --only main\n",
+        {"pyproject.toml": "[tool.poetry]\nname='x'\n", "poetry.lock": ""},
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY pyproject.toml poetry.lock ./\n"
+        "RUN pip install --no-cache-dir poetry==1.8.3 && poetry install --no-root --only main\nCOPY . .\n"
+        "RUN pip install --no-cache-dir poetry==1.8.3 && poetry install --only main\n",
+        id="poetry",
+    ),
+    pytest.param(
+        "# syntax=docker/dockerfile:1\nFROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n"
+        "RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked\n",
+        {"pyproject.toml": "", "uv.lock": ""},
+        "# syntax=docker/dockerfile:1\nFROM python:3.12-slim\nWORKDIR /app\nCOPY pyproject.toml uv.lock ./\n"
+        "ENV UV_LINK_MODE=copy\n"
+        "RUN --mount=type=cache,target=/root/.cache/uv uv sync --no-install-project --locked\nCOPY . .\n"
+        "RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked\n",
+        id="uv-with-cache-mount",
+    ),
+    pytest.param(
+        "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pipenv install --deploy --system\n",
+        {"Pipfile": "", "Pipfile.lock": "{}"},
+        "FROM python:3.12\nWORKDIR /app\nCOPY Pipfile Pipfile.lock ./\nRUN pipenv install --deploy --system\nCOPY . .\n",
+        id="pipenv",
+    ),
+    pytest.param(
+        "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pdm install --prod\n",
+        {"pyproject.toml": "", "pdm.lock": ""},
+        "FROM python:3.12\nWORKDIR /app\nCOPY pyproject.toml pdm.lock ./\nRUN pdm install --no-self --prod\nCOPY . .\nRUN pdm install --prod\n",
+        id="pdm",
+    ),
+    pytest.param(
+        "FROM python:3.12\nCOPY . .\nRUN python manage.py collectstatic && pip install -r requirements.txt\n",
+        {"requirements.txt": ""},
+        "FROM python:3.12\nCOPY . .\nRUN python manage.py collectstatic && pip install --no-cache-dir -r requirements.txt\n",
+        id="install-needs-the-code-left-alone",
+    ),
+    pytest.param(
+        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\n",
+        {"requirements.txt": ""},
+        "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\n",
+        id="already-good",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "files", "after"), CASES)
+def test_fix(before, files, after, tmp_path):
+    assert fixed(before, files, tmp_path) == after
+    # idempotent: fix on its own output changes nothing
+    assert fixed(after, files, tmp_path) == after
+
+
+def test_cache_mount_mode(tmp_path):
+    out = fixed("FROM python:3.12\nRUN pip install flask\n", {}, tmp_path, cache_mount=True)
+    assert out == "FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache/pip pip install flask\n"
+    # a cache mount made useless by --no-cache-dir: the flag goes (LW202)
+    out = fixed("FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache/pip pip install --no-cache-dir flask\n", {}, tmp_path)
+    assert out == "FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache/pip pip install flask\n"
+
+
+def test_non_root_user_gets_no_cache_dir_not_a_root_cache_mount(tmp_path):
+    out = fixed("FROM python:3.12\nUSER app\nRUN pip install --user flask\n", {}, tmp_path, cache_mount=True)
+    assert "--no-cache-dir" in out and "--mount" not in out
+
+
+def test_add_of_archives_and_urls_stays(tmp_path):
+    text = "FROM x\nADD app.tar.gz /srv/\nADD https://example.com/a.txt /a.txt\n"
+    assert fixed(text, {}, tmp_path) == text
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_bytes_outside_the_edits_are_kept(tmp_path, newline):
+    src = ("# a header comment\n\nfrom python:3.12   AS   base\nworkdir /app\n\n# copy everything\nadd . .\n"
+           "# deps\nrun pip install \\\n    -r requirements.txt   # trailing\n\nCMD  [\"python\",  \"app.py\"]\n")  # fmt: skip
+    src = src.replace("\n", newline)
+    out = fixed(src, {"requirements.txt": ""}, tmp_path)
+    assert newline in out and (newline == "\r\n" or "\r" not in out)
+    for kept in ["# a header comment", "from python:3.12   AS   base", 'CMD  ["python",  "app.py"]',
+                 "run pip install --no-cache-dir \\" + newline + "    -r requirements.txt   # trailing"]:  # fmt: skip
+        assert kept in out
+    parse(out)
+
+
+def test_fix_project_writes_atomically_and_keeps_mode(tmp_path):
+    (tmp_path / "Dockerfile").write_text(ARTICLE)
+    (tmp_path / "requirements.txt").write_text("flask==2.3.2\n")
+    os.chmod(tmp_path / "Dockerfile", 0o640)
+    result = fix_project(tmp_path, tmp_path / "Dockerfile")
+    assert result.changed
+    written = result.write()
+    assert sorted(os.path.basename(p) for p in written) == [".dockerignore", "Dockerfile"]
+    assert stat.S_IMODE(os.stat(tmp_path / "Dockerfile").st_mode) == 0o640
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".layerwise")]
+    ignore = (tmp_path / ".dockerignore").read_text()
+    assert "**/__pycache__" in ignore and "requirements.txt" not in ignore
+    assert not fix_project(tmp_path, tmp_path / "Dockerfile").changed  # second run: nothing
+
+
+def test_article_dockerignore_root_only_patterns_get_globstar(tmp_path):
+    (tmp_path / "Dockerfile").write_text(ARTICLE)
+    (tmp_path / "requirements.txt").write_text("flask==2.3.2\n")
+    (tmp_path / ".dockerignore").write_text("__pycache__/\n*.pyc\n*.pyo\n*.pyd\n.env\n.git\n")
+    result = fix_project(tmp_path, tmp_path / "Dockerfile")
+    lines = result.dockerignore.splitlines()
+    assert lines[:6] == ["**/__pycache__/", "**/*.pyc", "**/*.pyo", "**/*.pyd", "**/.env", "**/.git"]
+
+
+def test_dockerignore_never_excludes_what_the_build_needs(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM x\nCOPY README.md requirements.txt ./\nRUN pip install -r requirements.txt\n")
+    (tmp_path / ".dockerignore").write_text("*.md\n*.txt\n")
+    result = fix_project(tmp_path, tmp_path / "Dockerfile")
+    assert result.dockerignore.rstrip().endswith("!README.md\n!requirements.txt".replace("\n", os.linesep))
+
+
+def test_never_writes_when_the_dockerfile_does_not_parse(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM x\nCOPY --bogus a b\n")
+    with pytest.raises(LayerwiseError):
+        fix_project(tmp_path, tmp_path / "Dockerfile")
+    assert (tmp_path / "Dockerfile").read_text() == "FROM x\nCOPY --bogus a b\n"
+    assert not (tmp_path / ".dockerignore").exists()
+
+
+def test_read_only_folder_is_a_clear_error(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root can write anywhere")
+
+
+def test_cli_diff_exit_codes(tmp_path):
+    (tmp_path / "Dockerfile").write_text(ARTICLE)
+    (tmp_path / "requirements.txt").write_text("flask==2.3.2\n")
+    runner = CliRunner()
+    r = runner.invoke(cli, ["fix", str(tmp_path), "--diff"])
+    assert r.exit_code == 1 and "+COPY requirements.txt ./" in r.output
+    assert (tmp_path / "Dockerfile").read_text() == ARTICLE  # --diff writes nothing
+    assert runner.invoke(cli, ["fix", str(tmp_path)]).exit_code == 0
+    r = runner.invoke(cli, ["fix", str(tmp_path), "--diff"])
+    assert r.exit_code == 0
+
+
+CORPUS = sorted((shared_dir() / "corpus" / "files").iterdir()) if shared_dir() else []
+
+
+@pytest.mark.skipif(not CORPUS, reason="../shared/corpus is not present")
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name[:40])
+def test_corpus_fix_never_crashes_and_parses(path):
+    try:
+        df = parse_file(path)
+    except LayerwiseError:
+        return  # rejected files are never fixed
+    try:
+        out, _, _ = fix_dockerfile_text(df.text, str(path), None)
+    except LayerwiseError as exc:
+        assert "internal error" not in exc.message, exc.message
+        return
+    parse(out)
+    again, _, _ = fix_dockerfile_text(out, str(path), None)
+    assert again == out, "fix is not idempotent"
