@@ -735,6 +735,13 @@ class _Walker:
         racy_limit = self.racy_limit
         hash_now = self.hash_now
         seen = hits = 0
+        # One regex that tells "no pattern matches" for this folder's children (see _match)
+        none_match = None
+        info_none = _all_false(len(matcher.patterns)) if matcher is not None else None
+        if matcher is not None and info:
+            items, none_match = _dir_plan_for(matcher, info, prefix.count("/"))
+            if not items:
+                matcher = None  # nothing can match below here: skip matching entirely
         try:
             while True:
                 try:
@@ -756,13 +763,15 @@ class _Walker:
                 seen += 1
                 m = s.st_mode
                 fmt = m & 0o170000
-                if matcher is not None:
+                if none_match is not None and none_match(rel) is None:
+                    child_info = info_none
+                elif matcher is not None:
                     excluded, child_info, decider = _match(matcher, rel, info)
                     if excluded:
                         self._excluded(rel, s, fmt, d.name, abs_dir, chain, child_info, decider, queue)
                         continue
                 else:
-                    child_info = None
+                    child_info = info_none
                 if fmt == _S_IFREG and chain is None:
                     size = s.st_size
                     mt = s.st_mtime_ns
@@ -1115,17 +1124,9 @@ def _match(matcher, rel: str, info: tuple | None) -> tuple[bool, tuple | None, i
     dispatch flattened (this runs once per entry of the context). Below the root, the
     patterns that matter for a folder's children (inherited matches, and patterns that can
     match at their depth) are worked out once per (parent MatchInfo, depth)."""
-    cached_plan = matcher._plan
-    if cached_plan is None:
-        cached_plan = matcher._plan = (_match_plan(matcher), {})
-    plan, dir_plans = cached_plan
+    plan = _plan_for(matcher)
     if info:
-        depth = rel.count("/")
-        key = (info, depth)
-        dir_plan = dir_plans.get(key)
-        if dir_plan is None:
-            dir_plan = dir_plans[key] = _dir_plan(matcher, plan, info, depth)
-        items, any_match = dir_plan
+        items, any_match = _dir_plan_for(matcher, info, rel.count("/"))
         if not items or (any_match is not None and any_match(rel) is None):
             return False, _all_false(len(plan)), -1
         matched = False
@@ -1192,6 +1193,24 @@ def _match(matcher, rel: str, info: tuple | None) -> tuple[bool, tuple | None, i
 
 
 _ALL_FALSE: dict[int, tuple] = {}
+
+
+def _plan_for(matcher) -> list[tuple]:
+    cached = matcher._plan
+    if cached is None:
+        cached = matcher._plan = (_match_plan(matcher), {})
+    return cached[0]
+
+
+def _dir_plan_for(matcher, info: tuple, depth: int) -> tuple:
+    """The cached :func:`_dir_plan` of children at ``depth`` of a folder with ``info``."""
+    plan = _plan_for(matcher)
+    dir_plans = matcher._plan[1]
+    key = (info, depth)
+    dir_plan = dir_plans.get(key)
+    if dir_plan is None:
+        dir_plan = dir_plans[key] = _dir_plan(matcher, plan, info, depth)
+    return dir_plan
 
 
 def _dir_plan(matcher, plan: list[tuple], info: tuple, depth: int) -> tuple:
