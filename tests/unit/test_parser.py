@@ -109,3 +109,15 @@ def test_parse_file_errors(tmp_path):
         parse_file(tmp_path / "missing")
     with pytest.raises(ParseError, match="is a directory"):
         parse_file(tmp_path)
+
+
+@pytest.mark.parametrize("line", ['CMD ["python", "app.py"', "ENTRYPOINT ['python']", 'RUN ["a", "b"]]'])
+def test_broken_json_form_is_kept_as_shell_form_with_a_warning(line):
+    # BuildKit accepts these (its own conformance cases) and runs them through /bin/sh -c
+    df = parse("FROM x\n" + line + "\n")
+    assert not df.nodes[1].json
+    assert any("not valid JSON" in w and w.startswith("line 2:") for w in df.warnings)
+
+
+def test_valid_json_form_has_no_warning():
+    assert parse('FROM x\nCMD ["a"]\n').warnings == []

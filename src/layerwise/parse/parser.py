@@ -267,6 +267,11 @@ def parse(text: str, path: str = "Dockerfile", *, bom: bool = False) -> Dockerfi
             node = _new_node_from_line(joined, state, list(comments))
         except ValueError as exc:
             raise fail(str(exc), start_line, leading + 1) from None
+        if _looks_like_broken_json(node):
+            warnings.append(
+                f"line {start_line}: {node.keyword.upper()} looks like a JSON array but is not"
+                " valid JSON: BuildKit runs it as a shell command"
+            )
 
         if _can_contain_heredoc(node) and "<<" in joined:
             try:
@@ -346,6 +351,17 @@ def _new_node_from_line(line: str, state: _State, comments: list[str]) -> Node:
     elif result is not None:
         node.args, node.json = result
     return node
+
+
+_JSON_FORM = frozenset({"run", "cmd", "entrypoint", "shell", "add", "copy", "volume"})
+
+
+def _looks_like_broken_json(node: Node) -> bool:
+    """``CMD ["python", "app.py"`` and the like: BuildKit silently falls back to shell form."""
+    if node.json or node.cmd not in _JSON_FORM or not node.args:
+        return False
+    rest = node.args[0] if node.cmd in ("run", "cmd", "entrypoint", "shell") else " ".join(node.args)
+    return go_trim_left_space(rest).startswith("[")
 
 
 def _can_contain_heredoc(node: Node) -> bool:
