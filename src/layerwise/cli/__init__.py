@@ -39,8 +39,10 @@ reinstalls every package whenever any source file changes. layerwise shows
 which step rebuilds, why, and how to fix it.
 
 \b
-Example:
-    layerwise inspect Dockerfile
+Examples:
+    layerwise explain            # which steps will the next build rebuild, and why?
+    layerwise fix --diff         # the cache-friendly Dockerfile and .dockerignore
+    layerwise context            # what is sent to the builder
 """
 
 
