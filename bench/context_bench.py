@@ -14,7 +14,10 @@ Then prints, best of --repeat runs each:
 with the cold run's throughput (GB/s) and the ratios. Extra comparisons (the engine's own
 context load, once the engine harness exists) plug in through :data:`EXTRA_BENCHES`.
 
-Usage:  python bench/context_bench.py [--dir DIR] [--files N] [--size-mb MB] [--repeat K]
+With ``--million`` it also generates a tree of 1,000,000 small files and reports the peak
+memory (RSS) of a cold and a warm snapshot of it, each in a fresh process.
+
+Usage:  python bench/context_bench.py [--dir DIR] [--files N] [--size-mb MB] [--repeat K] [--million]
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import random
 import shutil
 import subprocess
@@ -120,12 +124,60 @@ def _best(fn: Callable[[], float], repeat: int) -> float:
     return min(fn() for _ in range(repeat))
 
 
+def _cpu() -> float:
+    a = resource.getrusage(resource.RUSAGE_SELF)
+    b = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
+def generate_million(tree: Path) -> None:
+    marker = tree.parent / (tree.name + ".done")
+    if marker.exists():
+        return
+    _log("  generating 1,000,000 small files (once) ...")
+    for a in range(100):
+        for b in range(100):
+            d = tree / f"pkg{a:03d}" / f"mod{b:03d}"
+            d.mkdir(parents=True, exist_ok=True)
+            for c in range(100):
+                (d / f"file_{c:03d}.py").write_bytes(b"x = %d\n" % (a * 10000 + b * 100 + c))
+    marker.write_text("ok")
+    time.sleep(2.5)  # files younger than the racy window would (rightly) not be cached
+
+
+_MEMORY_PROBE = """
+import resource, sys, time
+from layerwise.context.snapshot import Snapshot
+t = time.perf_counter()
+s = Snapshot.take(sys.argv[1], None, cache_dir=sys.argv[2], digests=True)
+dt = time.perf_counter() - t
+me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+print(f"{len(s.entries)} entries in {dt:.1f} s, {s.hashed} hashed, {s.cache_hits} from the stat cache; "
+      f"peak RSS {me} MB (worker process {kids} MB, counting pages shared with the parent)")
+"""
+
+
+def million(base: Path) -> None:
+    tree = base / "tree-1m"
+    generate_million(tree)
+    cache = base / "cache-1m"
+    shutil.rmtree(cache, ignore_errors=True)
+    for label in ("cold", "warm"):
+        out = subprocess.run(
+            [sys.executable, "-c", _MEMORY_PROBE, str(tree), str(cache)],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()
+        print(f"1M files, {label}: {out}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dir", default="/tmp/layerwise-bench")
     ap.add_argument("--files", type=int, default=100_000)
     ap.add_argument("--size-mb", type=int, default=1024)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--million", action="store_true", help="also measure memory on 1,000,000 files")
     args = ap.parse_args(argv)
 
     from layerwise.context.ignore import load_ignore
@@ -139,11 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     ignore = load_ignore(tree)
     info: dict[str, object] = {}
 
+    cpu_times: dict[str, list[float]] = {"cold": [], "warm": []}
+
     def cold() -> float:
         with tempfile.TemporaryDirectory(prefix="lw-cache-") as cache:
             t = time.perf_counter()
+            c = _cpu()
             snap = Snapshot.take(tree, ignore, cache_dir=cache, digests=True)
             dt = time.perf_counter() - t
+            cpu_times["cold"].append(_cpu() - c)
             info.update(files=sum(1 for _ in snap.files), entries=len(snap.entries), bytes=snap.hashed_bytes, hashed=snap.hashed, warnings=len(snap.warnings), excluded=snap.excluded.count)
         return dt
 
@@ -155,8 +211,10 @@ def main(argv: list[str] | None = None) -> int:
 
     def warm() -> float:
         t = time.perf_counter()
+        c = _cpu()
         snap = Snapshot.take(tree, ignore, cache_dir=warm_cache, digests=True)
         dt = time.perf_counter() - t
+        cpu_times["warm"].append(_cpu() - c)
         info["warm_hashed"] = snap.hashed
         info["warm_hits"] = snap.cache_hits
         return dt
@@ -177,13 +235,16 @@ def main(argv: list[str] | None = None) -> int:
     extra = {name: _best(lambda f=f: f(tree), args.repeat) for name, f in EXTRA_BENCHES.items()}
 
     gb = int(info["bytes"]) / 1e9  # type: ignore[arg-type]
-    print(f"tree: {tree}  ({info['files']} files sent, {info['entries']} entries, {info['excluded']} excluded, {gb:.2f} GB hashed; {os.cpu_count()} CPUs)")
-    print(f"layerwise snapshot cold (no stat cache, sha256 of all files): {t_cold:8.3f} s  = {gb / t_cold:.2f} GB/s")
-    print(f"layerwise snapshot warm (stat cache, {info['warm_hits']} hits, {info['warm_hashed']} hashed): {t_warm:8.3f} s")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"tree: {tree}  ({info['files']} files sent, {info['entries']} entries, {info['excluded']} excluded, {gb:.2f} GB hashed; {os.cpu_count()} CPUs, load average {load:.1f})")
+    print(f"layerwise snapshot cold (no stat cache, sha256 of all files): {t_cold:8.3f} s  = {gb / t_cold:.2f} GB/s  (CPU {min(cpu_times['cold']):.2f} s)")
+    print(f"layerwise snapshot warm (stat cache, {info['warm_hits']} hits, {info['warm_hashed']} hashed): {t_warm:8.3f} s  (CPU {min(cpu_times['warm']):.2f} s)")
     print(f"git status --porcelain:                                      {t_git:8.3f} s")
     for name, t in extra.items():
         print(f"{name}: {t:8.3f} s")
     print(f"ratios: warm/git status = {t_warm / t_git:.2f}   cold/warm = {t_cold / t_warm:.1f}")
+    if args.million:
+        million(base)
     return 0
 
 

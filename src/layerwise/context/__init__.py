@@ -1,1 +1,10 @@
+"""The build context: what ``docker build`` sends, as BuildKit sees it.
 
+- :mod:`.ignore` reads and matches ``.dockerignore`` (a port of moby/patternmatcher) and picks
+  the file BuildKit uses (``<Dockerfile>.dockerignore`` beside the Dockerfile first).
+- :mod:`.snapshot` walks the context with fsutil's filter semantics and records what COPY
+  checksums see (type, mode, size, sha256, link target), with a persistent stat cache.
+- :mod:`.report` summarises a snapshot: size, exclusions, heaviest folders, Python junk,
+  secrets, and ignore patterns that only match at the root.
+- :mod:`.gopath` and :mod:`.re2` are the Go ``filepath`` and ``regexp`` behaviour these need.
+"""
