@@ -40,13 +40,10 @@ Example:
 )
 @format_option(("text", "json"))
 def context(path: str, dockerfile: str | None, builder: str, output_format: str) -> int:
-    from layerwise.context.ignore import load_ignore
     from layerwise.context.report import build_report, render_json, render_text
-    from layerwise.context.snapshot import Snapshot
 
-    report = build_report(
-        *_snapshot(path, dockerfile, builder, digests=output_format == "json", load_ignore=load_ignore, Snapshot=Snapshot)
-    )
+    snapshot = _snapshot(path, dockerfile, builder, digests=output_format == "json")
+    report = build_report(snapshot, _copy_sources(dockerfile))
     if output_format == "json":
         click.echo(render_json(report))
     else:
@@ -54,11 +51,18 @@ def context(path: str, dockerfile: str | None, builder: str, output_format: str)
     return 0
 
 
-def _snapshot(path, dockerfile, builder, *, digests, load_ignore, Snapshot):
-    """(snapshot, copy_sources). COPY sources come later from the Dockerfile analysis: this is
-    the one place that will pass them to build_report."""
+def _copy_sources(dockerfile: str | None):
+    """The context sources of the Dockerfile's COPY/ADD instructions, for the report to say
+    which of them copy secrets into the image. None until the Dockerfile analysis provides
+    them (then: resolve the stages and return a CopySource per context source)."""
+    return None
+
+
+def _snapshot(path: str, dockerfile: str | None, builder: str, *, digests: bool):
     import os
 
+    from layerwise.context.ignore import load_ignore
+    from layerwise.context.snapshot import Snapshot
     from layerwise.errors import LayerwiseError, Location
 
     if not os.path.isdir(path):
@@ -73,7 +77,7 @@ def _snapshot(path, dockerfile, builder, *, digests, load_ignore, Snapshot):
     finally:
         if progress is not None:
             progress.close()
-    return snap, None
+    return snap
 
 
 class _Progress:

@@ -314,9 +314,9 @@ def build_report(
             secret_dirs.sort()
         secrets.append(SecretFinding(e.path, reason, size))
     if copy_sources is not None:
+        selections = _selections(snapshot, copy_sources)
         secrets = [
-            SecretFinding(s.path, s.reason, s.size, _copied_by(snapshot, s.path, copy_sources))
-            for s in secrets
+            SecretFinding(s.path, s.reason, s.size, _copied_by(s.path, selections)) for s in secrets
         ]
 
     excluded_by = []
@@ -347,16 +347,22 @@ def build_report(
     )
 
 
-def _copied_by(snapshot: Snapshot, path: str, sources: Sequence[CopySource]) -> tuple[CopySource, ...]:
+def _selections(snapshot: Snapshot, sources: Sequence[CopySource]) -> list[tuple[CopySource, set[str]]]:
     out = []
     for src in sources:
         try:
-            selected = snapshot.select(src.src)
+            selected = {e.path for e in snapshot.select(src.src)}
         except LayerwiseError:
-            continue
-        if any(e.path == path or e.path.startswith(path + "/") for e in selected):
-            out.append(src)
-    return tuple(out)
+            selected = set()
+        out.append((src, selected))
+    return out
+
+
+def _copied_by(path: str, selections: list[tuple[CopySource, set[str]]]) -> tuple[CopySource, ...]:
+    prefix = path + "/"
+    return tuple(
+        src for src, selected in selections if path in selected or any(p.startswith(prefix) for p in selected)
+    )
 
 
 def _subtree(entries: list[Entry], paths: list[str], path: str) -> list[Entry]:
