@@ -66,7 +66,7 @@ OTHER = "other"
 RACY_WINDOW_NS = 2_000_000_000
 
 _STAMP = struct.Struct("<QqqQ")  # size, mtime_ns, ctime_ns, inode
-_CACHE_VERSION = 2
+_CACHE_VERSION = 3
 _CACHE_CHUNK = 65536
 _SMALL = 1 << 20  # files up to this size are read in one call
 _MODES: dict[int, int] = {}
@@ -498,15 +498,15 @@ class Snapshot:
             self.cache_file.parent.mkdir(parents=True, exist_ok=True)
             with open(tmp, "wb") as f:
                 # written in chunks: a million files never sit in memory twice
-                marshal.dump((_CACHE_VERSION, os.fsencode(self.root)), f)
+                _write_chunk(f, (_CACHE_VERSION, os.fsencode(self.root)))
                 for start in range(0, len(entries), _CACHE_CHUNK):
                     chunk = [
                         e
                         for e in entries[start : start + _CACHE_CHUNK]
                         if len(e.rec) == 64 and e.path not in racy  # files with a trusted digest
                     ]
-                    marshal.dump(([e.path for e in chunk], [e.rec for e in chunk]), f)
-                marshal.dump(None, f)
+                    _write_chunk(f, ([e.path for e in chunk], [e.rec for e in chunk]))
+                _write_chunk(f, None)
             os.replace(tmp, self.cache_file)
             self._cache_stale = False
         except OSError as exc:
@@ -534,15 +534,33 @@ def _cache_file_for(root: Path, cache_dir: str | os.PathLike[str] | None) -> Pat
     return base / f"{key}.cache"
 
 
+def _write_chunk(f, obj: object) -> None:
+    data = marshal.dumps(obj)
+    f.write(len(data).to_bytes(8, "little") + data)
+
+
+def _read_chunk(f, file_size: int) -> object:
+    # (marshal.load on a file reads object by object: slow; one read per chunk is not)
+    size = int.from_bytes(f.read(8), "little")
+    if size > file_size - f.tell():
+        raise EOFError
+    data = f.read(size)
+    if len(data) != size:
+        raise EOFError
+    return marshal.loads(data)
+
+
 def _load_cache(path: Path, root: Path) -> dict[str, bytes]:
+    """The stat cache file: a header chunk, chunks of (paths, stamp+digest records), None.
+    Anything unreadable or from another version or context gives an empty cache."""
     cache: dict[str, bytes] = {}
     try:
         with open(path, "rb") as f:
-            header = marshal.load(f)
-            if header != (_CACHE_VERSION, os.fsencode(root)):
+            file_size = os.fstat(f.fileno()).st_size
+            if _read_chunk(f, file_size) != (_CACHE_VERSION, os.fsencode(root)):
                 return {}
             while True:
-                chunk = marshal.load(f)
+                chunk = _read_chunk(f, file_size)
                 if chunk is None:
                     return cache
                 paths, recs = chunk
