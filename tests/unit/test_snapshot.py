@@ -461,3 +461,13 @@ def test_stat_cache_with_non_utf8_names(tmp_path, future_clock) -> None:
     again = Snapshot.take(ctx, None, cache_dir=cache, digests=True)
     assert (again.hashed, again.cache_hits) == (0, 1)
     assert again.entries[0].digest == hashlib.sha256(b"data").digest()
+
+
+def test_stat_cache_read_only_when_digests_are_wanted(tmp_path, future_clock) -> None:
+    ctx = make_tree(tmp_path / "ctx", {"a": "1", "b": "2"})
+    cache = tmp_path / "cache"
+    Snapshot.take(ctx, None, cache_dir=cache, digests=True)
+    lazy = Snapshot.take(ctx, None, cache_dir=cache)
+    assert lazy.cache_hits == 0 and all(e.digest is None for e in lazy.files)
+    assert lazy.digest_of(["a"]) == Snapshot.take(ctx, None, cache_dir=cache, digests=True).digest_of(["a"])
+    assert (lazy.hashed, lazy.cache_hits) == (0, 2)

@@ -239,6 +239,7 @@ class Snapshot:
         self._lock = threading.Lock()
         self._failed: set[str] = set()  # files that could not be hashed (already warned about)
         self._racy: set[str] = set()  # files too recently changed to be trusted by the cache
+        self._cache_unread = False  # the stat cache is read only once digests are wanted
 
     # -- construction ----------------------------------------------------------------------
 
@@ -275,7 +276,8 @@ class Snapshot:
         cache: dict[str, bytes] = {}
         if use_cache:
             cache_file = _cache_file_for(root, cache_dir)
-            cache = _load_cache(cache_file, root)
+            if digests:  # otherwise read on the first ensure_digests(), if any
+                cache = _load_cache(cache_file, root)
         if workers is None:
             workers = os.cpu_count() or 1
         walker = _Walker(root, ignore, cache, progress, hash_now=digests)
@@ -305,6 +307,7 @@ class Snapshot:
             cache_hits=walker.cache_hits,
             cache_loaded=cache_loaded,
         )
+        snap._cache_unread = use_cache and not digests
         snap.hashed = walker.hashed
         snap.hashed_bytes = walker.hashed_bytes
         snap._failed.update(w.path for w in walker.warnings)
@@ -392,6 +395,8 @@ class Snapshot:
     ) -> None:
         """Hash the files among ``entries`` (default: all) that have no digest yet, on
         several threads, then update the stat cache."""
+        if self._cache_unread:
+            self._apply_cache()
         failed = self._failed
         todo = [
             e
@@ -430,6 +435,24 @@ class Snapshot:
                 )
             )
         return h.hexdigest()
+
+    def _apply_cache(self) -> None:
+        """Take the digests of unchanged files from the stat cache (snapshots taken without
+        ``digests=True`` read it only when the first digest is asked for)."""
+        self._cache_unread = False
+        if self.cache_file is None:
+            return
+        cache = _load_cache(self.cache_file, self.root)
+        hits = 0
+        for e in self.entries:
+            if e.kind == FILE and len(e.rec) == 32:
+                cached = cache.get(e.path)
+                if cached is not None and cached[:32] == e.rec:
+                    e.rec = cached
+                    hits += 1
+        self.cache_hits += hits
+        self.cache_loaded = len(cache)
+        self._cache_stale = self.cache_loaded != self.cache_hits
 
     def _hash(self, todo: list[Entry], workers: int | None, progress: Callable[[int], None] | None) -> None:
         if workers is None:
