@@ -482,14 +482,14 @@ def render_text(report: ContextReport, console=None) -> None:
         p("[bold]Heaviest folders sent[/bold]")
         for f in report.heaviest:
             name = (f.path + "/") if f.path else "(files at the root)"
-            p(f"  {hs(f.size):>10}  {f.files:>9,} files  {escape(name)}")
+            p(f"  {hs(f.size):>10}  {_n(f.files, 'file'):>15}  {escape(name)}")
 
     p("")
     if report.junk:
         p("[bold yellow]Python and tooling junk sent[/bold yellow]")
         for j in report.junk:
             shown = ", ".join(j.paths[:3]) + (f", … (+{len(j.paths) - 3})" if len(j.paths) > 3 else "")
-            p(f"  {hs(j.size):>10}  {j.files:>7,} files  {escape(j.what)}: {escape(shown)}")
+            p(f"  {hs(j.size):>10}  {_n(j.files, 'file'):>13}  {escape(j.what)}: {escape(shown)}")
             p(f"      add to .dockerignore: [cyan]{escape(j.suggestion)}[/cyan]")
     else:
         p("[green]No Python or tooling junk is sent.[/green]")

@@ -894,7 +894,9 @@ class _Walker:
 
     def run(self, workers: int) -> None:
         frames: list[tuple] = [("", None, None)]
-        if workers > 1 and hasattr(os, "fork"):
+        # Forking is only safe while this process runs no other thread (a lock held by one
+        # would stay locked forever in the child): otherwise walk in-process.
+        if workers > 1 and hasattr(os, "fork") and threading.active_count() == 1:
             frames = self.walk(frames, stop_at=workers * _FRONTIER_PER_WORKER, min_seen=_FORK_MIN_ENTRIES)
             if frames:
                 self._run_forked(frames, workers)
