@@ -260,7 +260,7 @@ class Snapshot:
         ``cache_dir``: where the stat cache lives (default ``$XDG_CACHE_HOME/layerwise/stat``);
         ``use_cache=False`` neither reads nor writes it. ``digests=True`` hashes every file
         not served by the cache during the walk (and saves the cache). ``workers``: processes
-        for big trees (default: the CPU count; 1 walks in-process). ``progress(entries_seen)``
+        for big trees (default: the CPU count, at most 8; 1 walks in-process). ``progress(entries_seen)``
         is called every few thousand entries.
         """
         started = _now_ns()
@@ -279,7 +279,7 @@ class Snapshot:
             if digests:  # otherwise read on the first ensure_digests(), if any
                 cache = _load_cache(cache_file, root)
         if workers is None:
-            workers = os.cpu_count() or 1
+            workers = min(8, os.cpu_count() or 1)
         walker = _Walker(root, ignore, cache, progress, hash_now=digests)
         walker.racy_limit = started - RACY_WINDOW_NS
         import gc
