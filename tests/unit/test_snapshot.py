@@ -471,3 +471,16 @@ def test_stat_cache_read_only_when_digests_are_wanted(tmp_path, future_clock) ->
     assert lazy.cache_hits == 0 and all(e.digest is None for e in lazy.files)
     assert lazy.digest_of(["a"]) == Snapshot.take(ctx, None, cache_dir=cache, digests=True).digest_of(["a"])
     assert (lazy.hashed, lazy.cache_hits) == (0, 2)
+
+
+def test_single_lazy_digests_are_saved_later(tmp_path, future_clock) -> None:
+    """Lazy one-file lookups do not rewrite the cache each time; save_cache() (also run at
+    exit) writes them."""
+    ctx = make_tree(tmp_path / "ctx", {"a": "1", "b": "2"})
+    cache = tmp_path / "cache"
+    snap = Snapshot.take(ctx, None, cache_dir=cache)
+    snap.ensure_digests([snap.get("a")])
+    assert not snap.cache_file.exists()
+    snap.save_cache()
+    again = Snapshot.take(ctx, None, cache_dir=cache, digests=True)
+    assert (again.hashed, again.cache_hits) == (1, 1)

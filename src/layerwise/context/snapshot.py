@@ -240,6 +240,8 @@ class Snapshot:
         self._failed: set[str] = set()  # files that could not be hashed (already warned about)
         self._racy: set[str] = set()  # files too recently changed to be trusted by the cache
         self._cache_unread = False  # the stat cache is read only once digests are wanted
+        self._unsaved = 0  # digests computed since the cache was last written
+        self._exit_hook = False
 
     # -- construction ----------------------------------------------------------------------
 
@@ -405,8 +407,14 @@ class Snapshot:
         ]
         if todo:
             self._hash(todo, workers, progress)
-        if save and self.cache_file is not None and (todo or self._cache_stale):
+            self._unsaved += len(todo)
+        if not save or self.cache_file is None or not (self._unsaved or self._cache_stale):
+            return
+        if entries is None or len(todo) >= 16 or self._unsaved >= 1024 or self._cache_stale:
             self.save_cache()
+        else:
+            # a trickle of single files (lazy lookups): write the cache once, at exit
+            self._save_at_exit()
 
     def digest_of(self, paths: Sequence[str] | None = None) -> str:
         """One sha256 over the selected entries (default: the whole context): their paths,
@@ -435,6 +443,22 @@ class Snapshot:
                 )
             )
         return h.hexdigest()
+
+    def _save_at_exit(self) -> None:
+        if self._exit_hook:
+            return
+        self._exit_hook = True
+        import atexit
+        import weakref
+
+        ref = weakref.ref(self)
+
+        def flush() -> None:
+            snap = ref()
+            if snap is not None and snap._unsaved:
+                snap.save_cache()
+
+        atexit.register(flush)
 
     def _apply_cache(self) -> None:
         """Take the digests of unchanged files from the stat cache (snapshots taken without
@@ -532,6 +556,7 @@ class Snapshot:
                 _write_chunk(f, None)
             os.replace(tmp, self.cache_file)
             self._cache_stale = False
+            self._unsaved = 0
         except OSError as exc:
             self.warnings.append(SnapshotWarning("", f"stat cache not saved ({exc.strerror}): {self.cache_file}"))
             try:
