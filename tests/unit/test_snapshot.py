@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from layerwise.context import snapshot as snapmod
+from layerwise.context import walk as walkmod
 from layerwise.context.ignore import IgnoreFile
 from layerwise.context.snapshot import DIR, FILE, OTHER, SYMLINK, Entry, Snapshot, diff
 from layerwise.errors import LayerwiseError
@@ -125,8 +126,8 @@ def test_fifo_and_socket_are_recorded_not_read(tmp_path, monkeypatch) -> None:
     sock.bind(str(tmp_path / "sock"))
     try:
         opened: list[str] = []
-        real_open = snapmod._open
-        monkeypatch.setattr(snapmod, "_open", lambda p, *a, **k: opened.append(p) or real_open(p, *a, **k))
+        real_open = walkmod._open
+        monkeypatch.setattr(walkmod, "_open", lambda p, *a, **k: opened.append(p) or real_open(p, *a, **k))
         snap = take(tmp_path, digests=True)
     finally:
         sock.close()
@@ -151,14 +152,14 @@ def test_non_utf8_names(tmp_path) -> None:
 
 def test_unreadable_file_is_a_warning(tmp_path, monkeypatch) -> None:
     make_tree(tmp_path, {"secret": "s", "ok": "o"})
-    real_open = snapmod._open
+    real_open = walkmod._open
 
     def fake_open(path, *a, **k):
         if os.fsdecode(path).endswith("secret"):
             raise PermissionError(13, "Permission denied")
         return real_open(path, *a, **k)
 
-    monkeypatch.setattr(snapmod, "_open", fake_open)
+    monkeypatch.setattr(walkmod, "_open", fake_open)
     snap = take(tmp_path, digests=True)
     assert snap.get("secret").digest is None
     assert snap.get("ok").digest is not None
@@ -175,7 +176,7 @@ def test_unreadable_file_real_chmod(tmp_path) -> None:
 
 def test_unreadable_folder_is_a_warning(tmp_path, monkeypatch) -> None:
     make_tree(tmp_path, {"locked/x": "1", "open/y": "2"})
-    real_scandir = snapmod._scandir
+    real_scandir = walkmod._scandir
 
     def fake_scandir(target):
         path = os.readlink(f"/proc/self/fd/{target}") if isinstance(target, int) else os.fspath(target)
@@ -183,7 +184,7 @@ def test_unreadable_folder_is_a_warning(tmp_path, monkeypatch) -> None:
             raise PermissionError(13, "Permission denied")
         return real_scandir(target)
 
-    monkeypatch.setattr(snapmod, "_scandir", fake_scandir)
+    monkeypatch.setattr(walkmod, "_scandir", fake_scandir)
     snap = take(tmp_path)
     assert snap.paths == ["locked", "open", "open/y"]
     assert [w.path for w in snap.warnings] == ["locked"]
@@ -288,11 +289,11 @@ def test_corrupt_cache_is_ignored(tmp_path, future_clock) -> None:
 
 
 def test_forked_walk_equals_in_process_walk(tmp_path, future_clock, monkeypatch) -> None:
-    monkeypatch.setattr(snapmod, "_FRONTIER_PER_WORKER", 8)
+    monkeypatch.setattr(walkmod, "_FRONTIER_PER_WORKER", 8)
     forks: list[int] = []
-    real_fork_map = snapmod._fork_map
+    real_fork_map = walkmod._fork_map
     monkeypatch.setattr(
-        snapmod, "_fork_map", lambda fn, n, *a: forks.append(n) or real_fork_map(fn, n, *a)
+        walkmod, "_fork_map", lambda fn, n, *a: forks.append(n) or real_fork_map(fn, n, *a)
     )
     spec: dict[str, str | None] = {}
     for i in range(60):

@@ -2,8 +2,9 @@
 
 - :mod:`.ignore` reads and matches ``.dockerignore`` (a port of moby/patternmatcher) and picks
   the file BuildKit uses (``<Dockerfile>.dockerignore`` beside the Dockerfile first).
-- :mod:`.snapshot` walks the context with fsutil's filter semantics and records what COPY
-  checksums see (type, mode, size, sha256, link target), with a persistent stat cache.
+- :mod:`.snapshot` takes a snapshot of the context: what COPY checksums see (type, mode,
+  size, sha256, link target) per :mod:`.entry`, a persistent stat cache, ``select``, ``diff``;
+  :mod:`.walk` is its walk with fsutil's filter semantics, split over processes when big.
 - :mod:`.report` summarises a snapshot: size, exclusions, heaviest folders, Python junk,
   secrets, and ignore patterns that only match at the root.
 - :mod:`.gopath` and :mod:`.re2` are the Go ``filepath`` and ``regexp`` behaviour these need.
