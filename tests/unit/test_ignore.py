@@ -183,6 +183,8 @@ CHOICE = [
     # the per-Dockerfile file sits beside the Dockerfile, not in the context
     ({"app.Dockerfile.dockerignore": "c", "docker/app.Dockerfile": ""}, "docker/app.Dockerfile", "buildkit", None),
     ({}, None, "buildkit", None),
+    # lowercase "dockerfile" is BuildKit's fallback name, and names its ignore file
+    ({"dockerfile": "", "dockerfile.dockerignore": "x", ".dockerignore": "a"}, None, "buildkit", "dockerfile.dockerignore"),
 ]
 
 

@@ -379,7 +379,12 @@ def ignore_file_candidates(
     ctx = Path(context_dir)
     out: list[Path] = []
     if builder == "buildkit":
-        df = Path(dockerfile_path) if dockerfile_path is not None else ctx / "Dockerfile"
+        if dockerfile_path is not None:
+            df = Path(dockerfile_path)
+        else:  # the default name, with BuildKit's lowercase fallback
+            df = ctx / "Dockerfile"
+            if not df.exists() and (ctx / "dockerfile").exists():
+                df = ctx / "dockerfile"
         out.append(df.parent / (df.name + ".dockerignore"))
     elif builder != "legacy":
         raise LayerwiseError(f"unknown builder {builder!r} (expected buildkit or legacy)")
