@@ -646,7 +646,12 @@ def _parse_json(rest: str) -> _Args | None:
         return None
     if not all(isinstance(v, str) for v in value):
         raise _NotStringArray()
-    return list(value), True
+    # Go's JSON decoder turns an unpaired surrogate escape ("\\ud800") into U+FFFD; Python's
+    # keeps the lone surrogate, which is not encodable text.
+    return [_LONE_SURROGATE.sub("\ufffd", v) for v in value], True
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _parse_maybe_json(rest: str, state: _State) -> _Args | None:
