@@ -670,19 +670,31 @@ def _parse_maybe_json_to_list(rest: str, state: _State) -> _Args | None:
     return _parse_strings_whitespace_delimited(rest, state)
 
 
+# parseHealthConfig tests single bytes with unicode.IsSpace(rune(b)): these bytes.
+_HEALTH_SPACE_BYTES = frozenset(b"\t\n\v\f\r \x85\xa0")
+
+
 def _parse_health_config(rest: str, state: _State) -> _Args | None:
+    # BuildKit scans bytes, not characters: U+3000 and friends do not separate the type from
+    # the command, and a 0x85/0xA0 byte inside a multi-byte character does (the cut character
+    # becomes U+FFFD here, so such a type is never CMD/NONE, as in BuildKit).
+    if rest.isascii():
+        data = rest.encode("ascii")
+    else:
+        data = rest.encode("utf-8", "surrogatepass")
     sep = 0
-    while sep < len(rest) and rest[sep] not in GO_SPACE:
+    while sep < len(data) and data[sep] not in _HEALTH_SPACE_BYTES:
         sep += 1
     nxt = sep
-    while nxt < len(rest) and rest[nxt] in GO_SPACE:
+    while nxt < len(data) and data[nxt] in _HEALTH_SPACE_BYTES:
         nxt += 1
     if sep == 0:
         return None
-    cmd = _parse_maybe_json(rest[nxt:], state)
+    typ = data[:sep].decode("utf-8", "replace")
+    cmd = _parse_maybe_json(data[nxt:].decode("utf-8", "replace"), state)
     if cmd is None:
-        return [rest[:sep]], False
-    return [rest[:sep], *cmd[0]], cmd[1]
+        return [typ], False
+    return [typ, *cmd[0]], cmd[1]
 
 
 DISPATCH = {
