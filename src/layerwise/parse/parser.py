@@ -437,7 +437,7 @@ def _extract_builder_flags(line: str, state: _State) -> tuple[str, list[str]]:
     blank_ok = False
     n = len(line)
     pos = 0
-    esc = state.escape
+    esc = "\\"  # splitCommand does not know the escape directive: always a backslash
     while pos <= n:
         ch = line[pos] if pos != n else ""
         if phase == IN_SPACES:
