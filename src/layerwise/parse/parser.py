@@ -429,6 +429,18 @@ def _split_command(line: str, state: _State) -> tuple[str, list[str], str]:
 
 
 def _extract_builder_flags(line: str, state: _State) -> tuple[str, list[str]]:
+    if line.isascii():
+        return _extract_builder_flags_bytes(line, state)
+    # BuildKit walks the line's bytes and appends rune(byte): a non-ASCII character in a flag
+    # becomes one Latin-1 character per UTF-8 byte (``--chown=josé`` -> ``--chown=josÃ©``) and
+    # a 0x85/0xA0 byte inside a character ends the word. Latin-1 text has one char per byte.
+    rest, words = _extract_builder_flags_bytes(
+        line.encode("utf-8", "surrogatepass").decode("latin-1"), state
+    )
+    return rest.encode("latin-1").decode("utf-8", "replace"), words
+
+
+def _extract_builder_flags_bytes(line: str, state: _State) -> tuple[str, list[str]]:
     IN_SPACES, IN_WORD, IN_QUOTE = 0, 1, 2
     words: list[str] = []
     phase = IN_SPACES
