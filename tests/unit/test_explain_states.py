@@ -126,3 +126,16 @@ def test_no_cache_rebuilds_everything(repo):
     data = explain_json(repo, "--no-cache")
     assert by_line(data) == {1: "cached", 2: "rebuilt", 3: "rebuilt", 4: "rebuilt", 5: "metadata"}
     assert data["steps"][1]["cause"]["type"] == "no-cache"
+
+
+def test_measured_timings_give_a_cost_estimate(repo, monkeypatch, tmp_path):
+    from layerwise.analyses.timings import save_timings
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    save_timings(repo / "Dockerfile", {"RUN pip install -r requirements.txt": 15.3, "ADD . /app": 1.0})
+    (repo / "app.py").write_text("print('Hello, World!')\n")
+    data = explain_json(repo)
+    assert data["summary"]["estimated_rebuild_seconds"] == 16.3
+    assert data["steps"][3]["seconds"] == 15.3
+    result = CliRunner().invoke(cli, ["explain", str(repo)])
+    assert "~15.3 s" in result.output and "about 16.3 s of work" in result.output

@@ -30,6 +30,7 @@ class StepReport:
     assumptions: list[str] = field(default_factory=list)
     end_line: int = 0
     onbuild: bool = False  # an ONBUILD trigger of the parent stage (its line is the ONBUILD's)
+    seconds: float | None = None  # what it took in the last measured build (layerwise bench)
     base_stage: int | None = None  # for FROM <earlier stage>: that stage's index
 
     def to_json(self) -> dict:
@@ -38,6 +39,8 @@ class StepReport:
             extra["onbuild_trigger"] = True
         if self.base_stage is not None:
             extra["base_stage"] = self.base_stage
+        if self.seconds is not None:
+            extra["seconds"] = self.seconds
         return {
             "stage": self.stage,
             "line": self.line,
@@ -63,6 +66,12 @@ class Explanation:
     steps: list[StepReport]
     assumptions: list[str] = field(default_factory=lambda: [CACHE_ASSUMPTION])
 
+    def apply_timings(self, timings: dict[str, float]) -> None:
+        """Attach measured step times (by instruction text) for the cost estimate."""
+        for s in self.steps:
+            if s.instruction in timings:
+                s.seconds = timings[s.instruction]
+
     @property
     def first_miss(self) -> StepReport | None:
         return next((s for s in self.steps if s.status == "rebuilt" and s.kind != "from"), None)
@@ -72,6 +81,9 @@ class Explanation:
         for s in self.steps:
             counts[s.status] = counts.get(s.status, 0) + 1
         first = self.first_miss
+        cost = sum(s.seconds or 0.0 for s in self.steps if s.status == "rebuilt")
+        if any(s.seconds is not None for s in self.steps):
+            counts["estimated_rebuild_seconds"] = round(cost, 1)  # type: ignore[assignment]
         return {
             "builder": self.builder,
             "target": self.target,

@@ -51,6 +51,9 @@ def explain(path, dockerfile, before, after, target, build_arg, builder, no_cach
     new_build = resolve(parse_bytes(new.dockerfile_text, new.dockerfile_path), args)
     result = run_explain(old_build, old.files, new_build, new.files, builder=builder,
                          target=target, no_cache=no_cache)  # fmt: skip
+    from layerwise.analyses.timings import load_timings
+
+    result.apply_timings(load_timings(new.dockerfile_path))
     if output_format == "json":
         click.echo(render_json(result, before=old.label, after=new.label))
     else:

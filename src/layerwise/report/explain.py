@@ -37,7 +37,8 @@ def render_text(explanation: Explanation, *, before: str, after: str, color: boo
         text = s.instruction if len(s.instruction) <= 80 else s.instruction[:77] + "..."
         marker = "[bold red]>[/]" if s is first else " "
         shown = f"[{style}]{escape(text)}[/]" if s.status == "rebuilt" else escape(text)
-        console.print(f"{marker} [{style}]{label}[/] {s.line:>4}  {shown}")
+        cost = f"  [dim]~{s.seconds:.1f} s[/]" if s.status == "rebuilt" and s.seconds else ""
+        console.print(f"{marker} [{style}]{label}[/] {s.line:>4}  {shown}{cost}")
         if s.cause is not None and s.status == "rebuilt":
             console.print(f"              [red]\u2514\u2500 {escape(s.cause.message)}[/]")
         for a in s.assumptions:
@@ -49,9 +50,11 @@ def render_text(explanation: Explanation, *, before: str, after: str, color: boo
     if first is None:
         console.print(f"[green]Every step comes from the cache[/] ({cached} cached).")
     else:
+        est = counts.get("estimated_rebuild_seconds")
         console.print(
-            f"[bold]{rebuilt} step(s) rebuild, {cached} cached.[/] The first miss is line"
-            f" {first.line}: {escape(first.instruction)}"
+            f"[bold]{rebuilt} step(s) rebuild, {cached} cached"
+            + (f", about {est:.1f} s of work (last measured)" if est else "")
+            + f".[/] The first miss is line {first.line}: {escape(first.instruction)}"
         )
         if first.cause is not None:
             console.print(f"  because {escape(first.cause.message)}")
