@@ -174,7 +174,7 @@ def parse_bytes(data: bytes, path: str = "Dockerfile") -> Dockerfile:
 
 def parse(text: str, path: str = "Dockerfile", *, bom: bool = False) -> Dockerfile:
     """Parse Dockerfile text (already decoded) the way BuildKit's ``parser.Parse`` does."""
-    if text.startswith("\ufeff"):
+    if not bom and text.startswith("\ufeff"):  # one BOM only (BuildKit trims one)
         text = text[1:]
         bom = True
     state = _State("\\", _continuation_regex("\\"))
