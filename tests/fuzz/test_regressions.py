@@ -64,3 +64,27 @@ def test_flags_escape_is_always_backslash():
     assert node.flags == ["--mount=type=tmpfs,target=/t"]
     node = parse("# escape=`\nRUN --mount=a`b x\n").nodes[0]
     assert node.flags == ["--mount=a`b"]
+
+
+def test_only_one_bom_is_stripped():
+    # A second BOM is text (BuildKit trims one); it was dropped and the file lost 3 bytes.
+    from layerwise.parse import parse_bytes
+
+    for data in (b"\xef\xbb\xbfFROM a\n", b"\xef\xbb\xbf\xef\xbb\xbfFROM a\n"):
+        assert parse_bytes(data).to_bytes() == data
+    assert parse_bytes(b"\xef\xbb\xbf\xef\xbb\xbfFROM a\n").nodes[0].keyword == "\ufeffFROM"
+
+
+@pytest.mark.parametrize("space", ["\v", "\x85", "\xa0", "\u3000", "\x1c"])
+def test_directive_whitespace_is_go_regexp_whitespace(space):
+    # Go's \s is [\t\n\f\r ]: with any other space the line is a comment, not a directive.
+    for line in (f"#{space}escape=`", f"# escape{space}=`"):
+        df = parse(line + "\nRUN a `\nb\n")
+        assert df.escape == "\\" and len(df.nodes) == 2
+    with pytest.raises(Exception, match="invalid escape token"):
+        parse(f"# escape={space}`\nRUN a\n")
+
+
+def test_heredoc_file_descriptor_is_ascii_digits():
+    df = parse("RUN \u0663<<EOF\nx\nEOF\n")
+    assert [n.heredocs for n in df.nodes] == [[], [], []]

@@ -25,8 +25,10 @@ GO_SPACE = frozenset(
 _GO_SPACE_STR = "".join(sorted(GO_SPACE))
 
 RE_WHITESPACE = re.compile(r"[\t\v\f\r ]+")
-RE_HEREDOC = re.compile(r"^(\d*)<<(-?)[" + re.escape(_GO_SPACE_STR) + r"]*([^<]*)$")
-RE_DIRECTIVE = re.compile(r"^([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
+RE_HEREDOC = re.compile(r"^([0-9]*)<<(-?)[" + re.escape(_GO_SPACE_STR) + r"]*([^<]*)$")
+# Go's \s is ASCII [\t\n\f\r ] (no \v, no Unicode spaces), unlike Python's.
+_GO_RE_S = r"[\t\n\f\r ]"
+RE_DIRECTIVE = re.compile(r"^#" + _GO_RE_S + r"*([a-zA-Z][a-zA-Z0-9]*)" + _GO_RE_S + r"*=" + _GO_RE_S + r"*(.+?)" + _GO_RE_S + r"*$")
 VALID_DIRECTIVES = ("syntax", "escape", "check")
 
 # bufio.Scanner's default limit: BuildKit rejects longer lines.
@@ -66,7 +68,7 @@ class DirectiveParser:
         if not line.startswith("#"):
             self.done = True
             return None
-        m = RE_DIRECTIVE.match(go_trim_left_space(line[1:]))
+        m = RE_DIRECTIVE.match(line)
         if m is None:
             self.done = True
             return None
