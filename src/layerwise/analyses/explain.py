@@ -50,6 +50,7 @@ class StepReport:
             "status": self.status,
             "cause": self.cause.to_json() if self.cause else None,
             "assumptions": list(self.assumptions),
+            **extra,
         }
 
 
