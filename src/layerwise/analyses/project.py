@@ -1,0 +1,223 @@
+"""What the rules can see of the project around a Dockerfile: the build context folder, its
+``.dockerignore``, a snapshot of what is sent, and ``pyproject.toml``.
+
+Everything is optional: with only a Dockerfile (``ProjectContext(None)``) every question
+answers "unknown" (``None``/empty) and the context-aware rules stay silent rather than guess.
+The snapshot is taken lazily, only by the rules that need it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import cached_property
+from pathlib import Path
+
+from layerwise.errors import LayerwiseError
+
+
+class ProjectContext:
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | None,
+        dockerfile_path: str | os.PathLike[str] | None = None,
+        *,
+        builder: str = "buildkit",
+    ) -> None:
+        self.root = Path(root) if root is not None else None
+        self.dockerfile_path = Path(dockerfile_path) if dockerfile_path is not None else None
+        self.builder = builder
+        self.errors: list[LayerwiseError] = []  # context problems met (reported, not raised)
+
+    @property
+    def known(self) -> bool:
+        """Whether a build context is available at all."""
+        return self.root is not None
+
+    # -- files -------------------------------------------------------------------------------
+
+    def _path(self, rel: str) -> Path | None:
+        if self.root is None:
+            return None
+        rel = rel.lstrip("/")
+        return self.root / rel if rel not in ("", ".") else self.root
+
+    def exists(self, rel: str) -> bool | None:
+        p = self._path(rel)
+        return None if p is None else p.exists()
+
+    def is_file(self, rel: str) -> bool | None:
+        p = self._path(rel)
+        return None if p is None else p.is_file()
+
+    def read_text(self, rel: str) -> str | None:
+        p = self._path(rel)
+        if p is None:
+            return None
+        try:
+            return p.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+
+    def display(self, rel: str) -> str:
+        """A path to show users for a context file."""
+        p = self._path(rel)
+        return os.path.normpath(os.fspath(p)) if p is not None else rel
+
+    # -- .dockerignore -----------------------------------------------------------------------
+
+    @cached_property
+    def ignore(self):
+        """The :class:`~layerwise.context.ignore.IgnoreFile` the build uses, or None."""
+        if self.root is None:
+            return None
+        from layerwise.context.ignore import load_ignore
+
+        try:
+            return load_ignore(self.root, self.dockerfile_path, self.builder)
+        except LayerwiseError as exc:
+            self.errors.append(exc)
+            return None
+
+    def excluded(self, rel: str) -> bool | None:
+        """Whether ``.dockerignore`` leaves ``rel`` out of the context (None: unknown)."""
+        if self.root is None:
+            return None
+        ign = self.ignore
+        if ign is None:
+            return False
+        rel = rel.strip("/")
+        if rel in ("", "."):
+            return False
+        return ign.excludes(rel)
+
+    def deciding_pattern(self, rel: str):
+        ign = self.ignore
+        return None if ign is None else ign.deciding_pattern(rel.strip("/"))
+
+    @property
+    def dockerfile_rel(self) -> str | None:
+        """The Dockerfile's path relative to the context, when it is inside it."""
+        if self.root is None or self.dockerfile_path is None:
+            return None
+        try:
+            rel = os.path.relpath(os.path.realpath(self.dockerfile_path), os.path.realpath(self.root))
+        except ValueError:
+            return None
+        return None if rel.startswith("..") else rel.replace(os.sep, "/")
+
+    # -- snapshot ----------------------------------------------------------------------------
+
+    @cached_property
+    def snapshot(self):
+        """The :class:`~layerwise.context.snapshot.Snapshot` of what is sent (no digests)."""
+        if self.root is None:
+            return None
+        from layerwise.context.snapshot import Snapshot
+
+        try:
+            return Snapshot.take(self.root, self.ignore, use_cache=False, digests=False)
+        except LayerwiseError as exc:
+            self.errors.append(exc)
+            return None
+
+    def select(self, src: str) -> list[str] | None:
+        """Context files (not folders) a COPY source selects (None: unknown)."""
+        snap = self.snapshot
+        if snap is None:
+            return None
+        try:
+            return [e.path for e in snap.select(src) if e.kind == "file"]
+        except (LayerwiseError, ValueError):
+            return None
+
+    # -- pyproject.toml ----------------------------------------------------------------------
+
+    def toml(self, rel: str) -> dict | None:
+        text = self.read_text(rel)
+        if text is None:
+            return None
+        try:
+            import tomllib
+        except ImportError:  # pragma: no cover - Python 3.10
+            import tomli as tomllib  # type: ignore[no-redef]
+        try:
+            return tomllib.loads(text)
+        except Exception:
+            return None
+
+    @cached_property
+    def pyproject(self) -> dict | None:
+        return self.toml("pyproject.toml")
+
+    def pyproject_files(self, rel_dir: str = ".") -> list[str]:
+        """Files pyproject.toml (in ``rel_dir``) makes the build backend read: readme, license."""
+        data = self.toml(_join(rel_dir, "pyproject.toml"))
+        if not data:
+            return []
+        out: list[str] = []
+        meta = data.get("project", {}) if isinstance(data.get("project"), dict) else {}
+        poetry = data.get("tool", {}).get("poetry", {}) if isinstance(data.get("tool"), dict) else {}
+        readme = meta.get("readme") or (poetry.get("readme") if isinstance(poetry, dict) else None)
+        if isinstance(readme, dict):
+            readme = readme.get("file")
+        if isinstance(readme, str):
+            out.append(readme)
+        elif isinstance(readme, list):
+            out += [r for r in readme if isinstance(r, str)]
+        lic = meta.get("license")
+        if isinstance(lic, dict) and isinstance(lic.get("file"), str):
+            out.append(lic["file"])
+        files = meta.get("license-files")
+        if isinstance(files, list):
+            out += [f for f in files if isinstance(f, str) and not re.search(r"[*?\[]", f)]
+        return [_join(rel_dir, f) for f in out]
+
+    def requirement_lines(self, rel: str) -> list[tuple[int, str]] | None:
+        """(line number, text) of a requirements file, continuations joined, comments removed."""
+        text = self.read_text(rel)
+        if text is None:
+            return None
+        out: list[tuple[int, str]] = []
+        pending = ""
+        start = 0
+        for n, raw in enumerate(text.splitlines(), 1):
+            line = raw
+            if not pending:
+                start = n
+            if line.rstrip().endswith("\\"):
+                pending += line.rstrip()[:-1] + " "
+                continue
+            line = pending + line
+            pending = ""
+            line = re.sub(r"(^|\s)#.*$", "", line).strip()
+            if line:
+                out.append((start, line))
+        return out
+
+    def requirement_includes(self, rel: str) -> list[tuple[int, str, str]]:
+        """``-r``/``-c`` includes of a requirements file: (line, option, path relative to the context)."""
+        out = []
+        for n, line in self.requirement_lines(rel) or []:
+            m = re.match(r"^(-r|--requirement|-c|--constraint)\s*=?\s*(\S+)", line)
+            if m:
+                out.append((n, m.group(1), _join(os.path.dirname(rel) or ".", m.group(2))))
+        return out
+
+    def requirements_closure(self, files: list[str]) -> list[str]:
+        """The files and everything they include with -r/-c, transitively (existing ones)."""
+        seen: list[str] = []
+        todo = list(files)
+        while todo:
+            f = os.path.normpath(todo.pop(0))
+            if f in seen or not self.is_file(f):
+                continue
+            seen.append(f)
+            todo += [p for _, _, p in self.requirement_includes(f)]
+        return seen
+
+
+def _join(base: str, rel: str) -> str:
+    if rel.startswith("/"):
+        return rel
+    return os.path.normpath(os.path.join(base, rel)) if base not in ("", ".") else os.path.normpath(rel)

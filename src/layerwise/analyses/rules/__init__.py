@@ -1,0 +1,158 @@
+"""The rules of ``layerwise check``: one module per rule, discovered automatically.
+
+A rule module is named ``lwNNN_<what>.py`` and defines
+
+* ``CODE`` (``"LW101"``), ``NAME`` (kebab-case), ``SUMMARY`` (one line), ``SEVERITY``
+  (``error``/``warning``/``info``), ``FIX`` (``"safe"``, ``"unsafe"`` or ``None``: whether
+  ``layerwise fix`` can resolve it), ``NEEDS_CONTEXT`` (the rule is silent without a build
+  context);
+* its documentation as the module docstring, in ruff's shape: *What it does* / *Why is this
+  bad?* / *Example* / *Use instead*;
+* ``check(ctx: RuleContext) -> Iterable[Finding]``.
+
+Adding a rule is adding a module: nothing else lists them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from layerwise.analyses.findings import Finding, Fix
+
+if TYPE_CHECKING:
+    from layerwise.analyses.installs import RunAnalysis
+    from layerwise.analyses.project import ProjectContext
+    from layerwise.parse.nodes import Dockerfile, Node
+    from layerwise.resolve.stages import Build, Stage, Step
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    summary: str
+    severity: str
+    fix: str | None
+    needs_context: bool
+    doc: str
+    check: Callable[[RuleContext], Iterable[Finding]]
+
+    @property
+    def family(self) -> str:
+        return {"1": "layer order", "2": "package caches", "3": "build context",
+                "4": "pinning", "5": "Dockerfile hygiene"}.get(self.code[2], "")  # fmt: skip
+
+
+_RULES: dict[str, Rule] | None = None
+
+
+def all_rules() -> dict[str, Rule]:
+    """Every rule, by code, in code order."""
+    global _RULES
+    if _RULES is None:
+        found: dict[str, Rule] = {}
+        for info in pkgutil.iter_modules(__path__):
+            if not info.name.startswith("lw"):
+                continue
+            mod = importlib.import_module(f"{__name__}.{info.name}")
+            rule = Rule(
+                code=mod.CODE,
+                name=mod.NAME,
+                summary=mod.SUMMARY,
+                severity=mod.SEVERITY,
+                fix=getattr(mod, "FIX", None),
+                needs_context=getattr(mod, "NEEDS_CONTEXT", False),
+                doc=(mod.__doc__ or "").strip(),
+                check=mod.check,
+            )
+            if rule.code in found:
+                raise RuntimeError(f"two rules with code {rule.code}")
+            found[rule.code] = rule
+        _RULES = dict(sorted(found.items()))
+    return _RULES
+
+
+def get_rule(code: str) -> Rule | None:
+    return all_rules().get(code.upper())
+
+
+@dataclass
+class RuleContext:
+    """What a rule looks at: the parsed and resolved Dockerfile and (maybe) the project."""
+
+    path: str  # the Dockerfile as shown to users
+    dockerfile: Dockerfile
+    build: Build
+    project: ProjectContext
+    _analyses: dict[int, RunAnalysis] = field(default_factory=dict)
+
+    def steps(self) -> Iterator[tuple[Stage, Step]]:
+        for stage in self.build.stages:
+            for step in stage.steps:
+                yield stage, step
+
+    def analysis(self, step_or_run) -> RunAnalysis:
+        """The shared :mod:`~layerwise.analyses.installs` analysis of a RUN (memoised)."""
+        from layerwise.analyses.installs import analyse_run
+
+        run = getattr(step_or_run, "instruction", step_or_run)
+        key = id(run)
+        hit = self._analyses.get(key)
+        if hit is None:
+            hit = self._analyses[key] = analyse_run(run)
+        return hit
+
+    def lineage(self, stage: Stage) -> list[Stage]:
+        """The stage and the stages it is built FROM, oldest first."""
+        chain = [stage]
+        while chain[0].base_stage is not None and chain[0].base_stage not in {s.index for s in chain}:
+            chain.insert(0, self.build.stages[chain[0].base_stage])
+        return chain
+
+    def shipped_stages(self) -> set[int]:
+        """Indices of the last stage and the stages it is built FROM (their layers ship)."""
+        if not self.build.stages:
+            return set()
+        return {s.index for s in self.lineage(self.build.stages[-1])}
+
+    def at(
+        self,
+        code: str,
+        node: Node,
+        message: str,
+        *,
+        hint: str = "",
+        fix: Fix | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        related: tuple[tuple[str, int], ...] = (),
+    ) -> Finding:
+        """A finding on an instruction (``line``/``column`` narrow it to a place inside it)."""
+        sp = node.span
+        return Finding(
+            code=code,
+            message=message,
+            path=self.path,
+            line=line or sp.start_line,
+            column=column or (sp.start_column if line is None else 1),
+            end_line=sp.end_line if line is None else line,
+            end_column=sp.end_column if line is None else None,
+            fix=fix,
+            hint=hint,
+            related=related,
+        )
+
+    def locate(self, node: Node, needle: str) -> tuple[int, int] | None:
+        """Line and column of the first ``needle`` inside an instruction's text."""
+        src = self.dockerfile.source(node)
+        i = src.find(needle)
+        if i < 0:
+            return None
+        before = src[:i]
+        line = node.span.start_line + before.count("\n")
+        col = i - (before.rfind("\n") + 1) + (node.span.start_column if "\n" not in before else 1)
+        return line, col

@@ -1,0 +1,149 @@
+"""## What it does
+Finds a `COPY`/`ADD` of the whole build context (`COPY . .`), or of application source
+files or folders, that comes before a dependency install in the same stage (or in a stage
+it is built `FROM`).
+
+## Why is this bad?
+Docker reuses a layer only while every earlier layer is reused. A `COPY` layer changes
+whenever any file it copies changes, so with the source copied first, every edit of any
+source file reruns the dependency install after it: minutes of downloads and compilation
+for a one-line change. The install only needs the dependency files
+(`requirements.txt`, `pyproject.toml` and the lock file), which change rarely.
+
+## Example
+```dockerfile
+FROM python:3.12-slim
+WORKDIR /app
+COPY . .
+RUN pip install -r requirements.txt
+CMD ["python", "app.py"]
+```
+
+## Use instead
+```dockerfile
+FROM python:3.12-slim
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY . .
+CMD ["python", "app.py"]
+```
+For Poetry, uv or PDM copy `pyproject.toml` and the lock file, install with `--no-root`,
+`--no-install-project` or `--no-self`, then copy the code and install the project.
+
+`layerwise fix` rewrites the file this way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from layerwise.analyses import copies
+from layerwise.analyses.findings import Finding, Fix
+from layerwise.analyses.rules import RuleContext
+from layerwise.parse.instructions import Run
+
+CODE = "LW101"
+NAME = "copy-before-install"
+SUMMARY = "Source code copied before the dependency install: any code edit reinstalls every dependency"
+SEVERITY = "error"
+FIX = "safe"
+NEEDS_CONTEXT = False
+
+
+def check(ctx: RuleContext) -> Iterator[Finding]:
+    reported: set[int] = set()  # COPY steps already reported (once per copy)
+    for stage in ctx.build.stages:
+        chain = ctx.lineage(stage)
+        steps = [s for st in chain for s in (st.steps if st is not stage else stage.steps)]
+        volatile: list[tuple[object, list[str]]] = []  # (copy step, volatile sources)
+        installed_before: set[int] = set()  # copy ids that had an install before them
+        any_install = False
+        for step in steps:
+            inst = step.instruction
+            if copies.from_context(step):
+                vol = copies.volatile_sources(step)
+                if vol:
+                    volatile.append((step, vol))
+                    if any_install:
+                        installed_before.add(id(step))
+                continue
+            if not isinstance(inst, Run):
+                continue
+            installs = [x for x in ctx.analysis(step).installs if x.downloads]
+            if not installs:
+                continue
+            needed = {r for x in installs for r in x.reads}
+            deps = [x for x in installs if not x.tools_only]
+            for copy_step, vol in volatile:
+                if id(copy_step) in reported:
+                    continue
+                whole = copies.is_whole_context(copy_step)
+                if not whole:
+                    vol = [v for v in copies.volatile_sources(copy_step, needed) if _code_like(v)]
+                    if not vol:
+                        continue
+                # the project itself, installed after its dependencies were: the right layout
+                if all(x.project and not x.requirements and not x.packages for x in installs) and id(copy_step) in installed_before:
+                    continue
+                reported.add(id(copy_step))
+                yield _finding(ctx, copy_step, step, installs, vol, whole)
+            any_install = any_install or bool(deps)
+
+
+def _code_like(src: str) -> bool:
+    """A partial copy that brings code: a folder, Python files (not a config file or script)."""
+    base = src.rstrip("/").rsplit("/", 1)[-1]
+    return src.endswith("/") or "." not in base or base.endswith((".py", ".pyx", ".pyi")) or "*" in base
+
+
+def _finding(ctx: RuleContext, copy_step, run_step, installs, vol: list[str], whole: bool) -> Finding:
+    cnode = copy_step.instruction.node
+    rnode = run_step.instruction.node
+    kw = cnode.keyword.upper()
+    first = next((x for x in installs if not x.tools_only), installs[0])
+    where = (ctx.locate(rnode, " ".join(first.argv[:2])) or ctx.locate(rnode, first.argv[0])) if first.argv else None
+    install_line = where[0] if where else rnode.span.start_line
+    what = " ".join(first.argv[:4]) + (" ..." if len(first.argv) > 4 else "")
+    src_desc = "the whole build context" if whole else ", ".join(vol)
+    volatile_files = _volatile_files(ctx, copy_step, vol, whole)
+    msg = (
+        f"{kw} of {src_desc} (line {cnode.span.start_line}) comes before the install "
+        f"`{what}` (line {install_line}): {volatile_files} will reinstall the dependencies"
+    )
+    if not any(x.reads for x in installs) and not any(x.project for x in installs):
+        hint = "the install needs no file of the context: move it above the " + kw
+    elif all(x.manager in ("pip", "uv-pip", "pip-sync") and not x.project for x in installs):
+        files = sorted({r for x in installs for r in x.reads})
+        hint = f"COPY {' '.join(files) or 'requirements.txt'} first, install, then {kw} the rest"
+    else:
+        hint = ("copy only the dependency files (pyproject.toml and the lock file) first and "
+                "install the dependencies without the project, then copy the code")  # fmt: skip
+    return ctx.at(
+        CODE,
+        cnode,
+        msg,
+        hint=hint,
+        fix=Fix("safe", "dependency-first layout (layerwise fix)"),
+        related=((ctx.path, install_line),),
+    )
+
+
+def _volatile_files(ctx: RuleContext, copy_step, vol: list[str], whole: bool) -> str:
+    """Which files make the copy change, from the context when there is one."""
+    if not ctx.project.known:
+        return "any edit of a copied file (your source code)" if whole else f"any edit in {', '.join(vol)}"
+    names: list[str] = []
+    for s in vol:
+        sel = ctx.project.select(s)
+        if sel is None:
+            continue
+        for p in sel:
+            if not copies.is_dependency_file(p):
+                names.append(p)
+    if not names:
+        return "any edit of a copied file"
+    py = [n for n in names if n.endswith(".py")]
+    shown = (py or names)[:3]
+    more = len(names) - len(shown)
+    return "editing " + ", ".join(shown) + (f" or any of {more} more file{'s' if more > 1 else ''}" if more > 0 else "")

@@ -1,0 +1,103 @@
+"""## What it does
+Finds a dependency install that reads a file which also changes for reasons that have
+nothing to do with dependencies: `pyproject.toml` with a static `version` or `[tool.*]`
+sections of other tools (ruff, pytest, mypy...), and `uv.lock`, which records the project's
+own version. Needs the build context (it reads `pyproject.toml`).
+
+## Why is this bad?
+The `COPY pyproject.toml uv.lock ./` layer changes whenever the version is bumped or a linter
+setting is edited, and the dependency install after it reruns although no dependency changed.
+Release builds then never hit the cache.
+
+## Example
+```dockerfile
+COPY pyproject.toml uv.lock ./
+RUN uv sync --locked --no-install-project
+```
+with `version = "1.4.2"` and `[tool.ruff]` in `pyproject.toml`.
+
+## Use instead
+Install from a file that only lists dependencies:
+```dockerfile
+# uv export --no-hash --no-emit-project -o requirements.txt  (in CI or a builder stage)
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+```
+or make the version dynamic (`dynamic = ["version"]` with setuptools-scm / hatch-vcs) and keep
+tool settings in their own files (`ruff.toml`, `pytest.ini`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from layerwise.analyses import copies
+from layerwise.analyses.findings import Finding
+from layerwise.analyses.rules import RuleContext
+from layerwise.parse.instructions import Run
+
+CODE = "LW102"
+NAME = "volatile-dependency-file"
+SUMMARY = "The dependency install reads a file that changes for non-dependency reasons"
+SEVERITY = "info"
+FIX = None
+NEEDS_CONTEXT = True
+
+# [tool.X] tables that the install itself reads: editing them may change what is installed
+_INSTALL_TOOLS = {"poetry", "uv", "pdm", "setuptools", "hatch", "flit", "pipenv", "setuptools_scm", "maturin"}
+
+
+def reasons(data: dict) -> list[str]:
+    """Why a pyproject.toml changes without a dependency change."""
+    out = []
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else {}
+    if "version" in project and "version" not in project.get("dynamic", []):
+        out.append(f'a static version ("{project["version"]}")')
+    elif poetry.get("version") and not tool.get("poetry-dynamic-versioning"):
+        out.append(f'a static version ("{poetry["version"]}")')
+    others = sorted(k for k in tool if k not in _INSTALL_TOOLS)
+    if others:
+        out.append("settings of other tools (" + ", ".join(f"[tool.{k}]" for k in others[:4]) + ")")
+    return out
+
+
+def check(ctx: RuleContext) -> Iterator[Finding]:
+    data = ctx.project.pyproject
+    if not data:
+        return
+    why = reasons(data)
+    if not why:
+        return
+    for stage, step in ctx.steps():
+        if not copies.from_context(step) or copies.is_whole_context(step):
+            continue
+        names = [s.rstrip("/").rsplit("/", 1)[-1] for s in copies.sources(step)]
+        if "pyproject.toml" not in names:
+            continue
+        # the next install in the stage that reads it
+        for later in stage.steps[step.index + 1 :]:
+            if not isinstance(later.instruction, Run):
+                continue
+            hits = [x for x in ctx.analysis(later).installs
+                    if "pyproject.toml" in x.reads or x.manager in ("pip", "uv-pip") and x.project]  # fmt: skip
+            if not hits:
+                continue
+            x = hits[0]
+            lock = " and uv.lock (which records the project's version)" if "uv.lock" in names else ""
+            if x.manager == "uv":
+                hint = "install from `uv export --no-emit-project` output, or make the version dynamic"
+            elif x.manager == "poetry":
+                hint = "install from `poetry export` output, or use a dynamic version (poetry-dynamic-versioning)"
+            else:
+                hint = "install from an exported requirements file, or make the version dynamic"
+            yield ctx.at(
+                CODE,
+                step.instruction.node,
+                f"pyproject.toml{lock}, copied here for `{' '.join(x.argv[:3])}` (line {later.line}), "
+                f"also holds {' and '.join(why)}: editing those reruns the install",
+                hint=hint,
+                related=((ctx.path, later.line),),
+            )
+            break

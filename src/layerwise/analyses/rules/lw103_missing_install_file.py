@@ -1,0 +1,121 @@
+"""## What it does
+Finds a dependency install that needs a file which is not in the image at that point: a
+`-r`/`-c` requirements file (and, with the build context, the files it includes), the
+`pyproject.toml`/`setup.py` of a project being installed, the lock file of `--locked`, or
+the README/license file that `pyproject.toml` names and the build backend reads.
+
+## Why is this bad?
+The build fails (`No such file or directory`, `Readme file does not exist`), usually right
+after someone split `COPY . .` into a cache-friendly "dependency files first" layout and
+forgot one of the files the install reads.
+
+## Example
+```dockerfile
+COPY requirements.txt .
+RUN pip install -r requirements.txt   # requirements.txt has "-r base.txt"
+```
+
+## Use instead
+```dockerfile
+COPY requirements.txt base.txt ./
+RUN pip install -r requirements.txt
+```
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+
+from layerwise.analyses.copies import image_files_before
+from layerwise.analyses.findings import Finding
+from layerwise.analyses.rules import RuleContext
+from layerwise.parse.instructions import Run
+
+CODE = "LW103"
+NAME = "missing-install-file"
+SUMMARY = "A file the install needs is not in the image at that point"
+SEVERITY = "error"
+FIX = None
+NEEDS_CONTEXT = False
+
+
+def _plain(path: str) -> bool:
+    return bool(path) and "$" not in path and "<" not in path and not any(c in path for c in "*?[{`")
+
+
+def check(ctx: RuleContext) -> Iterator[Finding]:
+    project = ctx.project
+    for stage in ctx.build.stages:
+        for step in stage.steps:
+            if not isinstance(step.instruction, Run):
+                continue
+            installs = ctx.analysis(step).installs
+            if not installs:
+                continue
+            fs = image_files_before(ctx.build.stages, stage, step.index, ctx.analysis).with_mounts(step)
+            # the RUN itself may create the file (poetry export -o requirements.txt && pip install -r ...)
+            fs.add_run(step, _before_installs(ctx.analysis(step)))
+            for x in installs:
+                for need, why in _needs(x, step, project, fs):
+                    if fs.has(need):
+                        continue
+                    node = step.instruction.node
+                    at = ctx.locate(node, posixpath.basename(need))
+                    yield ctx.at(
+                        CODE,
+                        node,
+                        f"`{' '.join(x.argv[:3])}` needs {need} ({why}), which no earlier COPY "
+                        f"or mount puts in the image",
+                        hint=f"COPY the file to {need} before this RUN",
+                        line=at[0] if at else None,
+                        column=at[1] if at else None,
+                    )
+
+
+def _before_installs(a) -> str:
+    """The text of the commands of a RUN (files they write may be read by its installs)."""
+    out = []
+    for argv in a.commands:
+        if any(w in ("install", "sync") for w in argv[:3]) and argv and argv[0].split("/")[-1].startswith(("pip", "uv", "poetry", "pdm", "pipenv", "python")):
+            continue
+        out.append(" ".join(argv))
+    return "\n".join(out)
+
+
+def _needs(x, step, project, fs) -> Iterator[tuple[str, str]]:
+    from layerwise.analyses.copies import image_path
+
+    for r in x.requirements + x.constraints:
+        if not _plain(r) or "://" in r:
+            continue
+        path = image_path(step, r)
+        yield path, "-r/-c file" if x.manager in ("pip", "uv-pip") else "its input file"
+        # includes of a requirements file found in the context under the same relative name
+        if project.known and not r.startswith("/"):
+            for _, _, inc in project.requirement_includes(r):
+                if _plain(inc) and not inc.startswith("/"):
+                    yield image_path(step, inc), f"included by {r}"
+    if x.manager in ("poetry", "pdm", "uv") or (x.manager == "pipenv" and not x.packages):
+        main = "Pipfile" if x.manager == "pipenv" else "pyproject.toml"
+        yield image_path(step, main), f"read by {x.manager}"
+        if x.manager == "uv" and x.has("--locked", "--frozen"):
+            yield image_path(step, "uv.lock"), "--locked/--frozen"
+        if x.manager == "pipenv" and x.has("--deploy", "--ignore-pipfile") or x.manager == "pipenv" and x.action == "sync":
+            yield image_path(step, "Pipfile.lock"), "--deploy/sync"
+    if x.project and x.manager in ("pip", "uv-pip"):
+        for t in x.targets:
+            base = t.split("[", 1)[0]
+            if not _plain(base) or base.endswith((".whl", ".tar.gz", ".zip", ".tgz")):
+                continue
+            d = image_path(step, base)
+            if not (fs.has(d + "/pyproject.toml") or fs.has(d + "/setup.py") or fs.has(d + "/setup.cfg")):
+                yield d + "/pyproject.toml", "the project being installed (pyproject.toml or setup.py)"
+    if x.project and project.known:
+        for t in x.targets or ["."]:
+            base = t.split("[", 1)[0]
+            if not _plain(base) or base.startswith("/"):
+                continue
+            rel = posixpath.normpath(base)
+            for f in project.pyproject_files(rel):
+                yield image_path(step, f), "named in pyproject.toml, read by the build backend"

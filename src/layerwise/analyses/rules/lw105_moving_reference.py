@@ -1,0 +1,79 @@
+"""## What it does
+Finds images referenced without a tag or with `:latest`: `FROM python`, `FROM python:latest`,
+`COPY --from=ghcr.io/astral-sh/uv:latest`, `RUN --mount=from=image:latest`.
+
+## Why is this bad?
+The layer cache keys on the reference, not on what it points to. While the builder has an
+image cached under `:latest`, it keeps using it (your builds silently skip updates); when the
+tag moves on another machine or CI runner, every layer after it rebuilds and the result
+differs between machines. A pinned tag (or digest) makes the cache and the image reproducible.
+
+## Example
+```dockerfile
+FROM python:latest
+COPY --from=ghcr.io/astral-sh/uv:latest /uv /bin/uv
+```
+
+## Use instead
+```dockerfile
+FROM python:3.12-slim
+COPY --from=ghcr.io/astral-sh/uv:0.5.11 /uv /bin/uv
+```
+(or pin by digest: `python:3.12-slim@sha256:...`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from layerwise.analyses.findings import Finding
+from layerwise.analyses.rules import RuleContext
+from layerwise.parse.instructions import Copy, Run
+
+CODE = "LW105"
+NAME = "moving-image-reference"
+SUMMARY = "Image without a tag or with :latest: the cache silently goes stale or busts"
+SEVERITY = "warning"
+FIX = None
+NEEDS_CONTEXT = False
+
+
+def moving(ref: str) -> str | None:
+    """Why an image reference moves, or None when it is pinned (tag or digest)."""
+    if not ref or "$" in ref or ref.lower() == "scratch":
+        return None
+    if "@" in ref:
+        return None
+    last = ref.rsplit("/", 1)[-1]
+    if ":" not in last:
+        return "has no tag (means :latest)"
+    if last.rsplit(":", 1)[1].lower() == "latest":
+        return "uses :latest"
+    return None
+
+
+def check(ctx: RuleContext) -> Iterator[Finding]:
+    names = {s.name for s in ctx.build.stages if s.name}
+    for stage in ctx.build.stages:
+        if stage.base_stage is None:
+            why = moving(stage.base)
+            if why and stage.base.lower() not in names:
+                yield ctx.at(CODE, stage.from_.node, f"base image {stage.base} {why}",
+                             hint="pin a version tag (python:3.12-slim) or a digest")  # fmt: skip
+        for step in stage.steps:
+            inst = step.instruction
+            if isinstance(inst, Copy):
+                ref = str(step.expanded.get("from", "") or "")
+                if ref and ref.lower() not in names and not ref.isdigit():
+                    why = moving(ref)
+                    if why:
+                        yield ctx.at(CODE, inst.node, f"COPY --from={ref} {why}",
+                                     hint="pin the image's version tag or digest")  # fmt: skip
+            elif isinstance(inst, Run):
+                for m in step.expanded.get("mounts") or []:  # type: ignore[union-attr]
+                    ref = m.from_
+                    if ref and ref.lower() not in names and not ref.isdigit():
+                        why = moving(ref)
+                        if why:
+                            yield ctx.at(CODE, inst.node, f"RUN --mount from={ref} {why}",
+                                         hint="pin the image's version tag or digest")  # fmt: skip

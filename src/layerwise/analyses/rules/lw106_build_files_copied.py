@@ -1,0 +1,77 @@
+"""## What it does
+Finds a whole-context `COPY . .` that also sends the Dockerfile, `.dockerignore` or compose
+files into the image because `.dockerignore` does not exclude them. Needs the build context.
+
+## Why is this bad?
+Editing the Dockerfile (or a compose file) then changes the `COPY . .` layer and rebuilds
+everything after it, although the application did not change; and the files end up in the
+image for nothing.
+
+## Example
+```
+# .dockerignore
+.git
+__pycache__
+```
+
+## Use instead
+```
+# .dockerignore
+.git
+**/__pycache__
+Dockerfile*
+.dockerignore
+compose*.y*ml
+docker-compose*.y*ml
+```
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator
+
+from layerwise.analyses import copies
+from layerwise.analyses.findings import Finding, Fix
+from layerwise.analyses.rules import RuleContext
+
+CODE = "LW106"
+NAME = "build-files-copied"
+SUMMARY = "The Dockerfile, .dockerignore or compose files are copied by COPY . ."
+SEVERITY = "info"
+FIX = "safe"
+NEEDS_CONTEXT = True
+
+_BUILD_FILES = ("Dockerfile", "*.Dockerfile", "Dockerfile.*", "Containerfile", ".dockerignore",
+                "*.dockerignore", "docker-compose*.yml", "docker-compose*.yaml", "compose*.yml",
+                "compose*.yaml")  # fmt: skip
+
+
+def check(ctx: RuleContext) -> Iterator[Finding]:
+    project = ctx.project
+    whole = [step for _, step in ctx.steps() if copies.is_whole_context(step)]
+    if not whole or project.root is None:
+        return
+    sent = []
+    try:
+        top = sorted(p.name for p in project.root.iterdir())
+    except OSError:
+        return
+    candidates = [n for n in top if any(fnmatch.fnmatchcase(n, g) for g in _BUILD_FILES)]
+    rel = project.dockerfile_rel
+    if rel and rel not in candidates:
+        candidates.append(rel)
+    for name in candidates:
+        if project.exists(name) and not project.excluded(name):
+            sent.append(name)
+    if not sent:
+        return
+    step = whole[0]
+    yield ctx.at(
+        CODE,
+        step.instruction.node,
+        f"{step.instruction.node.keyword.upper()} of the whole context also copies {', '.join(sent)}: "
+        "editing them rebuilds this layer and everything after it",
+        hint="add them to .dockerignore: " + ", ".join(sent),
+        fix=Fix("safe", "add the build files to .dockerignore"),
+    )

@@ -1,0 +1,104 @@
+"""## What it does
+Finds package installs (pip, uv, Poetry, PDM, Pipenv, conda) in the shipped stages that
+write their download cache into the image layer: no `--no-cache-dir` / `PIP_NO_CACHE_DIR`
+(`--no-cache` / `UV_NO_CACHE` for uv), no BuildKit cache mount on the cache folder, and no
+cleanup (`pip cache purge`, `rm -rf ~/.cache`, `conda clean -a`) in the same `RUN`.
+Builder stages whose layers are not shipped are not reported.
+
+## Why is this bad?
+The cache holds a second copy of every downloaded wheel: often as large as the installed
+packages. It is useless in the image (the layer is never rebuilt incrementally) and makes
+every pull and push slower.
+
+## Example
+```dockerfile
+RUN pip install -r requirements.txt
+```
+
+## Use instead
+```dockerfile
+RUN pip install --no-cache-dir -r requirements.txt
+```
+or keep the cache between builds, outside the image:
+```dockerfile
+RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
+```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from layerwise.analyses import pkgcache
+from layerwise.analyses.findings import Edit, Finding, Fix
+from layerwise.analyses.rules import RuleContext
+from layerwise.parse.instructions import Run
+
+CODE = "LW201"
+NAME = "package-cache-in-layer"
+SUMMARY = "Package-manager cache baked into the image layer"
+SEVERITY = "warning"
+FIX = "safe"
+NEEDS_CONTEXT = False
+
+_FLAG = {"pip": "--no-cache-dir", "pip-sync": None, "uv": "--no-cache", "uv-pip": "--no-cache",
+         "poetry": "--no-cache", "pdm": None, "pipenv": None, "conda": None}  # fmt: skip
+_INSERT = {"pip": re.compile(r"\bpip(?:3(?:\.\d+)?)?\s+install\b|-m\s+pip\s+install\b"),
+           "uv-pip": re.compile(r"\buv\s+pip\s+install\b"), "uv": re.compile(r"\buv\s+sync\b"),
+           "poetry": re.compile(r"\bpoetry\s+install\b")}  # fmt: skip
+
+
+def check(ctx: RuleContext) -> Iterator[Finding]:
+    shipped = ctx.shipped_stages()
+    for stage, step in ctx.steps():
+        if stage.index not in shipped or not isinstance(step.instruction, Run):
+            continue
+        a = ctx.analysis(step)
+        done: set[str] = set()
+        for x in a.installs:
+            if x.manager in done or not x.downloads or x.manager == "setuptools":
+                continue
+            if x.manager == "pdm" or pkgcache.disabled_by(step, x):
+                continue
+            if x.targets and not (x.packages or x.requirements) and all(
+                t.endswith(".whl") or "wheel" in t for t in x.targets
+            ):
+                continue  # local wheels: nothing is downloaded
+            d = pkgcache.cache_dir(step, x)
+            if pkgcache.covering_mount(step, d) or any(
+                pkgcache.looks_like_cache_of(m.target, x.manager) for m in pkgcache.cache_mounts(step)
+            ):
+                continue
+            if pkgcache.cleaned(a.text, x.manager):
+                continue
+            if x.manager == "conda" and x.action in ("env update",):
+                continue
+            done.add(x.manager)
+            node = step.instruction.node
+            flag = _FLAG.get(x.manager)
+            fix = None
+            where = ctx.locate(node, " ".join(x.argv[:2])) or ctx.locate(node, x.argv[0])
+            pat = _INSERT.get(x.manager)
+            if flag and pat:
+                src = ctx.dockerfile.source(node)
+                matches = list(pat.finditer(src))
+                if matches:
+                    edits = tuple(Edit(ctx.path, node.span.start + m.end(), node.span.start + m.end(), " " + flag) for m in matches)
+                    fix = Fix("safe", f"add {flag}", edits)
+            where_cache = d or "the cache folder"
+            if x.manager == "conda":
+                hint = "end the RUN with `conda clean -afy` (or mount a cache on the pkgs folder)"
+            elif flag:
+                hint = f"add {flag}, or use RUN --mount=type=cache,target={where_cache}"
+            else:
+                hint = f"remove {where_cache} in the same RUN, or use RUN --mount=type=cache,target={where_cache}"
+            yield ctx.at(
+                CODE,
+                node,
+                f"`{' '.join(x.argv[:2])}` keeps its download cache ({where_cache}) in the image layer",
+                hint=hint,
+                fix=fix,
+                line=where[0] if where else None,
+                column=where[1] if where else None,
+            )

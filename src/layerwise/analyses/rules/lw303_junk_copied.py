@@ -1,0 +1,70 @@
+"""## What it does
+Finds Python and tooling junk in the build context that a `COPY`/`ADD` copies into the image:
+`__pycache__`, `*.pyc`, virtualenvs, `.pytest_cache`/`.mypy_cache`, `.git`, `*.egg-info`,
+`build/`/`dist/`. Needs the build context (it reads a snapshot of what is sent).
+
+## Why is this bad?
+These files change whenever you run the code, the tests or git: each change invalidates the
+`COPY` layer and every layer after it, and they bloat the image (a copied `.venv` can be
+hundreds of megabytes and shadow the image's own packages).
+
+## Example
+`COPY . .` with `app/__pycache__/` and `.venv/` in the project and no `.dockerignore` entry.
+
+## Use instead
+Exclude them in `.dockerignore` (`**/__pycache__`, `**/*.pyc`, `.venv`, `.git`...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from layerwise.analyses import copies
+from layerwise.analyses.findings import Finding, Fix
+from layerwise.analyses.rules import RuleContext
+
+CODE = "LW303"
+NAME = "junk-copied"
+SUMMARY = "Python junk (caches, virtualenvs, .git) sent to the builder and copied into the image"
+SEVERITY = "warning"
+FIX = "safe"
+NEEDS_CONTEXT = True
+
+
+def check(ctx: RuleContext) -> Iterator[Finding]:
+    copy_steps = [step for _, step in ctx.steps() if copies.from_context(step)]
+    if not copy_steps:
+        return
+    snap = ctx.project.snapshot
+    if snap is None:
+        return
+    from layerwise.context.report import build_report
+
+    junk = build_report(snap).junk
+    if not junk:
+        return
+    for step in copy_steps:
+        srcs = [s for s in copies.sources(step) if not copies.REMOTE.match(s)]
+        selected: set[str] | None = None
+        hits = []
+        for j in junk:
+            if copies.is_whole_context(step):
+                paths = list(j.paths)
+            else:
+                if selected is None:
+                    selected = {p for s in srcs for p in (ctx.project.select(s) or [])}
+                paths = [p for p in j.paths if p in selected or any(q.startswith(p + "/") for q in selected)]
+            if paths:
+                hits.append((j, paths))
+        if not hits:
+            continue
+        node = step.instruction.node
+        parts = [f"{j.what} ({', '.join(paths[:2])}{', ...' if len(paths) > 2 else ''})" for j, paths in hits[:4]]
+        suggestion = ", ".join(sorted({s for j, _ in hits for s in j.suggestion.split(", ")}))
+        yield ctx.at(
+            CODE,
+            node,
+            f"{node.keyword.upper()} copies junk that changes on every run: {'; '.join(parts)}",
+            hint=f"add to .dockerignore: {suggestion}",
+            fix=Fix("safe", "add the entries to .dockerignore"),
+        )

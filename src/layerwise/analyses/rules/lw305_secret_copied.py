@@ -1,0 +1,70 @@
+"""## What it does
+Finds files that look like secrets (`.env`, SSH and TLS private keys, `.pypirc`, `.netrc`,
+cloud credentials, Terraform state...) that a `COPY`/`ADD` copies from the build context into
+the image. Needs the build context.
+
+## Why is this bad?
+Anything copied into a layer stays in the image, even if a later `RUN rm` deletes it, and
+anyone who can pull the image can read it.
+
+## Example
+`COPY . .` with a `.env` holding `DATABASE_PASSWORD=...` in the project.
+
+## Use instead
+Exclude the files in `.dockerignore` (`.env`, `*.pem`, `.aws`...) and pass secrets at build
+time with `RUN --mount=type=secret,id=...`, or at run time as environment variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from layerwise.analyses import copies
+from layerwise.analyses.findings import Finding, Fix
+from layerwise.analyses.rules import RuleContext
+
+CODE = "LW305"
+NAME = "secret-copied"
+SUMMARY = "A file that looks like a secret is copied into the image"
+SEVERITY = "error"
+FIX = "safe"
+NEEDS_CONTEXT = True
+
+
+def check(ctx: RuleContext) -> Iterator[Finding]:
+    steps = [step for _, step in ctx.steps() if copies.from_context(step)]
+    if not steps:
+        return
+    snap = ctx.project.snapshot
+    if snap is None:
+        return
+    from layerwise.context.report import CopySource, build_report
+    from layerwise.errors import Location
+
+    sources = []
+    by_loc = {}
+    for step in steps:
+        for s in copies.sources(step):
+            if copies.REMOTE.match(s):
+                continue
+            loc = Location(ctx.path, step.line)
+            sources.append(CopySource(s, loc))
+            by_loc[(ctx.path, step.line)] = step
+    report = build_report(snap, sources)
+    per_step: dict[int, list] = {}
+    for secret in report.secrets:
+        for cs in secret.copied_by:
+            key = (cs.location.path, cs.location.line) if cs.location else None
+            if key in by_loc:
+                per_step.setdefault(by_loc[key].line, []).append(secret)
+    for line, secrets in sorted(per_step.items()):
+        step = next(s for s in steps if s.line == line)
+        names = ", ".join(f"{s.path} ({s.reason})" for s in secrets[:3])
+        more = f" and {len(secrets) - 3} more" if len(secrets) > 3 else ""
+        yield ctx.at(
+            CODE,
+            step.instruction.node,
+            f"{step.instruction.node.keyword.upper()} copies secrets into the image: {names}{more}",
+            hint="exclude them in .dockerignore; pass secrets with RUN --mount=type=secret",
+            fix=Fix("safe", "add the files to .dockerignore"),
+        )

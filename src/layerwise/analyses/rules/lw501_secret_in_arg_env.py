@@ -1,0 +1,72 @@
+"""## What it does
+Finds `ARG` and `ENV` names that look like secrets: `..._TOKEN`, `PASSWORD`, `SECRET_KEY`,
+`API_KEY`, `AWS_SECRET_ACCESS_KEY`, `..._CREDENTIALS`. Names that only point to a secret
+(`..._FILE`, `..._PATH`, `..._URL`...) and public keys (`GPG_KEY`, `PUBLIC_KEY`) are left alone.
+
+## Why is this bad?
+`ENV` values are stored in the image config and `ARG` values in the image history
+(`docker history`), where anyone who can pull the image reads them. They are also part of
+the cache key: a rotated token rebuilds every layer after the `ARG`.
+
+## Example
+```dockerfile
+ARG PYPI_TOKEN
+RUN pip install --index-url https://__token__:$PYPI_TOKEN@pypi.example.com/simple -r requirements.txt
+```
+
+## Use instead
+```dockerfile
+RUN --mount=type=secret,id=pypi_token,env=PYPI_TOKEN \\
+    pip install --index-url https://__token__:$PYPI_TOKEN@pypi.example.com/simple -r requirements.txt
+```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from layerwise.analyses.findings import Finding
+from layerwise.analyses.rules import RuleContext
+from layerwise.parse.instructions import Arg, Env
+
+CODE = "LW501"
+NAME = "secret-in-arg-env"
+SUMMARY = "A secret passed in ARG or ENV (stored in the image history or config)"
+SEVERITY = "warning"
+FIX = None
+NEEDS_CONTEXT = False
+
+_LAST = {"token", "password", "passwd", "pass", "pwd", "secret", "key", "apikey", "credential",
+         "credentials", "auth"}
+_NOT = re.compile(r"(?i)^(gpg|public|pub|ssh_known|apt)_|_(file|path|dir|url|uri|host|port|name|user|username|id)$")
+_PLACEHOLDER = re.compile(r"(?i)^(|no|none|false|true|0|1|changeme|x+|\.+|<.*>|/.*|.*\.(pem|key|crt|json))$")
+
+
+def is_secret_name(name: str) -> bool:
+    """``API_KEY``, ``DB_PASSWORD``, ``AWS_SECRET_ACCESS_KEY``: the last word names a secret."""
+    parts = [p for p in re.split(r"[_\-.]", name.lower()) if p]
+    if not parts or parts[-1] not in _LAST:
+        return False
+    return not _NOT.search(name)
+
+
+def check(ctx: RuleContext) -> Iterator[Finding]:
+    for inst in ctx.build.instructions:
+        if isinstance(inst, Arg):
+            names = [a.key for a in inst.args]
+            kind = "ARG"
+        elif isinstance(inst, Env):
+            names = [p.key for p in inst.pairs if not _PLACEHOLDER.match(p.value.strip().strip("'\""))]
+            kind = "ENV"
+        else:
+            continue
+        for name in names:
+            if is_secret_name(name):
+                yield ctx.at(
+                    CODE,
+                    inst.node,
+                    f"{kind} {name} looks like a secret: its value is kept in the image "
+                    + ("history" if kind == "ARG" else "configuration"),
+                    hint="use RUN --mount=type=secret,id=...,env=" + name,
+                )

@@ -1,0 +1,53 @@
+"""## What it does
+Finds `ADD` of local files or folders, where `COPY` does the same.
+
+## Why is this bad?
+`ADD` also downloads URLs and unpacks local archives: a reader has to check which of these
+an `ADD` line does, and an archive added later to the copied folder is silently extracted.
+`COPY` says what it does.
+
+## Example
+```dockerfile
+ADD . /app
+```
+
+## Use instead
+```dockerfile
+COPY . /app
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from layerwise.analyses import copies
+from layerwise.analyses.findings import Edit, Finding, Fix
+from layerwise.analyses.rules import RuleContext
+from layerwise.parse.instructions import Add
+
+CODE = "LW502"
+NAME = "add-instead-of-copy"
+SUMMARY = "ADD used where COPY does"
+SEVERITY = "info"
+FIX = "safe"
+NEEDS_CONTEXT = False
+
+
+def check(ctx: RuleContext) -> Iterator[Finding]:
+    for _, step in ctx.steps():
+        inst = step.instruction
+        if not isinstance(inst, Add) or inst.checksum or inst.keep_git_dir is not None or inst.unpack is not None:
+            continue
+        srcs = copies.sources(step)
+        if not srcs or any(copies.REMOTE.match(s) or copies.ARCHIVE.search(s) for s in srcs):
+            continue
+        node = inst.node
+        kw = node.span.start
+        yield ctx.at(
+            CODE,
+            node,
+            f"ADD of local {'files' if len(srcs) > 1 else srcs[0]}: COPY does the same without ADD's URL and archive magic",
+            hint="use COPY",
+            fix=Fix("safe", "ADD -> COPY", (Edit(ctx.path, kw, kw + len(node.keyword), "COPY" if node.keyword.isupper() else "copy"),)),
+        )

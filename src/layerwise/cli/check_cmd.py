@@ -1,0 +1,210 @@
+"""``layerwise check``, ``layerwise rule CODE`` and ``layerwise rules``."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from layerwise.cli.options import build_arg_option, parse_build_args
+
+FORMATS = ("text", "json", "sarif", "github")
+DOCKERFILE_NAMES = ("Dockerfile", "Containerfile", "dockerfile")
+# files whose presence says "this folder is a project" (a build context)
+PROJECT_MARKERS = ("pyproject.toml", "requirements.txt", "setup.py", "setup.cfg", ".dockerignore",
+                   "Pipfile", "uv.lock", "poetry.lock", "pdm.lock", "environment.yml", ".git")  # fmt: skip
+
+
+def _codes(values: tuple[str, ...]) -> list[str]:
+    return [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
+
+
+def _guess_context(dockerfile: str) -> str | None:
+    """The build context of a Dockerfile named on the command line: the nearest folder, from
+    the Dockerfile's own up to the current one, that looks like a project (None: none)."""
+    d = os.path.abspath(os.path.dirname(dockerfile) or ".")
+    cwd = os.path.abspath(".")
+    while True:
+        if any(os.path.exists(os.path.join(d, m)) for m in PROJECT_MARKERS):
+            return d
+        if d == cwd or not d.startswith(cwd + os.sep):
+            return None
+        d = os.path.dirname(d)
+
+
+def _targets(paths: tuple[str, ...], dockerfile: str | None, context: str | None, no_context: bool, cfg):
+    """(Dockerfile, context or None) pairs to check."""
+    from layerwise.errors import Location, UsageError
+
+    out: list[tuple[str, str | None]] = []
+    if not paths:
+        if dockerfile is None and cfg.dockerfile:
+            dockerfile = cfg.resolve(cfg.dockerfile)
+            if context is None and cfg.context:
+                context = cfg.resolve(cfg.context)
+        paths = (".",) if dockerfile is None else ()
+    if dockerfile is not None:
+        if not os.path.isfile(dockerfile):
+            raise UsageError("no such Dockerfile", Location(dockerfile))
+        ctx = None if no_context else (context or (paths[0] if paths and os.path.isdir(paths[0]) else os.path.dirname(dockerfile) or "."))
+        out.append((dockerfile, ctx))
+        paths = tuple(p for p in paths if not os.path.isdir(p))
+    for p in paths:
+        if os.path.isdir(p):
+            found = next((os.path.join(p, n) for n in DOCKERFILE_NAMES if os.path.isfile(os.path.join(p, n))), None)
+            if found is None:
+                raise UsageError("no Dockerfile here (name one, or use -f)", Location(p))
+            out.append((found, None if no_context else (context or p)))
+        elif os.path.isfile(p):
+            out.append((p, None if no_context else (context or _guess_context(p))))
+        else:
+            raise UsageError("no such file or folder", Location(p))
+    return out
+
+
+@click.command(
+    help="""Find Docker layer-cache problems in Dockerfiles of Python projects.
+
+PATH is a project folder (its Dockerfile and build context; default: the current folder) or
+Dockerfiles. Findings are printed as `path:line:col: CODE message` with a code frame and a
+hint; `layerwise rule CODE` explains a rule. Exit status: 0 no findings, 1 findings,
+2 a file could not be read or parsed, or bad usage.
+
+\b
+Examples:
+    layerwise check                         # ./Dockerfile with . as context
+    layerwise check -f docker/Dockerfile .
+    layerwise check services/*/Dockerfile --format github
+    layerwise check --select LW1,LW2 --ignore LW204 --format sarif -o layerwise.sarif
+"""
+)
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("-f", "--file", "dockerfile", metavar="DOCKERFILE", help="The Dockerfile (default: PATH/Dockerfile).")
+@click.option("--context", "context", metavar="DIR", type=click.Path(file_okay=False),
+              help="The build context (default: PATH, or the project folder around a named Dockerfile).")  # fmt: skip
+@click.option("--no-context", is_flag=True, help="Check the Dockerfile alone (rules that need the context are skipped).")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default=None,
+              help="Output format (default: text).")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to this file.")
+@click.option("--select", multiple=True, metavar="CODES", help="Only these rules (code prefixes: LW1, LW201, ALL).")
+@click.option("--ignore", "ignore_codes", multiple=True, metavar="CODES", help="Not these rules.")
+@click.option("--extend-select", multiple=True, metavar="CODES", help="Add rules to the configured selection.")
+@click.option("--severity", "severities", multiple=True, metavar="CODE=LEVEL",
+              help="Override a rule's severity (error, warning, info).")  # fmt: skip
+@click.option("--min-severity", type=click.Choice(["info", "warning", "error"]), default="info", show_default=True,
+              help="Report only findings of at least this severity.")  # fmt: skip
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--no-config", is_flag=True, help="Ignore [tool.layerwise] in pyproject.toml.")
+@click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
+@build_arg_option
+def check(paths, dockerfile, context, no_context, output_format, output, select, ignore_codes, extend_select,
+          severities, min_severity, exit_zero, no_config, color, build_arg) -> int:  # fmt: skip
+    from layerwise.analyses.check import CheckResult, check_dockerfile, selected_rules
+    from layerwise.config import Config, load_config
+    from layerwise.errors import LayerwiseError, UsageError
+
+    start = paths[0] if paths else (os.path.dirname(dockerfile) if dockerfile else ".")
+    cfg = Config() if no_config else load_config(start or ".")
+    sel = _codes(select) or cfg.select
+    sel = (sel or ["ALL"]) + _codes(extend_select) + cfg.extend_select
+    ign = _codes(ignore_codes) + ([] if select else cfg.ignore)
+    rules = selected_rules(sel, ign)
+    sev = dict(cfg.severity)
+    for item in severities:
+        code, _, level = item.partition("=")
+        if level not in ("error", "warning", "info"):
+            raise UsageError(f"--severity {item!r}: expected CODE=error|warning|info")
+        sev[code.strip().upper()] = level
+    fmt = output_format or cfg.format or "text"
+    args = parse_build_args(build_arg)
+
+    result = CheckResult()
+    failed = False
+    for df_path, ctx_dir in _targets(paths, dockerfile, context, no_context, cfg):
+        try:
+            one = check_dockerfile(df_path, context=ctx_dir, display_path=os.path.normpath(df_path),
+                                   rules=rules, severities=sev, build_args=args)  # fmt: skip
+        except LayerwiseError as exc:
+            click.echo(f"{exc}" if exc.location else f"{df_path}: {exc}", err=True)
+            failed = True
+            continue
+        result.extend(one)
+    for e in result.errors:
+        click.echo(f"layerwise: warning: {e}", err=True)
+    rank = {"info": 0, "warning": 1, "error": 2}
+    findings = [f for f in result.findings if rank.get(f.severity, 1) >= rank[min_severity]]
+
+    if fmt == "json":
+        from layerwise.report.findings import render_json
+
+        text = render_json(findings)
+    elif fmt == "sarif":
+        from layerwise.report.sarif import render_sarif
+
+        text = render_sarif(findings, rules)
+    elif fmt == "github":
+        from layerwise.report.findings import render_github
+
+        text = render_github(findings)
+    else:
+        from layerwise.report.findings import render_text
+
+        use_color = color if color is not None else (output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+        text = render_text(findings, result.sources, color=bool(use_color))
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        click.echo(text, nl=False)
+    if failed:
+        click.get_current_context().exit(2)
+    if findings and not exit_zero:
+        click.get_current_context().exit(1)
+    return 0
+
+
+@click.command(help="Explain a rule: what it does, why it is bad, an example and what to use instead.")
+@click.argument("code")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def rule(code, output_format) -> int:
+    import json
+
+    from layerwise.analyses.rules import get_rule
+    from layerwise.errors import UsageError
+
+    r = get_rule(code)
+    if r is None:
+        raise UsageError(f"unknown rule {code!r} (see `layerwise rules`)")
+    if output_format == "json":
+        click.echo(json.dumps({"code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity,
+                               "fix": r.fix, "needs_context": r.needs_context, "doc": r.doc}, indent=2))  # fmt: skip
+        return 0
+    fix = {"safe": "available (safe): `layerwise fix`", "unsafe": "available (unsafe: check the result)"}.get(
+        r.fix or "", "not available"
+    )
+    click.echo(f"# {r.code} ({r.name})\n\n{r.summary}.\n\nSeverity: {r.severity}. Fix: {fix}."
+               + (" Needs the build context." if r.needs_context else "") + "\n")  # fmt: skip
+    click.echo(r.doc)
+    return 0
+
+
+@click.command(help="List the rules of `layerwise check`.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def rules(output_format) -> int:
+    import json
+
+    from layerwise.analyses.rules import all_rules
+
+    items = list(all_rules().values())
+    if output_format == "json":
+        click.echo(json.dumps([{"code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity,
+                                "fix": r.fix, "needs_context": r.needs_context} for r in items], indent=2))  # fmt: skip
+        return 0
+    width = max(len(r.name) for r in items)
+    for r in items:
+        fix = "*" if r.fix == "safe" else ("~" if r.fix == "unsafe" else " ")
+        ctx = "C" if r.needs_context else " "
+        click.echo(f"{r.code} {fix}{ctx} {r.name:<{width}}  {r.severity:<7}  {r.summary}")
+    click.echo("\n* fix available (safe)  ~ fix available (unsafe)  C needs the build context")
+    return 0

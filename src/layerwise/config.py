@@ -1,0 +1,116 @@
+"""``[tool.layerwise]`` in ``pyproject.toml``: the project's defaults for ``layerwise check``.
+
+```toml
+[tool.layerwise]
+select = ["LW1", "LW2", "LW3"]        # rule code prefixes ("ALL" by default)
+ignore = ["LW503"]
+severity = { LW504 = "warning" }      # error | warning | info
+dockerfile = "docker/Dockerfile"      # default Dockerfile, relative to pyproject.toml
+context = "."                         # default build context, relative to pyproject.toml
+format = "text"                       # text | json | sarif | github
+```
+Command-line options override it. The file is found from the checked folder upwards.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from layerwise.errors import Location, UsageError
+
+KEYS = {"select", "ignore", "extend-select", "extend-ignore", "severity", "dockerfile", "context", "format"}
+FORMATS = ("text", "json", "sarif", "github")
+
+
+@dataclass
+class Config:
+    path: Path | None = None  # the pyproject.toml it came from
+    select: list[str] | None = None
+    ignore: list[str] = field(default_factory=list)
+    extend_select: list[str] = field(default_factory=list)
+    severity: dict[str, str] = field(default_factory=dict)
+    dockerfile: str | None = None
+    context: str | None = None
+    format: str | None = None
+
+    def resolve(self, rel: str) -> str:
+        base = self.path.parent if self.path else Path(".")
+        return os.path.normpath(os.path.join(base, rel))
+
+
+def find_pyproject(start: str | os.PathLike[str]) -> Path | None:
+    """The nearest pyproject.toml with a ``[tool.layerwise]`` table, from ``start`` upwards."""
+    p = Path(os.path.abspath(start))
+    if p.is_file():
+        p = p.parent
+    for d in (p, *p.parents):
+        cand = d / "pyproject.toml"
+        if cand.is_file():
+            try:
+                text = cand.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            if "[tool.layerwise" in text or "tool.layerwise" in text:
+                return cand
+        if (d / ".git").exists():
+            break
+    return None
+
+
+def load_config(start: str | os.PathLike[str]) -> Config:
+    path = find_pyproject(start)
+    if path is None:
+        return Config()
+    return read_config(path)
+
+
+def _strings(value, key: str, path: Path) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UsageError(f"[tool.layerwise] {key}: expected a list of rule codes", Location(str(path)))
+    return [v.strip().upper() for v in value]
+
+
+def read_config(path: Path) -> Config:
+    try:
+        import tomllib
+    except ImportError:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path.name}: {exc}", Location(str(path))) from None
+    table = data.get("tool", {}).get("layerwise")
+    if table is None:
+        return Config(path)
+    if not isinstance(table, dict):
+        raise UsageError("[tool.layerwise] must be a table", Location(str(path)))
+    unknown = sorted(set(table) - KEYS)
+    if unknown:
+        raise UsageError(f"[tool.layerwise]: unknown key {unknown[0]!r} (known: {', '.join(sorted(KEYS))})",
+                         Location(str(path)))  # fmt: skip
+    cfg = Config(path)
+    if "select" in table:
+        cfg.select = _strings(table["select"], "select", path)
+    cfg.ignore = _strings(table.get("ignore", []), "ignore", path) + _strings(table.get("extend-ignore", []), "extend-ignore", path)
+    cfg.extend_select = _strings(table.get("extend-select", []), "extend-select", path)
+    sev = table.get("severity", {})
+    if not isinstance(sev, dict):
+        raise UsageError("[tool.layerwise] severity: expected a table like { LW503 = \"info\" }", Location(str(path)))
+    for code, level in sev.items():
+        if level not in ("error", "warning", "info"):
+            raise UsageError(f"[tool.layerwise] severity.{code}: {level!r} is not error, warning or info",
+                             Location(str(path)))  # fmt: skip
+        cfg.severity[str(code).upper()] = level
+    for key in ("dockerfile", "context", "format"):
+        if key in table:
+            if not isinstance(table[key], str):
+                raise UsageError(f"[tool.layerwise] {key}: expected a string", Location(str(path)))
+            setattr(cfg, key, table[key])
+    if cfg.format is not None and cfg.format not in FORMATS:
+        raise UsageError(f"[tool.layerwise] format: {cfg.format!r} is not one of {', '.join(FORMATS)}",
+                         Location(str(path)))  # fmt: skip
+    return cfg
