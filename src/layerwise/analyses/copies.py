@@ -89,8 +89,13 @@ def dest_path(step: Step) -> str:
 def image_path(step: Step, path: str) -> str:
     """``path`` as the RUN of ``step`` sees it (relative to its WORKDIR), normalised."""
     if path.startswith("/"):
-        return posixpath.normpath(path)
-    return posixpath.normpath(posixpath.join(step.workdir or "/", path))
+        return _clean(path)
+    return _clean(posixpath.join(step.workdir or "/", path))
+
+
+def _clean(path: str) -> str:
+    p = posixpath.normpath(path)
+    return "/" + p.lstrip("/") if p.startswith("//") else p
 
 
 @dataclass
@@ -103,7 +108,7 @@ class ImageFiles:
     unknown: bool = False  # we cannot tell (e.g. a base image that is not a stage)
 
     def has(self, path: str) -> bool:
-        path = posixpath.normpath(path)
+        path = _clean(path)
         if path in self.files:
             return True
         for t, _ in self.trees:
@@ -112,7 +117,7 @@ class ImageFiles:
         return path in self.mentioned or posixpath.basename(path) in self.mentioned
 
     def how(self, path: str) -> Step | None:
-        path = posixpath.normpath(path)
+        path = _clean(path)
         if path in self.files:
             return self.files[path]
         for t, s in self.trees:
@@ -127,33 +132,33 @@ class ImageFiles:
         if isinstance(inst, Copy) and inst.contents:  # COPY <<EOF file
             for c in inst.contents:
                 target = dest if not dest.endswith("/") else posixpath.join(dest, c.path)
-                self.files[posixpath.normpath(target)] = step
+                self.files[_clean(target)] = step
         if step.expanded.get("from") or inst.from_:  # type: ignore[union-attr]
-            self.trees.append((posixpath.normpath(dest), step))
+            self.trees.append((_clean(dest), step))
             for s in srcs:
-                self.trees.append((posixpath.normpath(posixpath.join(dest, posixpath.basename(s.rstrip("/")))), step))
+                self.trees.append((_clean(posixpath.join(dest, posixpath.basename(s.rstrip("/")))), step))
             return
         many = len(srcs) > 1 or dest.endswith("/")
         for s in srcs:
             n = _norm(s)
             if REMOTE.match(s):
-                self.trees.append((posixpath.normpath(dest), step))
+                self.trees.append((_clean(dest), step))
                 continue
             if n in WHOLE or re.search(r"[*?\[]", n):
-                self.trees.append((posixpath.normpath(dest), step))
+                self.trees.append((_clean(dest), step))
                 continue
             base = posixpath.basename(n)
             if isinstance(inst, Add) and ARCHIVE.search(n):
-                self.trees.append((posixpath.normpath(dest), step))
+                self.trees.append((_clean(dest), step))
                 continue
             if "." not in base or n.endswith("/"):  # looks like a folder: its content lands in dest
-                self.trees.append((posixpath.normpath(dest), step))
-                self.files[posixpath.normpath(posixpath.join(dest, base))] = step
+                self.trees.append((_clean(dest), step))
+                self.files[_clean(posixpath.join(dest, base))] = step
                 continue
             target = posixpath.join(dest, base) if many else dest
-            self.files[posixpath.normpath(target)] = step
+            self.files[_clean(target)] = step
             if not many:  # ``COPY x.txt /app`` when /app is a folder: /app/x.txt
-                self.files[posixpath.normpath(posixpath.join(dest, base))] = step
+                self.files[_clean(posixpath.join(dest, base))] = step
 
     def add_run(self, step: Step, text: str) -> None:
         for word in re.findall(r"[A-Za-z0-9_./${}-]+\.(?:txt|in|toml|lock|ya?ml|cfg|py)\b", text):

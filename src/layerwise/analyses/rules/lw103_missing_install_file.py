@@ -109,8 +109,8 @@ def _needs(x, step, project, fs) -> Iterator[tuple[str, str]]:
             if not _plain(base) or base.endswith((".whl", ".tar.gz", ".zip", ".tgz")):
                 continue
             d = image_path(step, base)
-            if not (fs.has(d + "/pyproject.toml") or fs.has(d + "/setup.py") or fs.has(d + "/setup.cfg")):
-                yield d + "/pyproject.toml", "the project being installed (pyproject.toml or setup.py)"
+            if not any(fs.has(posixpath.join(d, f)) for f in ("pyproject.toml", "setup.py", "setup.cfg")):
+                yield posixpath.join(d, "pyproject.toml"), "the project being installed (pyproject.toml or setup.py)"
     if x.project and project.known:
         for t in x.targets or ["."]:
             base = t.split("[", 1)[0]

@@ -1,0 +1,55 @@
+import pytest
+
+from tests.unit.rules.helpers import catches, passes
+
+CODE = "LW101"
+
+CATCHES = [
+    ("FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n", 3),
+    ("FROM python:3.12\nADD . /app\nRUN cd /app && python -m pip install -r requirements.txt\n", 2),
+    ("FROM python:3.12\nCOPY --chown=app:app . .\nRUN pip install flask gunicorn\n", 2),
+    ('FROM python:3.12\nCOPY "." "/src/"\nRUN /venv/bin/pip3 install -e /src\n', 2),
+    ("FROM python:3.12\nCOPY app.py requirements.txt ./\nRUN pip install -r requirements.txt\n", 2),
+    ("FROM python:3.12\nCOPY app ./app\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n", 2),
+    ("FROM python:3.12\nCOPY . .\nRUN pip install poetry==1.8.3\nRUN poetry install\n", 2),
+    ("FROM python:3.12\nCOPY . .\nRUN uv sync --locked\n", 2),
+    ("FROM python:3.12\nCOPY . .\nRUN pip install pipenv && pipenv install --deploy --system\n", 2),
+    ("FROM python:3.12\nCOPY . .\nRUN <<EOF\nset -e\nuv pip install --system -r requirements.txt\nEOF\n", 2),
+    ("FROM python:3.12 AS base\nCOPY . /app\nFROM base\nRUN pip install -r /app/requirements.txt\n", 2),
+    ("FROM continuumio/miniconda3:24.1.2-0\nCOPY . .\nRUN conda env create -f environment.yml\n", 2),
+    ("FROM python:3.12\nCOPY . .\nRUN pip wheel --wheel-dir /wheels -r requirements.txt\n", 2),
+    ("FROM python:3.12\nCOPY . .\nRUN python setup.py install\n", 2),
+    ('FROM python:3.12\nCOPY . .\nRUN ["pip", "install", "-r", "requirements.txt"]\n', 2),
+    ("FROM python:3.12\nCOPY . .\nRUN bash -c 'pip install -r requirements.txt'\n", 2),
+]
+
+PASSES = [
+    "FROM python:3.12\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .\n",
+    "FROM python:3.12\nRUN pip install flask\nCOPY . .\n",
+    "FROM python:3.12\nCOPY pyproject.toml poetry.lock ./\nRUN poetry install --no-root\nCOPY . .\nRUN poetry install\n",
+    "FROM python:3.12\nCOPY pyproject.toml uv.lock ./\nRUN uv sync --locked --no-install-project\nCOPY . .\nRUN uv sync --locked\n",
+    "FROM python:3.12\nCOPY requirements/ /requirements/\nRUN pip install -r /requirements/base.txt\nCOPY . /src\nRUN pip install /src\n",
+    "FROM python:3.12 AS build\nCOPY . .\nRUN python -m build\nFROM python:3.12\nCOPY --from=build /dist /dist\nRUN pip install /dist/*.whl\n",
+    "FROM python:3.12\nCOPY . .\nRUN python -m compileall .\n",
+    "FROM python:3.12\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .\nRUN chmod +x run.sh\n",
+    "FROM python:3.12\nCOPY entrypoint.sh config.yaml /\nRUN pip install -r requirements.txt\n",
+    "FROM python:3.12\n# COPY . .\nRUN pip install flask\n",
+]
+
+
+@pytest.mark.parametrize("dockerfile,line", CATCHES)
+def test_catches(dockerfile, line):
+    catches(CODE, dockerfile, line=line)
+
+
+@pytest.mark.parametrize("dockerfile", PASSES)
+def test_passes(dockerfile):
+    passes(CODE, dockerfile)
+
+
+def test_names_copy_install_and_volatile_files():
+    (f,) = catches(CODE, "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
+                   files={"requirements.txt": "flask==3.0.3\n", "app.py": "print()\n", "pkg/mod.py": ""})
+    assert "line 3" in f.message and "line 4" in f.message
+    assert "app.py" in f.message and "pkg/mod.py" in f.message
+    assert f.fix is not None

@@ -1,0 +1,50 @@
+import pytest
+
+from tests.unit.rules.helpers import catches, findings, passes
+
+CODE = "LW201"
+
+CATCHES = [
+    ("FROM python:3.12\nRUN pip install flask==3.0.3\n", 2),
+    ("FROM python:3.12\nRUN python3 -m pip install -r requirements.txt\n", 2),
+    ("FROM python:3.12\nRUN uv pip install --system flask\n", 2),
+    ("FROM python:3.12\nRUN uv sync --locked\n", 2),
+    ("FROM python:3.12\nRUN poetry install --no-root\n", 2),
+    ("FROM python:3.12\nRUN apt-get update && \\\n    pip install flask\n", 3),
+    ("FROM continuumio/miniconda3:24.1.2-0\nRUN conda install -y numpy=1.26\n", 2),
+]
+PASSES = [
+    "FROM python:3.12\nRUN pip install --no-cache-dir flask\n",
+    "FROM python:3.12\nRUN pip3 --no-cache-dir install flask\n",
+    "FROM python:3.12\nENV PIP_NO_CACHE_DIR=1\nRUN pip install flask\n",
+    "FROM python:3.12\nRUN PIP_NO_CACHE_DIR=off pip install flask\n",
+    "FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache/pip pip install flask\n",
+    "FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache pip install flask\n",
+    "FROM python:3.12\nRUN pip install flask && rm -rf /root/.cache/pip\n",
+    "FROM python:3.12\nRUN uv sync --no-cache\n",
+    "FROM python:3.12\nENV UV_NO_CACHE=1\nRUN uv pip install --system flask\n",
+    "FROM python:3.12 AS build\nRUN pip install flask\nFROM python:3.12\nCOPY --from=build /usr/local /usr/local\n",
+    "FROM continuumio/miniconda3:24.1.2-0\nRUN conda install -y numpy && conda clean -afy\n",
+    "FROM python:3.12\nRUN pip install /wheels/*.whl\n",
+]
+
+
+@pytest.mark.parametrize("dockerfile,line", CATCHES)
+def test_catches(dockerfile, line):
+    catches(CODE, dockerfile, line=line)
+
+
+@pytest.mark.parametrize("dockerfile", PASSES)
+def test_passes(dockerfile):
+    passes(CODE, dockerfile)
+
+
+def test_fix_adds_no_cache_dir():
+    from layerwise.fixes.edits import TextEdit, apply_edits
+
+    text = "FROM python:3.12\nRUN pip install flask==3.0.3\n"
+    (f,) = findings(CODE, text)
+    assert f.fix is not None and f.fix.safety == "safe"
+    new = apply_edits(text, [TextEdit(e.start_offset, e.end_offset, e.replacement) for e in f.fix.edits])
+    assert new == "FROM python:3.12\nRUN pip install --no-cache-dir flask==3.0.3\n"
+    passes(CODE, new)

@@ -1,0 +1,70 @@
+import pytest
+
+from layerwise.analyses.rules.lw401_unpinned_requirement import unpinned
+from tests.unit.rules.helpers import catches, passes
+
+CODE = "LW401"
+
+
+@pytest.mark.parametrize(
+    "req,why",
+    [
+        ("flask", "no version"),
+        ("flask>=2", "version range"),
+        ("flask>=2,<3", "version range"),
+        ("flask~=2.0", "compatible-release range (~=)"),
+        ("flask==2.*", "wildcard version (==X.*)"),
+        ("git+https://github.com/pallets/flask@main", "VCS branch or tag, not a commit"),
+        ("flask @ git+https://github.com/pallets/flask@3.0.3", "VCS branch or tag, not a commit"),
+        ("https://example.com/flask-3.0.3.tar.gz", "URL without a hash"),
+        ("-e git+https://github.com/pallets/flask", "editable (-e) requirement"),
+        ("flask==3.0.3", None),
+        ("flask[async]==3.0.3 ; python_version >= '3.8'", None),
+        ("flask===3.0.3", None),
+        ("git+https://github.com/pallets/flask@" + "a" * 40, None),
+        ("https://example.com/flask-3.0.3.tar.gz#sha256=" + "b" * 64, None),
+        ("./libs/mylib", None),
+    ],
+)
+def test_unpinned(req, why):
+    assert unpinned(req) == why
+
+
+CATCHES = [
+    ("FROM python:3.12\nRUN pip install flask gunicorn\n", 2),
+    ('FROM python:3.12\nRUN pip install "flask>=2"\n', 2),
+    ("FROM python:3.12\nRUN uv pip install --system flask\n", 2),
+    ("FROM python:3.12\nRUN pip install -e git+https://github.com/x/y#egg=y\n", 2),
+]
+PASSES = [
+    "FROM python:3.12\nRUN pip install flask==3.0.3\n",
+    "FROM python:3.12\nRUN pip install --upgrade pip setuptools wheel\n",
+    "FROM python:3.12\nRUN pip install -r requirements.txt\n",
+    "FROM python:3.12\nCOPY . .\nRUN pip install .\n",
+]
+
+
+@pytest.mark.parametrize("dockerfile,line", CATCHES)
+def test_catches(dockerfile, line):
+    catches(CODE, dockerfile, line=line)
+
+
+@pytest.mark.parametrize("dockerfile", PASSES)
+def test_passes(dockerfile):
+    passes(CODE, dockerfile)
+
+
+def test_requirements_files_followed():
+    found = catches(CODE, "FROM python:3.12\nCOPY . .\nRUN pip install -r requirements.txt\n",
+                    {"requirements.txt": "flask==3.0.3\n-r base.txt\n", "base.txt": "# c\nclick>=8\n"})  # fmt: skip
+    assert [(f.path.rsplit("/", 1)[-1], f.line) for f in found] == [("base.txt", 2)]
+
+
+def test_constraints_pin():
+    passes(CODE, "FROM python:3.12\nCOPY . .\nRUN pip install -r requirements.in -c constraints.txt\n",
+           {"requirements.in": "click\n", "constraints.txt": "click==8.1.7\n"})  # fmt: skip
+
+
+def test_pyproject_ranges_without_lock():
+    catches(CODE, "FROM python:3.12\nCOPY . .\nRUN pip install .\n",
+            {"pyproject.toml": '[project]\nname="a"\nversion="1"\ndependencies=["flask>=2"]\n'}, line=3)  # fmt: skip
