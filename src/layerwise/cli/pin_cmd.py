@@ -1,0 +1,57 @@
+"""``layerwise pin``: loose requirements -> exact pins, with the project's tool or pip's resolver."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command(
+    help="""Turn loose requirements into exact pins, so that the dependency layer is the same
+on every build.
+
+Uses the project's own tool when it has one (poetry lock, pdm lock, uv lock, pipenv lock,
+pip-compile or uv pip compile for requirements.in) and otherwise pip's resolver
+(pip install --dry-run --report): each loose line of requirements.txt and its -r includes
+becomes ==VERSION, keeping markers, extras and comments, and the dependencies they pull in
+are added at the end. Versions are those pip picks for the interpreter given by --python
+(default: the project's .venv, else this one); use the image's Python version.
+
+\b
+Example:
+    layerwise pin requirements.txt --hashes --diff
+"""
+)
+@click.argument("path", required=False, default=".", type=click.Path(exists=True))
+@click.option("--hashes", is_flag=True, help="Add --hash lines (pip's hash-checking mode).")
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff and write nothing (exit 1 if anything would change).")
+@click.option("--tool", type=click.Choice(["auto", "pip", "pip-compile", "uv", "poetry", "pdm", "pipenv"]),
+              default="auto", show_default=True, help="Who resolves the versions.")  # fmt: skip
+@click.option("--python", "python", metavar="PYTHON", help="The interpreter pip resolves for.")
+@click.option("-i", "--index-url", metavar="URL", help="Package index (passed to the resolver).")
+@click.option("-f", "--find-links", "find_links", multiple=True, metavar="DIR", help="Also look for wheels here.")
+@click.option("--no-index", is_flag=True, help="Use only --find-links.")
+def pin(path, hashes, show_diff, tool, python, index_url, find_links, no_index) -> int:
+    from layerwise.pin import pin as pin_project
+
+    options: list[str] = []
+    if index_url:
+        options += ["--index-url", index_url]
+    for f in find_links:
+        options += ["--find-links", f]
+    if no_index:
+        options.append("--no-index")
+    result = pin_project(path, hashes=hashes, tool=tool, python=python, index_options=options)
+    if show_diff:
+        text = result.diff()
+        if text:
+            click.echo(text, nl=False)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    if not result.changed:
+        click.echo(f"nothing to pin ({result.tool})", err=True)
+        return 0
+    if show_diff:
+        click.get_current_context().exit(1)
+    for p in result.write():
+        click.echo(f"wrote {p} ({result.tool})", err=True)
+    return 0

@@ -1,0 +1,308 @@
+"""``layerwise pin``: pip's resolver against a wheelhouse the tests write (no network), the
+project's tools (stand-ins on PATH that record their command line), and one run against the
+real index."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import stat
+import sys
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from layerwise.cli import cli, main
+from layerwise.errors import LayerwiseError
+from layerwise.pin import DEPENDENCIES_HEADER, detect, pin
+from layerwise.pin.requirements import RequirementsFile, is_pinned
+
+# ------------------------------------------------------------------ a wheelhouse by hand
+
+
+def make_wheel(folder: Path, name: str, version: str, requires: list[str] = ()) -> Path:  # type: ignore[assignment]
+    """A pure-Python wheel with a module and the metadata pip reads."""
+    mod = name.replace("-", "_")
+    dist = f"{mod}-{version}"
+    files = {
+        f"{mod}/__init__.py": f"__version__ = {version!r}\n",
+        f"{dist}.dist-info/METADATA": "Metadata-Version: 2.1\n"
+        f"Name: {name}\nVersion: {version}\n" + "".join(f"Requires-Dist: {r}\n" for r in requires),
+        f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: layerwise-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    for path, body in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(body.encode()).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(body.encode())}")
+    files[f"{dist}.dist-info/RECORD"] = "\n".join(record + [f"{dist}.dist-info/RECORD,,"]) + "\n"
+    whl = folder / f"{dist}-py3-none-any.whl"
+    with zipfile.ZipFile(whl, "w") as z:
+        for path, body in files.items():
+            z.writestr(path, body)
+    return whl
+
+
+def sha256(path: Path) -> str:
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def wheelhouse(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("wheelhouse")
+    make_wheel(d, "alpha", "1.0")
+    make_wheel(d, "alpha", "1.2")
+    make_wheel(d, "alpha", "2.0")
+    make_wheel(d, "beta", "0.9", ["gamma>=1"])
+    make_wheel(d, "gamma", "1.1")
+    make_wheel(d, "gamma", "1.4")
+    make_wheel(d, "delta", "3.0", ["gamma<1.3; python_version >= '3'", "epsilon; extra == 'fast'"])
+    make_wheel(d, "epsilon", "0.5")
+    return d
+
+
+@pytest.fixture(autouse=True)
+def _no_pip_config(monkeypatch):
+    """pip settings of the machine (e.g. PIP_FIND_LINKS) stay out of the tests."""
+    for k in list(os.environ):
+        if k.startswith("PIP_") and k not in ("PIP_CERT",):
+            monkeypatch.delenv(k)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+
+
+def local(wheelhouse: Path) -> list[str]:
+    return ["--no-index", "--find-links", str(wheelhouse)]
+
+
+def write(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, body in files.items():
+        p = tmp_path / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(body)
+    return tmp_path
+
+
+# ------------------------------------------------------------------ pip's resolver
+
+REQUIREMENTS = """\
+# the app's dependencies
+alpha>=1,<2   # the newest 1.x
+Beta[fast] ; python_version >= "3.8"
+delta==3.0
+-c constraints.txt
+--only-binary :all:
+old-thing ; python_version < "3.0"
+"""
+
+
+def test_loose_lines_become_pins_keeping_markers_extras_comments(tmp_path, wheelhouse):
+    write(tmp_path, {"requirements.txt": REQUIREMENTS, "constraints.txt": "gamma<1.3\n"})
+    result = pin(tmp_path / "requirements.txt", index_options=local(wheelhouse))
+    assert result.tool == "pip"
+    old, new = result.files[str(tmp_path / "requirements.txt")]
+    assert new == """\
+# the app's dependencies
+alpha==1.2   # the newest 1.x
+Beta[fast]==0.9 ; python_version >= "3.8"
+delta==3.0
+-c constraints.txt
+--only-binary :all:
+old-thing ; python_version < "3.0"
+# dependencies of the requirements above, pinned by layerwise pin
+gamma==1.1
+"""
+    assert any("old-thing: its marker is false" in n for n in result.notes)
+    assert result.write() == [str(tmp_path / "requirements.txt")]
+    assert (tmp_path / "requirements.txt").read_text() == new
+    # a second run changes nothing
+    assert not pin(tmp_path / "requirements.txt", index_options=local(wheelhouse)).changed
+
+
+def test_hashes_for_every_requirement(tmp_path, wheelhouse):
+    write(tmp_path, {"requirements.txt": "alpha~=1.0  # ok\nbeta\n"})
+    result = pin(tmp_path, hashes=True, index_options=local(wheelhouse))
+    _, new = result.files[str(tmp_path / "requirements.txt")]
+    a = sha256(wheelhouse / "alpha-1.2-py3-none-any.whl")
+    b = sha256(wheelhouse / "beta-0.9-py3-none-any.whl")
+    g = sha256(wheelhouse / "gamma-1.4-py3-none-any.whl")
+    assert new == (f"alpha==1.2 \\\n    --hash={a}  # ok\nbeta==0.9 \\\n    --hash={b}\n"
+                   f"{DEPENDENCIES_HEADER}\ngamma==1.4 \\\n    --hash={g}\n")  # fmt: skip
+    result.write()
+    # pip accepts the file in hash-checking mode, and a second run changes nothing
+    again = pin(tmp_path, hashes=True, index_options=local(wheelhouse))
+    assert not again.changed, again.diff()
+
+
+def test_includes_are_pinned_in_their_own_file(tmp_path, wheelhouse):
+    write(tmp_path, {"requirements.txt": "-r requirements/base.txt\ngamma\n",
+                     "requirements/base.txt": "alpha<2\n"})  # fmt: skip
+    result = pin(tmp_path / "requirements.txt", index_options=local(wheelhouse))
+    assert result.files[str(tmp_path / "requirements" / "base.txt")][1] == "alpha==1.2\n"
+    assert result.files[str(tmp_path / "requirements.txt")][1] == "-r requirements/base.txt\ngamma==1.4\n"
+
+
+def test_crlf_and_continuations_are_kept(tmp_path, wheelhouse):
+    (tmp_path / "requirements.txt").write_bytes(b"alpha \\\r\n  >=1.0,<2\r\n# c\r\ngamma==1.1\r\n")
+    result = pin(tmp_path, index_options=local(wheelhouse))
+    assert result.files[str(tmp_path / "requirements.txt")][1] == "alpha==1.2\r\n# c\r\ngamma==1.1\r\n"
+
+
+def test_unresolvable_requirement_is_one_error_line(tmp_path, wheelhouse):
+    write(tmp_path, {"requirements.txt": "alpha>=5\n"})
+    with pytest.raises(LayerwiseError, match=r"requirements.txt: pip could not resolve the requirements: .*alpha"):
+        pin(tmp_path, index_options=local(wheelhouse))
+
+
+def test_is_pinned():
+    from packaging.requirements import Requirement
+
+    assert is_pinned(Requirement("a==1.0")) and is_pinned(Requirement("a===1.0-x"))
+    for loose in ("a", "a>=1", "a==1.*", "a~=1.0", "a!=1", "a==1,<2", "a @ https://x/a.whl"):
+        assert not is_pinned(Requirement(loose)), loose
+
+
+def test_parse_keeps_every_byte_when_nothing_changes():
+    text = "-e .\n--index-url https://x/simple\n./local/pkg\nname @ https://x/n.whl\n\n# only a comment\n"
+    rf = RequirementsFile.parse("requirements.txt", text)
+    assert rf.render({}) == text
+    assert [ln.requirement.name for ln in rf.requirements()] == ["name"]  # type: ignore[union-attr]
+
+
+# ------------------------------------------------------------------ the project's own tool
+
+
+@pytest.fixture
+def fake_tools(tmp_path, monkeypatch):
+    """poetry, pdm, uv, pipenv and pip-compile stand-ins on PATH: each records its argv in
+    ``calls`` and writes the file the real one would."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls"
+    script = """#!{python}
+import os, sys
+from pathlib import Path
+open({log!r}, "a").write(" ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) + "\\n")
+args = sys.argv[1:]
+name = Path(sys.argv[0]).name
+if name == "pip-compile" or args[:2] == ["pip", "compile"]:
+    out = args[args.index("--output-file" if "--output-file" in args else "-o") + 1]
+    Path(out).write_text("alpha==1.2\\n")
+else:
+    lock = {{"poetry": "poetry.lock", "pdm": "pdm.lock", "uv": "uv.lock", "pipenv": "Pipfile.lock"}}[name]
+    Path(lock).write_text("locked by " + name + "\\n")
+"""
+    for name in ("poetry", "pdm", "uv", "pipenv", "pip-compile"):
+        exe = bin_dir / name
+        exe.write_text(script.format(python=sys.executable, log=str(log)))
+        exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+@pytest.mark.parametrize(
+    "files, tool, command, output",
+    [
+        ({"pyproject.toml": "[tool.poetry]\nname='x'\n", "poetry.lock": "old\n"}, "poetry", "poetry lock", "poetry.lock"),
+        ({"pyproject.toml": "[project]\nname='x'\n[tool.pdm]\n"}, "pdm", "pdm lock", "pdm.lock"),
+        ({"pyproject.toml": "[project]\nname='x'\n", "uv.lock": "old\n"}, "uv", "uv lock", "uv.lock"),
+        ({"Pipfile": "[packages]\nalpha='*'\n"}, "pipenv", "pipenv lock", "Pipfile.lock"),
+        ({"requirements.in": "alpha\n"}, "pip-compile",
+         "pip-compile --quiet --no-emit-index-url --no-emit-find-links --strip-extras --output-file"
+         " requirements.txt requirements.in", "requirements.txt"),
+    ],
+    ids=["poetry", "pdm", "uv", "pipenv", "pip-compile"],
+)
+def test_the_projects_tool_runs(tmp_path, fake_tools, files, tool, command, output):
+    project = write(tmp_path / "project", files)
+    result = pin(project)
+    assert result.tool == tool
+    assert fake_tools.read_text().splitlines() == [command]
+    path = str(project / output)
+    assert result.files[path][1] in ("alpha==1.2\n", f"locked by {tool}\n")
+    before = {p.name: p.read_text() for p in project.iterdir()}
+    assert {p.name: p.read_text() for p in project.iterdir()} == before  # nothing written yet
+    result.write()
+    assert Path(path).read_text() == result.files[path][1]
+
+
+def test_uv_project_compiles_requirements_in_with_uv(tmp_path, fake_tools):
+    project = write(tmp_path / "p", {"requirements.in": "alpha\n", "uv.lock": "", "pyproject.toml": ""})
+    result = pin(project / "requirements.in", hashes=True)
+    assert result.tool == "uv"
+    assert fake_tools.read_text().splitlines() == [
+        "uv pip compile --quiet --generate-hashes requirements.in -o requirements.txt"
+    ]
+
+
+def test_a_compiled_requirements_txt_is_compiled_again(tmp_path, fake_tools):
+    project = write(tmp_path / "p", {"requirements.in": "alpha\n", "requirements.txt": "alpha==1.0\n"})
+    assert detect(project / "requirements.txt") == ("pip-compile", project / "requirements.in")
+
+
+def test_missing_tool_is_one_error_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    project = write(tmp_path / "p", {"pyproject.toml": "[tool.poetry]\n", "poetry.lock": ""})
+    with pytest.raises(LayerwiseError, match="pins with poetry, which is not installed"):
+        pin(project)
+
+
+def test_nothing_to_pin(tmp_path):
+    with pytest.raises(LayerwiseError, match="nothing to pin here"):
+        pin(tmp_path)
+
+
+# ------------------------------------------------------------------ the command
+
+
+def test_cli_diff_writes_nothing_and_exits_1(tmp_path, wheelhouse):
+    write(tmp_path, {"requirements.txt": "alpha<2\n"})
+    r = CliRunner().invoke(cli, ["pin", str(tmp_path), "--diff", "--no-index", "-f", str(wheelhouse)])
+    assert r.exit_code == 1, r.output
+    assert "-alpha<2\n+alpha==1.2\n" in r.output
+    assert (tmp_path / "requirements.txt").read_text() == "alpha<2\n"
+    r = CliRunner().invoke(cli, ["pin", str(tmp_path), "--no-index", "-f", str(wheelhouse)])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "requirements.txt").read_text() == "alpha==1.2\n"
+
+
+def test_cli_help_has_an_example():
+    r = CliRunner().invoke(cli, ["pin", "--help"])
+    assert r.exit_code == 0 and "Example:" in r.output and "layerwise pin requirements.txt" in r.output
+
+
+def test_cli_error_is_one_line_exit_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["pin", str(tmp_path)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("layerwise: error: ") and err.count("\n") == 1
+
+
+# ------------------------------------------------------------------ the real index
+
+
+def _index_reachable() -> bool:
+    try:
+        with urllib.request.urlopen("https://pypi.org/simple/six/", timeout=10):
+            return True
+    except OSError:
+        return False
+
+
+def test_real_index(tmp_path, monkeypatch):
+    """Against PyPI itself (reachable here and in CI; skipped when it is not)."""
+    if not _index_reachable():
+        pytest.skip("https://pypi.org is not reachable")
+    cert = "/etc/ssl/certs/ca-certificates.crt"
+    if os.path.exists(cert):
+        monkeypatch.setenv("PIP_CERT", cert)  # this network's TLS proxy
+    write(tmp_path, {"requirements.txt": "six>=1.16,<1.18  # compat\nidna ; python_version >= '3.6'\n"})
+    result = pin(tmp_path, hashes=True)
+    _, new = result.files[str(tmp_path / "requirements.txt")]
+    lines = new.splitlines()
+    assert lines[0] == "six==1.17.0 \\"
+    assert lines[1].startswith("    --hash=sha256:") and lines[1].endswith("  # compat")
+    assert lines[2].startswith("idna==") and lines[2].endswith(" ; python_version >= '3.6' \\")
