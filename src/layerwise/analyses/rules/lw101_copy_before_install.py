@@ -40,6 +40,7 @@ from collections.abc import Iterator
 
 from layerwise.analyses import copies
 from layerwise.analyses.findings import Finding, Fix
+from layerwise.analyses.installs import TOOLS, requirement_name
 from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Run
 
@@ -59,6 +60,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         volatile: list[tuple[object, list[str]]] = []  # (copy step, volatile sources)
         installed_before: set[int] = set()  # copy ids that had an install before them
         any_install = False
+        dep_packages = 0
         for step in steps:
             inst = step.instruction
             if copies.from_context(step):
@@ -88,7 +90,9 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                     continue
                 reported.add(id(copy_step))
                 yield _finding(ctx, copy_step, step, installs, vol, whole)
-            any_install = any_install or bool(deps)
+            # dependencies installed so far: from files, or a good number of named packages
+            dep_packages += sum(1 for x in deps for p in x.packages if requirement_name(p) not in TOOLS)
+            any_install = any_install or any(x.reads and not x.project for x in deps) or dep_packages >= 3
 
 
 def _code_like(src: str) -> bool:
