@@ -146,6 +146,14 @@ class RuleContext:
             related=related,
         )
 
+    def locate_command(self, node: Node, argv: list[str]) -> tuple[int, int] | None:
+        """Where a command (its longest leading words found) is inside an instruction."""
+        for k in range(min(len(argv), 6), 0, -1):
+            hit = self.locate(node, " ".join(argv[:k]))
+            if hit is not None:
+                return hit
+        return None
+
     def locate(self, node: Node, needle: str) -> tuple[int, int] | None:
         """Line and column of the first ``needle`` inside an instruction's text."""
         src = self.dockerfile.source(node)

@@ -106,7 +106,7 @@ def _finding(ctx: RuleContext, copy_step, run_step, installs, vol: list[str], wh
     rnode = run_step.instruction.node
     kw = cnode.keyword.upper()
     first = next((x for x in installs if not x.tools_only), installs[0])
-    where = (ctx.locate(rnode, " ".join(first.argv[:2])) or ctx.locate(rnode, first.argv[0])) if first.argv else None
+    where = ctx.locate_command(rnode, first.argv)
     install_line = where[0] if where else rnode.span.start_line
     what = " ".join(first.argv[:4]) + (" ..." if len(first.argv) > 4 else "")
     src_desc = "the whole build context" if whole else ", ".join(vol)

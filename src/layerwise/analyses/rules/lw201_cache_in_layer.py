@@ -78,7 +78,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             node = step.instruction.node
             flag = _FLAG.get(x.manager)
             fix = None
-            where = ctx.locate(node, " ".join(x.argv[:2])) or ctx.locate(node, x.argv[0])
+            where = ctx.locate_command(node, x.argv)
             pat = _INSERT.get(x.manager)
             if flag and pat:
                 src = ctx.dockerfile.source(node)

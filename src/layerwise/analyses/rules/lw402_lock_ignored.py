@@ -47,6 +47,21 @@ def _compiled(project, rel: str) -> bool:
     return bool(text) and any(m in text[:2000] for m in _COMPILED_MARKERS)
 
 
+def _hidden_options(x, step, names: tuple[str, ...]) -> bool:
+    """Whether ``$VARS`` in the command may hold one of the options (unknown value: maybe)."""
+    import re
+
+    from layerwise.analyses.pkgcache import env_of
+
+    env = env_of(step, x)
+    for word in x.argv:
+        for var in re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", word):
+            value = env.get(var)
+            if value is None or any(n in value for n in names):
+                return True
+    return False
+
+
 def check(ctx: RuleContext) -> Iterator[Finding]:
     project = ctx.project
     for stage in ctx.build.stages:
@@ -56,7 +71,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             node = step.instruction.node
             for x in ctx.analysis(step).installs:
                 msg = hint = None
-                if x.manager == "uv" and not x.has("--locked", "--frozen"):
+                if x.manager == "uv" and not x.has("--locked", "--frozen") and not _hidden_options(x, step, ("--locked", "--frozen")):
                     msg = "`uv sync` without --locked or --frozen re-resolves when uv.lock is stale (and rewrites it in the image)"
                     hint = "use uv sync --locked (fail on a stale lock) or --frozen"
                 elif x.manager == "pipenv" and x.action == "install" and not x.packages and not x.has("--deploy", "--ignore-pipfile"):
@@ -85,6 +100,6 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                         msg = "`poetry install` runs without poetry.lock (it exists in the project but is not copied): it resolves again"
                         hint = "COPY pyproject.toml poetry.lock ./ before the install"
                 if msg:
-                    where = ctx.locate(node, " ".join(x.argv[:2])) or ctx.locate(node, x.argv[0])
+                    where = ctx.locate_command(node, x.argv)
                     yield ctx.at(CODE, node, msg, hint=hint or "", fix=Fix("unsafe", hint or ""),
                                  line=where[0] if where else None, column=where[1] if where else None)  # fmt: skip
