@@ -1,0 +1,1 @@
+"""Prints a greeting that names its dependency."""

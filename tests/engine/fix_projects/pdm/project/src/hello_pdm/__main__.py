@@ -1,0 +1,5 @@
+import six
+
+GREETING = "hello v1"
+
+print(GREETING, "six", six.__version__)
