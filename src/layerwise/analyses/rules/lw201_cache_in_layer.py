@@ -32,6 +32,7 @@ from collections.abc import Iterator
 
 from layerwise.analyses import pkgcache
 from layerwise.analyses.findings import Edit, Finding, Fix
+from layerwise.analyses.installs import requirement_name
 from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Run
 
@@ -61,6 +62,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             if x.manager == "pdm" or pkgcache.disabled_by(step, x):
                 continue
+            if x.tools_only and all(requirement_name(p) in ("pip", "setuptools", "wheel") for p in x.packages):
+                continue  # `pip install -U pip`: a bootstrap step, its cache is a few MB
             if x.targets and not (x.packages or x.requirements) and all(
                 t.endswith(".whl") or "wheel" in t for t in x.targets
             ):
