@@ -61,6 +61,16 @@ PYPROJECT_DEPS = (
     "print('\\n'.join(p.get('dependencies',[])))"
 )
 
+# With extras (pip install .[web]): their optional dependencies too, except the project's own
+# name (an extra that names other extras of the project).
+PYPROJECT_DEPS_EXTRAS = (
+    "import re,sys;"
+    "t=__import__('tomllib' if sys.version_info>=(3,11) else 'pip._vendor.tomli',fromlist=['_']);"
+    "p=t.load(open('pyproject.toml','rb')).get('project',{});o=p.get('optional-dependencies',{});"
+    "n=lambda s:re.sub(r'[-_.]+','-',re.split(r'[^A-Za-z0-9._-]',s.strip(),maxsplit=1)[0]).lower();"
+    "print('\\n'.join(p.get('dependencies',[])+[r for e in EXTRAS for r in o.get(e,[]) if n(r)!=n(p.get('name',''))]))"
+)
+
 
 @dataclass
 class Project:
@@ -202,7 +212,7 @@ def _plan_stage(stage: Stage, project: Project) -> tuple[_Plan | None, LayoutHin
                     if _deps_installed_before(steps[:ci], x.manager):
                         return None, None  # already split: this one only adds the project
                     split = True
-                    if x.manager == "pip":
+                    if x.manager in ("pip", "uv-pip"):
                         if len(x.targets) != 1:
                             return None, None
                         target = re.split(r"\[", x.targets[0], maxsplit=1)[0]
@@ -280,7 +290,13 @@ _NO_PROJECT = {
     "pdm": (re.compile(r"\bpdm(\s+)(install|sync)\b"), r"pdm\1\2 --no-self"),
 }
 def _local_target_regex(target: str) -> re.Pattern[str]:
-    return re.compile(r"(?<=\s)(?:(?:-e|--editable)\s+)?" + re.escape(target) + r"(?=\s|$)")
+    """The target as written, quoted or not, with its ``-e``."""
+    return re.compile(r"(?<=\s)(?:(?:-e|--editable)\s+)?([\"']?)" + re.escape(target) + r"\1(?=\s|$)")
+
+
+def _extras(target: str) -> list[str]:
+    m = re.search(r"\[([^\]]*)\]", target)
+    return [e.strip() for e in m.group(1).split(",") if e.strip()] if m else []
 
 
 def _deps_only_run(source: str, x: Install) -> str | None:
@@ -288,6 +304,16 @@ def _deps_only_run(source: str, x: Install) -> str | None:
     if x.manager in _NO_PROJECT:
         regex, repl = _NO_PROJECT[x.manager]
         new, n = regex.subn(repl, source, count=1)
+        return new if n else None
+    if x.manager == "uv-pip":
+        # uv installs a pyproject's dependencies alone: uv pip install -r pyproject.toml
+        if len(x.targets) != 1:
+            return None
+        target = x.targets[0]
+        project_dir = re.split(r"\[", target, maxsplit=1)[0].rstrip("/") or "/"
+        pyproject = "pyproject.toml" if project_dir in (".", "./") else posixpath.join(project_dir, "pyproject.toml")
+        extras = "".join(f" --extra {e}" for e in _extras(target))
+        new, n = _local_target_regex(target).subn(lambda _: f"-r {pyproject}{extras}", source, count=1)
         return new if n else None
     if x.manager == "pip":
         if len(x.targets) != 1:
@@ -303,7 +329,8 @@ def _deps_only_run(source: str, x: Install) -> str | None:
             py = posixpath.join(posixpath.dirname(argv0), "python")
         elif re.match(r"^(?:.*/)?python", argv0):
             py = argv0
-        program = PYPROJECT_DEPS.replace("'pyproject.toml'", repr(posixpath.join(project_dir, "pyproject.toml")))
+        program = PYPROJECT_DEPS if not _extras(target) else PYPROJECT_DEPS_EXTRAS.replace("EXTRAS", repr(_extras(target)))
+        program = program.replace("'pyproject.toml'", repr(posixpath.join(project_dir, "pyproject.toml")))
         extract = f'{py} -c "{program}" > /tmp/layerwise-requirements.txt && '
         m = re.match(r"(?is)^(RUN(?:\s+--\S+)*\s+)", new)
         if m is None:

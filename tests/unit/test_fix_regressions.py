@@ -1,0 +1,85 @@
+"""Bugs of ``layerwise fix`` found while proving it on real projects (tests/engine/
+test_fix_projects.py): (Dockerfile, project files, expected Dockerfile) and idempotence."""
+
+from __future__ import annotations
+
+import pytest
+
+from layerwise.fixes import fix_dockerfile_text
+from layerwise.fixes.layout import PYPROJECT_DEPS_EXTRAS
+
+PYPROJECT = """\
+[project]
+name = "my_app"
+version = "0"
+dependencies = ["six"]
+
+[project.optional-dependencies]
+web = ["idna>=3"]
+all = ["My-App[web]", "certifi"]
+"""
+
+
+def fixed(text: str, files: dict[str, str], tmp_path) -> str:
+    for name, body in files.items():
+        (tmp_path / name).write_text(body)
+    out, _, _ = fix_dockerfile_text(text, "Dockerfile", tmp_path)
+    again, _, _ = fix_dockerfile_text(out, "Dockerfile", tmp_path)
+    assert again == out, "a second run changed the result"
+    return out
+
+
+def extract(extras: list[str], path: str = "./pyproject.toml") -> str:
+    program = PYPROJECT_DEPS_EXTRAS.replace("EXTRAS", repr(extras)).replace("'pyproject.toml'", repr(path))
+    return f'python3 -c "{program}" > /tmp/layerwise-requirements.txt'
+
+
+CASES = [
+    pytest.param(
+        # was: "cannot derive a dependencies-only install" (the quotes hid the target)
+        'FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir ".[web,all]"\n',
+        'FROM python:3.11-slim\nWORKDIR /app\nCOPY pyproject.toml ./\n'
+        f"RUN {extract(['web', 'all'])} && pip install --no-cache-dir -r /tmp/layerwise-requirements.txt\n"
+        'COPY . .\nRUN pip install --no-cache-dir ".[web,all]"\n',
+        id="quoted-target-with-extras",
+    ),
+    pytest.param(
+        # was: the extras' dependencies were installed after the code copy, on every change
+        "FROM python:3.11-slim\nCOPY . /src\nRUN pip install --no-cache-dir -e '/src[web]'\n",
+        "FROM python:3.11-slim\nCOPY pyproject.toml /src/\n"
+        f"RUN {extract(['web'], '/src/pyproject.toml')} && pip install --no-cache-dir -r /tmp/layerwise-requirements.txt\n"
+        "COPY . /src\nRUN pip install --no-cache-dir -e '/src[web]'\n",
+        id="editable-absolute-with-extra",
+    ),
+    pytest.param(
+        # was: "cannot derive a dependencies-only install": uv has one, -r pyproject.toml
+        "FROM python:3.11-slim\nRUN pip install --no-cache-dir uv==0.13.9\nWORKDIR /app\nCOPY . .\n"
+        "RUN uv pip install --no-cache --system .[web]\n",
+        "FROM python:3.11-slim\nRUN pip install --no-cache-dir uv==0.13.9\nWORKDIR /app\nCOPY pyproject.toml ./\n"
+        "RUN uv pip install --no-cache --system -r pyproject.toml --extra web\nCOPY . .\n"
+        "RUN uv pip install --no-cache --system .[web]\n",
+        id="uv-pip-install-project",
+    ),
+    pytest.param(
+        "FROM python:3.11-slim\nCOPY . /app\nRUN uv pip install --no-cache --system /app\n",
+        "FROM python:3.11-slim\nCOPY pyproject.toml /app/\nRUN uv pip install --no-cache --system -r /app/pyproject.toml\n"
+        "COPY . /app\nRUN uv pip install --no-cache --system /app\n",
+        id="uv-pip-install-absolute",
+    ),
+]
+
+
+@pytest.mark.parametrize("before, after", CASES)
+def test_regression(before, after, tmp_path):
+    assert fixed(before, {"pyproject.toml": PYPROJECT}, tmp_path) == after
+
+
+def test_extras_program_reads_the_extras_and_skips_the_project_itself(tmp_path):
+    """The one-liner, run as the image would run it (``sh -c``)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    cmd = extract(["web", "all"]).replace("python3", sys.executable, 1)
+    subprocess.run(["sh", "-c", cmd.replace("/tmp/layerwise-requirements.txt", "out.txt")], cwd=tmp_path, check=True)
+    assert (tmp_path / "out.txt").read_text().splitlines() == ["six", "idna>=3", "certifi"]
