@@ -119,7 +119,7 @@ def _finding(ctx: RuleContext, copy_step, run_step, installs, vol: list[str], wh
         hint = "the install needs no file of the context: move it above the " + kw
     elif all(x.manager in ("pip", "uv-pip", "pip-sync") and not x.project for x in installs):
         files = sorted({r for x in installs for r in x.reads})
-        hint = f"COPY {' '.join(files) or 'requirements.txt'} first, install, then {kw} the rest"
+        hint = f"COPY {' '.join(files) or 'requirements.txt'} first, install, then COPY the rest"
     else:
         hint = ("copy only the dependency files (pyproject.toml and the lock file) first and "
                 "install the dependencies without the project, then copy the code")  # fmt: skip
