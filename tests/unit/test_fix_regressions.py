@@ -74,12 +74,17 @@ def test_regression(before, after, tmp_path):
     assert fixed(before, {"pyproject.toml": PYPROJECT}, tmp_path) == after
 
 
-def test_extras_program_reads_the_extras_and_skips_the_project_itself(tmp_path):
+@pytest.mark.parametrize("extras, deps", [
+    (["web", "all"], ["six", "idna>=3", "certifi"]),
+    (["all"], ["six", "certifi", "idna>=3"]),  # all = ["My-App[web]", ...]: web's too
+    (["nope"], ["six"]),
+])  # fmt: skip
+def test_extras_program_follows_the_projects_own_extras(tmp_path, extras, deps):
     """The one-liner, run as the image would run it (``sh -c``)."""
     import subprocess
     import sys
 
     (tmp_path / "pyproject.toml").write_text(PYPROJECT)
-    cmd = extract(["web", "all"]).replace("python3", sys.executable, 1)
+    cmd = extract(extras).replace("python3", sys.executable, 1)
     subprocess.run(["sh", "-c", cmd.replace("/tmp/layerwise-requirements.txt", "out.txt")], cwd=tmp_path, check=True)
-    assert (tmp_path / "out.txt").read_text().splitlines() == ["six", "idna>=3", "certifi"]
+    assert (tmp_path / "out.txt").read_text().splitlines() == deps

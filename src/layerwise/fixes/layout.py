@@ -61,14 +61,17 @@ PYPROJECT_DEPS = (
     "print('\\n'.join(p.get('dependencies',[])))"
 )
 
-# With extras (pip install .[web]): their optional dependencies too, except the project's own
-# name (an extra that names other extras of the project).
+# With extras (pip install .[web]): their optional dependencies too; an extra that names the
+# project itself (all = ["me[web,cli]"]) brings those extras' dependencies instead.
 PYPROJECT_DEPS_EXTRAS = (
     "import re,sys;"
     "t=__import__('tomllib' if sys.version_info>=(3,11) else 'pip._vendor.tomli',fromlist=['_']);"
     "p=t.load(open('pyproject.toml','rb')).get('project',{});o=p.get('optional-dependencies',{});"
     "n=lambda s:re.sub(r'[-_.]+','-',re.split(r'[^A-Za-z0-9._-]',s.strip(),maxsplit=1)[0]).lower();"
-    "print('\\n'.join(p.get('dependencies',[])+[r for e in EXTRAS for r in o.get(e,[]) if n(r)!=n(p.get('name',''))]))"
+    "me=n(p.get('name',''));E=EXTRAS;"
+    "[E.append(x) for e in E for r in o.get(e,[]) if n(r)==me and '[' in r"
+    " for x in re.findall(r'[A-Za-z0-9._-]+',r.split('[',1)[1].split(']',1)[0]) if x not in E];"
+    "print('\\n'.join(p.get('dependencies',[])+[r for e in E for r in o.get(e,[]) if n(r)!=me]))"
 )
 
 
