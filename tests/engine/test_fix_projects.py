@@ -1,4 +1,4 @@
-"""``layerwise fix`` proven on a real engine, on 13 small projects (issue 6).
+"""``layerwise fix`` proven on a real engine, on 15 small projects (issue 6).
 
 Each project in ``fix_projects/<name>/project`` (and the bundled flask-demo) starts with a
 cache-unfriendly Dockerfile: the whole context is copied before the dependency install. For
@@ -93,6 +93,12 @@ CASES = [
          says="hello v1 six 1.17.0 --from docker"),
     Case("readme", "/app", "src/hello_readme/__init__.py", "layerwise-requirements.txt",
          (("pyproject.toml", '["idna==3.10"]', '["idna==3.10", "six==1.17.0"]'),), server=0),
+    Case("pyproject-extras", "/app", "hello_extras/__init__.py", "layerwise-requirements.txt",
+         (("pyproject.toml", 'web = ["idna==3.10"]', 'web = ["idna==3.10", "certifi==2024.8.30"]'),),
+         server=0, says="hello v1 xn--bcher-kva.example 1.17.0"),
+    Case("uv-pip", "/opt/hello", "hello_uvpip/__init__.py", "uv pip install --system --no-cache -r",
+         (("pyproject.toml", 'cli = ["idna==3.10"]', 'cli = ["idna==3.10", "certifi==2024.8.30"]'),),
+         says="hello v1 xn--bcher-kva.example six 1.17.0"),
     Case("multi-stage", "/app", "server.py", "RUN /opt/venv/bin/pip install", (ADD_SIX,), server=0),
     Case("non-root", "/home/app/src", "main.py", "RUN pip install --no-cache-dir --user", (ADD_SIX,),
          server=0),
