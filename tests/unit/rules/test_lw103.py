@@ -46,3 +46,11 @@ def test_readme_named_by_pyproject():
     (f,) = catches(CODE, "FROM python:3.12\nCOPY pyproject.toml .\nCOPY src src\nRUN pip install .\n",
                    {"pyproject.toml": '[project]\nname="a"\nversion="1"\nreadme="README.md"\n', "README.md": "x"})  # fmt: skip
     assert "README.md" in f.message
+
+
+def test_setup_py_of_the_project():
+    (f,) = catches(CODE, "FROM python:3.12\nCOPY pyproject.toml .\nCOPY src src\nRUN pip install .\n",
+                   {"pyproject.toml": "[build-system]\nrequires=['setuptools']\n", "setup.py": "import setuptools\n"})  # fmt: skip
+    assert "setup.py" in f.message
+    passes(CODE, "FROM python:3.12\nCOPY pyproject.toml setup.py ./\nCOPY src src\nRUN pip install .\n",
+           {"pyproject.toml": "[build-system]\nrequires=['setuptools']\n", "setup.py": "import setuptools\n"})  # fmt: skip

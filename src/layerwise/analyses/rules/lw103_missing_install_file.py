@@ -119,3 +119,7 @@ def _needs(x, step, project, fs) -> Iterator[tuple[str, str]]:
             rel = posixpath.normpath(base)
             for f in project.pyproject_files(rel):
                 yield image_path(step, f), "named in pyproject.toml, read by the build backend"
+            if x.manager in ("pip", "uv-pip", "setuptools"):
+                for f in ("setup.py", "setup.cfg"):
+                    if project.is_file(posixpath.join(rel, f)):
+                        yield image_path(step, posixpath.join(base, f)), "the project's setuptools configuration"
