@@ -14,6 +14,8 @@ PASSES = [
     "FROM python:3.12 AS base\nUSER 1000\nFROM base\n",
     "FROM scratch\nCOPY x /x\n",
     "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nCMD x\n",
+    "FROM mambaorg/micromamba:2.6.1\nCMD x\n",
+    "FROM gcr.io/distroless/python3-debian12:nonroot\nCMD x\n",
 ]
 
 

@@ -1,6 +1,8 @@
 """## What it does
 Finds images whose final stage runs as root: no `USER` instruction (in it or the stages it is
-built `FROM`), or a last `USER root`/`USER 0`. Windows images are not reported.
+built `FROM`), or a last `USER root`/`USER 0`. Windows images and base images known to run
+as an unprivileged user (micromamba, Jupyter stacks, Chainguard, distroless `:nonroot`) are
+not reported.
 
 ## Why is this bad?
 A process running as root in the container can do far more damage when compromised (write
@@ -39,6 +41,9 @@ SEVERITY = "info"
 FIX = None
 NEEDS_CONTEXT = False
 
+# base images that already switch to an unprivileged user
+NON_ROOT_BASES = ("mambaorg/micromamba", "jupyter/", "quay.io/jupyter/", "cgr.dev/chainguard/",
+                  "bitnami/", ":nonroot", "-nonroot", "distroless/static:nonroot")  # fmt: skip
 _WINDOWS = ("windows", "servercore", "nanoserver", "mcr.microsoft.com/powershell")
 
 
@@ -48,6 +53,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     final = ctx.build.stages[-1]
     chain = ctx.lineage(final)
     if any(w in s.base.lower() for s in chain for w in _WINDOWS) or final.base.lower() == "scratch":
+        return
+    if any(n in s.base.lower() for s in chain if s.base_stage is None for n in NON_ROOT_BASES):
         return
     if any(s.steps and s.steps[-1].shell and "powershell" in " ".join(s.steps[-1].shell).lower() for s in chain):
         return
