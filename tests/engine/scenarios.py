@@ -42,6 +42,7 @@ else:  # pragma: no cover
 
 from layerwise.analyses.explain import Explanation, explain
 from layerwise.context.states import folder_files
+from layerwise.engine.crosscheck import compare as compare_steps
 from layerwise.parse import parse_bytes
 from layerwise.resolve.stages import resolve
 
@@ -159,41 +160,6 @@ def run_scenario(engine, scenario: Scenario, builder: str, workdir: Path) -> Out
 
 
 def compare(outcome: Outcome, builder: str) -> tuple[list[tuple], list[tuple]]:
-    """(predicted, engine) lists of ``(step number, instruction, cached?)`` for every step the
-    engine executes except FROM (its status is the base image's, outside the cache chain)."""
-    pred = []
-    stages: dict[object, int] = {}
-    for s in outcome.predicted.steps:
-        if s.status in ("not-built",) or (builder == "buildkit" and s.status == "metadata"):
-            continue
-        if builder == "legacy" and s.onbuild:
-            continue  # the legacy builder runs triggers inside its FROM step
-        if s.kind == "from" and s.base_stage is not None:
-            continue  # FROM <stage> is no step of its own for BuildKit
-        n = stages.get(s.stage, 0) + 1
-        stages[s.stage] = n
-        if s.kind == "from":
-            continue
-        number = n if builder == "buildkit" else None
-        pred.append((s.stage, number, s.instruction, s.status == "cached"))
-    eng = []
-    for st in outcome.after_steps:
-        if st.instruction.upper().startswith("FROM "):
-            continue
-        eng.append((st.stage, st.index, st.instruction, st.cached))
-    if builder == "legacy":
-        # legacy numbers steps over the whole file: compare in order
-        pred = [(i, instr, c) for i, (_, _, instr, c) in enumerate(pred)]
-        eng = [(i, instr, c) for i, (_, _, instr, c) in enumerate(eng)]
-        return [(i, c) for i, _, c in pred], [(i, c) for i, _, c in eng]
-    # BuildKit: match by (stage, number); stage names differ in form ("stage-1" vs 1)
-    p = sorted((_stage_key(st), n, c) for st, n, _, c in pred)
-    e = sorted((_stage_key(st), n, c) for st, n, _, c in eng)
-    return p, e
-
-
-def _stage_key(stage) -> str:
-    if stage is None:
-        return "0"
-    s = str(stage)
-    return s[len("stage-") :] if s.startswith("stage-") else s
+    """(predicted, engine) lists of ``(step number, cached?)`` for every step the engine
+    executes except FROM (its status is the base image's, outside the cache chain)."""
+    return compare_steps(outcome.predicted.steps, outcome.after_steps, builder)

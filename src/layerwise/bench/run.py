@@ -1,0 +1,244 @@
+"""The experiment: build cold, change one source file, rebuild; with your Dockerfile and with
+the fixed one; N times. Every rebuild is also predicted by ``explain`` first (cross-check).
+
+Your files: the Dockerfile you benchmark ("before") is built in your folder, and the change
+is a temporary edit undone whatever happens (see :mod:`layerwise.bench.edit`). Every other
+Dockerfile ("after", "floor") is built in a temporary copy of the context. The images built
+are removed at the end; the builder's cache of them stays (it is yours to prune).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from layerwise.bench.edit import temporary_edit
+from layerwise.bench.results import BenchResult, BuildTime, Run, StepTime, Variant
+from layerwise.errors import LayerwiseError
+
+
+class Progress(Protocol):
+    def started(self, what: str) -> None: ...
+
+    def finished(self, what: str, seconds: float, detail: str) -> None: ...
+
+    def note(self, text: str) -> None: ...
+
+
+class NoProgress:
+    def started(self, what: str) -> None:
+        pass
+
+    def finished(self, what: str, seconds: float, detail: str) -> None:
+        pass
+
+    def note(self, text: str) -> None:
+        pass
+
+
+@dataclass
+class VariantSpec:
+    name: str  # before | after | floor
+    label: str
+    dockerfile: str  # text
+    files: dict[str, str] = field(default_factory=dict)  # context-relative path -> text, written in the copy
+    in_place: bool = False  # build in the user's folder (only for their own, unchanged Dockerfile)
+
+
+@dataclass
+class Plan:
+    context: Path
+    dockerfile: Path
+    change: str  # context-relative path of the file to change
+    variants: list[VariantSpec]
+    runs: int = 1
+    builder: str = "buildkit"
+    floor: VariantSpec | None = None
+
+
+def _step_times(result) -> list[StepTime]:
+    return [
+        StepTime(s.instruction, s.cached, float(s.seconds or 0.0) if not s.cached else 0.0, s.stage, s.index)
+        for s in result.steps
+    ]
+
+
+def _fail(what: str, result) -> LayerwiseError:
+    tail = "\n".join(result.log.rstrip().splitlines()[-15:])
+    return LayerwiseError(f"{what} failed: {result.error or 'exit ' + str(result.returncode)}\n{tail}")
+
+
+def copy_context(src: Path, dst: Path, dockerfile: Path, builder: str) -> None:
+    """Copy the build context (what the ignore file lets through, plus the ignore file and the
+    Dockerfile) to ``dst``. Directories are pruned only when no ``!`` pattern could re-include."""
+    from layerwise.context.ignore import load_ignore
+
+    ign = load_ignore(src, dockerfile, builder)
+    keep = set()
+    for p in (dockerfile, ign.path if ign else None):
+        if p is not None:
+            try:
+                keep.add(Path(p).resolve().relative_to(src.resolve()).as_posix())
+            except ValueError:
+                pass
+    prune_dirs = ign is not None and not ign.matcher.exclusions
+
+    def ignore(dirpath: str, names: list[str]) -> set[str]:
+        if ign is None:
+            return set()
+        rel_dir = Path(dirpath).relative_to(src).as_posix()
+        out = set()
+        for n in names:
+            rel = n if rel_dir == "." else f"{rel_dir}/{n}"
+            if rel in keep or not ign.excludes(rel):
+                continue
+            full = Path(dirpath) / n
+            if full.is_dir() and not full.is_symlink() and not prune_dirs:
+                continue
+            out.add(n)
+        return out
+
+    shutil.copytree(src, dst, symlinks=True, ignore=ignore)
+
+
+def floor_dockerfile(text: str) -> str | None:
+    """The cheapest build that still runs the final COPY: the global ARGs, the final stage's
+    FROM, its ARG/ENV/WORKDIR/USER lines and its last COPY/ADD of the context. None when that
+    stage builds on another stage or ends with no such copy."""
+    from layerwise.parse import parse_bytes
+
+    df = parse_bytes(text.encode(), "Dockerfile")
+    nodes = list(df.nodes)
+    froms = [i for i, n in enumerate(nodes) if n.cmd == "from"]
+    if not froms:
+        return None
+    last = froms[-1]
+    names = {nodes[i].args[2].lower() for i in froms[:-1] if len(nodes[i].args) >= 3}
+    if nodes[last].args and nodes[last].args[0].lower() in names:
+        return None
+    copies = [
+        n for n in nodes[last + 1 :] if n.cmd in ("copy", "add") and not any(f.startswith("--from") for f in n.flags)
+    ]
+    if not copies:
+        return None
+    keep = [n for n in nodes[:froms[0]] if n.cmd == "arg"] + [nodes[last]]
+    keep += [n for n in nodes[last + 1 :] if n.cmd in ("arg", "env", "workdir", "user") and n is not copies[-1]]
+    keep.append(copies[-1])
+    keep.sort(key=lambda n: n.start_line)
+    return "".join(df.source(n).rstrip("\n") + "\n" for n in keep)
+
+
+def run_bench(engine, plan: Plan, progress: Progress | None = None, *, project: str = "",
+              engine_label: str = "") -> BenchResult:  # fmt: skip
+    progress = progress or NoProgress()
+    session = uuid.uuid4().hex[:10]
+    built: list[str] = []  # image ids and tags to remove, in build order
+    variants: list[Variant] = []
+    floor: Variant | None = None
+    try:
+        specs = list(plan.variants) + ([plan.floor] if plan.floor else [])
+        for spec in specs:
+            v = _bench_variant(engine, plan, spec, session, built, progress)
+            if spec is plan.floor:
+                floor = v
+            else:
+                variants.append(v)
+    finally:
+        for ref in reversed(built):
+            engine.remove_image(ref)
+    return BenchResult(
+        project=project or str(plan.context),
+        change_file=plan.change,
+        builder=plan.builder,
+        engine=engine_label,
+        variants=variants,
+        floor=floor,
+    )
+
+
+def _bench_variant(engine, plan: Plan, spec: VariantSpec, session: str, built: list[str], progress) -> Variant:
+    variant = Variant(spec.name, spec.label, spec.dockerfile)
+    tmp: Path | None = None
+    try:
+        if spec.in_place:
+            ctx, df = plan.context, plan.dockerfile
+        else:
+            tmp = Path(tempfile.mkdtemp(prefix="layerwise-bench-"))
+            ctx = tmp / "context"
+            copy_context(plan.context, ctx, plan.dockerfile, plan.builder)
+            try:
+                rel = plan.dockerfile.resolve().relative_to(plan.context.resolve())
+                df = ctx / rel
+            except ValueError:
+                df = tmp / plan.dockerfile.name
+            df.parent.mkdir(parents=True, exist_ok=True)
+            df.write_text(spec.dockerfile)
+            for relpath, text in spec.files.items():
+                (ctx / relpath).parent.mkdir(parents=True, exist_ok=True)
+                (ctx / relpath).write_text(text)
+        if not (ctx / plan.change).is_file():
+            raise LayerwiseError(f"{plan.change}: no such file in the build context ({spec.label})")
+        tag = f"layerwise-bench-{session}:{spec.name}"
+        for n in range(1, plan.runs + 1):
+            variant.runs.append(_one_run(engine, plan, spec, ctx, df, tag, n, built, progress))
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return variant
+
+
+def _one_run(engine, plan: Plan, spec: VariantSpec, ctx: Path, df: Path, tag: str, n: int,
+             built: list[str], progress) -> Run:  # fmt: skip
+    from layerwise.analyses.explain import explain
+    from layerwise.context.states import folder_files
+    from layerwise.engine.crosscheck import pair_steps
+    from layerwise.parse import parse_bytes
+    from layerwise.resolve.stages import resolve
+
+    of = f" (run {n}/{plan.runs})" if plan.runs > 1 else ""
+    what = f"{spec.label}: cold build{of}"
+    progress.started(what)
+    cold = engine.build(ctx, df, builder=plan.builder, tag=tag, no_cache=True)
+    _remember(cold, tag, built)
+    if not cold.ok:
+        raise _fail(what, cold)
+    progress.finished(what, cold.seconds, _summary(cold))
+
+    lazy, _ = folder_files(ctx, df, plan.builder)
+    before_files = lazy.copy()  # digests now, before the change
+    text = df.read_bytes()
+    what = f"{spec.label}: rebuild after changing {plan.change}{of}"
+    with temporary_edit(ctx / plan.change, uuid.uuid4().hex[:12]):
+        after_files, _ = folder_files(ctx, df, plan.builder)
+        build = resolve(parse_bytes(text, str(df)), {})
+        predicted = explain(build, before_files, resolve(parse_bytes(text, str(df)), {}), after_files,
+                            builder=plan.builder)  # fmt: skip
+        progress.started(what)
+        rebuild = engine.build(ctx, df, builder=plan.builder, tag=tag)
+        _remember(rebuild, tag, built)
+    if not rebuild.ok:
+        raise _fail(what, rebuild)
+    progress.finished(what, rebuild.seconds, _summary(rebuild))
+    pairs = pair_steps(predicted.steps, rebuild.steps, plan.builder)
+    for p in pairs:
+        if not p.agrees:
+            progress.note(f"CROSS-CHECK: {p.describe()}")
+    return Run(BuildTime(cold.seconds, _step_times(cold)), BuildTime(rebuild.seconds, _step_times(rebuild)), pairs)
+
+
+def _remember(result, tag: str, built: list[str]) -> None:
+    if result.image_id and result.image_id not in built:
+        built.append(result.image_id)
+    if tag not in built:
+        built.append(tag)
+
+
+def _summary(result) -> str:
+    ran = sum(1 for s in result.steps if s.ran)
+    cached = sum(1 for s in result.steps if s.cached)
+    return f"{ran} step(s) ran, {cached} cached"
+

@@ -1,0 +1,140 @@
+"""``layerwise bench``: measure the rebuild after a code change, before and after the fix."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+import click
+
+
+class TerminalProgress:
+    """Live progress on stderr: a ticking line while a build runs (on a terminal), one line
+    per finished build."""
+
+    def __init__(self, stream=None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self._stop: threading.Event | None = None
+        self._thread: threading.Thread | None = None
+
+    def _line(self, text: str, end: str = "\n") -> None:
+        self.stream.write(("\r\x1b[K" if self.tty else "") + text + end)
+        self.stream.flush()
+
+    def started(self, what: str) -> None:
+        self._halt()
+        t0 = time.monotonic()
+        if not self.tty:
+            self._line(f"  ... {what}")
+            return
+        self._stop = stop = threading.Event()
+
+        def tick() -> None:
+            while not stop.wait(0.5):
+                self._line(f"  ... {what}  {time.monotonic() - t0:.0f} s", end="")
+
+        self._line(f"  ... {what}", end="")
+        self._thread = threading.Thread(target=tick, daemon=True)
+        self._thread.start()
+
+    def _halt(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+            if self._thread is not None:
+                self._thread.join()
+            self._stop = self._thread = None
+
+    def finished(self, what: str, seconds: float, detail: str) -> None:
+        self._halt()
+        self._line(f"  {seconds:6.1f} s  {what}: {detail}")
+
+    def note(self, text: str) -> None:
+        self._halt()
+        self._line(f"  !!! {text}")
+
+
+@click.command(
+    help="""Measure what the layer cache saves on your project, on a real Docker engine.
+
+Builds the project cold, makes a one-line change to a source file (a temporary edit, undone
+afterwards whatever happens, Ctrl-C included), rebuilds, and does the same with the Dockerfile
+that `layerwise fix` writes (--fixed) or any other one (--against), in a temporary copy: your
+files are never left modified. Reports median times per step and per build over --runs, a
+table and a timeline picture (--output .svg, .png or .html), and checks every step status that
+`layerwise explain` predicted against what the engine reported.
+
+Uses your Docker when `docker info` works; else, as root, layerwise's private engine
+(scripts/install-engine.sh). Images it builds are removed; their build cache is left.
+
+\b
+Example:
+    layerwise bench --fixed --runs 3 --output bench.svg
+    layerwise bench myproject --against myproject/Dockerfile.new --change src/app/main.py
+"""
+)
+@click.argument("path", required=False, default=".", type=click.Path(file_okay=False))
+@click.option("-f", "--file", "dockerfile", metavar="DOCKERFILE", help="The Dockerfile (default: PATH/Dockerfile).")
+@click.option("--change", metavar="FILE", help="The source file to change (default: app.py, main.py... or the first .py file).")
+@click.option("--fixed", is_flag=True, help="Also benchmark the Dockerfile (and .dockerignore) that `layerwise fix` writes.")
+@click.option("--against", metavar="FILE", help="Also benchmark this other Dockerfile (built in a copy of PATH).")
+@click.option("--floor", is_flag=True, help="Also measure the floor: a build where only the final COPY runs.")
+@click.option("--runs", default=1, show_default=True, type=click.IntRange(1, 50), help="Repeat, report medians.")
+@click.option("--builder", type=click.Choice(["buildkit", "legacy"]), default="buildkit", show_default=True,
+              help="BuildKit or Docker's legacy builder.")  # fmt: skip
+@click.option("-o", "--output", metavar="FILE", default="layerwise-bench.svg", show_default=True,
+              help="The picture: .svg, .png (needs rsvg-convert) or .html (picture, table, Dockerfiles).")  # fmt: skip
+@click.option("--json", "json_path", metavar="FILE", help="Also write the measurements as JSON.")
+def bench(path, dockerfile, change, fixed, against, floor, runs, builder, output, json_path) -> int:
+    import json
+    import os
+
+    from layerwise.bench import (
+        make_plan,
+        open_engine,
+        render_bars,
+        render_crosscheck,
+        render_table,
+        run_bench,
+        write_report,
+    )
+
+    notes: list[str] = []
+    plan = make_plan(path, dockerfile, change=change, fixed=fixed, against=against, runs=runs,
+                     builder=builder, floor=floor, notes=notes)  # fmt: skip
+    for n in notes:
+        click.echo(f"note: {n}", err=True)
+    if len(plan.variants) == 1 and not floor:
+        click.echo("note: only your Dockerfile is measured; add --fixed to compare with the fixed one.", err=True)
+    progress = TerminalProgress()
+    say = lambda s: click.echo(s, err=True)  # noqa: E731
+    project = os.path.basename(os.path.abspath(path))
+    with open_engine(say) as (engine, label):
+        say(f"Engine: {label}")
+        say(f"Change: a comment line appended to {plan.change} before each rebuild (undone after)")
+        result = run_bench(engine, plan, progress, project=project, engine_label=label)
+    _save_timings(plan, result)
+    click.echo()
+    click.echo(render_table(result))
+    click.echo(render_bars(result))
+    check = render_crosscheck(result)
+    click.echo(check, err=bool(result.disagreements))
+    for p in write_report(result, output):
+        click.echo(f"wrote {p}")
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(result.to_json(), f, indent=1)
+        click.echo(f"wrote {json_path}")
+    if result.disagreements:
+        click.get_current_context().exit(1)
+    return 0
+
+
+def _save_timings(plan, result) -> None:
+    """Remember the cold build's step times, so that `explain` can estimate a rebuild's cost."""
+    from layerwise.analyses.timings import save_timings
+
+    before = result.variant("before")
+    if before and before.runs:
+        save_timings(plan.dockerfile, {s.instruction: s.seconds for s in before.cold.steps if not s.cached})
