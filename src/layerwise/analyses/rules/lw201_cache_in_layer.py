@@ -89,7 +89,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 if matches:
                     edits = tuple(Edit(ctx.path, node.span.start + m.end(), node.span.start + m.end(), " " + flag) for m in matches)
                     fix = Fix("safe", f"add {flag}", edits)
-            windows = any("powershell" in w.lower() or w.lower() in ("cmd", "cmd.exe") for w in step.shell[:1])
+            windows = any("powershell" in w.lower() or w.lower() in ("cmd", "cmd.exe") for w in step.shell[:1]) or any(
+                w in stage.base.lower() for w in ("windows", "servercore", "nanoserver"))
             where_cache = "the cache folder" if windows or not d else d
             if x.manager == "conda":
                 hint = "end the RUN with `conda clean -afy` (or mount a cache on the pkgs folder)"
