@@ -27,7 +27,7 @@ def _guess_context(dockerfile: str) -> str | None:
     cwd = os.path.abspath(".")
     while True:
         if any(os.path.exists(os.path.join(d, m)) for m in PROJECT_MARKERS):
-            return d
+            return os.path.relpath(d) if d == cwd or d.startswith(cwd + os.sep) else d
         if d == cwd or not d.startswith(cwd + os.sep):
             return None
         d = os.path.dirname(d)
