@@ -55,6 +55,7 @@ def wheelhouse(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("wheelhouse")
     make_wheel(d, "alpha", "1.0")
     make_wheel(d, "alpha", "1.2")
+    (d / "alpha-1.2.tar.gz").write_bytes(b"an sdist of the same version: its hash is added too")
     make_wheel(d, "alpha", "2.0")
     make_wheel(d, "beta", "0.9", ["gamma>=1"])
     make_wheel(d, "gamma", "1.1")
@@ -125,13 +126,24 @@ def test_hashes_for_every_requirement(tmp_path, wheelhouse):
     write(tmp_path, {"requirements.txt": "alpha~=1.0  # ok\nbeta\n"})
     result = pin(tmp_path, hashes=True, index_options=local(wheelhouse))
     _, new = result.files[str(tmp_path / "requirements.txt")]
-    a = sha256(wheelhouse / "alpha-1.2-py3-none-any.whl")
+    a = "\n".join(sorted(f"    --hash={sha256(wheelhouse / f)}" for f in ("alpha-1.2-py3-none-any.whl", "alpha-1.2.tar.gz")))
+    a = a.replace("\n", " \\\n").removeprefix("    --hash=")
     b = sha256(wheelhouse / "beta-0.9-py3-none-any.whl")
     g = sha256(wheelhouse / "gamma-1.4-py3-none-any.whl")
     assert new == (f"alpha==1.2 \\\n    --hash={a}  # ok\nbeta==0.9 \\\n    --hash={b}\n"
                    f"{DEPENDENCIES_HEADER}\ngamma==1.4 \\\n    --hash={g}\n")  # fmt: skip
     result.write()
     # pip accepts the file in hash-checking mode, and a second run changes nothing
+    import subprocess
+
+    check = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--require-hashes",
+                            *local(wheelhouse), "-r", "requirements.txt"], cwd=tmp_path, capture_output=True, text=True)  # fmt: skip
+    assert check.returncode == 0 and "Would install alpha-1.2 beta-0.9 gamma-1.4" in check.stdout, check.stderr
+    (tmp_path / "requirements.txt").write_text(new.replace(b[-6:], "000000"))
+    bad = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--require-hashes",
+                          *local(wheelhouse), "-r", "requirements.txt"], cwd=tmp_path, capture_output=True, text=True)  # fmt: skip
+    assert bad.returncode != 0 and "DO NOT MATCH" in bad.stderr, bad.stderr
+    result.write()
     again = pin(tmp_path, hashes=True, index_options=local(wheelhouse))
     assert not again.changed, again.diff()
 
@@ -303,6 +315,10 @@ def test_real_index(tmp_path, monkeypatch):
     result = pin(tmp_path, hashes=True)
     _, new = result.files[str(tmp_path / "requirements.txt")]
     lines = new.splitlines()
-    assert lines[0] == "six==1.17.0 \\"
-    assert lines[1].startswith("    --hash=sha256:") and lines[1].endswith("  # compat")
-    assert lines[2].startswith("idna==") and lines[2].endswith(" ; python_version >= '3.6' \\")
+    assert lines[:3] == [  # the wheel's and the sdist's hash
+        "six==1.17.0 \\",
+        "    --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274 \\",
+        "    --hash=sha256:ff70335d468e7eb6ec65b95b99d3a2836546063f63acc5171de367e834932a81  # compat",
+    ]
+    assert lines[3].startswith("idna==") and lines[3].endswith(" ; python_version >= '3.6' \\")
+    assert not result.notes, result.notes

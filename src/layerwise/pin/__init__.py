@@ -17,9 +17,10 @@ Otherwise (a loose ``requirements.txt``, or ``--tool pip``) with pip's own resol
 (:mod:`layerwise.pin.resolver`): every loose requirement of the file and of its ``-r``
 includes becomes ``==`` the version pip would install, markers, extras, comments and option
 lines kept (:mod:`layerwise.pin.requirements`), and the dependencies they pull in are added
-in one block at the end so that the file pins the whole install. ``hashes=True`` adds the
-``--hash`` of the file pip chose for every requirement (pip's hash-checking mode needs them
-all).
+in one block at the end so that the file pins the whole install. ``hashes=True`` adds, for every requirement
+(pip's hash-checking mode needs them all), the ``--hash`` of every file of the pinned version
+(wheels for all platforms and the sdist, from the ``--find-links`` folders and the index's
+PEP 691 JSON API, like pip-compile), so that an image on another platform still installs.
 
 :func:`pin` writes nothing: call :meth:`PinResult.write` (atomic) or :meth:`PinResult.diff`.
 """
@@ -171,7 +172,7 @@ def _python_of(folder: Path) -> str:
 
 def _pin_with_pip(top: Path, *, hashes: bool, python: str, index_options: Sequence[str]) -> PinResult:
     from layerwise.pin.requirements import RequirementsFile, canonical, hashed, pinned_line
-    from layerwise.pin.resolver import resolve
+    from layerwise.pin.resolver import add_all_hashes, resolve
 
     result = PinResult("pip")
     files: list[RequirementsFile] = []
@@ -187,6 +188,8 @@ def _pin_with_pip(top: Path, *, hashes: bool, python: str, index_options: Sequen
         files.append(rf)
         todo += [Path(i) for i in rf.includes()]
     resolved = resolve(top, python=python, index_options=index_options)
+    if hashes:
+        result.notes += add_all_hashes(resolved, index_options)
     named = {canonical(ln.requirement.name) for rf in files for ln in rf.requirements()}  # type: ignore[union-attr]
     for rf in files:
         replacements: dict[int, str] = {}

@@ -6,6 +6,7 @@ same index for that interpreter and platform.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -13,6 +14,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
+
+from packaging.version import Version
 
 from layerwise.errors import LayerwiseError, Location
 from layerwise.pin.requirements import canonical
@@ -70,6 +73,72 @@ def resolve(
             [f"sha256:{hashes['sha256']}"] if "sha256" in hashes else [],
         )
     return out
+
+
+def add_all_hashes(resolved: dict[str, Resolved], index_options: Sequence[str] = ()) -> list[str]:
+    """Give every resolved version the hashes of *all* its files (wheels for every platform,
+    sdist), as pip-compile does: the file pip chose here may not be the one the image picks.
+    From the ``--find-links`` folders (hashed here) and the index's JSON simple API (PEP 691).
+    Returns notes for what could not be read (the chosen file's hash stays)."""
+    from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
+
+    def version_of(filename: str) -> tuple[str, str] | None:
+        try:
+            if filename.endswith(".whl"):
+                name, ver, _, _ = parse_wheel_filename(filename)
+            else:
+                name, ver = parse_sdist_filename(filename)
+        except (InvalidWheelFilename, InvalidSdistFilename):
+            return None
+        return canonical(name), str(ver)
+
+    opts = list(index_options)
+    links = [opts[i + 1] for i, o in enumerate(opts[:-1]) if o in ("-f", "--find-links")]
+    links += os.environ.get("PIP_FIND_LINKS", "").split()
+    indexes: list[str] = []
+    if "--no-index" not in opts:
+        main = next((opts[i + 1] for i, o in enumerate(opts[:-1]) if o in ("-i", "--index-url")), None)
+        indexes.append(main or os.environ.get("PIP_INDEX_URL") or "https://pypi.org/simple")
+        indexes += [opts[i + 1] for i, o in enumerate(opts[:-1]) if o == "--extra-index-url"]
+    wanted = {(n, str(Version(r.version))): r for n, r in resolved.items() if not r.direct}
+    found: dict[str, set[str]] = {n: set(r.hashes) for n, r in resolved.items()}
+    for link in links:
+        folder = Path(link.removeprefix("file://"))
+        if not folder.is_dir():
+            continue
+        for f in folder.iterdir():
+            key = version_of(f.name)
+            if key in wanted:
+                found[key[0]].add("sha256:" + hashlib.sha256(f.read_bytes()).hexdigest())
+    notes = []
+    for index in indexes:
+        for (name, version), r in wanted.items():
+            try:
+                files = _simple_json(index, name)
+            except (OSError, ValueError) as exc:
+                notes.append(f"{r.name}: hashes of its other files not read from {index} ({exc})")
+                continue
+            for f in files:
+                key = version_of(f.get("filename", ""))
+                sha = (f.get("hashes") or {}).get("sha256")
+                if key == (name, version) and sha and not f.get("yanked"):
+                    found[name].add("sha256:" + sha)
+    for n, r in resolved.items():
+        r.hashes = sorted(found[n])
+    return notes
+
+
+def _simple_json(index: str, name: str) -> list[dict]:
+    import ssl
+    import urllib.request
+
+    url = index.rstrip("/") + "/" + name + "/"
+    req = urllib.request.Request(url, headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    ctx = ssl.create_default_context(cafile=os.environ.get("PIP_CERT") or None)
+    with urllib.request.urlopen(req, timeout=30, context=ctx) as resp:
+        if "json" not in resp.headers.get("Content-Type", ""):
+            raise ValueError("the index does not serve PEP 691 JSON")
+        return json.loads(resp.read()).get("files", [])
 
 
 def _pip_error(text: str) -> str:
