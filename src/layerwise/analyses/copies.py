@@ -4,7 +4,6 @@ the whole of it, which files are dependency metadata, and what the image holds a
 
 from __future__ import annotations
 
-import fnmatch
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -201,6 +200,3 @@ def image_files_before(stages: list[Stage], stage: Stage, index: int, ctx_analys
                 fs.add_run(s, ctx_analysis(s).text)
     return fs
 
-
-def glob_match(pattern: str, path: str) -> bool:
-    return fnmatch.fnmatchcase(path, pattern)
