@@ -322,3 +322,20 @@ def test_real_index(tmp_path, monkeypatch):
     ]
     assert lines[3].startswith("idna==") and lines[3].endswith(" ; python_version >= '3.6' \\")
     assert not result.notes, result.notes
+
+
+def test_requirements_in_stays_loose_without_a_compiler(tmp_path, wheelhouse, monkeypatch):
+    """No pip-compile or uv: pip's resolver writes requirements.txt, flattened, from the .in."""
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))
+    write(tmp_path, {"requirements.in": "-c constraints.txt\n-r base.in\nbeta  # web\n",
+                     "base.in": "alpha<2\nbeta\n", "constraints.txt": "gamma<1.3\n"})  # fmt: skip
+    result = pin(tmp_path / "requirements.in", index_options=local(wheelhouse))
+    assert list(result.files) == [str(tmp_path / "requirements.txt")]
+    assert result.files[str(tmp_path / "requirements.txt")] == (None, (
+        "# pinned from requirements.in by layerwise pin (pip's resolver): edit requirements.in, then run it again\n"
+        "-c constraints.txt\nbeta==0.9  # web\nalpha==1.2\n"
+        f"{DEPENDENCIES_HEADER}\ngamma==1.1\n"
+    ))
+    result.write()
+    assert (tmp_path / "requirements.in").read_text() == "-c constraints.txt\n-r base.in\nbeta  # web\n"
+    assert not pin(tmp_path / "requirements.in", index_options=local(wheelhouse)).changed

@@ -191,8 +191,8 @@ def _pin_with_pip(top: Path, *, hashes: bool, python: str, index_options: Sequen
     if hashes:
         result.notes += add_all_hashes(resolved, index_options)
     named = {canonical(ln.requirement.name) for rf in files for ln in rf.requirements()}  # type: ignore[union-attr]
+    pinned: dict[tuple[str, int], str] = {}  # (file, line) -> the pinned requirement
     for rf in files:
-        replacements: dict[int, str] = {}
         for ln in rf.requirements():
             req = ln.requirement
             assert req is not None
@@ -210,17 +210,34 @@ def _pin_with_pip(top: Path, *, hashes: bool, python: str, index_options: Sequen
             if hashes and not got.hashes:
                 result.notes.append(f"{rf.path}:{ln.start + 1}: no hash known for {got.name}")
             if new.strip() != ln.raw.strip():
-                replacements[ln.start] = new
-        appended: list[str] = []
-        if rf is files[0]:
-            extra = sorted((r for n, r in resolved.items() if n not in named and not r.direct),
-                           key=lambda r: canonical(r.name))  # fmt: skip
-            if extra:
-                if DEPENDENCIES_HEADER not in rf.text:
-                    appended.append(DEPENDENCIES_HEADER)
-                appended += [hashed(f"{r.name}=={r.version}", r.hashes if hashes else []) for r in extra]
-        new_text = rf.render(replacements, appended)
-        result.files[rf.path] = (rf.text, new_text)
+                pinned[(rf.path, ln.start)] = new
+    extra = sorted((r for n, r in resolved.items() if n not in named and not r.direct), key=lambda r: canonical(r.name))
+    dependencies = [hashed(f"{r.name}=={r.version}", r.hashes if hashes else []) for r in extra]
+    if top.suffix == ".in":
+        # requirements.in stays loose: the pins go to requirements.txt, flattened (pip-compile's way)
+        out = top.with_suffix(".txt")
+        lines = [f"# pinned from {top.name} by layerwise pin (pip's resolver): edit {top.name}, then run it again"]
+        seen: set[str] = set()
+        for rf in files:
+            for ln in rf.lines:
+                if ln.requirement is not None:
+                    name = canonical(ln.requirement.name)
+                    if name not in seen:
+                        seen.add(name)
+                        lines.append(pinned.get((rf.path, ln.start), ln.body + ln.comment))
+                elif ln.body and not ln.include and rf is files[0]:
+                    lines.append(ln.body + ln.comment)  # options, -c, -e ., paths of the top file
+        if dependencies:
+            lines += [DEPENDENCIES_HEADER, *dependencies]
+        old = out.read_text(encoding="utf-8") if out.is_file() else None
+        result.files[str(out)] = (old, "\n".join(lines) + "\n")
+    else:
+        for rf in files:
+            replacements = {start: text for (path, start), text in pinned.items() if path == rf.path}
+            appended: list[str] = []
+            if rf is files[0] and dependencies:
+                appended = ([] if DEPENDENCIES_HEADER in rf.text else [DEPENDENCIES_HEADER]) + dependencies
+            result.files[rf.path] = (rf.text, rf.render(replacements, appended))
     if hashes and any(r.direct for r in resolved.values()):
         result.notes.append("paths and URLs (-e ., ./pkg) cannot be hash-checked: pip refuses the"
                             " file with --require-hashes; install the project in a separate step")  # fmt: skip
