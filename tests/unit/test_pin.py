@@ -339,3 +339,12 @@ def test_requirements_in_stays_loose_without_a_compiler(tmp_path, wheelhouse, mo
     result.write()
     assert (tmp_path / "requirements.in").read_text() == "-c constraints.txt\n-r base.in\nbeta  # web\n"
     assert not pin(tmp_path / "requirements.in", index_options=local(wheelhouse)).changed
+
+
+def test_index_options_go_to_tools_that_take_them(tmp_path, fake_tools):
+    uv = write(tmp_path / "uv", {"pyproject.toml": "[tool.uv]\n"})
+    pin(uv, index_options=["--no-index", "--find-links", "/w"])
+    assert fake_tools.read_text().splitlines() == ["uv lock --no-index --find-links /w"]
+    poetry = write(tmp_path / "poetry", {"pyproject.toml": "[tool.poetry]\n"})
+    with pytest.raises(LayerwiseError, match="poetry takes its package index from the project's own configuration"):
+        pin(poetry, index_options=["--index-url", "https://x/simple"])

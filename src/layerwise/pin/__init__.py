@@ -261,6 +261,9 @@ def _tool_command(tool: str, source: Path, *, hashes: bool, index_options: Seque
                 *index_options, source.name, "-o", out.name]  # fmt: skip
         return argv, out
     if tool in LOCK_FILES:
+        if index_options and tool != "uv":
+            raise LayerwiseError(f"{tool} takes its package index from the project's own configuration,"
+                                 " not from --index-url/--find-links/--no-index", Location(str(source)))  # fmt: skip
         return [tool, "lock", *index_options], folder / LOCK_FILES[tool]
     raise LayerwiseError(f"{tool} cannot pin {source.name}", Location(str(source)))
 
