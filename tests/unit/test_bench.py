@@ -1,0 +1,310 @@
+"""bench's pure parts: the temporary edit, medians, the cross-check pairing, the plan."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import layerwise
+from layerwise.bench import make_plan
+from layerwise.bench.edit import edit_text, pick_change_file, temporary_edit
+from layerwise.bench.results import BuildTime, StepTime, median_build
+from layerwise.bench.run import copy_context, floor_dockerfile
+from layerwise.engine.crosscheck import compare, disagreements, pair_steps
+from layerwise.errors import LayerwiseError
+
+EXAMPLES = Path(layerwise.__file__).parent / "examples"
+
+
+# ---------------------------------------------------------------- the temporary edit
+@pytest.mark.parametrize(
+    ("original", "edited"),
+    [
+        (b"print(1)\n", b"print(1)\n# layerwise bench N\n"),
+        (b"print(1)", b"print(1)\n# layerwise bench N\n"),
+        (b"print(1)\r\n", b"print(1)\r\n# layerwise bench N\r\n"),
+        (b"", b"# layerwise bench N\n"),
+    ],
+)
+def test_edit_text(original, edited):
+    assert edit_text(original, "N") == edited
+
+
+def _state(p: Path):
+    st = p.stat()
+    return p.read_bytes(), st.st_mode, st.st_mtime_ns
+
+
+def test_temporary_edit_restores_bytes_mode_and_mtime(tmp_path):
+    p = tmp_path / "app.py"
+    p.write_bytes(b"x = 1\n")
+    os.chmod(p, 0o640)
+    os.utime(p, ns=(1_000_000_000, 2_000_000_000))
+    before = _state(p)
+    with temporary_edit(p, "abc"):
+        assert p.read_bytes() == b"x = 1\n# layerwise bench abc\n"
+    assert _state(p) == before
+
+
+@pytest.mark.parametrize("exc", [RuntimeError, KeyboardInterrupt])
+def test_temporary_edit_restores_on_exception(tmp_path, exc):
+    p = tmp_path / "app.py"
+    p.write_bytes(b"x = 1\n")
+    before = _state(p)
+    with pytest.raises(exc):
+        with temporary_edit(p, "abc"):
+            raise exc()
+    assert _state(p) == before
+
+
+def test_temporary_edit_keeps_a_symlink_a_symlink(tmp_path):
+    real = tmp_path / "real.py"
+    real.write_bytes(b"x = 1\n")
+    link = tmp_path / "app.py"
+    link.symlink_to("real.py")
+    with temporary_edit(link, "abc"):
+        assert real.read_bytes().endswith(b"abc\n")
+    assert link.is_symlink() and real.read_bytes() == b"x = 1\n"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_temporary_edit_restores_when_the_process_is_interrupted(tmp_path, sig):
+    p = tmp_path / "app.py"
+    p.write_bytes(b"x = 1\n")
+    before = _state(p)
+    code = textwrap.dedent(
+        f"""
+        import sys, time
+        from layerwise.bench.edit import temporary_edit
+        with temporary_edit({str(p)!r}, "abc"):
+            print("edited", flush=True)
+            time.sleep(60)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "edited"
+    assert p.read_bytes() != before[0]
+    proc.send_signal(sig)
+    proc.wait(timeout=30)
+    assert _state(p) == before
+
+
+def test_temporary_edit_of_a_missing_file_is_a_located_error(tmp_path):
+    with pytest.raises(LayerwiseError, match="cannot read the file to change"):
+        with temporary_edit(tmp_path / "nope.py", "x"):
+            pass
+
+
+@pytest.mark.parametrize(
+    ("files", "chosen"),
+    [
+        (["lib/util.py", "app.py", "setup.py"], "app.py"),
+        (["src/pkg/main.py", "src/pkg/util.py"], "src/pkg/main.py"),
+        (["setup.py", "pkg/b.py", "a.py"], "a.py"),
+        (["pkg/z.py", "pkg/sub/a.py"], "pkg/z.py"),
+    ],
+)
+def test_pick_change_file(tmp_path, files, chosen):
+    assert pick_change_file(tmp_path, files) == chosen
+
+
+def test_pick_change_file_without_python_asks_for_change(tmp_path):
+    with pytest.raises(LayerwiseError, match="--change"):
+        pick_change_file(tmp_path, ["README.md"])
+
+
+# ---------------------------------------------------------------- medians
+def _build(total, *steps):
+    return BuildTime(total, [StepTime(i, c, s, None, n) for n, (i, c, s) in enumerate(steps, 1)])
+
+
+def test_median_build_per_step_and_total():
+    runs = [
+        _build(10.0, ("WORKDIR /app", True, 0.0), ("RUN pip install", False, 8.0)),
+        _build(30.0, ("WORKDIR /app", True, 0.0), ("RUN pip install", False, 20.0)),
+        _build(12.0, ("WORKDIR /app", False, 0.1), ("RUN pip install", False, 9.0)),
+    ]
+    m = median_build(runs)
+    assert m.seconds == 12.0
+    assert [(s.instruction, s.seconds) for s in m.steps] == [("WORKDIR /app", 0.0), ("RUN pip install", 9.0)]
+    assert m.steps[0].cached is None and m.steps[0].cached_text() == "2/3 runs"
+    assert m.steps[1].cached is False and m.steps[1].cached_text() == "ran"
+    assert m.overhead == pytest.approx(3.0)
+
+
+def test_median_build_of_nothing():
+    assert median_build([]).seconds == 0.0
+
+
+def test_from_is_shown_as_base():
+    m = median_build([_build(1.0, ("FROM python:3.10-slim", False, 0.0))])
+    assert m.steps[0].cached_text() == "base"
+
+
+# ---------------------------------------------------------------- cross-check
+def _pred(stage, kind, instruction, status, onbuild=False, base_stage=None):
+    return SimpleNamespace(stage=stage, kind=kind, instruction=instruction, status=status,
+                           onbuild=onbuild, base_stage=base_stage)  # fmt: skip
+
+
+def _eng(stage, index, instruction, cached):
+    return SimpleNamespace(stage=stage, index=index, instruction=instruction, cached=cached)
+
+
+PREDICTED = [
+    _pred(0, "from", "FROM python:3.10-slim", "cached"),
+    _pred(0, "workdir", "WORKDIR /app", "cached"),
+    _pred(0, "add", "ADD . /app", "rebuilt"),
+    _pred(0, "run", "RUN pip install -r requirements.txt", "rebuilt"),
+    _pred(0, "metadata", 'CMD ["python", "app.py"]', "metadata"),
+]
+
+
+def test_crosscheck_buildkit_agrees():
+    engine = [
+        _eng(None, 1, "FROM docker.io/library/python:3.10-slim", False),
+        _eng(None, 2, "WORKDIR /app", True),
+        _eng(None, 3, "ADD . /app", False),
+        _eng(None, 4, "RUN pip install -r requirements.txt", False),
+    ]
+    pairs = pair_steps(PREDICTED, engine, "buildkit")
+    assert [(p.instruction, p.predicted, p.engine) for p in pairs] == [
+        ("WORKDIR /app", True, True),
+        ("ADD . /app", False, False),
+        ("RUN pip install -r requirements.txt", False, False),
+    ]
+    assert disagreements(PREDICTED, engine, "buildkit") == []
+    p, e = compare(PREDICTED, engine, "buildkit")
+    assert p == e
+
+
+def test_crosscheck_buildkit_disagreement_is_described():
+    engine = [
+        _eng(None, 2, "WORKDIR /app", True),
+        _eng(None, 3, "ADD . /app", False),
+        _eng(None, 4, "RUN pip install -r requirements.txt", True),
+    ]
+    (d,) = disagreements(PREDICTED, engine, "buildkit")
+    assert d.instruction == "RUN pip install -r requirements.txt"
+    assert d.describe() == "RUN pip install -r requirements.txt: explain predicted REBUILD, the engine did CACHED"
+
+
+def test_crosscheck_legacy_in_order_with_config_steps_and_missing_ones():
+    engine = [
+        _eng(None, 1, "FROM python:3.10-slim", False),
+        _eng(None, 2, "WORKDIR /app", True),
+        _eng(None, 3, "ADD . /app", False),
+    ]
+    pairs = pair_steps(PREDICTED, engine, "legacy")
+    assert [(p.predicted, p.engine) for p in pairs] == [(True, True), (False, False), (False, None), (False, None)]
+    assert [d.instruction for d in disagreements(PREDICTED, engine, "legacy")] == [
+        "RUN pip install -r requirements.txt",
+        'CMD ["python", "app.py"]',  # the legacy builder runs config instructions as steps
+    ]
+    assert "no such step" in disagreements(PREDICTED, engine, "legacy")[0].describe()
+
+
+def test_crosscheck_buildkit_stage_names_and_from_stage():
+    pred = [
+        _pred("builder", "from", "FROM python:3.11 AS builder", "cached"),
+        _pred("builder", "run", "RUN make", "cached"),
+        _pred(1, "from", "FROM builder", "cached", base_stage=0),
+        _pred(1, "copy", "COPY . .", "rebuilt"),
+    ]
+    engine = [_eng("builder", 2, "RUN make", True), _eng("stage-1", 1, "COPY . .", False)]
+    assert disagreements(pred, engine, "buildkit") == []
+
+
+# ---------------------------------------------------------------- plan, floor, context copy
+@pytest.mark.parametrize(
+    ("dockerfile", "floor"),
+    [
+        ("FROM python:3.10-slim\nWORKDIR /app\nADD . /app\nRUN pip install -r r.txt\nCMD x\n",
+         "FROM python:3.10-slim\nWORKDIR /app\nADD . /app\n"),
+        ("ARG V=3.11\nFROM python:$V AS b\nRUN x\nFROM python:$V\nENV A=1\nCOPY r .\nRUN pip\n"
+         "COPY --from=b /x /y\nCOPY . \\\n  .\nUSER app\n",
+         "ARG V=3.11\nFROM python:$V\nENV A=1\nCOPY . \\\n  .\nUSER app\n"),
+        ("FROM python:3.11 AS b\nCOPY . .\nFROM b\nRUN x\nCOPY . .\n", None),
+        ("FROM python:3.11\nRUN x\n", None),
+    ],
+)
+def test_floor_dockerfile(dockerfile, floor):
+    assert floor_dockerfile(dockerfile) == floor
+
+
+def _project(tmp_path, name="flask-demo"):
+    import shutil
+
+    dst = tmp_path / name
+    shutil.copytree(EXAMPLES / name, dst)
+    return dst
+
+
+def test_make_plan_fixed_and_floor(tmp_path):
+    ctx = _project(tmp_path)
+    notes: list[str] = []
+    plan = make_plan(ctx, fixed=True, floor=True, runs=2, notes=notes)
+    assert plan.change == "app.py" and plan.runs == 2 and notes == []
+    before, after = plan.variants
+    assert before.in_place and before.dockerfile == (ctx / "Dockerfile").read_text()
+    assert not after.in_place
+    assert after.dockerfile.index("COPY requirements.txt") < after.dockerfile.index("RUN pip install")
+    assert ".dockerignore" in after.files
+    assert plan.floor is not None and "RUN" not in plan.floor.dockerfile
+    assert not (ctx / ".dockerignore").exists()  # nothing written
+
+
+def test_make_plan_against_and_change(tmp_path):
+    ctx = _project(tmp_path)
+    alt = tmp_path / "Dockerfile.alt"
+    alt.write_text("FROM python:3.10-slim\nCOPY . .\n")
+    (ctx / "lib.py").write_text("x = 1\n")
+    plan = make_plan(ctx, against=alt, change=str(ctx / "lib.py"))
+    assert [v.name for v in plan.variants] == ["before", "after"]
+    assert plan.variants[1].dockerfile == alt.read_text() and plan.change == "lib.py"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"fixed": True, "against": "x"}, "give one"),
+        ({"change": "nope.py"}, "--change"),
+        ({"runs": 0}, "--runs"),
+        ({"against": "/nonexistent/Dockerfile"}, "no such Dockerfile"),
+    ],
+)
+def test_make_plan_errors(tmp_path, kwargs, message):
+    ctx = _project(tmp_path)
+    with pytest.raises(LayerwiseError, match=message):
+        make_plan(ctx, **kwargs)
+
+
+def test_make_plan_default_change_skips_ignored_files(tmp_path):
+    ctx = tmp_path / "p"
+    (ctx / "tests").mkdir(parents=True)
+    (ctx / "tests" / "a.py").write_text("")
+    (ctx / "worker.py").write_text("")
+    (ctx / ".dockerignore").write_text("worker.py\n")
+    (ctx / "Dockerfile").write_text("FROM python:3.11\nCOPY . .\n")
+    assert make_plan(ctx).change == "tests/a.py"
+
+
+def test_copy_context_leaves_out_what_dockerignore_excludes(tmp_path):
+    src = tmp_path / "src"
+    (src / ".git").mkdir(parents=True)
+    (src / ".git" / "HEAD").write_text("x")
+    (src / "app.py").write_text("x")
+    (src / "notes.txt").write_text("x")
+    (src / "Dockerfile").write_text("FROM x\n")
+    (src / ".dockerignore").write_text(".git\n*.txt\nDockerfile\n")
+    dst = tmp_path / "dst"
+    copy_context(src, dst, src / "Dockerfile", "buildkit")
+    assert sorted(p.name for p in dst.iterdir()) == [".dockerignore", "Dockerfile", "app.py"]
+

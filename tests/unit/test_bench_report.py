@@ -1,0 +1,166 @@
+"""bench's output from fake timings: the table, the terminal bars, the cross-check, the SVG."""
+
+from __future__ import annotations
+
+import shutil
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from layerwise.bench.report import aligned_rows, render_bars, render_crosscheck, render_table, write_report
+from layerwise.bench.results import BenchResult, BuildTime, Run, StepTime, Variant
+from layerwise.bench.svg import _ticks, render_svg
+from layerwise.engine.crosscheck import StepPair
+from layerwise.errors import LayerwiseError
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _bt(total, steps):
+    return BuildTime(total, [StepTime(i, c, s, None, n) for n, (i, c, s) in enumerate(steps, 1)])
+
+
+BEFORE_COLD = [("FROM python:3.10-slim", False, 0.0), ("WORKDIR /app", False, 0.1), ("ADD . /app", False, 0.2),
+               ("RUN pip install -r requirements.txt", False, 14.6)]  # fmt: skip
+BEFORE_RE = [("FROM python:3.10-slim", False, 0.0), ("WORKDIR /app", True, 0.0), ("ADD . /app", False, 1.0),
+             ("RUN pip install -r requirements.txt", False, 15.3)]  # fmt: skip
+AFTER_COLD = [("FROM python:3.10-slim", False, 0.0), ("WORKDIR /app", False, 0.1),
+              ("COPY requirements.txt ./", False, 0.9), ("RUN pip install --no-cache-dir -r requirements.txt", False, 15.7),
+              ("COPY . .", False, 1.4)]  # fmt: skip
+AFTER_RE = [("FROM python:3.10-slim", False, 0.0), ("WORKDIR /app", True, 0.0), ("COPY requirements.txt ./", True, 0.0),
+            ("RUN pip install --no-cache-dir -r requirements.txt", True, 0.0), ("COPY . .", False, 0.9)]  # fmt: skip
+
+
+def _result(disagree: bool = False, floor: bool = False) -> BenchResult:
+    ok = [StepPair((0, 2), "WORKDIR /app", True, True)]
+    bad = [StepPair((0, 4), "RUN pip install -r requirements.txt", True, False)] if disagree else []
+    before = Variant("before", "your Dockerfile", "FROM python:3.10-slim\n",
+                     [Run(_bt(72.5, BEFORE_COLD), _bt(24.1, BEFORE_RE), ok + bad)])  # fmt: skip
+    after = Variant("after", "fixed by layerwise fix", "FROM python:3.10-slim\n",
+                    [Run(_bt(25.5, AFTER_COLD), _bt(6.7, AFTER_RE), ok)])  # fmt: skip
+    fl = None
+    if floor:
+        fl = Variant("floor", "only the final COPY runs", "",
+                     [Run(_bt(2.0, AFTER_COLD[:2] + AFTER_COLD[-1:]), _bt(5.9, AFTER_RE[:2] + AFTER_RE[-1:]))])  # fmt: skip
+    return BenchResult("flask-demo", "app.py", "buildkit", "test engine", [before, after], fl)
+
+
+def test_ratio_and_title():
+    r = _result()
+    assert r.ratio == pytest.approx(24.1 / 6.7)
+    assert "24.1 s → 6.7 s (3.6× faster)" in render_svg(r)
+
+
+def test_table_aligns_the_two_rebuilds():
+    r = _result()
+    rows = aligned_rows(r.variant("before").rebuild, r.variant("after").rebuild)
+    names = [((a.instruction if a else None), (b.instruction if b else None)) for a, b in rows]
+    assert names[:2] == [("FROM python:3.10-slim",) * 2, ("WORKDIR /app",) * 2]
+    assert ("ADD . /app", None) in names and (None, "COPY . .") in names
+    table = render_table(r)
+    assert "BEFORE" in table and "AFTER" in table and "cached?" in table
+    line = next(ln for ln in table.splitlines() if ln.startswith("RUN pip install -r"))
+    assert "15.3 s  ran" in line and "—" in line
+    line = next(ln for ln in table.splitlines() if ln.startswith("rebuild after the change"))
+    assert "24.1 s" in line and "6.7 s" in line and "3.6× faster" in line
+    assert "cold build" in table and "72.5 s" in table
+
+
+def test_table_with_floor():
+    table = render_table(_result(floor=True))
+    assert "floor: only the final COPY runs" in table and "+0.8 s from it" in table
+
+
+def test_bars_in_the_terminal():
+    text = render_bars(_result())
+    lines = text.splitlines()
+    pip = next(ln for ln in lines if "RUN pip install -r" in ln)
+    assert pip.count("█") == round(15.3 / 24.1 * 40)  # one scale: the slowest rebuild is 40 wide
+    assert "░ cached" in next(ln for ln in lines if "RUN pip install --no-cache-dir" in ln)
+    assert "▪ base image" in text
+
+
+def test_crosscheck_quiet_when_it_agrees_loud_when_not():
+    assert render_crosscheck(_result()).startswith("cross-check: explain predicted all 2 step statuses")
+    loud = render_crosscheck(_result(disagree=True))
+    assert "CROSS-CHECK FAILED" in loud
+    assert "your Dockerfile, run 1: RUN pip install -r requirements.txt: explain predicted CACHED, the engine did REBUILD" in loud
+
+
+def _svg_tree(result):
+    return ET.fromstring(render_svg(result))
+
+
+def test_svg_is_valid_and_before_is_above_after():
+    root = _svg_tree(_result(floor=True))
+    texts = [(float(t.get("y")), t.text) for t in root.iter(f"{SVG}text")]
+    y = {label: yy for yy, label in texts}
+    assert y["Before: your Dockerfile"] < y["After: fixed by layerwise fix"] < y["Floor: only the final COPY runs"]
+    assert any(t == "cached" for _, t in texts)
+    assert any("Cross-check: layerwise explain predicted all 2" in (t or "") for _, t in texts)
+
+
+def test_svg_cached_steps_are_hatched_and_ran_steps_solid():
+    root = _svg_tree(_result())
+    rects = list(root.iter(f"{SVG}rect"))
+    fills = [r.get("fill") for r in rects]
+    assert root.find(f".//{SVG}pattern[@id='cached']") is not None
+    assert fills.count("url(#cached)") == 1 + 1 + 3  # legend + WORKDIR before + 3 after
+    # the pip step of the before rebuild is the widest solid bar
+    solid = [r for r in rects if r.get("fill") == "#d0533f"]
+    widest = max(solid, key=lambda r: float(r.get("width")))
+    assert float(widest.get("width")) > 300
+
+
+def test_svg_shared_scale():
+    root = _svg_tree(_result())
+    totals = [r for r in root.iter(f"{SVG}rect") if r.get("opacity") == "0.35"]
+    before_w, after_w = (float(r.get("width")) for r in totals)
+    assert before_w / after_w == pytest.approx(24.1 / 6.7, rel=0.01)
+
+
+def test_svg_disagreement_in_red():
+    svg = render_svg(_result(disagree=True))
+    assert "CROSS-CHECK FAILED" in svg and "#c00000" in svg
+
+
+def test_svg_escapes_instruction_text():
+    r = _result()
+    r.variants[0].runs[0].rebuild.steps[2].instruction = 'RUN echo "<b>&"'
+    ET.fromstring(render_svg(r))  # parses
+
+
+@pytest.mark.parametrize(("top", "ticks"), [(24.1, [0, 5, 10, 15, 20]), (1.0, [0, 0.2, 0.4, 0.6, 0.8, 1.0]), (0, [0])])
+def test_ticks(top, ticks):
+    assert _ticks(top) == pytest.approx(ticks)
+
+
+def test_write_report_svg_and_html(tmp_path):
+    r = _result()
+    (svg,) = write_report(r, tmp_path / "b.svg")
+    ET.parse(svg)
+    (html,) = write_report(r, tmp_path / "b.html")
+    text = html.read_text()
+    assert "<svg" in text and "Cross-check" in text and "FROM python:3.10-slim" in text
+    with pytest.raises(LayerwiseError, match=r"\.svg, \.png or \.html"):
+        write_report(r, tmp_path / "b.pdf")
+
+
+@pytest.mark.skipif(shutil.which("rsvg-convert") is None, reason="rsvg-convert not installed")
+def test_write_report_png(tmp_path):
+    files = write_report(_result(), tmp_path / "b.png")
+    assert files[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_png_without_rsvg_convert_says_how(tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(LayerwiseError, match="apt-get install librsvg2-bin"):
+        write_report(_result(), tmp_path / "b.png")
+    assert (tmp_path / "b.svg").is_file()
+
+
+def test_json():
+    data = _result(floor=True).to_json()
+    assert data["ratio"] == 3.6
+    assert [v["name"] for v in data["variants"]] == ["before", "after", "floor"]
+    assert data["variants"][0]["rebuild"]["seconds"] == 24.1
