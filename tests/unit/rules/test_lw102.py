@@ -27,3 +27,9 @@ def test_silent_without_context():
 def test_requirements_install_not_concerned():
     passes(CODE, "FROM python:3.12\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n",
            {"pyproject.toml": '[project]\nname="a"\nversion="1"\n', "requirements.txt": ""})  # fmt: skip
+
+
+def test_bind_mounted_pyproject():
+    catches(CODE, "FROM python:3.12\nRUN --mount=type=bind,source=pyproject.toml,target=pyproject.toml "
+                  "--mount=type=bind,source=uv.lock,target=uv.lock uv sync --locked --no-install-project\n",
+            {"pyproject.toml": '[project]\nname="a"\nversion="2.0"\n', "uv.lock": ""}, line=2)  # fmt: skip

@@ -71,6 +71,20 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     if not why:
         return
     for stage, step in ctx.steps():
+        if isinstance(step.instruction, Run):  # RUN --mount=type=bind,source=pyproject.toml
+            mounted = [m.source.strip("/").rsplit("/", 1)[-1] for m in step.expanded.get("mounts") or []  # type: ignore[union-attr]
+                       if m.type == "bind" and not m.from_ and m.source]  # fmt: skip
+            hits = [x for x in ctx.analysis(step).installs if "pyproject.toml" in x.reads] if "pyproject.toml" in mounted else []
+            if hits:
+                lock = " and uv.lock (which records the project's version)" if "uv.lock" in mounted else ""
+                yield ctx.at(
+                    CODE,
+                    step.instruction.node,
+                    f"pyproject.toml{lock}, mounted for `{' '.join(hits[0].argv[:3])}`, also holds "
+                    f"{' and '.join(why)}: editing those reruns the install",
+                    hint="install from an exported requirements file, or make the version dynamic",
+                )
+            continue
         if not copies.from_context(step) or copies.is_whole_context(step):
             continue
         names = [s.rstrip("/").rsplit("/", 1)[-1] for s in copies.sources(step)]
