@@ -24,3 +24,8 @@ def test_requirement_include_excluded():
 def test_exception_keeps_it():
     passes(CODE, "FROM python:3.12\nCOPY requirements.txt .\n",
            {".dockerignore": "*.txt\n!requirements.txt\n", "requirements.txt": ""})  # fmt: skip
+
+
+def test_bind_mount_source_excluded():
+    catches(CODE, "FROM python:3.12\nRUN --mount=type=bind,source=uv.lock,target=uv.lock uv sync --locked\n",
+            {".dockerignore": "*.lock\n", "uv.lock": ""}, line=2)  # fmt: skip

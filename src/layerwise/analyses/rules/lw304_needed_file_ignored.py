@@ -68,6 +68,10 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                     copied_to[posixpath.normpath(posixpath.join(dest, posixpath.basename(n)))] = n
                     copied_to[posixpath.normpath(dest)] = n
             elif isinstance(inst, Run):
+                for m in step.expanded.get("mounts") or []:  # type: ignore[union-attr]
+                    src = (m.source or "").strip("/")
+                    if m.type == "bind" and not m.from_ and src and src != "." and not re.search(r"[*?\[$]", src):
+                        needs.append((src, "the source of a bind mount"))
                 for x in ctx.analysis(step).installs:
                     for r in x.requirements + x.constraints:
                         rel = _context_rel(step, r, copied_to) or _from_whole(step, r, whole_dests)
