@@ -308,3 +308,19 @@ def test_copy_context_leaves_out_what_dockerignore_excludes(tmp_path):
     copy_context(src, dst, src / "Dockerfile", "buildkit")
     assert sorted(p.name for p in dst.iterdir()) == [".dockerignore", "Dockerfile", "app.py"]
 
+
+
+def test_bench_without_an_engine_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    from layerwise.bench import engines
+    from layerwise.cli import main
+
+    monkeypatch.setattr(engines, "_user_docker", lambda: (None, "`docker info` failed: no daemon"))
+    monkeypatch.setattr(engines, "find_engine", lambda: (None, "no engine installed in /x"))
+    ctx = _project(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", str(ctx), "--fixed", "-o", str(tmp_path / "b.svg")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("layerwise: error: no Docker engine: `docker info` failed: no daemon; no engine installed")
+    assert "install-engine.sh" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "b.svg").exists()
