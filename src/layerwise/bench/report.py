@@ -36,18 +36,19 @@ def aligned_rows(a: MedianBuild, b: MedianBuild) -> list[tuple[MedianStep | None
 
 def _cell(s: MedianStep | None) -> str:
     if s is None:
-        return f"{'—':>8}  {'':<8}"
-    return f"{seconds(s.seconds):>8}  {s.cached_text():<8}"
+        return f"{'—':>8}  {'':<12}"
+    return f"{seconds(s.seconds):>8}  {s.cached_text():<12}"
 
 
 def render_table(result: BenchResult) -> str:
     """step | before | after | cached? for the rebuild after the change, then totals."""
     b, a = result.variant("before"), result.variant("after")
     cols = [v for v in (b, a) if v is not None]
-    lines = [f"Rebuild after changing {result.change_file} (median of {len(cols[0].runs)} run(s)):", ""]
-    lines.append(f"{'':<{STEP_W}}" + "".join(f"  {v.name.upper():<18}" for v in cols))
-    lines.append(f"{'':<{STEP_W}}" + "".join(f"  {_short(v.label, 18):<18}" for v in cols))
-    lines.append(f"{'step':<{STEP_W}}" + "".join(f"  {'time':>8}  {'cached?':<8}" for _ in cols))
+    n = len(cols[0].runs)
+    lines = [f"Rebuild after changing {result.change_file} ({f'median of {n} runs' if n > 1 else '1 run'}):", ""]
+    lines.append(f"{'':<{STEP_W}}" + "".join(f"  {v.name.upper():<22}" for v in cols))
+    lines.append(f"{'':<{STEP_W}}" + "".join(f"  {_short(v.label, 22):<22}" for v in cols))
+    lines.append(f"{'step':<{STEP_W}}" + "".join(f"  {'time':>8}  {'cached?':<12}" for _ in cols))
     if b and a:
         rows = aligned_rows(b.rebuild, a.rebuild)
     else:
@@ -58,12 +59,12 @@ def render_table(result: BenchResult) -> str:
         lines.append(f"{_short(name):<{STEP_W}}" + "".join(f"  {c}" for c in cells))
     lines.append(
         f"{'(outside the steps: context, export)':<{STEP_W}}"
-        + "".join(f"  {seconds(v.rebuild.overhead):>8}  {'':<8}" for v in cols)
+        + "".join(f"  {seconds(v.rebuild.overhead):>8}  {'':<12}" for v in cols)
     )
-    lines.append("-" * (STEP_W + 20 * len(cols)))
-    lines.append(f"{'rebuild after the change':<{STEP_W}}" + "".join(f"  {seconds(v.rebuild.seconds):>8}  {'':<8}" for v in cols)
+    lines.append("-" * (STEP_W + 24 * len(cols)))
+    lines.append(f"{'rebuild after the change':<{STEP_W}}" + "".join(f"  {seconds(v.rebuild.seconds):>8}  {'':<12}" for v in cols)
                  + (f"  {ratio_text(result.ratio)}" if result.ratio else ""))  # fmt: skip
-    lines.append(f"{'cold build':<{STEP_W}}" + "".join(f"  {seconds(v.cold.seconds):>8}  {'':<8}" for v in cols))
+    lines.append(f"{'cold build':<{STEP_W}}" + "".join(f"  {seconds(v.cold.seconds):>8}  {'':<12}" for v in cols))
     if result.floor and result.floor.runs:
         f = result.floor
         lines.append(f"{'floor: only the final COPY runs':<{STEP_W}}  {seconds(f.rebuild.seconds):>8}"
