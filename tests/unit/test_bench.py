@@ -324,3 +324,17 @@ def test_bench_without_an_engine_is_a_clear_error(tmp_path, monkeypatch, capsys)
     assert err.startswith("layerwise: error: no Docker engine: `docker info` failed: no daemon; no engine installed")
     assert "install-engine.sh" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "b.svg").exists()
+
+
+@pytest.mark.parametrize(
+    ("builder", "options"),
+    [
+        ("buildkit", {"builder": "buildkit"}),
+        ("legacy", {"builder": "legacy"}),
+        ("ci-builder", {"builder": "buildkit", "network": None, "extra_args": ("--builder", "ci-builder", "--load")}),
+    ],
+)
+def test_named_buildx_builder(tmp_path, builder, options):
+    plan = make_plan(_project(tmp_path), builder=builder)
+    assert plan.build_options() == options
+    assert plan.builder == options["builder"]

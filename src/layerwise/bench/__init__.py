@@ -51,7 +51,8 @@ def make_plan(
     floor: bool = False,
     notes: list[str] | None = None,
 ) -> Plan:
-    """What to build. ``fixed``: also the Dockerfile that ``layerwise fix`` writes (with its
+    """What to build. ``builder``: ``buildkit``, ``legacy`` or the name of a ``docker buildx``
+    builder (BuildKit rules). ``fixed``: also the Dockerfile that ``layerwise fix`` writes (with its
     .dockerignore); ``against``: also this other Dockerfile; ``floor``: also the cheapest build
     that runs the final COPY. ``notes`` collects remarks for the user."""
     notes = notes if notes is not None else []
@@ -97,10 +98,13 @@ def make_plan(
         else:
             floor_spec = VariantSpec("floor", "only the final COPY runs", ftext, dict(variants[-1].files))
     if change is None:
-        change = _default_change(ctx, df, builder)
+        change = _default_change(ctx, df, "legacy" if builder == "legacy" else "buildkit")
     else:
         change = _change_path(ctx, change)
-    return Plan(ctx, df, change, variants, runs=runs, builder=builder, floor=floor_spec)
+    buildx = None
+    if builder not in ("buildkit", "legacy"):
+        buildx, builder = builder, "buildkit"
+    return Plan(ctx, df, change, variants, runs=runs, builder=builder, floor=floor_spec, buildx=buildx)
 
 
 def _change_path(ctx: Path, change: str) -> str:

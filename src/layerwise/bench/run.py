@@ -56,8 +56,16 @@ class Plan:
     change: str  # context-relative path of the file to change
     variants: list[VariantSpec]
     runs: int = 1
-    builder: str = "buildkit"
+    builder: str = "buildkit"  # whose cache rules: buildkit | legacy
     floor: VariantSpec | None = None
+    buildx: str | None = None  # a named `docker buildx` builder (BuildKit), else the engine's own
+
+    def build_options(self) -> dict:
+        """Engine.build keywords. A named buildx builder gets ``--builder NAME --load`` and the
+        default network (its own BuildKit may not allow the host network)."""
+        if not self.buildx:
+            return {"builder": self.builder}
+        return {"builder": "buildkit", "network": None, "extra_args": ("--builder", self.buildx, "--load")}
 
 
 def _step_times(result) -> list[StepTime]:
@@ -202,7 +210,7 @@ def _one_run(engine, plan: Plan, spec: VariantSpec, ctx: Path, df: Path, tag: st
     of = f" (run {n}/{plan.runs})" if plan.runs > 1 else ""
     what = f"{spec.label}: cold build{of}"
     progress.started(what)
-    cold = engine.build(ctx, df, builder=plan.builder, tag=tag, no_cache=True)
+    cold = engine.build(ctx, df, tag=tag, no_cache=True, **plan.build_options())
     _remember(cold, tag, built)
     if not cold.ok:
         raise _fail(what, cold)
@@ -218,7 +226,7 @@ def _one_run(engine, plan: Plan, spec: VariantSpec, ctx: Path, df: Path, tag: st
         predicted = explain(build, before_files, resolve(parse_bytes(text, str(df)), {}), after_files,
                             builder=plan.builder)  # fmt: skip
         progress.started(what)
-        rebuild = engine.build(ctx, df, builder=plan.builder, tag=tag)
+        rebuild = engine.build(ctx, df, tag=tag, **plan.build_options())
         _remember(rebuild, tag, built)
     if not rebuild.ok:
         raise _fail(what, rebuild)

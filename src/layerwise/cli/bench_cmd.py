@@ -81,8 +81,8 @@ Example:
 @click.option("--against", metavar="FILE", help="Also benchmark this other Dockerfile (built in a copy of PATH).")
 @click.option("--floor", is_flag=True, help="Also measure the floor: a build where only the final COPY runs.")
 @click.option("--runs", default=1, show_default=True, type=click.IntRange(1, 50), help="Repeat, report medians.")
-@click.option("--builder", type=click.Choice(["buildkit", "legacy"]), default="buildkit", show_default=True,
-              help="BuildKit or Docker's legacy builder.")  # fmt: skip
+@click.option("--builder", default="buildkit", show_default=True, metavar="buildkit|legacy|NAME",
+              help="BuildKit, Docker's legacy builder, or a `docker buildx` builder by name.")  # fmt: skip
 @click.option("-o", "--output", metavar="FILE", default="layerwise-bench.svg", show_default=True,
               help="The picture: .svg, .png (needs rsvg-convert) or .html (picture, table, Dockerfiles).")  # fmt: skip
 @click.option("--json", "json_path", metavar="FILE", help="Also write the measurements as JSON.")
@@ -111,7 +111,15 @@ def bench(path, dockerfile, change, fixed, against, floor, runs, builder, output
     say = lambda s: click.echo(s, err=True)  # noqa: E731
     project = os.path.basename(os.path.abspath(path))
     with open_engine(say) as (engine, label):
-        say(f"Engine: {label}")
+        if plan.buildx:
+            p = engine.docker("buildx", "inspect", plan.buildx, check=False, timeout=60)
+            if p.returncode != 0:
+                from layerwise.errors import LayerwiseError
+
+                msg = (p.stderr or p.stdout).strip().splitlines()
+                raise LayerwiseError(f"--builder {plan.buildx}: no such buildx builder on {label}"
+                                     f" ({msg[-1] if msg else 'docker buildx inspect failed'})")  # fmt: skip
+        say(f"Engine: {label}" + (f", buildx builder {plan.buildx}" if plan.buildx else ""))
         say(f"Change: a comment line appended to {plan.change} before each rebuild (undone after)")
         result = run_bench(engine, plan, progress, project=project, engine_label=label)
     _save_timings(plan, result)
