@@ -59,13 +59,15 @@ class Plan:
     builder: str = "buildkit"  # whose cache rules: buildkit | legacy
     floor: VariantSpec | None = None
     buildx: str | None = None  # a named `docker buildx` builder (BuildKit), else the engine's own
+    buildx_driver: str | None = None  # its driver (``docker buildx inspect``): docker, docker-container...
 
     def build_options(self) -> dict:
-        """Engine.build keywords. A named buildx builder gets ``--builder NAME --load`` and the
-        default network (its own BuildKit may not allow the host network)."""
+        """Engine.build keywords. A named buildx builder gets ``--builder NAME --load``; the host
+        network only with the docker driver (others need an entitlement for it)."""
         if not self.buildx:
             return {"builder": self.builder}
-        return {"builder": "buildkit", "network": None, "extra_args": ("--builder", self.buildx, "--load")}
+        network = "host" if self.buildx_driver == "docker" else None
+        return {"builder": "buildkit", "network": network, "extra_args": ("--builder", self.buildx, "--load")}
 
 
 def _step_times(result) -> list[StepTime]:

@@ -119,6 +119,8 @@ def bench(path, dockerfile, change, fixed, against, floor, runs, builder, output
                 msg = (p.stderr or p.stdout).strip().splitlines()
                 raise LayerwiseError(f"--builder {plan.buildx}: no such buildx builder on {label}"
                                      f" ({msg[-1] if msg else 'docker buildx inspect failed'})")  # fmt: skip
+            plan.buildx_driver = next((ln.split(":", 1)[1].strip() for ln in p.stdout.splitlines()
+                                       if ln.strip().startswith("Driver:")), None)  # fmt: skip
         say(f"Engine: {label}" + (f", buildx builder {plan.buildx}" if plan.buildx else ""))
         say(f"Change: a comment line appended to {plan.change} before each rebuild (undone after)")
         result = run_bench(engine, plan, progress, project=project, engine_label=label)
