@@ -51,12 +51,13 @@ class IgnorePattern:
     column: int = 1  # 1-based column (in characters) where the pattern starts on its line
 
 
-def read_patterns(data: bytes | str) -> list[IgnorePattern]:
+def read_patterns(data: bytes | str, path: str | None = None) -> list[IgnorePattern]:
     """``ignorefile.ReadAll``: the patterns of a .dockerignore file, with their line numbers.
 
     BOM stripped from the first line, ``#`` in column 1 is a comment, lines TrimSpace'd,
     blank lines dropped, ``!`` marks an exception (trimmed again), then ``filepath.Clean`` and
     one leading ``/`` removed. A bare ``!`` is kept here; :class:`PatternMatcher` rejects it.
+    ``path`` (the file's name) locates the "line too long" error.
     """
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogateescape")
@@ -69,7 +70,7 @@ def read_patterns(data: bytes | str) -> list[IgnorePattern]:
         if raw.endswith(b"\r"):
             raw = raw[:-1]
         if len(raw) > _MAX_LINE:
-            raise _error("line too long (bufio.Scanner: token too long)", None, lineno)
+            raise _error("line too long (bufio.Scanner: token too long)", path, lineno)
         if index == 0 and raw.startswith(_BOM):
             raw = raw[len(_BOM) :]
         if raw.startswith(b"#"):
@@ -344,7 +345,7 @@ class IgnoreFile:
 
     @classmethod
     def from_text(cls, text: bytes | str, path: Path | None = None) -> IgnoreFile:
-        items = read_patterns(text)
+        items = read_patterns(text, str(path) if path else None)
         return cls(path, tuple(items), PatternMatcher(items, str(path) if path else None))
 
     @classmethod
