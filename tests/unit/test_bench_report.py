@@ -68,7 +68,7 @@ def test_table_aligns_the_two_rebuilds():
 
 def test_table_with_floor():
     table = render_table(_result(floor=True))
-    assert "floor: only the final COPY runs" in table and "+0.8 s from it" in table
+    assert "floor: only the final COPY runs" in table and "the fixed rebuild is 0.8 s above it" in table
 
 
 def test_bars_in_the_terminal():

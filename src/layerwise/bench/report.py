@@ -66,9 +66,12 @@ def render_table(result: BenchResult) -> str:
                  + (f"  {ratio_text(result.ratio)}" if result.ratio else ""))  # fmt: skip
     lines.append(f"{'cold build':<{STEP_W}}" + "".join(f"  {seconds(v.cold.seconds):>8}  {'':<12}" for v in cols))
     if result.floor and result.floor.runs:
-        f = result.floor
-        lines.append(f"{'floor: only the final COPY runs':<{STEP_W}}  {seconds(f.rebuild.seconds):>8}"
-                     + (f"  (the fixed rebuild is {a.rebuild.seconds - f.rebuild.seconds:+.1f} s from it)" if a else ""))  # fmt: skip
+        f = result.floor.rebuild.seconds
+        over = ""
+        if a:
+            d = a.rebuild.seconds - f
+            over = f"  (the fixed rebuild is {abs(d):.1f} s {'above' if d >= 0 else 'below'} it)"
+        lines.append(f"{'floor: only the final COPY runs':<{STEP_W}}  {seconds(f):>8}{over}")
     return "\n".join(lines) + "\n"
 
 
