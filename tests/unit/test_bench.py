@@ -338,3 +338,30 @@ def test_named_buildx_builder(tmp_path, builder, options):
     plan = make_plan(_project(tmp_path), builder=builder)
     assert plan.build_options() == options
     assert plan.builder == options["builder"]
+
+
+def test_remove_built_images_spares_images_with_other_tags():
+    from layerwise.bench.run import remove_built_images
+
+    class FakeEngine:
+        def __init__(self):
+            self.images = {"sha256:a": ["layerwise-bench-s:before"], "sha256:b": ["myapp:latest"], "sha256:c": []}
+            self.removed: list[str] = []
+
+        def inspect_image(self, ref):
+            return {"RepoTags": self.images[ref]} if ref in self.images else None
+
+        def remove_image(self, ref, force=True):
+            assert force is False
+            self.removed.append(ref)
+            for tags in self.images.values():
+                if ref in tags:
+                    tags.remove(ref)
+                    return True
+            self.images.pop(ref, None)
+            return True
+
+    eng = FakeEngine()
+    remove_built_images(eng, ["sha256:c", "sha256:a", "layerwise-bench-s:before", "sha256:b"], "layerwise-bench-s:")
+    assert eng.removed == ["layerwise-bench-s:before", "sha256:a", "sha256:c"]
+    assert "sha256:b" in eng.images  # the user's image stays

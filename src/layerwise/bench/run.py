@@ -158,8 +158,7 @@ def run_bench(engine, plan: Plan, progress: Progress | None = None, *, project: 
             else:
                 variants.append(v)
     finally:
-        for ref in reversed(built):
-            engine.remove_image(ref)
+        remove_built_images(engine, built, prefix=f"layerwise-bench-{session}:")
     return BenchResult(
         project=project or str(plan.context),
         change_file=plan.change,
@@ -238,6 +237,21 @@ def _one_run(engine, plan: Plan, spec: VariantSpec, ctx: Path, df: Path, tag: st
         if not p.agrees:
             progress.note(f"CROSS-CHECK: {p.describe()}")
     return Run(BuildTime(cold.seconds, _step_times(cold)), BuildTime(rebuild.seconds, _step_times(rebuild)), pairs)
+
+
+def remove_built_images(engine, built: list[str], prefix: str) -> None:
+    """Remove what bench built and nothing else: its own tags first, then the image ids that no
+    other tag names (an id that also carries a tag of yours stays)."""
+    tags = [r for r in built if r.startswith(prefix)]
+    for t in tags:
+        engine.remove_image(t, force=False)
+    for ref in reversed([r for r in built if r not in tags]):
+        info = engine.inspect_image(ref)
+        if info is None:
+            continue
+        others = [t for t in info.get("RepoTags") or [] if not t.startswith(prefix)]
+        if not others:
+            engine.remove_image(ref, force=False)
 
 
 def _remember(result, tag: str, built: list[str]) -> None:
