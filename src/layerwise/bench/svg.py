@@ -87,7 +87,10 @@ def render_svg(result: BenchResult) -> str:
         result.engine,
         f"median of {runs} run{'s' if runs != 1 else ''}",
     ]
-    text(20, y, " · ".join(s for s in sub if s), size=12, fill="#555")
+    text(20, y, f"What Docker redoes when {result.change_file} changes by one line after a full build: one bar per"
+         " Dockerfile step, as long as the step took.", size=13, fill="#333")  # fmt: skip
+    y += 18
+    text(20, y, " · ".join(s for s in sub if s), size=12, fill="#777")
     y += 26
     # legend
     lx = 20
