@@ -30,7 +30,7 @@ def comparable(text: str) -> bool:
     return True
 
 
-_CHECK_DIRECTIVE = re.compile(r"(?im)^#\s*check\s*=")
+_CHECK_DIRECTIVE = re.compile(r"(?im)^\s*#\s*check\s*=")
 
 
 def normalise(node) -> tuple:
@@ -85,7 +85,7 @@ def _lenient_parse_json(rest: str):
     return [parser._LONE_SURROGATE.sub("\ufffd", v) for v in value], True
 
 
-_NEWER_MODIFIER = re.compile(r"\$\{(#|[A-Za-z0-9_]+[%#/])")
+_NEWER_MODIFIER = re.compile(r"(?:^|[^$])(?:\$\$)*\$\{(#|\w*[%#/])")  # not after $$
 
 
 def _v0125_heredocs_from_line(line: str):
