@@ -365,3 +365,20 @@ def test_remove_built_images_spares_images_with_other_tags():
     remove_built_images(eng, ["sha256:c", "sha256:a", "layerwise-bench-s:before", "sha256:b"], "layerwise-bench-s:")
     assert eng.removed == ["layerwise-bench-s:before", "sha256:a", "sha256:c"]
     assert "sha256:b" in eng.images  # the user's image stays
+
+
+@pytest.mark.parametrize("name", ["flask-demo", "data-api"])
+def test_bundled_examples_copy_the_code_before_the_install_and_fix_reorders(tmp_path, name):
+    ctx = _project(tmp_path, name)
+    text = (ctx / "Dockerfile").read_text()
+    assert text.index(" . ") < text.index("RUN pip install")  # the cache-unfriendly pattern
+    plan = make_plan(ctx, fixed=True)
+    fixed = plan.variants[1].dockerfile
+    assert fixed.index("COPY requirements.txt") < fixed.index("RUN pip install") < fixed.index(" . ")
+    assert plan.change == "app.py"
+
+
+def test_data_api_pins_a_heavy_dependency_set():
+    reqs = (EXAMPLES / "data-api" / "requirements.txt").read_text().split()
+    names = {r.split("==")[0] for r in reqs}
+    assert {"numpy", "pandas", "scikit-learn"} <= names and all("==" in r for r in reqs)
