@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from layerwise.errors import Location
 from layerwise.parse.nodes import Dockerfile, Heredoc, Node, Span
-from layerwise.parse.parser import ParseError, parse_heredoc
+from layerwise.parse.parser import ParseError, gc_paused, parse_heredoc
 
 INSTRUCTIONS = (
     "add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "from", "healthcheck", "label",
@@ -692,6 +692,7 @@ def _suggest_instruction(word: str) -> str | None:
     return match[0].upper() if match else None
 
 
+@gc_paused
 def parse_instructions(dockerfile: Dockerfile) -> list[Instruction]:
     """Every node of ``dockerfile`` as a typed instruction; the first bad one raises."""
     return [parse_instruction(n, dockerfile.path) for n in dockerfile.nodes]

