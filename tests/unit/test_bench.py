@@ -329,9 +329,10 @@ def test_bench_without_an_engine_is_a_clear_error(tmp_path, monkeypatch, capsys)
 @pytest.mark.parametrize(
     ("builder", "options"),
     [
-        ("buildkit", {"builder": "buildkit"}),
-        ("legacy", {"builder": "legacy"}),
-        ("ci-builder", {"builder": "buildkit", "network": None, "extra_args": ("--builder", "ci-builder", "--load")}),
+        ("buildkit", {"builder": "buildkit", "build_args": {}, "target": None}),
+        ("legacy", {"builder": "legacy", "build_args": {}, "target": None}),
+        ("ci-builder", {"builder": "buildkit", "network": None, "extra_args": ("--builder", "ci-builder", "--load"),
+                        "build_args": {}, "target": None}),
     ],
 )
 def test_named_buildx_builder(tmp_path, builder, options):
@@ -382,3 +383,10 @@ def test_data_api_pins_a_heavy_dependency_set():
     reqs = (EXAMPLES / "data-api" / "requirements.txt").read_text().split()
     names = {r.split("==")[0] for r in reqs}
     assert {"numpy", "pandas", "scikit-learn"} <= names and all("==" in r for r in reqs)
+
+
+def test_build_args_and_target_reach_the_builds(tmp_path):
+    notes: list[str] = []
+    plan = make_plan(_project(tmp_path), build_args={"V": "1"}, target="app", floor=True, notes=notes)
+    assert plan.build_options()["build_args"] == {"V": "1"} and plan.build_options()["target"] == "app"
+    assert plan.floor is None and "no floor build with --target" in notes[0]

@@ -49,6 +49,8 @@ def make_plan(
     runs: int = 1,
     builder: str = "buildkit",
     floor: bool = False,
+    build_args: dict[str, str] | None = None,
+    target: str | None = None,
     notes: list[str] | None = None,
 ) -> Plan:
     """What to build. ``builder``: ``buildkit``, ``legacy`` or the name of a ``docker buildx``
@@ -91,7 +93,9 @@ def make_plan(
             raise LayerwiseError("no such Dockerfile", Location(str(alt)))
         variants.append(VariantSpec("after", f"{alt.name} (--against)", alt.read_text(encoding="utf-8")))
     floor_spec = None
-    if floor:
+    if floor and target:
+        notes.append("no floor build with --target (the floor is built from the final stage).")
+    elif floor:
         ftext = floor_dockerfile(variants[-1].dockerfile)
         if ftext is None:
             notes.append("no floor build: the final stage builds on another stage or copies nothing from the context.")
@@ -104,7 +108,8 @@ def make_plan(
     buildx = None
     if builder not in ("buildkit", "legacy"):
         buildx, builder = builder, "buildkit"
-    return Plan(ctx, df, change, variants, runs=runs, builder=builder, floor=floor_spec, buildx=buildx)
+    return Plan(ctx, df, change, variants, runs=runs, builder=builder, floor=floor_spec, buildx=buildx,
+                build_args=dict(build_args or {}), target=target)  # fmt: skip
 
 
 def _change_path(ctx: Path, change: str) -> str:

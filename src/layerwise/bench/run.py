@@ -60,14 +60,18 @@ class Plan:
     floor: VariantSpec | None = None
     buildx: str | None = None  # a named `docker buildx` builder (BuildKit), else the engine's own
     buildx_driver: str | None = None  # its driver (``docker buildx inspect``): docker, docker-container...
+    build_args: dict[str, str] = field(default_factory=dict)
+    target: str | None = None
 
     def build_options(self) -> dict:
         """Engine.build keywords. A named buildx builder gets ``--builder NAME --load``; the host
         network only with the docker driver (others need an entitlement for it)."""
+        common = {"build_args": self.build_args, "target": self.target}
         if not self.buildx:
-            return {"builder": self.builder}
+            return {"builder": self.builder, **common}
         network = "host" if self.buildx_driver == "docker" else None
-        return {"builder": "buildkit", "network": network, "extra_args": ("--builder", self.buildx, "--load")}
+        return {"builder": "buildkit", "network": network, "extra_args": ("--builder", self.buildx, "--load"),
+                **common}  # fmt: skip
 
 
 def _step_times(result) -> list[StepTime]:
@@ -223,9 +227,10 @@ def _one_run(engine, plan: Plan, spec: VariantSpec, ctx: Path, df: Path, tag: st
     what = f"{spec.label}: rebuild after changing {plan.change}{of}"
     with temporary_edit(ctx / plan.change, uuid.uuid4().hex[:12]):
         after_files, _ = folder_files(ctx, df, plan.builder)
-        build = resolve(parse_bytes(text, str(df)), {})
-        predicted = explain(build, before_files, resolve(parse_bytes(text, str(df)), {}), after_files,
-                            builder=plan.builder)  # fmt: skip
+        args = plan.build_args
+        predicted = explain(resolve(parse_bytes(text, str(df)), args), before_files,
+                            resolve(parse_bytes(text, str(df)), args), after_files,
+                            builder=plan.builder, target=plan.target)  # fmt: skip
         progress.started(what)
         rebuild = engine.build(ctx, df, tag=tag, **plan.build_options())
         _remember(rebuild, tag, built)

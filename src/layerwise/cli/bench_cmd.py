@@ -8,6 +8,8 @@ import time
 
 import click
 
+from layerwise.cli.options import build_arg_option, parse_build_args
+
 
 class TerminalProgress:
     """Live progress on stderr: a ticking line while a build runs (on a terminal), one line
@@ -83,10 +85,13 @@ Example:
 @click.option("--runs", default=1, show_default=True, type=click.IntRange(1, 50), help="Repeat, report medians.")
 @click.option("--builder", default="buildkit", show_default=True, metavar="buildkit|legacy|NAME",
               help="BuildKit, Docker's legacy builder, or a `docker buildx` builder by name.")  # fmt: skip
+@click.option("--target", default=None, metavar="STAGE", help="Build up to this stage.")
+@build_arg_option
 @click.option("-o", "--output", metavar="FILE", default="layerwise-bench.svg", show_default=True,
               help="The picture: .svg, .png (needs rsvg-convert) or .html (picture, table, Dockerfiles).")  # fmt: skip
 @click.option("--json", "json_path", metavar="FILE", help="Also write the measurements as JSON.")
-def bench(path, dockerfile, change, fixed, against, floor, runs, builder, output, json_path) -> int:
+def bench(path, dockerfile, change, fixed, against, floor, runs, builder, target, build_arg, output,
+          json_path) -> int:  # fmt: skip
     import json
     import os
 
@@ -102,7 +107,8 @@ def bench(path, dockerfile, change, fixed, against, floor, runs, builder, output
 
     notes: list[str] = []
     plan = make_plan(path, dockerfile, change=change, fixed=fixed, against=against, runs=runs,
-                     builder=builder, floor=floor, notes=notes)  # fmt: skip
+                     builder=builder, floor=floor, build_args=parse_build_args(build_arg), target=target,
+                     notes=notes)  # fmt: skip
     for n in notes:
         click.echo(f"note: {n}", err=True)
     if len(plan.variants) == 1 and not floor:
