@@ -230,7 +230,10 @@ def dockerfile_texts(differential: bool = False) -> st.SearchStrategy[str]:
     free = st.text(alphabet=ALPHABET, max_size=80)
     if not differential:
         free = st.one_of(free, st.text(max_size=60).filter(lambda s: "\x00" not in s))
-    return st.one_of(structured_dockerfile(differential), structured_dockerfile(differential), free)
+    return st.one_of(
+        structured_dockerfile(differential), structured_dockerfile(differential), free,
+        st.deferred(lambda: plausible_dockerfile()),
+    )
 
 
 def dockerfile_bytes() -> st.SearchStrategy[bytes]:
@@ -273,3 +276,39 @@ shell_envs = st.dictionaries(
 )
 
 IS_LONG = os.environ.get("LAYERWISE_FUZZ") == "long"
+
+
+# --- plausible Dockerfiles (they mostly resolve: deeper coverage of instructions/resolve) -------
+
+_PLAUSIBLE = [
+    "RUN {w} {w}", "RUN --mount=type=cache,target=/root/.cache pip install {w}",
+    "RUN --network=none {w}", 'RUN ["{w}", "{w}"]', "CMD {w}", 'CMD ["{w}"]',
+    'ENTRYPOINT ["{w}", "{w}"]', "ENV {k}={w}", "ENV {k} {w}", "ARG {k}", "ARG {k}={w}",
+    "LABEL {k}={w}", "EXPOSE 8080", "EXPOSE {w}", "USER {w}", "WORKDIR /{w}", "VOLUME /{w}",
+    "COPY {w} /{w}/", "COPY --chown=1000:1000 --chmod=755 {w} /app/", "COPY --link . /app",
+    "ADD {w} /{w}", "COPY --from=0 /{w} /{w}", "STOPSIGNAL SIGTERM", "SHELL [\"/bin/sh\", \"-c\"]",
+    "HEALTHCHECK --interval=5s --retries=3 CMD {w}", "HEALTHCHECK NONE", "ONBUILD RUN {w}",
+    "RUN <<EOF\n{w}\n{w}\nEOF", "COPY <<-EOT /{w}\n\t{w}\nEOT", "MAINTAINER {w}",
+    "FROM {w} AS {k2}", "FROM alpine", "FROM base AS {k2}",
+]  # fmt: skip
+_PLAUSIBLE_WORDS = [
+    "app", "x", "$X", "${X}", "${X:-d}", "${X:+a}", "${V}", "$HOME", "'a b'", '"a $X"', "a\\ b",
+    "${X#p}", "${X%%.*}", "${X/a/b}", "requirements.txt", "src", "é", "🐳", "$$", "\\$X",
+]  # fmt: skip
+
+
+@st.composite
+def plausible_dockerfile(draw) -> str:
+    lines = [draw(st.sampled_from(["", "# syntax=docker/dockerfile:1\n", "# escape=\\\n"]))]
+    lines.append(draw(st.sampled_from(["ARG X=1\n", "", "ARG V\n"])) + "FROM alpine AS base\n")
+    for _ in range(draw(st.integers(1, 10))):
+        template = draw(st.sampled_from(_PLAUSIBLE))
+        line = template
+        while "{w}" in line:
+            line = line.replace("{w}", draw(st.sampled_from(_PLAUSIBLE_WORDS)), 1)
+        line = line.replace("{k}", draw(st.sampled_from(["X", "V", "PATH", "A_1"])))
+        line = line.replace("{k2}", draw(st.sampled_from(["b1", "b2", "base"])))
+        if draw(st.integers(0, 6)) == 0:
+            line = line.replace(" ", " \\\n  ", 1)
+        lines.append(line + "\n")
+    return "".join(lines)
