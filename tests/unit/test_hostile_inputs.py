@@ -165,11 +165,6 @@ def test_deeply_nested_unclosed_expansion_is_a_located_error(tmp_path, capsys):
     assert err.endswith("syntax error: missing '}'\n")
 
 
-@pytest.mark.xfail(
-    reason="resolve/stages.py _Expander.word prints the whole word, twice ('failed to process "
-    "<word>: failed to process \"<word>\": ...'): a 1 MB error line (not in this change's paths)",
-    strict=True,
-)
 def test_expansion_error_message_stays_short(tmp_path, capsys):
     path = tmp_path / "Dockerfile"
     path.write_text("FROM alpine\nENV X=" + "${A:-\\\n" * 10_000 + "\n")
@@ -320,12 +315,6 @@ def test_dockerfile_is_a_fifo_explain_between_folders(tmp_path, capsys):
     assert err.startswith(f"layerwise: error: {tmp_path / 'Dockerfile'}: ")
 
 
-@pytest.mark.xfail(
-    reason="context/states.py revision_state reads an untracked Dockerfile with read_bytes(): "
-    "a FIFO blocks forever (not in this change's paths; reported)",
-    strict=True,
-    raises=subprocess.TimeoutExpired,
-)
 def test_dockerfile_is_a_fifo_explain_in_git_repo(tmp_path):
     env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
                GIT_COMMITTER_EMAIL="t@t")  # fmt: skip

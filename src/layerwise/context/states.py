@@ -151,7 +151,9 @@ def revision_state(
     try:
         text = _git(top, "show", f"{rev}:{df_rel}")
     except StateError:
-        text = dockerfile.read_bytes()
+        from layerwise.parse.parser import read_dockerfile
+
+        text = read_dockerfile(dockerfile)
     return ProjectState(rev, text, str(dockerfile), files)
 
 
@@ -276,10 +278,13 @@ def load_state(path: str, dockerfile: str | None, spec: str | None, *, builder: 
     if spec is None or Path(spec).is_dir():
         context = base if spec is None else Path(spec)
         df = _dockerfile_in(context, dockerfile, base)
-        if not df.is_file():
+        from layerwise.parse.parser import read_dockerfile
+
+        if not df.exists():
             raise StateError("no Dockerfile here (use -f to name it)", Location(str(df)))
+        text = read_dockerfile(df)  # a located error for a folder or FIFO, before the walk
         files, _ = _folder_files_once(context, df, builder)
-        return ProjectState(str(context) if spec else "the working tree", df.read_bytes(), str(df), files)
+        return ProjectState(str(context) if spec else "the working tree", text, str(df), files)
     df = _dockerfile_in(base, dockerfile, base)
     files, ignore = _folder_files_once(base, df, builder)
 

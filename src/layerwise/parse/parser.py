@@ -173,20 +173,25 @@ def gc_paused(fn):
 def parse_file(path: str | os.PathLike[str]) -> Dockerfile:
     """Read and parse a Dockerfile, with clear errors for anything that is not one."""
     name = os.fspath(path)
+    return parse_bytes(read_dockerfile(name), name)
+
+
+def read_dockerfile(path: str | os.PathLike[str]) -> bytes:
+    """A Dockerfile's bytes; a located error (never a hang) for a folder, FIFO, missing file..."""
+    name = os.fspath(path)
     try:
         if os.path.isdir(name):
             raise ParseError("is a directory, not a Dockerfile", Location(name))
         if os.path.exists(name) and not os.path.isfile(name):
             raise ParseError("is not a regular file (a FIFO, socket or device?)", Location(name))
         with open(name, "rb") as f:
-            data = f.read()
+            return f.read()
     except FileNotFoundError:
         raise ParseError("no such file", Location(name)) from None
     except PermissionError:
         raise ParseError("permission denied", Location(name)) from None
     except OSError as exc:
         raise ParseError(f"cannot read: {exc.strerror or exc}", Location(name)) from None
-    return parse_bytes(data, name)
 
 
 def parse_bytes(data: bytes, path: str = "Dockerfile") -> Dockerfile:

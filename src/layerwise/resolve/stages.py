@@ -166,8 +166,9 @@ class _Expander:
         try:
             return self.lexer.process_word(word, env)
         except ShellExpansionError as exc:
+            shown = word if len(word) <= 80 else word[:77] + "..."
             raise InstructionError(
-                f"failed to process {word!r}: {exc}",
+                f'failed to process "{shown}": {exc.reason}',
                 Location(self.path, inst.span.start_line, inst.span.start_column),
             ) from None
 
