@@ -99,7 +99,9 @@ def fix_dockerignore(
     exception_paths = [p.text[1:] for p in read_patterns(current) if p.text.startswith("!")] if current else []
 
     def excludes_needed(patterns: list[str]) -> bool:
-        probe = IgnoreFile.from_text(current + nl + nl.join(patterns) + nl)
+        """Whether these patterns by themselves would exclude a needed path or a path the
+        file re-includes on purpose (what the file already excludes gets exceptions below)."""
+        probe = IgnoreFile.from_patterns(patterns)
         return any(probe.excludes(p) for p in [*needed, *exception_paths])
 
     # 2. canonical entries that are missing and harmless
