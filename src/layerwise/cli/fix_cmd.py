@@ -55,6 +55,7 @@ def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, no_docke
         text = result.diff()
         if text:
             click.echo(text, nl=False)
+    written = [] if show_diff or not result.changed else result.write()  # all or nothing
     for f in result.applied:
         click.echo(f"{'would fix' if show_diff else 'fixed'}: {f.code} {f.message}", err=True)
     for h in result.hints:
@@ -64,6 +65,6 @@ def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, no_docke
         return 0
     if show_diff:
         click.get_current_context().exit(1)  # something to fix: fail CI
-    for p in result.write():
+    for p in written:
         click.echo(f"wrote {p}", err=True)
     return 0

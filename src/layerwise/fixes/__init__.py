@@ -54,16 +54,15 @@ class FixResult:
 
     def write(self) -> list[str]:
         """Write the changed files atomically; returns their paths."""
-        from layerwise.fixes.edits import write_atomic
+        from layerwise.fixes.edits import write_all_atomic
 
-        written = []
+        todo: list[tuple[str, str, bool]] = []
         if self.dockerfile != self.original:
-            write_atomic(self.dockerfile_path, self.dockerfile, bom=self.bom)
-            written.append(self.dockerfile_path)
+            todo.append((self.dockerfile_path, self.dockerfile, self.bom))
         if self.dockerignore is not None and self.dockerignore_path:
-            write_atomic(self.dockerignore_path, self.dockerignore)
-            written.append(self.dockerignore_path)
-        return written
+            todo.append((self.dockerignore_path, self.dockerignore, False))
+        write_all_atomic(todo)  # both files, or neither
+        return [path for path, _, _ in todo]
 
 
 def _uses_buildkit_features(df) -> bool:

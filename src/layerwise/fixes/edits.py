@@ -139,24 +139,43 @@ def unified_diff(path: str, old: str, new: str) -> str:
 def write_atomic(path: str | os.PathLike[str], text: str, *, bom: bool = False) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder and a rename:
     the file is either the old or the new one, never half written; its mode is kept."""
-    p = Path(path)
-    data = (("\ufeff" if bom else "") + text).encode("utf-8", "surrogatepass")
+    write_all_atomic([(path, text, bom)])
+
+
+def write_all_atomic(files: list[tuple[str | os.PathLike[str], str, bool]]) -> None:
+    """Write several files all or nothing: every new content goes to a temporary file beside
+    its target first (written and synced); only when all of them are complete are they renamed
+    over the targets. A read-only target, a full disk or any other error leaves every target
+    as it was and no temporary file behind."""
+    staged: list[tuple[str, Path]] = []
     try:
-        mode = p.stat().st_mode & 0o7777 if p.exists() else None
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".layerwise", dir=p.parent)
-    except OSError as exc:
-        raise LayerwiseError(f"cannot write: {exc.strerror or exc}", Location(str(p))) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, p)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise LayerwiseError(f"cannot write: {exc.strerror or exc}", Location(str(p))) from None
+        for path, text, bom in files:
+            p = Path(path)
+            data = (("\ufeff" if bom else "") + text).encode("utf-8", "surrogatepass")
+            mode = p.stat().st_mode & 0o7777 if p.exists() else None
+            if mode is not None and not mode & 0o222:
+                raise LayerwiseError("the file is read-only: not written (make it writable to fix it)",
+                                     Location(str(p)))  # fmt: skip
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".layerwise", dir=p.parent)
+            except OSError as exc:
+                raise LayerwiseError(f"cannot write: {exc.strerror or exc}", Location(str(p))) from None
+            staged.append((tmp, p))
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                if mode is not None:
+                    os.chmod(tmp, mode)
+            except OSError as exc:
+                raise LayerwiseError(f"cannot write: {exc.strerror or exc}", Location(str(p))) from None
+        for tmp, p in staged:
+            os.replace(tmp, p)
+        staged = []
+    finally:
+        for tmp, _ in staged:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
