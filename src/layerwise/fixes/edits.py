@@ -28,6 +28,17 @@ class EditConflict(LayerwiseError):
     pass
 
 
+@dataclass
+class ProposedFix:
+    """One rule's fix: its text edits, with the rule code, a message and ruff-like safety."""
+
+    code: str
+    message: str
+    edits: list[TextEdit]
+    safety: str = "safe"
+    line: int = 0
+
+
 def apply_edits(text: str, edits: list[TextEdit]) -> str:
     """Apply non-overlapping edits (insertions at the same offset keep their order)."""
     ordered = sorted(enumerate(edits), key=lambda ie: (ie[1].start, ie[1].end, ie[0]))

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from layerwise.fixes.commands import Install, analyse_run, classify
 from layerwise.fixes.edits import (
+    ProposedFix,
     TextEdit,
     block,
     indentation,
@@ -93,15 +94,6 @@ class Project:
             return (self.root / rel).read_text(encoding="utf-8", errors="replace")
         except OSError:
             return None
-
-
-@dataclass
-class LayoutFix:
-    code: str
-    message: str
-    edits: list[TextEdit]
-    safety: str = "safe"
-    line: int = 0
 
 
 @dataclass
@@ -342,8 +334,8 @@ def _deps_only_run(source: str, x: Install) -> str | None:
     return None
 
 
-def fix_layout(df: Dockerfile, build: Build, project: Project) -> tuple[list[LayoutFix], list[LayoutHint]]:
-    fixes: list[LayoutFix] = []
+def fix_layout(df: Dockerfile, build: Build, project: Project) -> tuple[list[ProposedFix], list[LayoutHint]]:
+    fixes: list[ProposedFix] = []
     hints: list[LayoutHint] = []
     for stage in build.stages:
         plan, hint = _plan_stage(stage, project)
@@ -360,7 +352,7 @@ def fix_layout(df: Dockerfile, build: Build, project: Project) -> tuple[list[Lay
     return fixes, hints
 
 
-def _edits_for(df: Dockerfile, plan: _Plan, project: Project) -> LayoutFix | None:
+def _edits_for(df: Dockerfile, plan: _Plan, project: Project) -> ProposedFix | None:
     c_node = plan.copy_step.instruction.node
     i_node = plan.install_step.instruction.node
     nl = newline_of(df.text)
@@ -395,7 +387,7 @@ def _edits_for(df: Dockerfile, plan: _Plan, project: Project) -> LayoutFix | Non
         edits.append(TextEdit(at, at, prefix + c_text))
         what = "copy " + (", ".join(plan.files) if plan.files else "nothing") + " first, install, then copy the code"
     kw = "ADD" if isinstance(plan.copy_step.instruction, Add) else "COPY"
-    return LayoutFix(
+    return ProposedFix(
         "LW101",
         f"move `{kw} {' '.join(c_node.args)}` (line {c_node.span.start_line}) below the install"
         f" (line {i_node.span.start_line}): {what}",

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from layerwise.fixes.commands import analyse_run
-from layerwise.fixes.edits import TextEdit, insert_before
+from layerwise.fixes.edits import ProposedFix, TextEdit, insert_before
 from layerwise.parse.instructions import Add, Run
 from layerwise.parse.nodes import Dockerfile
 from layerwise.resolve.stages import Build
@@ -25,16 +25,7 @@ PIP_CACHE = "/root/.cache/pip"
 UV_CACHE = "/root/.cache/uv"
 
 
-@dataclass
-class MechanicalFix:
-    code: str
-    message: str
-    edits: list[TextEdit]
-    safety: str = "safe"
-    line: int = 0
-
-
-def fix_add_to_copy(df: Dockerfile, build: Build) -> list[MechanicalFix]:
+def fix_add_to_copy(df: Dockerfile, build: Build) -> list[ProposedFix]:
     out = []
     for stage in build.stages:
         for step in stage.steps:
@@ -46,7 +37,7 @@ def fix_add_to_copy(df: Dockerfile, build: Build) -> list[MechanicalFix]:
                 continue
             node = inst.node
             kw_at = node.span.start
-            out.append(MechanicalFix(
+            out.append(ProposedFix(
                 "LW502",
                 f"line {node.span.start_line}: ADD of local files -> COPY",
                 [TextEdit(kw_at, kw_at + len(node.keyword), "COPY" if node.keyword.isupper() else "copy")],
@@ -69,7 +60,7 @@ def _no_cache_env(step) -> set[str]:
     return names
 
 
-def fix_pip_cache(df: Dockerfile, build: Build, *, cache_mount: bool) -> list[MechanicalFix]:
+def fix_pip_cache(df: Dockerfile, build: Build, *, cache_mount: bool) -> list[ProposedFix]:
     out = []
     for stage in build.stages:
         for step in stage.steps:
@@ -110,12 +101,12 @@ def fix_pip_cache(df: Dockerfile, build: Build, *, cache_mount: bool) -> list[Me
             if new != src:
                 edits.append(TextEdit(node.span.start, node.span.end, new))
                 code = "LW202" if what and what[-1].startswith("drop") and len(what) == 1 else "LW201"
-                out.append(MechanicalFix(code, f"line {node.span.start_line}: " + ", ".join(what),
+                out.append(ProposedFix(code, f"line {node.span.start_line}: " + ", ".join(what),
                                          edits, "safe", node.span.start_line))  # fmt: skip
     return out
 
 
-def fix_uv_link_mode(df: Dockerfile, build: Build) -> list[MechanicalFix]:
+def fix_uv_link_mode(df: Dockerfile, build: Build) -> list[ProposedFix]:
     out = []
     for stage in build.stages:
         for step in stage.steps:
@@ -126,7 +117,7 @@ def fix_uv_link_mode(df: Dockerfile, build: Build) -> list[MechanicalFix]:
                 continue
             if not any(x.manager in ("uv", "uv-pip") for x in analyse_run(inst).installs):
                 continue
-            out.append(MechanicalFix(
+            out.append(ProposedFix(
                 "LW204",
                 f"line {inst.line}: uv with a cache mount: set UV_LINK_MODE=copy (hard links"
                 " cannot cross into the mount)",
