@@ -1,7 +1,8 @@
 """A small prediction service: trains a classifier on a generated data set at start-up and
-serves predictions and a summary of the data. Its dependencies (numpy, pandas, SciPy,
-scikit-learn, matplotlib, pyarrow) are what make its Docker build slow: a few hundred MB of
-wheels that a cache-unfriendly Dockerfile reinstalls after every code change."""
+serves predictions, a summary, a regression and charts. Its dependencies (numpy, pandas, SciPy,
+scikit-learn, statsmodels, matplotlib, plotly, pyarrow) are what make its Docker build slow:
+a few hundred MB of wheels that a cache-unfriendly Dockerfile reinstalls after every code
+change."""
 
 import io
 
@@ -34,6 +35,21 @@ def summary():
 def predict():
     rows = np.asarray(request.get_json()["rows"], dtype=float)
     return jsonify(labels=model.predict(rows).tolist())
+
+
+@app.route("/trend")
+def trend():
+    import statsmodels.api as sm
+
+    fit = sm.OLS(frame["label"], sm.add_constant(frame[["f0", "f1"]])).fit()
+    return jsonify(params=fit.params.round(4).to_dict(), r2=round(float(fit.rsquared), 4))
+
+
+@app.route("/chart")
+def chart():
+    import plotly.express as px
+
+    return px.histogram(frame, x="f0", color="label").to_html(full_html=False)
 
 
 @app.route("/plot.png")
