@@ -34,7 +34,7 @@ def _id(case: dict) -> str:
 @pytest.mark.parametrize("case", DATA["cases"] + DATA["unix_only"], ids=_id)
 def test_matches_or_parent_matches(case: dict) -> None:
     ignore = IgnoreFile.from_patterns(case["patterns"])
-    assert ignore.excludes(case["path"]) is case["excluded"]
+    assert ignore.matches_or_parent_matches(case["path"]) is case["excluded"]
 
 
 @pytest.mark.parametrize("case", DATA["errors"], ids=lambda c: repr(c["patterns"]))

@@ -267,23 +267,12 @@ def test_model_self_check():
     assert fnmatch.fnmatchcase("a", "?")
 
 
-@pytest.mark.xfail(
-    reason="IgnoreFile.excludes is MatchesOrParentMatches; BuildKit's walk (fsutil) uses "
-    "MatchesUsingParentResults, where an exception that names a parent folder only counts "
-    "if the folder itself was matched first (engine-confirmed: tests/engine/test_ignore_sample.py)",
-    strict=True,
-)
 def test_excludes_agrees_with_what_the_walk_sends():
     ignore = IgnoreFile.from_patterns(["*/*", "!b"])
     # BuildKit does not send b/a: "!b" did not match the folder b (nothing excluded it yet)
     assert ignore.excludes("b/a") is True
 
 
-@pytest.mark.xfail(
-    reason="context/re2.py translates Go's \\b to Python's Unicode \\b; RE2's \\b is an ASCII word "
-    "boundary (found by test_matcher_agrees_with_patternmatcher; fix: emit (?a:\\b) / (?a:\\B))",
-    strict=True,
-)
 def test_escaped_b_is_an_ascii_word_boundary_like_go():
     # patternmatcher turns "\b" into the regexp escape \b; Go: no boundary after "é"
     assert IgnoreFile.from_patterns(["?\\b"]).excludes("\u00e9") is False

@@ -357,7 +357,23 @@ class IgnoreFile:
         return cls.from_text(data, Path(path))
 
     def excludes(self, path: str) -> bool:
-        """Whether the context path (relative, ``/``-separated) is left out of the context."""
+        """Whether BuildKit leaves the context path (relative, ``/``-separated) out of what it
+        sends: fsutil's walk decides each entry with ``MatchesUsingParentResults`` from its
+        parent folder's results, so an exception naming a folder only re-includes it if the
+        folder itself was matched (``*/*`` + ``!b`` does not send ``b/a``; engine-confirmed)."""
+        path = gopath.clean(path)
+        if path == ".":
+            return False
+        info = None
+        parts = path.split("/")
+        excluded = False
+        for k in range(1, len(parts) + 1):
+            excluded, info = self.matcher.matches_using_parent_results("/".join(parts[:k]), info)
+        return excluded
+
+    def matches_or_parent_matches(self, path: str) -> bool:
+        """patternmatcher's ``MatchesOrParentMatches`` (the semantics of its conformance cases,
+        which differ from the walk's in rare exception cases; see :meth:`excludes`)."""
         path = gopath.clean(path)
         if path == ".":
             return False

@@ -103,7 +103,7 @@ def _parse_escape(s: str, i: int) -> tuple[str, str, int]:
         body, neg = _PERL[c]
         return "class", ("^" if neg else "") + body, j
     if c in "bB":
-        return "assert", "\\" + c, j
+        return "assert", "(?a:\\" + c + ")", j  # RE2's \b is an ASCII word boundary
     if c == "A":
         return "assert", "\\A", j
     if c == "z":
