@@ -42,6 +42,7 @@ from layerwise.parse.instructions import (
     parse_mount,
 )
 from layerwise.parse.nodes import Dockerfile
+from layerwise.parse.parser import gc_paused
 
 # Arguments BuildKit defines automatically in the global scope.
 DEFAULT_PLATFORM_ARGS = {
@@ -173,6 +174,7 @@ class _Expander:
             ) from None
 
 
+@gc_paused
 def resolve(
     dockerfile: Dockerfile,
     build_args: Mapping[str, str] | None = None,
