@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, Phase, settings
 _COMMON = dict(
     deadline=None,
     database=None,
+    derandomize=os.environ.get("CI", "").lower() == "true",  # the same examples on every CI run
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
 

@@ -95,7 +95,7 @@ def simple_patterns(draw) -> str:
 def test_matcher_agrees_with_model(patterns, sample_paths):
     ignore = IgnoreFile.from_patterns(patterns)
     for path in sample_paths:
-        assert ignore.excludes(path) is model_excludes(patterns, path), (patterns, path)
+        assert ignore.matches_or_parent_matches(path) is model_excludes(patterns, path), (patterns, path)
 
 
 # Anything goes: the matcher builds or raises LayerwiseError, and matching never raises.
@@ -239,7 +239,7 @@ def test_matcher_agrees_with_patternmatcher(patternmatcher, patterns, sample_pat
         assert "error" in theirs or "error" in theirs["results"] or _lazy_error_only(patterns), theirs
         return
     assert "error" not in theirs, (patterns, theirs)
-    ours = [ignore.excludes(p) for p in sample_paths]
+    ours = [ignore.matches_or_parent_matches(p) for p in sample_paths]
     expected = theirs["results"]
     if "error" in expected:  # Go failed lazily on some path; we reject such patterns up front
         pytest.fail(f"Go failed matching but we accepted {patterns!r}")
