@@ -94,3 +94,11 @@ def test_instruction_before_from_is_rejected():
 def test_escape_directive_used_for_expansion():
     b = build("# escape=`\nFROM x\nARG V=1\nWORKDIR /a`$V/$V\n")
     assert b.stages[0].steps[-1].expanded["path"] == "/a$V/1"
+
+
+def test_values_that_double_each_line_stop_with_a_located_error():
+    lines = ["FROM alpine", "ENV V0=abcdefgh"]
+    lines += [f"ENV V{i}=${{V{i - 1}}}${{V{i - 1}}}" for i in range(1, 41)]
+    with pytest.raises(InstructionError, match="more than 16,777,216") as info:
+        build("\n".join(lines) + "\n")
+    assert info.value.location.line == 24  # V22: 8 * 2**22 characters

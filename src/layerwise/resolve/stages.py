@@ -62,6 +62,8 @@ PROXY_ARGS = frozenset(
     for k in (name, name.lower())
 )
 DEFAULT_SHELL = ["/bin/sh", "-c"]
+# No real Dockerfile expands a word beyond this; values that double per line would exhaust memory.
+MAX_EXPANDED = 16 * 1024 * 1024
 
 
 @dataclass
@@ -165,13 +167,20 @@ class _Expander:
         from layerwise.resolve.shell import ShellExpansionError
 
         try:
-            return self.lexer.process_word(word, env)
+            value = self.lexer.process_word(word, env)
         except ShellExpansionError as exc:
             shown = word if len(word) <= 80 else word[:77] + "..."
             raise InstructionError(
                 f'failed to process "{shown}": {exc.reason}',
                 Location(self.path, inst.span.start_line, inst.span.start_column),
             ) from None
+        if len(value) > MAX_EXPANDED:
+            # e.g. ENV values that each repeat the previous one twice: 2**N characters
+            raise InstructionError(
+                f"expands to {len(value):,} characters (more than {MAX_EXPANDED:,}): refusing to go on",
+                Location(self.path, inst.span.start_line, inst.span.start_column),
+            )
+        return value
 
 
 @gc_paused
@@ -259,15 +268,23 @@ def _base_env(stage: Stage, base_env: Mapping[str, Mapping[str, str]] | None):
 class _State:
     """What an instruction runs with: set by earlier ENV/ARG/WORKDIR/USER/SHELL."""
 
+    # Lists that are never changed in place, shared by every Step until an instruction
+    # replaces them: a file of millions of instructions does not copy its ENV millions of times.
     env: list[tuple[str, str]] = field(default_factory=list)
     args: dict[str, str | None] = field(default_factory=dict)
     workdir: str = "/"
     user: str = ""
     shell: list[str] = field(default_factory=lambda: list(DEFAULT_SHELL))
+    _args_view: list[tuple[str, str]] | None = None
 
     def inherit(self) -> _State:
         """The state a stage built FROM this one starts with (ARGs are per stage)."""
-        return _State(list(self.env), {}, self.workdir, self.user, list(self.shell))
+        return _State(self.env, {}, self.workdir, self.user, self.shell)
+
+    def args_with_values(self) -> list[tuple[str, str]]:
+        if self._args_view is None:
+            self._args_view = [(k, v) for k, v in self.args.items() if v is not None]
+        return self._args_view
 
     def scope(self) -> dict[str, str]:
         out = {k: v for k, v in self.env}
@@ -368,11 +385,11 @@ def _add_step(
         instruction=inst,
         stage_index=stage.index,
         index=len(stage.steps),
-        env=list(state.env),
-        args=[(k, v) for k, v in state.args.items() if v is not None],
+        env=state.env,
+        args=state.args_with_values(),
         workdir=state.workdir,
         user=state.user,
-        shell=list(state.shell),
+        shell=state.shell,
         expanded=expanded,
         onbuild=onbuild,
     )
@@ -385,6 +402,7 @@ def _add_step(
         for k, v in expanded["args"]:  # type: ignore[union-attr]
             state.args.pop(k, None)
             state.args[k] = v
+            state._args_view = None
             stage.args[k] = v
     elif isinstance(inst, Workdir):
         wd = posixpath.normpath(posixpath.join(state.workdir, str(expanded["path"])))
