@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """A region of the source text.
 
@@ -29,7 +29,7 @@ class Span:
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Heredoc:
     """A here-document attached to RUN/COPY/ADD (``<<EOF`` ... ``EOF``)."""
 
@@ -49,7 +49,7 @@ class Directive:
     line: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     """One instruction as BuildKit's parser sees it.
 
