@@ -48,6 +48,21 @@ def from_context(step: Step) -> bool:
     return bool(srcs) and not all(REMOTE.match(s) for s in srcs)
 
 
+def copy_sources(build, path: str) -> list:
+    """Every context source of the build's COPY/ADD instructions (all stages; ``--from`` and
+    URLs left out), each with the location of its instruction, for the context report."""
+    from layerwise.context.report import CopySource
+    from layerwise.errors import Location
+
+    out = []
+    for stage in build.stages:
+        for step in stage.steps:
+            if from_context(step):
+                loc = Location(path, step.line, step.instruction.span.start_column)
+                out += [CopySource(s, loc) for s in sources(step) if not REMOTE.match(s)]
+    return out
+
+
 def is_whole_context(step: Step) -> bool:
     return from_context(step) and any(_norm(s) in WHOLE for s in sources(step))
 

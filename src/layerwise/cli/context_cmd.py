@@ -52,31 +52,18 @@ def context(path: str, dockerfile: str | None, builder: str, output_format: str)
 
 
 def _copy_sources(path: str, dockerfile: str | None):
-    """The context sources of the Dockerfile's COPY/ADD instructions (all stages, ``--from``
-    excluded, expanded as BuildKit expands them), for the report to say which of them copy
-    secrets into the image. None when there is no Dockerfile to read."""
+    """The context sources of the Dockerfile's COPY/ADD instructions, for the report to say
+    which of them copy secrets into the image. None when there is no Dockerfile to read."""
     import os
 
-    from layerwise.context.report import CopySource
-    from layerwise.errors import Location
+    from layerwise.analyses.copies import copy_sources
     from layerwise.parse import parse_file
-    from layerwise.parse.instructions import Copy
     from layerwise.resolve.stages import resolve
 
     df_path = dockerfile or os.path.join(path, "Dockerfile")
     if not os.path.isfile(df_path):
         return None
-    build = resolve(parse_file(df_path))
-    out = []
-    for stage in build.stages:
-        for step in stage.steps:
-            inst = step.instruction
-            if isinstance(inst, Copy) and not step.expanded.get("from"):
-                loc = Location(df_path, inst.line, inst.span.start_column)
-                for src in step.expanded.get("sources", inst.sources):  # type: ignore[union-attr]
-                    if "://" not in src:
-                        out.append(CopySource(src, loc))
-    return out
+    return copy_sources(resolve(parse_file(df_path)), df_path)
 
 
 def _snapshot(path: str, dockerfile: str | None, builder: str, *, digests: bool):

@@ -89,6 +89,7 @@ class RuleContext:
     build: Build
     project: ProjectContext
     _analyses: dict[int, RunAnalysis] = field(default_factory=dict)
+    _report: object = None
 
     def steps(self) -> Iterator[tuple[Stage, Step]]:
         for stage in self.build.stages:
@@ -105,6 +106,16 @@ class RuleContext:
         if hit is None:
             hit = self._analyses[key] = analyse_run(run)
         return hit
+
+    def context_report(self):
+        """The build-context report (junk, secrets and the COPY that copies them), built once
+        for all rules; None without a snapshot."""
+        if self._report is None and self.project.snapshot is not None:
+            from layerwise.analyses.copies import copy_sources
+            from layerwise.context.report import build_report
+
+            self._report = build_report(self.project.snapshot, copy_sources(self.build, self.path))
+        return self._report
 
     def lineage(self, stage: Stage) -> list[Stage]:
         """The stage and the stages it is built FROM, oldest first."""

@@ -35,12 +35,10 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     copy_steps = [step for _, step in ctx.steps() if copies.from_context(step)]
     if not copy_steps:
         return
-    snap = ctx.project.snapshot
-    if snap is None:
+    report = ctx.context_report()
+    if report is None:
         return
-    from layerwise.context.report import build_report
-
-    junk = build_report(snap).junk
+    junk = report.junk
     if not junk:
         return
     for step in copy_steps:

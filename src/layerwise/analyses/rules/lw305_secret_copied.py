@@ -35,22 +35,10 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     steps = [step for _, step in ctx.steps() if copies.from_context(step)]
     if not steps:
         return
-    snap = ctx.project.snapshot
-    if snap is None:
+    report = ctx.context_report()
+    if report is None:
         return
-    from layerwise.context.report import CopySource, build_report
-    from layerwise.errors import Location
-
-    sources = []
-    by_loc = {}
-    for step in steps:
-        for s in copies.sources(step):
-            if copies.REMOTE.match(s):
-                continue
-            loc = Location(ctx.path, step.line)
-            sources.append(CopySource(s, loc))
-            by_loc[(ctx.path, step.line)] = step
-    report = build_report(snap, sources)
+    by_loc = {(ctx.path, step.line): step for step in steps}
     per_step: dict[int, list] = {}
     for secret in report.secrets:
         for cs in secret.copied_by:
