@@ -43,7 +43,6 @@ from layerwise.parse.instructions import (
     Arg,
     Copy,
     Env,
-    From,
     Instruction,
     Label,
     Onbuild,
@@ -270,7 +269,7 @@ def _simulate_stage(
         inst = step.instruction
         if isinstance(inst, Arg):
             declared.update(a.key for a in inst.args)
-        sk = _step_key(step, parent, files, builder, stage_key, declared, link_effective, proxies)
+        sk = _step_key(stage, step, parent, files, builder, stage_key, declared, link_effective, proxies)
         out.append(sk)
         if sk.key:
             parent = sk.key
@@ -278,6 +277,7 @@ def _simulate_stage(
 
 
 def _step_key(
+    stage: Stage,
     step: Step,
     parent: str,
     files: ContextFiles,
@@ -289,7 +289,6 @@ def _step_key(
 ) -> StepKey:
     inst = step.instruction
     ex = step.expanded
-    stage = _stage_of(step)
     if isinstance(inst, Run):
         op: dict = {
             "run": _run_args(step, inst),
@@ -404,10 +403,6 @@ def _step_key(
     return StepKey(stage, step, inst, "metadata", _h(parent, op), parent, op)
 
 
-def _stage_of(step: Step) -> Stage:
-    return step._stage  # type: ignore[attr-defined]
-
-
 def _metadata_text(step: Step) -> str:
     """The text a metadata instruction commits (legacy ``#(nop) ...``), after expansion."""
     inst = step.instruction
@@ -432,9 +427,3 @@ def _metadata_text(step: Step) -> str:
 def _legacy_config(step: Step) -> dict:
     return {"env": list(step.env), "workdir": step.workdir, "user": step.user, "shell": step.shell}
 
-
-def attach_stages(build: Build) -> None:
-    """Give every step a back-reference to its stage (used while keys are computed)."""
-    for stage in build.stages:
-        for step in stage.steps:
-            step._stage = stage  # type: ignore[attr-defined]

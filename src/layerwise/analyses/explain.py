@@ -11,7 +11,6 @@ from layerwise.analyses.cache import (
     ContextFiles,
     FileChange,
     StepKey,
-    attach_stages,
     simulate,
 )
 from layerwise.resolve.stages import Build
@@ -216,8 +215,6 @@ def explain(
 ) -> Explanation:
     """What a build of ``after`` takes from the cache that a build of ``before`` left
     (``no_cache``: as ``docker build --no-cache``, nothing)."""
-    attach_stages(before)
-    attach_stages(after)
     final = after.stage(target) if target is not None else after.stages[-1]
     try:
         old = simulate(before, before_files, builder=builder, target=_map_target(before, final),

@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +31,6 @@ from layerwise.fixes.edits import (
     ProposedFix,
     TextEdit,
     block,
-    indentation,
     insert_before,
     line_end,
     newline_of,
@@ -373,11 +371,10 @@ def _edits_for(df: Dockerfile, plan: _Plan, project: Project) -> ProposedFix | N
                     return None
                 source = deps_only
         new_lines.append(source)
-    ind = indentation(df, i_node)
     if plan.split:
         # deps COPY, deps-only install, then the whole copy, before the original install
         ins = insert_before(df, i_node, new_lines)
-        edits.append(TextEdit(ins.start, ins.end, ins.replacement + _reindent(c_text, ind)))
+        edits.append(TextEdit(ins.start, ins.end, ins.replacement + c_text))
         what = "install the dependencies alone first, then copy the code and install the project"
     else:
         if new_lines:
@@ -395,16 +392,6 @@ def _edits_for(df: Dockerfile, plan: _Plan, project: Project) -> ProposedFix | N
         "safe",
         c_node.span.start_line,
     )
-
-
-def _reindent(text: str, indent: str) -> str:
-    return text
-
-
-def fixed_text(text: str, edits: list[TextEdit]) -> str:
-    from layerwise.fixes.edits import apply_edits
-
-    return apply_edits(text, edits)
 
 
 def project_from(context: str | os.PathLike[str] | None) -> Project:

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from layerwise.fixes.commands import analyse_run
 from layerwise.fixes.edits import ProposedFix, TextEdit, insert_before

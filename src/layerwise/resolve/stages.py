@@ -22,7 +22,6 @@ from typing import Mapping
 
 from layerwise.errors import Location
 from layerwise.parse.instructions import (
-    Add,
     Arg,
     Copy,
     Env,
@@ -259,9 +258,6 @@ def resolve(
 
     return Build(dockerfile, instructions, meta_args, stages, build_args)
 
-
-def _base_env(stage: Stage, base_env: Mapping[str, Mapping[str, str]] | None):
-    return list((base_env or {}).get(stage.base, {}).items())
 
 
 @dataclass
