@@ -11,22 +11,25 @@ Then prints, best of --repeat runs each:
 * warm: the same with the stat cache written by the cold run (stat walk only);
 * ``git status --porcelain`` on the same tree;
 
-with the cold run's throughput (GB/s) and the ratios. Extra comparisons (the engine's own
-context load, once the engine harness exists) plug in through :data:`EXTRA_BENCHES`.
+with the cold run's throughput (GB/s) and the ratios. Extra comparisons plug in through
+:data:`EXTRA_BENCHES`; ``--engine`` fills it with the engine's own context load of the same tree
+(bench/engine_context.py: BuildKit's "load build context" step on a private dockerd, cold and
+warm), and the snapshot's cold and warm times are also given as ratios to those.
 
 With ``--million`` it also generates a tree of 1,000,000 small files and reports the peak
 memory (RSS) of a cold and a warm snapshot of it, each in a fresh process.
 
-Usage:  python bench/context_bench.py [--dir DIR] [--files N] [--size-mb MB] [--repeat K] [--million]
+Usage:  python bench/context_bench.py [--dir DIR] [--files N] [--size-mb MB] [--repeat K] [--engine] [--million]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
-import resource
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -178,7 +181,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size-mb", type=int, default=1024)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--million", action="store_true", help="also measure memory on 1,000,000 files")
+    ap.add_argument("--engine", action="store_true", help="also time the engine's own context load (private dockerd)")
     args = ap.parse_args(argv)
+    engine = None
+    if args.engine:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from engine_context import register
+
+        engine = register(EXTRA_BENCHES)
+    try:
+        return _main(args)
+    finally:
+        if engine is not None:
+            engine.close()
+
+
+def _main(args: argparse.Namespace) -> int:
 
     from layerwise.context.ignore import load_ignore
     from layerwise.context.snapshot import Snapshot
@@ -241,8 +259,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"layerwise snapshot warm (stat cache, {info['warm_hits']} hits, {info['warm_hashed']} hashed): {t_warm:8.3f} s  (CPU {min(cpu_times['warm']):.2f} s)")
     print(f"git status --porcelain:                                      {t_git:8.3f} s")
     for name, t in extra.items():
-        print(f"{name}: {t:8.3f} s")
+        print(f"{name}: n/a (see above)" if math.isnan(t) else f"{name}: {t:8.3f} s")
     print(f"ratios: warm/git status = {t_warm / t_git:.2f}   cold/warm = {t_cold / t_warm:.1f}")
+    for name, t in extra.items():
+        if not math.isnan(t) and t > 0:  # NaN: engine unavailable; 0.0: BuildKit's rounding
+            mine = t_cold if "cold" in name else t_warm
+            print(f"ratio: snapshot {'cold' if 'cold' in name else 'warm'} / {name} = {mine / t:.3f}")
     if args.million:
         million(base)
     return 0

@@ -160,7 +160,7 @@ class EngineContextBench:
             return self.reason
         install, why = find_engine()
         if install is None:
-            self.reason = f"no engine installed: {why}"
+            self.reason = why
             return self.reason
         try:
             self.daemon = Daemon.start(install=install)
