@@ -36,6 +36,23 @@ def take(root: Path, patterns: list[str] | None = None, **kw) -> Snapshot:
     return Snapshot.take(root, ignore, **kw)
 
 
+NATIVE = walkmod._native_list_dir()
+
+
+@pytest.fixture(autouse=True, params=["c", "python"])
+def backend(request, monkeypatch):
+    """Every test runs with the walk's C listing and with its pure-Python twin."""
+    if request.param == "c":
+        if NATIVE is None:
+            if os.environ.get("CI") == "true":
+                pytest.fail("the C accelerator layerwise.context._fastscan was not built")
+            pytest.skip("the C accelerator layerwise.context._fastscan is not built here")
+        monkeypatch.setattr(walkmod, "_list_dir", NATIVE)
+    else:
+        monkeypatch.setattr(walkmod, "_list_dir", walkmod._list_dir_py)
+    return request.param
+
+
 @pytest.fixture
 def future_clock(monkeypatch):
     """Make every file of the test look old enough to be trusted by the stat cache."""
@@ -176,15 +193,14 @@ def test_unreadable_file_real_chmod(tmp_path) -> None:
 
 def test_unreadable_folder_is_a_warning(tmp_path, monkeypatch) -> None:
     make_tree(tmp_path, {"locked/x": "1", "open/y": "2"})
-    real_scandir = walkmod._scandir
+    real_list_dir = walkmod._list_dir
 
-    def fake_scandir(target):
-        path = os.readlink(f"/proc/self/fd/{target}") if isinstance(target, int) else os.fspath(target)
-        if path.endswith("/locked"):
+    def fake_list_dir(dfd, prefix, *args):
+        if prefix == "locked/":
             raise PermissionError(13, "Permission denied")
-        return real_scandir(target)
+        return real_list_dir(dfd, prefix, *args)
 
-    monkeypatch.setattr(walkmod, "_scandir", fake_scandir)
+    monkeypatch.setattr(walkmod, "_list_dir", fake_list_dir)
     snap = take(tmp_path)
     assert snap.paths == ["locked", "open", "open/y"]
     assert [w.path for w in snap.warnings] == ["locked"]
@@ -288,13 +304,20 @@ def test_corrupt_cache_is_ignored(tmp_path, future_clock) -> None:
 # -- parallel walk ---------------------------------------------------------------------------------
 
 
-def test_forked_walk_equals_in_process_walk(tmp_path, future_clock, monkeypatch) -> None:
+def test_parallel_walk_equals_in_process_walk(tmp_path, future_clock, monkeypatch, backend) -> None:
+    """With the C listing (which releases the GIL) the walk runs on threads; with the
+    pure-Python one, in forked worker processes. Either way: the same snapshot."""
     monkeypatch.setattr(walkmod, "_FRONTIER_PER_WORKER", 8)
     forks: list[int] = []
-    real_fork_map = walkmod._fork_map
-    monkeypatch.setattr(
-        walkmod, "_fork_map", lambda fn, n, *a: forks.append(n) or real_fork_map(fn, n, *a)
-    )
+    name = "_run_threaded" if backend == "c" else "_fork_map"
+    if backend == "c":
+        real_threaded = walkmod.Walker._run_threaded
+        monkeypatch.setattr(
+            walkmod.Walker, name, lambda self, frames, n: forks.append(n - 1) or real_threaded(self, frames, n)
+        )
+    else:
+        real_fork_map = walkmod._fork_map
+        monkeypatch.setattr(walkmod, name, lambda fn, n, *a: forks.append(n) or real_fork_map(fn, n, *a))
     spec: dict[str, str | None] = {}
     for i in range(60):
         for j in range(45):
@@ -307,7 +330,7 @@ def test_forked_walk_equals_in_process_walk(tmp_path, future_clock, monkeypatch)
     patterns = ["**/*.pyc", "docs", "!docs/keep.md", "d5"]
     one = take(tmp_path / "ctx", patterns, workers=1, digests=True)
     two = take(tmp_path / "ctx", patterns, workers=2, digests=True)
-    assert forks == [1]  # the second walk really ran in this process plus one forked worker
+    assert forks == [1]  # the second walk really ran in this process plus one other worker
     assert len(one.entries) > 2000
     assert [(e.path, e.kind, e.mode, e.size, e.target, e.digest) for e in one.entries] == [
         (e.path, e.kind, e.mode, e.size, e.target, e.digest) for e in two.entries

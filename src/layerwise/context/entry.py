@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat as st
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = ["FILE", "DIR", "SYMLINK", "OTHER", "Entry", "SnapshotWarning", "ExcludedStats", "STAMP", "stamp_of"]
 
@@ -100,20 +100,104 @@ class SnapshotWarning:
         return f"{self.path or '.'}: {self.message}"
 
 
-@dataclass
 class ExcludedStats:
-    """What the ignore file kept out of the context."""
+    """What the ignore file kept out of the context: entries (files, links, other and
+    folders), files, bytes of files, and per pattern line (0 for patterns not from a file)
+    ``[count, size]``.
 
-    count: int = 0  # entries (files, links, other and folders)
-    files: int = 0
-    size: int = 0  # bytes of excluded files
-    #: pattern line (0 for patterns not from a file) -> [count, size]
-    by_line: dict[int, list[int]] = field(default_factory=dict)
+    Excluded folders are counted only when a figure is first read (the walk records them and
+    goes on; only reports ask), by walking them then."""
+
+    def __init__(
+        self,
+        count: int = 0,
+        files: int = 0,
+        size: int = 0,
+        by_line: dict[int, list[int]] | None = None,
+        trees: list[tuple[int, str]] | None = None,
+    ) -> None:
+        self._count = count
+        self._files = files
+        self._size = size
+        self._by_line: dict[int, list[int]] = {} if by_line is None else by_line
+        #: excluded folders not counted yet: (pattern line, absolute path)
+        self.trees: list[tuple[int, str]] = [] if trees is None else trees
 
     def add(self, line: int, count: int, files: int, size: int) -> None:
-        self.count += count
-        self.files += files
-        self.size += size
-        slot = self.by_line.setdefault(line, [0, 0])
+        self._count += count
+        self._files += files
+        self._size += size
+        slot = self._by_line.setdefault(line, [0, 0])
         slot[0] += count
         slot[1] += size
+
+    def add_tree(self, line: int, abs_dir: str) -> None:
+        """An excluded folder, to be counted (itself and all below it) when asked."""
+        self.trees.append((line, abs_dir))
+
+    def merge(self, other: ExcludedStats) -> None:
+        self._count += other._count
+        self._files += other._files
+        self._size += other._size
+        for line, (count, size) in other._by_line.items():
+            slot = self._by_line.setdefault(line, [0, 0])
+            slot[0] += count
+            slot[1] += size
+        self.trees.extend(other.trees)
+
+    def state(self) -> tuple:
+        """Plain values (for a worker process to send back); ``ExcludedStats(*state)``."""
+        return (self._count, self._files, self._size, self._by_line, self.trees)
+
+    def _resolve(self) -> None:
+        trees, self.trees = self.trees, []
+        for line, abs_dir in trees:
+            count, files, size = count_tree(abs_dir)
+            self.add(line, count + 1, files, size)
+
+    @property
+    def count(self) -> int:
+        self._resolve()
+        return self._count
+
+    @property
+    def files(self) -> int:
+        self._resolve()
+        return self._files
+
+    @property
+    def size(self) -> int:
+        self._resolve()
+        return self._size
+
+    @property
+    def by_line(self) -> dict[int, list[int]]:
+        self._resolve()
+        return self._by_line
+
+    def __repr__(self) -> str:
+        return f"ExcludedStats(count={self.count}, files={self.files}, size={self.size})"
+
+
+def count_tree(abs_dir: str) -> tuple[int, int, int]:
+    """(entries, files, bytes of files) below an excluded folder; unreadable parts skipped
+    (as fsutil does for excluded paths)."""
+    count = files = size = 0
+    stack = [abs_dir]
+    while stack:
+        try:
+            it = os.scandir(stack.pop())
+        except OSError:
+            continue
+        with it:
+            for d in it:
+                count += 1
+                try:
+                    if d.is_dir(follow_symlinks=False):
+                        stack.append(d.path)
+                    elif d.is_file(follow_symlinks=False):
+                        files += 1
+                        size += d.stat(follow_symlinks=False).st_size
+                except OSError:
+                    continue
+    return count, files, size

@@ -206,7 +206,7 @@ class PatternMatcher:
         self, patterns: Iterable[str | IgnorePattern], source_path: str | None = None
     ) -> None:
         self.source_path = source_path
-        self._plan: list | None = None  # flattened dispatch used by the snapshot walker
+        self._plan = None  # its form for the snapshot walk (layerwise.context.matching.WalkMatcher)
         self.patterns: list[Pattern] = []
         self.exclusions = False
         for item in patterns:

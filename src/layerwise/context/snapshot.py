@@ -194,7 +194,8 @@ class Snapshot:
         if walker.hashed:
             snap._cache_stale = True  # digests computed during the walk are not saved yet
         if digests:
-            snap.ensure_digests()
+            # every file is hashed already unless the walk left some (big ones) for threads
+            snap.ensure_digests(None if walker.deferred else [])
         return snap
 
     # -- lookup ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ unlinked temporary files, which the parent turns into :class:`Entry` objects.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import marshal
@@ -18,6 +19,7 @@ import stat as st
 import threading
 import time
 from collections.abc import Callable, Iterator
+from itertools import repeat
 from pathlib import Path
 
 from layerwise.context.entry import (
@@ -32,7 +34,8 @@ from layerwise.context.entry import (
     SnapshotWarning,
     stamp_of,
 )
-from layerwise.context.ignore import IgnoreFile
+from layerwise.context.ignore import IgnoreFile, PatternMatcher
+from layerwise.context.matching import WalkMatcher
 
 SMALL = 1 << 20  # files up to this size are read in one call
 #: files up to this size are hashed by the walk itself when all digests are wanted
@@ -43,6 +46,17 @@ _KINDS = {_S_IFREG: FILE, _S_IFDIR: DIR, _S_IFLNK: SYMLINK}
 _FORK_MIN_ENTRIES = 2000
 #: folders waiting per worker before the walk is shared out (finer = better balance)
 _FRONTIER_PER_WORKER = 64
+
+
+_NO_LOCK = contextlib.nullcontext()
+
+
+def walk_matcher(matcher: PatternMatcher) -> WalkMatcher:
+    """The walk's form of an ignore file's matcher, made once per matcher."""
+    wm = matcher._plan
+    if wm is None:
+        wm = matcher._plan = WalkMatcher(matcher)
+    return wm
 
 
 class _Pending:
@@ -61,6 +75,91 @@ class _Pending:
 # Hooks the tests replace to simulate failures that root cannot produce with chmod.
 _scandir = os.scandir
 _open = os.open
+
+_INO_MASK = 0xFFFFFFFFFFFFFFFF
+
+
+def _list_dir_py(
+    dfd: int, prefix: str, cache: dict[str, bytes] | None, racy_limit: int, modes: dict[int, int]
+) -> tuple[list[str], list[int], list[int], list[bytes], int, int, list[str], list[tuple[str | None, int]]]:
+    """One folder, listed and lstat'ed: ``(rels, modes, sizes, recs, nreg, hits, racy, errors)``.
+
+    The pure-Python twin of ``layerwise.context._fastscan.list_dir`` (its C source documents
+    the contract): regular files first (``nreg`` of them), each entry's ``rec`` being its
+    32-byte stat stamp or, when ``cache`` holds the path with the same stamp, the cached
+    record (``hits`` counts those); ``racy`` lists the regular files changed at or after
+    ``racy_limit``; ``errors`` has ``(rel, errno)`` per entry that could not be stat'ed and
+    ``(None, errno)`` if reading the folder failed part-way. Raises OSError if the folder
+    cannot be listed at all."""
+    reg_rels: list[str] = []
+    reg_modes: list[int] = []
+    reg_sizes: list[int] = []
+    reg_recs: list[bytes] = []
+    rels: list[str] = []
+    out_modes: list[int] = []
+    sizes: list[int] = []
+    recs: list[bytes] = []
+    racy: list[str] = []
+    errors: list[tuple[str | None, int]] = []
+    hits = 0
+    pack = STAMP.pack
+    cache_get = cache.get if cache is not None else {}.get
+    with _scandir(dfd) as it:
+        while True:
+            try:
+                d = next(it)
+            except StopIteration:
+                break
+            except OSError as exc:
+                errors.append((None, exc.errno or errno.EIO))
+                break
+            rel = prefix + d.name
+            try:
+                s = d.stat(follow_symlinks=False)
+            except OSError as exc:
+                errors.append((rel, exc.errno or errno.EIO))
+                continue
+            m = s.st_mode
+            mt = s.st_mtime_ns
+            ct = s.st_ctime_ns
+            rec = pack(s.st_size, mt, ct, s.st_ino & _INO_MASK)
+            if m & 0o170000 == _S_IFREG:
+                if mt >= racy_limit or ct >= racy_limit:
+                    racy.append(rel)
+                cached = cache_get(rel)
+                if cached is not None and cached[:32] == rec:
+                    hits += 1
+                    rec = cached
+                reg_rels.append(rel)
+                reg_modes.append(modes.setdefault(m, m))
+                reg_sizes.append(s.st_size)
+                reg_recs.append(rec)
+            else:
+                rels.append(rel)
+                out_modes.append(modes.setdefault(m, m))
+                sizes.append(s.st_size)
+                recs.append(rec)
+    nreg = len(reg_rels)
+    return reg_rels + rels, reg_modes + out_modes, reg_sizes + sizes, reg_recs + recs, nreg, hits, racy, errors
+
+
+def _native_list_dir() -> Callable | None:
+    """The C version of :func:`_list_dir_py` if it was built (and not switched off with
+    ``LAYERWISE_PURE_PYTHON=1``)."""
+    if os.environ.get("LAYERWISE_PURE_PYTHON"):
+        return None
+    try:
+        from layerwise.context._fastscan import list_dir
+    except ImportError:
+        return None
+    return list_dir
+
+
+#: lists one folder: the C accelerator when available, else its pure-Python twin (tests
+#: replace it to simulate failures, or to compare both)
+_list_dir = _native_list_dir() or _list_dir_py
+#: which of the two the walk uses ("c" or "python"), for reports and benchmarks
+BACKEND = "python" if _list_dir is _list_dir_py else "c"
 
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -134,8 +233,8 @@ class Walker:
         hash_now: bool = False,
     ) -> None:
         self.root = os.fspath(root)
-        self.matcher = ignore.matcher if ignore is not None and ignore.matcher.patterns else None
-        self.lines = [p.source.line for p in self.matcher.patterns] if self.matcher else []
+        self.matcher = walk_matcher(ignore.matcher) if ignore is not None and ignore.matcher.patterns else None
+        self.lines = self.matcher.lines if self.matcher else []
         self.cache = cache
         self.progress = progress
         self.hash_now = hash_now
@@ -143,6 +242,9 @@ class Walker:
         self.warnings: list[SnapshotWarning] = []
         self.excluded = ExcludedStats()
         self.cache_hits = 0
+        #: files listed without a digest (not hashed during the walk: too big, unreadable,
+        #: or not asked for)
+        self.deferred = 0
         self.hashed = 0
         self.hashed_bytes = 0
         self.seen = 0
@@ -151,46 +253,40 @@ class Walker:
         self.racy: list[str] = []
         self.racy_limit = 0
         self._view: memoryview | None = None
+        self.emit_lock = _NO_LOCK
 
     # -- entries ---------------------------------------------------------------------------
 
-    def _entry(self, rel: str, s: os.stat_result, kind: str, name: str, dfd: int) -> Entry | None:
-        mode = MODES.setdefault(s.st_mode, s.st_mode)
+    def _entry(self, rel: str, kind: str, mode: int, size: int, rec: bytes, name: str, dfd: int) -> Entry | None:
+        """The entry of one listed path that is not a plain file sent outside excluded folders
+        (those take the vectorised path in :meth:`_scan`)."""
         target = None
-        size = 0
         if kind == FILE:
-            size = s.st_size
-            stamp = stamp_of(s)
-            if s.st_mtime_ns >= self.racy_limit or s.st_ctime_ns >= self.racy_limit:
-                self.racy.append(rel)
-            cached = self.cache.get(rel)
-            if cached is not None and cached[:32] == stamp:
-                self.cache_hits += 1
-                rec = cached
-            elif self.hash_now and size < _HASH_INLINE_MAX:
+            if len(rec) == 32 and self.hash_now and size < _HASH_INLINE_MAX:
                 # bigger files are left to ensure_digests, which hashes them on threads
-                rec, size = self._hash_now(name, dfd, rel, stamp, size)
-            else:
-                rec = stamp
+                rec, size = self._hash_now(name, dfd, rel, rec, size)
+            if len(rec) == 32:
+                self.deferred += 1
+        elif kind == SYMLINK:
+            try:
+                target = os.readlink(name, dir_fd=dfd)
+            except OSError as exc:
+                self.warnings.append(SnapshotWarning(rel, f"cannot read symlink ({exc.strerror})"))
+                return None
         else:
-            rec = stamp_of(s)
-            if kind == SYMLINK:
-                try:
-                    target = os.readlink(name, dir_fd=dfd)
-                except OSError as exc:
-                    self.warnings.append(SnapshotWarning(rel, f"cannot read symlink ({exc.strerror})"))
-                    return None
-                size = s.st_size
+            size = 0
         return Entry(rel, kind, mode, size, target, rec)
 
     def _emit(self, entry: Entry, chain: _Pending | None) -> None:
-        while chain is not None and not chain.emitted:
-            chain.emitted = True
-            if chain.remote:
-                self.emitted_remote.append(chain.entry.path)
-            else:
-                self.entries.append(chain.entry)
-            chain = chain.parent
+        """Add an entry found below excluded folders, and those folders before it once."""
+        with self.emit_lock:  # threads may share the chain's upper folders
+            while chain is not None and not chain.emitted:
+                chain.emitted = True
+                if chain.remote:
+                    self.emitted_remote.append(chain.entry.path)
+                else:
+                    self.entries.append(chain.entry)
+                chain = chain.parent
         self.entries.append(entry)
 
     # -- walking ---------------------------------------------------------------------------
@@ -212,17 +308,18 @@ class Walker:
     def _walk_dir(self, rel_dir: str, info: tuple | None, chain: _Pending | None, queue) -> None:
         root = self.root
         abs_dir = os.path.join(root, rel_dir) if rel_dir else root
+        dfd = -1
         try:
             dfd = os.open(abs_dir, _DIR_FLAGS)
-            try:
-                it = _scandir(dfd)
-            except BaseException:
-                os.close(dfd)
-                raise
+            listing = _list_dir(dfd, rel_dir + "/" if rel_dir else "", self.cache, self.racy_limit, MODES)
         except FileNotFoundError:
+            if dfd >= 0:
+                os.close(dfd)
             self.warnings.append(SnapshotWarning(rel_dir, "folder vanished during the snapshot"))
             return
         except OSError as exc:
+            if dfd >= 0:
+                os.close(dfd)
             if chain is None or chain.emitted:
                 self.warnings.append(
                     SnapshotWarning(
@@ -231,94 +328,84 @@ class Walker:
                 )
             return
         try:
-            self._scan(it, dfd, rel_dir, abs_dir, info, chain, queue)
+            self._scan(listing, dfd, rel_dir, abs_dir, info, chain, queue)
         finally:
-            it.close()
             os.close(dfd)
 
-    def _scan(self, it, dfd: int, rel_dir: str, abs_dir: str, info, chain, queue) -> None:
-        # The hot loop of the whole tool: regular files that are sent take the inlined path.
+    def _scan(self, listing: tuple, dfd: int, rel_dir: str, abs_dir: str, info, chain, queue) -> None:
+        """Turn one folder's listing (see :func:`_list_dir_py`) into entries. The hot path of
+        the whole tool is the block of plain files that nothing excludes, outside excluded
+        folders, already in the stat cache: they become entries in one ``map``."""
+        rels, modes, sizes, recs, nreg, hits, racy, errors = listing
+        if errors:
+            self._listing_errors(rel_dir, errors)
+        if racy:
+            self.racy.extend(racy)
+        n = len(rels)
         matcher = self.matcher
-        prefix = rel_dir + "/" if rel_dir else ""
-        entries_append = self.entries.append
-        cache_get = self.cache.get
-        pack = STAMP.pack
-        modes = MODES
-        racy_limit = self.racy_limit
-        hash_now = self.hash_now
-        seen = hits = 0
-        # One regex that tells "no pattern matches" for this folder's children (see _match)
-        none_match = None
-        info_none = _all_false(len(matcher.patterns)) if matcher is not None else None
-        if matcher is not None and info:
-            items, none_match = _dir_plan_for(matcher, info, prefix.count("/"))
-            if not items:
+        # which entries some pattern may match: the others are sent, with nothing inherited
+        flagged: set[int] | range = ()
+        if matcher is not None:
+            can_match, quick = matcher.folder(info, rel_dir.count("/") + 1 if rel_dir else 0)
+            if not can_match:
                 matcher = None  # nothing can match below here: skip matching entirely
-        try:
-            while True:
-                try:
-                    d = next(it)
-                except StopIteration:
-                    break
-                except OSError as exc:
-                    self.warnings.append(SnapshotWarning(rel_dir, f"error reading folder ({exc.strerror})"))
-                    break
-                rel = prefix + d.name
-                try:
-                    s = d.stat(follow_symlinks=False)
-                except FileNotFoundError:
-                    self.warnings.append(SnapshotWarning(rel, "vanished during the snapshot"))
+            elif quick is not None:
+                found = list(map(quick, rels))
+                if found.count(None) != n:
+                    flagged = {i for i, m in enumerate(found) if m is not None}
+            else:
+                flagged = range(n)
+        hash_now = self.hash_now
+        plain = (
+            chain is None
+            and not (flagged and (isinstance(flagged, range) or min(flagged) < nreg))
+            and not (hash_now and hits < nreg)
+        )
+        start = 0
+        if plain:
+            self.entries.extend(
+                map(Entry, rels[:nreg], repeat(FILE), modes[:nreg], sizes[:nreg], repeat(None), recs[:nreg])
+            )
+            self.deferred += nreg - hits
+            start = nreg
+        for i in range(start, n):
+            rel = rels[i]
+            mode = modes[i]
+            rec = recs[i]
+            child_info = ()
+            if i in flagged:
+                excluded, child_info, decider = matcher.match(rel, info)
+                if excluded:
+                    if i < nreg and len(rec) > 32:
+                        hits -= 1  # a cache hit, but not an entry
+                    self._excluded(rel, mode, sizes[i], rec, rel[len(rel_dir) + 1 if rel_dir else 0 :], abs_dir, chain, child_info, decider, queue)
                     continue
-                except OSError as exc:
-                    self.warnings.append(SnapshotWarning(rel, f"cannot stat ({exc.strerror})"))
-                    continue
-                seen += 1
-                m = s.st_mode
-                fmt = m & 0o170000
-                if none_match is not None and none_match(rel) is None:
-                    child_info = info_none
-                elif matcher is not None:
-                    excluded, child_info, decider = _match(matcher, rel, info)
-                    if excluded:
-                        self._excluded(rel, s, fmt, d.name, abs_dir, chain, child_info, decider, queue)
-                        continue
-                else:
-                    child_info = info_none
-                if fmt == _S_IFREG and chain is None:
-                    size = s.st_size
-                    mt = s.st_mtime_ns
-                    ct = s.st_ctime_ns
-                    stamp = pack(size, mt, ct, s.st_ino & 0xFFFFFFFFFFFFFFFF)
-                    if mt >= racy_limit or ct >= racy_limit:
-                        self.racy.append(rel)
-                    cached = cache_get(rel)
-                    if cached is not None and cached[:32] == stamp:
-                        hits += 1
-                        rec = cached
-                    elif hash_now and size < _HASH_INLINE_MAX:
-                        rec, size = self._hash_now(d.name, dfd, rel, stamp, size)
-                    else:
-                        rec = stamp
-                    entries_append(Entry(rel, FILE, modes.setdefault(m, m), size, None, rec))
-                    continue
-                kind = _KINDS.get(fmt, OTHER)
-                entry = self._entry(rel, s, kind, d.name, dfd)
-                if entry is None:
-                    continue
-                if chain is None:
-                    entries_append(entry)
-                else:
-                    self._emit(entry, chain)
-                if kind == DIR:
-                    queue.append((rel, child_info, None))
-                elif kind == OTHER:
-                    self._warn_special(entry)
-        finally:
-            before = self.seen
-            self.seen += seen
-            self.cache_hits += hits
-            if self.progress is not None and (self.seen >> 12) != (before >> 12):
-                self.progress(self.seen)
+            kind = FILE if i < nreg else _KINDS.get(mode & 0o170000, OTHER)
+            entry = self._entry(rel, kind, mode, sizes[i], rec, rel[len(rel_dir) + 1 if rel_dir else 0 :], dfd)
+            if entry is None:
+                continue
+            if chain is None:
+                self.entries.append(entry)
+            else:
+                self._emit(entry, chain)
+            if kind == DIR:
+                queue.append((rel, child_info, None))
+            elif kind == OTHER:
+                self._warn_special(entry)
+        before = self.seen
+        self.seen += n
+        self.cache_hits += hits
+        if self.progress is not None and (self.seen >> 12) != (before >> 12):
+            self.progress(self.seen)
+
+    def _listing_errors(self, rel_dir: str, errors: list[tuple[str | None, int]]) -> None:
+        for rel, err in errors:
+            if rel is None:
+                self.warnings.append(SnapshotWarning(rel_dir, f"error reading folder ({os.strerror(err)})"))
+            elif err == errno.ENOENT:
+                self.warnings.append(SnapshotWarning(rel, "vanished during the snapshot"))
+            else:
+                self.warnings.append(SnapshotWarning(rel, f"cannot stat ({os.strerror(err)})"))
 
     def _hash_now(self, name: str, dfd: int, rel: str, stamp: bytes, size: int) -> tuple[bytes, int]:
         if self._view is None:
@@ -333,19 +420,19 @@ class Walker:
         self.hashed_bytes += size
         return got, size
 
-    def _excluded(self, rel, s, fmt, name, abs_dir, chain, child_info, decider, queue) -> None:
+    def _excluded(self, rel, mode, size, rec, name, abs_dir, chain, child_info, decider, queue) -> None:
         line = self.lines[decider] if decider >= 0 else 0
+        fmt = mode & 0o170000
         if fmt == _S_IFDIR:
             if self.matcher.may_reinclude_below(rel):
-                entry = Entry(rel, DIR, MODES.setdefault(s.st_mode, s.st_mode), 0, None, stamp_of(s))
+                entry = Entry(rel, DIR, mode, 0, None, rec)
                 pending = _Pending(entry, chain, line)
                 self.pendings.append(pending)
                 queue.append((rel, child_info, pending))
             else:
-                count, files, size = _count_tree(os.path.join(abs_dir, name))
-                self.excluded.add(line, count + 1, files, size)
+                self.excluded.add_tree(line, os.path.join(abs_dir, name))
         elif fmt == _S_IFREG:
-            self.excluded.add(line, 1, 1, s.st_size)
+            self.excluded.add(line, 1, 1, size)
         else:
             self.excluded.add(line, 1, 0, 0)
 
@@ -365,15 +452,86 @@ class Walker:
 
     def run(self, workers: int) -> None:
         frames: list[tuple] = [("", None, None)]
-        # Forking is only safe while this process runs no other thread (a lock held by one
-        # would stay locked forever in the child): otherwise walk in-process.
-        if workers > 1 and hasattr(os, "fork") and threading.active_count() == 1:
-            frames = self.walk(frames, stop_at=workers * _FRONTIER_PER_WORKER, min_seen=_FORK_MIN_ENTRIES)
-            if frames:
-                self._run_forked(frames, workers)
-                frames = []
+        if workers > 1:
+            if _list_dir is not _list_dir_py:
+                # the C listing releases the GIL for its system calls: threads share the work
+                frames = self.walk(frames, stop_at=workers * _FRONTIER_PER_WORKER, min_seen=_FORK_MIN_ENTRIES)
+                if frames:
+                    self._run_threaded(frames, workers)
+                    frames = []
+            # Forking is only safe while this process runs no other thread (a lock held by
+            # one would stay locked forever in the child): otherwise walk in-process.
+            elif hasattr(os, "fork") and threading.active_count() == 1:
+                frames = self.walk(frames, stop_at=workers * _FRONTIER_PER_WORKER, min_seen=_FORK_MIN_ENTRIES)
+                if frames:
+                    self._run_forked(frames, workers)
+                    frames = []
         self.walk(frames)
         self.finish()
+
+    def _sub(self) -> Walker:
+        """A walker sharing this one's settings and stat cache, with its own results."""
+        sub = Walker.__new__(Walker)
+        sub.__dict__.update(self.__dict__)
+        sub.entries, sub.warnings, sub.excluded = [], [], ExcludedStats()
+        sub.cache_hits = sub.hashed = sub.hashed_bytes = sub.seen = sub.deferred = 0
+        sub.pendings, sub.emitted_remote, sub.racy = [], [], []
+        sub._view = None
+        return sub
+
+    def _run_threaded(self, frames: list[tuple], workers: int) -> None:
+        """Walk the frontier on ``workers`` threads (this one included), each taking the next
+        folder from a shared queue and walking all of it; then merge their results."""
+        from collections import deque
+
+        todo = deque(reversed(frames))
+        subs = [self._sub() for _ in range(workers)]
+        main = threading.get_ident()
+        progress = self.progress
+        base = self.seen
+
+        def report(_n: int) -> None:
+            if progress is not None and threading.get_ident() == main:
+                progress(base + sum(s.seen for s in subs))
+
+        emit_lock = threading.Lock()
+        for sub in subs:
+            sub.progress = report
+            sub.emit_lock = emit_lock
+        errors: list[BaseException] = []
+
+        def work(sub: Walker) -> None:
+            try:
+                while True:
+                    try:
+                        frame = todo.pop()
+                    except IndexError:
+                        break
+                    sub.walk([frame])
+                sub.finish()
+            except BaseException as exc:  # re-raised in the calling thread
+                todo.clear()
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(sub,), name="layerwise-walk", daemon=True) for sub in subs[1:]]
+        for t in threads:
+            t.start()
+        work(subs[0])
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        for sub in subs:
+            self.entries.extend(sub.entries)
+            self.warnings.extend(sub.warnings)
+            self.racy.extend(sub.racy)
+            self.pendings.extend(sub.pendings)
+            self.excluded.merge(sub.excluded)
+            self.cache_hits += sub.cache_hits
+            self.hashed += sub.hashed
+            self.hashed_bytes += sub.hashed_bytes
+            self.deferred += sub.deferred
+            self.seen += sub.seen
 
     def walk_claimed(self, frames: list[tuple], token_fd: int, group: int, claimed: list[int]) -> None:
         """Walk the frontier groups this process claims from the shared token pipe: every
@@ -402,12 +560,7 @@ class Walker:
 
         def child(out, counter) -> None:
             """In the worker: walk claimed folders, stream entries to ``out`` in frames."""
-            sub = Walker.__new__(Walker)
-            sub.__dict__.update(self.__dict__)
-            sub.entries, sub.warnings, sub.excluded = [], [], ExcludedStats()
-            sub.cache_hits = sub.hashed = sub.hashed_bytes = sub.seen = 0
-            sub.pendings, sub.emitted_remote, sub.racy = [], [], []
-            sub._view = None
+            sub = self._sub()
 
             def flush() -> None:
                 es = sub.entries
@@ -440,10 +593,10 @@ class Walker:
                 b"S",
                 (
                     [(w.path, w.message) for w in sub.warnings],
-                    (sub.excluded.count, sub.excluded.files, sub.excluded.size, sub.excluded.by_line),
+                    sub.excluded.state(),
                     sub.emitted_remote,
                     sub.racy,
-                    (sub.cache_hits, sub.hashed, sub.hashed_bytes, sub.seen),
+                    (sub.cache_hits, sub.hashed, sub.hashed_bytes, sub.seen, sub.deferred),
                 ),
             )
 
@@ -493,17 +646,11 @@ class Walker:
             self.entries.extend(entries)
             self.racy.extend(racy)
             self.warnings.extend(SnapshotWarning(p, m) for p, m in warns)
-            count, files, size, by_line = exc
-            self.excluded.count += count
-            self.excluded.files += files
-            self.excluded.size += size
-            for line, (c, sz) in by_line.items():
-                slot = self.excluded.by_line.setdefault(line, [0, 0])
-                slot[0] += c
-                slot[1] += sz
+            self.excluded.merge(ExcludedStats(*exc))
             for path in emitted:
                 self._mark_emitted(by_path[path])
-            hits, hashed, hashed_bytes, seen = counts
+            hits, hashed, hashed_bytes, seen, deferred = counts
+            self.deferred += deferred
             self.cache_hits += hits
             self.hashed += hashed
             self.hashed_bytes += hashed_bytes
@@ -630,184 +777,3 @@ def _fork_map(
         raise RuntimeError("a snapshot worker failed")
     return outs
 
-
-def _match(matcher, rel: str, info: tuple | None) -> tuple[bool, tuple | None, int]:
-    """fsutil's use of MatchesUsingParentResults, plus the index of the deciding pattern.
-
-    Same logic as :meth:`PatternMatcher.matches_using_parent_results`, with the per-pattern
-    dispatch flattened (this runs once per entry of the context). Below the root, the
-    patterns that matter for a folder's children (inherited matches, and patterns that can
-    match at their depth) are worked out once per (parent MatchInfo, depth)."""
-    plan = _plan_for(matcher)
-    if info:
-        items, any_match = _dir_plan_for(matcher, info, rel.count("/"))
-        if not items or (any_match is not None and any_match(rel) is None):
-            return False, _all_false(len(plan)), -1
-        matched = False
-        decider = -1
-        hits: list[int] | None = None
-        for i, inherited, exclusion, mt, arg, arg2 in items:
-            if not inherited:
-                if exclusion != matched:
-                    continue
-                if mt == 1:
-                    if rel != arg:
-                        continue
-                elif mt == 4:
-                    if arg(rel) is None:
-                        continue
-                elif mt == 2:
-                    if not rel.startswith(arg):
-                        continue
-                elif not (rel.endswith(arg) or rel == arg2):
-                    continue
-            if hits is None:
-                hits = [i]
-            else:
-                hits.append(i)
-            matched = not exclusion
-            decider = i
-        if hits is None:
-            return False, _all_false(len(plan)), -1
-        out = [False] * len(plan)
-        for i in hits:
-            out[i] = True
-        return matched, tuple(out), decider
-    out = [False] * len(plan)
-    matched = False
-    decider = -1
-    depth = rel.count("/")
-    for i, (exclusion, mt, arg, arg2, pdepth) in enumerate(plan):
-        match = info[i] if info else False
-        if not match:
-            if exclusion != matched:
-                continue
-            if info and pdepth >= 0 and pdepth != depth:
-                continue  # cannot match a path with another number of "/"
-            if mt == 1:
-                match = rel == arg
-            elif mt == 4:
-                match = arg(rel) is not None
-            elif mt == 2:
-                match = rel.startswith(arg)
-            else:
-                match = rel.endswith(arg) or rel == arg2
-            if not match and not info and "/" in rel:
-                pattern = matcher.patterns[i]
-                dirs = rel.split("/")[:-1]
-                for k in range(1, len(dirs) + 1):
-                    if pattern.match("/".join(dirs[:k])):
-                        match = True
-                        break
-        if match:
-            out[i] = True
-            matched = not exclusion
-            decider = i
-    return matched, tuple(out), decider
-
-
-_ALL_FALSE: dict[int, tuple] = {}
-
-
-def _plan_for(matcher) -> list[tuple]:
-    cached = matcher._plan
-    if cached is None:
-        cached = matcher._plan = (_match_plan(matcher), {})
-    return cached[0]
-
-
-def _dir_plan_for(matcher, info: tuple, depth: int) -> tuple:
-    """The cached :func:`_dir_plan` of children at ``depth`` of a folder with ``info``."""
-    plan = _plan_for(matcher)
-    dir_plans = matcher._plan[1]
-    key = (info, depth)
-    dir_plan = dir_plans.get(key)
-    if dir_plan is None:
-        dir_plan = dir_plans[key] = _dir_plan(matcher, plan, info, depth)
-    return dir_plan
-
-
-def _dir_plan(matcher, plan: list[tuple], info: tuple, depth: int) -> tuple:
-    """(items, any_match) for the children of one folder: the patterns to evaluate in order,
-    and, when nothing is inherited from the parent, one combined regex that tells in a single
-    call that none of them matches (the usual case)."""
-    import re
-
-    items = tuple(
-        (i, inherited) + plan[i][:4]
-        for i, inherited in enumerate(info)
-        if inherited or plan[i][4] < 0 or plan[i][4] == depth
-    )
-    any_match = None
-    if items and not any(inherited for _, inherited, *_ in items):
-        alts = []
-        for i, _inh, _exc, mt, arg, arg2 in items:
-            p = matcher.patterns[i]
-            if mt == 1:
-                alts.append(re.escape(arg) + r"\Z")
-            elif mt == 2:
-                alts.append(re.escape(arg))
-            elif mt == 3:
-                alt = r"(?s:.*)" + re.escape(arg) + r"\Z"
-                if arg2 is not None:
-                    alt += "|" + re.escape(arg2) + r"\Z"
-                alts.append(alt)
-            else:
-                alts.append(p.regex.pattern)
-        try:
-            any_match = re.compile("|".join(f"(?:{a})" for a in alts)).match
-        except re.error:  # pragma: no cover - each part compiled on its own already
-            any_match = None
-    return items, any_match
-
-
-def _all_false(n: int) -> tuple:
-    t = _ALL_FALSE.get(n)
-    if t is None:
-        t = _ALL_FALSE[n] = (False,) * n
-    return t
-
-
-def _match_plan(matcher) -> list[tuple]:
-    """Per pattern: (exclusion, match type, argument, second argument, depth) where depth is
-    the number of "/" every path it matches has (-1 when that is not fixed)."""
-    plan = []
-    for p in matcher.patterns:
-        c = p.cleaned
-        fixed = "**" not in c and "[" not in c and p.match_type in (1, 4)
-        depth = c.count("/") if fixed else -1
-        if p.match_type == 1:
-            plan.append((p.exclusion, 1, c, None, depth))
-        elif p.match_type == 2:
-            plan.append((p.exclusion, 2, c[:-2], None, -1))
-        elif p.match_type == 3:
-            suffix = c[2:]
-            # "**/foo" also matches "foo" itself; a suffix without "/" has no such case
-            plan.append((p.exclusion, 3, suffix, suffix[1:] if suffix[:1] == "/" else None, -1))
-        else:
-            plan.append((p.exclusion, 4, p.regex.match, None, depth))
-    return plan
-
-
-def _count_tree(abs_dir: str) -> tuple[int, int, int]:
-    """(entries, files, bytes of files) below an excluded folder; unreadable parts skipped
-    (as fsutil does for excluded paths)."""
-    count = files = size = 0
-    stack = [abs_dir]
-    while stack:
-        try:
-            it = _scandir(stack.pop())
-        except OSError:
-            continue
-        with it:
-            for d in it:
-                count += 1
-                try:
-                    if d.is_dir(follow_symlinks=False):
-                        stack.append(d.path)
-                    elif d.is_file(follow_symlinks=False):
-                        files += 1
-                        size += d.stat(follow_symlinks=False).st_size
-                except OSError:
-                    continue
-    return count, files, size
