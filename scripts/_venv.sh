@@ -27,9 +27,11 @@ ensure_venv() {
   fi
   local spec="$root"
   [[ -n $extras ]] && spec="$root[$extras]"
-  # Reinstall only when pyproject.toml changed since the last install.
+  # Reinstall only when pyproject.toml changed since the last install
   local stamp="$VENV/.layerwise-installed-$extras"
-  if [[ ! -f $stamp || $root/pyproject.toml -nt $stamp ]]; then
+  # (or setup.py or the C accelerator's source: the extension is rebuilt then)
+  if [[ ! -f $stamp || $root/pyproject.toml -nt $stamp || $root/setup.py -nt $stamp ||
+        $root/src/layerwise/context/_fastscan.c -nt $stamp ]]; then
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$spec" || return 1
     touch "$stamp"
   fi
