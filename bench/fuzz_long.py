@@ -54,7 +54,8 @@ STATS = (
 
 
 def _seed_corpus(n: int, seed: int) -> list[str]:
-    from hypothesis import HealthCheck, given, seed as hseed, settings
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import seed as hseed
 
     from tests.fuzz.strategies import dockerfile_texts
 
