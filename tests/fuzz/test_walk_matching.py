@@ -28,8 +28,8 @@ def walk_decisions(wm: WalkMatcher, path: str) -> list[tuple[bool, frozenset[int
     parts = path.split("/")
     for k in range(1, len(parts) + 1):
         rel = "/".join(parts[:k])
-        can_match, quick = wm.folder(info, k - 1)
-        if not can_match or (quick is not None and quick(rel) is None):
+        screen = wm.folder(info, k - 1)
+        if screen is None or 0 not in screen([rel]):
             excluded, info = False, ()
         else:
             excluded, info, _decider = wm.match(rel, info)

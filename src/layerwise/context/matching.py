@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from itertools import repeat
 
 from layerwise.context.ignore import PatternMatcher, _without_trailing_glob
 
@@ -47,27 +48,33 @@ class WalkMatcher:
         self.plan: list[Plan] = _match_plan(matcher)
         self.lines = [p.source.line for p in matcher.patterns]
         self.index = _PatternIndex(self.plan, matcher) if len(self.plan) > INDEX_MIN else None
+        #: per pattern, a text every path it matches ends with ("" if there is none)
+        self.suffixes = [_required_suffix(p, plan) for p, plan in zip(matcher.patterns, self.plan)]
         self._folder_plans: dict[tuple, tuple] = {}
         self._reinclude: tuple[bool, bool, list[str]] | None = None
 
     # -- per folder -------------------------------------------------------------------------
 
-    def folder(self, info: tuple | None, depth: int) -> tuple[bool, Callable[[str], object] | None]:
-        """For the children (at ``depth``) of a folder with MatchInfo ``info``:
-        ``(any, quick)``. ``any`` False: no pattern can match any of them (skip matching).
-        ``quick``: when not None, ``quick(path)`` is None for a child no pattern matches
-        (the others are decided by :meth:`match`)."""
+    def folder(self, info: tuple | None, depth: int) -> Callable[[list[str]], Collection[int]] | None:
+        """For the children (at ``depth``) of a folder with MatchInfo ``info``: None when no
+        pattern can match any of them (skip matching), else ``screen(paths)``, the indices
+        of the paths some pattern may match (the others are sent, nothing inherited); those
+        are decided by :meth:`match`."""
         if info is None:
-            return True, None  # the root: every pattern, parents included
+            return _all  # the root: every pattern, parents included
         if self.index is not None:
-            return True, (None if info else self.index.none_match)
-        items, quick = self._folder_plan(info, depth)
-        return bool(items), quick
+            return _all if info else self._index_screen
+        items, screen = self._folder_plan(info, depth)
+        return screen if items else None
+
+    def _index_screen(self, rels: list[str]) -> Collection[int]:
+        candidates = self.index.candidates  # type: ignore[union-attr]
+        return {i for i, rel in enumerate(rels) if candidates(rel)}
 
     def _folder_plan(self, info: tuple, depth: int) -> tuple:
-        """(items, quick), cached: the patterns that can matter for the children at ``depth``
-        of a folder with MatchInfo ``info``, in order, as (index, inherited, exclusion, match
-        type, arg, arg2); and, when nothing is inherited, the "nothing matches" regex."""
+        """(items, screen), cached: the patterns that can matter for the children at
+        ``depth`` of a folder with MatchInfo ``info``, in order, as (index, inherited,
+        exclusion, match type, arg, arg2); and the screen (see :meth:`folder`)."""
         key = (info, depth)
         cached = self._folder_plans.get(key)
         if cached is None:
@@ -77,13 +84,19 @@ class WalkMatcher:
                 for i, p in enumerate(self.plan)
                 if i in inherited or p[4] < 0 or p[4] == depth
             )
-            quick = None
+            screen: Callable[[list[str]], Collection[int]] = _all
             if items and not inherited:
-                try:
-                    quick = re.compile("|".join(f"(?:{_alternative(p)})" for _, _, *p in items)).match
-                except re.error:  # pragma: no cover - each part compiled on its own already
-                    quick = None
-            cached = self._folder_plans[key] = (items, quick)
+                suffixes = tuple(self.suffixes[i] for i, *_ in items)
+                if all(suffixes):
+                    screen = _suffix_screen(tuple(set(suffixes)))
+                else:
+                    try:
+                        regex = re.compile("|".join(f"(?:{_alternative(p)})" for _, _, *p in items))
+                    except re.error:  # pragma: no cover - each part compiled on its own already
+                        pass
+                    else:
+                        screen = _regex_screen(regex.match)
+            cached = self._folder_plans[key] = (items, screen)
         return cached
 
     # -- per entry ---------------------------------------------------------------------------
@@ -101,7 +114,7 @@ class WalkMatcher:
             inherited: tuple | frozenset = frozenset(info) if len(info) > 8 else info
             items = ((i, i in inherited) + plan[i][:4] for i in order)
         else:
-            items, _quick = self._folder_plan(info, rel.count("/"))
+            items, _screen = self._folder_plan(info, rel.count("/"))
         matched = False
         decider = -1
         hits: list[int] = []
@@ -159,6 +172,50 @@ class WalkMatcher:
         dir_slash = dir_path + "/"
         k = bisect.bisect_left(prefixes, dir_slash)
         return k < len(prefixes) and prefixes[k].startswith(dir_slash)
+
+
+def _all(rels: list[str]) -> range:
+    return range(len(rels))
+
+
+def _suffix_screen(suffixes: tuple[str, ...]) -> Callable[[list[str]], Collection[int]]:
+    """Paths ending with one of ``suffixes`` (one C-level call per path, no regex)."""
+
+    def screen(rels: list[str]) -> Collection[int]:
+        found = list(map(str.endswith, rels, repeat(suffixes)))
+        if True not in found:
+            return ()
+        return {i for i, hit in enumerate(found) if hit}
+
+    return screen
+
+
+def _regex_screen(match: Callable[[str], object]) -> Callable[[list[str]], Collection[int]]:
+    """Paths the combined regex of the folder's patterns matches."""
+
+    def screen(rels: list[str]) -> Collection[int]:
+        found = list(map(match, rels))
+        if found.count(None) == len(found):
+            return ()
+        return {i for i, m in enumerate(found) if m is not None}
+
+    return screen
+
+
+def _required_suffix(pattern, plan: Plan) -> str:
+    """A text that every path ``pattern`` matches ends with, or "" when there is none to
+    tell (a trailing wildcard, class or escape)."""
+    _exclusion, mt, arg, arg2, _depth = plan
+    if mt == _EXACT:
+        return arg
+    if mt == _PREFIX:
+        return ""
+    if mt == _SUFFIX:
+        return arg2 if arg2 is not None else arg
+    c = pattern.cleaned
+    if "\\" in c:
+        return ""
+    return _literal_end(c, _WILD | {"]"})
 
 
 def _test(mt: int, arg, arg2, rel: str) -> bool:
@@ -336,8 +393,8 @@ def _literal_start(comp: str) -> str:
     return comp
 
 
-def _literal_end(comp: str) -> str:
+def _literal_end(comp: str, wild: frozenset[str] = _WILD) -> str:
     for k in range(len(comp) - 1, -1, -1):
-        if comp[k] in _WILD:
+        if comp[k] in wild:
             return comp[k + 1 :]
     return comp

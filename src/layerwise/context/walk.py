@@ -18,7 +18,7 @@ import os
 import stat as st
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from itertools import repeat
 from pathlib import Path
 
@@ -344,21 +344,17 @@ class Walker:
         n = len(rels)
         matcher = self.matcher
         # which entries some pattern may match: the others are sent, with nothing inherited
-        flagged: set[int] | range = ()
+        flagged: Collection[int] = ()
         if matcher is not None:
-            can_match, quick = matcher.folder(info, rel_dir.count("/") + 1 if rel_dir else 0)
-            if not can_match:
+            screen = matcher.folder(info, rel_dir.count("/") + 1 if rel_dir else 0)
+            if screen is None:
                 matcher = None  # nothing can match below here: skip matching entirely
-            elif quick is not None:
-                found = list(map(quick, rels))
-                if found.count(None) != n:
-                    flagged = {i for i, m in enumerate(found) if m is not None}
             else:
-                flagged = range(n)
+                flagged = screen(rels)
         hash_now = self.hash_now
         plain = (
             chain is None
-            and not (flagged and (isinstance(flagged, range) or min(flagged) < nreg))
+            and not (flagged and min(flagged) < nreg)
             and not (hash_now and hits < nreg)
         )
         start = 0
