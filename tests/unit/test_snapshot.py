@@ -304,20 +304,21 @@ def test_corrupt_cache_is_ignored(tmp_path, future_clock) -> None:
 # -- parallel walk ---------------------------------------------------------------------------------
 
 
-def test_parallel_walk_equals_in_process_walk(tmp_path, future_clock, monkeypatch, backend) -> None:
-    """With the C listing (which releases the GIL) the walk runs on threads; with the
-    pure-Python one, in forked worker processes. Either way: the same snapshot."""
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_parallel_walk_equals_in_process_walk(tmp_path, future_clock, monkeypatch, backend, warm) -> None:
+    """Big trees are walked in parallel: on threads with the C listing (it releases the GIL)
+    when the stat cache serves files, in forked workers otherwise (the pure-Python listing,
+    or a cold snapshot that hashes every file). Either way: the in-process snapshot."""
     monkeypatch.setattr(walkmod, "_FRONTIER_PER_WORKER", 8)
-    forks: list[int] = []
-    name = "_run_threaded" if backend == "c" else "_fork_map"
-    if backend == "c":
-        real_threaded = walkmod.Walker._run_threaded
-        monkeypatch.setattr(
-            walkmod.Walker, name, lambda self, frames, n: forks.append(n - 1) or real_threaded(self, frames, n)
-        )
-    else:
-        real_fork_map = walkmod._fork_map
-        monkeypatch.setattr(walkmod, name, lambda fn, n, *a: forks.append(n) or real_fork_map(fn, n, *a))
+    used: list[tuple[str, int]] = []
+    real_threaded = walkmod.Walker._run_threaded
+    real_fork_map = walkmod._fork_map
+    monkeypatch.setattr(
+        walkmod.Walker,
+        "_run_threaded",
+        lambda self, frames, n: used.append(("threads", n - 1)) or real_threaded(self, frames, n),
+    )
+    monkeypatch.setattr(walkmod, "_fork_map", lambda fn, n, *a: used.append(("fork", n)) or real_fork_map(fn, n, *a))
     spec: dict[str, str | None] = {}
     for i in range(60):
         for j in range(45):
@@ -328,9 +329,12 @@ def test_parallel_walk_equals_in_process_walk(tmp_path, future_clock, monkeypatc
     make_tree(tmp_path / "ctx", spec)
     os.symlink("d1", tmp_path / "ctx" / "link")
     patterns = ["**/*.pyc", "docs", "!docs/keep.md", "d5"]
-    one = take(tmp_path / "ctx", patterns, workers=1, digests=True)
-    two = take(tmp_path / "ctx", patterns, workers=2, digests=True)
-    assert forks == [1]  # the second walk really ran in this process plus one other worker
+    ignore = IgnoreFile.from_patterns(patterns)
+    cache = tmp_path / "cache"
+    one = Snapshot.take(tmp_path / "ctx", ignore, workers=1, digests=True, cache_dir=cache, use_cache=warm)
+    two = Snapshot.take(tmp_path / "ctx", ignore, workers=2, digests=True, cache_dir=cache, use_cache=warm)
+    # the second walk really ran in this process plus one other worker
+    assert used == [("threads" if backend == "c" and warm else "fork", 1)]
     assert len(one.entries) > 2000
     assert [(e.path, e.kind, e.mode, e.size, e.target, e.digest) for e in one.entries] == [
         (e.path, e.kind, e.mode, e.size, e.target, e.digest) for e in two.entries
@@ -340,7 +344,9 @@ def test_parallel_walk_equals_in_process_walk(tmp_path, future_clock, monkeypatc
         two.excluded.size,
         two.excluded.by_line,
     )
-    assert two.hashed == one.hashed == sum(1 for _ in one.files)
+    files = sum(1 for _ in one.files)
+    assert one.hashed == files
+    assert (two.hashed, two.cache_hits) == ((0, files) if warm else (files, 0))
 
 
 # -- select / diff ---------------------------------------------------------------------------------

@@ -449,8 +449,11 @@ class Walker:
     def run(self, workers: int) -> None:
         frames: list[tuple] = [("", None, None)]
         if workers > 1:
-            if _list_dir is not _list_dir_py:
-                # the C listing releases the GIL for its system calls: threads share the work
+            # The C listing releases the GIL for its system calls: threads share the work,
+            # unless every file is to be hashed (a cold snapshot): many small reads and hashes
+            # on threads fight over the GIL, and forked workers do not.
+            cold = self.hash_now and not self.cache
+            if _list_dir is not _list_dir_py and not cold:
                 frames = self.walk(frames, stop_at=workers * _FRONTIER_PER_WORKER, min_seen=_FORK_MIN_ENTRIES)
                 if frames:
                     self._run_threaded(frames, workers)
