@@ -1,15 +1,15 @@
 """The code-only change that ``bench`` makes: a temporary edit of one source file, undone
-whatever happens (an exception, Ctrl-C, SIGTERM), with the file's bytes, mode and times back."""
+whatever happens (an exception, Ctrl-C, SIGTERM, SIGHUP), with the file's bytes, mode and times
+back."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
+from layerwise.bench.signals import held_while
 from layerwise.errors import LayerwiseError, Location
 
 # Files the change goes to, in order of preference, when the user names none.
@@ -29,8 +29,9 @@ def temporary_edit(path: str | os.PathLike[str], nonce: str) -> Iterator[Path]:
     """Append a comment line to ``path`` for the duration of the ``with`` block.
 
     The original bytes, mode and access/modification times are restored on the way out,
-    also on KeyboardInterrupt; SIGTERM is turned into KeyboardInterrupt meanwhile (in the
-    main thread), and both signals are held back while the file is being restored.
+    also on KeyboardInterrupt. Meanwhile (in the main thread) SIGTERM and SIGHUP raise
+    KeyboardInterrupt too, and from the first instruction of the restore on, Ctrl-C, SIGTERM
+    and SIGHUP are held back and delivered once the file is back (see :mod:`signals`).
     """
     p = Path(path)
     try:
@@ -38,33 +39,17 @@ def temporary_edit(path: str | os.PathLike[str], nonce: str) -> Iterator[Path]:
         st = p.stat()
     except OSError as exc:
         raise LayerwiseError(f"cannot read the file to change: {exc.strerror}", Location(str(p))) from None
-    in_main = threading.current_thread() is threading.main_thread()
-    old_term = None
-    if in_main:
-        old_term = signal.getsignal(signal.SIGTERM)
-        signal.signal(signal.SIGTERM, _term_to_interrupt)
-    try:
-        p.write_bytes(edit_text(original, nonce))
-        yield p
-    finally:
-        blocked = in_main and hasattr(signal, "pthread_sigmask")
-        if blocked:
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    with held_while() as guard:
         try:
-            _restore(p, original, st)
+            p.write_bytes(edit_text(original, nonce))
+            yield p
         finally:
-            if in_main:
-                signal.signal(signal.SIGTERM, old_term if old_term is not None else signal.SIG_DFL)
-            if blocked:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
-
-
-def _term_to_interrupt(signum, frame):  # pragma: no cover - exercised through a subprocess
-    raise KeyboardInterrupt
+            guard.holding = True  # before any call: no signal can interrupt the restore
+            _restore(p, original, st)
 
 
 def _restore(p: Path, original: bytes, st: os.stat_result) -> None:
-    # In place (signals are held back): a symlink stays a symlink, the inode and owner stay.
+    # In place: a symlink stays a symlink, the inode and owner stay.
     with open(p, "wb") as f:
         f.write(original)
     os.chmod(p, st.st_mode & 0o7777)

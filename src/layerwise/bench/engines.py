@@ -7,9 +7,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
+from layerwise.bench.signals import terminate_as_interrupt
 from layerwise.engine import Daemon, Engine, EngineError, find_engine
 from layerwise.errors import LayerwiseError
 
@@ -55,7 +56,13 @@ def choose_engine() -> EngineChoice:
 @contextlib.contextmanager
 def open_engine(say: Callable[[str], None] = print) -> Iterator[tuple[Engine, str]]:
     """Yield ``(engine, description)``; a private daemon is stopped (and its data removed)
-    on the way out. Raises LayerwiseError ``no Docker engine: ...`` when there is none."""
+    on the way out. Raises LayerwiseError ``no Docker engine: ...`` when there is none.
+    Meanwhile SIGTERM and SIGHUP raise KeyboardInterrupt, so that the daemon is stopped then too."""
+    with terminate_as_interrupt():
+        yield from _open_engine(say)
+
+
+def _open_engine(say: Callable[[str], None]) -> Iterator[tuple[Engine, str]]:
     eng, why = _user_docker()
     if eng is not None:
         yield eng, why

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from layerwise.bench.edit import temporary_edit
 from layerwise.bench.results import BenchResult, BuildTime, Run, StepTime, Variant
+from layerwise.bench.signals import held_while, terminate_as_interrupt
 from layerwise.errors import LayerwiseError
 
 
@@ -148,21 +149,25 @@ def floor_dockerfile(text: str) -> str | None:
 
 def run_bench(engine, plan: Plan, progress: Progress | None = None, *, project: str = "",
               engine_label: str = "") -> BenchResult:  # fmt: skip
+    """Run the plan. SIGTERM and SIGHUP end it as Ctrl-C does (KeyboardInterrupt), and on any
+    way out the edited file is restored, the temporary copies deleted and the images built
+    removed."""
     progress = progress or NoProgress()
     session = uuid.uuid4().hex[:10]
     built: list[str] = []  # image ids and tags to remove, in build order
     variants: list[Variant] = []
     floor: Variant | None = None
-    try:
-        specs = list(plan.variants) + ([plan.floor] if plan.floor else [])
-        for spec in specs:
-            v = _bench_variant(engine, plan, spec, session, built, progress)
-            if spec is plan.floor:
-                floor = v
-            else:
-                variants.append(v)
-    finally:
-        remove_built_images(engine, built, prefix=f"layerwise-bench-{session}:")
+    with terminate_as_interrupt():
+        try:
+            specs = list(plan.variants) + ([plan.floor] if plan.floor else [])
+            for spec in specs:
+                v = _bench_variant(engine, plan, spec, session, built, progress)
+                if spec is plan.floor:
+                    floor = v
+                else:
+                    variants.append(v)
+        finally:
+            remove_built_images(engine, built, prefix=f"layerwise-bench-{session}:")
     return BenchResult(
         project=project or str(plan.context),
         change_file=plan.change,
@@ -180,7 +185,9 @@ def _bench_variant(engine, plan: Plan, spec: VariantSpec, session: str, built: l
         if spec.in_place:
             ctx, df = plan.context, plan.dockerfile
         else:
-            tmp = Path(tempfile.mkdtemp(prefix="layerwise-bench-"))
+            with held_while() as guard:  # a Ctrl-C now comes after `tmp` names the folder
+                guard.holding = True
+                tmp = Path(tempfile.mkdtemp(prefix="layerwise-bench-"))
             ctx = tmp / "context"
             copy_context(plan.context, ctx, plan.dockerfile, plan.builder)
             try:

@@ -1,0 +1,212 @@
+"""What ``bench`` leaves behind, without an engine (a fake one builds instantly or hangs): on
+SIGTERM/SIGHUP/Ctrl-C at any point the same cleanup as on an error. The signal guards
+themselves are tested in-process."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import layerwise
+from layerwise.bench.signals import held_while, terminate_as_interrupt
+
+EXAMPLES = Path(layerwise.__file__).parent / "examples"
+SRC = str(Path(layerwise.__file__).parent.parent)
+
+# A bench driver for a subprocess: a fake engine (ids and removals logged to stdout), the plan
+# given as JSON. ``hang``: the build of that tag (its variant) prints "building" and waits.
+DRIVER = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    import layerwise.bench as bench
+    from layerwise.bench import make_plan, run_bench
+    from layerwise.engine.client import BuildResult
+
+    args = json.loads(sys.argv[1])
+
+    class FakeEngine:
+        n = 0
+
+        def build(self, ctx, df, *, tag, no_cache=False, **kw):
+            if args.get("hang") and tag.endswith(":" + args["hang"]) and no_cache == (args["when"] == "cold"):
+                print("building", flush=True)
+                time.sleep(120)
+            FakeEngine.n += 1
+            iid = "sha256:%064x" % FakeEngine.n
+            print("built", iid, tag, flush=True)
+            return BuildResult(ok=True, returncode=0, builder="buildkit", steps=[], log="", image_id=iid,
+                               tag=tag, seconds=0.01)
+
+        def inspect_image(self, ref):
+            return {"RepoTags": []}
+
+        def remove_image(self, ref, force=True):
+            print("removed", ref, flush=True)
+            return True
+
+    plan = make_plan(args["context"], against=args.get("against"), runs=2)
+    if args.get("cli"):
+        import contextlib
+        from layerwise.cli import main
+
+        @contextlib.contextmanager
+        def fake_open_engine(say=print):
+            yield FakeEngine(), "a fake engine"
+
+        bench.open_engine = fake_open_engine
+        main(["bench", args["context"], "-o", args["output"]] + (["--against", args["against"]]
+             if args.get("against") else []))
+    run_bench(FakeEngine(), plan)
+    print("done", flush=True)
+    """
+)
+
+
+def _project(tmp_path: Path, files: int = 40) -> Path:
+    """flask-demo plus a package of small modules."""
+    ctx = tmp_path / "flask-demo"
+    shutil.copytree(EXAMPLES / "flask-demo", ctx)
+    (ctx / "pkg").mkdir()
+    for i in range(files):
+        (ctx / "pkg" / f"m{i}.py").write_text(f"X = {i}\n")
+    return ctx
+
+
+def _env(tmp_path: Path, cache_var: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("XDG_CACHE_HOME", "LAYERWISE_DEBUG")}
+    env["HOME"] = str(tmp_path / "home")
+    if cache_var == "XDG_CACHE_HOME":
+        env["XDG_CACHE_HOME"] = str(tmp_path / "xdg-cache")
+    env["TMPDIR"] = str(tmp_path / "tmp")
+    env["PYTHONPATH"] = SRC
+    for d in (tmp_path / "home", tmp_path / "tmp"):
+        d.mkdir(exist_ok=True)
+    return env
+
+
+def _run(args: dict, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    import json
+
+    return subprocess.run([sys.executable, "-c", DRIVER, json.dumps(args)], env=env, capture_output=True,
+                          text=True, timeout=timeout, check=False)  # fmt: skip
+
+
+# ---------------------------------------------------------------- a signal at any point: the same cleanup
+def _tree(root: Path) -> dict[str, tuple]:
+    return {p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else None, p.lstat().st_mode,
+                                             p.lstat().st_mtime_ns) for p in sorted(root.rglob("*"))}  # fmt: skip
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["INT", "TERM", "HUP"])
+@pytest.mark.parametrize(("hang", "when"), [("before", "edited"), ("after", "cold"), ("after", "edited")])
+def test_a_signal_mid_build_runs_the_whole_cleanup(tmp_path, sig, hang, when):
+    ctx = _project(tmp_path, files=3)
+    alt = tmp_path / "Dockerfile.alt"
+    alt.write_text("FROM python:3.10-slim\nWORKDIR /app\nCOPY . /app\n")
+    before = _tree(ctx)
+    args = {"context": str(ctx), "against": str(alt), "hang": hang, "when": when, "cli": True,
+            "output": str(tmp_path / "b.svg")}  # fmt: skip
+    import json
+
+    proc = subprocess.Popen([sys.executable, "-c", DRIVER, json.dumps(args)], env=_env(tmp_path, "HOME"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.strip() == "building":
+                break
+        assert lines and lines[-1].strip() == "building", "".join(lines) + proc.stderr.read()
+        if when == "edited" and hang == "before":
+            assert b"# layerwise bench" in (ctx / "app.py").read_bytes()
+        proc.send_signal(sig)  # to bench alone this time
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "Aborted." and "Traceback" not in err, err
+    assert _tree(ctx) == before
+    assert list((tmp_path / "tmp").iterdir()) == []  # the temporary copy is gone
+    built = [ln.split()[1:] for ln in lines + out.splitlines(keepends=True) if ln.startswith("built ")]
+    removed = [ln.split()[1] for ln in out.splitlines() if ln.startswith("removed ")]
+    assert built and {ref for pair in built for ref in pair} <= set(removed)  # every image and tag it made
+
+
+# ---------------------------------------------------------------- the guards, in-process
+@pytest.fixture
+def restore_handlers():
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    yield
+    for s, h in saved.items():
+        signal.signal(s, h)
+
+
+def _fire(sig: int) -> None:
+    signal.raise_signal(sig)
+    for _ in range(3):  # a call: where Python runs pending handlers
+        len([])
+
+
+def test_terminate_as_interrupt_raises_once_then_lets_the_cleanup_finish(restore_handlers):
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    cleaned = False
+    with pytest.raises(KeyboardInterrupt), terminate_as_interrupt():
+        try:
+            _fire(signal.SIGTERM)
+            pytest.fail("no KeyboardInterrupt")
+        finally:
+            _fire(signal.SIGTERM)  # a second TERM: ignored while the cleanup runs
+            _fire(signal.SIGHUP)
+            cleaned = True
+    assert cleaned
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back
+
+
+def test_an_ignored_signal_stays_ignored(restore_handlers):
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    with terminate_as_interrupt():
+        _fire(signal.SIGHUP)  # nohup: nothing happens
+    assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_held_signals_come_after_the_block(restore_handlers, sig):
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    seen = []
+    signal.signal(signal.SIGTERM, lambda s, f: seen.append(s))
+    done = False
+    expect = pytest.raises(KeyboardInterrupt) if sig == signal.SIGINT else contextlib.nullcontext()
+    with expect, held_while() as guard:
+        guard.holding = True
+        _fire(sig)
+        _fire(sig)
+        done = True
+    assert done
+    assert seen == ([] if sig == signal.SIGINT else [signal.SIGTERM, signal.SIGTERM])
+
+
+def test_guards_do_nothing_off_the_main_thread(restore_handlers):
+    import threading
+
+    before = signal.getsignal(signal.SIGTERM)
+    seen = []
+
+    def worker():
+        with terminate_as_interrupt(), held_while() as guard:
+            seen.append(signal.getsignal(signal.SIGTERM) is before and guard.saved == {})
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert seen == [True]
