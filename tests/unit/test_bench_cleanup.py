@@ -1,10 +1,11 @@
-"""What ``bench`` leaves behind, without an engine (a fake one builds instantly or hangs): on
-SIGTERM/SIGHUP/Ctrl-C at any point the same cleanup as on an error. The signal guards
-themselves are tested in-process."""
+"""What ``bench`` leaves behind, without an engine (a fake one builds instantly or hangs):
+nothing in the user's cache dir for its temporary copies, and on SIGTERM/SIGHUP/Ctrl-C at any
+point the same cleanup as on an error. The signal guards themselves are tested in-process."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import signal
@@ -29,6 +30,7 @@ DRIVER = textwrap.dedent(
     from pathlib import Path
     import layerwise.bench as bench
     from layerwise.bench import make_plan, run_bench
+    from layerwise.bench.run import Plan, VariantSpec
     from layerwise.engine.client import BuildResult
 
     args = json.loads(sys.argv[1])
@@ -53,7 +55,12 @@ DRIVER = textwrap.dedent(
             print("removed", ref, flush=True)
             return True
 
-    plan = make_plan(args["context"], against=args.get("against"), runs=2)
+    if args.get("copies_only"):
+        ctx = Path(args["context"])
+        text = (ctx / "Dockerfile").read_text()
+        plan = Plan(ctx, ctx / "Dockerfile", "app.py", [VariantSpec("after", "a copy", text)], runs=2)
+    else:
+        plan = make_plan(args["context"], against=args.get("against"), runs=2)
     if args.get("cli"):
         import contextlib
         from layerwise.cli import main
@@ -72,7 +79,7 @@ DRIVER = textwrap.dedent(
 
 
 def _project(tmp_path: Path, files: int = 40) -> Path:
-    """flask-demo plus a package of small modules."""
+    """flask-demo plus enough files that the stat cache is written during the run, not at exit."""
     ctx = tmp_path / "flask-demo"
     shutil.copytree(EXAMPLES / "flask-demo", ctx)
     (ctx / "pkg").mkdir()
@@ -93,11 +100,47 @@ def _env(tmp_path: Path, cache_var: str) -> dict[str, str]:
     return env
 
 
+def _cache_files(tmp_path: Path) -> list[str]:
+    """Every file under both candidate cache dirs (relative)."""
+    out = []
+    for base in (tmp_path / "xdg-cache", tmp_path / "home" / ".cache"):
+        if base.exists():
+            out += [p.relative_to(tmp_path).as_posix() for p in base.rglob("*") if not p.is_dir()]
+    return sorted(out)
+
+
+def _stat_key(folder: Path) -> str:
+    # the name snapshot.py gives a folder's stat cache file
+    return hashlib.sha256(os.fsencode(os.path.realpath(folder))).hexdigest()[:24] + ".cache"
+
+
 def _run(args: dict, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
     import json
 
     return subprocess.run([sys.executable, "-c", DRIVER, json.dumps(args)], env=env, capture_output=True,
                           text=True, timeout=timeout, check=False)  # fmt: skip
+
+
+# ---------------------------------------------------------------- the stat cache of temporary copies
+@pytest.mark.parametrize("cache_var", ["XDG_CACHE_HOME", "HOME"])
+def test_temporary_copies_leave_no_stat_cache_file(tmp_path, cache_var):
+    ctx = _project(tmp_path)
+    p = _run({"context": str(ctx), "copies_only": True}, _env(tmp_path, cache_var))
+    assert p.returncode == 0 and "done" in p.stdout, p.stderr
+    assert p.stdout.count("built") == 4  # two runs, a cold build and a rebuild each
+    assert _cache_files(tmp_path) == []  # also after the exit hooks ran
+    assert list((tmp_path / "tmp").iterdir()) == []  # and the copy itself is gone
+
+
+def test_only_your_own_folder_gets_a_stat_cache_file(tmp_path):
+    ctx = _project(tmp_path)
+    alt = tmp_path / "Dockerfile.alt"
+    alt.write_text("FROM python:3.10-slim\nWORKDIR /app\nCOPY . /app\n")
+    p = _run({"context": str(ctx), "against": str(alt)}, _env(tmp_path, "XDG_CACHE_HOME"))
+    assert p.returncode == 0 and "done" in p.stdout, p.stderr
+    assert p.stdout.count("built") == 8
+    # the one `explain` and `context` read for this folder next time; none for the copies
+    assert _cache_files(tmp_path) == [f"xdg-cache/layerwise/stat/{_stat_key(ctx)}"]
 
 
 # ---------------------------------------------------------------- a signal at any point: the same cleanup

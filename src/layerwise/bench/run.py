@@ -204,17 +204,31 @@ def _bench_variant(engine, plan: Plan, spec: VariantSpec, session: str, built: l
             raise LayerwiseError(f"{plan.change}: no such file in the build context ({spec.label})")
         tag = f"layerwise-bench-{session}:{spec.name}"
         for n in range(1, plan.runs + 1):
-            variant.runs.append(_one_run(engine, plan, spec, ctx, df, tag, n, built, progress))
+            variant.runs.append(_one_run(engine, plan, spec, ctx, df, tag, n, built, progress,
+                                         stat_cache=spec.in_place))  # fmt: skip
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
     return variant
 
 
+def context_files(ctx: Path, df: Path, builder: str, *, stat_cache: bool):
+    """The build context's files (``path -> Entry``, hashed lazily), as ``folder_files`` gives
+    them, but with the persistent stat cache ($XDG_CACHE_HOME/layerwise/stat) only when
+    ``stat_cache``: it keeps one file per folder path, so each temporary copy would leave one
+    there that nothing ever reads again."""
+    from layerwise.context.ignore import load_ignore
+    from layerwise.context.snapshot import Snapshot
+    from layerwise.context.states import snapshot_entries
+
+    return snapshot_entries(Snapshot.take(ctx, load_ignore(ctx, df, builder), use_cache=stat_cache))
+
+
 def _one_run(engine, plan: Plan, spec: VariantSpec, ctx: Path, df: Path, tag: str, n: int,
-             built: list[str], progress) -> Run:  # fmt: skip
+             built: list[str], progress, *, stat_cache: bool) -> Run:  # fmt: skip
+    """One cold build and one rebuild after the change. ``stat_cache``: use the persistent stat
+    cache (for your own folder; not for a temporary copy)."""
     from layerwise.analyses.explain import explain
-    from layerwise.context.states import folder_files
     from layerwise.engine.crosscheck import pair_steps
     from layerwise.parse import parse_bytes
     from layerwise.resolve.stages import resolve
@@ -228,12 +242,12 @@ def _one_run(engine, plan: Plan, spec: VariantSpec, ctx: Path, df: Path, tag: st
         raise _fail(what, cold)
     progress.finished(what, cold.seconds, _summary(cold))
 
-    lazy, _ = folder_files(ctx, df, plan.builder)
+    lazy = context_files(ctx, df, plan.builder, stat_cache=stat_cache)
     before_files = lazy.copy()  # digests now, before the change
     text = df.read_bytes()
     what = f"{spec.label}: rebuild after changing {plan.change}{of}"
     with temporary_edit(ctx / plan.change, uuid.uuid4().hex[:12]):
-        after_files, _ = folder_files(ctx, df, plan.builder)
+        after_files = context_files(ctx, df, plan.builder, stat_cache=stat_cache)
         args = plan.build_args
         predicted = explain(resolve(parse_bytes(text, str(df)), args), before_files,
                             resolve(parse_bytes(text, str(df)), args), after_files,
