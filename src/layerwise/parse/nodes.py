@@ -8,6 +8,8 @@ every other byte, and column numbers for diagnostics.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -49,24 +51,199 @@ class Directive:
     line: int
 
 
-@dataclass(slots=True)
+_NO_SPAN = Span(0, 0, 0, 0, 0, 0)
+
+
+class _FrozenEmptyList(list):
+    """The one shared value of every empty list attribute of the syntax tree (flags, heredocs,
+    comments): it reads like ``[]``, and changing it raises instead of changing every node."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("a node's empty list is shared and read-only: assign a new list instead")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+
+EMPTY: list = _FrozenEmptyList()
+
+
+class SourceText:
+    """The parsed text and where its lines start: a :class:`Node` keeps two offsets into it
+    and computes its :class:`Span` when asked (lines by binary search, columns by counting)."""
+
+    __slots__ = ("line_starts", "text")
+
+    def __init__(self, text: str, line_starts: Sequence[int]) -> None:
+        self.text = text
+        self.line_starts = line_starts  # offset of each line (lines end at "\n"), ascending
+
+    def line_of(self, offset: int) -> int:
+        """The 1-based line that holds ``offset``."""
+        return bisect_right(self.line_starts, offset)
+
+    def span(self, start: int, end: int) -> Span:
+        starts = self.line_starts
+        first = bisect_right(starts, start)
+        last = bisect_right(starts, end, first - 1)
+        return Span(first, start - starts[first - 1] + 1, last, end - starts[last - 1] + 1, start, end)
+
+
+class _Extra:
+    """What few nodes have: flags, heredocs, comments above, an ONBUILD trigger, and a span
+    given explicitly (not computed from the source text)."""
+
+    __slots__ = ("comments", "flags", "heredocs", "span", "trigger")
+
+    def __init__(self) -> None:
+        self.flags: list[str] = EMPTY
+        self.heredocs: list[Heredoc] = EMPTY
+        self.comments: list[str] = EMPTY
+        self.trigger: Node | None = None
+        self.span: Span | None = None
+
+
 class Node:
     """One instruction as BuildKit's parser sees it.
 
     ``args`` is BuildKit's ``Next`` chain: for ENV/LABEL the key, value and separator
     (``"="`` or ``""`` for the legacy ``ENV k v`` form) repeat; for HEALTHCHECK the first
     argument is the type (``CMD``/``NONE``); ONBUILD has no args but a ``trigger`` node.
+
+    A file can hold millions of instructions, so a node is small: the span and (for a one-line
+    instruction) ``original`` are computed from the source text on demand, and what most
+    instructions do not have (flags, heredocs, comments, trigger) lives in one optional part.
+    Empty lists are the shared read-only :data:`EMPTY`.
     """
 
-    keyword: str
-    flags: list[str]
-    args: list[str]
-    original: str
-    span: Span
-    json: bool = False
-    heredocs: list[Heredoc] = field(default_factory=list)
-    trigger: Node | None = None  # ONBUILD's instruction
-    comments: list[str] = field(default_factory=list)  # comment lines right above
+    __slots__ = ("_end", "_original", "_src", "_start", "_x", "args", "json", "keyword")
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value (as the dataclass was)
+
+    def __init__(
+        self,
+        keyword: str,
+        flags: list[str],
+        args: list[str],
+        original: str,
+        span: Span,
+        json: bool = False,
+        heredocs: list[Heredoc] | None = None,
+        trigger: Node | None = None,
+        comments: list[str] | None = None,
+    ) -> None:
+        self.keyword = keyword
+        self.args = args
+        self.json = json
+        self._original: str | None = original
+        self._src: SourceText | None = None
+        self._start = self._end = 0
+        self._x: _Extra | None = None
+        self.span = span
+        if flags:
+            self.flags = flags
+        if heredocs:
+            self.heredocs = heredocs
+        if trigger is not None:
+            self.trigger = trigger
+        if comments:
+            self.comments = comments
+
+    @classmethod
+    def _new(cls, keyword: str, flags: list[str], args: list[str], original: str, comments: list[str]) -> Node:
+        """The parser's constructor: no span yet (see :meth:`_place`)."""
+        node = cls.__new__(cls)
+        node.keyword = keyword
+        node.args = args
+        node.json = False
+        node._original = original
+        node._src = None
+        node._start = node._end = 0
+        node._x = None
+        if flags:
+            node._extra().flags = flags
+        if comments:
+            node._extra().comments = comments
+        return node
+
+    def _extra(self) -> _Extra:
+        x = self._x
+        if x is None:
+            x = self._x = _Extra()
+        return x
+
+    @property
+    def flags(self) -> list[str]:
+        return EMPTY if self._x is None else self._x.flags
+
+    @flags.setter
+    def flags(self, value: list[str]) -> None:
+        if value or self._x is not None:
+            self._extra().flags = value or EMPTY
+
+    @property
+    def heredocs(self) -> list[Heredoc]:
+        return EMPTY if self._x is None else self._x.heredocs
+
+    @heredocs.setter
+    def heredocs(self, value: list[Heredoc]) -> None:
+        if value or self._x is not None:
+            self._extra().heredocs = value or EMPTY
+
+    @property
+    def comments(self) -> list[str]:
+        """The comment lines right above the instruction."""
+        return EMPTY if self._x is None else self._x.comments
+
+    @comments.setter
+    def comments(self, value: list[str]) -> None:
+        if value or self._x is not None:
+            self._extra().comments = value or EMPTY
+
+    @property
+    def trigger(self) -> Node | None:
+        """ONBUILD's instruction."""
+        return None if self._x is None else self._x.trigger
+
+    @trigger.setter
+    def trigger(self, value: Node | None) -> None:
+        if value is not None or self._x is not None:
+            self._extra().trigger = value
+
+    @property
+    def original(self) -> str:
+        """The instruction's logical line (continuation lines joined, comments dropped)."""
+        if self._original is not None:
+            return self._original
+        assert self._src is not None
+        return self._src.text[self._start : self._end]
+
+    @original.setter
+    def original(self, value: str) -> None:
+        self._original = value
+
+    @property
+    def span(self) -> Span:
+        x = self._x
+        if x is not None and x.span is not None:
+            return x.span
+        if self._src is None:
+            return _NO_SPAN  # not placed: an ONBUILD trigger's own trigger
+        return self._src.span(self._start, self._end)
+
+    @span.setter
+    def span(self, value: Span) -> None:
+        self._extra().span = value
+
+    def _place(self, src: SourceText, start: int, end: int, original_is_source: bool) -> None:
+        """Where the node is in ``src`` (its span is computed from there on demand); when the
+        instruction is one line with nothing after it, ``original`` is that text too."""
+        self._src, self._start, self._end = src, start, end
+        if self._x is not None:
+            self._x.span = None
+        if original_is_source:
+            self._original = None
 
     @property
     def cmd(self) -> str:
@@ -75,11 +252,28 @@ class Node:
 
     @property
     def start_line(self) -> int:
+        if self._src is not None and (self._x is None or self._x.span is None):
+            return self._src.line_of(self._start)
         return self.span.start_line
 
     @property
     def end_line(self) -> int:
+        if self._src is not None and (self._x is None or self._x.span is None):
+            return self._src.line_of(self._end)
         return self.span.end_line
+
+    def _fields(self) -> tuple:
+        return (self.keyword, self.flags, self.args, self.original, self.span, self.json,
+                self.heredocs, self.trigger, self.comments)  # fmt: skip
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        names = ("keyword", "flags", "args", "original", "span", "json", "heredocs", "trigger", "comments")
+        return "Node(" + ", ".join(f"{n}={v!r}" for n, v in zip(names, self._fields())) + ")"
 
     def dump(self) -> str:
         """BuildKit's ``Node.Dump()`` format, used by its parser test files."""

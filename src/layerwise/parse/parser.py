@@ -14,10 +14,20 @@ import gc
 import json
 import os
 import re
+import sys
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from layerwise.errors import LayerwiseError, Location
-from layerwise.parse.nodes import Directive, Dockerfile, Heredoc, Node, Span
+from layerwise.parse.nodes import (
+    EMPTY,
+    Directive,
+    Dockerfile,
+    Heredoc,
+    Node,
+    SourceText,
+)
 
 # Go's unicode.IsSpace (Python's str.isspace also accepts U+001C..U+001F).
 GO_SPACE = frozenset(
@@ -118,19 +128,6 @@ def _trim_continuation(line: str, state: _State) -> tuple[str, bool]:
     return line, True
 
 
-def _split_lines(text: str) -> list[tuple[int, str]]:
-    """Lines with their line endings (split on ``\\n`` only), each with its start offset."""
-    lines = []
-    pos = 0
-    n = len(text)
-    while pos < n:
-        i = text.find("\n", pos)
-        end = n if i < 0 else i + 1
-        lines.append((pos, text[pos:end]))
-        pos = end
-    return lines
-
-
 def decode(data: bytes, path: str) -> tuple[str, bool]:
     """Bytes -> text, rejecting what is not a UTF-8 text file with a located error."""
     bom = data.startswith(b"\xef\xbb\xbf")
@@ -173,7 +170,8 @@ def gc_paused(fn):
 def parse_file(path: str | os.PathLike[str]) -> Dockerfile:
     """Read and parse a Dockerfile, with clear errors for anything that is not one."""
     name = os.fspath(path)
-    return parse_bytes(read_dockerfile(name), name)
+    text, bom = decode(read_dockerfile(name), name)  # the bytes are freed before parsing
+    return parse(text, name, bom=bom)
 
 
 def read_dockerfile(path: str | os.PathLike[str]) -> bytes:
@@ -211,18 +209,19 @@ def parse(text: str, path: str = "Dockerfile", *, bom: bool = False) -> Dockerfi
     warnings: list[str] = []
     nodes: list[Node] = []
     comments: list[str] = []
-    lines = _split_lines(text)
-    n_lines = len(lines)
-    i = 0  # index of the next line to read
-    current_line = 0
+    line_starts = array("q")
+    source = SourceText(text, line_starts)
+    lines = _iter_lines(text, line_starts)  # read once, line by line: no list of all lines
+    current_line = 0  # lines read so far (the number of the last one read)
 
     def fail(message: str, line: int, column: int | None = None) -> ParseError:
         return ParseError(message, Location(path, line, column))
 
-    def check_length(idx: int) -> None:
-        if len(lines[idx][1].encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES:
+    def check_length(raw: str) -> None:
+        # at most 4 bytes a character: only a long line needs encoding to be measured
+        if len(raw) > MAX_LINE_BYTES // 4 and len(raw.encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES:
             raise fail(
-                f"dockerfile line greater than max allowed size of {MAX_LINE_BYTES - 1}", idx + 1
+                f"dockerfile line greater than max allowed size of {MAX_LINE_BYTES - 1}", current_line + 1
             )
 
     def process_line(raw: str, strip_left: bool) -> tuple[str, str]:
@@ -247,10 +246,8 @@ def parse(text: str, path: str = "Dockerfile", *, bom: bool = False) -> Dockerfi
                 state.continuation = _continuation_regex(directive.value)
         return ("" if _is_comment(token) else token), token
 
-    while i < n_lines:
-        check_length(i)
-        first_offset, raw = lines[i]
-        i += 1
+    for first_offset, raw in lines:
+        check_length(raw)
         if _is_comment(raw):
             comment = go_trim_space(go_trim_left_space(raw)[1:])
             if comment:
@@ -268,13 +265,16 @@ def parse(text: str, path: str = "Dockerfile", *, bom: bool = False) -> Dockerfi
         line, is_end = _trim_continuation(line, state)
         if is_end and not line:
             continue
+        one_line = is_end  # the instruction is this line's text, nothing more
         buf = [line]
         last_offset, last_raw = first_offset, raw
         has_empty_continuation = False
-        while not is_end and i < n_lines:
-            check_length(i)
-            off, raw2 = lines[i]
-            i += 1
+        while not is_end:
+            nxt = next(lines, None)
+            if nxt is None:
+                break
+            off, raw2 = nxt
+            check_length(raw2)
             processed, _ = process_line(raw2, False)
             current_line += 1
             last_offset, last_raw = off, raw2
@@ -285,14 +285,14 @@ def parse(text: str, path: str = "Dockerfile", *, bom: bool = False) -> Dockerfi
                 continue
             processed, is_end = _trim_continuation(processed, state)
             buf.append(processed)
-        joined = "".join(buf)
+        joined = buf[0] if len(buf) == 1 else "".join(buf)
         if has_empty_continuation:
             warnings.append(
                 f"line {current_line}: empty continuation line found in: {joined}"
                 " (empty continuation lines will become errors in a future release)"
             )
         try:
-            node = _new_node_from_line(joined, state, list(comments))
+            node = _new_node_from_line(joined, state, comments)
         except ValueError as exc:
             raise fail(str(exc), start_line, leading + 1) from None
         if _looks_like_broken_json(node):
@@ -306,13 +306,13 @@ def parse(text: str, path: str = "Dockerfile", *, bom: bool = False) -> Dockerfi
                 heredocs = _heredocs_from_line(joined)
             except ValueError as exc:
                 raise fail(str(exc), start_line, leading + 1) from None
+            found = []
             for doc in heredocs:
+                one_line = False
                 content = []
                 terminated = False
-                while i < n_lines:
-                    check_length(i)
-                    off, raw3 = lines[i]
-                    i += 1
+                for off, raw3 in lines:
+                    check_length(raw3)
                     current_line += 1
                     last_offset, last_raw = off, raw3
                     candidate = _trim_newline(raw3)
@@ -328,21 +328,13 @@ def parse(text: str, path: str = "Dockerfile", *, bom: bool = False) -> Dockerfi
                         f" started on line {start_line}",
                         current_line,
                     )
-                node.heredocs.append(
-                    Heredoc(doc.name, "".join(content), doc.expand, doc.chomp, doc.file_descriptor)
-                )
+                found.append(Heredoc(doc.name, "".join(content), doc.expand, doc.chomp, doc.file_descriptor))
+            node.heredocs = found
 
-        last_line_text = _trim_newline(last_raw)
-        node.span = Span(
-            start_line=start_line,
-            start_column=leading + 1,
-            end_line=current_line,
-            end_column=len(last_line_text) + 1,
-            start=start_offset,
-            end=last_offset + len(last_line_text),
-        )
+        end_offset = last_offset + len(_trim_newline(last_raw))
+        node._place(source, start_offset, end_offset, one_line)
         if node.trigger is not None:
-            node.trigger.span = node.span
+            node.trigger._place(source, start_offset, end_offset, False)
         nodes.append(node)
         comments = []
 
@@ -359,21 +351,26 @@ def parse(text: str, path: str = "Dockerfile", *, bom: bool = False) -> Dockerfi
     )
 
 
-_NO_SPAN = Span(0, 0, 0, 0, 0, 0)
+def _iter_lines(text: str, line_starts: array) -> Iterator[tuple[int, str]]:
+    """Each line with its line ending (split on ``\\n`` only) and its start offset; records
+    the offsets in ``line_starts``."""
+    pos = 0
+    n = len(text)
+    find = text.find
+    record = line_starts.append
+    while pos < n:
+        i = find("\n", pos)
+        end = n if i < 0 else i + 1
+        record(pos)
+        yield pos, text[pos:end]
+        pos = end
 
 
 def _new_node_from_line(line: str, state: _State, comments: list[str]) -> Node:
     cmd, flags, args = _split_command(line, state)
     fn = DISPATCH.get(cmd.lower(), _parse_ignore)
     result = fn(args, state)
-    node = Node(
-        keyword=cmd,
-        flags=flags,
-        args=[],
-        original=line,
-        span=_NO_SPAN,
-        comments=comments,
-    )
+    node = Node._new(sys.intern(cmd), flags, EMPTY, line, list(comments) if comments else EMPTY)
     if isinstance(result, Node):  # ONBUILD
         node.trigger = result
     elif result is not None:
