@@ -515,3 +515,45 @@ def test_single_lazy_digests_are_saved_later(tmp_path, future_clock) -> None:
     snap.save_cache()
     again = Snapshot.take(ctx, None, cache_dir=cache, digests=True)
     assert (again.hashed, again.cache_hits) == (1, 1)
+
+
+# -- the stat cache folder does not grow forever ------------------------------------------------------
+
+
+def _cache_file(folder: Path, name: str, size: int, age_days: float) -> Path:
+    p = folder / f"{name}.cache"
+    p.write_bytes(b"x" * size)
+    t = time.time() - age_days * 86400
+    os.utime(p, (t, t))
+    return p
+
+
+def test_prune_cache_dir_drops_unused_and_least_recently_used(tmp_path) -> None:
+    folder = tmp_path / "stat"
+    folder.mkdir()
+    fresh = _cache_file(folder, "fresh", 100, 1)
+    old = _cache_file(folder, "old", 100, 40)
+    big_recent = _cache_file(folder, "big", 600, 0.5)
+    oldest_kept = _cache_file(folder, "lru", 400, 5)
+    keep = _cache_file(folder, "keep", 10, 90)  # the one just written: never deleted
+    other = folder / "notes.txt"
+    other.write_text("not ours")
+    gone = snapmod.prune_cache_dir(folder, keep=keep, max_age_s=30 * 86400, max_bytes=1000)
+    assert sorted(p.name for p in gone) == ["lru.cache", "old.cache"]
+    assert fresh.exists() and big_recent.exists() and keep.exists() and other.exists()
+    assert not old.exists() and not oldest_kept.exists()
+    # once per process and folder
+    assert snapmod.prune_cache_dir(folder, max_age_s=0) == []
+
+
+def test_saving_a_cache_prunes_stale_ones_and_loading_marks_use(tmp_path, future_clock) -> None:
+    ctx = make_tree(tmp_path / "ctx", {"a": "1"})
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    stale = _cache_file(cache, "0" * 24, 10, 400)
+    first = Snapshot.take(ctx, None, cache_dir=cache, digests=True)
+    assert first.cache_file.exists() and not stale.exists()
+    t = time.time() - 100 * 86400
+    os.utime(first.cache_file, (t, t))
+    Snapshot.take(ctx, None, cache_dir=cache, digests=True)  # served by the cache: not rewritten
+    assert time.time() - first.cache_file.stat().st_mtime < 3600

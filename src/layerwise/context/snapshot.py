@@ -65,6 +65,7 @@ __all__ = [
     "diff",
     "default_cache_dir",
     "RACY_WINDOW_NS",
+    "prune_cache_dir",
 ]
 
 #: Entries whose mtime or ctime is this close to (or after) the start of the snapshot are not
@@ -73,6 +74,10 @@ RACY_WINDOW_NS = 2_000_000_000
 
 _CACHE_VERSION = 3
 _CACHE_CHUNK = 65536
+#: stat-cache files of contexts not snapshot for this long are deleted (when a cache is saved)
+CACHE_MAX_AGE_S = 30 * 24 * 3600
+#: and beyond this total size, the least recently used ones go too
+CACHE_MAX_BYTES = 1 << 30
 
 
 def default_cache_dir() -> Path:
@@ -435,6 +440,7 @@ class Snapshot:
             os.replace(tmp, self.cache_file)
             self._cache_stale = False
             self._unsaved = 0
+            prune_cache_dir(self.cache_file.parent, keep=self.cache_file)
         except OSError as exc:
             self.warnings.append(SnapshotWarning("", f"stat cache not saved ({exc.strerror}): {self.cache_file}"))
             try:
@@ -476,6 +482,45 @@ def _read_chunk(f, file_size: int) -> object:
     return marshal.loads(data)
 
 
+_pruned: set[Path] = set()
+
+
+def prune_cache_dir(
+    cache_dir: Path, *, keep: Path | None = None, max_age_s: float = CACHE_MAX_AGE_S, max_bytes: int = CACHE_MAX_BYTES
+) -> list[Path]:
+    """Delete the stat-cache files (one per context folder) not used for ``max_age_s``, then
+    the least recently used ones while all of them take more than ``max_bytes``. ``keep`` (the
+    file just written) is never deleted. Done once per process and folder; returns what went."""
+    if cache_dir in _pruned:
+        return []
+    _pruned.add(cache_dir)
+    files = []
+    try:
+        with os.scandir(cache_dir) as it:
+            for d in it:
+                if d.name.endswith(".cache") and d.is_file(follow_symlinks=False):
+                    st = d.stat(follow_symlinks=False)
+                    files.append((st.st_mtime, st.st_size, Path(d.path)))
+    except OSError:
+        return []
+    files.sort(reverse=True)  # most recently used first
+    now = time.time()
+    total = 0
+    gone = []
+    for mtime, size, path in files:
+        total += size
+        if path == keep:
+            continue
+        if now - mtime > max_age_s or total > max_bytes:
+            try:
+                path.unlink()
+            except OSError:
+                continue
+            total -= size
+            gone.append(path)
+    return gone
+
+
 def _load_cache(path: Path, root: Path) -> dict[str, bytes]:
     """The stat cache file: a header chunk, chunks of (paths, stamp+digest records), None.
     Anything unreadable or from another version or context gives an empty cache."""
@@ -488,11 +533,19 @@ def _load_cache(path: Path, root: Path) -> dict[str, bytes]:
             while True:
                 chunk = _read_chunk(f, file_size)
                 if chunk is None:
+                    _touch(path)  # recently used: kept by prune_cache_dir
                     return cache
                 paths, recs = chunk
                 cache.update(zip(paths, recs))
     except (OSError, EOFError, ValueError, TypeError):
         return {}
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass
 
 
 # -- comparing snapshots -------------------------------------------------------------------
