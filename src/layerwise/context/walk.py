@@ -16,6 +16,7 @@ import hashlib
 import marshal
 import os
 import stat as st
+import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -46,6 +47,8 @@ _KINDS = {_S_IFREG: FILE, _S_IFDIR: DIR, _S_IFLNK: SYMLINK}
 _FORK_MIN_ENTRIES = 2000
 #: folders waiting per worker before the walk is shared out (finer = better balance)
 _FRONTIER_PER_WORKER = 64
+#: the interpreter's thread switch interval during a threaded walk (seconds)
+_SWITCH_INTERVAL = 0.0005
 
 
 _NO_LOCK = contextlib.nullcontext()
@@ -513,11 +516,19 @@ class Walker:
                 errors.append(exc)
 
         threads = [threading.Thread(target=work, args=(sub,), name="layerwise-walk", daemon=True) for sub in subs[1:]]
-        for t in threads:
-            t.start()
-        work(subs[0])
-        for t in threads:
-            t.join()
+        # A thread coming back from its system calls waits for the GIL until the holder is
+        # asked to let go (every 5 ms by default): far too long for the short Python bursts
+        # between folders (0.30 -> 0.23 s on the 100k-file bench at 0.5 ms).
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(interval, _SWITCH_INTERVAL))
+        try:
+            for t in threads:
+                t.start()
+            work(subs[0])
+            for t in threads:
+                t.join()
+        finally:
+            sys.setswitchinterval(interval)
         if errors:
             raise errors[0]
         for sub in subs:
