@@ -32,6 +32,7 @@ Usage (alone):  python bench/engine_context.py TREE [--repeat K]
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import re
@@ -129,12 +130,39 @@ def parse_context_load(lines: Iterable[str] | str, times: list[float] | None = N
     return out
 
 
-def _wait_rss(proc: subprocess.Popen) -> tuple[int, float]:
-    """Wait for ``proc``; its exit code and peak RSS in MB (largest of it and the children it
-    waited for, as ``/usr/bin/time`` reports)."""
-    _, status, ru = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, ru.ru_maxrss / 1024
+# A small process that forks the command, waits for it with wait4 and writes its wall time
+# (fork to exit, so this wrapper's own start-up is not counted), peak RSS and exit code to a
+# file. Why not wait4 on a direct child: Python starts children with vfork, and at exec Linux
+# records the *parent's* RSS high-water mark in the child's ru_maxrss, so a small command
+# started by a big benchmark process would report the benchmark's memory. Forked from this
+# small wrapper, the floor is the wrapper's RSS (~10 MB).
+_MEASURE = r"""
+import json, os, sys, time
+out, argv = sys.argv[1], sys.argv[2:]
+t = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(argv[0], argv)
+    except OSError as exc:
+        os.write(2, ("cannot run %s: %s\n" % (argv[0], exc)).encode())
+    os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+dt = time.perf_counter() - t
+with open(out, "w") as f:
+    json.dump({"seconds": dt, "rss_kb": ru.ru_maxrss, "rc": os.waitstatus_to_exitcode(status)}, f)
+"""
+
+
+def measured(cmd: list[str], result: Path) -> list[str]:
+    """``cmd`` wrapped so that its time, peak RSS and exit code land in ``result`` (JSON)."""
+    return [sys.executable, "-c", _MEASURE, str(result), *cmd]
+
+
+def read_measured(result: Path) -> tuple[float, float, int]:
+    """(seconds, peak RSS in MB, exit code) written by a :func:`measured` command."""
+    data = json.loads(result.read_text())
+    return data["seconds"], data["rss_kb"] / 1024, data["rc"]
 
 
 class EngineContextBench:
@@ -183,19 +211,25 @@ class EngineContextBench:
         env = dict(self.engine.env, DOCKER_BUILDKIT="1", BUILDKIT_PROGRESS="plain", NO_COLOR="1")
         cmd = [self.engine.docker_bin, "build", "--progress=plain", "--network=host",
                "-f", str(self.dockerfile), str(tree)]  # fmt: skip
+        result = self._tmp / "build.json"
+        result.unlink(missing_ok=True)
         lines: list[str] = []
         times: list[float] = []
         t0 = time.monotonic()
-        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        proc = subprocess.Popen(measured(cmd, result), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1)  # fmt: skip
         assert proc.stdout is not None
         for line in proc.stdout:
             lines.append(line.rstrip("\n"))
             times.append(time.monotonic() - t0)
-        rc, rss = _wait_rss(proc)
+        proc.wait()
+        try:
+            build_seconds, rss, rc = read_measured(result)
+        except (OSError, ValueError):
+            build_seconds, rss, rc = time.monotonic() - t0, math.nan, proc.returncode or 1
         res = parse_context_load(lines, times)
-        res.build_seconds = round(time.monotonic() - t0, 3)
-        res.client_rss_mb = round(rss, 1)
+        res.build_seconds = round(build_seconds, 3)
+        res.client_rss_mb = None if math.isnan(rss) else round(rss, 1)
         res.build_ok = rc == 0
         if rc != 0 and res.error is None:
             res.error = next((ln.strip() for ln in reversed(lines) if ln.strip()), f"exit {rc}")

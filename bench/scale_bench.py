@@ -48,7 +48,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -56,7 +55,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 from context_bench import generate, generate_million
-from engine_context import ContextLoad, EngineContextBench
+from engine_context import ContextLoad, EngineContextBench, measured, read_measured
 
 DOCKERFILE = "FROM python:3.12-slim\nCOPY . /app\n"
 DEFAULT_REPEAT = {"10k": 3, "100k": 3, "1m": 1}
@@ -182,24 +181,27 @@ class OneEdit:
 
 
 # ---------------------------------------------------------------------------------- runs
-def run(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """Run ``cmd`` in a fresh process: (wall seconds, peak RSS MB, stdout). Timed from outside,
-    so start-up counts. The RSS comes from wait4 on that process: the largest of it and the
-    children it reaped (the snapshot's forked walk workers), as ``/usr/bin/time`` reports.
-    Exit codes 0 and 1 are fine (layerwise exits 1 when it reports findings)."""
-    with tempfile.TemporaryFile() as err:
-        t = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
-        assert proc.stdout is not None
-        out = proc.stdout.read()
-        proc.stdout.close()
-        _, status, ru = os.wait4(proc.pid, 0)
-        dt = time.perf_counter() - t
-        proc.returncode = rc = os.waitstatus_to_exitcode(status)
-        if rc not in (0, 1):
-            err.seek(0)
-            raise RuntimeError(f"{' '.join(cmd)} failed ({rc}): {err.read().decode(errors='replace')[-1500:]}")
-    return dt, ru.ru_maxrss / 1024, out.decode(errors="replace")
+def run(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
+        capture: bool = False) -> tuple[float, float, str]:  # fmt: skip
+    """Run ``cmd`` in a fresh process: (seconds, peak RSS MB, stdout if ``capture``).
+
+    Through engine_context.measured: the time is the command's own (fork to exit), the RSS its
+    own peak or its forked workers' (wait4, as ``/usr/bin/time`` reports), not inflated by this
+    process. Output not captured goes to /dev/null (a million-file JSON report would otherwise
+    sit in this process). Exit codes 0 and 1 are fine (layerwise exits 1 on findings)."""
+    with tempfile.TemporaryDirectory(prefix="lw-run-") as tmp:
+        result = Path(tmp) / "result.json"
+        with open(Path(tmp) / "stderr", "w+b") as err:
+            proc = subprocess.run(measured(cmd, result), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE if capture else subprocess.DEVNULL, stderr=err, check=False)  # fmt: skip
+            try:
+                dt, rss, rc = read_measured(result)
+            except (OSError, ValueError):
+                dt, rss, rc = math.nan, math.nan, proc.returncode or 1
+            if rc not in (0, 1):
+                err.seek(0)
+                raise RuntimeError(f"{' '.join(cmd)} failed ({rc}): {err.read().decode(errors='replace')[-1500:]}")
+    return dt, rss, proc.stdout.decode(errors="replace") if capture else ""
 
 
 @dataclass
@@ -259,7 +261,7 @@ def bench_size(tree: Tree, repeat: int, engine: EngineContextBench | None, work:
                 if temp == "warm" and i == 0:
                     run([sys.executable, "-c", _PROBE, str(tree.path), str(cache), df_arg])  # prime
                 _log(f"[{tree.label}] snapshot {temp} {i + 1}/{repeat} ...")
-                _, rss, out = run([sys.executable, "-c", _PROBE, str(tree.path), str(cache), df_arg])
+                _, rss, out = run([sys.executable, "-c", _PROBE, str(tree.path), str(cache), df_arg], capture=True)
                 probe = json.loads(out)
                 samples.append((probe["seconds"], rss))
                 info[f"snapshot_{temp}"] = probe
@@ -267,7 +269,8 @@ def bench_size(tree: Tree, repeat: int, engine: EngineContextBench | None, work:
         probe = info["snapshot_cold"]
         gb = probe["hashed_bytes"] / 1e9  # type: ignore[index]
         info.update(files_sent=probe["files"], entries=probe["entries"], bytes_sent=probe["hashed_bytes"])  # type: ignore[index]
-        rows["snapshot cold"].note = f"{gb / rows['snapshot cold'].seconds:.2f} GB/s" if gb else ""
+        rate = gb / rows["snapshot cold"].seconds  # type: ignore[operator]
+        rows["snapshot cold"].note = f"{rate:.2f} GB/s hashed" if rate >= 0.1 else f"{rate * 1000:.1f} MB/s hashed"
 
         # -- the CLI, as users run it
         for cmd in ("context", "explain"):

@@ -12,6 +12,8 @@ Samples in data/bench_context_load/, all from ``docker build`` of the 100,000-fi
 * ``modern_cold_100k_run_failed.timed``: a cold build whose RUN then failed (no
   ``--network=host``), each line prefixed with the second it reached the client.
 
+Also: the wrapper that measures a command's time and peak RSS for the bench scripts.
+
 The 20.10 engine's output (``#N sha256:...`` lines under vertices) comes from the engine
 parser's own samples.
 """
@@ -19,6 +21,7 @@ parser's own samples.
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 
@@ -98,3 +101,19 @@ def test_parse_size():
     assert parse_size("631.29kB") == pytest.approx(631290)
     assert parse_size("2B") == 2
     assert parse_size("12 parsecs") is None
+
+
+def test_measured_rss_is_the_commands_own(tmp_path):
+    """A small command started by a big process reports its own peak RSS, not the parent's
+    (Python's vfork + exec would hand the parent's high-water mark to a direct child)."""
+    big = bytearray(200 * 1024 * 1024)  # this process: > 200 MB resident
+    big[:: 4096] = b"x" * len(big[:: 4096])
+    result = tmp_path / "r.json"
+    subprocess.run(engine_context.measured(["true"], result), check=True)
+    seconds, rss, rc = engine_context.read_measured(result)
+    assert rc == 0 and 0 <= seconds < 5
+    assert rss < 50, rss
+    code = "b = bytearray(80 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])"
+    subprocess.run(engine_context.measured([sys.executable, "-c", code], result), check=True)
+    assert engine_context.read_measured(result)[1] >= 80
+    del big
