@@ -47,9 +47,13 @@ def backend(request, monkeypatch):
             if os.environ.get("CI") == "true":
                 pytest.fail("the C accelerator layerwise.context._fastscan was not built")
             pytest.skip("the C accelerator layerwise.context._fastscan is not built here")
+        from layerwise.context._fastscan import make_entries
+
         monkeypatch.setattr(walkmod, "_list_dir", NATIVE)
+        monkeypatch.setattr(walkmod, "_make_entries", make_entries)
     else:
         monkeypatch.setattr(walkmod, "_list_dir", walkmod._list_dir_py)
+        monkeypatch.setattr(walkmod, "_make_entries", walkmod._make_entries_py)
     return request.param
 
 
@@ -195,10 +199,10 @@ def test_unreadable_folder_is_a_warning(tmp_path, monkeypatch) -> None:
     make_tree(tmp_path, {"locked/x": "1", "open/y": "2"})
     real_list_dir = walkmod._list_dir
 
-    def fake_list_dir(dfd, prefix, *args):
+    def fake_list_dir(path, prefix, *args):
         if prefix == "locked/":
             raise PermissionError(13, "Permission denied")
-        return real_list_dir(dfd, prefix, *args)
+        return real_list_dir(path, prefix, *args)
 
     monkeypatch.setattr(walkmod, "_list_dir", fake_list_dir)
     snap = take(tmp_path)
@@ -557,3 +561,29 @@ def test_saving_a_cache_prunes_stale_ones_and_loading_marks_use(tmp_path, future
     os.utime(first.cache_file, (t, t))
     Snapshot.take(ctx, None, cache_dir=cache, digests=True)  # served by the cache: not rewritten
     assert time.time() - first.cache_file.stat().st_mtime < 3600
+
+
+def test_c_made_entries_equal_python_made_ones(backend) -> None:
+    """_fastscan.make_entries fills an Entry's slots without its __init__: same objects."""
+    if backend != "c":
+        pytest.skip("the C half")
+    from layerwise.context._fastscan import make_entries
+
+    args = (["a", "b/c"], FILE, [0o100644, 0o100755], [1, 2], [b"x" * 32, b"y" * 64])
+    c_made: list = []
+    py_made: list = []
+    make_entries(Entry, *args, 2, c_made)
+    walkmod._make_entries_py(Entry, *args, 2, py_made)
+    assert [(e.path, e.kind, e.st_mode, e.size, e.target, e.rec, type(e)) for e in c_made] == [
+        (e.path, e.kind, e.st_mode, e.size, e.target, e.rec, type(e)) for e in py_made
+    ]
+    c_made[0].size = 5  # writable like any Entry
+    assert c_made[0].size == 5
+
+    class NotAnEntry:
+        __slots__ = ("path",)
+
+    with pytest.raises(TypeError):
+        make_entries(NotAnEntry, *args, 2, [])
+    with pytest.raises(IndexError):
+        make_entries(Entry, *args, 3, [])

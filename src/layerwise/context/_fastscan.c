@@ -8,13 +8,16 @@
  * return exactly the same thing (tests compare them), and the walk falls back to it when
  * this module cannot be built or LAYERWISE_PURE_PYTHON is set.
  *
- * list_dir(dirfd, prefix, cache, racy_limit, modes) -> (rels, modes, sizes, recs, nreg, hits, racy, errors)
+ * list_dir(path, prefix, cache, racy_limit, modes, keep_fd)
+ *     -> (rels, modes, sizes, recs, nreg, hits, racy, errors, fd)
  *
- *   dirfd       an open folder (not closed, not moved: the listing reads a duplicate)
+ *   path        the folder (opened and closed here, without the GIL)
  *   prefix      "" or "some/dir/": prepended to every name
  *   cache       dict rel -> bytes (32-byte stamp + 32-byte sha256), or None
  *   racy_limit  regular files with mtime or ctime (ns) at or after it are listed in racy
  *   modes       dict used to share the int objects of equal st_mode values
+ *   keep_fd     return an open descriptor of the folder as fd (else fd is -1), for the
+ *               caller to read files relative to it and close
  *
  *   rels, modes, sizes, recs: one item per entry that could be stat'ed; regular files first
  *   (nreg of them), then the others, each group in directory order. recs[i] is the cached
@@ -26,6 +29,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "structmember.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -86,18 +90,29 @@ static int listing_push(listing_t *l, const char *name, size_t len) {
     return 0;
 }
 
-/* Runs without the GIL: readdir + one lstat per entry. Returns errno if the folder cannot be
- * opened for listing, else 0 (a failure part-way is recorded in read_err). */
-static int list_raw(int dirfd, listing_t *l) {
-    int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-    if (fd < 0) return errno;
+/* Runs without the GIL: open the folder, readdir + one lstat per entry. Returns errno if the
+ * folder cannot be opened for listing, else 0 (a failure part-way is recorded in read_err).
+ * With keep_fd, *kept is an open descriptor of the folder for the caller to close. */
+static int list_raw(const char *path, int keep_fd, int *kept, listing_t *l) {
+    *kept = -1;
+    int dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) return errno;
+    int fd = dirfd;
+    if (keep_fd) {
+        fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+        if (fd < 0) {
+            int e = errno;
+            close(dirfd);
+            return e;
+        }
+    }
     DIR *d = fdopendir(fd);
     if (d == NULL) {
         int e = errno;
         close(fd);
+        if (keep_fd) close(dirfd);
         return e;
     }
-    rewinddir(d); /* the duplicate shares the offset with dirfd */
     for (;;) {
         errno = 0;
         struct dirent *de = readdir(d);
@@ -114,7 +129,7 @@ static int list_raw(int dirfd, listing_t *l) {
         }
         item_t *it = &l->items[l->n - 1];
         struct stat st;
-        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
             it->err = errno ? errno : EIO;
             continue;
         }
@@ -124,7 +139,8 @@ static int list_raw(int dirfd, listing_t *l) {
         it->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
         it->ino = (uint64_t)st.st_ino;
     }
-    closedir(d);
+    closedir(d); /* closes fd */
+    if (keep_fd) *kept = dirfd;
     return 0;
 }
 
@@ -147,10 +163,12 @@ static PyObject *shared_mode(PyObject *modes, mode_t mode, mode_t *last_mode, Py
 }
 
 static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
-    int dirfd;
+    PyObject *path_bytes;
     PyObject *prefix, *cache, *modes;
     long long racy_limit;
-    if (!PyArg_ParseTuple(args, "iUOLO!:list_dir", &dirfd, &prefix, &cache, &racy_limit, &PyDict_Type, &modes))
+    int keep_fd;
+    if (!PyArg_ParseTuple(args, "O&UOLO!p:list_dir", PyUnicode_FSConverter, &path_bytes, &prefix, &cache, &racy_limit,
+                          &PyDict_Type, &modes, &keep_fd))
         return NULL;
     if (cache != Py_None && !PyDict_Check(cache)) {
         PyErr_SetString(PyExc_TypeError, "cache must be a dict or None");
@@ -159,17 +177,22 @@ static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
 
     listing_t l;
     memset(&l, 0, sizeof(l));
-    int open_err;
+    int open_err, kept = -1;
+    const char *path = PyBytes_AS_STRING(path_bytes);
     Py_BEGIN_ALLOW_THREADS
-    open_err = list_raw(dirfd, &l);
+    open_err = list_raw(path, keep_fd, &kept, &l);
     Py_END_ALLOW_THREADS
     if (open_err) {
         listing_free(&l);
         errno = open_err;
-        return PyErr_SetFromErrno(PyExc_OSError);
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_bytes);
+        Py_DECREF(path_bytes);
+        return NULL;
     }
+    Py_DECREF(path_bytes);
     if (l.oom) {
         listing_free(&l);
+        if (kept >= 0) close(kept);
         return PyErr_NoMemory();
     }
 
@@ -256,13 +279,15 @@ static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
         }
         PyList_SET_ITEM(recs, k, rec);
     }
-    result = Py_BuildValue("(OOOOnnOO)", rels, modes_out, sizes, recs, nreg, hits, racy, errors);
+    result = Py_BuildValue("(OOOOnnOOi)", rels, modes_out, sizes, recs, nreg, hits, racy, errors, kept);
+    if (result != NULL) kept = -1; /* the caller's now */
     if (result != NULL && l.read_err) {
         PyObject *pair = Py_BuildValue("(Oi)", Py_None, l.read_err);
         if (pair == NULL || PyList_Append(errors, pair) < 0) Py_CLEAR(result);
         Py_XDECREF(pair);
     }
 done:
+    if (kept >= 0) close(kept);
     /* lists built with PyList_New hold NULLs until filled: safe to release either way */
     Py_XDECREF(rels);
     Py_XDECREF(modes_out);
@@ -274,9 +299,65 @@ done:
     return result;
 }
 
+/* make_entries(entry_type, paths, kind, modes, sizes, recs, stop, out) appends
+ * entry_type(paths[i], kind, modes[i], sizes[i], None, recs[i]) for i < stop to out, without
+ * running the class's __init__: entry_type must be a class whose __slots__ are exactly
+ * (path, kind, st_mode, size, target, rec) and whose __init__ only assigns them (what
+ * layerwise.context.entry.Entry is; checked here, and by the tests against the Python path).
+ * Creating ~100k entries this way takes a fifth of the time of calling the class. */
+static const char *ENTRY_SLOTS[6] = {"path", "kind", "st_mode", "size", "target", "rec"};
+
+static int entry_offsets(PyTypeObject *tp, Py_ssize_t offsets[6]) {
+    if (!PyType_Check(tp) || tp->tp_itemsize != 0 || tp->tp_alloc == NULL) goto bad;
+    for (int k = 0; k < 6; k++) {
+        PyObject *descr = PyDict_GetItemString(tp->tp_dict, ENTRY_SLOTS[k]); /* borrowed */
+        if (descr == NULL || !Py_IS_TYPE(descr, &PyMemberDescr_Type)) goto bad;
+        PyMemberDef *m = ((PyMemberDescrObject *)descr)->d_member;
+        if (m->type != T_OBJECT_EX || (m->flags & READONLY)) goto bad;
+        offsets[k] = m->offset;
+    }
+    return 0;
+bad:
+    PyErr_SetString(PyExc_TypeError, "make_entries: not a class with the slots of an Entry");
+    return -1;
+}
+
+static PyObject *fastscan_make_entries(PyObject *self, PyObject *args) {
+    PyTypeObject *tp;
+    PyObject *paths, *kind, *modes, *sizes, *recs, *out;
+    Py_ssize_t stop;
+    if (!PyArg_ParseTuple(args, "O!O!UO!O!O!nO!:make_entries", &PyType_Type, &tp, &PyList_Type, &paths, &kind,
+                          &PyList_Type, &modes, &PyList_Type, &sizes, &PyList_Type, &recs, &stop, &PyList_Type, &out))
+        return NULL;
+    Py_ssize_t offsets[6];
+    if (entry_offsets(tp, offsets) < 0) return NULL;
+    if (stop < 0 || stop > PyList_GET_SIZE(paths) || stop > PyList_GET_SIZE(modes) || stop > PyList_GET_SIZE(sizes) ||
+        stop > PyList_GET_SIZE(recs)) {
+        PyErr_SetString(PyExc_IndexError, "make_entries: stop out of range");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < stop; i++) {
+        PyObject *obj = tp->tp_alloc(tp, 0);
+        if (obj == NULL) return NULL;
+        PyObject *values[6] = {PyList_GET_ITEM(paths, i), kind, PyList_GET_ITEM(modes, i), PyList_GET_ITEM(sizes, i),
+                               Py_None, PyList_GET_ITEM(recs, i)};
+        for (int k = 0; k < 6; k++) {
+            PyObject **slot = (PyObject **)((char *)obj + offsets[k]);
+            Py_INCREF(values[k]);
+            Py_XSETREF(*slot, values[k]);
+        }
+        int rc = PyList_Append(out, obj);
+        Py_DECREF(obj);
+        if (rc < 0) return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef fastscan_methods[] = {
+    {"make_entries", fastscan_make_entries, METH_VARARGS,
+     "make_entries(entry_type, paths, kind, modes, sizes, recs, stop, out): append entries for paths[:stop] to out"},
     {"list_dir", fastscan_list_dir, METH_VARARGS,
-     "list_dir(dirfd, prefix, cache, racy_limit, modes) -> (rels, modes, sizes, recs, nreg, hits, racy, errors)"},
+     "list_dir(path, prefix, cache, racy_limit, modes, keep_fd) -> (rels, modes, sizes, recs, nreg, hits, racy, errors, fd)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -83,17 +83,37 @@ _INO_MASK = 0xFFFFFFFFFFFFFFFF
 
 
 def _list_dir_py(
-    dfd: int, prefix: str, cache: dict[str, bytes] | None, racy_limit: int, modes: dict[int, int]
-) -> tuple[list[str], list[int], list[int], list[bytes], int, int, list[str], list[tuple[str | None, int]]]:
-    """One folder, listed and lstat'ed: ``(rels, modes, sizes, recs, nreg, hits, racy, errors)``.
+    path: str,
+    prefix: str,
+    cache: dict[str, bytes] | None,
+    racy_limit: int,
+    modes: dict[int, int],
+    keep_fd: bool = False,
+) -> tuple[list[str], list[int], list[int], list[bytes], int, int, list[str], list[tuple[str | None, int]], int]:
+    """The folder ``path``, listed and lstat'ed:
+    ``(rels, modes, sizes, recs, nreg, hits, racy, errors, fd)``.
 
     The pure-Python twin of ``layerwise.context._fastscan.list_dir`` (its C source documents
     the contract): regular files first (``nreg`` of them), each entry's ``rec`` being its
     32-byte stat stamp or, when ``cache`` holds the path with the same stamp, the cached
     record (``hits`` counts those); ``racy`` lists the regular files changed at or after
     ``racy_limit``; ``errors`` has ``(rel, errno)`` per entry that could not be stat'ed and
-    ``(None, errno)`` if reading the folder failed part-way. Raises OSError if the folder
+    ``(None, errno)`` if reading the folder failed part-way; ``fd`` is an open descriptor of
+    the folder with ``keep_fd`` (the caller closes it), else -1. Raises OSError if the folder
     cannot be listed at all."""
+    dfd = os.open(path, _DIR_FLAGS)
+    try:
+        listing = _list_open_dir(dfd, prefix, cache, racy_limit, modes)
+    except BaseException:
+        os.close(dfd)
+        raise
+    if not keep_fd:
+        os.close(dfd)
+        dfd = -1
+    return (*listing, dfd)
+
+
+def _list_open_dir(dfd: int, prefix: str, cache: dict[str, bytes] | None, racy_limit: int, modes: dict[int, int]):
     reg_rels: list[str] = []
     reg_modes: list[int] = []
     reg_sizes: list[int] = []
@@ -158,9 +178,18 @@ def _native_list_dir() -> Callable | None:
     return list_dir
 
 
+def _make_entries_py(entry_type, paths, kind, modes, sizes, recs, stop: int, out: list) -> None:
+    """``out.extend(entry_type(paths[i], kind, modes[i], sizes[i], None, recs[i]) for i < stop)``
+    (the C version, ``_fastscan.make_entries``, fills the slots without calling __init__)."""
+    out.extend(map(entry_type, paths[:stop], repeat(kind), modes[:stop], sizes[:stop], repeat(None), recs[:stop]))
+
+
 #: lists one folder: the C accelerator when available, else its pure-Python twin (tests
 #: replace it to simulate failures, or to compare both)
 _list_dir = _native_list_dir() or _list_dir_py
+_make_entries = _make_entries_py
+if _list_dir is not _list_dir_py:
+    from layerwise.context._fastscan import make_entries as _make_entries
 #: which of the two the walk uses ("c" or "python"), for reports and benchmarks
 BACKEND = "python" if _list_dir is _list_dir_py else "c"
 
@@ -262,7 +291,8 @@ class Walker:
 
     def _entry(self, rel: str, kind: str, mode: int, size: int, rec: bytes, name: str, dfd: int) -> Entry | None:
         """The entry of one listed path that is not a plain file sent outside excluded folders
-        (those take the vectorised path in :meth:`_scan`)."""
+        (those take the vectorised path in :meth:`_scan`). ``name`` is relative to the open
+        folder ``dfd``, or absolute when ``dfd`` is -1."""
         target = None
         if kind == FILE:
             if len(rec) == 32 and self.hash_now and size < _HASH_INLINE_MAX:
@@ -272,7 +302,7 @@ class Walker:
                 self.deferred += 1
         elif kind == SYMLINK:
             try:
-                target = os.readlink(name, dir_fd=dfd)
+                target = os.readlink(name, dir_fd=dfd if dfd >= 0 else None)
             except OSError as exc:
                 self.warnings.append(SnapshotWarning(rel, f"cannot read symlink ({exc.strerror})"))
                 return None
@@ -311,18 +341,15 @@ class Walker:
     def _walk_dir(self, rel_dir: str, info: tuple | None, chain: _Pending | None, queue) -> None:
         root = self.root
         abs_dir = os.path.join(root, rel_dir) if rel_dir else root
-        dfd = -1
         try:
-            dfd = os.open(abs_dir, _DIR_FLAGS)
-            listing = _list_dir(dfd, rel_dir + "/" if rel_dir else "", self.cache, self.racy_limit, MODES)
+            # the folder stays open when most files are to be read (relative to it is cheaper)
+            listing = _list_dir(
+                abs_dir, rel_dir + "/" if rel_dir else "", self.cache, self.racy_limit, MODES, self.hash_now and not self.cache
+            )
         except FileNotFoundError:
-            if dfd >= 0:
-                os.close(dfd)
             self.warnings.append(SnapshotWarning(rel_dir, "folder vanished during the snapshot"))
             return
         except OSError as exc:
-            if dfd >= 0:
-                os.close(dfd)
             if chain is None or chain.emitted:
                 self.warnings.append(
                     SnapshotWarning(
@@ -330,16 +357,18 @@ class Walker:
                     )
                 )
             return
+        dfd = listing[8]
         try:
             self._scan(listing, dfd, rel_dir, abs_dir, info, chain, queue)
         finally:
-            os.close(dfd)
+            if dfd >= 0:
+                os.close(dfd)
 
     def _scan(self, listing: tuple, dfd: int, rel_dir: str, abs_dir: str, info, chain, queue) -> None:
         """Turn one folder's listing (see :func:`_list_dir_py`) into entries. The hot path of
         the whole tool is the block of plain files that nothing excludes, outside excluded
         folders, already in the stat cache: they become entries in one ``map``."""
-        rels, modes, sizes, recs, nreg, hits, racy, errors = listing
+        rels, modes, sizes, recs, nreg, hits, racy, errors, _fd = listing
         if errors:
             self._listing_errors(rel_dir, errors)
         if racy:
@@ -362,9 +391,7 @@ class Walker:
         )
         start = 0
         if plain:
-            self.entries.extend(
-                map(Entry, rels[:nreg], repeat(FILE), modes[:nreg], sizes[:nreg], repeat(None), recs[:nreg])
-            )
+            _make_entries(Entry, rels, FILE, modes, sizes, recs, nreg, self.entries)
             self.deferred += nreg - hits
             start = nreg
         for i in range(start, n):
@@ -380,7 +407,8 @@ class Walker:
                     self._excluded(rel, mode, sizes[i], rec, rel[len(rel_dir) + 1 if rel_dir else 0 :], abs_dir, chain, child_info, decider, queue)
                     continue
             kind = FILE if i < nreg else _KINDS.get(mode & 0o170000, OTHER)
-            entry = self._entry(rel, kind, mode, sizes[i], rec, rel[len(rel_dir) + 1 if rel_dir else 0 :], dfd)
+            name = rel[len(rel_dir) + 1 if rel_dir else 0 :]
+            entry = self._entry(rel, kind, mode, sizes[i], rec, name if dfd >= 0 else os.path.join(abs_dir, name), dfd)
             if entry is None:
                 continue
             if chain is None:
@@ -409,7 +437,7 @@ class Walker:
     def _hash_now(self, name: str, dfd: int, rel: str, stamp: bytes, size: int) -> tuple[bytes, int]:
         if self._view is None:
             self._view = memoryview(bytearray(SMALL))
-        got, msg = hash_file(name, stamp, self._view, dfd)
+        got, msg = hash_file(name, stamp, self._view, dfd if dfd >= 0 else None)
         if msg is not None:
             self.warnings.append(SnapshotWarning(rel, msg))
         if got is None:
