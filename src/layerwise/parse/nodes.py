@@ -80,6 +80,17 @@ class SourceText:
         self.text = text
         self.line_starts = line_starts  # offset of each line (lines end at "\n"), ascending
 
+    def line_end(self, offset: int) -> int:
+        """Where the line holding ``offset`` ends, without its line ending (``\\n`` and any
+        ``\\r`` before it)."""
+        text = self.text
+        end = text.find("\n", offset)
+        if end < 0:
+            end = len(text)
+        while end > offset and text[end - 1] == "\r":
+            end -= 1
+        return end
+
     def line_of(self, offset: int) -> int:
         """The 1-based line that holds ``offset``."""
         return bisect_right(self.line_starts, offset)
@@ -138,7 +149,8 @@ class Node:
         self.json = json
         self._original: str | None = original
         self._src: SourceText | None = None
-        self._start = self._end = 0
+        self._start = 0
+        self._end: int | None = 0
         self._x: _Extra | None = None
         self.span = span
         if flags:
@@ -217,7 +229,7 @@ class Node:
         if self._original is not None:
             return self._original
         assert self._src is not None
-        return self._src.text[self._start : self._end]
+        return self._src.text[self._start : self._stop()]
 
     @original.setter
     def original(self, value: str) -> None:
@@ -230,7 +242,7 @@ class Node:
             return x.span
         if self._src is None:
             return _NO_SPAN  # not placed: an ONBUILD trigger's own trigger
-        return self._src.span(self._start, self._end)
+        return self._src.span(self._start, self._stop())
 
     @span.setter
     def span(self, value: Span) -> None:
@@ -239,11 +251,19 @@ class Node:
     def _place(self, src: SourceText, start: int, end: int, original_is_source: bool) -> None:
         """Where the node is in ``src`` (its span is computed from there on demand); when the
         instruction is one line with nothing after it, ``original`` is that text too."""
-        self._src, self._start, self._end = src, start, end
+        self._src, self._start = src, start
+        self._end = end
         if self._x is not None:
             self._x.span = None
         if original_is_source:
             self._original = None
+            self._end = None  # the end of the line: not kept
+
+    def _stop(self) -> int:
+        if self._end is None:
+            assert self._src is not None
+            return self._src.line_end(self._start)
+        return self._end
 
     @property
     def cmd(self) -> str:
@@ -259,7 +279,7 @@ class Node:
     @property
     def end_line(self) -> int:
         if self._src is not None and (self._x is None or self._x.span is None):
-            return self._src.line_of(self._end)
+            return self._src.line_of(self._stop())
         return self.span.end_line
 
     def _fields(self) -> tuple:

@@ -17,7 +17,7 @@ import re
 import sys
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from layerwise.errors import LayerwiseError, Location
 from layerwise.parse.nodes import (
@@ -102,6 +102,13 @@ class DirectiveParser:
 class _State:
     escape: str
     continuation: re.Pattern[str]
+    # How recent short lines split: a big Dockerfile repeats its lines, and equal lines then
+    # share one keyword, flag list and argument list (never changed in place), split once.
+    seen: dict[str, tuple[str, list[str], tuple[list[str], bool] | None]] = field(default_factory=dict)
+
+
+SEEN_MAX = 4096  # lines remembered (then forgotten all at once)
+SEEN_LINE_MAX = 512  # longer lines are not remembered
 
 
 def _continuation_regex(escape: str) -> re.Pattern[str]:
@@ -244,6 +251,7 @@ def parse(text: str, path: str = "Dockerfile", *, bom: bool = False) -> Dockerfi
                     )
                 state.escape = directive.value
                 state.continuation = _continuation_regex(directive.value)
+                state.seen.clear()
         return ("" if _is_comment(token) else token), token
 
     for first_offset, raw in lines:
@@ -367,13 +375,23 @@ def _iter_lines(text: str, line_starts: array) -> Iterator[tuple[int, str]]:
 
 
 def _new_node_from_line(line: str, state: _State, comments: list[str]) -> Node:
-    cmd, flags, args = _split_command(line, state)
-    fn = DISPATCH.get(cmd.lower(), _parse_ignore)
-    result = fn(args, state)
-    node = Node._new(sys.intern(cmd), flags, EMPTY, line, list(comments) if comments else EMPTY)
-    if isinstance(result, Node):  # ONBUILD
-        node.trigger = result
-    elif result is not None:
+    hit = state.seen.get(line)
+    if hit is None:
+        cmd, flags, args = _split_command(line, state)
+        fn = DISPATCH.get(cmd.lower(), _parse_ignore)
+        result = fn(args, state)
+        if isinstance(result, Node):  # ONBUILD: its trigger is a node of its own
+            node = Node._new(sys.intern(cmd), flags, EMPTY, line, list(comments) if comments else EMPTY)
+            node.trigger = result
+            return node
+        hit = (sys.intern(cmd), flags or EMPTY, result)
+        if len(line) <= SEEN_LINE_MAX:
+            if len(state.seen) >= SEEN_MAX:
+                state.seen.clear()
+            state.seen[line] = hit
+    cmd, flags, result = hit
+    node = Node._new(cmd, flags, EMPTY, line, list(comments) if comments else EMPTY)
+    if result is not None:
         node.args, node.json = result
     return node
 
