@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from layerwise.errors import Location
-from layerwise.parse.nodes import Dockerfile, Heredoc, Node, Span
+from layerwise.parse.nodes import EMPTY, Dockerfile, Heredoc, Node, Span
 from layerwise.parse.parser import ParseError, gc_paused, parse_heredoc
 
 INSTRUCTIONS = (
@@ -92,8 +92,23 @@ class _Flags:
         return self.values.get(name) == "true"
 
     def strs(self, name: str) -> list[str]:
-        v = self.values.get(name, [])
-        return list(v) if isinstance(v, list) else []
+        v = self.values.get(name)
+        return list(v) if isinstance(v, list) and v else EMPTY
+
+
+class _NoFlags(_Flags):
+    """An instruction without flags: each one has its default, nothing to declare or parse."""
+
+    def __init__(self) -> None:
+        super().__init__(EMPTY)
+
+    def add_bool(self, name: str) -> None:
+        pass
+
+    add_string = add_strings = add_bool
+
+
+_NO_FLAGS = _NoFlags()
 
 
 def _suggest(name: str, options) -> str | None:
@@ -104,10 +119,15 @@ def _suggest(name: str, options) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------
-# Typed instructions
+# Typed instructions: slotted, and an empty list is the shared read-only EMPTY (a file can have
+# millions of instructions).
 
 
-@dataclass
+def _empty() -> list:
+    return EMPTY
+
+
+@dataclass(slots=True)
 class Instruction:
     """Base of every typed instruction: the syntax node it came from."""
 
@@ -134,20 +154,20 @@ class Instruction:
         return self.node.flags
 
 
-@dataclass
+@dataclass(slots=True)
 class KeyValue:
     key: str
     value: str
     legacy: bool = False  # ``ENV k v`` form
 
 
-@dataclass
+@dataclass(slots=True)
 class ArgDef:
     key: str
     value: str | None  # None: declared without a default
 
 
-@dataclass
+@dataclass(slots=True)
 class Mount:
     """A ``RUN --mount=...`` (values as written; expanded by the resolver)."""
 
@@ -167,42 +187,42 @@ class Mount:
     raw: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class From(Instruction):
     base: str = ""
     stage_name: str = ""  # lower-cased, "" when unnamed
     platform: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class ShellDependent(Instruction):
     """RUN, CMD, ENTRYPOINT: a command line that is run through SHELL unless in JSON form."""
 
-    cmd_line: list[str] = field(default_factory=list)
+    cmd_line: list[str] = field(default_factory=_empty)
     prepend_shell: bool = True
-    files: list[Heredoc] = field(default_factory=list)
+    files: list[Heredoc] = field(default_factory=_empty)
 
 
-@dataclass
+@dataclass(slots=True)
 class Run(ShellDependent):
-    mounts: list[Mount] = field(default_factory=list)  # as written (see ``mount_specs``)
-    mount_specs: list[str] = field(default_factory=list)
+    mounts: list[Mount] = field(default_factory=_empty)  # as written (see ``mount_specs``)
+    mount_specs: list[str] = field(default_factory=_empty)
     network: str = "default"
     security: str = "sandbox"
-    devices: list[str] = field(default_factory=list)
+    devices: list[str] = field(default_factory=_empty)
 
 
-@dataclass
+@dataclass(slots=True)
 class Cmd(ShellDependent):
     pass
 
 
-@dataclass
+@dataclass(slots=True)
 class Entrypoint(ShellDependent):
     pass
 
 
-@dataclass
+@dataclass(slots=True)
 class SourceContent:
     """An inline file given by a heredoc in COPY/ADD."""
 
@@ -211,81 +231,81 @@ class SourceContent:
     expand: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class Copy(Instruction):
     """COPY (and the base of ADD): sources, destination and the flags both share."""
 
-    sources: list[str] = field(default_factory=list)
-    contents: list[SourceContent] = field(default_factory=list)
+    sources: list[str] = field(default_factory=_empty)
+    contents: list[SourceContent] = field(default_factory=_empty)
     dest: str = ""
     chown: str = ""
     chmod: str = ""
     link: bool = False
     from_: str = ""
     parents: bool = False
-    excludes: list[str] = field(default_factory=list)
+    excludes: list[str] = field(default_factory=_empty)
 
 
-@dataclass
+@dataclass(slots=True)
 class Add(Copy):
     checksum: str = ""
     keep_git_dir: bool | None = None
     unpack: bool | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Env(Instruction):
-    pairs: list[KeyValue] = field(default_factory=list)
+    pairs: list[KeyValue] = field(default_factory=_empty)
 
 
-@dataclass
+@dataclass(slots=True)
 class Label(Instruction):
-    pairs: list[KeyValue] = field(default_factory=list)
+    pairs: list[KeyValue] = field(default_factory=_empty)
 
 
-@dataclass
+@dataclass(slots=True)
 class Arg(Instruction):
-    args: list[ArgDef] = field(default_factory=list)
+    args: list[ArgDef] = field(default_factory=_empty)
 
 
-@dataclass
+@dataclass(slots=True)
 class Workdir(Instruction):
     path: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class User(Instruction):
     user: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Expose(Instruction):
-    ports: list[str] = field(default_factory=list)
+    ports: list[str] = field(default_factory=_empty)
 
 
-@dataclass
+@dataclass(slots=True)
 class Volume(Instruction):
-    volumes: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=_empty)
 
 
-@dataclass
+@dataclass(slots=True)
 class Shell(Instruction):
-    shell: list[str] = field(default_factory=list)
+    shell: list[str] = field(default_factory=_empty)
 
 
-@dataclass
+@dataclass(slots=True)
 class StopSignal(Instruction):
     signal: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Maintainer(Instruction):
     maintainer: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Healthcheck(Instruction):
-    test: list[str] = field(default_factory=list)  # ["NONE"], ["CMD", ...] or ["CMD-SHELL", cmd]
+    test: list[str] = field(default_factory=_empty)  # ["NONE"], ["CMD", ...] or ["CMD-SHELL", cmd]
     interval: str = ""
     timeout: str = ""
     start_period: str = ""
@@ -293,7 +313,7 @@ class Healthcheck(Instruction):
     retries: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Onbuild(Instruction):
     expression: str = ""
     trigger: Instruction | None = None
@@ -311,8 +331,9 @@ def _errors(node: Node, path: str):
 
 
 def _handle_json_args(args: list[str], is_json: bool) -> list[str]:
-    if is_json:
-        return list(args)
+    # the node's list itself when it already is the result (lists are never changed in place)
+    if is_json or len(args) == 1:
+        return args
     return [" ".join(args)]
 
 
@@ -320,6 +341,8 @@ def _sources_and_dest(node: Node, args: list[str], command: str):
     srcs, dest = args[:-1], args[-1]
     if parse_heredoc(dest) is not None:
         raise ValueError(f"{command} cannot accept a heredoc as a destination")
+    if not node.heredocs and not any("<<" in src for src in srcs):
+        return srcs, EMPTY, dest  # no heredoc source (the common case)
     lookup = {h.name: h for h in node.heredocs}
     sources: list[str] = []
     contents: list[SourceContent] = []
@@ -333,7 +356,7 @@ def _sources_and_dest(node: Node, args: list[str], command: str):
             contents.append(SourceContent(doc.name, data, doc.expand))
         else:
             sources.append(src)
-    return sources, contents, dest
+    return sources, contents or EMPTY, dest
 
 
 def parse_mount(value: str, expand=None) -> Mount:
@@ -468,8 +491,8 @@ def parse_instruction(node: Node, path: str = "Dockerfile") -> Instruction:
 
 def _parse(node: Node, path: str) -> Instruction:
     cmd = node.cmd
-    args = list(node.args)
-    flags = _Flags(node.flags)
+    args = node.args  # read only
+    flags = _Flags(node.flags) if node.flags else _NO_FLAGS
     is_json = node.json
 
     if cmd == "env":
@@ -569,7 +592,7 @@ def _parse(node: Node, path: str) -> Instruction:
         flags.add_strings("device")
         flags.parse()
         mount_specs = flags.strs("mount")
-        mounts = []
+        mounts = [] if mount_specs else EMPTY
         for spec in mount_specs:
             try:
                 mounts.append(parse_mount(spec))
@@ -587,7 +610,7 @@ def _parse(node: Node, path: str) -> Instruction:
             node,
             cmd_line=_handle_json_args(args, is_json),
             prepend_shell=not is_json,
-            files=list(node.heredocs),
+            files=list(node.heredocs) or EMPTY,
             mounts=mounts,
             mount_specs=mount_specs,
             network=network,
@@ -596,9 +619,9 @@ def _parse(node: Node, path: str) -> Instruction:
         )
     if cmd in ("cmd", "entrypoint"):
         flags.parse()
-        line = _handle_json_args(args, is_json) if args or is_json else []
+        line = _handle_json_args(args, is_json) if args or is_json else EMPTY
         klass = Cmd if cmd == "cmd" else Entrypoint
-        return klass(node, cmd_line=line, prepend_shell=not is_json, files=list(node.heredocs))
+        return klass(node, cmd_line=line, prepend_shell=not is_json, files=list(node.heredocs) or EMPTY)
     if cmd == "healthcheck":
         if not args:
             raise ValueError("HEALTHCHECK requires at least one argument")

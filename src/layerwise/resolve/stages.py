@@ -17,8 +17,9 @@ Rules (moby/buildkit ``frontend/dockerfile/dockerfile2llb/convert.go``):
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import TypeVar
 
 from layerwise.errors import Location
 from layerwise.parse.instructions import (
@@ -43,6 +44,8 @@ from layerwise.parse.instructions import (
 from layerwise.parse.nodes import Dockerfile
 from layerwise.parse.parser import gc_paused
 
+T = TypeVar("T")
+
 # Arguments BuildKit defines automatically in the global scope.
 DEFAULT_PLATFORM_ARGS = {
     "BUILDPLATFORM": "linux/amd64",
@@ -65,20 +68,77 @@ DEFAULT_SHELL = ["/bin/sh", "-c"]
 MAX_EXPANDED = 16 * 1024 * 1024
 
 
-@dataclass
 class Step:
-    """One instruction of a stage, with the state it runs in and its expanded values."""
+    """One instruction of a stage, with the state it runs in and its expanded values.
 
-    instruction: Instruction
-    stage_index: int
-    index: int  # position among the stage's instructions, FROM excluded (0-based)
-    env: list[tuple[str, str]]  # ENV visible to it, in order (base env unknown)
-    args: list[tuple[str, str]]  # ARGs with a value in scope, in declaration order
-    workdir: str
-    user: str
-    shell: list[str]
-    expanded: dict[str, object] = field(default_factory=dict)
-    onbuild: bool = False  # an ONBUILD trigger of the parent stage, run in this one
+    Attributes: ``instruction``, ``stage_index``, ``index`` (position among the stage's
+    instructions, FROM excluded, 0-based), ``env`` (ENV visible to it, in order; base env
+    unknown), ``args`` (ARGs with a value in scope, in declaration order), ``workdir``,
+    ``user``, ``shell``, ``expanded`` and ``onbuild`` (an ONBUILD trigger of the parent
+    stage, run in this one). ``env``, ``args`` and ``shell`` are shared with the steps around
+    it: never change them in place.
+
+    A file can have millions of steps, so a step is slotted, and ``expanded`` is only stored
+    when expansion changed something or found a stage reference: otherwise it is rebuilt from
+    the instruction on each access (an equal dict, a new object each time).
+    """
+
+    __slots__ = ("_expanded", "args", "env", "index", "instruction", "onbuild", "shell", "stage_index", "user", "workdir")
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        instruction: Instruction,
+        stage_index: int,
+        index: int,
+        env: list[tuple[str, str]],
+        args: list[tuple[str, str]],
+        workdir: str,
+        user: str,
+        shell: list[str],
+        expanded: dict[str, object] | list[int] | None = None,
+        onbuild: bool = False,
+    ) -> None:
+        self.instruction = instruction
+        self.stage_index = stage_index
+        self.index = index
+        self.env = env
+        self.args = args
+        self.workdir = workdir
+        self.user = user
+        self.shell = shell
+        self._expanded = expanded
+        self.onbuild = onbuild
+
+    @property
+    def expanded(self) -> dict[str, object]:
+        ex = self._expanded
+        if ex is None:
+            return _expand_words(self.instruction, _as_written)
+        if isinstance(ex, list):  # what could not be rebuilt: ARG values, or stage references
+            if isinstance(self.instruction, Arg):
+                return {"args": ex}
+            out = _expand_words(self.instruction, _as_written)
+            out["stage_refs"] = ex
+            return out
+        return ex
+
+    @expanded.setter
+    def expanded(self, value: dict[str, object]) -> None:
+        self._expanded = value
+
+    def _fields(self) -> tuple:
+        return (self.instruction, self.stage_index, self.index, self.env, self.args, self.workdir,
+                self.user, self.shell, self.expanded, self.onbuild)  # fmt: skip
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        names = ("instruction", "stage_index", "index", "env", "args", "workdir", "user", "shell", "expanded", "onbuild")
+        return "Step(" + ", ".join(f"{n}={v!r}" for n, v in zip(names, self._fields())) + ")"
 
     @property
     def name(self) -> str:
@@ -162,11 +222,14 @@ class _Expander:
         self.lexer = ShellLexer(escape)
         self.path = path
 
-    def word(self, word: str, env: Mapping[str, str], inst: Instruction) -> str:
+    def word(self, word: str, env: Mapping[str, str] | _State, inst: Instruction) -> str:
         from layerwise.resolve.shell import ShellExpansionError
 
         try:
-            value = self.lexer.process_word(word, env)
+            if self.lexer._is_plain(word):
+                value = word  # nothing to expand: the scope is not even built
+            else:
+                value = self.lexer.process_word(word, env.scope() if isinstance(env, _State) else env)
         except ShellExpansionError as exc:
             shown = word if len(word) <= 80 else word[:77] + "..."
             raise InstructionError(
@@ -221,7 +284,8 @@ def resolve(
 
     stages: list[Stage] = []
     names: dict[str, int] = {}
-    ctx = _Context(ex, dockerfile.path, build_args, global_scope, meta_args, names, stages)
+    ctx = _Context(ex, dockerfile.path, build_args, global_scope, meta_args, names, stages,
+                   frozenset(k for k, _ in meta_args))  # fmt: skip
     state = _State()
     end_state: dict[int, _State] = {}  # each stage's state after its last instruction
 
@@ -272,6 +336,7 @@ class _State:
     user: str = ""
     shell: list[str] = field(default_factory=lambda: list(DEFAULT_SHELL))
     _args_view: list[tuple[str, str]] | None = None
+    _scope: dict[str, str] | None = None  # built when a word needs it, until ENV/ARG change
 
     def inherit(self) -> _State:
         """The state a stage built FROM this one starts with (ARGs are per stage)."""
@@ -283,11 +348,13 @@ class _State:
         return self._args_view
 
     def scope(self) -> dict[str, str]:
-        out = {k: v for k, v in self.env}
-        for k, v in self.args.items():
-            if v is not None and k not in out:
-                out[k] = v
-        return out
+        if self._scope is None:
+            out = {k: v for k, v in self.env}
+            for k, v in self.args.items():
+                if v is not None and k not in out:
+                    out[k] = v
+            self._scope = out
+        return self._scope
 
 
 @dataclass
@@ -299,35 +366,64 @@ class _Context:
     meta_args: list[tuple[str, str | None]]
     names: dict[str, int]
     stages: list[Stage]
+    declared_globally: frozenset[str] = frozenset()
 
 
-def _expand(ctx: _Context, inst: Instruction, sc: dict[str, str]) -> dict[str, object]:
-    """The values of ``inst`` that BuildKit expands, expanded with scope ``sc``."""
-    ex = ctx.ex
+def _as_written(word: str, inst: Instruction) -> str:
+    return word
+
+
+def _each(word: Callable[[str, Instruction], str], words: list[str], inst: Instruction) -> list[str]:
+    out = [word(w, inst) for w in words]
+    return words if all(a is b for a, b in zip(out, words)) else out
+
+
+def _expand_words(inst: Instruction, word: Callable[[str, Instruction], str]) -> dict[str, object]:
+    """The values of ``inst`` that BuildKit expands, each passed through ``word``: what does
+    not need the resolver's context (stage names, build args). RUN mounts: only without any."""
     expanded: dict[str, object] = {}
     if isinstance(inst, Onbuild):
         return expanded  # a trigger is expanded where it runs, in the child stage
     if isinstance(inst, Copy):
-        expanded["sources"] = [ex.word(s, sc, inst) for s in inst.sources]
-        expanded["dest"] = ex.word(inst.dest, sc, inst)
+        expanded["sources"] = _each(word, inst.sources, inst)
+        expanded["dest"] = word(inst.dest, inst)
         for key in ("chown", "chmod", "from_"):
             val = getattr(inst, key)
             if val:
-                expanded[key.rstrip("_")] = ex.word(val, sc, inst)
+                expanded[key.rstrip("_")] = word(val, inst)
         if inst.excludes:
-            expanded["excludes"] = [ex.word(e, sc, inst) for e in inst.excludes]
-        src = str(expanded.get("from", "")).lower()
-        src_stage = ctx.names.get(src)
-        if src_stage is None and src.isdigit() and int(src) < len(ctx.stages) - 1:
-            src_stage = int(src)
-        if src_stage is not None:
-            expanded["stage_refs"] = [src_stage]
+            expanded["excludes"] = _each(word, inst.excludes, inst)
     elif isinstance(inst, Run):
+        expanded["mounts"] = []
+    elif isinstance(inst, (Env, Label)):
+        expanded["pairs"] = [(word(p.key, inst), word(p.value, inst)) for p in inst.pairs]
+    elif isinstance(inst, Workdir):
+        expanded["path"] = word(inst.path, inst)
+    elif isinstance(inst, User):
+        expanded["user"] = word(inst.user, inst)
+    elif isinstance(inst, Expose):
+        expanded["ports"] = _each(word, inst.ports, inst)
+    elif isinstance(inst, Volume):
+        expanded["volumes"] = _each(word, inst.volumes, inst)
+    elif isinstance(inst, StopSignal):
+        expanded["signal"] = word(inst.signal, inst)
+    return expanded
+
+
+
+def _expand(
+    ctx: _Context, inst: Instruction, state: _State
+) -> tuple[dict[str, object], dict[str, object] | list[int] | None]:
+    """The values of ``inst`` that BuildKit expands, expanded in ``state``'s scope, and what a
+    :class:`Step` keeps of them: the dict; or None (:func:`_expand_words` gives them again
+    from the instruction); or a list: ARG's values, or (the rest as written) stage references."""
+    ex = ctx.ex
+    if isinstance(inst, Run) and inst.mount_specs:
         mounts = []
         refs = []
         for spec in inst.mount_specs:
             try:
-                m = parse_mount(spec, lambda v: ex.word(v, sc, inst))
+                m = parse_mount(spec, lambda v: ex.word(v, state, inst))
             except ValueError as exc:
                 raise InstructionError(
                     str(exc), Location(ctx.path, inst.line, inst.span.start_column)
@@ -336,70 +432,90 @@ def _expand(ctx: _Context, inst: Instruction, sc: dict[str, str]) -> dict[str, o
             ref = ctx.names.get(m.from_.lower()) if m.from_ else None
             if ref is not None:
                 refs.append(ref)
-        expanded["mounts"] = mounts
+        expanded: dict[str, object] = {"mounts": mounts}
         if refs:
             expanded["stage_refs"] = refs
-    elif isinstance(inst, (Env, Label)):
-        expanded["pairs"] = [(ex.word(p.key, sc, inst), ex.word(p.value, sc, inst)) for p in inst.pairs]
-    elif isinstance(inst, Workdir):
-        expanded["path"] = ex.word(inst.path, sc, inst)
-    elif isinstance(inst, User):
-        expanded["user"] = ex.word(inst.user, sc, inst)
-    elif isinstance(inst, Expose):
-        expanded["ports"] = [ex.word(p, sc, inst) for p in inst.ports]
-    elif isinstance(inst, Volume):
-        expanded["volumes"] = [ex.word(v, sc, inst) for v in inst.volumes]
-    elif isinstance(inst, StopSignal):
-        expanded["signal"] = ex.word(inst.signal, sc, inst)
-    elif isinstance(inst, Arg):
+        return expanded, expanded
+    if isinstance(inst, Arg):
         values = []
-        declared_globally = {k for k, _ in ctx.meta_args}
         for a in inst.args:
             key = a.key
             value: str | None
             if key in ctx.build_args:
                 value = ctx.build_args[key]
             elif a.value is not None:
-                value = ex.word(a.value, sc, inst)
-            elif key in declared_globally and key in ctx.global_scope:
+                value = ex.word(a.value, state, inst)
+            elif key in ctx.declared_globally and key in ctx.global_scope:
                 value = ctx.global_scope[key]
             elif key in DEFAULT_PLATFORM_ARGS:
                 value = DEFAULT_PLATFORM_ARGS[key]
             else:
                 value = None
             values.append((key, value))
-        expanded["args"] = values
-    return expanded
+        return {"args": values}, values
+
+    changed = False
+
+    def word(w: str, inst: Instruction) -> str:
+        nonlocal changed
+        value = ex.word(w, state, inst)
+        if value is not w:
+            changed = True
+        return value
+
+    expanded = _expand_words(inst, word)
+    if isinstance(inst, Copy):
+        src = str(expanded.get("from", "")).lower()
+        src_stage = ctx.names.get(src)
+        if src_stage is None and src.isdigit() and int(src) < len(ctx.stages) - 1:
+            src_stage = int(src)
+        if src_stage is not None:
+            refs = expanded["stage_refs"] = [src_stage]
+            return expanded, (expanded if changed else refs)
+    return expanded, (expanded if changed else None)
+
+
+def _set_all(pairs: list[tuple[str, T]], new: list[tuple[str, T]]) -> list[tuple[str, T]]:
+    """``pairs`` after setting each of ``new`` in turn (a key set again moves to the end); a
+    new list, the pairs themselves are kept."""
+    last: dict[str, tuple[str, T]] = {}
+    for p in new:
+        last.pop(p[0], None)
+        last[p[0]] = p
+    return [p for p in pairs if p[0] not in last] + list(last.values())
 
 
 def _add_step(
     ctx: _Context, stage: Stage, state: _State, inst: Instruction, *, onbuild: bool = False
 ) -> Step:
     """Append ``inst`` to ``stage`` with the current state, then apply its effect on it."""
-    expanded = _expand(ctx, inst, state.scope())
+    expanded, stored = _expand(ctx, inst, state)
     step = Step(
-        instruction=inst,
-        stage_index=stage.index,
-        index=len(stage.steps),
-        env=state.env,
-        args=state.args_with_values(),
-        workdir=state.workdir,
-        user=state.user,
-        shell=state.shell,
-        expanded=expanded,
-        onbuild=onbuild,
+        inst,
+        stage.index,
+        len(stage.steps),
+        state.env,
+        state.args_with_values(),
+        state.workdir,
+        state.user,
+        state.shell,
+        stored,
+        onbuild,
     )
     stage.steps.append(step)
     # State changes take effect for the instructions after this one.
     if isinstance(inst, Env):
-        for k, v in expanded["pairs"]:  # type: ignore[union-attr]
-            state.env = [(ek, ev) for ek, ev in state.env if ek != k] + [(k, v)]
+        state.env = _set_all(state.env, expanded["pairs"])  # type: ignore[arg-type]
+        state._scope = None
     elif isinstance(inst, Arg):
-        for k, v in expanded["args"]:  # type: ignore[union-attr]
+        values: list[tuple[str, str | None]] = expanded["args"]  # type: ignore[assignment]
+        view = state.args_with_values()
+        for k, v in values:
             state.args.pop(k, None)
             state.args[k] = v
-            state._args_view = None
             stage.args[k] = v
+        state._args_view = [p for p in _set_all(view, values) if p[1] is not None]  # type: ignore[misc]
+        state._scope = None
     elif isinstance(inst, Workdir):
         wd = posixpath.normpath(posixpath.join(state.workdir, str(expanded["path"])))
         state.workdir = "/" + wd.lstrip("/") if wd.startswith("//") else wd
