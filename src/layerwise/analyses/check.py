@@ -99,6 +99,20 @@ def check_dockerfile(
     return result
 
 
+def _comment_lines_above(text: str, offset: int) -> list[str]:
+    """The comment lines right above the line holding ``offset``, nearest first."""
+    out = []
+    end = text.rfind("\n", 0, offset)  # the line ending of the line above
+    while end >= 0:
+        start = text.rfind("\n", 0, end) + 1
+        line = text[start:end].rstrip("\r")
+        if not line.lstrip().startswith("#"):
+            break
+        out.append(line)
+        end = start - 1
+    return out
+
+
 def _codes(m: re.Match) -> set[str] | None:
     if m.group(1) is None:
         return None  # every code
@@ -107,19 +121,14 @@ def _codes(m: re.Match) -> set[str] | None:
 
 def _suppressed(f: Finding, df, path: str, sources: dict[str, str]) -> bool:
     if f.path == path:
-        starts = [n.span.start_line for n in df.nodes]
-        i = bisect.bisect_right(starts, f.line) - 1
+        # the instruction holding the line (a search: a file can have millions of them)
+        i = bisect.bisect_right(df.nodes, f.line, key=lambda n: n.start_line) - 1
         if i < 0:
             return False
         node = df.nodes[i]
         texts = list(node.comments)
         texts += [ln for ln in df.source(node).splitlines() if ln.lstrip().startswith("#")]
-        # the comment lines right above the instruction
-        lines = df.text.splitlines()
-        j = node.span.start_line - 2
-        while 0 <= j < len(lines) and lines[j].lstrip().startswith("#"):
-            texts.append(lines[j])
-            j -= 1
+        texts += _comment_lines_above(df.text, node.span.start)
     else:
         text = sources.get(f.path)
         if text is None:

@@ -88,7 +88,7 @@ class RuleContext:
     dockerfile: Dockerfile
     build: Build
     project: ProjectContext
-    _analyses: dict[int, RunAnalysis] = field(default_factory=dict)
+    _analyses: dict[str, RunAnalysis] = field(default_factory=dict)
     _report: object = None
 
     def steps(self) -> Iterator[tuple[Stage, Step]]:
@@ -97,11 +97,12 @@ class RuleContext:
                 yield stage, step
 
     def analysis(self, step_or_run) -> RunAnalysis:
-        """The shared :mod:`~layerwise.analyses.installs` analysis of a RUN (memoised)."""
-        from layerwise.analyses.installs import analyse_run
+        """The shared :mod:`~layerwise.analyses.installs` analysis of a RUN, memoised by the
+        shell text it analyses: equal RUNs (a big Dockerfile repeats them) share one."""
+        from layerwise.analyses.installs import analyse_run, run_text
 
         run = getattr(step_or_run, "instruction", step_or_run)
-        key = id(run)
+        key = run_text(run)
         hit = self._analyses.get(key)
         if hit is None:
             hit = self._analyses[key] = analyse_run(run)
