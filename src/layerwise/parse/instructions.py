@@ -9,7 +9,7 @@ variable expansion happens in :mod:`layerwise.resolve`, which knows the ARG/ENV 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from layerwise.errors import Location
 from layerwise.parse.nodes import EMPTY, Dockerfile, Heredoc, Node, Span
@@ -715,7 +715,47 @@ def _suggest_instruction(word: str) -> str | None:
     return match[0].upper() if match else None
 
 
+SEEN_MAX = 4096  # instructions remembered by parse_instructions (then forgotten all at once)
+
+
 @gc_paused
 def parse_instructions(dockerfile: Dockerfile) -> list[Instruction]:
-    """Every node of ``dockerfile`` as a typed instruction; the first bad one raises."""
-    return [parse_instruction(n, dockerfile.path) for n in dockerfile.nodes]
+    """Every node of ``dockerfile`` as a typed instruction; the first bad one raises.
+
+    Equal lines share their argument and flag lists (the parser's memo), so their instructions
+    are equal too: such an instruction is copied from the first one, with its own node, and
+    shares its values (lists, pairs, mounts; never changed in place) instead of parsing again.
+    """
+    out = []
+    seen: dict[tuple, tuple[list[str], list[str], Instruction]] = {}
+    for n in dockerfile.nodes:
+        if n.heredocs or n.trigger is not None:  # their instructions hold node-specific parts
+            out.append(parse_instruction(n, dockerfile.path))
+            continue
+        key = (id(n.args), id(n.flags), n.keyword, n.json)
+        hit = seen.get(key)
+        if hit is not None:
+            out.append(_with_node(hit[2], n))
+            continue
+        inst = parse_instruction(n, dockerfile.path)
+        if len(seen) >= SEEN_MAX:
+            seen.clear()
+        seen[key] = (n.args, n.flags, inst)  # the lists stay alive: their ids are not reused
+        out.append(inst)
+    return out
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _with_node(inst: Instruction, node: Node) -> Instruction:
+    """A copy of ``inst`` for ``node`` (an equal line): the same values, shared."""
+    cls = type(inst)
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in fields(cls) if f.name != "node")
+    new = cls.__new__(cls)
+    new.node = node
+    for name in names:
+        setattr(new, name, getattr(inst, name))
+    return new
