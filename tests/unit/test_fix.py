@@ -226,3 +226,31 @@ def test_corpus_fix_never_crashes_and_parses(path):
     parse(out)
     again, _, _ = fix_dockerfile_text(out, str(path), None)
     assert again == out, "fix is not idempotent"
+
+
+def test_add_of_a_heredoc_becomes_copy(tmp_path):
+    text = "FROM x\nADD <<EOF /hello.txt\nhi\nEOF\n"
+    assert fixed(text, {}, tmp_path) == "FROM x\nCOPY <<EOF /hello.txt\nhi\nEOF\n"
+
+
+RULE_FIXED = [
+    ("LW502", "FROM python:3.12\nWORKDIR /app\nADD requirements.txt .\nadd --chown=1:1 src /app/src\n"
+              "ADD https://example.com/a.txt /a.txt\nADD app.tar.gz /srv/\n"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("code", "text"), RULE_FIXED)
+def test_fix_applies_the_fix_check_shows(code, text, tmp_path):
+    """``layerwise fix --select CODE`` writes what the rule's findings in ``layerwise check`` carry."""
+    from layerwise.analyses.check import check_dockerfile, selected_rules
+    from layerwise.fixes.edits import TextEdit, apply_edits
+
+    (tmp_path / "Dockerfile").write_text(text)
+    found = check_dockerfile(tmp_path / "Dockerfile", rules=selected_rules([code])).findings
+    assert found and all(f.fix is not None and f.fix.edits for f in found)
+    shown = apply_edits(text, [TextEdit(e.start_offset, e.end_offset, e.replacement) for f in found for e in f.fix.edits])
+    out, applied, _ = fix_dockerfile_text(text, "Dockerfile", None, select={code})
+    assert out == shown != text
+    assert [(a.code, a.line, a.message) for a in applied] == [
+        (f.code, f.line, f"line {f.line}: {f.fix.description}") for f in found
+    ]

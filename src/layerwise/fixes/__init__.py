@@ -90,8 +90,10 @@ def fix_dockerfile_text(
     build_args: dict[str, str] | None = None,
 ) -> tuple[str, list[AppliedFix], list[AppliedFix]]:
     """The fixed Dockerfile text, the fixes applied and the hints (fixes not applied)."""
+    from layerwise.analyses.project import ProjectContext
+    from layerwise.analyses.rules import RuleContext
     from layerwise.fixes.layout import fix_layout, project_from
-    from layerwise.fixes.mechanical import fix_add_to_copy, fix_pip_cache, fix_uv_link_mode
+    from layerwise.fixes.mechanical import fix_pip_cache, fix_uv_link_mode, rule_fixes
     from layerwise.parse import parse
     from layerwise.resolve.stages import resolve
 
@@ -104,6 +106,7 @@ def fix_dockerfile_text(
     for _ in range(MAX_PASSES):
         df = parse(text, path)
         build = resolve(df, build_args or {})
+        rules = RuleContext(path, df, build, ProjectContext(None, path))  # the LW2xx/LW502 fixes need no context
         candidates = []
         if _selected("LW101", select, ignore):
             fixes, layout_hints = fix_layout(df, build, project)
@@ -111,7 +114,7 @@ def fix_dockerfile_text(
                 hints[(h.code, h.message)] = AppliedFix(h.code, h.message, "hint", h.line)
             candidates += fixes[:1]
         if not candidates and _selected("LW502", select, ignore):
-            candidates += fix_add_to_copy(df, build)
+            candidates += rule_fixes(rules, "LW502")
         if not candidates:
             candidates += [f for f in fix_pip_cache(df, build, cache_mount=cache_mount) if _selected(f.code, select, ignore)]
         if not candidates and _selected("LW204", select, ignore):

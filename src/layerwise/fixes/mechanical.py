@@ -1,7 +1,8 @@
 """The small, unambiguous fixes: each returns text edits on one instruction's span.
 
-* LW502: ``ADD`` of local files -> ``COPY`` (not for URLs, git sources or local archives,
-  which ADD extracts and COPY would not).
+* LW502 (``ADD`` of local files -> ``COPY``): the edits its check rule attaches to its
+  findings (:func:`rule_fixes`), so ``layerwise check`` shows the fix that ``layerwise fix``
+  applies.
 * LW201: a pip/uv cache baked into the layer -> ``--no-cache-dir`` / ``--no-cache``, or with
   ``cache_mount`` a ``--mount=type=cache`` on the RUN (root user only: its cache path is known).
 * LW202: a cache mount made useless by ``--no-cache-dir`` on the same command -> drop the flag.
@@ -12,37 +13,28 @@ from __future__ import annotations
 
 import re
 
+from layerwise.analyses.rules import RuleContext, get_rule
 from layerwise.fixes.commands import analyse_run
 from layerwise.fixes.edits import ProposedFix, TextEdit, insert_before
-from layerwise.parse.instructions import Add, Run
+from layerwise.parse.instructions import Run
 from layerwise.parse.nodes import Dockerfile
 from layerwise.resolve.stages import Build
 
-ARCHIVE = re.compile(r"\.(tar|tgz|tbz2?|txz|tar\.(gz|bz2|xz|zst)|gz|bz2|xz|zst)$", re.I)
-REMOTE = re.compile(r"^(https?://|git@|git://|ssh://)", re.I)
 PIP_CACHE = "/root/.cache/pip"
 UV_CACHE = "/root/.cache/uv"
 
 
-def fix_add_to_copy(df: Dockerfile, build: Build) -> list[ProposedFix]:
+def rule_fixes(ctx: RuleContext, code: str) -> list[ProposedFix]:
+    """The fixes the rule ``code`` attaches to its findings, in the rule's order (findings
+    whose fix carries no edits are left out)."""
+    rule = get_rule(code)
+    assert rule is not None, code
     out = []
-    for stage in build.stages:
-        for step in stage.steps:
-            inst = step.instruction
-            if not isinstance(inst, Add) or inst.checksum or inst.keep_git_dir is not None or inst.unpack is not None:
-                continue
-            sources = step.expanded.get("sources", inst.sources)
-            if any(REMOTE.match(s) or ARCHIVE.search(s) for s in sources):  # type: ignore[union-attr]
-                continue
-            node = inst.node
-            kw_at = node.span.start
-            out.append(ProposedFix(
-                "LW502",
-                f"line {node.span.start_line}: ADD of local files -> COPY",
-                [TextEdit(kw_at, kw_at + len(node.keyword), "COPY" if node.keyword.isupper() else "copy")],
-                "safe",
-                node.span.start_line,
-            ))  # fmt: skip
+    for f in rule.check(ctx):
+        if f.fix is None or not f.fix.edits:
+            continue
+        edits = [TextEdit(e.start_offset, e.end_offset, e.replacement) for e in f.fix.edits]
+        out.append(ProposedFix(f.code, f"line {f.line}: {f.fix.description}", edits, f.fix.safety, f.line))
     return out
 
 

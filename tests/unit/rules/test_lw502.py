@@ -7,6 +7,7 @@ CODE = "LW502"
 CATCHES = [
     ("FROM python:3.12\nADD . /app\n", 2),
     ("FROM python:3.12\nadd requirements.txt /app/\n", 2),
+    ("FROM python:3.12\nADD <<EOF /app/hello.txt\nhi\nEOF\n", 2),  # COPY takes here-documents too
 ]
 PASSES = [
     "FROM python:3.12\nCOPY . /app\n",

@@ -40,14 +40,16 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         if not isinstance(inst, Add) or inst.checksum or inst.keep_git_dir is not None or inst.unpack is not None:
             continue
         srcs = copies.sources(step)
-        if not srcs or any(copies.REMOTE.match(s) or copies.ARCHIVE.search(s) for s in srcs):
+        if any(copies.REMOTE.match(s) or copies.ARCHIVE.search(s) for s in srcs):
             continue
         node = inst.node
         kw = node.span.start
+        what = f"local {'files' if len(srcs) > 1 else srcs[0]}" if srcs else "a here-document"
         yield ctx.at(
             CODE,
             node,
-            f"ADD of local {'files' if len(srcs) > 1 else srcs[0]}: COPY does the same without ADD's URL and archive magic",
+            f"ADD of {what}: COPY does the same without ADD's URL and archive magic",
             hint="use COPY",
-            fix=Fix("safe", "ADD -> COPY", (Edit(ctx.path, kw, kw + len(node.keyword), "COPY" if node.keyword.isupper() else "copy"),)),
-        )
+            fix=Fix("safe", "ADD of local files -> COPY",
+                    (Edit(ctx.path, kw, kw + len(node.keyword), "COPY" if node.keyword.isupper() else "copy"),)),
+        )  # fmt: skip
