@@ -103,16 +103,19 @@ class SourceText:
 
 
 class _Extra:
-    """What few nodes have: flags, heredocs, comments above, an ONBUILD trigger, and a span
-    given explicitly (not computed from the source text)."""
+    """What few nodes have: flags, heredocs, comments above, an ONBUILD trigger, the JSON
+    form, an end offset (an instruction of more than one line), and a span given explicitly
+    (not computed from the source text)."""
 
-    __slots__ = ("comments", "flags", "heredocs", "span", "trigger")
+    __slots__ = ("comments", "end", "flags", "heredocs", "json", "span", "trigger")
 
     def __init__(self) -> None:
         self.flags: list[str] = EMPTY
         self.heredocs: list[Heredoc] = EMPTY
         self.comments: list[str] = EMPTY
         self.trigger: Node | None = None
+        self.json = False
+        self.end: int | None = None  # None: the end of the start's line
         self.span: Span | None = None
 
 
@@ -129,7 +132,7 @@ class Node:
     Empty lists are the shared read-only :data:`EMPTY`.
     """
 
-    __slots__ = ("_end", "_original", "_src", "_start", "_x", "args", "json", "keyword")
+    __slots__ = ("_original", "_src", "_start", "_x", "args", "keyword")
     __hash__ = None  # type: ignore[assignment]  # mutable, compared by value (as the dataclass was)
 
     def __init__(
@@ -146,11 +149,9 @@ class Node:
     ) -> None:
         self.keyword = keyword
         self.args = args
-        self.json = json
         self._original: str | None = original
         self._src: SourceText | None = None
         self._start = 0
-        self._end: int | None = 0
         self._x: _Extra | None = None
         self.span = span
         if flags:
@@ -161,6 +162,8 @@ class Node:
             self.trigger = trigger
         if comments:
             self.comments = comments
+        if json:
+            self.json = json
 
     @classmethod
     def _new(cls, keyword: str, flags: list[str], args: list[str], original: str, comments: list[str]) -> Node:
@@ -168,10 +171,9 @@ class Node:
         node = cls.__new__(cls)
         node.keyword = keyword
         node.args = args
-        node.json = False
         node._original = original
         node._src = None
-        node._start = node._end = 0
+        node._start = 0
         node._x = None
         if flags:
             node._extra().flags = flags
@@ -214,6 +216,16 @@ class Node:
             self._extra().comments = value or EMPTY
 
     @property
+    def json(self) -> bool:
+        """The arguments were a JSON array (exec form)."""
+        return self._x is not None and self._x.json
+
+    @json.setter
+    def json(self, value: bool) -> None:
+        if value or self._x is not None:
+            self._extra().json = value
+
+    @property
     def trigger(self) -> Node | None:
         """ONBUILD's instruction."""
         return None if self._x is None else self._x.trigger
@@ -252,18 +264,20 @@ class Node:
         """Where the node is in ``src`` (its span is computed from there on demand); when the
         instruction is one line with nothing after it, ``original`` is that text too."""
         self._src, self._start = src, start
-        self._end = end
         if self._x is not None:
             self._x.span = None
+            self._x.end = None
         if original_is_source:
-            self._original = None
-            self._end = None  # the end of the line: not kept
+            self._original = None  # and the end is the end of the line: neither is kept
+        else:
+            self._extra().end = end
 
     def _stop(self) -> int:
-        if self._end is None:
+        x = self._x
+        if x is None or x.end is None:
             assert self._src is not None
             return self._src.line_end(self._start)
-        return self._end
+        return x.end
 
     @property
     def cmd(self) -> str:
