@@ -19,10 +19,11 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from layerwise.errors import Location
 from layerwise.parse.instructions import (
+    Add,
     Arg,
     Copy,
     Env,
@@ -68,6 +69,46 @@ DEFAULT_SHELL = ["/bin/sh", "-c"]
 MAX_EXPANDED = 16 * 1024 * 1024
 
 
+class _Where:
+    """Where a step runs: its stage and the state the instructions before it left (one record
+    for all the steps between two changes of the state)."""
+
+    __slots__ = ("args", "env", "onbuild", "shell", "stage_index", "user", "workdir")
+
+    def __init__(
+        self,
+        stage_index: int,
+        env: list[tuple[str, str]],
+        args: list[tuple[str, str]],
+        workdir: str,
+        user: str,
+        shell: list[str],
+        onbuild: bool,
+    ) -> None:
+        self.stage_index = stage_index
+        self.env = env
+        self.args = args
+        self.workdir = workdir
+        self.user = user
+        self.shell = shell
+        self.onbuild = onbuild
+
+    def copy(self) -> _Where:
+        return _Where(self.stage_index, self.env, self.args, self.workdir, self.user, self.shell, self.onbuild)
+
+
+def _where_field(name: str) -> property:
+    def get(step: Step):
+        return getattr(step._where, name)
+
+    def set_(step: Step, value) -> None:
+        where = step._where.copy()  # the record is shared: this step gets its own
+        setattr(where, name, value)
+        step._where = where
+
+    return property(get, set_)
+
+
 class Step:
     """One instruction of a stage, with the state it runs in and its expanded values.
 
@@ -78,12 +119,13 @@ class Step:
     stage, run in this one). ``env``, ``args`` and ``shell`` are shared with the steps around
     it: never change them in place.
 
-    A file can have millions of steps, so a step is slotted, and ``expanded`` is only stored
-    when expansion changed something or found a stage reference: otherwise it is rebuilt from
-    the instruction on each access (an equal dict, a new object each time).
+    A file can have millions of steps, so a step is small: the steps between two changes of
+    the state (ENV, ARG, WORKDIR, USER, SHELL) share one record of it, and ``expanded`` is
+    only stored when expansion changed something or found a stage reference: otherwise it is
+    rebuilt from the instruction on each access (an equal dict, a new object each time).
     """
 
-    __slots__ = ("_expanded", "args", "env", "index", "instruction", "onbuild", "shell", "stage_index", "user", "workdir")
+    __slots__ = ("_expanded", "_where", "index", "instruction")
     __hash__ = None  # type: ignore[assignment]
 
     def __init__(
@@ -100,25 +142,40 @@ class Step:
         onbuild: bool = False,
     ) -> None:
         self.instruction = instruction
-        self.stage_index = stage_index
         self.index = index
-        self.env = env
-        self.args = args
-        self.workdir = workdir
-        self.user = user
-        self.shell = shell
+        self._where = _Where(stage_index, env, args, workdir, user, shell, onbuild)
         self._expanded = expanded
-        self.onbuild = onbuild
+
+    @classmethod
+    def _at(cls, instruction: Instruction, index: int, where: _Where,
+            expanded: dict[str, object] | list[int] | None) -> Step:  # fmt: skip
+        """The resolver's constructor: ``where`` is shared with the steps around it."""
+        step = cls.__new__(cls)
+        step.instruction = instruction
+        step.index = index
+        step._where = where
+        step._expanded = expanded
+        return step
+
+    stage_index = _where_field("stage_index")
+    env = _where_field("env")
+    args = _where_field("args")
+    workdir = _where_field("workdir")
+    user = _where_field("user")
+    shell = _where_field("shell")
+    onbuild = _where_field("onbuild")
 
     @property
     def expanded(self) -> dict[str, object]:
         ex = self._expanded
         if ex is None:
-            return _expand_words(self.instruction, _as_written)
-        if isinstance(ex, list):  # what could not be rebuilt: ARG values, or stage references
+            return _written(self.instruction)
+        if isinstance(ex, list):  # what could not be rebuilt: ARG values, ENV/LABEL pairs, or stage references
             if isinstance(self.instruction, Arg):
                 return {"args": ex}
-            out = _expand_words(self.instruction, _as_written)
+            if isinstance(self.instruction, (Env, Label)):
+                return {"pairs": ex}
+            out = _written(self.instruction)
             out["stage_refs"] = ex
             return out
         return ex
@@ -337,6 +394,16 @@ class _State:
     shell: list[str] = field(default_factory=lambda: list(DEFAULT_SHELL))
     _args_view: list[tuple[str, str]] | None = None
     _scope: dict[str, str] | None = None  # built when a word needs it, until ENV/ARG change
+    _where: _Where | None = None  # shared by the steps until the state changes
+
+    def where(self, stage_index: int, onbuild: bool) -> _Where:
+        if onbuild:  # a parent's ONBUILD trigger (rare): a record of its own
+            return _Where(stage_index, self.env, self.args_with_values(), self.workdir, self.user, self.shell, True)
+        w = self._where
+        if w is None or w.stage_index != stage_index:
+            w = self._where = _Where(stage_index, self.env, self.args_with_values(), self.workdir, self.user,
+                                     self.shell, False)  # fmt: skip
+        return w
 
     def inherit(self) -> _State:
         """The state a stage built FROM this one starts with (ARGs are per stage)."""
@@ -367,10 +434,54 @@ class _Context:
     names: dict[str, int]
     stages: list[Stage]
     declared_globally: frozenset[str] = frozenset()
+    # Recent (name, value) pairs of ENV, LABEL and ARG: equal pairs (a big file repeats them)
+    # are one tuple, and so are short equal values expanded from variables.
+    pairs: dict[tuple[str, str | None], tuple[str, str | None]] = field(default_factory=dict)
+
+    def pair(self, key: str, value: str | None) -> tuple[str, str | None]:
+        p = (key, value)
+        hit = self.pairs.get(p)
+        if hit is not None:
+            return hit
+        if len(self.pairs) >= PAIRS_MAX:
+            self.pairs.clear()
+        if value is not None and len(value) <= PAIR_VALUE_MAX:
+            self.pairs[p] = p
+        return p
+
+
+PAIRS_MAX = 4096
+PAIR_VALUE_MAX = 256
+
+
+def _written(inst: Instruction) -> dict[str, object]:
+    """``_expand_words(inst, <each word as written>)``, fast: steps rebuild it on each access."""
+    make = _WRITTEN.get(type(inst))
+    return make(inst) if make is not None else _expand_words(inst, _as_written)
 
 
 def _as_written(word: str, inst: Instruction) -> str:
     return word
+
+
+def _written_copy(inst: Copy) -> dict[str, object]:
+    out: dict[str, object] = {"sources": inst.sources, "dest": inst.dest}
+    if inst.chown:
+        out["chown"] = inst.chown
+    if inst.chmod:
+        out["chmod"] = inst.chmod
+    if inst.from_:
+        out["from"] = inst.from_
+    if inst.excludes:
+        out["excludes"] = inst.excludes
+    return out
+
+
+_WRITTEN: dict[type, Callable[[Any], dict[str, object]]] = {
+    Copy: _written_copy,
+    Add: _written_copy,
+    Run: lambda inst: {"mounts": []},
+}
 
 
 def _each(word: Callable[[str, Instruction], str], words: list[str], inst: Instruction) -> list[str]:
@@ -416,7 +527,8 @@ def _expand(
 ) -> tuple[dict[str, object], dict[str, object] | list[int] | None]:
     """The values of ``inst`` that BuildKit expands, expanded in ``state``'s scope, and what a
     :class:`Step` keeps of them: the dict; or None (:func:`_expand_words` gives them again
-    from the instruction); or a list: ARG's values, or (the rest as written) stage references."""
+    from the instruction); or a list: ARG's values, ENV's or LABEL's pairs, or (the rest as
+    written) stage references."""
     ex = ctx.ex
     if isinstance(inst, Run) and inst.mount_specs:
         mounts = []
@@ -451,7 +563,7 @@ def _expand(
                 value = DEFAULT_PLATFORM_ARGS[key]
             else:
                 value = None
-            values.append((key, value))
+            values.append(ctx.pair(key, value))
         return {"args": values}, values
 
     changed = False
@@ -464,6 +576,9 @@ def _expand(
         return value
 
     expanded = _expand_words(inst, word)
+    if isinstance(inst, (Env, Label)):
+        pairs = expanded["pairs"] = [ctx.pair(k, v) for k, v in expanded["pairs"]]  # type: ignore[union-attr]
+        return expanded, (pairs if changed else None)
     if isinstance(inst, Copy):
         src = str(expanded.get("from", "")).lower()
         src_stage = ctx.names.get(src)
@@ -490,23 +605,12 @@ def _add_step(
 ) -> Step:
     """Append ``inst`` to ``stage`` with the current state, then apply its effect on it."""
     expanded, stored = _expand(ctx, inst, state)
-    step = Step(
-        inst,
-        stage.index,
-        len(stage.steps),
-        state.env,
-        state.args_with_values(),
-        state.workdir,
-        state.user,
-        state.shell,
-        stored,
-        onbuild,
-    )
+    step = Step._at(inst, len(stage.steps), state.where(stage.index, onbuild), stored)
     stage.steps.append(step)
     # State changes take effect for the instructions after this one.
     if isinstance(inst, Env):
         state.env = _set_all(state.env, expanded["pairs"])  # type: ignore[arg-type]
-        state._scope = None
+        state._scope = state._where = None
     elif isinstance(inst, Arg):
         values: list[tuple[str, str | None]] = expanded["args"]  # type: ignore[assignment]
         view = state.args_with_values()
@@ -515,12 +619,15 @@ def _add_step(
             state.args[k] = v
             stage.args[k] = v
         state._args_view = [p for p in _set_all(view, values) if p[1] is not None]  # type: ignore[misc]
-        state._scope = None
+        state._scope = state._where = None
     elif isinstance(inst, Workdir):
         wd = posixpath.normpath(posixpath.join(state.workdir, str(expanded["path"])))
         state.workdir = "/" + wd.lstrip("/") if wd.startswith("//") else wd
+        state._where = None
     elif isinstance(inst, User):
         state.user = str(expanded["user"])
+        state._where = None
     elif isinstance(inst, Shell):
         state.shell = list(inst.shell)
+        state._where = None
     return step
