@@ -236,6 +236,8 @@ def test_add_of_a_heredoc_becomes_copy(tmp_path):
 RULE_FIXED = [
     ("LW502", "FROM python:3.12\nWORKDIR /app\nADD requirements.txt .\nadd --chown=1:1 src /app/src\n"
               "ADD https://example.com/a.txt /a.txt\nADD app.tar.gz /srv/\n"),
+    ("LW204", "# syntax=docker/dockerfile:1\r\nFROM python:3.12\r\n# deps\r\n"
+              "  RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked\r\n"),
 ]  # fmt: skip
 
 
@@ -254,3 +256,16 @@ def test_fix_applies_the_fix_check_shows(code, text, tmp_path):
     assert [(a.code, a.line, a.message) for a in applied] == [
         (f.code, f.line, f"line {f.line}: {f.fix.description}") for f in found
     ]
+
+
+@pytest.mark.parametrize(("run", "env_added"), [
+    ("RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked", True),
+    ("RUN --mount=type=cache,target=/root/.cache uv sync --locked", True),  # the mount holds uv's cache
+    ("RUN --mount=type=cache,target=/root/.cache/uv uv sync --no-cache --locked", False),  # no cache used (LW202)
+    ("ARG UV_LINK_MODE=copy\nRUN --mount=type=cache,target=/root/.cache/uv uv sync --locked", False),  # an ARG is in RUN's env
+    ("RUN --mount=type=cache,target=/root/.cache/uv UV_LINK_MODE=copy uv sync --locked", False),
+])  # fmt: skip
+def test_uv_link_mode_is_set_where_lw204_reports(run, env_added, tmp_path):
+    text = f"FROM python:3.12\n{run}\n"
+    out = fixed(text, None, tmp_path, select={"LW204"})
+    assert out == (text.replace("FROM python:3.12\n", "FROM python:3.12\nENV UV_LINK_MODE=copy\n") if env_added else text)

@@ -93,7 +93,7 @@ def fix_dockerfile_text(
     from layerwise.analyses.project import ProjectContext
     from layerwise.analyses.rules import RuleContext
     from layerwise.fixes.layout import fix_layout, project_from
-    from layerwise.fixes.mechanical import fix_pip_cache, fix_uv_link_mode, rule_fixes
+    from layerwise.fixes.mechanical import fix_pip_cache, rule_fixes
     from layerwise.parse import parse
     from layerwise.resolve.stages import resolve
 
@@ -118,7 +118,7 @@ def fix_dockerfile_text(
         if not candidates:
             candidates += [f for f in fix_pip_cache(df, build, cache_mount=cache_mount) if _selected(f.code, select, ignore)]
         if not candidates and _selected("LW204", select, ignore):
-            candidates += fix_uv_link_mode(df, build)[:1]
+            candidates += rule_fixes(rules, "LW204")[:1]  # one ENV a pass: it may serve the RUNs after it
         if not candidates:
             break
         edits = [e for f in candidates for e in f.edits]

@@ -1,12 +1,12 @@
 """The small, unambiguous fixes: each returns text edits on one instruction's span.
 
-* LW502 (``ADD`` of local files -> ``COPY``): the edits its check rule attaches to its
-  findings (:func:`rule_fixes`), so ``layerwise check`` shows the fix that ``layerwise fix``
-  applies.
+* LW502 (``ADD`` of local files -> ``COPY``) and LW204 (uv with a cache mount but hard links
+  that cannot cross it -> ``ENV UV_LINK_MODE=copy``): the edits their check rules attach to
+  their findings (:func:`rule_fixes`), so ``layerwise check`` shows the fix that
+  ``layerwise fix`` applies.
 * LW201: a pip/uv cache baked into the layer -> ``--no-cache-dir`` / ``--no-cache``, or with
   ``cache_mount`` a ``--mount=type=cache`` on the RUN (root user only: its cache path is known).
 * LW202: a cache mount made useless by ``--no-cache-dir`` on the same command -> drop the flag.
-* LW204: uv with a cache mount but hard links that cannot cross the mount -> ``ENV UV_LINK_MODE=copy``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import re
 
 from layerwise.analyses.rules import RuleContext, get_rule
 from layerwise.fixes.commands import analyse_run
-from layerwise.fixes.edits import ProposedFix, TextEdit, insert_before
+from layerwise.fixes.edits import ProposedFix, TextEdit
 from layerwise.parse.instructions import Run
 from layerwise.parse.nodes import Dockerfile
 from layerwise.resolve.stages import Build
@@ -94,28 +94,6 @@ def fix_pip_cache(df: Dockerfile, build: Build, *, cache_mount: bool) -> list[Pr
                 code = "LW202" if what and what[-1].startswith("drop") and len(what) == 1 else "LW201"
                 out.append(ProposedFix(code, f"line {node.span.start_line}: " + ", ".join(what),
                                          edits, "safe", node.span.start_line))  # fmt: skip
-    return out
-
-
-def fix_uv_link_mode(df: Dockerfile, build: Build) -> list[ProposedFix]:
-    out = []
-    for stage in build.stages:
-        for step in stage.steps:
-            inst = step.instruction
-            if not isinstance(inst, Run) or not _has_cache_mount(inst, "uv"):
-                continue
-            if "UV_LINK_MODE" in {k for k, _ in step.env} or "--link-mode" in df.source(inst.node):
-                continue
-            if not any(x.manager in ("uv", "uv-pip") for x in analyse_run(inst).installs):
-                continue
-            out.append(ProposedFix(
-                "LW204",
-                f"line {inst.line}: uv with a cache mount: set UV_LINK_MODE=copy (hard links"
-                " cannot cross into the mount)",
-                [insert_before(df, inst.node, ["ENV UV_LINK_MODE=copy"], above_comments=False)],
-                "safe",
-                inst.line,
-            ))  # fmt: skip
     return out
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.unit.rules.helpers import catches, passes
+from tests.unit.rules.helpers import catches, findings, passes
 
 CODE = "LW204"
 
@@ -24,3 +24,15 @@ def test_catches(dockerfile, line):
 @pytest.mark.parametrize("dockerfile", PASSES)
 def test_passes(dockerfile):
     passes(CODE, dockerfile)
+
+
+def test_fix_sets_the_link_mode_above_the_run():
+    from layerwise.fixes.edits import TextEdit, apply_edits
+
+    text = "FROM python:3.12\n# deps\n  RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked\n"
+    (f,) = findings(CODE, text)
+    assert f.fix is not None and f.fix.safety == "safe"
+    new = apply_edits(text, [TextEdit(e.start_offset, e.end_offset, e.replacement) for e in f.fix.edits])
+    assert new == ("FROM python:3.12\n# deps\n  ENV UV_LINK_MODE=copy\n"
+                   "  RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked\n")  # fmt: skip
+    passes(CODE, new)

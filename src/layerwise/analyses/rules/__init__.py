@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from layerwise.analyses.findings import Finding, Fix
+from layerwise.analyses.findings import Edit, Finding, Fix
 
 if TYPE_CHECKING:
     from layerwise.analyses.installs import RunAnalysis
@@ -157,6 +157,15 @@ class RuleContext:
             hint=hint,
             related=related,
         )
+
+    def insert_line_before(self, node: Node, line: str) -> Edit:
+        """An edit that inserts ``line`` on a line of its own just above the instruction,
+        indented like it, with the file's line ending."""
+        text = self.dockerfile.text
+        at = text.rfind("\n", 0, node.span.start) + 1
+        first = text.find("\n")
+        newline = "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
+        return Edit(self.path, at, at, text[at : node.span.start] + line + newline)
 
     def locate_command(self, node: Node, argv: list[str]) -> tuple[int, int] | None:
         """Where a command (its longest leading words found) is inside an instruction."""

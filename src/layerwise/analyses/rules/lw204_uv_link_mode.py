@@ -55,12 +55,14 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             )
             if m is None:
                 continue
+            node = step.instruction.node
             yield ctx.at(
                 CODE,
-                step.instruction.node,
+                node,
                 f"`{' '.join(x.argv[:2])}` with a cache mount at {m.target}: hard links cannot cross "
                 "into the mount, set UV_LINK_MODE=copy",
                 hint="add ENV UV_LINK_MODE=copy before this RUN",
-                fix=Fix("safe", "add ENV UV_LINK_MODE=copy"),
-            )
+                fix=Fix("safe", "uv with a cache mount: set UV_LINK_MODE=copy (hard links cannot cross into the mount)",
+                        (ctx.insert_line_before(node, "ENV UV_LINK_MODE=copy"),)),
+            )  # fmt: skip
             break
