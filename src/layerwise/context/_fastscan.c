@@ -90,28 +90,68 @@ static int listing_push(listing_t *l, const char *name, size_t len) {
     return 0;
 }
 
-/* Runs without the GIL: open the folder, readdir + one lstat per entry. Returns errno if the
- * folder cannot be opened for listing, else 0 (a failure part-way is recorded in read_err).
- * With keep_fd, *kept is an open descriptor of the folder for the caller to close. */
-static int list_raw(const char *path, int keep_fd, int *kept, listing_t *l) {
-    *kept = -1;
-    int dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0) return errno;
-    int fd = dirfd;
-    if (keep_fd) {
-        fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-        if (fd < 0) {
-            int e = errno;
-            close(dirfd);
-            return e;
+/* One entry read from the folder: record it and lstat it (relative to the folder). */
+static int add_entry(int fd, const char *name, listing_t *l) {
+    if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) return 0;
+    size_t len = strlen(name);
+    if (listing_push(l, name, len) < 0) {
+        l->oom = 1;
+        return -1;
+    }
+    item_t *it = &l->items[l->n - 1];
+    struct stat st;
+    if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        it->err = errno ? errno : EIO;
+        return 0;
+    }
+    it->mode = st.st_mode;
+    it->size = (uint64_t)st.st_size;
+    it->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    it->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
+    it->ino = (uint64_t)st.st_ino;
+    return 0;
+}
+
+#ifdef __linux__
+#include <sys/syscall.h>
+
+struct dirent64_raw {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+/* readdir without a DIR stream: getdents64 straight into a buffer (fdopendir's two fcntl
+ * calls per folder are a tenth of the system calls of a warm snapshot) */
+static void read_entries(int fd, listing_t *l) {
+    union {
+        char bytes[32768];
+        uint64_t align;
+    } buf;
+    for (;;) {
+        long n = syscall(SYS_getdents64, fd, buf.bytes, sizeof buf.bytes);
+        if (n < 0) {
+            l->read_err = errno;
+            return;
+        }
+        if (n == 0) return;
+        for (long off = 0; off < n;) {
+            struct dirent64_raw *d = (struct dirent64_raw *)(buf.bytes + off);
+            off += d->d_reclen;
+            if (add_entry(fd, d->d_name, l) < 0) return;
         }
     }
-    DIR *d = fdopendir(fd);
+}
+#else
+static void read_entries(int fd, listing_t *l) {
+    int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    DIR *d = dup_fd < 0 ? NULL : fdopendir(dup_fd);
     if (d == NULL) {
-        int e = errno;
-        close(fd);
-        if (keep_fd) close(dirfd);
-        return e;
+        l->read_err = errno;
+        if (dup_fd >= 0) close(dup_fd);
+        return;
     }
     for (;;) {
         errno = 0;
@@ -120,27 +160,24 @@ static int list_raw(const char *path, int keep_fd, int *kept, listing_t *l) {
             l->read_err = errno;
             break;
         }
-        const char *name = de->d_name;
-        if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
-        size_t len = strlen(name);
-        if (listing_push(l, name, len) < 0) {
-            l->oom = 1;
-            break;
-        }
-        item_t *it = &l->items[l->n - 1];
-        struct stat st;
-        if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            it->err = errno ? errno : EIO;
-            continue;
-        }
-        it->mode = st.st_mode;
-        it->size = (uint64_t)st.st_size;
-        it->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-        it->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
-        it->ino = (uint64_t)st.st_ino;
+        if (add_entry(fd, de->d_name, l) < 0) break;
     }
-    closedir(d); /* closes fd */
-    if (keep_fd) *kept = dirfd;
+    closedir(d);
+}
+#endif
+
+/* Runs without the GIL: open the folder, read it, lstat each entry. Returns errno if the
+ * folder cannot be opened, else 0 (a failure part-way is recorded in read_err). With
+ * keep_fd, *kept is the open folder for the caller to close. */
+static int list_raw(const char *path, int keep_fd, int *kept, listing_t *l) {
+    *kept = -1;
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    read_entries(fd, l);
+    if (keep_fd)
+        *kept = fd;
+    else
+        close(fd);
     return 0;
 }
 
