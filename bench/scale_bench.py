@@ -40,6 +40,7 @@ Usage:  python bench/scale_bench.py [--sizes 10k,100k,1m] [--repeat K] [--no-eng
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import math
 import os
@@ -357,7 +358,8 @@ ROW_TITLES = {
 
 
 def _f(x: float | None, fmt: str) -> str:
-    return "—" if x is None else format(x, fmt)
+    width = int(fmt.split(".")[0] or 0)
+    return "—".rjust(width) if x is None else format(x, fmt)
 
 
 def print_table(results: list[dict], header: dict, file=sys.stdout) -> None:
@@ -399,6 +401,13 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks: edit undone, dockerd stopped
     base = Path(args.dir)
     base.mkdir(parents=True, exist_ok=True)
+    # One run at a time per tree folder: two runs would time each other and edit the same file.
+    lock = open(base / ".scale_bench.lock", "a+")  # noqa: SIM115 - held until exit
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        _log(f"another scale_bench.py run is using {base}; waiting for it ...")
+        fcntl.flock(lock, fcntl.LOCK_EX)
     sizes = [s.strip().lower() for s in args.sizes.split(",") if s.strip()]
     trees = [prepare(s, base) for s in sizes]  # all generated before anything is timed
 
