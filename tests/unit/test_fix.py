@@ -234,10 +234,10 @@ def test_add_of_a_heredoc_becomes_copy(tmp_path):
 
 
 RULE_FIXED = [
-    ("LW502", "FROM python:3.12\nWORKDIR /app\nADD requirements.txt .\nadd --chown=1:1 src /app/src\n"
-              "ADD https://example.com/a.txt /a.txt\nADD app.tar.gz /srv/\n"),
-    ("LW204", "# syntax=docker/dockerfile:1\r\nFROM python:3.12\r\n# deps\r\n"
-              "  RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked\r\n"),
+    ("LW502", ("FROM python:3.12\nWORKDIR /app\nADD requirements.txt .\nadd --chown=1:1 src /app/src\n"
+               "ADD https://example.com/a.txt /a.txt\nADD app.tar.gz /srv/\n")),
+    ("LW204", ("# syntax=docker/dockerfile:1\r\nFROM python:3.12\r\n# deps\r\n"
+               "  RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked\r\n")),
 ]  # fmt: skip
 
 
