@@ -40,12 +40,12 @@ Example:
 )
 @format_option(("text", "json"))
 def context(path: str, dockerfile: str | None, builder: str, output_format: str) -> int:
-    from layerwise.context.report import build_report, render_json, render_text
+    from layerwise.context.report import build_report, render_text, write_json
 
     snapshot = _snapshot(path, dockerfile, builder, digests=output_format == "json")
     report = build_report(snapshot, _copy_sources(path, dockerfile))
     if output_format == "json":
-        click.echo(render_json(report))
+        write_json(report, sys.stdout)
     else:
         render_text(report)
     return 0

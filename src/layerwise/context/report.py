@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import bisect
 import fnmatch
+import io
 import json
+import re
 from collections.abc import Sequence
+from typing import TextIO
 from dataclasses import dataclass, field
 
 from layerwise.context.ignore import IgnorePattern, Pattern, PatternMatcher
@@ -146,8 +149,7 @@ _JUNK_FILES: list[tuple[str, str, str]] = [
 ]
 
 
-def _junk_dir(entry: Entry, venvs: set[str]) -> tuple[str, str] | None:
-    name = entry.name
+def _junk_dir(entry: Entry, name: str, venvs: set[str]) -> tuple[str, str] | None:
     if name in _JUNK_DIRS:
         label, suggestion = _JUNK_DIRS[name]
         if "/" in entry.path and suggestion == name:
@@ -207,8 +209,17 @@ _SECRET_DIRS: dict[str, str] = {
 }
 
 
-def _secret_reason(entry: Entry) -> str | None:
-    name = entry.name
+def _first_glob(globs: list[str]):
+    """One regex for a list of file-name globs: ``match(name).lastindex - 1`` is the index of
+    the first glob that matches (as ``fnmatch.fnmatchcase`` tried in order), no match: None."""
+    return re.compile("|".join(f"({fnmatch.translate(g)})" for g in globs)).match
+
+
+_SECRET_GLOB = _first_glob([g for g, _ in _SECRET_GLOBS])
+_JUNK_FILE_GLOB = _first_glob([g for g, _, _ in _JUNK_FILES])
+
+
+def _secret_reason(entry: Entry, name: str) -> str | None:
     if entry.kind == DIR:
         return _SECRET_DIRS.get(name)
     if entry.kind != FILE:
@@ -217,11 +228,8 @@ def _secret_reason(entry: Entry) -> str | None:
         return _SECRET_NAMES[name]
     if name.startswith(".env.") and not name.endswith(_ENV_OK):
         return "environment file (often holds credentials)"
-    lower = name.lower()
-    for glob, reason in _SECRET_GLOBS:
-        if fnmatch.fnmatchcase(lower, glob):
-            return reason
-    return None
+    m = _SECRET_GLOB(name.lower())
+    return _SECRET_GLOBS[m.lastindex - 1][1] if m else None
 
 
 # -- the report --------------------------------------------------------------------------------
@@ -263,14 +271,15 @@ def build_report(
         return files, size
 
     # junk: topmost junk folders, then junk files outside them
-    venvs = {e.path.rpartition("/")[0] for e in entries if e.name == "pyvenv.cfg" and "/" in e.path}
+    names = [p.rpartition("/")[2] for p in paths]
+    venvs = {p.rpartition("/")[0] for p in paths if p.endswith("/pyvenv.cfg")}
     groups: dict[str, list] = {}
     covered: list[str] = []  # junk folder prefixes already counted
-    for e in entries:
+    for e, name in zip(entries, names):
         if covered and _under_any(e.path, covered):
             continue
         if e.kind == DIR:
-            hit = _junk_dir(e, venvs)
+            hit = _junk_dir(e, name, venvs)
             if hit is not None:
                 label, suggestion = hit
                 files, size = subtree_totals(e.path)
@@ -283,14 +292,14 @@ def build_report(
                 covered.sort()
             continue
         if e.kind == FILE:
-            for glob, label, suggestion in _JUNK_FILES:
-                if fnmatch.fnmatchcase(e.name, glob):
-                    g = groups.setdefault(label, [[], 0, 0, set()])
-                    g[0].append(e.path)
-                    g[1] += 1
-                    g[2] += e.size
-                    g[3].add(suggestion)
-                    break
+            m = _JUNK_FILE_GLOB(name)
+            if m:
+                _glob, label, suggestion = _JUNK_FILES[m.lastindex - 1]
+                g = groups.setdefault(label, [[], 0, 0, set()])
+                g[0].append(e.path)
+                g[1] += 1
+                g[2] += e.size
+                g[3].add(suggestion)
     junk = sorted(
         (
             JunkFinding(label, tuple(g[0]), g[1], g[2], ", ".join(sorted(g[3])))
@@ -302,10 +311,10 @@ def build_report(
     # secrets
     secrets: list[SecretFinding] = []
     secret_dirs: list[str] = []
-    for e in entries:
+    for e, name in zip(entries, names):
         if secret_dirs and _under_any(e.path, secret_dirs):
             continue
-        reason = _secret_reason(e)
+        reason = _secret_reason(e, name)
         if reason is None:
             continue
         size = subtree_totals(e.path)[1] if e.kind == DIR else e.size
@@ -387,11 +396,13 @@ def _root_only_patterns(snapshot: Snapshot) -> list[RootOnlyPattern]:
     if ignore is None:
         return []
     out = []
+    names: list[str] | None = None
     for p in ignore.matcher.patterns:
         if p.exclusion or "/" in p.cleaned or p.cleaned.startswith("**"):
             continue
-        deep = PatternMatcher([IgnorePattern("**/" + p.cleaned, p.source.line)]).patterns[0]
-        hits = _deep_matches(snapshot, deep)
+        if names is None:
+            names = [path.rpartition("/")[2] for path in snapshot.paths]
+        hits = _deep_matches(snapshot, names, p.cleaned, p.source.line)
         if not hits:
             continue
         files = size = 0
@@ -417,20 +428,36 @@ def _root_only_patterns(snapshot: Snapshot) -> list[RootOnlyPattern]:
     return out
 
 
-def _deep_matches(snapshot: Snapshot, deep: Pattern) -> list[Entry]:
-    """Topmost sent entries below the root that ``deep`` matches."""
+def _deep_matches(snapshot: Snapshot, names: list[str], cleaned: str, line: int) -> list[Entry]:
+    """Topmost sent entries below the root that ``**/<cleaned>`` matches (``cleaned`` has no
+    "/"). Such a pattern matches a path when its last component matches ``cleaned``, unless
+    ``cleaned`` holds a ``**`` or a class (which could span components): then the whole path
+    is tried."""
+    entries = snapshot.entries
+    if "**" in cleaned or "[" in cleaned:
+        deep = PatternMatcher([IgnorePattern("**/" + cleaned, line)]).patterns[0]
+        found = [i for i, e in enumerate(entries) if deep.match(e.path)]
+    else:
+        on_name = PatternMatcher([IgnorePattern(cleaned, line)]).patterns[0]
+        if on_name.match_type == 1:  # exact
+            found = [i for i, n in enumerate(names) if n == cleaned]
+        elif on_name.regex is not None:
+            m = on_name.regex.match
+            found = [i for i, n in enumerate(names) if m(n)]
+        else:
+            found = [i for i, n in enumerate(names) if on_name.match(n)]
     hits: list[Entry] = []
     prefixes: list[str] = []
-    for e in snapshot.entries:
+    for i in found:
+        e = entries[i]
         if "/" not in e.path:
             continue
         if prefixes and _under_any(e.path, prefixes):
             continue
-        if deep.match(e.path):
-            hits.append(e)
-            if e.kind == DIR:
-                prefixes.append(e.path + "/")
-                prefixes.sort()
+        hits.append(e)
+        if e.kind == DIR:
+            prefixes.append(e.path + "/")
+            prefixes.sort()
     return hits
 
 
@@ -559,18 +586,23 @@ def report_dict(report: ContextReport, *, files: bool = True) -> dict:
         "warnings": [{"path": w.path, "message": w.message} for w in report.warnings],
     }
     if files and report.snapshot is not None:
-        d["files"] = [
-            {
-                "path": e.path,
-                "type": e.kind,
-                "mode": f"{e.mode:04o}",
-                "size": e.size,
-                "digest": ("sha256:" + e.hexdigest) if e.digest is not None else None,
-                **({"target": e.target} if e.target is not None else {}),
-                **({"special": e.special} if e.special else {}),
-            }
-            for e in report.snapshot.entries
-        ]
+        d["files"] = [_file_dict(e) for e in report.snapshot.entries]
+    return d
+
+
+def _file_dict(e: Entry) -> dict:
+    d = {
+        "path": e.path,
+        "type": e.kind,
+        "mode": f"{e.mode:04o}",
+        "size": e.size,
+        "digest": ("sha256:" + e.hexdigest) if e.digest is not None else None,
+    }
+    if e.target is not None:
+        d["target"] = e.target
+    special = e.special
+    if special:
+        d["special"] = special
     return d
 
 
@@ -581,4 +613,27 @@ def vars_(obj) -> dict:
 
 
 def render_json(report: ContextReport) -> str:
-    return json.dumps(report_dict(report), indent=2, ensure_ascii=True, default=str)
+    out = io.StringIO()
+    write_json(report, out)
+    return out.getvalue()
+
+
+def write_json(report: ContextReport, out: TextIO) -> None:
+    """The report as JSON, written piece by piece: the full file list (one compact object per
+    line) is never held in memory as one string or as a list of dicts."""
+    head = json.dumps(report_dict(report, files=False), indent=2, ensure_ascii=True, default=str)
+    if report.snapshot is None:
+        out.write(head + "\n")
+        return
+    out.write(head[:-2] + ',\n  "files": [')
+    encode = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
+    sep = "\n    "
+    batch: list[str] = []
+    for e in report.snapshot.entries:
+        batch.append(sep + encode(_file_dict(e)))
+        sep = ",\n    "
+        if len(batch) >= 4096:
+            out.write("".join(batch))
+            batch.clear()
+    out.write("".join(batch))
+    out.write("\n  ]\n}\n" if sep != "\n    " else "]\n}\n")
