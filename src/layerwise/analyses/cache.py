@@ -36,7 +36,7 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Protocol
+from typing import Iterable, Mapping, NamedTuple, Protocol
 
 from layerwise.parse.instructions import (
     Add,
@@ -63,8 +63,10 @@ class FileEntry(Protocol):
     target: str  # link target for symlinks, "" otherwise
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
+    """One context entry as the simulation sees it (a tuple: a selection stores it as is,
+    and a million of them stay small)."""
+
     kind: str
     mode: int = 0o644
     digest: str = ""
@@ -162,27 +164,43 @@ def select(files: ContextFiles, src: str, excludes: Iterable[str] = ()) -> dict[
     for root in roots:
         prefix = root + "/" if root else ""
         base = posixpath.basename(root) if len(roots) > 1 or root and files[root].kind != "dir" else ""
-        for path, e in files.items():
+        for path in files:
             if root and path != root and not path.startswith(prefix):
                 continue
             rel = path[len(prefix) :] if path != root else ""
             if excluder is not None and rel and excluder.excludes(rel):
                 continue
             name = (posixpath.join(base, rel) if rel else base) if base else rel
-            out[name] = (e.kind, e.mode, e.digest, e.target)
+            e = files[path]
+            out[name] = e if type(e) is Entry else (e.kind, e.mode, e.digest, e.target)
     return out
 
 
 def _files_digest(files: dict[str, tuple], builder: str) -> str:
-    items = []
+    """``_h`` of the list of (name, kind, mode, digest, target) in name order (digests in
+    hex), hashed as it is written, a few thousand items per JSON call (a million files never
+    sit in memory as one JSON text)."""
+    h = hashlib.sha256(b"[[")
+    encode = json.JSONEncoder(sort_keys=True, default=str).encode
+    chunk: list[tuple] = []
+    first = True
     for name in sorted(files):
         kind, mode, digest, target = files[name]
         if kind == "dir" and (builder == "buildkit" or name == ""):
             # BuildKit's incremental context sync does not see a directory's mode change
             # (research §3); the context root's mode never counts.
             mode = 0
-        items.append((name, kind, mode & 0o7777, digest, target))
-    return _h(items)
+        if type(digest) is bytes:
+            digest = digest.hex()
+        chunk.append((name, kind, mode & 0o7777, digest, target))
+        if len(chunk) == 4096:
+            h.update((b"" if first else b", ") + encode(chunk)[1:-1].encode())
+            first = False
+            chunk.clear()
+    if chunk:
+        h.update((b"" if first else b", ") + encode(chunk)[1:-1].encode())
+    h.update(b"]]")
+    return h.hexdigest()
 
 
 def _chown(value: str) -> str:

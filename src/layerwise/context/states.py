@@ -75,9 +75,9 @@ def _blob_digests(top: Path, shas: list[str]) -> dict[str, bytes]:
     return blobs
 
 
-def _content_digest(data: bytes) -> str:
-    """The digest the snapshot records for a file's content."""
-    return hashlib.sha256(data).hexdigest()
+def _content_digest(data: bytes) -> bytes:
+    """The digest the snapshot records for a file's content (raw sha256, as Entry.digest)."""
+    return hashlib.sha256(data).digest()
 
 
 def revision_state(
@@ -222,26 +222,24 @@ class SnapshotFiles(dict):
     """
 
     def __init__(self, snap) -> None:
-        super().__init__()
+        # path -> the snapshot's entry until read, then the simulation's Entry
+        super().__init__((e.path, e) for e in snap.entries)
         self._snap = snap
-        self._raw = {e.path: e for e in snap.entries}
-        for path in self._raw:
-            dict.__setitem__(self, path, None)
 
     def prefetch(self, paths) -> None:
-        todo = [self._raw[p] for p in paths if p in self._raw and dict.__getitem__(self, p) is None]
+        raw = dict.get
+        todo = [e for e in (raw(self, p) for p in paths) if e is not None and type(e) is not Entry]
         if todo:
             self._snap.ensure_digests(todo)
 
     def __getitem__(self, path: str) -> Entry:
-        value = dict.__getitem__(self, path)
-        if value is None:
-            e = self._raw[path]
+        e = dict.__getitem__(self, path)
+        if type(e) is not Entry:
             if e.kind == "file" and e.digest is None:
                 self._snap.ensure_digests([e])
-            value = Entry(e.kind, e.mode, e.hexdigest or "", e.target or "")
-            dict.__setitem__(self, path, value)
-        return value
+            e = Entry(e.kind, e.mode, e.digest or b"" if e.kind == "file" else "", e.target or "")
+            dict.__setitem__(self, path, e)
+        return e
 
     def get(self, path, default=None):
         return self[path] if path in self else default
@@ -262,7 +260,6 @@ class SnapshotFiles(dict):
         other = SnapshotFiles.__new__(SnapshotFiles)
         dict.__init__(other, dict.items(self))
         other._snap = self._snap
-        other._raw = self._raw
         return other
 
 
