@@ -57,9 +57,18 @@ def _run_isolated(code: str, *, memory_gb: float, timeout: float = 600) -> subpr
 # --- size ---------------------------------------------------------------------------------------
 
 
+# Peak RSS of a child that parses and resolves a big file: a base (interpreter, modules, the
+# text) plus this much per instruction. Measured (2025-11, CPython 3.11): 100 MB of one short
+# line repeated, 2.76 M instructions, 1.07 GB (5.7 GB before the compaction); 100 MB of the
+# realistic mix, 2.99 M instructions, 1.53 GB for parse + resolve and 2.0 GB for
+# `layerwise check` (docs/benchmarks.md, "Huge Dockerfiles").
+RSS_BASE_MB = 60
+RSS_PER_INSTRUCTION = 500  # bytes
+
+
 @pytest.mark.skipif(not LONG, reason="100 MB: LAYERWISE_FUZZ=long (a 3 MB file runs by default)")
 def test_100_mb_dockerfile_of_short_lines_parses(tmp_path):
-    _big_file_parses(tmp_path, 100 * 1024 * 1024, memory_gb=8)
+    _big_file_parses(tmp_path, 100 * 1024 * 1024, memory_gb=4)
 
 
 def test_3_mb_dockerfile_of_short_lines_parses(tmp_path):
@@ -91,7 +100,49 @@ def _big_file_parses(tmp_path, size: int, memory_gb: float) -> None:
     assert r.returncode == 0, r.stderr[-2000:]
     nodes, steps, parsed, total, rss = r.stdout.split()
     assert int(nodes) == expected and int(steps) == expected - 1
-    print(f"{size >> 20} MB: parse {parsed} s, parse+resolve {total} s, peak RSS {rss} MB")
+    bound = RSS_BASE_MB + expected * RSS_PER_INSTRUCTION // 2**20
+    print(f"{size >> 20} MB: parse {parsed} s, parse+resolve {total} s, peak RSS {rss} MB (bound {bound} MB)")
+    assert int(rss) <= bound, f"peak RSS {rss} MB for {expected} instructions (bound {bound} MB)"
+
+
+@pytest.mark.skipif(not LONG, reason="100 MB: LAYERWISE_FUZZ=long (a 1 MB file runs by default)")
+def test_check_of_a_100_mb_realistic_dockerfile(tmp_path):
+    # `layerwise check` itself: parse, resolve, every rule, the report. The github format: the
+    # text format's code frames split the whole file once per finding (report/findings.py).
+    _big_file_checks(tmp_path, 100 * 1024 * 1024, memory_gb=6, bound_mb=2600)
+
+
+def test_check_of_a_1_mb_realistic_dockerfile(tmp_path):
+    _big_file_checks(tmp_path, 1024 * 1024, memory_gb=2, bound_mb=70)  # 93 MB before
+
+
+def _big_file_checks(tmp_path, size: int, memory_gb: float, bound_mb: int) -> None:
+    from tests.unit.huge_dockerfiles import realistic_lines, write
+
+    path = tmp_path / "Dockerfile"
+    write(path, realistic_lines(), size)
+    out = tmp_path / "report.txt"
+    r = _run_isolated(
+        f"""
+        import resource, sys, time
+        from layerwise.cli import main
+        t = time.time()
+        try:
+            main(["check", "--no-context", "--format", "github", "-o", {str(out)!r}, {str(path)!r}])
+        except SystemExit as exc:
+            code = exc.code
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        print(code, f"{{time.time() - t:.1f}}", rss)
+        """,
+        memory_gb=memory_gb,
+        timeout=1800,
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    code, seconds, rss = r.stdout.split()
+    findings = out.read_text().count("\n")
+    print(f"{size >> 20} MB: check {seconds} s, {findings} findings, peak RSS {rss} MB (bound {bound_mb} MB)")
+    assert code == "1" and findings > 0
+    assert int(rss) <= bound_mb, f"peak RSS {rss} MB (bound {bound_mb} MB)"
 
 
 @pytest.mark.parametrize("megabytes", [100 if LONG else 10])
