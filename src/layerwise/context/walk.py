@@ -286,6 +286,7 @@ class Walker:
         self.racy_limit = 0
         self._view: memoryview | None = None
         self.emit_lock = _NO_LOCK
+        self._depth_first = True
 
     # -- entries ---------------------------------------------------------------------------
 
@@ -331,7 +332,8 @@ class Walker:
         from collections import deque
 
         queue = deque(frames)
-        pop = queue.popleft if stop_at is not None else queue.pop
+        self._depth_first = stop_at is None
+        pop = queue.pop if self._depth_first else queue.popleft
         while queue:
             if stop_at is not None and len(queue) >= stop_at and self.seen >= min_seen:
                 break
@@ -394,6 +396,7 @@ class Walker:
             _make_entries(Entry, rels, FILE, modes, sizes, recs, nreg, self.entries)
             self.deferred += nreg - hits
             start = nreg
+        subdirs: list[tuple] = []
         for i in range(start, n):
             rel = rels[i]
             mode = modes[i]
@@ -416,9 +419,13 @@ class Walker:
             else:
                 self._emit(entry, chain)
             if kind == DIR:
-                queue.append((rel, child_info, None))
+                subdirs.append((rel, child_info, None))
             elif kind == OTHER:
                 self._warn_special(entry)
+        if subdirs:
+            # walked depth-first in name order (the queue is a stack): entries come out in
+            # long sorted runs, which the snapshot's final sort merges cheaply
+            queue.extend(reversed(subdirs) if self._depth_first else subdirs)
         before = self.seen
         self.seen += n
         self.cache_hits += hits
