@@ -69,6 +69,44 @@ DEFAULT_SHELL = ["/bin/sh", "-c"]
 MAX_EXPANDED = 16 * 1024 * 1024
 
 
+class _Pairs:
+    """An ENV list, or the ARGs with a value in scope: (name, value) pairs in order, where
+    setting a name again moves it to the end (and an ARG without a value drops it).
+
+    Persistent: a setting makes a new ``_Pairs`` in O(1) amortized time and memory (the pairs
+    set since a ``base`` list go to a log shared with the states before), never a copy of the
+    whole list: a file of 100,000 distinct ENV names would otherwise keep 5e9 pairs. The list
+    is built when it is read (O(its length)), and rebuilt as the base now and then.
+    """
+
+    __slots__ = ("base", "log", "n")
+
+    def __init__(self, base: list[tuple[str, T]] | None = None, log: list | None = None, n: int = 0) -> None:
+        self.base = base if base is not None else []  # never changed in place
+        self.log = log  # append-only; this state's pairs are log[:n]
+        self.n = n
+
+    def set_all(self, pairs: list[tuple[str, T]]) -> _Pairs:
+        if not pairs:
+            return self
+        log = self.log
+        if log is None or len(log) != self.n:  # a branch (two stages built FROM one): its own log
+            log = log[: self.n] if log else []
+        log.extend(pairs)
+        if len(log) > max(16, len(self.base)):
+            return _Pairs(self.items_from(log, len(log)))
+        return _Pairs(self.base, log, len(log))
+
+    def items_from(self, log: list, n: int) -> list[tuple[str, T]]:
+        return [p for p in _set_all(self.base, log[:n]) if p[1] is not None]
+
+    def items(self) -> list[tuple[str, T]]:
+        """The pairs, as a list (the base itself when nothing was set since)."""
+        if not self.n:
+            return self.base
+        return self.items_from(self.log, self.n)  # type: ignore[arg-type]
+
+
 class _Where:
     """Where a step runs: its stage and the state the instructions before it left (one record
     for all the steps between two changes of the state)."""
@@ -78,16 +116,16 @@ class _Where:
     def __init__(
         self,
         stage_index: int,
-        env: list[tuple[str, str]],
-        args: list[tuple[str, str]],
+        env: _Pairs | list[tuple[str, str]],
+        args: _Pairs | list[tuple[str, str]],
         workdir: str,
         user: str,
         shell: list[str],
         onbuild: bool,
     ) -> None:
         self.stage_index = stage_index
-        self.env = env
-        self.args = args
+        self.env = env if isinstance(env, _Pairs) else _Pairs(list(env))
+        self.args = args if isinstance(args, _Pairs) else _Pairs(list(args))
         self.workdir = workdir
         self.user = user
         self.shell = shell
@@ -99,11 +137,12 @@ class _Where:
 
 def _where_field(name: str) -> property:
     def get(step: Step):
-        return getattr(step._where, name)
+        value = getattr(step._where, name)
+        return value.items() if isinstance(value, _Pairs) else value
 
     def set_(step: Step, value) -> None:
         where = step._where.copy()  # the record is shared: this step gets its own
-        setattr(where, name, value)
+        setattr(where, name, _Pairs(list(value)) if name in ("env", "args") else value)
         step._where = where
 
     return property(get, set_)
@@ -280,6 +319,7 @@ class _Expander:
         self.path = path
 
     def word(self, word: str, env: Mapping[str, str] | _State, inst: Instruction) -> str:
+        """``word`` expanded with ``env`` (a mapping, or a state's scope, built only if needed)."""
         from layerwise.resolve.shell import ShellExpansionError
 
         try:
@@ -362,7 +402,7 @@ def resolve(
             if base_stage is not None:
                 state = end_state[base_stage].inherit()
             else:
-                state = _State(env=list((base_env or {}).get(base, {}).items()))
+                state = _State(env=_Pairs(list((base_env or {}).get(base, {}).items())))
             stages.append(stage)
             end_state[stage.index] = state
             if inst.stage_name:
@@ -381,47 +421,68 @@ def resolve(
 
 
 
+class _Scope:
+    """What a word is expanded with: ENV, then the ARGs with a value (a view of the state's
+    two dicts, which are kept up to date: never rebuilt for each instruction)."""
+
+    __slots__ = ("args", "env")
+
+    def __init__(self, env: dict[str, str], args: dict[str, str | None]) -> None:
+        self.env = env
+        self.args = args
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self.env.get(name)
+        if value is None:
+            value = self.args.get(name)
+        return default if value is None else value
+
+
 @dataclass
 class _State:
     """What an instruction runs with: set by earlier ENV/ARG/WORKDIR/USER/SHELL."""
 
-    # Lists that are never changed in place, shared by every Step until an instruction
-    # replaces them: a file of millions of instructions does not copy its ENV millions of times.
-    env: list[tuple[str, str]] = field(default_factory=list)
-    args: dict[str, str | None] = field(default_factory=dict)
+    env: _Pairs = field(default_factory=_Pairs)  # shared with the steps (persistent)
+    args: dict[str, str | None] = field(default_factory=dict)  # ARGs declared in the stage so far
     workdir: str = "/"
     user: str = ""
-    shell: list[str] = field(default_factory=lambda: list(DEFAULT_SHELL))
-    _args_view: list[tuple[str, str]] | None = None
-    _scope: dict[str, str] | None = None  # built when a word needs it, until ENV/ARG change
+    shell: list[str] = field(default_factory=lambda: list(DEFAULT_SHELL))  # never changed in place
+    arg_pairs: _Pairs = field(default_factory=_Pairs)  # the ARGs with a value, for the steps
+    _env_map: dict[str, str] | None = None  # ENV as a dict: built when a word needs it, then kept
+    _scope: _Scope | None = None
     _where: _Where | None = None  # shared by the steps until the state changes
 
     def where(self, stage_index: int, onbuild: bool) -> _Where:
         if onbuild:  # a parent's ONBUILD trigger (rare): a record of its own
-            return _Where(stage_index, self.env, self.args_with_values(), self.workdir, self.user, self.shell, True)
+            return _Where(stage_index, self.env, self.arg_pairs, self.workdir, self.user, self.shell, True)
         w = self._where
         if w is None or w.stage_index != stage_index:
-            w = self._where = _Where(stage_index, self.env, self.args_with_values(), self.workdir, self.user,
-                                     self.shell, False)  # fmt: skip
+            w = self._where = _Where(stage_index, self.env, self.arg_pairs, self.workdir, self.user, self.shell, False)
         return w
 
     def inherit(self) -> _State:
         """The state a stage built FROM this one starts with (ARGs are per stage)."""
         return _State(self.env, {}, self.workdir, self.user, self.shell)
 
-    def args_with_values(self) -> list[tuple[str, str]]:
-        if self._args_view is None:
-            self._args_view = [(k, v) for k, v in self.args.items() if v is not None]
-        return self._args_view
-
-    def scope(self) -> dict[str, str]:
+    def scope(self) -> _Scope:
         if self._scope is None:
-            out = {k: v for k, v in self.env}
-            for k, v in self.args.items():
-                if v is not None and k not in out:
-                    out[k] = v
-            self._scope = out
+            if self._env_map is None:
+                self._env_map = dict(self.env.items())
+            self._scope = _Scope(self._env_map, self.args)
         return self._scope
+
+    def set_env(self, pairs: list[tuple[str, str]]) -> None:
+        self.env = self.env.set_all(pairs)
+        if self._env_map is not None:
+            self._env_map.update(pairs)
+        self._where = None
+
+    def set_args(self, values: list[tuple[str, str | None]]) -> None:
+        for k, v in values:
+            self.args.pop(k, None)
+            self.args[k] = v
+        self.arg_pairs = self.arg_pairs.set_all(values)
+        self._where = None
 
 
 @dataclass
@@ -609,17 +670,12 @@ def _add_step(
     stage.steps.append(step)
     # State changes take effect for the instructions after this one.
     if isinstance(inst, Env):
-        state.env = _set_all(state.env, expanded["pairs"])  # type: ignore[arg-type]
-        state._scope = state._where = None
+        state.set_env(expanded["pairs"])  # type: ignore[arg-type]
     elif isinstance(inst, Arg):
         values: list[tuple[str, str | None]] = expanded["args"]  # type: ignore[assignment]
-        view = state.args_with_values()
+        state.set_args(values)
         for k, v in values:
-            state.args.pop(k, None)
-            state.args[k] = v
             stage.args[k] = v
-        state._args_view = [p for p in _set_all(view, values) if p[1] is not None]  # type: ignore[misc]
-        state._scope = state._where = None
     elif isinstance(inst, Workdir):
         wd = posixpath.normpath(posixpath.join(state.workdir, str(expanded["path"])))
         state.workdir = "/" + wd.lstrip("/") if wd.startswith("//") else wd
