@@ -60,6 +60,34 @@ def test_memory_per_instruction_stays_small(shape):
     assert per <= BOUNDS[shape], f"{per:.0f} B per instruction (bound {BOUNDS[shape]})"
 
 
+def test_many_distinct_env_and_arg_names_stay_linear():
+    # each ENV/ARG used to copy the whole list for the steps after it: 20,000 names kept
+    # 2e8 pairs (1.6 GB for a 440 KB file)
+    n = 5000
+    text = "FROM a\n" + "".join(f"ENV K{i}=v{i}\nRUN x\n" for i in range(n))
+    text += "".join(f"ARG B{i}=2\nRUN y\n" for i in range(n))
+    per, _ = _peak_per_instruction(text)
+    assert per <= 1000, f"{per:.0f} B per instruction"
+    steps = resolve(parse(text)).stages[0].steps
+    assert steps[1].env == [(f"K{i}", f"v{i}") for i in range(1)]
+    assert len(steps[-1].env) == n and steps[-1].env[-1] == (f"K{n - 1}", f"v{n - 1}")
+    assert steps[-1].args == [(f"B{i}", "2") for i in range(n)]
+
+
+def test_env_and_args_set_again_move_to_the_end_and_branch_per_stage():
+    text = ("FROM a AS base\nENV A=1 B=2\nENV C=3\nENV A=4\nRUN x\n"
+            "FROM base AS one\nENV B=5\nARG X=1\nARG Y=2\nARG X\nRUN one\n"
+            "FROM base AS two\nENV D=6\nRUN two\n")  # fmt: skip
+    stages = resolve(parse(text)).stages
+    assert stages[0].steps[-1].env == [("B", "2"), ("C", "3"), ("A", "4")]
+    assert stages[1].steps[-1].env == [("C", "3"), ("A", "4"), ("B", "5")]
+    assert stages[1].steps[-1].args == [("Y", "2")]  # ARG X again, without a value: no value
+    assert stages[2].steps[-1].env == [("B", "2"), ("C", "3"), ("A", "4"), ("D", "6")]
+    long = "FROM a\n" + "".join(f"ENV K{i % 7}={i}\n" for i in range(100)) + "RUN x\n"
+    env = resolve(parse(long)).stages[0].steps[-1].env
+    assert env == sorted(((f"K{i % 7}", str(i)) for i in range(93, 100)), key=lambda p: int(p[1]))
+
+
 def test_memory_grows_linearly():
     small, _ = _peak_per_instruction(realistic(instructions=N // 4))
     big, _ = _peak_per_instruction(realistic(instructions=N))
