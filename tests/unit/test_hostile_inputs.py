@@ -58,10 +58,10 @@ def _run_isolated(code: str, *, memory_gb: float, timeout: float = 600) -> subpr
 
 
 # Peak RSS of a child that parses and resolves a big file: a base (interpreter, modules, the
-# text) plus this much per instruction. Measured (2025-11, CPython 3.11): 100 MB of one short
-# line repeated, 2.76 M instructions, 1.07 GB (5.7 GB before the compaction); 100 MB of the
-# realistic mix, 2.99 M instructions, 1.53 GB for parse + resolve and 2.0 GB for
-# `layerwise check` (docs/benchmarks.md, "Huge Dockerfiles").
+# text) plus this much per instruction. Measured (CPython 3.11): 100 MB of one short line
+# repeated, 2.76 M instructions, 1.07 GB (2 KB per instruction, ~5.6 GB, before the
+# compaction); 100 MB of the realistic mix, 2.99 M instructions, 1.53 GB for parse + resolve
+# and 2.0 GB for `layerwise check` (docs/benchmarks.md, "Huge Dockerfiles").
 RSS_BASE_MB = 60
 RSS_PER_INSTRUCTION = 500  # bytes
 

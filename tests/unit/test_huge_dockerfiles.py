@@ -30,9 +30,9 @@ from tests.unit.huge_dockerfiles import distinct, realistic
 # --- memory per instruction --------------------------------------------------------------------
 
 # Peak traced memory of parse + resolve, per instruction, the text itself not counted. Measured
-# (CPython 3.10-3.13): realistic 470-495 B, distinct 727-756 B; before the compaction (2025-11)
-# about 1,800 B and 2,000 B. The bounds leave ~35% headroom: one more dict, list or object per
-# instruction or step goes over.
+# (CPython 3.10-3.13): realistic 474-497 B, distinct 701-730 B; before the compaction 1,761 B
+# and 1,895 B. The bounds leave ~30-40% headroom: one more dict, list or object per instruction
+# or step goes over.
 BOUNDS = {"realistic": 650, "distinct": 1000}
 N = 20_000
 
