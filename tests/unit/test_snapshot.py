@@ -587,3 +587,43 @@ def test_c_made_entries_equal_python_made_ones(backend) -> None:
         make_entries(NotAnEntry, *args, 2, [])
     with pytest.raises(IndexError):
         make_entries(Entry, *args, 3, [])
+
+
+def test_stat_cache_with_undecodable_and_unicode_names_is_served(tmp_path, future_clock) -> None:
+    """The cache file sorts paths by their bytes (what the C listing searches); names whose
+    str order differs from their byte order (undecodable bytes) are still found."""
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    raw = os.fsencode(str(ctx))
+    for name in (b"a\xff", b"a\xc3\xa9", b"a\xe2\x82\xac", b"ab", b"a", b"b/\xfe"):
+        path = raw + b"/" + name
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(name)
+    cache = tmp_path / "cache"
+    first = Snapshot.take(ctx, None, cache_dir=cache, digests=True)
+    second = Snapshot.take(ctx, None, cache_dir=cache, digests=True)
+    files = sum(1 for _ in first.files)
+    assert (second.hashed, second.cache_hits) == (0, files) and files == 6
+    assert [e.digest for e in second.entries] == [e.digest for e in first.entries]
+    loaded = snapmod._load_cache(first.cache_file, first.root)
+    assert len(loaded) == files
+    assert {os.fsencode(p) for p in loaded.as_dict()} == {os.fsencode(e.path) for e in first.files}
+
+
+@pytest.mark.parametrize("damage", ["truncate", "append", "offsets"])
+def test_damaged_stat_cache_is_ignored(tmp_path, future_clock, damage) -> None:
+    ctx = make_tree(tmp_path / "ctx", {"a": "1", "b/c": "22"})
+    cache = tmp_path / "cache"
+    first = Snapshot.take(ctx, None, cache_dir=cache, digests=True)
+    data = first.cache_file.read_bytes()
+    if damage == "truncate":
+        data = data[:-10]
+    elif damage == "append":
+        data += b"x"
+    else:  # the last offset no longer ends the paths
+        data = data[: -64 * 2 - 8] + b"\xff" * 8 + data[-64 * 2 :]
+    first.cache_file.write_bytes(data)
+    again = Snapshot.take(ctx, None, cache_dir=cache, digests=True)
+    assert (again.hashed, again.cache_hits) == (2, 0)
+    assert [e.digest for e in again.entries] == [e.digest for e in first.entries]

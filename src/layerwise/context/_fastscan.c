@@ -13,7 +13,8 @@
  *
  *   path        the folder (opened and closed here, without the GIL)
  *   prefix      "" or "some/dir/": prepended to every name
- *   cache       dict rel -> bytes (32-byte stamp + 32-byte sha256), or None
+ *   cache       dict rel -> bytes (32-byte stamp + 32-byte sha256), or the
+ *               (paths, offsets, recs) buffers of a snapshot.StatCache, or None
  *   racy_limit  regular files with mtime or ctime (ns) at or after it are listed in racy
  *   modes       dict used to share the int objects of equal st_mode values
  *   keep_fd     return an open descriptor of the folder as fd (else fd is -1), for the
@@ -209,6 +210,60 @@ static PyObject *shared_mode(PyObject *modes, mode_t mode, mode_t *last_mode, Py
     return shared;
 }
 
+/* A stat cache searched in place: paths (fs-encoded, sorted by bytes) in one buffer with
+ * n + 1 little-endian u64 offsets, records of 64 bytes in another (snapshot.StatCache). */
+typedef struct {
+    const unsigned char *paths;
+    Py_ssize_t paths_len;
+    const unsigned char *offsets;
+    const unsigned char *recs;
+    Py_ssize_t n;
+} index_t;
+
+static uint64_t get_le64(const unsigned char *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+/* the record of key, or NULL (also for a damaged index: bounds are checked) */
+static const unsigned char *index_find(const index_t *ix, const char *key, size_t klen) {
+    Py_ssize_t lo = 0, hi = ix->n;
+    while (lo < hi) {
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        uint64_t a = get_le64(ix->offsets + 8 * mid), b = get_le64(ix->offsets + 8 * (mid + 1));
+        if (a > b || b > (uint64_t)ix->paths_len) return NULL;
+        size_t slen = (size_t)(b - a);
+        int c = memcmp(ix->paths + a, key, slen < klen ? slen : klen);
+        if (c == 0) c = (slen > klen) - (slen < klen);
+        if (c < 0)
+            lo = mid + 1;
+        else if (c > 0)
+            hi = mid;
+        else
+            return ix->recs + 64 * mid;
+    }
+    return NULL;
+}
+
+static int index_from(PyObject *cache, index_t *ix) {
+    memset(ix, 0, sizeof(*ix));
+    if (!PyTuple_Check(cache)) return 0;
+    PyObject *paths, *offsets, *recs;
+    if (!PyArg_ParseTuple(cache, "SSS;cache must be (paths, offsets, recs)", &paths, &offsets, &recs)) return -1;
+    Py_ssize_t n = PyBytes_GET_SIZE(recs) / 64;
+    if (PyBytes_GET_SIZE(recs) != 64 * n || PyBytes_GET_SIZE(offsets) != 8 * (n + 1)) {
+        PyErr_SetString(PyExc_ValueError, "list_dir: damaged stat cache index");
+        return -1;
+    }
+    ix->paths = (const unsigned char *)PyBytes_AS_STRING(paths);
+    ix->paths_len = PyBytes_GET_SIZE(paths);
+    ix->offsets = (const unsigned char *)PyBytes_AS_STRING(offsets);
+    ix->recs = (const unsigned char *)PyBytes_AS_STRING(recs);
+    ix->n = n;
+    return 1;
+}
+
 static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
     PyObject *path_bytes;
     PyObject *prefix, *cache, *modes;
@@ -217,9 +272,34 @@ static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "O&UOLO!p:list_dir", PyUnicode_FSConverter, &path_bytes, &prefix, &cache, &racy_limit,
                           &PyDict_Type, &modes, &keep_fd))
         return NULL;
-    if (cache != Py_None && !PyDict_Check(cache)) {
-        PyErr_SetString(PyExc_TypeError, "cache must be a dict or None");
+    if (cache != Py_None && !PyDict_Check(cache) && !PyTuple_Check(cache)) {
+        PyErr_SetString(PyExc_TypeError, "cache must be a dict, a (paths, offsets, recs) index or None");
+        Py_DECREF(path_bytes);
         return NULL;
+    }
+    index_t ix;
+    int use_index = index_from(cache, &ix);
+    if (use_index < 0) {
+        Py_DECREF(path_bytes);
+        return NULL;
+    }
+    PyObject *prefix_bytes = NULL;
+    char *key = NULL;
+    size_t prefix_len_b = 0;
+    if (use_index) {
+        prefix_bytes = PyUnicode_EncodeFSDefault(prefix);
+        if (prefix_bytes == NULL) {
+            Py_DECREF(path_bytes);
+            return NULL;
+        }
+        prefix_len_b = (size_t)PyBytes_GET_SIZE(prefix_bytes);
+        key = PyMem_Malloc(prefix_len_b + 256 + 1);
+        if (key == NULL) {
+            Py_DECREF(prefix_bytes);
+            Py_DECREF(path_bytes);
+            return PyErr_NoMemory();
+        }
+        memcpy(key, PyBytes_AS_STRING(prefix_bytes), prefix_len_b);
     }
 
     listing_t l;
@@ -234,12 +314,16 @@ static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
         errno = open_err;
         PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_bytes);
         Py_DECREF(path_bytes);
+        Py_XDECREF(prefix_bytes);
+        PyMem_Free(key);
         return NULL;
     }
     Py_DECREF(path_bytes);
     if (l.oom) {
         listing_free(&l);
         if (kept >= 0) close(kept);
+        Py_XDECREF(prefix_bytes);
+        PyMem_Free(key);
         return PyErr_NoMemory();
     }
 
@@ -309,7 +393,18 @@ static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
             if (it->mtime_ns >= racy_limit || it->ctime_ns >= racy_limit) {
                 if (PyList_Append(racy, rel) < 0) goto done;
             }
-            if (cache != Py_None) {
+            if (use_index) {
+                const unsigned char *found = NULL;
+                if (it->name_len <= 256) {
+                    memcpy(key + prefix_len_b, l.names + it->name_off, it->name_len);
+                    found = index_find(&ix, key, prefix_len_b + it->name_len);
+                }
+                if (found != NULL && memcmp(found, stamp, 32) == 0) {
+                    rec = PyBytes_FromStringAndSize((const char *)found, 64);
+                    if (rec == NULL) goto done;
+                    hits++;
+                }
+            } else if (cache != Py_None) {
                 PyObject *cached = PyDict_GetItemWithError(cache, rel); /* borrowed */
                 if (cached == NULL && PyErr_Occurred()) goto done;
                 if (cached != NULL && PyBytes_Check(cached) && PyBytes_GET_SIZE(cached) >= 32 &&
@@ -335,6 +430,8 @@ static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
     }
 done:
     if (kept >= 0) close(kept);
+    Py_XDECREF(prefix_bytes);
+    PyMem_Free(key);
     /* lists built with PyList_New hold NULLs until filled: safe to release either way */
     Py_XDECREF(rels);
     Py_XDECREF(modes_out);

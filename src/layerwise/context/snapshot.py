@@ -25,11 +25,14 @@ The walk itself (and its split over worker processes) is in :mod:`layerwise.cont
 
 from __future__ import annotations
 
+import array
 import bisect
 import hashlib
 import marshal
 import operator
 import os
+import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -72,8 +75,7 @@ __all__ = [
 #: trusted by the next one: a change in the same timestamp tick would keep the same stat.
 RACY_WINDOW_NS = 2_000_000_000
 
-_CACHE_VERSION = 3
-_CACHE_CHUNK = 65536
+_CACHE_VERSION = 4
 #: stat-cache files of contexts not snapshot for this long are deleted (when a cache is saved)
 CACHE_MAX_AGE_S = 30 * 24 * 3600
 #: and beyond this total size, the least recently used ones go too
@@ -156,7 +158,7 @@ class Snapshot:
                 "build context is not a directory", Location(os.fspath(context_dir))
             ) from None
         cache_file = None
-        cache: dict[str, bytes] = {}
+        cache = StatCache.EMPTY
         if use_cache:
             cache_file = _cache_file_for(root, cache_dir)
             if digests:  # otherwise read on the first ensure_digests(), if any
@@ -174,7 +176,7 @@ class Snapshot:
         finally:
             if gc_was_enabled:
                 gc.enable()
-        walker.cache = {}
+        walker.cache = StatCache.EMPTY
         cache_loaded = len(cache)
         del cache
         entries = walker.entries
@@ -426,17 +428,38 @@ class Snapshot:
         tmp = self.cache_file.with_name(f"{self.cache_file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+            # files with a trusted digest, by fs-encoded path (bytes order, as searched)
+            paths = bytearray()
+            offsets = array.array("Q", [0])
+            recs = bytearray()
+            ordered = True
+            last = b""
+            for e in entries:
+                if len(e.rec) == 64 and e.path not in racy:
+                    p = os.fsencode(e.path)
+                    ordered = ordered and p > last
+                    last = p
+                    paths += p
+                    offsets.append(len(paths))
+                    recs += e.rec
+            if not ordered:  # str and bytes order differ only for undecodable names
+                pairs = sorted(
+                    (bytes(paths[offsets[i] : offsets[i + 1]]), bytes(recs[64 * i : 64 * i + 64]))
+                    for i in range(len(offsets) - 1)
+                )
+                paths = bytearray(b"".join(p for p, _ in pairs))
+                offsets = array.array("Q", [0])
+                for p, _ in pairs:
+                    offsets.append(offsets[-1] + len(p))
+                recs = bytearray(b"".join(r for _, r in pairs))
+            if sys.byteorder != "little":
+                offsets.byteswap()
             with open(tmp, "wb") as f:
-                # written in chunks: a million files never sit in memory twice
                 _write_chunk(f, (_CACHE_VERSION, os.fsencode(self.root)))
-                for start in range(0, len(entries), _CACHE_CHUNK):
-                    chunk = [
-                        e
-                        for e in entries[start : start + _CACHE_CHUNK]
-                        if len(e.rec) == 64 and e.path not in racy  # files with a trusted digest
-                    ]
-                    _write_chunk(f, ([e.path for e in chunk], [e.rec for e in chunk]))
-                _write_chunk(f, None)
+                f.write(_HEAD.pack(len(offsets) - 1, len(paths)))
+                f.write(paths)
+                f.write(offsets)
+                f.write(recs)
             os.replace(tmp, self.cache_file)
             self._cache_stale = False
             self._unsaved = 0
@@ -521,24 +544,72 @@ def prune_cache_dir(
     return gone
 
 
-def _load_cache(path: Path, root: Path) -> dict[str, bytes]:
-    """The stat cache file: a header chunk, chunks of (paths, stamp+digest records), None.
-    Anything unreadable or from another version or context gives an empty cache."""
-    cache: dict[str, bytes] = {}
+_HEAD = struct.Struct("<QQ")  # number of files, bytes of paths
+
+
+class StatCache:
+    """One context's stat cache as loaded: the fs-encoded paths of its files, sorted by bytes,
+    in one buffer (``offsets[i]:offsets[i + 1]``, little-endian u64), and their records
+    (32-byte stamp + 32-byte sha256) in another. The C listing searches it in place (no
+    Python object per file is made to load it); Python code gets a dict on demand."""
+
+    __slots__ = ("paths", "offsets", "recs", "n", "_dict")
+    EMPTY: StatCache
+
+    def __init__(self, paths: bytes = b"", offsets: bytes = b"\0" * 8, recs: bytes = b"", n: int = 0) -> None:
+        self.paths = paths
+        self.offsets = offsets
+        self.recs = recs
+        self.n = n
+        self._dict: dict[str, bytes] | None = None
+
+    def __len__(self) -> int:
+        return self.n
+
+    def native(self) -> tuple[bytes, bytes, bytes] | None:
+        """What ``_fastscan.list_dir`` searches (None when empty)."""
+        return (self.paths, self.offsets, self.recs) if self.n else None
+
+    def as_dict(self) -> dict[str, bytes]:
+        if self._dict is None:
+            offs = array.array("Q")
+            offs.frombytes(self.offsets)
+            if sys.byteorder != "little":
+                offs.byteswap()
+            paths, recs = self.paths, self.recs
+            self._dict = {
+                os.fsdecode(paths[offs[i] : offs[i + 1]]): recs[64 * i : 64 * i + 64] for i in range(self.n)
+            }
+        return self._dict
+
+    def get(self, path: str) -> bytes | None:
+        return self.as_dict().get(path)
+
+
+StatCache.EMPTY = StatCache()
+
+
+def _load_cache(path: Path, root: Path) -> StatCache:
+    """The stat cache file: a header chunk (version, context), the number of files and of
+    path bytes, then the paths, offsets and records (see :class:`StatCache`). Anything
+    unreadable, truncated, or from another version or context gives an empty cache."""
     try:
         with open(path, "rb") as f:
             file_size = os.fstat(f.fileno()).st_size
             if _read_chunk(f, file_size) != (_CACHE_VERSION, os.fsencode(root)):
-                return {}
-            while True:
-                chunk = _read_chunk(f, file_size)
-                if chunk is None:
-                    _touch(path)  # recently used: kept by prune_cache_dir
-                    return cache
-                paths, recs = chunk
-                cache.update(zip(paths, recs))
-    except (OSError, EOFError, ValueError, TypeError):
-        return {}
+                return StatCache.EMPTY
+            n, npaths = _HEAD.unpack(f.read(_HEAD.size))
+            if f.tell() + npaths + 8 * (n + 1) + 64 * n != file_size:
+                return StatCache.EMPTY
+            paths = f.read(npaths)
+            offsets = f.read(8 * (n + 1))
+            recs = f.read(64 * n)
+    except (OSError, EOFError, ValueError, TypeError, struct.error):
+        return StatCache.EMPTY
+    if int.from_bytes(offsets[-8:], "little") != npaths:
+        return StatCache.EMPTY
+    _touch(path)  # recently used: kept by prune_cache_dir
+    return StatCache(paths, offsets, recs, n)
 
 
 def _touch(path: Path) -> None:

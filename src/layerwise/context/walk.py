@@ -178,6 +178,16 @@ def _native_list_dir() -> Callable | None:
     return list_dir
 
 
+def _lookup_form(cache) -> object:
+    """The stat cache as the folder listing takes it: a dict for the pure-Python listing;
+    for the C one, a dict or the buffers of a ``snapshot.StatCache``, searched in place."""
+    if cache is None or isinstance(cache, dict):
+        return cache
+    if _list_dir is _list_dir_py:
+        return cache.as_dict()
+    return cache.native()
+
+
 def _make_entries_py(entry_type, paths, kind, modes, sizes, recs, stop: int, out: list) -> None:
     """``out.extend(entry_type(paths[i], kind, modes[i], sizes[i], None, recs[i]) for i < stop)``
     (the C version, ``_fastscan.make_entries``, fills the slots without calling __init__)."""
@@ -260,7 +270,7 @@ class Walker:
         self,
         root: Path,
         ignore: IgnoreFile | None,
-        cache: dict[str, bytes],
+        cache,
         progress: Callable[[int], None] | None,
         hash_now: bool = False,
     ) -> None:
@@ -268,6 +278,7 @@ class Walker:
         self.matcher = walk_matcher(ignore.matcher) if ignore is not None and ignore.matcher.patterns else None
         self.lines = self.matcher.lines if self.matcher else []
         self.cache = cache
+        self._lookup = _lookup_form(cache)
         self.progress = progress
         self.hash_now = hash_now
         self.entries: list[Entry] = []
@@ -346,7 +357,7 @@ class Walker:
         try:
             # the folder stays open when most files are to be read (relative to it is cheaper)
             listing = _list_dir(
-                abs_dir, rel_dir + "/" if rel_dir else "", self.cache, self.racy_limit, MODES, self.hash_now and not self.cache
+                abs_dir, rel_dir + "/" if rel_dir else "", self._lookup, self.racy_limit, MODES, self.hash_now and not self.cache
             )
         except FileNotFoundError:
             self.warnings.append(SnapshotWarning(rel_dir, "folder vanished during the snapshot"))
@@ -656,7 +667,7 @@ class Walker:
             for p in self.pendings:
                 p.remote = False
             self.walk_claimed(frames, token_r, group, claimed)
-            self.cache = {}  # the children have their own copy; free ours before merging
+            self.cache = self._lookup = {}  # the children have their own copy; free ours before merging
 
         try:
             outputs = _fork_map(child, workers - 1, on_progress, local)
