@@ -128,8 +128,9 @@ class Node:
 
     A file can hold millions of instructions, so a node is small: the span and (for a one-line
     instruction) ``original`` are computed from the source text on demand, and what most
-    instructions do not have (flags, heredocs, comments, trigger) lives in one optional part.
-    Empty lists are the shared read-only :data:`EMPTY`.
+    instructions do not have (flags, heredocs, comments, trigger, the JSON form, an end offset)
+    lives in one optional part. Empty lists are the shared read-only :data:`EMPTY`; equal lines
+    share their ``args`` and ``flags`` lists. Never change a node's lists in place.
     """
 
     __slots__ = ("_original", "_src", "_start", "_x", "args", "keyword")
