@@ -30,9 +30,15 @@ def _source_lines(path: str, sources: Mapping[str, str]) -> list[str] | None:
     return text.splitlines()
 
 
-def frame(f: Finding, sources: Mapping[str, str]) -> list[str]:
-    """The code frame lines under a finding (plain text)."""
-    lines = _source_lines(f.path, sources)
+def frame(f: Finding, sources: Mapping[str, str], split: dict[str, list[str] | None] | None = None) -> list[str]:
+    """The code frame lines under a finding (plain text). ``split`` keeps each file's lines
+    between calls (a report splits each file once, not once per finding)."""
+    if split is None:
+        lines = _source_lines(f.path, sources)
+    elif f.path in split:
+        lines = split[f.path]
+    else:
+        lines = split[f.path] = _source_lines(f.path, sources)
     if not lines or not 1 <= f.line <= len(lines):
         return []
     last = min(f.end_line or f.line, len(lines), f.line + MAX_FRAME_LINES - 1)
@@ -60,12 +66,13 @@ def render_text(
     show_fixes: bool = True,
 ) -> str:
     out: list[str] = []
+    split: dict[str, list[str] | None] = {}
     for f in findings:
         fixable = " [*]" if f.fix is not None and f.fix.safety == "safe" else ""
         head = f"{f.path}:{f.line}:{f.column}: {f.code}{fixable} {f.message}"
         out.append(head)
         if show_frames:
-            out += frame(f, sources)
+            out += frame(f, sources, split)
         if f.hint:
             out.append(f"  = help: {f.hint}")
         if show_fixes and f.fix is not None:
