@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from .output import StepResult, parse_build_output
+from .procs import child_setup, stop_child
 
 __all__ = ["Engine", "EngineError", "BuildResult", "Container", "PROXY_ARGS"]
 
@@ -88,6 +90,13 @@ class Container:
         self.remove()
 
 
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 class Engine:
     """Run docker commands against ``docker_host`` with a given client binary.
 
@@ -140,23 +149,37 @@ class Engine:
         input: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
         e = self.env if not env else {**self.env, **env}
+        proc = self._spawn(
+            [self.docker_bin, *args],
+            env=e,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
-            p = subprocess.run(
-                [self.docker_bin, *args],
-                env=e,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                input=input,
-                stdin=None if input is not None else subprocess.DEVNULL,
-            )
+            out, err = proc.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired as exc:
+            stop_child(proc)
             raise EngineError(f"docker {' '.join(args)} timed out after {timeout}s") from exc
+        except BaseException:
+            stop_child(proc)  # interrupted: the CLI cancels its request, as on Ctrl-C
+            raise
+        p = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
         if check and p.returncode != 0:
             raise EngineError(
                 f"docker {' '.join(args)} failed ({p.returncode}): {(p.stderr or p.stdout).strip()}"
             )
         return p
+
+    @staticmethod
+    def _spawn(argv: list[str], **kwargs) -> subprocess.Popen:
+        """Start a docker CLI that ends with us. Interrupted (Ctrl-C, or a signal to our
+        process alone that became KeyboardInterrupt), its caller stops it with ``stop_child``:
+        SIGINT (the CLI cancels the build or request on the engine), SIGKILL after
+        ``procs.STOP_GRACE`` s. And if we die without doing so (SIGKILL), the kernel sends it
+        SIGINT (PR_SET_PDEATHSIG), so that it is not left running on its own."""
+        return subprocess.Popen(argv, preexec_fn=child_setup(signal.SIGINT), **kwargs)
 
     def ping(self) -> bool:
         p = self.docker("version", "--format", "{{.Server.Version}}", check=False, timeout=10)
@@ -248,11 +271,6 @@ class Engine:
                         bargs[k] = os.environ[k]
         for k, v in bargs.items():
             args += ["--build-arg", f"{k}={v}"]
-        fd, iidfile = tempfile.mkstemp(prefix="lw-iid-")
-        os.close(fd)
-        args += ["--iidfile", iidfile]
-        args += list(extra_args)
-        args.append(str(context))
         env = dict(self.env)
         env["DOCKER_BUILDKIT"] = "1" if builder == "buildkit" else "0"
         env["BUILDKIT_PROGRESS"] = "plain"
@@ -260,25 +278,48 @@ class Engine:
 
         lines: list[str] = []
         times: list[float] = []
-        t0 = time.monotonic()
-        proc = subprocess.Popen(
-            [self.docker_bin, *args],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            bufsize=1,
-        )
-        killer = threading.Timer(timeout, proc.kill)
-        killer.start()
+        timed_out = threading.Event()
+        proc: subprocess.Popen[str] | None = None
+
+        def on_timeout() -> None:
+            timed_out.set()
+            if proc is not None:
+                stop_child(proc, drain=False)  # (the build's thread still reads its output)
+
+        killer = threading.Timer(timeout, on_timeout)
+        killer.daemon = True
+        fd, iidfile = tempfile.mkstemp(prefix="lw-iid-")
         try:
+            os.close(fd)
+            t0 = time.monotonic()
+            # (An interrupt inside Popen loses the child: it gets SIGINT when we exit.)
+            proc = self._spawn(
+                [self.docker_bin, *args, "--iidfile", iidfile, *extra_args, str(context)],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+                bufsize=1,
+            )
+            killer.start()
             assert proc.stdout is not None
             for line in proc.stdout:
                 lines.append(line.rstrip("\n"))
                 times.append(time.monotonic() - t0)
             rc = proc.wait()
+        except BaseException:
+            # Interrupted: cancel the build (SIGINT to the CLI, as a terminal's Ctrl-C does; the
+            # signal may have been for our process alone), wait for the CLI and its buildx
+            # plugin to end (SIGKILL after a while), then go on.
+            try:
+                killer.cancel()
+                if proc is not None:
+                    stop_child(proc)
+            finally:
+                _unlink(iidfile)
+            raise
         finally:
             killer.cancel()
         elapsed = time.monotonic() - t0
@@ -287,14 +328,13 @@ class Engine:
         except OSError:
             iid = None
         finally:
-            try:
-                os.unlink(iidfile)
-            except OSError:
-                pass
+            _unlink(iidfile)
         parsed = parse_build_output(lines, times)
         error = parsed.error if rc != 0 else None
         if rc != 0 and not error:
             error = next((ln.strip() for ln in reversed(lines) if ln.strip()), f"exit {rc}")
+        if rc != 0 and timed_out.is_set():
+            error = f"timed out after {timeout}s ({error})"
         return BuildResult(
             ok=rc == 0,
             returncode=rc,
