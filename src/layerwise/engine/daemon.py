@@ -11,6 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import procs
 from .client import Engine, EngineError
 from .install import EngineInstall, find_engine
 
@@ -33,21 +34,6 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
         libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
     except Exception:
         pass
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child counts as gone.
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ", 1)[1][:1] != "Z"
-    except OSError:
-        return False
 
 
 def _mounts_under(prefix: str) -> list[str]:
@@ -86,6 +72,7 @@ class Daemon:
         self.config_dir = workdir / "client"  # DOCKER_CONFIG for the CLI
         self.proc: subprocess.Popen[bytes] | None = None
         self.engine: Engine | None = None
+        self._stopped = False
 
     # ------------------------------------------------------------ lifecycle
     @classmethod
@@ -101,14 +88,27 @@ class Daemon:
             install, reason = find_engine()
             if install is None:
                 raise EngineError(reason)
-        if workdir is None:
-            # Short path: unix socket paths are limited to 108 bytes.
-            wd = Path(tempfile.mkdtemp(prefix="lw-engine-", dir="/tmp"))
-        else:
-            wd = Path(workdir)
-            wd.mkdir(parents=True, exist_ok=True)
-        d = cls(install, wd, keep=keep)
-        d._launch(timeout)
+        d: Daemon | None = None
+        made: Path | None = None
+        try:
+            if workdir is None:
+                # Short path: unix socket paths are limited to 108 bytes.
+                wd = made = Path(tempfile.mkdtemp(prefix="lw-engine-", dir="/tmp"))
+            else:
+                wd = Path(workdir)
+                wd.mkdir(parents=True, exist_ok=True)
+            d = cls(install, wd, keep=keep)
+            d._launch(timeout)
+        except BaseException:
+            # Failed or interrupted part-way (Ctrl-C, or SIGTERM made KeyboardInterrupt): there
+            # is no daemon for the caller to stop, so stop here what was launched (dockerd, the
+            # containerd it started) and remove the work dir. (An interrupt inside mkdtemp,
+            # before it returns the name, would still leave an empty folder.)
+            if d is not None:
+                d._shutdown()
+            elif made is not None:
+                shutil.rmtree(made, ignore_errors=True)
+            raise
         return d
 
     @property
@@ -151,6 +151,8 @@ class Daemon:
         ]
         log = open(self.logfile, "ab")
         try:
+            # (An interrupt inside Popen loses the handle: _shutdown finds dockerd by its
+            # command line, which names the work dir.)
             self.proc = subprocess.Popen(
                 cmd,
                 env=env,
@@ -171,15 +173,11 @@ class Daemon:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                tail = self.log_tail()
-                self._cleanup_files()
-                raise EngineError(f"dockerd exited with {self.proc.returncode}:\n{tail}")
+                raise EngineError(f"dockerd exited with {self.proc.returncode}:\n{self.log_tail()}")
             if self.socket.exists() and self.engine.ping():
                 return
             time.sleep(0.2)
-        tail = self.log_tail()
-        self.stop()
-        raise EngineError(f"dockerd did not answer within {timeout}s:\n{tail}")
+        raise EngineError(f"dockerd did not answer within {timeout}s:\n{self.log_tail()}")
 
     def log_tail(self, n: int = 30) -> str:
         try:
@@ -198,36 +196,57 @@ class Daemon:
                 continue
         return None
 
+    def _own_processes(self) -> set[procs.Proc]:
+        """What runs for this daemon: every process whose command line names the work dir
+        (dockerd, its containerd, the shims), and containerd by its pid file."""
+        found = procs.referencing(self.workdir)
+        ctr_pid = self._containerd_pid()
+        if ctr_pid is not None:
+            ctr = procs.identify(ctr_pid)
+            if ctr is not None:
+                found.add(ctr)
+        return found
+
     def stop(self, timeout: float = 30) -> None:
         """Stop containers, dockerd and its containerd; remove the workdir."""
-        if self.proc is None:
+        if self._stopped:
             return
-        ctr_pid = self._containerd_pid()
-        if self.proc.poll() is None and self.engine is not None:
-            try:
+        try:
+            if self.proc is not None and self.proc.poll() is None and self.engine is not None:
                 ids = self.engine.docker("ps", "-aq", check=False, timeout=30).stdout.split()
                 if ids:
                     self.engine.docker("rm", "-f", *ids, check=False, timeout=60)
-            except EngineError:
-                pass
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        if ctr_pid is not None:
-            end = time.monotonic() + 10
-            while _pid_alive(ctr_pid) and time.monotonic() < end:
-                time.sleep(0.1)
-            if _pid_alive(ctr_pid):
-                try:
-                    os.kill(ctr_pid, signal.SIGKILL)
-                except OSError:
-                    pass
-        self.proc = None
-        self._cleanup_files()
+        except EngineError:
+            pass
+        finally:
+            self._shutdown(timeout)
+
+    def _shutdown(self, timeout: float = 30) -> None:
+        """SIGTERM dockerd (it stops its containerd), at most ``timeout`` s, then SIGKILL; then
+        the same (10 s) for anything else still naming the work dir (containerd, shims, or
+        dockerd itself when its handle was lost); unmount and remove the work dir. A Ctrl-C
+        meanwhile hurries it (SIGKILL) and is raised again at the end."""
+        self._stopped = True
+        interrupted: KeyboardInterrupt | None = None
+        try:
+            if self.proc is not None:
+                others = {p for p in self._own_processes() if p[0] != self.proc.pid}
+                procs.stop_processes(others, signal.SIGTERM, timeout, child=self.proc, signal_procs=False)
+            # Then what is left (dockerd cannot start anything any more; the rounds are for
+            # a containerd that a dockerd of a lost handle was starting as it got SIGTERM).
+            for _ in range(3):
+                left = self._own_processes()
+                if not left:
+                    break
+                procs.stop_processes(left, signal.SIGTERM, 10)
+        except KeyboardInterrupt as exc:
+            interrupted = exc
+            procs.stop_processes(self._own_processes(), signal.SIGKILL, 0, child=self.proc)
+        finally:
+            self.proc = None
+            self._cleanup_files()
+        if interrupted is not None:
+            raise interrupted
 
     def _cleanup_files(self) -> None:
         for mp in _mounts_under(str(self.workdir)):
