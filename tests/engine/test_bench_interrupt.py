@@ -5,13 +5,15 @@ Docker": DOCKER_HOST points at the test's daemon), on a copy of flask-demo whose
 a hook: a RUN step that, in the build we want to interrupt, calls back to a socket of the test
 over the host network and then waits for an answer that never comes. When the test accepts that
 connection, the build is really in progress (a RUN step executing on the engine), so the signal
-lands mid-build, with no sleep as synchronisation. The signal goes to the whole process group, as
-a terminal's Ctrl-C does (the docker CLI gets it too).
+lands mid-build, with no sleep as synchronisation. The signal goes either to the whole process
+group, as a terminal's Ctrl-C does (the docker CLI gets it too), or to bench's process alone, as
+``kill PID`` does (then bench itself must stop its docker CLI, which cancels the build).
 
 Then: exit code 130 with a short message and no traceback; the project tree byte-identical
 (contents, modes, mtimes, symlinks, no extra files); nothing left in TMPDIR (bench's temporary
-copy) nor a stat cache file for the copy; the hooked RUN stopped (the engine cancelled the
-build); no container, image or tag of the bench left, nor any process of its group.
+copy) nor a stat cache file for the copy; no docker CLI or buildx plugin of bench still running
+once bench has exited; the hooked RUN stopped (the engine cancelled the build); no container,
+image or tag of the bench left, nor any process of its group.
 
 BuildKit, bench's default builder. (The legacy builder, interrupted, keeps the intermediate
 images of the steps it finished: its build cache, which bench leaves on purpose.)
@@ -164,6 +166,42 @@ def _group_processes(pgid: int) -> list[str]:
     return out
 
 
+def _descendants(pid: int) -> dict[tuple[int, int], str]:
+    """Live processes below ``pid``: (pid, start time) -> comm."""
+    stats = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                data = Path(f"/proc/{d}/stat").read_text()
+            except OSError:
+                continue
+            fields = data[data.rindex(")") + 2 :].split()
+            if fields[0] not in ("Z", "X"):
+                stats[int(d)] = (data[data.index("(") + 1 : data.rindex(")")], int(fields[1]), int(fields[19]))
+    out, todo = {}, [pid]
+    while todo:
+        parent = todo.pop()
+        for child, (comm, ppid, start) in stats.items():
+            if ppid == parent:
+                out[(child, start)] = comm
+                todo.append(child)
+    return out
+
+
+def _running(procs: dict[tuple[int, int], str]) -> list[str]:
+    """Those of ``procs`` still running (the same processes: same start time; not zombies)."""
+    out = []
+    for (pid, start), comm in procs.items():
+        try:
+            data = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = data[data.rindex(")") + 2 :].split()
+        if fields[0] not in ("Z", "X") and int(fields[19]) == start:
+            out.append(f"{pid} {comm}")
+    return out
+
+
 def _wait_until(condition, timeout: float):
     """Poll ``condition`` until it is true (the engine and the docker CLI finish cancelling in
     the background; this waits for a state, it does not guess a duration)."""
@@ -184,7 +222,8 @@ def _engine_state(engine) -> tuple[set[str], set[str], list[str]]:
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_bench_interrupted_mid_build_restores_everything(engine_daemon, engine, tmp_path, scenario, sig):
+@pytest.mark.parametrize("to", ["group", "pid"])
+def test_bench_interrupted_mid_build_restores_everything(engine_daemon, engine, tmp_path, scenario, sig, to):
     spec = SCENARIOS[scenario]
     ctx = _project(tmp_path, spec["dockerfile"])
     args = [sys.executable, "-m", "layerwise", "bench", str(ctx), "-o", str(tmp_path / "bench.svg")]
@@ -211,6 +250,7 @@ def test_bench_interrupted_mid_build_restores_everything(engine_daemon, engine, 
         args += ["--build-arg", f"HOOK_PORT={port}", "--build-arg", f"HOOK_WHEN={spec['when']}"]
         proc = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+        children: dict[tuple[int, int], str] = {}
         try:
             out, err = Output(proc.stdout), Output(proc.stderr)
             # The hook connects: the build is in progress.
@@ -238,10 +278,20 @@ def test_bench_interrupted_mid_build_restores_everything(engine_daemon, engine, 
                 started = [ln for ln in err.lines if ln.startswith("  ... ")]
                 assert marker in started[-1], err.text
 
-                os.killpg(proc.pid, sig)  # Ctrl-C (or a TERM) to the whole group
+                # bench's docker CLI and its buildx plugin, running the build.
+                children = _descendants(proc.pid)
+                assert {"docker", "docker-buildx"} <= set(children.values()), children
+
+                if to == "group":
+                    os.killpg(proc.pid, sig)  # Ctrl-C (or a TERM) to the whole group
+                else:
+                    os.kill(proc.pid, sig)  # `kill -INT PID`: the docker CLI gets nothing
                 rc = proc.wait(timeout=TIMEOUT)
                 out.thread.join(TIMEOUT)
                 err.thread.join(TIMEOUT)
+
+                # bench exited only once its docker CLI and buildx plugin had (no orphans).
+                assert _running(children) == [], children
 
                 # The engine stopped the hooked RUN (so no image can appear later).
                 conn.settimeout(TIMEOUT)
@@ -250,6 +300,8 @@ def test_bench_interrupted_mid_build_restores_everything(engine_daemon, engine, 
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+            for leftover in _running(children):  # (a failed test leaves no orphan either)
+                os.kill(int(leftover.split()[0]), signal.SIGKILL)
 
     # The interrupt's exit status and one short message after the progress lines; no traceback.
     assert rc == 130, f"exit {rc}\n{err.text}"
