@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from .output import StepResult, parse_build_output
-from .procs import child_setup, stop_child
+from .procs import child_setup, signals_held, stop_child
 
 __all__ = ["Engine", "EngineError", "BuildResult", "Container", "PROXY_ARGS"]
 
@@ -149,21 +149,25 @@ class Engine:
         input: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
         e = self.env if not env else {**self.env, **env}
-        proc = self._spawn(
-            [self.docker_bin, *args],
-            env=e,
-            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        proc: subprocess.Popen[str] | None = None
         try:
+            with signals_held():  # (a Ctrl-C comes once `proc` names the child)
+                proc = self._spawn(
+                    [self.docker_bin, *args],
+                    env=e,
+                    stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
             out, err = proc.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired as exc:
+            assert proc is not None
             stop_child(proc)
             raise EngineError(f"docker {' '.join(args)} timed out after {timeout}s") from exc
         except BaseException:
-            stop_child(proc)  # interrupted: the CLI cancels its request, as on Ctrl-C
+            if proc is not None:
+                stop_child(proc)  # interrupted: the CLI cancels its request, as on Ctrl-C
             raise
         p = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
         if check and p.returncode != 0:
@@ -174,8 +178,9 @@ class Engine:
 
     @staticmethod
     def _spawn(argv: list[str], **kwargs) -> subprocess.Popen:
-        """Start a docker CLI that ends with us. Interrupted (Ctrl-C, or a signal to our
-        process alone that became KeyboardInterrupt), its caller stops it with ``stop_child``:
+        """Start a docker CLI that ends with us (call it under ``signals_held``). Interrupted
+        (Ctrl-C, or a signal to our process alone that became KeyboardInterrupt), its caller
+        stops it with ``stop_child``:
         SIGINT (the CLI cancels the build or request on the engine), SIGKILL after
         ``procs.STOP_GRACE`` s. And if we die without doing so (SIGKILL), the kernel sends it
         SIGINT (PR_SET_PDEATHSIG), so that it is not left running on its own."""
@@ -292,17 +297,17 @@ class Engine:
         try:
             os.close(fd)
             t0 = time.monotonic()
-            # (An interrupt inside Popen loses the child: it gets SIGINT when we exit.)
-            proc = self._spawn(
-                [self.docker_bin, *args, "--iidfile", iidfile, *extra_args, str(context)],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                errors="replace",
-                bufsize=1,
-            )
+            with signals_held():  # (a Ctrl-C comes once `proc` names the child)
+                proc = self._spawn(
+                    [self.docker_bin, *args, "--iidfile", iidfile, *extra_args, str(context)],
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    errors="replace",
+                    bufsize=1,
+                )
             killer.start()
             assert proc.stdout is not None
             for line in proc.stdout:

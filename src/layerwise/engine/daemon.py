@@ -151,17 +151,18 @@ class Daemon:
         ]
         log = open(self.logfile, "ab")
         try:
-            # (An interrupt inside Popen loses the handle: _shutdown finds dockerd by its
-            # command line, which names the work dir.)
-            self.proc = subprocess.Popen(
-                cmd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=_die_with_parent if self.die_with_parent else None,
-            )
+            # (Should the handle still be lost, _shutdown finds dockerd by its command line,
+            # which names the work dir.)
+            with procs.signals_held():
+                self.proc = subprocess.Popen(
+                    cmd,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    preexec_fn=_die_with_parent if self.die_with_parent else None,
+                )
         finally:
             log.close()
         self.engine = Engine(

@@ -12,19 +12,31 @@ signalled.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
-__all__ = ["STOP_GRACE", "Proc", "child_setup", "descendants", "referencing", "stop_child", "stop_processes"]
+__all__ = [
+    "KILL_WAIT",
+    "STOP_GRACE",
+    "Proc",
+    "child_setup",
+    "descendants",
+    "referencing",
+    "signals_held",
+    "stop_child",
+    "stop_processes",
+]
 
 # Seconds a docker child gets, after SIGINT, to cancel what it is doing (a build: the engine
 # stops the running step) before it and its own children get SIGKILL.
 STOP_GRACE = 10.0
+KILL_WAIT = 10.0  # at most this long for SIGKILLed processes to be gone
 
 Proc = tuple[int, int]  # (pid, start time in clock ticks since boot)
 
@@ -60,6 +72,39 @@ def child_setup(death_signal: int) -> Callable[[], None] | None:
             os.kill(os.getpid(), death_signal)
 
     return setup
+
+
+_HELD = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """For the ``with`` block (keep it short: starting a child and keeping its handle), the
+    Python handlers of SIGINT, SIGTERM and SIGHUP only record a signal; at the end each one
+    recorded is raised again, for the handler that was there. So a Ctrl-C cannot land between
+    the fork of a child and the assignment of its handle, which would leave the child running
+    unseen. Off the main thread (where no Python handler runs) it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    saved: dict[int, object] = {}
+
+    def record(signum: int, frame: object) -> None:
+        held.append(signum)
+
+    for s in _HELD:
+        old = signal.getsignal(s)
+        if callable(old):  # (not SIG_IGN, SIG_DFL, or a handler not set from Python)
+            saved[s] = old
+            signal.signal(s, record)
+    try:
+        yield
+    finally:
+        for s, old in saved.items():
+            signal.signal(s, old)  # type: ignore[arg-type]
+        for s in dict.fromkeys(held):
+            signal.raise_signal(s)
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -175,7 +220,8 @@ def stop_processes(
 ) -> None:
     """Send ``sig`` to ``child`` (a process we started) and, unless ``signal_procs`` is false,
     to ``procs`` (other processes, e.g. its descendants); wait until all have ended, at most
-    ``grace`` seconds; SIGKILL the rest (and what ``child`` started meanwhile); reap ``child``.
+    ``grace`` seconds; SIGKILL the rest (and what ``child`` started meanwhile); reap ``child``
+    and wait (:data:`KILL_WAIT` at most) until the others are gone.
 
     A KeyboardInterrupt while waiting (Ctrl-C again) skips to the SIGKILL, and is raised again
     once everything is stopped."""
@@ -205,6 +251,11 @@ def stop_processes(
         if child is not None:
             _reap(child)
     except KeyboardInterrupt as exc:  # pragma: no cover - a third Ctrl-C within microseconds
+        interrupted = interrupted or exc
+    try:
+        # kill() returns before the process has ended (the others are not ours to reap).
+        _wait_gone(procs, time.monotonic() + KILL_WAIT)
+    except KeyboardInterrupt as exc:  # pragma: no cover
         interrupted = interrupted or exc
     if interrupted is not None:
         raise interrupted
