@@ -96,6 +96,20 @@ def _naming(path: Path) -> dict[tuple[int, int], str]:
     return out
 
 
+def _with_env(entry: str) -> dict[tuple[int, int], str]:
+    """Live processes with ``entry`` (NAME=value) in their environment."""
+    want = os.fsencode(entry)
+    out = {}
+    for pid, (comm, _, start) in _live().items():
+        try:
+            env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if want in env:
+            out[(pid, start)] = comm
+    return out
+
+
 def _mounts_under(path: Path) -> list[str]:
     with open("/proc/self/mounts") as f:
         mps = [line.split()[1] for line in f]
@@ -275,12 +289,13 @@ while :; do wait; done
 """
 
 
-def _fake_cli(tmp_path: Path) -> tuple[Engine, Path]:
+def _fake_cli(tmp_path: Path, leftovers) -> tuple[Engine, Path]:
     fake = tmp_path / "docker"
     fake.write_text(FAKE_DOCKER)
     fake.chmod(0o755)
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
+    leftovers[0].append(lambda: _with_env(f"FAKE_FIFO={fifo}"))  # the CLI and its helper
     return Engine(None, fake, env={"FAKE_FIFO": str(fifo)}), fifo
 
 
@@ -301,11 +316,10 @@ def _release(fifo: Path) -> None:
 def test_cli_that_does_not_end_on_sigint_is_killed_after_the_grace_time(tmp_path, monkeypatch, call, sigint_raises,
                                                                         leftovers):  # fmt: skip
     monkeypatch.setattr(procs, "STOP_GRACE", 1.0)
-    eng, fifo = _fake_cli(tmp_path)
+    eng, fifo = _fake_cli(tmp_path, leftovers)
     main = threading.main_thread().ident
     assert main is not None
     seen: dict[str, object] = {}
-    leftovers[0].append(lambda: seen.get("clis"))
 
     def interrupt_when_started() -> None:
         try:
@@ -330,7 +344,7 @@ def test_cli_that_does_not_end_on_sigint_is_killed_after_the_grace_time(tmp_path
             eng.docker("version", timeout=TIMEOUT)
     seconds = time.monotonic() - t0
     clis = seen["clis"]
-    assert isinstance(clis, dict) and sorted(clis.values()) == ["docker", "sleep"], clis
+    assert isinstance(clis, dict) and len(clis) == 2, clis  # the CLI and its helper
     assert _still_running(clis) == []  # the CLI and its helper: killed (and the CLI reaped)
     assert not _docker_clis()
     _release(fifo)
@@ -342,11 +356,10 @@ def test_cli_that_does_not_end_on_sigint_is_killed_after_the_grace_time(tmp_path
 
 def test_ctrl_c_again_during_the_grace_time_kills_at_once(tmp_path, monkeypatch, sigint_raises, leftovers):
     monkeypatch.setattr(procs, "STOP_GRACE", TIMEOUT)  # only the second Ctrl-C can end it soon
-    eng, fifo = _fake_cli(tmp_path)
+    eng, fifo = _fake_cli(tmp_path, leftovers)
     main = threading.main_thread().ident
     assert main is not None
     seen: dict[str, object] = {}
-    leftovers[0].append(lambda: seen.get("clis"))
 
     def interrupt_twice() -> None:
         try:
@@ -371,6 +384,35 @@ def test_ctrl_c_again_during_the_grace_time_kills_at_once(tmp_path, monkeypatch,
     assert "error" not in seen, seen
     assert seen["cli got"] == "got INT"
     assert seconds < TIMEOUT / 2
+
+
+@pytest.mark.parametrize("call", ["build", "docker"])
+def test_interrupt_as_the_cli_starts_does_not_lose_it(tmp_path, monkeypatch, call, sigint_raises, leftovers):
+    """SIGINT right after the fork, before build()/docker() hold the child's handle: the
+    interrupt waits for the handle, and the child is stopped all the same."""
+    monkeypatch.setattr(procs, "STOP_GRACE", 1.0)
+    eng, fifo = _fake_cli(tmp_path, leftovers)
+    started: dict[tuple[int, int], str] = {}
+    real_spawn = Engine._spawn
+
+    def spawn_then_sigint(argv, **kw):
+        child = real_spawn(argv, **kw)
+        st = _stat(child.pid)
+        assert st is not None
+        started[(child.pid, st[3])] = "docker"
+        signal.raise_signal(signal.SIGINT)  # handled here, at once, were it not held
+        return child
+
+    monkeypatch.setattr(Engine, "_spawn", staticmethod(spawn_then_sigint))
+    with pytest.raises(KeyboardInterrupt):
+        if call == "build":
+            eng.build(tmp_path, timeout=TIMEOUT)
+        else:
+            eng.docker("version", timeout=TIMEOUT)
+    assert len(started) == 1
+    assert _still_running(started) == []
+    assert not _docker_clis()
+    assert _with_env(f"FAKE_FIFO={fifo}") == {}  # nor its helper
 
 
 # ------------------------------------------------------------------ Daemon.start part-way
