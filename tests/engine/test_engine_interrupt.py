@@ -20,6 +20,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -299,9 +300,21 @@ def _fake_cli(tmp_path: Path, leftovers) -> tuple[Engine, Path]:
     return Engine(None, fake, env={"FAKE_FIFO": str(fifo)}), fifo
 
 
-def _message(fifo: Path) -> str:
-    with open(fifo) as f:  # blocks until the fake CLI writes one
-        return f.read().strip()
+def _message(fifo: Path, timeout: float = TIMEOUT) -> str | None:
+    """The fake CLI's next message (one open of the FIFO), None when none comes in time."""
+    box: list[str] = []
+
+    def read() -> None:
+        with open(fifo) as f:  # blocks until the fake CLI writes one
+            box.append(f.read().strip())
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if reader.is_alive():
+        _release(fifo)
+        reader.join(timeout)
+    return box[0] if box and box[0] else None
 
 
 def _release(fifo: Path) -> None:
@@ -413,6 +426,23 @@ def test_interrupt_as_the_cli_starts_does_not_lose_it(tmp_path, monkeypatch, cal
     assert _still_running(started) == []
     assert not _docker_clis()
     assert _with_env(f"FAKE_FIFO={fifo}") == {}  # nor its helper
+
+
+def test_cli_gets_sigint_when_we_are_killed(tmp_path, leftovers):
+    """SIGKILL leaves no time to stop the CLI: the kernel sends it SIGINT (PR_SET_PDEATHSIG)."""
+    _, fifo = _fake_cli(tmp_path, leftovers)
+    driver = "import sys; from layerwise.engine import Engine; " \
+             "Engine(None, sys.argv[1], env={'FAKE_FIFO': sys.argv[2]}).build(sys.argv[3])"  # fmt: skip
+    us = subprocess.Popen([sys.executable, "-c", driver, str(tmp_path / "docker"), str(fifo), str(tmp_path)])
+    try:
+        assert (_message(fifo) or "").startswith("started ")
+        us.kill()
+        assert us.wait(TIMEOUT) == -signal.SIGKILL
+        assert _message(fifo) == "got INT"
+    finally:
+        if us.poll() is None:
+            us.kill()
+            us.wait()
 
 
 # ------------------------------------------------------------------ Daemon.start part-way
