@@ -198,13 +198,17 @@ class Daemon:
         return None
 
     def _own_processes(self) -> set[procs.Proc]:
-        """What runs for this daemon: every process whose command line names the work dir
-        (dockerd, its containerd, the shims), and containerd by its pid file."""
-        found = procs.referencing(self.workdir)
+        """What runs for this daemon: the dockerd, containerd and shims whose command line
+        names the work dir, and containerd by its pid file."""
+        found = procs.referencing(self.workdir, ("dockerd", "containerd", "docker-proxy"))
         ctr_pid = self._containerd_pid()
         if ctr_pid is not None:
             ctr = procs.identify(ctr_pid)
-            if ctr is not None:
+            try:
+                comm = Path(f"/proc/{ctr_pid}/comm").read_text().strip()
+            except OSError:
+                comm = ""
+            if ctr is not None and comm.startswith("containerd"):  # (not a recycled pid)
                 found.add(ctr)
         return found
 

@@ -155,10 +155,15 @@ def descendants(pid: int) -> set[Proc]:
     return out
 
 
-def referencing(path: str | os.PathLike[str]) -> set[Proc]:
-    """Live processes with ``path`` (a folder), or a path under it, in their command line:
-    for a private dockerd's work dir, that dockerd, its containerd and the shims."""
-    root = os.fsencode(os.fspath(path)).rstrip(b"/")
+def referencing(path: str | os.PathLike[str], programs: Iterable[str]) -> set[Proc]:
+    """Live processes of one of ``programs`` (the name their command line starts with, or its
+    prefix: ``containerd`` also finds ``containerd-shim-runc-v2``) with ``path`` (a folder), or a
+    path under it, in their command line: for a private dockerd's work dir, that dockerd, its
+    containerd and the shims."""
+    root = os.fsencode(os.path.abspath(os.fspath(path))).rstrip(b"/")
+    if not root:  # "/" would name everything
+        return set()
+    names = tuple(os.fsencode(n) for n in programs)
     me = os.getpid()
     out: set[Proc] = set()
     for q in _pids():
@@ -169,7 +174,9 @@ def referencing(path: str | os.PathLike[str]) -> set[Proc]:
                 args = f.read().split(b"\0")
         except OSError:
             continue
-        if any(a == root or a.startswith(root + b"/") for a in args):
+        if not os.path.basename(args[0]).startswith(names):
+            continue
+        if any(a == root or a.startswith(root + b"/") for a in args[1:]):
             p = identify(q)
             if p is not None:
                 out.add(p)
