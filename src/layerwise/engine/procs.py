@@ -60,7 +60,9 @@ def _load_prctl() -> Callable[..., int] | None:
 
 def child_setup(death_signal: int) -> Callable[[], None] | None:
     """A ``preexec_fn``: the child gets ``death_signal`` when the thread that started it ends
-    (PR_SET_PDEATHSIG), e.g. when we are killed. None where there is no prctl."""
+    (PR_SET_PDEATHSIG), e.g. when we are killed; and again for each other thread of ours that
+    it is handed to and that ends (a SIGKILLed layerwise with a timer thread: twice). So start
+    the child from a thread that outlives it. None where there is no prctl."""
     prctl = _load_prctl()
     if prctl is None:
         return None
