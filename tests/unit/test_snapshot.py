@@ -37,24 +37,42 @@ def take(root: Path, patterns: list[str] | None = None, **kw) -> Snapshot:
 
 
 NATIVE = walkmod._native_list_dir()
+NATIVE_HASH = walkmod._native_hash_files()
 
 
-@pytest.fixture(autouse=True, params=["c", "python"])
+@pytest.fixture(autouse=True, params=["c", "c-hashlib", "python"])
 def backend(request, monkeypatch):
-    """Every test runs with the walk's C listing and with its pure-Python twin."""
-    if request.param == "c":
-        if NATIVE is None:
+    """Every test runs with the walk's C listing and hashing, with the C listing but hashlib
+    (no libcrypto to load), and with the pure-Python twins."""
+    if request.param.startswith("c"):
+        if NATIVE is None or (request.param == "c" and NATIVE_HASH is None):
             if os.environ.get("CI") == "true":
-                pytest.fail("the C accelerator layerwise.context._fastscan was not built")
-            pytest.skip("the C accelerator layerwise.context._fastscan is not built here")
+                pytest.fail("the C accelerator layerwise.context._fastscan was not built, or cannot load libcrypto")
+            pytest.skip("the C accelerator (or its libcrypto) is not available here")
         from layerwise.context._fastscan import make_entries
 
         monkeypatch.setattr(walkmod, "_list_dir", NATIVE)
         monkeypatch.setattr(walkmod, "_make_entries", make_entries)
+        monkeypatch.setattr(walkmod, "_hash_files", NATIVE_HASH if request.param == "c" else None)
     else:
         monkeypatch.setattr(walkmod, "_list_dir", walkmod._list_dir_py)
         monkeypatch.setattr(walkmod, "_make_entries", walkmod._make_entries_py)
+        monkeypatch.setattr(walkmod, "_hash_files", None)
     return request.param
+
+
+def c_cannot_read(monkeypatch, name: str) -> None:
+    """Make the C hashing leave files called ``name`` unread, as it does with any file it fails
+    to open or read (the Python path then reads them again and reports why)."""
+    real = walkmod._hash_files
+    if real is None:
+        return
+
+    def hash_files(dfd, rels, recs, stop, strip, skip, buf):
+        skip = set(skip or ()) | {i for i in range(stop) if os.path.basename(rels[i]) == name}
+        return real(dfd, rels, recs, stop, strip, skip, buf)
+
+    monkeypatch.setattr(walkmod, "_hash_files", hash_files)
 
 
 @pytest.fixture
@@ -181,6 +199,7 @@ def test_unreadable_file_is_a_warning(tmp_path, monkeypatch) -> None:
         return real_open(path, *a, **k)
 
     monkeypatch.setattr(walkmod, "_open", fake_open)
+    c_cannot_read(monkeypatch, "secret")
     snap = take(tmp_path, digests=True)
     assert snap.get("secret").digest is None
     assert snap.get("ok").digest is not None
@@ -311,8 +330,9 @@ def test_corrupt_cache_is_ignored(tmp_path, future_clock) -> None:
 @pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
 def test_parallel_walk_equals_in_process_walk(tmp_path, future_clock, monkeypatch, backend, warm) -> None:
     """Big trees are walked in parallel: on threads with the C listing (it releases the GIL)
-    when the stat cache serves files, in forked workers otherwise (the pure-Python listing,
-    or a cold snapshot that hashes every file). Either way: the in-process snapshot."""
+    when the stat cache serves files or C hashes them, in forked workers otherwise (the
+    pure-Python listing, or a cold snapshot hashing every file with hashlib). Either way: the
+    in-process snapshot."""
     monkeypatch.setattr(walkmod, "_FRONTIER_PER_WORKER", 8)
     used: list[tuple[str, int]] = []
     real_threaded = walkmod.Walker._run_threaded
@@ -338,7 +358,7 @@ def test_parallel_walk_equals_in_process_walk(tmp_path, future_clock, monkeypatc
     one = Snapshot.take(tmp_path / "ctx", ignore, workers=1, digests=True, cache_dir=cache, use_cache=warm)
     two = Snapshot.take(tmp_path / "ctx", ignore, workers=2, digests=True, cache_dir=cache, use_cache=warm)
     # the second walk really ran in this process plus one other worker
-    assert used == [("threads" if backend == "c" and warm else "fork", 1)]
+    assert used == [("threads" if backend == "c" or (backend == "c-hashlib" and warm) else "fork", 1)]
     assert len(one.entries) > 2000
     assert [(e.path, e.kind, e.mode, e.size, e.target, e.digest) for e in one.entries] == [
         (e.path, e.kind, e.mode, e.size, e.target, e.digest) for e in two.entries
@@ -561,32 +581,6 @@ def test_saving_a_cache_prunes_stale_ones_and_loading_marks_use(tmp_path, future
     os.utime(first.cache_file, (t, t))
     Snapshot.take(ctx, None, cache_dir=cache, digests=True)  # served by the cache: not rewritten
     assert time.time() - first.cache_file.stat().st_mtime < 3600
-
-
-def test_c_made_entries_equal_python_made_ones(backend) -> None:
-    """_fastscan.make_entries fills an Entry's slots without its __init__: same objects."""
-    if backend != "c":
-        pytest.skip("the C half")
-    from layerwise.context._fastscan import make_entries
-
-    args = (["a", "b/c"], FILE, [0o100644, 0o100755], [1, 2], [b"x" * 32, b"y" * 64])
-    c_made: list = []
-    py_made: list = []
-    make_entries(Entry, *args, 2, c_made)
-    walkmod._make_entries_py(Entry, *args, 2, py_made)
-    assert [(e.path, e.kind, e.st_mode, e.size, e.target, e.rec, type(e)) for e in c_made] == [
-        (e.path, e.kind, e.st_mode, e.size, e.target, e.rec, type(e)) for e in py_made
-    ]
-    c_made[0].size = 5  # writable like any Entry
-    assert c_made[0].size == 5
-
-    class NotAnEntry:
-        __slots__ = ("path",)
-
-    with pytest.raises(TypeError):
-        make_entries(NotAnEntry, *args, 2, [])
-    with pytest.raises(IndexError):
-        make_entries(Entry, *args, 3, [])
 
 
 def test_stat_cache_with_undecodable_and_unicode_names_is_served(tmp_path, future_clock) -> None:

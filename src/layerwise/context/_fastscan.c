@@ -18,7 +18,8 @@
  *   racy_limit  regular files with mtime or ctime (ns) at or after it are listed in racy
  *   modes       dict used to share the int objects of equal st_mode values
  *   keep_fd     return an open descriptor of the folder as fd (else fd is -1), for the
- *               caller to read files relative to it and close
+ *               caller to read files relative to it and close: 1 always, 2 only when some
+ *               regular file is not a cache hit (0 never)
  *
  *   rels, modes, sizes, recs: one item per entry that could be stat'ed; regular files first
  *   (nreg of them), then the others, each group in name order (byte order; the order is
@@ -28,12 +29,28 @@
  *   errors: (rel, errno) per entry whose lstat failed, and (None, errno) if reading the folder
  *   failed part-way (the entries read before stay listed).
  * Raises OSError if the folder cannot be opened for listing.
+ *
+ * sha256_setup(library) -> bool
+ *     Load SHA-256 from OpenSSL's libcrypto (the library Python's own hashlib uses; found by
+ *     the caller) with dlopen: no headers or link-time dependency. False if it has not the
+ *     functions needed; hash_files is then unavailable.
+ *
+ * hash_files(dfd, rels, recs, stop, strip, skip, buffer) -> (hashed, bytes)
+ *     For each i < stop whose recs[i] is a bare 32-byte stamp (and not in the collection skip,
+ *     unless skip is None): open rels[i][strip:] relative to the folder dfd (the path as is
+ *     when dfd is -1) without following a symlink, read it, sha256 it, fstat it; when it read
+ *     exactly the stamp's size and the stamp did not change, recs[i] becomes stamp + sha256.
+ *     Files that fail any of that keep their stamp: the caller's careful Python path reads
+ *     them again and reports why. All of it runs without the GIL; buffer (a writable bytes-like
+ *     object of at least 64 KiB) is where the content is read. hashed/bytes: how many files were
+ *     hashed, and their size in total.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include "structmember.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -269,7 +286,7 @@ static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
     PyObject *prefix, *cache, *modes;
     long long racy_limit;
     int keep_fd;
-    if (!PyArg_ParseTuple(args, "O&UOLO!p:list_dir", PyUnicode_FSConverter, &path_bytes, &prefix, &cache, &racy_limit,
+    if (!PyArg_ParseTuple(args, "O&UOLO!i:list_dir", PyUnicode_FSConverter, &path_bytes, &prefix, &cache, &racy_limit,
                           &PyDict_Type, &modes, &keep_fd))
         return NULL;
     if (cache != Py_None && !PyDict_Check(cache) && !PyTuple_Check(cache)) {
@@ -421,6 +438,10 @@ static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
         }
         PyList_SET_ITEM(recs, k, rec);
     }
+    if (keep_fd == 2 && hits == nreg && kept >= 0) {
+        close(kept); /* nothing to read here */
+        kept = -1;
+    }
     result = Py_BuildValue("(OOOOnnOOi)", rels, modes_out, sizes, recs, nreg, hits, racy, errors, kept);
     if (result != NULL) kept = -1; /* the caller's now */
     if (result != NULL && l.read_err) {
@@ -497,11 +518,213 @@ static PyObject *fastscan_make_entries(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* ---- sha256 of files, through libcrypto ------------------------------------------------- */
+
+typedef struct evp_md_st EVP_MD;
+typedef struct evp_md_ctx_st EVP_MD_CTX;
+
+static struct {
+    int ready;
+    const EVP_MD *md;
+    EVP_MD_CTX *(*ctx_new)(void);
+    void (*ctx_free)(EVP_MD_CTX *);
+    int (*init)(EVP_MD_CTX *, const EVP_MD *, void *);
+    int (*update)(EVP_MD_CTX *, const void *, size_t);
+    int (*final)(EVP_MD_CTX *, unsigned char *, unsigned int *);
+} crypto;
+
+static PyObject *fastscan_sha256_setup(PyObject *self, PyObject *args) {
+    PyObject *lib_bytes;
+    if (!PyArg_ParseTuple(args, "O&:sha256_setup", PyUnicode_FSConverter, &lib_bytes)) return NULL;
+    if (crypto.ready) {
+        Py_DECREF(lib_bytes);
+        Py_RETURN_TRUE;
+    }
+    void *h = dlopen(PyBytes_AS_STRING(lib_bytes), RTLD_NOW | RTLD_LOCAL);
+    Py_DECREF(lib_bytes);
+    if (h == NULL) Py_RETURN_FALSE;
+    /* OpenSSL 3 fetches the algorithm once (EVP_sha256 would look it up on every init);
+     * 1.1 has only EVP_sha256 */
+    const EVP_MD *(*fetch)(void *, const char *, const char *) =
+        (const EVP_MD *(*)(void *, const char *, const char *))dlsym(h, "EVP_MD_fetch");
+    const EVP_MD *(*sha256)(void) = (const EVP_MD *(*)(void))dlsym(h, "EVP_sha256");
+    crypto.ctx_new = (EVP_MD_CTX * (*)(void)) dlsym(h, "EVP_MD_CTX_new");
+    crypto.ctx_free = (void (*)(EVP_MD_CTX *))dlsym(h, "EVP_MD_CTX_free");
+    crypto.init = (int (*)(EVP_MD_CTX *, const EVP_MD *, void *))dlsym(h, "EVP_DigestInit_ex");
+    crypto.update = (int (*)(EVP_MD_CTX *, const void *, size_t))dlsym(h, "EVP_DigestUpdate");
+    crypto.final = (int (*)(EVP_MD_CTX *, unsigned char *, unsigned int *))dlsym(h, "EVP_DigestFinal_ex");
+    crypto.md = fetch != NULL ? fetch(NULL, "SHA256", NULL) : NULL;
+    if (crypto.md == NULL && sha256 != NULL) crypto.md = sha256();
+    if (crypto.md == NULL || !crypto.ctx_new || !crypto.ctx_free || !crypto.init || !crypto.update || !crypto.final) {
+        dlclose(h);
+        memset(&crypto, 0, sizeof(crypto));
+        Py_RETURN_FALSE;
+    }
+    crypto.ready = 1; /* the library stays loaded for the life of the process */
+    Py_RETURN_TRUE;
+}
+
+typedef struct {
+    Py_ssize_t index;
+    const char *name;
+    unsigned char stamp[32];
+    unsigned char digest[32];
+    int ok;
+} hash_job_t;
+
+static void stamp_from(unsigned char out[32], const struct stat *st) {
+    put_le64(out, (uint64_t)st->st_size);
+    put_le64(out + 8, (uint64_t)((int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec));
+    put_le64(out + 16, (uint64_t)((int64_t)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec));
+    put_le64(out + 24, (uint64_t)st->st_ino);
+}
+
+/* Runs without the GIL: the fast path of walk.hash_file. 1 if the file read as the stamp
+ * says and did not change meanwhile. */
+static int hash_one(EVP_MD_CTX *ctx, int dfd, hash_job_t *job, unsigned char *buf, size_t cap) {
+    int fd = openat(dfd, job->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return 0;
+    uint64_t size = get_le64(job->stamp), got = 0;
+    int ok = crypto.init(ctx, crypto.md, NULL);
+    for (;;) {
+        /* one read past the expected end (size + 1) shows a file that grew */
+        size_t want = size - got + 1 < cap ? (size_t)(size - got + 1) : cap;
+        ssize_t n = read(fd, buf, want);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            ok = 0;
+            break;
+        }
+        if (n == 0) break;
+        got += (uint64_t)n;
+        if (got > size) {
+            ok = 0;
+            break;
+        }
+        if (ok) ok = crypto.update(ctx, buf, (size_t)n);
+        /* a short read at the expected size is the end (as in walk.hash_file; had the file
+         * grown meanwhile, its stamp below would differ) */
+        if (got == size && (size_t)n < want) break;
+    }
+    struct stat st;
+    unsigned int dlen = 0;
+    if (ok && got == size && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        unsigned char now[32];
+        stamp_from(now, &st);
+        ok = memcmp(now, job->stamp, 32) == 0 && crypto.final(ctx, job->digest, &dlen) && dlen == 32;
+    } else {
+        ok = 0;
+    }
+    close(fd);
+    return ok;
+}
+
+static PyObject *fastscan_hash_files(PyObject *self, PyObject *args) {
+    int dfd;
+    PyObject *rels, *recs, *skip;
+    Py_ssize_t stop, strip;
+    Py_buffer buf;
+    if (!PyArg_ParseTuple(args, "iO!O!nnOw*:hash_files", &dfd, &PyList_Type, &rels, &PyList_Type, &recs, &stop, &strip,
+                          &skip, &buf))
+        return NULL;
+    PyObject *result = NULL;
+    hash_job_t *jobs = NULL;
+    PyObject **names = NULL;
+    Py_ssize_t njobs = 0;
+    if (!crypto.ready) {
+        PyErr_SetString(PyExc_RuntimeError, "hash_files: sha256_setup() has not succeeded");
+        goto done;
+    }
+    if (buf.len < 65536) {
+        PyErr_SetString(PyExc_ValueError, "hash_files: the buffer must hold at least 64 KiB");
+        goto done;
+    }
+    if (stop < 0 || stop > PyList_GET_SIZE(rels) || stop > PyList_GET_SIZE(recs) || strip < 0) {
+        PyErr_SetString(PyExc_IndexError, "hash_files: stop or strip out of range");
+        goto done;
+    }
+    jobs = PyMem_Calloc(stop ? (size_t)stop : 1, sizeof(hash_job_t));
+    names = PyMem_Calloc(stop ? (size_t)stop : 1, sizeof(PyObject *));
+    if (jobs == NULL || names == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < stop; i++) {
+        PyObject *rec = PyList_GET_ITEM(recs, i);
+        if (!PyBytes_Check(rec) || PyBytes_GET_SIZE(rec) != 32) continue;
+        if (skip != Py_None) {
+            PyObject *key = PyLong_FromSsize_t(i);
+            if (key == NULL) goto done;
+            int in = PySequence_Contains(skip, key);
+            Py_DECREF(key);
+            if (in < 0) goto done;
+            if (in) continue;
+        }
+        PyObject *rel = PyList_GET_ITEM(rels, i);
+        if (!PyUnicode_Check(rel) || PyUnicode_GET_LENGTH(rel) < strip) {
+            PyErr_SetString(PyExc_TypeError, "hash_files: rels must be strings longer than strip");
+            goto done;
+        }
+        PyObject *part = PyUnicode_Substring(rel, strip, PyUnicode_GET_LENGTH(rel));
+        if (part == NULL) goto done;
+        PyObject *name = PyUnicode_EncodeFSDefault(part);
+        Py_DECREF(part);
+        if (name == NULL) goto done;
+        names[njobs] = name;
+        jobs[njobs].index = i;
+        jobs[njobs].name = PyBytes_AS_STRING(name);
+        memcpy(jobs[njobs].stamp, PyBytes_AS_STRING(rec), 32);
+        njobs++;
+    }
+    Py_ssize_t hashed = 0;
+    unsigned long long nbytes = 0;
+    int no_ctx = 0;
+    if (njobs) {
+        Py_BEGIN_ALLOW_THREADS
+        EVP_MD_CTX *ctx = crypto.ctx_new();
+        if (ctx == NULL) {
+            no_ctx = 1;
+        } else {
+            int at = dfd < 0 ? AT_FDCWD : dfd;
+            for (Py_ssize_t k = 0; k < njobs; k++) jobs[k].ok = hash_one(ctx, at, &jobs[k], buf.buf, (size_t)buf.len);
+            crypto.ctx_free(ctx);
+        }
+        Py_END_ALLOW_THREADS
+    }
+    if (no_ctx) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < njobs; k++) {
+        if (!jobs[k].ok) continue;
+        unsigned char rec[64];
+        memcpy(rec, jobs[k].stamp, 32);
+        memcpy(rec + 32, jobs[k].digest, 32);
+        PyObject *obj = PyBytes_FromStringAndSize((const char *)rec, 64);
+        if (obj == NULL) goto done;
+        PyList_SetItem(recs, jobs[k].index, obj); /* steals; releases the old stamp */
+        hashed++;
+        nbytes += get_le64(jobs[k].stamp);
+    }
+    result = Py_BuildValue("(nK)", hashed, nbytes);
+done:
+    if (names != NULL)
+        for (Py_ssize_t k = 0; k < njobs; k++) Py_DECREF(names[k]);
+    PyMem_Free(names);
+    PyMem_Free(jobs);
+    PyBuffer_Release(&buf);
+    return result;
+}
+
 static PyMethodDef fastscan_methods[] = {
     {"make_entries", fastscan_make_entries, METH_VARARGS,
      "make_entries(entry_type, paths, kind, modes, sizes, recs, stop, out): append entries for paths[:stop] to out"},
     {"list_dir", fastscan_list_dir, METH_VARARGS,
      "list_dir(path, prefix, cache, racy_limit, modes, keep_fd) -> (rels, modes, sizes, recs, nreg, hits, racy, errors, fd)"},
+    {"sha256_setup", fastscan_sha256_setup, METH_VARARGS,
+     "sha256_setup(library) -> bool: load SHA-256 from this libcrypto for hash_files"},
+    {"hash_files", fastscan_hash_files, METH_VARARGS,
+     "hash_files(dfd, rels, recs, stop, strip, skip, buffer) -> (hashed, bytes): sha256 the files in place"},
     {NULL, NULL, 0, NULL},
 };
 

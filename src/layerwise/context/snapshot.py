@@ -52,6 +52,7 @@ from layerwise.context.entry import (
     SnapshotWarning,
 )
 from layerwise.context.ignore import IgnoreFile
+from layerwise.context import walk as _walk
 from layerwise.context.walk import SMALL, Walker, hash_file
 from layerwise.errors import LayerwiseError, Location
 
@@ -377,12 +378,31 @@ class Snapshot:
         failed = self._failed
         racy = self._racy
 
+        native = _walk._hash_files
+        root_fd = -1
+        if native is not None:
+            try:
+                root_fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+            except OSError:
+                native = None
+
         def run(chunk: list[Entry]) -> None:
             buf = bytearray(SMALL)
             view = memoryview(buf)
             warnings: list[SnapshotWarning] = []
             nbytes = 0
-            for e in chunk:
+            rest = chunk
+            if native is not None:
+                # in C without the GIL; what it cannot read is read again below, with warnings
+                recs = [e.rec for e in chunk]
+                _, nbytes = native(root_fd, [e.path for e in chunk], recs, len(recs), 0, None, view)
+                rest = []
+                for e, rec in zip(chunk, recs):
+                    if len(rec) > 32:
+                        e.rec = rec
+                    else:
+                        rest.append(e)
+            for e in rest:
                 rec, msg = hash_file(os.path.join(root, e.path), e.rec, view)
                 if msg is not None:
                     warnings.append(SnapshotWarning(e.path, msg))
@@ -404,12 +424,16 @@ class Snapshot:
                 if progress is not None:
                     progress(done[0])
 
-        if workers <= 1 or len(todo) < 64:
-            for c in chunks:
-                run(c)
-        else:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="layerwise-hash") as pool:
-                list(pool.map(run, chunks))
+        try:
+            if workers <= 1 or len(todo) < 64:
+                for c in chunks:
+                    run(c)
+            else:
+                with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="layerwise-hash") as pool:
+                    list(pool.map(run, chunks))
+        finally:
+            if root_fd >= 0:
+                os.close(root_fd)
         self.warnings.sort(key=lambda w: w.path)
 
     # -- stat cache --------------------------------------------------------------------------

@@ -1,11 +1,17 @@
 """The walk behind :meth:`~layerwise.context.snapshot.Snapshot.take`: fsutil's filter
 semantics, the stat-cache lookups and hashing done while walking, and the split of big trees
-over forked worker processes.
+over threads or forked worker processes.
 
-The parent walks breadth-first until a frontier of folders waits, then it and the workers
-claim folders from a shared token pipe (so they balance themselves), each doing ignore
-matching, stat-cache lookups and, if asked, hashing. Workers stream compact columns through
-unlinked temporary files, which the parent turns into :class:`Entry` objects.
+The walk goes breadth-first until a frontier of folders waits (hashing nothing yet: those
+files are hashed in parallel after the walk), then shares the frontier out, each worker
+doing ignore matching, stat-cache lookups and, if asked, hashing:
+
+* on threads when the C accelerator (``_fastscan``) lists the folders and, for a cold
+  snapshot, hashes the files: both run without the GIL;
+* on forked workers otherwise (hashlib on many small files would hold the GIL most of the
+  time): they claim folders from a shared token pipe (so they balance themselves) and stream
+  compact columns through unlinked temporary files, which the parent turns into
+  :class:`Entry` objects.
 """
 
 from __future__ import annotations
@@ -88,7 +94,7 @@ def _list_dir_py(
     cache: dict[str, bytes] | None,
     racy_limit: int,
     modes: dict[int, int],
-    keep_fd: bool = False,
+    keep_fd: int = 0,
 ) -> tuple[list[str], list[int], list[int], list[bytes], int, int, list[str], list[tuple[str | None, int]], int]:
     """The folder ``path``, listed and lstat'ed:
     ``(rels, modes, sizes, recs, nreg, hits, racy, errors, fd)``.
@@ -99,15 +105,15 @@ def _list_dir_py(
     record (``hits`` counts those); ``racy`` lists the regular files changed at or after
     ``racy_limit``; ``errors`` has ``(rel, errno)`` per entry that could not be stat'ed and
     ``(None, errno)`` if reading the folder failed part-way; ``fd`` is an open descriptor of
-    the folder with ``keep_fd`` (the caller closes it), else -1. Raises OSError if the folder
-    cannot be listed at all."""
+    the folder with ``keep_fd`` (the caller closes it; with ``keep_fd=2`` only if some regular
+    file is not a cache hit), else -1. Raises OSError if the folder cannot be listed at all."""
     dfd = os.open(path, _DIR_FLAGS)
     try:
         listing = _list_open_dir(dfd, prefix, cache, racy_limit, modes)
     except BaseException:
         os.close(dfd)
         raise
-    if not keep_fd:
+    if not keep_fd or (keep_fd == 2 and listing[5] == listing[4]):
         os.close(dfd)
         dfd = -1
     return (*listing, dfd)
@@ -178,6 +184,40 @@ def _native_list_dir() -> Callable | None:
     return list_dir
 
 
+def _native_hash_files() -> Callable | None:
+    """``_fastscan.hash_files`` (sha256 of a folder's files without the GIL, through the
+    libcrypto that hashlib uses) if the C listing is in use and libcrypto could be loaded."""
+    if _list_dir is _list_dir_py:
+        return None
+    try:
+        from layerwise.context._fastscan import hash_files, sha256_setup
+    except ImportError:
+        return None
+    for lib in _libcrypto_candidates():
+        try:
+            if sha256_setup(lib):
+                return hash_files
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def _libcrypto_candidates() -> list[str]:
+    """The libcrypto this process already mapped for hashlib (Linux), then the usual names."""
+    found: list[str] = []
+    try:
+        import _hashlib  # noqa: F401  (maps libcrypto into the process)
+
+        with open("/proc/self/maps", encoding="utf-8", errors="surrogateescape") as maps:
+            for line in maps:
+                path = line.rstrip("\n").partition("/")[2]
+                if path and os.path.basename(path).startswith("libcrypto") and "/" + path not in found:
+                    found.append("/" + path)
+    except (ImportError, OSError):
+        pass
+    return found + ["libcrypto.so.3", "libcrypto.so.1.1", "libcrypto.3.dylib", "libcrypto.dylib", "libcrypto.so"]
+
+
 def _lookup_form(cache) -> object:
     """The stat cache as the folder listing takes it: a dict for the pure-Python listing;
     for the C one, a dict or the buffers of a ``snapshot.StatCache``, searched in place."""
@@ -202,6 +242,10 @@ if _list_dir is not _list_dir_py:
     from layerwise.context._fastscan import make_entries as _make_entries
 #: which of the two the walk uses ("c" or "python"), for reports and benchmarks
 BACKEND = "python" if _list_dir is _list_dir_py else "c"
+#: hashes a folder's files in C, in place (None: hash_file in Python); tests replace it
+_hash_files = _native_hash_files()
+#: the buffer each walking thread reads file content into
+_HASH_BUFFER = 1 << 18
 
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -298,6 +342,9 @@ class Walker:
         self._view: memoryview | None = None
         self.emit_lock = _NO_LOCK
         self._depth_first = True
+        #: hash while walking: when digests are wanted, except in the breadth-first start of
+        #: a parallel walk (its files are left to the parallel hashing that follows the walk)
+        self._hashing = hash_now
 
     # -- entries ---------------------------------------------------------------------------
 
@@ -307,7 +354,7 @@ class Walker:
         folder ``dfd``, or absolute when ``dfd`` is -1."""
         target = None
         if kind == FILE:
-            if len(rec) == 32 and self.hash_now and size < _HASH_INLINE_MAX:
+            if len(rec) == 32 and self._hashing and size < _HASH_INLINE_MAX:
                 # bigger files are left to ensure_digests, which hashes them on threads
                 rec, size = self._hash_now(name, dfd, rel, rec, size)
             if len(rec) == 32:
@@ -344,6 +391,7 @@ class Walker:
 
         queue = deque(frames)
         self._depth_first = stop_at is None
+        self._hashing = self.hash_now and self._depth_first
         pop = queue.pop if self._depth_first else queue.popleft
         while queue:
             if stop_at is not None and len(queue) >= stop_at and self.seen >= min_seen:
@@ -357,7 +405,7 @@ class Walker:
         try:
             # the folder stays open when most files are to be read (relative to it is cheaper)
             listing = _list_dir(
-                abs_dir, rel_dir + "/" if rel_dir else "", self._lookup, self.racy_limit, MODES, self.hash_now and not self.cache
+                abs_dir, rel_dir + "/" if rel_dir else "", self._lookup, self.racy_limit, MODES, 2 if self._hashing else 0
             )
         except FileNotFoundError:
             self.warnings.append(SnapshotWarning(rel_dir, "folder vanished during the snapshot"))
@@ -396,16 +444,24 @@ class Walker:
                 matcher = None  # nothing can match below here: skip matching entirely
             else:
                 flagged = screen(rels)
-        hash_now = self.hash_now
+        hash_now = self._hashing
+        done = hits  # regular files with their digest
+        if hash_now and hits < nreg and dfd >= 0 and _hash_files is not None:
+            # every file no pattern may exclude is sent: hash them all in one call, without
+            # the GIL (the others, and any the C path could not read, are hashed below)
+            got, nbytes = _hash_files(dfd, rels, recs, nreg, len(rel_dir) + 1 if rel_dir else 0, flagged or None, self._buffer())
+            self.hashed += got
+            self.hashed_bytes += nbytes
+            done += got
         plain = (
             chain is None
             and not (flagged and min(flagged) < nreg)
-            and not (hash_now and hits < nreg)
+            and not (hash_now and done < nreg)
         )
         start = 0
         if plain:
             _make_entries(Entry, rels, FILE, modes, sizes, recs, nreg, self.entries)
-            self.deferred += nreg - hits
+            self.deferred += nreg - done
             start = nreg
         subdirs: list[tuple] = []
         for i in range(start, n):
@@ -452,10 +508,13 @@ class Walker:
             else:
                 self.warnings.append(SnapshotWarning(rel, f"cannot stat ({os.strerror(err)})"))
 
-    def _hash_now(self, name: str, dfd: int, rel: str, stamp: bytes, size: int) -> tuple[bytes, int]:
+    def _buffer(self) -> memoryview:
         if self._view is None:
             self._view = memoryview(bytearray(SMALL))
-        got, msg = hash_file(name, stamp, self._view, dfd if dfd >= 0 else None)
+        return self._view
+
+    def _hash_now(self, name: str, dfd: int, rel: str, stamp: bytes, size: int) -> tuple[bytes, int]:
+        got, msg = hash_file(name, stamp, self._buffer(), dfd if dfd >= 0 else None)
         if msg is not None:
             self.warnings.append(SnapshotWarning(rel, msg))
         if got is None:
@@ -499,9 +558,10 @@ class Walker:
         frames: list[tuple] = [("", None, None)]
         if workers > 1:
             # The C listing releases the GIL for its system calls: threads share the work,
-            # unless every file is to be hashed (a cold snapshot): many small reads and hashes
-            # on threads fight over the GIL, and forked workers do not.
-            cold = self.hash_now and not self.cache
+            # unless every file is to be hashed (a cold snapshot) in Python: many small reads
+            # and hashes on threads fight over the GIL, and forked workers do not. Hashed in C
+            # (without the GIL), a cold snapshot takes the threads too.
+            cold = self.hash_now and not self.cache and _hash_files is None
             if _list_dir is not _list_dir_py and not cold:
                 frames = self.walk(frames, stop_at=workers * _FRONTIER_PER_WORKER, min_seen=_FORK_MIN_ENTRIES)
                 if frames:

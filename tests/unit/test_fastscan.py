@@ -1,0 +1,277 @@
+"""The C accelerator of the snapshot walk, called directly: ``list_dir`` against its
+pure-Python twin, and ``hash_files`` (sha256 through libcrypto, without the GIL) against
+hashlib and against files that change under it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from layerwise.context import walk as walkmod
+from layerwise.context.entry import FILE, MODES, Entry
+
+NATIVE = walkmod._native_list_dir()
+HASH_FILES = walkmod._native_hash_files()
+
+
+@pytest.fixture(autouse=True)
+def _need_c() -> None:
+    if NATIVE is None or HASH_FILES is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the C accelerator layerwise.context._fastscan was not built, or cannot load libcrypto")
+        pytest.skip("the C accelerator (or its libcrypto) is not available here")
+
+
+def listing(folder: Path, prefix: str = "", cache=None, keep_fd: int = 1):
+    """The C listing of ``folder`` (closing its descriptor if one is returned)."""
+    out = NATIVE(str(folder), prefix, cache, 1 << 62, MODES, keep_fd)
+    return out
+
+
+def stamps(folder: Path, prefix: str = ""):
+    rels, _modes, _sizes, recs, nreg, *_rest, fd = listing(folder, prefix)
+    return rels, recs, nreg, fd
+
+
+SIZES = [0, 1, 2, 55, 64, 65535, 65536, 65537, 262143, 262144, 262145, (1 << 20) + 7, 3 << 20]
+
+
+@pytest.mark.parametrize("buffer", [1 << 16, 1 << 20], ids=["64k", "1m"])
+def test_digests_equal_hashlib(tmp_path, buffer) -> None:
+    blobs = {f"f{n:08d}": os.urandom(n) for n in SIZES}
+    for name, data in blobs.items():
+        (tmp_path / name).write_bytes(data)
+    rels, recs, nreg, fd = stamps(tmp_path, "sub/dir/")
+    try:
+        got, nbytes = HASH_FILES(fd, rels, recs, nreg, len("sub/dir/"), None, bytearray(buffer))
+    finally:
+        os.close(fd)
+    assert (got, nbytes) == (len(blobs), sum(SIZES))
+    for rel, rec in zip(rels, recs):
+        data = blobs[rel.removeprefix("sub/dir/")]
+        assert len(rec) == 64
+        assert rec[32:] == hashlib.sha256(data).digest(), rel
+        assert int.from_bytes(rec[:8], "little") == len(data)
+
+
+def test_paths_without_a_folder_descriptor(tmp_path) -> None:
+    """dfd -1: the names are paths (here absolute) as they are."""
+    (tmp_path / "a").write_bytes(b"abc")
+    rels, recs, nreg, fd = stamps(tmp_path)
+    os.close(fd)
+    paths = [str(tmp_path / r) for r in rels]
+    assert HASH_FILES(-1, paths, recs, nreg, 0, None, bytearray(1 << 16)) == (1, 3)
+    assert recs[0][32:] == hashlib.sha256(b"abc").digest()
+
+
+def test_skip_stop_and_records_that_already_have_a_digest(tmp_path) -> None:
+    for name in "abcd":
+        (tmp_path / name).write_bytes(name.encode())
+    rels, recs, _nreg, fd = stamps(tmp_path)
+    try:
+        cached = recs[0] + b"\x11" * 32  # a cache hit: left alone
+        recs[0] = cached
+        got = HASH_FILES(fd, rels, recs, 3, 0, {1}, bytearray(1 << 16))
+    finally:
+        os.close(fd)
+    assert rels == ["a", "b", "c", "d"]
+    assert got == (1, 1)  # only c: a has its digest, b is skipped, d is past stop
+    assert recs[0] is cached
+    assert [len(r) for r in recs] == [64, 32, 64, 32]
+    assert recs[2][32:] == hashlib.sha256(b"c").digest()
+
+
+def _changed(tmp_path: Path, change) -> tuple[list[bytes], list[bytes]]:
+    (tmp_path / "f").write_bytes(b"0123456789")
+    (tmp_path / "g").write_bytes(b"unchanged")
+    rels, recs, nreg, fd = stamps(tmp_path)
+    before = list(recs)
+    change(tmp_path / "f")
+    try:
+        HASH_FILES(fd, rels, recs, nreg, 0, None, bytearray(1 << 16))
+    finally:
+        os.close(fd)
+    assert rels[:2] == ["f", "g"]
+    assert recs[1][32:] == hashlib.sha256(b"unchanged").digest()
+    return before, recs
+
+
+def _grow(p: Path) -> None:
+    with open(p, "ab") as f:
+        f.write(b"more")
+
+
+def _rewrite_same_size(p: Path) -> None:
+    st = p.stat()
+    p.write_bytes(b"abcdefghij")
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+
+
+def _to_symlink(p: Path) -> None:
+    p.unlink()
+    p.symlink_to("g")
+
+
+def _to_fifo(p: Path) -> None:
+    p.unlink()
+    os.mkfifo(p)
+
+
+def _to_folder(p: Path) -> None:
+    p.unlink()
+    p.mkdir()
+
+
+def _vanish(p: Path) -> None:
+    p.unlink()
+
+
+def _shrink(p: Path) -> None:
+    os.truncate(p, 3)
+
+
+@pytest.mark.parametrize(
+    "change", [_grow, _shrink, _rewrite_same_size, _to_symlink, _to_fifo, _to_folder, _vanish], ids=lambda f: f.__name__[1:]
+)
+def test_a_file_that_changed_since_the_listing_keeps_its_stamp(tmp_path, change) -> None:
+    """Whatever happened to it (also a FIFO, which must not block the walk), the C path
+    leaves the file for the careful Python path, which reports it."""
+    before, after = _changed(tmp_path, change)
+    assert after[0] is before[0]
+
+
+def test_bad_arguments_are_errors_not_crashes(tmp_path) -> None:
+    (tmp_path / "a").write_bytes(b"a")
+    rels, recs, nreg, fd = stamps(tmp_path)
+    try:
+        with pytest.raises(ValueError, match="64 KiB"):
+            HASH_FILES(fd, rels, recs, nreg, 0, None, bytearray(100))
+        with pytest.raises(IndexError):
+            HASH_FILES(fd, rels, recs, nreg + 1, 0, None, bytearray(1 << 16))
+        with pytest.raises(TypeError):
+            HASH_FILES(fd, [b"a"], recs, 1, 0, None, bytearray(1 << 16))
+        with pytest.raises(TypeError):
+            HASH_FILES(fd, rels, recs, nreg, 0, None, b"\0" * (1 << 16))  # read-only buffer
+        with pytest.raises(TypeError):
+            HASH_FILES(fd, rels, recs, nreg, 0, 3, bytearray(1 << 16))  # skip is no collection
+    finally:
+        os.close(fd)
+    assert [len(r) for r in recs] == [32]
+
+
+def test_a_library_without_sha256_is_refused(tmp_path) -> None:
+    """In a fresh interpreter (the loaded library stays for the process): a path that is no
+    libcrypto is refused and hash_files stays unavailable; the real one is then taken."""
+    (tmp_path / "fake.so").write_bytes(b"not a library")
+    from layerwise.context import _fastscan
+
+    # loaded alone (the layerwise.context package would set it up on import)
+    code = f"""
+import importlib.util
+spec = importlib.util.spec_from_file_location("_fastscan", {_fastscan.__file__!r})
+f = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(f)
+try:
+    f.hash_files(-1, [], [], 0, 0, None, bytearray(1 << 16))
+except RuntimeError as e:
+    print("unavailable:", e)
+print(f.sha256_setup({str(tmp_path / "fake.so")!r}), f.sha256_setup("libc.so.6"))
+print(f.sha256_setup({walkmod._libcrypto_candidates()[0]!r}), f.hash_files(-1, [], [], 0, 0, None, bytearray(1 << 16)))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == [
+        "unavailable: hash_files: sha256_setup() has not succeeded",
+        "False False",
+        "True (0, 0)",
+    ]
+
+
+def test_hashing_lets_other_threads_run(tmp_path) -> None:
+    """The GIL is released for the reading and hashing: another Python thread makes progress
+    while one call hashes 64 MiB (with the GIL held it could not run at all)."""
+    (tmp_path / "big").write_bytes(os.urandom(1 << 20) * 64)
+    rels, recs, nreg, fd = stamps(tmp_path)
+    ticks = []
+    inside = threading.Event()
+    done = threading.Event()
+
+    def ticker() -> None:
+        inside.wait()
+        while not done.is_set():
+            ticks.append(1)
+            time.sleep(0)  # lets the GIL go, for the main thread to take back
+
+    t = threading.Thread(target=ticker)
+    t.start()
+    # no forced switches: the ticker runs only when this thread lets the GIL go by itself
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(60)
+    try:
+        inside.set()
+        HASH_FILES(fd, rels, recs, nreg, 0, None, bytearray(1 << 16))
+        during = len(ticks)
+    finally:
+        sys.setswitchinterval(interval)
+        done.set()
+        t.join()
+        os.close(fd)
+    assert len(recs[0]) == 64
+    assert during > 0
+
+
+@pytest.mark.parametrize("keep_fd", [0, 1, 2])
+@pytest.mark.parametrize("cached", [False, True], ids=["miss", "hit"])
+def test_listing_equals_the_python_twin(tmp_path, keep_fd, cached) -> None:
+    """The same listing from both (descriptors aside); with keep_fd=2 the folder stays open
+    only when some regular file missed the cache."""
+    for name in ["b", "a", "é", "z.py"]:
+        (tmp_path / name).write_bytes(name.encode())
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "ln").symlink_to("a")
+    first = listing(tmp_path, "p/", None, 0)
+    cache = {rel: rec + b"\x22" * 32 for rel, rec in zip(first[0], first[3])} if cached else None
+    c = listing(tmp_path, "p/", cache, keep_fd)
+    py = walkmod._list_dir_py(str(tmp_path), "p/", cache, 1 << 62, MODES, keep_fd)
+    for out in (c, py):
+        if out[8] >= 0:
+            os.close(out[8])
+    def by_entry(out):
+        rels, modes, sizes, recs, nreg, hits, racy, errors = out[:8]
+        rows = list(zip(rels, modes, sizes, recs))
+        return sorted(rows[:nreg]), sorted(rows[nreg:]), nreg, hits, sorted(racy), errors
+
+    assert by_entry(c) == by_entry(py)
+    assert by_entry(c)[2:4] == (4, 4 if cached else 0)
+    expect_open = keep_fd == 1 or (keep_fd == 2 and not cached)
+    assert (c[8] >= 0, py[8] >= 0) == (expect_open, expect_open)
+
+
+def test_c_made_entries_equal_python_made_ones() -> None:
+    """_fastscan.make_entries fills an Entry's slots without its __init__: same objects."""
+    from layerwise.context._fastscan import make_entries
+
+    args = (["a", "b/c"], FILE, [0o100644, 0o100755], [1, 2], [b"x" * 32, b"y" * 64])
+    c_made: list = []
+    py_made: list = []
+    make_entries(Entry, *args, 2, c_made)
+    walkmod._make_entries_py(Entry, *args, 2, py_made)
+    assert [(e.path, e.kind, e.st_mode, e.size, e.target, e.rec, type(e)) for e in c_made] == [
+        (e.path, e.kind, e.st_mode, e.size, e.target, e.rec, type(e)) for e in py_made
+    ]
+    c_made[0].size = 5  # writable like any Entry
+    assert c_made[0].size == 5
+
+    class NotAnEntry:
+        __slots__ = ("path",)
+
+    with pytest.raises(TypeError):
+        make_entries(NotAnEntry, *args, 2, [])
+    with pytest.raises(IndexError):
+        make_entries(Entry, *args, 3, [])
