@@ -88,6 +88,9 @@ class RuleContext:
     dockerfile: Dockerfile
     build: Build
     project: ProjectContext
+    #: fixes that can either turn a package cache off or mount it prefer the mount (LW201;
+    #: ``layerwise fix --cache-mount``)
+    cache_mount: bool = False
     _analyses: dict[str, RunAnalysis] = field(default_factory=dict)
     _report: object = None
 
