@@ -64,6 +64,12 @@ def _matchers(ignore: IgnoreFile) -> list[WalkMatcher]:
 @example(["a*/**", "!ab/x"], ["ab/x", "ab/y", "ac/x/y"])
 @example(["[a-b]*", "!a"], ["a", "b/a"])
 @example(["**/x*x", "a?"], ["b/xax", "ab/c"])
+# regex syntax Docker leaves raw in a glob's regex: no literal part, depth or suffix to go by
+@example(["^?"], ["_"])
+@example(["a|b?/c"], ["a/x/y", "q/bb/c"])
+@example(["*a+"], ["xaa", "b/xaa"])
+@example(["ab{0}c?"], ["acx", "abcx"])
+@example(["(a|b)?"], ["ax", "bx"])
 def test_walk_matcher_agrees_with_parent_results(patterns, sample_paths):
     try:
         ignore = IgnoreFile.from_patterns(patterns)

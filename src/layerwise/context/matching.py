@@ -34,6 +34,10 @@ INDEX_MIN = 256
 
 _EXACT, _PREFIX, _SUFFIX, _REGEXP = 1, 2, 3, 4
 _WILD = frozenset("*?[\\")
+#: characters patternmatcher copies into a glob's regex unescaped (it escapes only "." and "$"):
+#: in Docker they act as regex syntax ("^?" matches any one-character name, "a|b/c" is
+#: anchored on one side only), so a glob holding one has no literal part or depth to rely on
+_REGEX_RAW = frozenset("^+(){}|")
 
 #: one pattern: (exclusion, match type, argument, second argument, depth), depth being the
 #: number of "/" of every path it can match (-1 when that is not fixed)
@@ -213,7 +217,7 @@ def _required_suffix(pattern, plan: Plan) -> str:
     if mt == _SUFFIX:
         return arg2 if arg2 is not None else arg
     c = pattern.cleaned
-    if "\\" in c:
+    if "\\" in c or _REGEX_RAW.intersection(c):
         return ""
     return _literal_end(c, _WILD | {"]"})
 
@@ -248,6 +252,7 @@ def _match_plan(matcher: PatternMatcher) -> list[Plan]:
     for p in matcher.patterns:
         c = p.cleaned
         fixed = "**" not in c and "[" not in c and p.match_type in (_EXACT, _REGEXP)
+        fixed = fixed and (p.match_type == _EXACT or not _REGEX_RAW.intersection(c))
         depth = c.count("/") if fixed else -1
         if p.match_type == _EXACT:
             plan.append((p.exclusion, _EXACT, c, None, depth))
@@ -306,7 +311,8 @@ class _PatternIndex:
     glob patterns by one literal part of one component: the component itself when it has no
     wildcard, else its literal start or end (the longest). A glob whose components cannot be
     told apart this way (a ``**`` inside a component, an escape, a character class, or no
-    literal part at all) is always a candidate. Candidates are then tried for real."""
+    literal part at all, or regex syntax Docker leaves raw) is always a candidate. Candidates
+    are then tried for real."""
 
     def __init__(self, plan: list[Plan], matcher: PatternMatcher) -> None:
         self.exact: dict[str, list[int]] = {}
@@ -331,7 +337,12 @@ class _PatternIndex:
             by_length.freeze()
 
     def _add_glob(self, source: str, i: int) -> None:
-        if "\\" in source or "[" in source or any("**" in c and c != "**" for c in source.split("/")):
+        if (
+            "\\" in source
+            or "[" in source
+            or _REGEX_RAW.intersection(source)
+            or any("**" in c and c != "**" for c in source.split("/"))
+        ):
             self.always.append(i)  # components that do not map one to one to path components
             return
         best: tuple[int, int, str] | None = None  # (rank, length, literal)
