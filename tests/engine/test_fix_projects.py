@@ -84,7 +84,7 @@ CASES = [
     Case("requirements-includes", "/srv/app", "server.py", "RUN python -m pip install",
          (("requirements/base.txt", "idna\n", "idna\nsix\n"),), server=0),
     Case("pip-tools", "/app", "cli.py", "RUN pip install --no-cache-dir --no-deps --require-hashes"),
-    Case("poetry", "/app", "src/hello_poetry/__init__.py", "RUN poetry install --no-root"),
+    Case("poetry", "/app", "src/hello_poetry/__init__.py", "RUN poetry install --no-cache --no-root"),
     Case("uv", "/app", "src/hello_uv/__init__.py", "uv sync --no-install-project", server=0),
     Case("pdm", "/app", "src/hello_pdm/__main__.py", "RUN pdm install --no-self"),
     Case("pipenv", "/app", "app.py", "RUN pipenv install", server=0),

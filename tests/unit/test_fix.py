@@ -78,8 +78,8 @@ CMD ["python", "app.py"]
         "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install poetry==1.8.3 && poetry install --only main\n",
         {"pyproject.toml": "[tool.poetry]\nname='x'\n", "poetry.lock": ""},
         "FROM python:3.12-slim\nWORKDIR /app\nCOPY pyproject.toml poetry.lock ./\n"
-        "RUN pip install --no-cache-dir poetry==1.8.3 && poetry install --no-root --only main\nCOPY . .\n"
-        "RUN pip install --no-cache-dir poetry==1.8.3 && poetry install --only main\n",
+        "RUN pip install --no-cache-dir poetry==1.8.3 && poetry install --no-cache --no-root --only main\nCOPY . .\n"
+        "RUN pip install --no-cache-dir poetry==1.8.3 && poetry install --no-cache --only main\n",
         id="poetry",
     ),
     pytest.param(
@@ -238,6 +238,10 @@ RULE_FIXED = [
                "ADD https://example.com/a.txt /a.txt\nADD app.tar.gz /srv/\n")),
     ("LW204", ("# syntax=docker/dockerfile:1\r\nFROM python:3.12\r\n# deps\r\n"
                "  RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked\r\n")),
+    ("LW201", ("FROM python:3.12\nRUN pip install flask && python -m pip install rich\n"
+               "RUN poetry install --only main\nRUN uv pip install --system httpx\n")),
+    ("LW202", ("FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache/uv \\\n    uv sync \\\n"
+               "    --no-cache \\\n    --locked\nRUN --mount=type=cache,target=/root/.cache/pip pip install --no-cache-dir x\n")),
 ]  # fmt: skip
 
 
@@ -269,3 +273,83 @@ def test_uv_link_mode_is_set_where_lw204_reports(run, env_added, tmp_path):
     text = f"FROM python:3.12\n{run}\n"
     out = fixed(text, None, tmp_path, select={"LW204"})
     assert out == (text.replace("FROM python:3.12\n", "FROM python:3.12\nENV UV_LINK_MODE=copy\n") if env_added else text)
+
+
+@pytest.mark.skipif(not CORPUS, reason="../shared/corpus is not present")
+@pytest.mark.parametrize("code", ["LW201", "LW202", "LW502"])
+def test_fix_changes_what_check_reports_on_the_corpus(code):
+    """On every real Dockerfile: ``fix --select CODE`` applies a fix at exactly the lines where
+    ``check`` reports CODE with a fix, and ``check`` finds none of them afterwards."""
+    from layerwise.analyses.check import check_dockerfile, selected_rules
+
+    rules = selected_rules([code])
+    fixed_files = 0
+    for path in CORPUS:
+        try:
+            df = parse_file(path)
+            reported = {f.line for f in check_dockerfile(path, rules=rules).findings if f.fix and f.fix.edits}
+        except LayerwiseError:
+            continue  # rejected files are neither checked nor fixed
+        out, applied, _ = fix_dockerfile_text(df.text, str(path), None, select={code}, cache_mount=False)
+        assert {a.line for a in applied} == reported, path.name
+        if out != df.text:
+            fixed_files += 1
+            after = path.parent.parent / "_"  # a path beside the corpus is never read
+            after = parse(out, str(after))
+            from layerwise.analyses.project import ProjectContext
+            from layerwise.analyses.rules import RuleContext, get_rule
+            from layerwise.resolve.stages import resolve
+
+            ctx = RuleContext(str(path), after, resolve(after, {}), ProjectContext(None, str(path)))
+            assert not [f for f in get_rule(code).check(ctx) if f.fix and f.fix.edits], path.name
+    assert fixed_files > 0  # the corpus has cases of each
+
+
+def test_fix_honours_inline_ignore_comments(tmp_path):
+    """What ``check`` does not report (``# layerwise: ignore[...]``), ``fix`` does not change."""
+    text = (
+        "FROM python:3.12\nWORKDIR /app\n"
+        "# layerwise: ignore[LW101]\nCOPY . .\n"
+        "# layerwise: ignore[LW201]\nRUN pip install -r requirements.txt\n"
+        "RUN pip install gunicorn\n"
+        "# layerwise: ignore\nADD app.py .\n"
+    )
+    out, applied, _ = fix_dockerfile_text(text, "Dockerfile", None, cache_mount=False)
+    assert [(a.code, a.line) for a in applied] == [("LW201", 7)]
+    assert out == text.replace("RUN pip install gunicorn", "RUN pip install --no-cache-dir gunicorn")
+
+
+@pytest.mark.parametrize(("select", "ignore", "codes"), [
+    (None, {"LW2"}, {"LW502"}),
+    ({"LW2"}, {"LW201"}, {"LW202"}),
+    ({"LW201"}, {"LW2"}, {"LW201"}),  # the longest prefix wins, as in check (and ruff)
+    ({"ALL"}, {"LW5"}, {"LW201", "LW202"}),
+    ({"lw502"}, set(), {"LW502"}),  # codes in any case
+])  # fmt: skip
+def test_fix_selects_rules_as_check_does(select, ignore, codes, tmp_path):
+    text = ("FROM python:3.12\nADD app.py .\nRUN pip install flask\n"
+            "RUN --mount=type=cache,target=/root/.cache/pip pip install --no-cache-dir rich\n")  # fmt: skip
+    _, applied, _ = fix_dockerfile_text(text, "Dockerfile", None, select=select, ignore=ignore, cache_mount=False)
+    assert {a.code for a in applied} == codes
+
+
+def test_fix_reads_the_rule_selection_of_tool_layerwise(tmp_path, monkeypatch):
+    """``[tool.layerwise]`` turns rules off for ``fix`` as for ``check``; ``--no-config`` and an
+    explicit ``--select`` override it."""
+    text = "FROM python:3.12\nRUN pip install flask\nADD app.py .\n"
+    (tmp_path / "pyproject.toml").write_text('[tool.layerwise]\nignore = ["LW201"]\n')
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        (tmp_path / "Dockerfile").write_text(text)
+        r = runner.invoke(cli, ["fix", "--no-dockerignore", *args])
+        assert r.exit_code == 0, r.output
+        return (tmp_path / "Dockerfile").read_text()
+
+    assert run() == text.replace("ADD", "COPY")
+    assert run("--no-config") == text.replace("ADD", "COPY").replace("install", "install --no-cache-dir")
+    assert run("--select", "LW201") == text.replace("install", "install --no-cache-dir")
+    # as in check: an equally long select wins over the configured ignore
+    assert run("--extend-select", "LW201") == text.replace("ADD", "COPY").replace("install", "install --no-cache-dir")
+    assert run("--ignore", "LW5") == text  # the configured ignore, and this one

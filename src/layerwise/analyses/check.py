@@ -119,6 +119,12 @@ def _codes(m: re.Match) -> set[str] | None:
     return {c.strip().upper() for c in m.group(1).split(",") if c.strip()}
 
 
+def is_suppressed(df, path: str, code: str, line: int) -> bool:
+    """Whether an inline comment (``# layerwise: ignore[CODE]``) turns ``code`` off at ``line``
+    of the Dockerfile ``df`` shown as ``path``: what ``fix`` honours too."""
+    return _suppressed(Finding(code, "", path, line), df, path, {})
+
+
 def _suppressed(f: Finding, df, path: str, sources: dict[str, str]) -> bool:
     if f.path == path:
         # the instruction holding the line (a search: a file can have millions of them)

@@ -74,9 +74,11 @@ def _uses_buildkit_features(df) -> bool:
 
 
 def _selected(code: str, select: set[str] | None, ignore: set[str]) -> bool:
-    if any(code.startswith(i) for i in ignore):
-        return False
-    return select is None or any(code.startswith(s) for s in select)
+    """Whether ``--select``/``--ignore`` (as ``check`` reads them: code prefixes or ``ALL``, the
+    longest prefix wins) leave a rule whose code starts with ``code`` on."""
+    from layerwise.analyses.check import selected_rules
+
+    return any(r.code.startswith(code) for r in selected_rules(select, ignore))
 
 
 def fix_dockerfile_text(
@@ -90,10 +92,11 @@ def fix_dockerfile_text(
     build_args: dict[str, str] | None = None,
 ) -> tuple[str, list[AppliedFix], list[AppliedFix]]:
     """The fixed Dockerfile text, the fixes applied and the hints (fixes not applied)."""
+    from layerwise.analyses.check import is_suppressed
     from layerwise.analyses.project import ProjectContext
     from layerwise.analyses.rules import RuleContext
     from layerwise.fixes.layout import fix_layout, project_from
-    from layerwise.fixes.mechanical import fix_pip_cache, rule_fixes
+    from layerwise.fixes.mechanical import rule_fixes
     from layerwise.parse import parse
     from layerwise.resolve.stages import resolve
 
@@ -106,19 +109,28 @@ def fix_dockerfile_text(
     for _ in range(MAX_PASSES):
         df = parse(text, path)
         build = resolve(df, build_args or {})
-        rules = RuleContext(path, df, build, ProjectContext(None, path))  # the LW2xx/LW502 fixes need no context
+        # the LW2xx/LW502 fixes need no context
+        rules = RuleContext(path, df, build, ProjectContext(None, path), cache_mount=cache_mount)
+
+        def wanted(code: str, fixes: list, df=df) -> list:
+            """The fixes of a selected rule, without those an inline comment suppresses."""
+            if not _selected(code, select, ignore):
+                return []
+            return [f for f in fixes if not is_suppressed(df, path, f.code, f.line)]
+
         candidates = []
         if _selected("LW101", select, ignore):
             fixes, layout_hints = fix_layout(df, build, project)
             for h in layout_hints:
                 hints[(h.code, h.message)] = AppliedFix(h.code, h.message, "hint", h.line)
-            candidates += fixes[:1]
-        if not candidates and _selected("LW502", select, ignore):
-            candidates += rule_fixes(rules, "LW502")
-        if not candidates:
-            candidates += [f for f in fix_pip_cache(df, build, cache_mount=cache_mount) if _selected(f.code, select, ignore)]
-        if not candidates and _selected("LW204", select, ignore):
-            candidates += rule_fixes(rules, "LW204")[:1]  # one ENV a pass: it may serve the RUNs after it
+            candidates += wanted("LW101", fixes)[:1]
+        # one rule a pass, each pass on the text the one before wrote
+        for code in ("LW502", "LW202", "LW201", "LW204"):
+            if candidates:
+                break
+            candidates += wanted(code, rule_fixes(rules, code))
+            if code == "LW204":
+                candidates = candidates[:1]  # one ENV a pass: it may serve the RUNs after it
         if not candidates:
             break
         edits = [e for f in candidates for e in f.edits]

@@ -48,3 +48,36 @@ def test_fix_adds_no_cache_dir():
     new = apply_edits(text, [TextEdit(e.start_offset, e.end_offset, e.replacement) for e in f.fix.edits])
     assert new == "FROM python:3.12\nRUN pip install --no-cache-dir flask==3.0.3\n"
     passes(CODE, new)
+
+
+def _fix_of(dockerfile: str, cache_mount: bool):
+    from layerwise.analyses.project import ProjectContext
+    from layerwise.analyses.rules import RuleContext, get_rule
+    from layerwise.parse import parse
+    from layerwise.resolve.stages import resolve
+
+    df = parse(dockerfile, "Dockerfile")
+    ctx = RuleContext("Dockerfile", df, resolve(df, {}), ProjectContext(None, "Dockerfile"), cache_mount=cache_mount)
+    return [f.fix for f in get_rule("LW201").check(ctx)]
+
+
+def test_fix_mounts_the_cache_when_asked_and_the_folder_is_known():
+    """``fix --cache-mount``: root's pip/uv caches are mounted; another user's, or Poetry's,
+    get the option (their cache folder is not the one a fixed mount would name)."""
+    from layerwise.fixes.edits import TextEdit, apply_edits
+
+    root = "FROM python:3.12\nRUN pip install flask && uv pip install --system rich\n"
+    fixes = _fix_of(root, cache_mount=True)
+    assert [f.description for f in fixes] == ["mount a cache at /root/.cache/pip", "mount a cache at /root/.cache/uv"]
+    edits = [TextEdit(e.start_offset, e.end_offset, e.replacement) for f in fixes for e in f.edits]
+    assert apply_edits(root, edits) == (
+        "FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache/pip --mount=type=cache,target=/root/.cache/uv"
+        " pip install flask && uv pip install --system rich\n"
+    )
+    assert [f.description for f in _fix_of(root, cache_mount=False)] == ["add --no-cache-dir", "add --no-cache"]
+    other = "FROM python:3.12\nUSER app\nRUN pip install flask\n"
+    assert [f.description for f in _fix_of(other, cache_mount=True)] == ["add --no-cache-dir"]
+    poetry = "FROM python:3.12\nRUN poetry install --only main\n"
+    assert [f.description for f in _fix_of(poetry, cache_mount=True)] == ["add --no-cache"]
+    exec_form = 'FROM python:3.12\nRUN ["pip", "install", "flask"]\n'
+    assert all(f is None or "mount" not in f.description for f in _fix_of(exec_form, cache_mount=True))

@@ -23,6 +23,12 @@ or keep the cache between builds, outside the image:
 ```dockerfile
 RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
 ```
+
+## Fix safety
+Safe: it adds `--no-cache-dir` (pip) or `--no-cache` (uv, Poetry) to the install. With
+`layerwise fix --cache-mount` (the default when the Dockerfile already uses BuildKit features)
+it mounts a cache on root's pip/uv cache folder instead; as another user, or for other tools,
+it still adds the option.
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ _FLAG = {"pip": "--no-cache-dir", "pip-sync": None, "uv": "--no-cache", "uv-pip"
 _INSERT = {"pip": re.compile(r"\bpip(?:3(?:\.\d+)?)?\s+install\b|-m\s+pip\s+install\b"),
            "uv-pip": re.compile(r"\buv\s+pip\s+install\b"), "uv": re.compile(r"\buv\s+sync\b"),
            "poetry": re.compile(r"\bpoetry\s+install\b")}  # fmt: skip
+#: the cache folder of root for the managers whose fix can mount it (``layerwise fix --cache-mount``)
+_MOUNT = {"pip": "/root/.cache/pip", "uv": "/root/.cache/uv", "uv-pip": "/root/.cache/uv"}
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
@@ -83,7 +91,12 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             fix = None
             where = ctx.locate_command(node, x.argv)
             pat = _INSERT.get(x.manager)
-            if flag and pat:
+            mount = _MOUNT.get(x.manager)
+            if ctx.cache_mount and mount and step.user in pkgcache.ROOT_USERS and step.instruction.prepend_shell:
+                # root's cache folder is known: keep the cache, in a mount, between builds
+                at = node.span.start + len(node.keyword)
+                fix = Fix("safe", f"mount a cache at {mount}", (Edit(ctx.path, at, at, f" --mount=type=cache,target={mount}"),))
+            elif flag and pat:
                 src = ctx.dockerfile.source(node)
                 matches = list(pat.finditer(src))
                 if matches:

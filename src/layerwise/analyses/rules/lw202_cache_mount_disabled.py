@@ -22,6 +22,7 @@ RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from layerwise.analyses import pkgcache
@@ -58,11 +59,10 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             where = ctx.locate(node, why.split("=", 1)[0])
             fix = None
             if why.startswith("--"):
-                src = ctx.dockerfile.source(node)
-                i = src.find(" " + why)
-                if i >= 0:
-                    s = node.span.start + i
-                    fix = Fix("safe", f"remove {why}", (Edit(ctx.path, s, s + 1 + len(why), ""),))
+                span = _option_span(ctx.dockerfile.source(node), why)
+                if span is not None:
+                    s, e = (node.span.start + i for i in span)
+                    fix = Fix("safe", f"remove {why}", (Edit(ctx.path, s, e, ""),))
             yield ctx.at(
                 CODE,
                 node,
@@ -72,3 +72,30 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 line=where[0] if where else None,
                 column=where[1] if where else None,
             )
+
+
+def _option_span(src: str, option: str) -> tuple[int, int] | None:
+    """What to delete from ``src`` to drop the first ``option`` word, leaving valid and tidy
+    continuation lines: the word and the blanks before it; at the start of a line, the word
+    and the blanks after it (the indentation stays); alone on a continuation line
+    (``    --no-cache \\``), that whole line; alone on the last line, that line and the line
+    break before it."""
+    m = re.search(r"(?<=\s)" + re.escape(option) + r"(?=\s|$)", src)
+    if m is None:
+        return None
+    start, end = m.span()
+    line_start = src.rfind("\n", 0, start) + 1
+    if line_start > 0 and not src[line_start:start].strip():  # first word of a continuation line
+        cont = re.match(r"[ \t]*\\[ \t]*\r?\n", src[end:])
+        if cont:
+            return line_start, end + cont.end()
+        blanks = re.match(r"[ \t]*", src[end:])
+        after = end + blanks.end()
+        if after < len(src) and src[after] not in "\r\n":
+            return start, after
+        before = re.search(r"[ \t]*\\[ \t]*\r?\n[ \t]*$", src[:start])
+        if before:
+            return before.start(), after
+    while start > 0 and src[start - 1] in " \t":
+        start -= 1
+    return start, end
