@@ -1,4 +1,5 @@
-"""``[tool.layerwise]`` in ``pyproject.toml``: the project's defaults for ``layerwise check``.
+"""``[tool.layerwise]`` in ``pyproject.toml``: the project's defaults for ``layerwise check``
+(and, for the rule selection and the Dockerfile, ``layerwise fix``).
 
 ```toml
 [tool.layerwise]

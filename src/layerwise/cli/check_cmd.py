@@ -7,17 +7,13 @@ import sys
 
 import click
 
-from layerwise.cli.options import build_arg_option, parse_build_args
+from layerwise.cli.options import build_arg_option, parse_build_args, rule_selection
 
 FORMATS = ("text", "json", "sarif", "github")
 DOCKERFILE_NAMES = ("Dockerfile", "Containerfile", "dockerfile")
 # files whose presence says "this folder is a project" (a build context)
 PROJECT_MARKERS = ("pyproject.toml", "requirements.txt", "setup.py", "setup.cfg", ".dockerignore",
                    "Pipfile", "uv.lock", "poetry.lock", "pdm.lock", "environment.yml", ".git")  # fmt: skip
-
-
-def _codes(values: tuple[str, ...]) -> list[str]:
-    return [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
 
 
 def _guess_context(dockerfile: str) -> str | None:
@@ -106,10 +102,7 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
 
     start = paths[0] if paths else (os.path.dirname(dockerfile) if dockerfile else ".")
     cfg = Config() if no_config else load_config(start or ".")
-    sel = _codes(select) or cfg.select
-    sel = (sel or ["ALL"]) + _codes(extend_select) + cfg.extend_select
-    ign = _codes(ignore_codes) + ([] if select else cfg.ignore)
-    rules = selected_rules(sel, ign)
+    rules = selected_rules(*rule_selection(cfg, select, ignore_codes, extend_select))
     sev = dict(cfg.severity)
     for item in severities:
         code, _, level = item.partition("=")

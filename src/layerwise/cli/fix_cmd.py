@@ -5,11 +5,6 @@ from __future__ import annotations
 import click
 
 
-def _codes(values: tuple[str, ...]) -> set[str] | None:
-    out = {c.strip().upper() for v in values for c in v.split(",") if c.strip()}
-    return out or None
-
-
 @click.command(
     help="""Rewrite a project's Dockerfile for a cache-friendly build and fix its .dockerignore.
 
@@ -18,6 +13,8 @@ pip-tools, Poetry, uv, PDM, Pipenv, pyproject, conda), handles the package-manag
 (--no-cache-dir, or a BuildKit cache mount), turns ADD of local files into COPY, and writes a
 .dockerignore with the Python entries in their **/ form without excluding what the build needs.
 Every other byte of your files is kept. Fixes that need a decision are shown as hints.
+It fixes what `layerwise check` reports, no more: the same rule selection (--select/--ignore,
+[tool.layerwise] in pyproject.toml) and the same inline `# layerwise: ignore[CODE]` comments.
 
 \b
 Example:
@@ -31,23 +28,34 @@ Example:
 @click.option("--cache-mount/--no-cache-dir", "cache_mount", default=None,
               help="Keep package caches in a BuildKit cache mount, or disable them in the layer "
                    "(default: a cache mount when the file already uses BuildKit features).")  # fmt: skip
-@click.option("--select", multiple=True, metavar="CODES", help="Only these rules (e.g. LW101,LW3).")
-@click.option("--ignore", "ignore_codes", multiple=True, metavar="CODES", help="Not these rules.")
+@click.option("--select", multiple=True, metavar="CODES",
+              help="Only these rules' fixes (code prefixes, e.g. LW101,LW3; the longest prefix wins).")  # fmt: skip
+@click.option("--ignore", "ignore_codes", multiple=True, metavar="CODES", help="Not these rules' fixes.")
+@click.option("--extend-select", multiple=True, metavar="CODES", help="Add rules to the configured selection.")
+@click.option("--no-config", is_flag=True, help="Ignore [tool.layerwise] in pyproject.toml.")
 @click.option("--no-dockerignore", is_flag=True, help="Leave .dockerignore alone.")
-def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, no_dockerignore) -> int:
+def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, extend_select, no_config, no_dockerignore) -> int:
     import os
 
+    from layerwise.cli.options import rule_selection
+    from layerwise.config import Config, load_config
     from layerwise.errors import LayerwiseError, Location
     from layerwise.fixes import fix_project
 
+    # the rules check runs are the rules fix applies: same options, same [tool.layerwise]
+    cfg = Config() if no_config else load_config(path)
+    sel, ign = rule_selection(cfg, select, ignore_codes, extend_select)
+    if dockerfile is None and path == "." and cfg.dockerfile:
+        dockerfile = cfg.resolve(cfg.dockerfile)
+        path = cfg.resolve(cfg.context) if cfg.context else os.path.dirname(dockerfile) or "."
     df_path = dockerfile or os.path.join(path, "Dockerfile")
     if not os.path.exists(df_path):
         raise LayerwiseError("no Dockerfile here (use -f to name it)", Location(df_path))
     result = fix_project(
         path,
         df_path,
-        select=_codes(select),
-        ignore=_codes(ignore_codes) or set(),
+        select=set(sel),
+        ignore=set(ign),
         cache_mount=cache_mount,
         dockerignore=not no_dockerignore,
     )

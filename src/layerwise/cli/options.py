@@ -41,3 +41,18 @@ def parse_build_args(values: tuple[str, ...]) -> dict[str, str]:
             value = os.environ[key]
         out[key] = value
     return out
+
+
+def codes(values: tuple[str, ...]) -> list[str]:
+    """``--select LW1,LW201 --select LW3`` -> ``["LW1", "LW201", "LW3"]``."""
+    return [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
+
+
+def rule_selection(cfg, select: tuple[str, ...], ignore: tuple[str, ...], extend_select: tuple[str, ...] = ()):
+    """The (select, ignore) code prefixes of ``check`` and ``fix``: the command line over
+    ``[tool.layerwise]`` (an explicit ``--select`` drops the configured ignores too), plus the
+    extensions of both."""
+    sel = codes(select) or cfg.select
+    sel = (sel or ["ALL"]) + codes(extend_select) + cfg.extend_select
+    ign = codes(ignore) + ([] if select else cfg.ignore)
+    return sel, ign
