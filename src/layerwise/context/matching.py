@@ -34,10 +34,10 @@ INDEX_MIN = 256
 
 _EXACT, _PREFIX, _SUFFIX, _REGEXP = 1, 2, 3, 4
 _WILD = frozenset("*?[\\")
-#: characters patternmatcher copies into a glob's regex unescaped (it escapes only "." and "$"):
-#: in Docker they act as regex syntax ("^?" matches any one-character name, "a|b/c" is
-#: anchored on one side only), so a glob holding one has no literal part or depth to rely on
-_REGEX_RAW = frozenset("^+(){}|")
+#: regex syntax patternmatcher copies into a glob's regex unescaped (it escapes ``.+()|{}$``
+#: only): in Docker "^?" matches any one-character name, as the "^" is one more anchor. A
+#: glob holding one has no literal part, depth or suffix to rely on
+_REGEX_RAW = frozenset("^")
 
 #: one pattern: (exclusion, match type, argument, second argument, depth), depth being the
 #: number of "/" of every path it can match (-1 when that is not fixed)
