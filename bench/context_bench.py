@@ -76,7 +76,7 @@ def generate(tree: Path, n_files: int, total_mb: int, seed: int = 42) -> None:
     dirs: list[str] = []
     for top in ("src/app", "tests", "data", "docs", "scripts"):
         weight = {"src/app": 60, "tests": 20, "data": 12, "docs": 5, "scripts": 3}[top]
-        for i in range(weight * 45):
+        for _ in range(weight * 45):
             depth = rng.randint(0, 3)
             parts = [top] + [f"{rng.choice(['core', 'api', 'util', 'models', 'io', 'db', 'web', 'jobs'])}{rng.randint(0, 40)}" for _ in range(depth)]
             dirs.append("/".join(parts))

@@ -55,8 +55,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from context_bench import generate, generate_million
-from engine_context import ContextLoad, EngineContextBench, measured, read_measured
+from context_bench import generate, generate_million  # noqa: E402 - sibling scripts, found through sys.path
+from engine_context import ContextLoad, EngineContextBench, measured, read_measured  # noqa: E402
 
 DOCKERFILE = "FROM python:3.12-slim\nCOPY . /app\n"
 DEFAULT_REPEAT = {"10k": 3, "100k": 3, "1m": 1}

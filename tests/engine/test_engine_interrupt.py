@@ -147,7 +147,7 @@ class Hook:
                         break
                     self.request += chunk
                 self.clis = _docker_clis()
-            except BaseException as exc:  # reported by the test
+            except BaseException as exc:  # noqa: BLE001 - reported by the test
                 self.error = exc
             finally:
                 signal.pthread_kill(main, signal.SIGINT)  # our process (thread) alone
@@ -345,13 +345,13 @@ def test_cli_that_does_not_end_on_sigint_is_killed_after_the_grace_time(tmp_path
         try:
             seen["started"] = _message(fifo)
             seen["clis"] = _docker_clis()
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
             seen["error"] = exc
         finally:
             signal.pthread_kill(main, signal.SIGINT)  # to us, not to the CLI
         try:
             seen["cli got"] = _message(fifo)  # forwarded by build()/docker()
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
             seen["error"] = exc
 
     waiter = threading.Thread(target=interrupt_when_started, daemon=True)
@@ -387,7 +387,7 @@ def test_ctrl_c_again_during_the_grace_time_kills_at_once(tmp_path, monkeypatch,
             seen["clis"] = _docker_clis()
             signal.pthread_kill(main, signal.SIGINT)
             seen["cli got"] = _message(fifo)  # build() forwarded it: its grace time has begun
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
             seen["error"] = exc
         finally:
             signal.pthread_kill(main, signal.SIGINT)

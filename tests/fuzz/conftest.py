@@ -11,12 +11,12 @@ import os
 
 from hypothesis import HealthCheck, Phase, settings
 
-_COMMON = dict(
-    deadline=None,
-    database=None,
-    derandomize=os.environ.get("CI", "").lower() == "true",  # the same examples on every CI run
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-)
+_COMMON = {
+    "deadline": None,
+    "database": None,
+    "derandomize": os.environ.get("CI", "").lower() == "true",  # the same examples on every CI run
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+}
 
 settings.register_profile("layerwise-fuzz-fast", max_examples=300, **_COMMON)
 settings.register_profile(

@@ -190,4 +190,4 @@ def compare(text: str) -> tuple[str | None, bool]:
 def check_located(exc: LayerwiseError) -> None:
     """A parse error names the file and a line (the instruction layer may omit the column)."""
     assert exc.location is not None and exc.location.path, exc
-    assert exc.message and "\n" not in exc.message.strip() or exc.message, exc
+    assert (exc.message and "\n" not in exc.message.strip()) or exc.message, exc

@@ -58,9 +58,8 @@ def test_temporary_edit_restores_on_exception(tmp_path, exc):
     p = tmp_path / "app.py"
     p.write_bytes(b"x = 1\n")
     before = _state(p)
-    with pytest.raises(exc):
-        with temporary_edit(p, "abc"):
-            raise exc()
+    with pytest.raises(exc), temporary_edit(p, "abc"):
+        raise exc()
     assert _state(p) == before
 
 
@@ -97,9 +96,8 @@ def test_temporary_edit_restores_when_the_process_is_interrupted(tmp_path, sig):
 
 
 def test_temporary_edit_of_a_missing_file_is_a_located_error(tmp_path):
-    with pytest.raises(LayerwiseError, match="cannot read the file to change"):
-        with temporary_edit(tmp_path / "nope.py", "x"):
-            pass
+    with pytest.raises(LayerwiseError, match="cannot read the file to change"), temporary_edit(tmp_path / "nope.py", "x"):
+        pass
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ failing_run (RUN exit 3). ``*_rebuild`` follows ``*_first`` after an edit
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -200,7 +201,7 @@ def test_legacy_durations_from_line_times():
     times = [float(i) for i in range(len(lines))]
     p = parse_legacy_output(lines, times)
     starts = [i for i, line in enumerate(lines) if line.startswith("Step ")]
-    assert [s.seconds for s in p.steps[:-1]] == [float(b - a) for a, b in zip(starts, starts[1:])]
+    assert [s.seconds for s in p.steps[:-1]] == [float(b - a) for a, b in itertools.pairwise(starts)]
     built = next(i for i, line in enumerate(lines) if line.startswith("Successfully built"))
     assert p.steps[-1].seconds == float(built - starts[-1])
 

@@ -29,7 +29,7 @@ def F(**files):
     return out
 
 
-BASE = dict(app_DOT_py="a1", requirements_DOT_txt="r1")
+BASE = {'app_DOT_py': "a1", 'requirements_DOT_txt': "r1"}
 
 
 def run(df_before, files_before, df_after=None, files_after=None, builder="buildkit", **kw):

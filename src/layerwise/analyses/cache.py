@@ -35,8 +35,9 @@ import hashlib
 import json
 import posixpath
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 from layerwise.parse.instructions import (
     Add,
@@ -163,7 +164,7 @@ def select(files: ContextFiles, src: str, excludes: Iterable[str] = ()) -> dict[
     out: dict[str, tuple] = {}
     for root in roots:
         prefix = root + "/" if root else ""
-        base = posixpath.basename(root) if len(roots) > 1 or root and files[root].kind != "dir" else ""
+        base = posixpath.basename(root) if len(roots) > 1 or (root and files[root].kind != "dir") else ""
         for path in files:
             if root and path != root and not path.startswith(prefix):
                 continue

@@ -219,7 +219,7 @@ def explain(
     try:
         old = simulate(before, before_files, builder=builder, target=_map_target(before, final),
                        link_effective=link_effective)  # fmt: skip
-    except Exception:  # the before state may not even have the target: nothing is cached
+    except Exception:  # noqa: BLE001 - the before state may not even have the target: nothing is cached
         old = []
     new = simulate(after, after_files, builder=builder, target=target,
                    link_effective=link_effective)  # fmt: skip

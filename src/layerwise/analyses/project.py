@@ -143,7 +143,7 @@ class ProjectContext:
             import tomli as tomllib  # type: ignore[no-redef]
         try:
             return tomllib.loads(text)
-        except Exception:
+        except (ValueError, RecursionError):  # invalid, or nested too deep: no usable pyproject
             return None
 
     @cached_property

@@ -74,7 +74,7 @@ def make_plan(
         try:
             from layerwise.fixes import fix_project
         except ImportError:  # pragma: no cover - fix not installed
-            raise LayerwiseError("--fixed needs `layerwise fix`, which this installation lacks; use --against FILE")
+            raise LayerwiseError("--fixed needs `layerwise fix`, which this installation lacks; use --against FILE") from None
         res = fix_project(ctx, df)
         if not res.changed:
             notes.append("layerwise fix finds nothing to change in this Dockerfile: only yours is benchmarked.")

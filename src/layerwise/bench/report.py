@@ -138,7 +138,7 @@ def svg_to_png(svg_path: Path, png_path: Path) -> None:
             f"PNG output needs rsvg-convert (Debian/Ubuntu: apt-get install librsvg2-bin); "
             f"the SVG is at {svg_path}"
         )
-    p = subprocess.run([exe, "-b", "white", "-o", str(png_path), str(svg_path)], capture_output=True, text=True)
+    p = subprocess.run([exe, "-b", "white", "-o", str(png_path), str(svg_path)], capture_output=True, text=True, check=False)
     if p.returncode != 0:
         raise LayerwiseError(f"rsvg-convert failed: {p.stderr.strip()}; the SVG is at {svg_path}")
 

@@ -59,9 +59,9 @@ def _layerwise(args: list[str], cwd, *, stream: bool = False, shorten: bool = Fa
     cmd = [sys.executable, "-m", "layerwise", *args]
     if stream:
         sys.stdout.flush()
-        return subprocess.run(cmd, cwd=cwd).returncode
+        return subprocess.run(cmd, cwd=cwd, check=False).returncode
     env = dict(os.environ, COLUMNS=str(max(60, shutil.get_terminal_size((100, 24)).columns - 5)))
-    p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
+    p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, check=False)
     text = p.stdout.rstrip("\n")
     if shorten:
         text = shorten_diff(text)

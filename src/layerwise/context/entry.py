@@ -7,7 +7,7 @@ import stat as st
 import struct
 from dataclasses import dataclass
 
-__all__ = ["FILE", "DIR", "SYMLINK", "OTHER", "Entry", "SnapshotWarning", "ExcludedStats", "STAMP", "stamp_of"]
+__all__ = ["DIR", "FILE", "OTHER", "STAMP", "SYMLINK", "Entry", "ExcludedStats", "SnapshotWarning", "stamp_of"]
 
 FILE = "file"
 DIR = "dir"
@@ -26,7 +26,7 @@ class Entry:
     """One path of the context. ``rec`` holds the 32-byte stat stamp, followed by the 32-byte
     sha256 of the content once known (one object, often shared with the stat cache)."""
 
-    __slots__ = ("path", "kind", "st_mode", "size", "target", "rec")
+    __slots__ = ("kind", "path", "rec", "size", "st_mode", "target")
 
     def __init__(
         self, path: str, kind: str, st_mode: int, size: int, target: str | None, rec: bytes

@@ -28,13 +28,13 @@ from layerwise.context.re2 import RE2Error, compile_re2
 from layerwise.errors import LayerwiseError, Location
 
 __all__ = [
+    "IgnoreFile",
     "IgnorePattern",
     "Pattern",
     "PatternMatcher",
-    "IgnoreFile",
-    "read_patterns",
-    "load_ignore",
     "ignore_file_candidates",
+    "load_ignore",
+    "read_patterns",
 ]
 
 _BOM = b"\xef\xbb\xbf"
@@ -109,7 +109,7 @@ _SHOULD_ESCAPE = frozenset(".+()|{}$")
 class Pattern:
     """A compiled pattern (patternmatcher's ``Pattern``)."""
 
-    __slots__ = ("cleaned", "exclusion", "dirs", "match_type", "regex", "source")
+    __slots__ = ("cleaned", "dirs", "exclusion", "match_type", "regex", "source")
 
     def __init__(self, cleaned: str, exclusion: bool, source: IgnorePattern) -> None:
         self.cleaned = cleaned
@@ -200,7 +200,7 @@ MatchInfo = tuple  # per-pattern "matched" flags of a directory (patternmatcher.
 class PatternMatcher:
     """``patternmatcher.PatternMatcher`` built from ReadAll output (``New``)."""
 
-    __slots__ = ("patterns", "exclusions", "source_path", "_plan")
+    __slots__ = ("_plan", "exclusions", "patterns", "source_path")
 
     def __init__(
         self, patterns: Iterable[str | IgnorePattern], source_path: str | None = None

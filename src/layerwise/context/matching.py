@@ -123,9 +123,8 @@ class WalkMatcher:
         decider = -1
         hits: list[int] = []
         for i, inh, exclusion, mt, arg, arg2 in items:
-            if not inh:
-                if exclusion != matched or not _test(mt, arg, arg2, rel):
-                    continue
+            if not inh and (exclusion != matched or not _test(mt, arg, arg2, rel)):
+                continue
             hits.append(i)
             matched = not exclusion
             decider = i

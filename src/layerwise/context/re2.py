@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["RE2Error", "translate", "compile_re2"]
+__all__ = ["RE2Error", "compile_re2", "translate"]
 
 
 class RE2Error(ValueError):
@@ -55,7 +55,7 @@ def _lit(ch: str) -> str:
     """A literal character for use inside a Python character class."""
     if ch.isalnum() or ch == "_" or ord(ch) > 0x7F:
         return ch
-    return "\\x%02x" % ord(ch) if ord(ch) < 0x100 else ch
+    return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else ch
 
 
 def _parse_escape(s: str, i: int) -> tuple[str, str, int]:

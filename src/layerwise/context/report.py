@@ -14,24 +14,24 @@ import io
 import json
 import re
 from collections.abc import Sequence
-from typing import TextIO
 from dataclasses import dataclass, field
+from typing import TextIO
 
-from layerwise.context.ignore import IgnorePattern, Pattern, PatternMatcher
+from layerwise.context.ignore import IgnorePattern, PatternMatcher
 from layerwise.context.snapshot import DIR, FILE, Entry, Snapshot, SnapshotWarning
 from layerwise.errors import LayerwiseError, Location
 
 __all__ = [
+    "ContextReport",
     "CopySource",
+    "ExcludedByPattern",
     "FolderSize",
     "JunkFinding",
-    "SecretFinding",
     "RootOnlyPattern",
-    "ExcludedByPattern",
-    "ContextReport",
+    "SecretFinding",
     "build_report",
-    "render_text",
     "render_json",
+    "render_text",
 ]
 
 

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from layerwise.context import gopath
+from layerwise.context import walk as _walk
 from layerwise.context.entry import (
     DIR,
     FILE,
@@ -52,23 +53,22 @@ from layerwise.context.entry import (
     SnapshotWarning,
 )
 from layerwise.context.ignore import IgnoreFile
-from layerwise.context import walk as _walk
 from layerwise.context.walk import SMALL, Walker, hash_file
 from layerwise.errors import LayerwiseError, Location
 
 __all__ = [
-    "FILE",
     "DIR",
-    "SYMLINK",
+    "FILE",
     "OTHER",
+    "RACY_WINDOW_NS",
+    "SYMLINK",
+    "Change",
     "Entry",
-    "SnapshotWarning",
     "ExcludedStats",
     "Snapshot",
-    "Change",
-    "diff",
+    "SnapshotWarning",
     "default_cache_dir",
-    "RACY_WINDOW_NS",
+    "diff",
     "prune_cache_dir",
 ]
 
@@ -577,7 +577,7 @@ class StatCache:
     (32-byte stamp + 32-byte sha256) in another. The C listing searches it in place (no
     Python object per file is made to load it); Python code gets a dict on demand."""
 
-    __slots__ = ("paths", "offsets", "recs", "n", "_dict")
+    __slots__ = ("_dict", "n", "offsets", "paths", "recs")
     EMPTY: StatCache
 
     def __init__(self, paths: bytes = b"", offsets: bytes = b"\0" * 8, recs: bytes = b"", n: int = 0) -> None:

@@ -119,7 +119,7 @@ def revision_state(
                 tree[os.fsdecode(path)] = (mode, sha)
     blobs = _blob_digests(top, sorted({sha for _, sha in tree.values()}))
     removed_dirs: set[str] = set()
-    for status, path in changed:
+    for _status, path in changed:
         if not path.startswith(prefix):
             continue
         rel = path[len(prefix) :]
@@ -242,7 +242,7 @@ class SnapshotFiles(dict):
         return e
 
     def get(self, path, default=None):
-        return self[path] if path in self else default
+        return self[path] if path in self else default  # noqa: SIM401 - this is get(): through __getitem__
 
     def items(self):
         return [(p, self[p]) for p in self]

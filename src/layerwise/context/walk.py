@@ -71,7 +71,7 @@ def walk_matcher(matcher: PatternMatcher) -> WalkMatcher:
 class _Pending:
     """An excluded folder walked into because an exception might re-include something."""
 
-    __slots__ = ("entry", "emitted", "parent", "line", "remote")
+    __slots__ = ("emitted", "entry", "line", "parent", "remote")
 
     def __init__(self, entry: Entry, parent: _Pending | None, line: int) -> None:
         self.entry = entry
@@ -617,7 +617,7 @@ class Walker:
                         break
                     sub.walk([frame])
                 sub.finish()
-            except BaseException as exc:  # re-raised in the calling thread
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
                 todo.clear()
                 errors.append(exc)
 
@@ -838,7 +838,7 @@ def _fork_map(
     import tempfile
 
     shm = mmap.mmap(-1, 8 * max(n, 1))
-    outs = [tempfile.TemporaryFile(prefix="layerwise-walk-") for _ in range(n)]
+    outs = [tempfile.TemporaryFile(prefix="layerwise-walk-") for _ in range(n)]  # noqa: SIM115 - closed by the caller
     pids: list[int] = []
     gc.freeze()  # keep the children from copying every object the collector would touch
     try:

@@ -12,14 +12,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from .output import StepResult, parse_build_output
 from .procs import child_setup, signals_held, stop_child
 
-__all__ = ["Engine", "EngineError", "BuildResult", "Container", "PROXY_ARGS"]
+__all__ = ["PROXY_ARGS", "BuildResult", "Container", "Engine", "EngineError"]
 
 # Build args that both builders predefine and keep out of the cache key
 # (BuildKit dockerfile2llb, legacy builder/dockerfile/buildargs.go).
@@ -65,7 +65,7 @@ class BuildResult:
 
 @dataclass
 class Container:
-    engine: "Engine"
+    engine: Engine
     id: str
     name: str | None = None
     _removed: bool = field(default=False, repr=False)
@@ -83,7 +83,7 @@ class Container:
             self.engine.docker("rm", "-f", self.id, check=False)
             self._removed = True
 
-    def __enter__(self) -> "Container":
+    def __enter__(self) -> Container:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -132,7 +132,7 @@ class Engine:
         self.env = base
 
     @classmethod
-    def from_env(cls) -> "Engine":
+    def from_env(cls) -> Engine:
         """The user's docker: ``docker`` on PATH and their DOCKER_HOST/context."""
         exe = shutil.which("docker")
         if exe is None:

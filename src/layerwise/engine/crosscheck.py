@@ -15,10 +15,10 @@ Used by the real-engine scenario tests and by ``layerwise bench``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
-__all__ = ["StepPair", "pair_steps", "compare", "disagreements"]
+__all__ = ["StepPair", "compare", "disagreements", "pair_steps"]
 
 
 @dataclass(frozen=True)

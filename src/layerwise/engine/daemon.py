@@ -15,7 +15,7 @@ from . import procs
 from .client import Engine, EngineError
 from .install import EngineInstall, find_engine
 
-__all__ = ["Daemon", "BASE_IMAGES", "PYTHON_TAGS"]
+__all__ = ["BASE_IMAGES", "PYTHON_TAGS", "Daemon"]
 
 PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # One Debian 12 rootfs (python3 3.11, pip, venv) answers to all these tags.
@@ -32,7 +32,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
 
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except Exception:
+    except Exception:  # noqa: BLE001 - no prctl (not Linux): the daemon is stopped by us alone
         pass
 
 
@@ -83,7 +83,7 @@ class Daemon:
         install: EngineInstall | None = None,
         timeout: float = 60,
         keep: bool = False,
-    ) -> "Daemon":
+    ) -> Daemon:
         if install is None:
             install, reason = find_engine()
             if install is None:
@@ -149,7 +149,7 @@ class Daemon:
             "--pidfile", str(self.pidfile),
             "-H", self.docker_host,
         ]
-        log = open(self.logfile, "ab")
+        log = open(self.logfile, "ab")  # noqa: SIM115 - handed to the daemon process, closed on stop
         try:
             # (Should the handle still be lost, _shutdown finds dockerd by its command line,
             # which names the work dir.)
@@ -255,11 +255,11 @@ class Daemon:
 
     def _cleanup_files(self) -> None:
         for mp in _mounts_under(str(self.workdir)):
-            subprocess.run(["umount", "-l", mp], capture_output=True)
+            subprocess.run(["umount", "-l", mp], capture_output=True, check=False)
         if not self.keep:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self) -> "Daemon":
+    def __enter__(self) -> Daemon:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -35,16 +35,16 @@ Legacy builder (``DOCKER_BUILDKIT=0``)::
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 __all__ = [
-    "StepResult",
     "ParsedBuild",
+    "StepResult",
+    "detect_format",
     "parse_build_output",
     "parse_buildkit_output",
     "parse_legacy_output",
-    "detect_format",
 ]
 
 
@@ -157,7 +157,7 @@ def parse_buildkit_output(text: str | Iterable[str]) -> ParsedBuild:
     errors: list[str] = []
     image_id = None
     for line in lines:
-        if line.startswith("ERROR:") or line.startswith("ERROR "):
+        if line.startswith(("ERROR:", "ERROR ")):
             errors.append(line.strip())
             continue
         m = _BK_LINE.match(line)
@@ -266,14 +266,11 @@ def parse_legacy_output(
                 cur.status = "cached"
             elif what.startswith("Running in "):
                 cur.status = "done" if cur.status != "cached" else cur.status
-            elif re.fullmatch(r"[0-9a-f]{12,64}", what):
-                if cur.status == "unknown":
-                    cur.status = "done"
+            elif re.fullmatch(r"[0-9a-f]{12,64}", what) and cur.status == "unknown":
+                cur.status = "done"
             # "Removed intermediate container ..." (newer) carries no information
             continue
-        if line.startswith("Removing intermediate container ") or line.startswith(
-            "Successfully tagged "
-        ):
+        if line.startswith(("Removing intermediate container ", "Successfully tagged ")):
             continue
         cur.output.append(line)
     # Stage names: only when the file has several stages.

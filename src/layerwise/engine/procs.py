@@ -40,7 +40,7 @@ KILL_WAIT = 10.0  # at most this long for SIGKILLed processes to be gone
 
 Proc = tuple[int, int]  # (pid, start time in clock ticks since boot)
 
-_prctl: Callable[..., int] | None | bool = None
+_prctl: Callable[..., int] | bool | None = None
 
 
 def _load_prctl() -> Callable[..., int] | None:

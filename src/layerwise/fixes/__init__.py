@@ -170,7 +170,7 @@ def needed_paths(text: str, path: str, context: str | os.PathLike[str] | None) -
             elif isinstance(inst, Run):
                 for x in analyse_run(inst).installs:
                     out += [os.path.normpath(r) for r in x.reads if not r.startswith("/")]
-    req = [p for p in out if p.endswith(".txt") or p.endswith(".in")]
+    req = [p for p in out if p.endswith((".txt", ".in"))]
     closure, _ = _requirements_closure(project, req)
     out += closure
     pyproject = project.read_text("pyproject.toml")
@@ -181,7 +181,7 @@ def needed_paths(text: str, path: str, context: str | os.PathLike[str] | None) -
             import tomli as tomllib  # type: ignore[no-redef]
         try:
             meta = tomllib.loads(pyproject).get("project", {})
-        except Exception:
+        except (ValueError, RecursionError):  # invalid, or nested too deep: no metadata
             meta = {}
         readme = meta.get("readme")
         if isinstance(readme, dict):

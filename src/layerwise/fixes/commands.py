@@ -10,7 +10,8 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from layerwise.analyses.installs import Install, analyse_run as _analyse_run, strip_prefix
+from layerwise.analyses.installs import Install, strip_prefix
+from layerwise.analyses.installs import analyse_run as _analyse_run
 from layerwise.analyses.installs import classify as _classify
 from layerwise.parse.instructions import Run
 

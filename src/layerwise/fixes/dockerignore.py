@@ -13,8 +13,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from layerwise.context.ignore import IgnoreFile, read_patterns
 

@@ -158,7 +158,7 @@ def _plan_stage(stage: Stage, project: Project) -> tuple[_Plan | None, LayoutHin
         dest_abs = posixpath.normpath(posixpath.join(c.workdir, dest))
         for s in steps[ci + 1 :]:
             inst = s.instruction
-            if isinstance(inst, PASSABLE_METADATA) or isinstance(inst, User):
+            if isinstance(inst, (PASSABLE_METADATA, User)):
                 continue  # no effect on a COPY without --chown, nor it on them
             if isinstance(inst, Workdir) and dest.startswith("/"):
                 continue  # an absolute destination does not depend on WORKDIR

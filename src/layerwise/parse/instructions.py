@@ -526,15 +526,15 @@ def _parse(node: Node, path: str) -> Instruction:
             flags.add_bool("parents")
         flags.parse()
         sources, contents, dest = _sources_and_dest(node, args, name)
-        common = dict(
-            sources=sources,
-            contents=contents,
-            dest=dest,
-            chown=flags.str("chown"),
-            chmod=flags.str("chmod"),
-            link=flags.bool("link"),
-            excludes=flags.strs("exclude"),
-        )
+        common = {
+            "sources": sources,
+            "contents": contents,
+            "dest": dest,
+            "chown": flags.str("chown"),
+            "chmod": flags.str("chmod"),
+            "link": flags.bool("link"),
+            "excludes": flags.strs("exclude"),
+        }
         if cmd == "copy":
             return Copy(node, from_=flags.str("from"), parents=flags.bool("parents"), **common)
         return Add(

@@ -32,9 +32,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from layerwise.errors import LayerwiseError, Location
 
@@ -286,7 +286,7 @@ def _pin_with_tool(tool: str, source: Path, *, hashes: bool, index_options: Sequ
                         ignore=shutil.ignore_patterns(".git", ".venv", "venv", "__pycache__", "node_modules"))  # fmt: skip
         try:
             p = subprocess.run([exe, *argv[1:]], cwd=work, capture_output=True, text=True, timeout=1200,
-                               stdin=subprocess.DEVNULL)  # fmt: skip
+                               stdin=subprocess.DEVNULL, check=False)  # fmt: skip
         except subprocess.TimeoutExpired:
             raise LayerwiseError(f"{argv[0]} did not finish within 20 minutes", Location(str(source))) from None
         if p.returncode != 0:

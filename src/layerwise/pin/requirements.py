@@ -47,7 +47,7 @@ class RequirementsFile:
     newline: str = "\n"
 
     @classmethod
-    def parse(cls, path: str, text: str) -> "RequirementsFile":
+    def parse(cls, path: str, text: str) -> RequirementsFile:
         physical = text.splitlines(keepends=True)
         nl = "\r\n" if physical and physical[0].endswith("\r\n") else "\n"
         out = cls(path, text, newline=nl)

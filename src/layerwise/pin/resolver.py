@@ -11,9 +11,9 @@ import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from packaging.version import Version
 
@@ -46,7 +46,7 @@ def resolve(
                 "-r", path.name]  # fmt: skip
         env = dict(os.environ, PIP_NO_INPUT="1", PIP_REQUIRE_VIRTUALENV="0")
         try:
-            p = subprocess.run(argv, cwd=path.parent, env=env, capture_output=True, text=True, timeout=timeout)
+            p = subprocess.run(argv, cwd=path.parent, env=env, capture_output=True, text=True, timeout=timeout, check=False)
         except FileNotFoundError:
             raise LayerwiseError(f"no Python interpreter {python}", Location(str(path))) from None
         except subprocess.TimeoutExpired:

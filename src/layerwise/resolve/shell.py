@@ -103,7 +103,7 @@ class _Scanner:
     """The part of Go's ``text/scanner.Scanner`` that lex.go uses: Peek and Next over
     code points, returning :data:`_EOF` at the end. Like Go, a leading BOM is skipped."""
 
-    __slots__ = ("_src", "_pos", "_end")
+    __slots__ = ("_end", "_pos", "_src")
 
     def __init__(self, src: str) -> None:
         self._src = src
@@ -270,7 +270,7 @@ class _Words:
     levels of one run (upstream's ``shellWord.wordsBuffer``); it only ever holds
     non-empty strings, so ``bool(buf)`` is Go's ``buf.Len() != 0``."""
 
-    __slots__ = ("buf", "words", "in_word")
+    __slots__ = ("buf", "in_word", "words")
 
     def __init__(self, buf: list) -> None:
         self.buf = buf
@@ -336,15 +336,15 @@ class _ShellWord:
     """shellWord: the state of processing one word."""
 
     __slots__ = (
-        "escape",
-        "raw_quotes",
-        "raw_escapes",
-        "skip_unset_env",
-        "scanner",
-        "env",
         "capture",
+        "env",
+        "escape",
         "matches",
         "nonmatches",
+        "raw_escapes",
+        "raw_quotes",
+        "scanner",
+        "skip_unset_env",
         "words_buffer",
     )
 
@@ -649,7 +649,7 @@ class ShellLexer:
     Instances are immutable and can be shared.
     """
 
-    __slots__ = ("escape", "raw_quotes", "raw_escapes", "skip_unset_env", "_special")
+    __slots__ = ("_special", "escape", "raw_escapes", "raw_quotes", "skip_unset_env")
 
     def __init__(
         self,

@@ -95,7 +95,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             if not isinstance(later.instruction, Run):
                 continue
             hits = [x for x in ctx.analysis(later).installs
-                    if "pyproject.toml" in x.reads or x.manager in ("pip", "uv-pip") and x.project]  # fmt: skip
+                    if "pyproject.toml" in x.reads or (x.manager in ("pip", "uv-pip") and x.project)]  # fmt: skip
             if not hits:
                 continue
             x = hits[0]

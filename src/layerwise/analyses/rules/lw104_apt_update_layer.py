@@ -58,7 +58,7 @@ def _apt_ops(commands: list[list[str]]) -> tuple[bool, bool]:
 
 
 def _cleans(text: str) -> bool:
-    return bool(re.search(r"/var/lib/apt/lists", text)) and bool(re.search(r"\brm\b", text)) or "apt-get clean" in text and "lists" in text
+    return (bool(re.search(r"/var/lib/apt/lists", text)) and bool(re.search(r"\brm\b", text))) or ("apt-get clean" in text and "lists" in text)
 
 
 def _lists_mounted(step) -> bool:

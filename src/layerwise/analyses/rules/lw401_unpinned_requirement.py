@@ -49,7 +49,7 @@ _HEX40 = re.compile(r"@[0-9a-f]{40}\b")
 def unpinned(req: str, *, conda: bool = False) -> str | None:
     """Why a requirement is not pinned (None: pinned, or not a requirement we judge)."""
     r = req.strip().strip("'\"")
-    if not r or r.startswith("-") and not r.startswith(("-e", "--editable")):
+    if not r or (r.startswith("-") and not r.startswith(("-e", "--editable"))):
         return None
     if r.startswith(("-e", "--editable")):
         return "editable (-e) requirement"

@@ -48,7 +48,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         if not isinstance(inst, (Cmd, Entrypoint)) or not inst.prepend_shell:
             continue
         text = " ".join(inst.cmd_line).strip()
-        if not text or text.startswith("exec ") or any("powershell" in s.lower() or "cmd" == s.lower() for s in step.shell[:1]):
+        if not text or text.startswith("exec ") or any("powershell" in s.lower() or s.lower() == "cmd" for s in step.shell[:1]):
             continue
         node = inst.node
         fix = None
