@@ -36,8 +36,8 @@ def family(manager: str) -> str:
 
 
 def env_of(step: Step, ins: Install | None = None) -> dict[str, str]:
-    env = {k: v for k, v in step.args}
-    env.update({k: v for k, v in step.env})
+    env = dict(step.args)
+    env.update(step.env)
     if ins is not None:
         env.update(ins.env)
     return env

@@ -101,7 +101,7 @@ def _needs(x, step, project, fs) -> Iterator[tuple[str, str]]:
         yield image_path(step, main), f"read by {x.manager}"
         if x.manager == "uv" and x.has("--locked", "--frozen"):
             yield image_path(step, "uv.lock"), "--locked/--frozen"
-        if x.manager == "pipenv" and x.has("--deploy", "--ignore-pipfile") or x.manager == "pipenv" and x.action == "sync":
+        if x.manager == "pipenv" and (x.has("--deploy", "--ignore-pipfile") or x.action == "sync"):
             yield image_path(step, "Pipfile.lock"), "--deploy/sync"
     if x.project and x.manager in ("pip", "uv-pip"):
         for t in x.targets:
