@@ -11,17 +11,22 @@ values only when expansion changed them. The 100 MB runs are in test_hostile_inp
 from __future__ import annotations
 
 import gc
+import tempfile
 import tracemalloc
+from pathlib import Path
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
-from layerwise.analyses.check import check_dockerfile
+from layerwise.analyses import copies
+from layerwise.analyses.check import check_dockerfile, selected_rules
+from layerwise.analyses.copies import ImageFiles
 from layerwise.analyses.project import ProjectContext
 from layerwise.analyses.rules import RuleContext
 from layerwise.errors import LayerwiseError
 from layerwise.parse import parse
-from layerwise.parse.instructions import parse_instructions
+from layerwise.parse.instructions import Copy, Run, parse_instructions
 from layerwise.parse.nodes import EMPTY
 from layerwise.resolve.stages import _as_written, _expand_words, _written, resolve
 from tests.fuzz.strategies import dockerfile_texts, fuzz_settings
@@ -220,3 +225,124 @@ def test_suppression_in_the_comment_lines_above(tmp_path, newline):
     path.write_bytes(newline.join(body).encode() + newline.encode())
     lw101 = [(f.line, f.code) for f in check_dockerfile(path).findings if f.code == "LW101"]
     assert lw101 == [(7, "LW101")]
+
+
+# --- the image files before each step (LW103, LW402) -------------------------------------------
+
+# Small vocabularies, so that paths meet: COPYs and mounts land where installs and probes look.
+_SRC = ["requirements.txt", "req/base.txt", "src/", "app", ".", "*.py", "a.tar.gz", "http://h/x.whl",
+        "pyproject.toml poetry.lock", "x.in y.txt"]  # fmt: skip
+_DEST = ["/app/", "/app", ".", "./", "lib", "/srv/req.txt", "/", "/opt//deep/", "../up"]
+_RUN = ["pip install -r requirements.txt", "curl -o x.txt http://h", "pip-compile req/x.in",
+        "echo /app/made.toml > /tmp/y.cfg", "git clone http://h/r", "true"]  # fmt: skip
+_MOUNT = ["--mount=type=bind,source=uv.lock,target=uv.lock", "--mount=type=bind,target=/src",
+          "--mount=type=bind,from=s0,source=/w,target=/w", "--mount=type=cache,target=/c"]  # fmt: skip
+_PROBES = ["/app/requirements.txt", "/app", "/app/src/m.py", "/", "/srv/req.txt", "/srv", "/app/x.txt",
+           "/opt/deep/a", "/opt", "/lib/base.txt", "/app/lib/base.txt", "/up/x", "/app/made.toml",
+           "/w/f", "/src/pyproject.toml", "/app/uv.lock", "uv.lock", "/r/y.cfg", "/app/pyproject.toml",
+           "/app/poetry.lock", "/srv/app", "/tmp/y.cfg", "/app/a.tar.gz/x"]  # fmt: skip
+
+
+@st.composite
+def _stage_chains(draw) -> str:
+    """Stages FROM an image or an earlier stage (branches too), with WORKDIR/COPY/ADD/RUN steps."""
+    lines = []
+    for k in range(draw(st.integers(1, 4))):
+        base = draw(st.sampled_from(["python"] + [f"s{j}" for j in range(k)]))
+        lines.append(f"FROM {base} AS s{k}")
+        for _ in range(draw(st.integers(0, 8))):
+            kind = draw(st.sampled_from(["workdir", "copy", "from", "add", "heredoc", "run"]))
+            if kind == "workdir":
+                lines.append("WORKDIR " + draw(st.sampled_from(["/app", "/srv/", "lib", "/"])))
+            elif kind in ("copy", "add", "from"):
+                what = {"copy": "COPY", "add": "ADD", "from": "COPY --from=s0"}[kind]
+                lines.append(f"{what} {draw(st.sampled_from(_SRC))} {draw(st.sampled_from(_DEST))}")
+            elif kind == "heredoc":
+                lines += [f"COPY <<EOF {draw(st.sampled_from(_DEST))}", "x", "EOF"]
+            else:
+                mounts = " ".join(draw(st.lists(st.sampled_from(_MOUNT), max_size=2)))
+                lines.append(f"RUN {mounts} {draw(st.sampled_from(_RUN))}")
+    return "\n".join(lines) + "\n"
+
+
+def _replayed(ctx: RuleContext, stage, index: int) -> ImageFiles:
+    """The files before a step, as layerwise computed them before the histories: every COPY/RUN
+    of the stage chain before the step replayed into a new ImageFiles (quadratic)."""
+    fs = ImageFiles()
+    for st_ in ctx.lineage(stage):
+        for s in st_.steps if st_ is not stage else st_.steps[:index]:
+            if isinstance(s.instruction, Copy):
+                fs.add_copy(s)
+            elif isinstance(s.instruction, Run):
+                fs.add_run(s, ctx.analysis(s).text)
+    return fs
+
+
+@fuzz_settings()
+@given(_stage_chains())
+def test_image_files_before_each_step_answer_as_a_replay_does(text):
+    df = parse(text)
+    ctx = RuleContext("Dockerfile", df, resolve(df), ProjectContext(None))
+    for stage in reversed(ctx.build.stages):  # the last first: branches get their layers in any order
+        for step in stage.steps:
+            want, got = _replayed(ctx, stage, step.index), ctx.image_files_before(stage, step.index)
+            probes = _PROBES + list(want.files) + [t for t, _ in want.trees] + sorted(want.mentioned)
+            probes += [p + "/below/x.txt" for p in probes]
+            assert [got.has(p) for p in probes] == [want.has(p) for p in probes]
+            mounted, got_mounted = want.with_mounts(step), got.with_mounts(step)
+            assert [got_mounted.has(p) for p in probes] == [mounted.has(p) for p in probes]
+
+
+def _counted_check(monkeypatch, text: str, codes: list[str], context=None, *counted) -> tuple[dict[str, int], list]:
+    """The findings of some rules on a Dockerfile, and how often each of ``counted`` ((owner,
+    name) pairs: what visits a step) was called."""
+    calls = {name: 0 for _, name in counted}
+
+    def counting(name: str, f):
+        def counted_call(*args, **kwargs):
+            calls[name] += 1
+            return f(*args, **kwargs)
+
+        return counted_call
+
+    for owner, name in counted:
+        monkeypatch.setattr(owner, name, counting(name, getattr(owner, name)))
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "Dockerfile"
+        path.write_text(text)
+        result = check_dockerfile(path, context=context, rules=selected_rules(codes))
+    monkeypatch.undo()
+    assert not result.errors, result.errors
+    return calls, [(f.code, f.line, f.message) for f in result.findings]
+
+
+def _grows_linearly(small: dict[str, int], big: dict[str, int]) -> None:
+    # 10 times the instructions: a linear check visits about 10 times the steps, a quadratic one
+    # (every install visiting the steps before it) about 100 times
+    for name in small:
+        assert 0 < big[name] <= 11 * small[name] + 50, (name, small[name], big[name])
+
+
+def _install_stage(n: int) -> str:
+    lines = ["FROM python:3.12-slim", "WORKDIR /app"]
+    for i in range(n):
+        lines += [f"COPY requirements-{i}.txt ./",
+                  f"RUN --mount=type=bind,source=c.txt,target=/c.txt pip install -r requirements-{i}.txt -c /c.txt",
+                  f"RUN pip install -r requirements-{i}.in", "RUN poetry install"]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def test_image_files_before_installs_grow_linearly(monkeypatch, tmp_path):
+    # LW103 and LW402 used to replay every COPY and RUN before each install: n installs visited
+    # n*n/2 steps (2,000 installs: 16 s)
+    (tmp_path / "poetry.lock").write_text("")  # LW402 looks for poetry.lock in the image
+    counted = ((copies, "dest_path"), (RuleContext, "analysis"))
+    n = 40
+    small, found_small = _counted_check(monkeypatch, _install_stage(n), ["LW103", "LW402"], tmp_path, *counted)
+    big, found_big = _counted_check(monkeypatch, _install_stage(10 * n), ["LW103", "LW402"], tmp_path, *counted)
+    _grows_linearly(small, big)
+    # the findings stay as they were: each .in next to its compiled .txt and not copied, each
+    # poetry install without pyproject.toml and poetry.lock; c.txt is mounted for its RUN
+    for count, found in ((n, found_small), (10 * n, found_big)):
+        want = {(code, line + 4 * i) for i in range(count) for code in ("LW103", "LW402") for line in (5, 6)}
+        assert {(code, line) for code, line, _ in found} == want and len(found) == len(want)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from layerwise.parse.instructions import Add, Copy, Run
@@ -112,8 +113,77 @@ def _clean(path: str) -> str:
     return "/" + p.lstrip("/") if p.startswith("//") else p
 
 
+class _Adds:
+    """How COPY/ADD, RUN text and bind mounts put files in an image, written once over three
+    ways of keeping them (``_file``, ``_tree``, ``_mention``): a plain state
+    (:class:`ImageFiles`) and the versioned history of a stage chain (:class:`FileHistory`)."""
+
+    def _file(self, path: str, step: Step) -> None:
+        raise NotImplementedError
+
+    def _tree(self, path: str, step: Step | None) -> None:
+        raise NotImplementedError
+
+    def _mention(self, word: str) -> None:
+        raise NotImplementedError
+
+    def add_copy(self, step: Step) -> None:
+        inst = step.instruction
+        dest = dest_path(step)
+        srcs = sources(step)
+        if isinstance(inst, Copy) and inst.contents:  # COPY <<EOF file
+            for c in inst.contents:
+                target = dest if not dest.endswith("/") else posixpath.join(dest, c.path)
+                self._file(_clean(target), step)
+        if step.expanded.get("from") or inst.from_:  # type: ignore[union-attr]
+            self._tree(_clean(dest), step)
+            for s in srcs:
+                self._tree(_clean(posixpath.join(dest, posixpath.basename(s.rstrip("/")))), step)
+            return
+        many = len(srcs) > 1 or dest.endswith("/")
+        for s in srcs:
+            n = _norm(s)
+            if REMOTE.match(s):
+                self._tree(_clean(dest), step)
+                continue
+            if n in WHOLE or re.search(r"[*?\[]", n):
+                self._tree(_clean(dest), step)
+                continue
+            base = posixpath.basename(n)
+            if isinstance(inst, Add) and ARCHIVE.search(n):
+                self._tree(_clean(dest), step)
+                continue
+            if "." not in base or n.endswith("/"):  # looks like a folder: its content lands in dest
+                self._tree(_clean(dest), step)
+                self._file(_clean(posixpath.join(dest, base)), step)
+                continue
+            target = posixpath.join(dest, base) if many else dest
+            self._file(_clean(target), step)
+            if not many:  # ``COPY x.txt /app`` when /app is a folder: /app/x.txt
+                self._file(_clean(posixpath.join(dest, base)), step)
+
+    def add_run(self, step: Step, text: str) -> None:
+        for word in re.findall(r"[A-Za-z0-9_./${}-]+\.(?:txt|in|toml|lock|ya?ml|cfg|py)\b", text):
+            self._mention(word)
+            self._mention(posixpath.basename(word))
+        if re.search(r"\bgit\s+clone\b|\bcurl\b|\bwget\b|\btar\b|\bunzip\b|\bbench\s+init\b", text):
+            self._tree(step.workdir or "/", step)
+
+    def add_mounts(self, step: Step) -> None:
+        """The bind mounts of a RUN (what only that RUN sees)."""
+        for m in step.expanded.get("mounts") or getattr(step.instruction, "mounts", []):  # type: ignore[union-attr]
+            if m.type != "bind":
+                continue
+            target = image_path(step, m.target or "/")
+            src = (m.source or "").strip("/")
+            if m.from_ or not src or src in (".",) or "." not in posixpath.basename(src):
+                self._tree(target, step)
+            else:
+                self._file(target, step)
+
+
 @dataclass
-class ImageFiles:
+class ImageFiles(_Adds):
     """What a stage's image holds at a point, as far as COPY/ADD/mounts/RUN text tell."""
 
     files: dict[str, Step] = field(default_factory=dict)  # exact paths
@@ -139,47 +209,14 @@ class ImageFiles:
                 return s
         return None
 
-    def add_copy(self, step: Step) -> None:
-        inst = step.instruction
-        dest = dest_path(step)
-        srcs = sources(step)
-        if isinstance(inst, Copy) and inst.contents:  # COPY <<EOF file
-            for c in inst.contents:
-                target = dest if not dest.endswith("/") else posixpath.join(dest, c.path)
-                self.files[_clean(target)] = step
-        if step.expanded.get("from") or inst.from_:  # type: ignore[union-attr]
-            self.trees.append((_clean(dest), step))
-            for s in srcs:
-                self.trees.append((_clean(posixpath.join(dest, posixpath.basename(s.rstrip("/")))), step))
-            return
-        many = len(srcs) > 1 or dest.endswith("/")
-        for s in srcs:
-            n = _norm(s)
-            if REMOTE.match(s):
-                self.trees.append((_clean(dest), step))
-                continue
-            if n in WHOLE or re.search(r"[*?\[]", n):
-                self.trees.append((_clean(dest), step))
-                continue
-            base = posixpath.basename(n)
-            if isinstance(inst, Add) and ARCHIVE.search(n):
-                self.trees.append((_clean(dest), step))
-                continue
-            if "." not in base or n.endswith("/"):  # looks like a folder: its content lands in dest
-                self.trees.append((_clean(dest), step))
-                self.files[_clean(posixpath.join(dest, base))] = step
-                continue
-            target = posixpath.join(dest, base) if many else dest
-            self.files[_clean(target)] = step
-            if not many:  # ``COPY x.txt /app`` when /app is a folder: /app/x.txt
-                self.files[_clean(posixpath.join(dest, base))] = step
+    def _file(self, path: str, step: Step) -> None:
+        self.files[path] = step
 
-    def add_run(self, step: Step, text: str) -> None:
-        for word in re.findall(r"[A-Za-z0-9_./${}-]+\.(?:txt|in|toml|lock|ya?ml|cfg|py)\b", text):
-            self.mentioned.add(word)
-            self.mentioned.add(posixpath.basename(word))
-        if re.search(r"\bgit\s+clone\b|\bcurl\b|\bwget\b|\btar\b|\bunzip\b|\bbench\s+init\b", text):
-            self.trees.append((step.workdir or "/", step))
+    def _tree(self, path: str, step: Step | None) -> None:
+        self.trees.append((path, step))
+
+    def _mention(self, word: str) -> None:
+        self.mentioned.add(word)
 
     def with_mounts(self, step: Step) -> ImageFiles:
         """This state plus the bind mounts of a RUN (visible during that RUN only)."""
@@ -187,31 +224,145 @@ class ImageFiles:
         if not mounts:
             return self
         out = ImageFiles(dict(self.files), list(self.trees), set(self.mentioned), self.unknown)
-        for m in mounts:  # type: ignore[union-attr]
-            if m.type != "bind":
-                continue
-            target = image_path(step, m.target or "/")
-            src = (m.source or "").strip("/")
-            if m.from_ or not src or src in (".",) or "." not in posixpath.basename(src):
-                out.trees.append((target, step))
-            else:
-                out.files[target] = step
+        out.add_mounts(step)
         return out
 
 
-def image_files_before(stages: list[Stage], stage: Stage, index: int, ctx_analysis) -> ImageFiles:
-    """The files of ``stage``'s image before its step ``index`` (its FROM stages included)."""
-    chain = [stage]
-    while chain[0].base_stage is not None and len(chain) < len(stages):
-        chain.insert(0, stages[chain[0].base_stage])
-    fs = ImageFiles()
-    for st in chain:
-        steps = st.steps if st is not stage else st.steps[:index]
-        for s in steps:
-            inst = s.instruction
-            if isinstance(inst, Copy):
-                fs.add_copy(s)
-            elif isinstance(inst, Run):
-                fs.add_run(s, ctx_analysis(s).text)
-    return fs
+class FileHistory(_Adds):
+    """The files of a stage chain's image after each of its steps, from one pass over them.
 
+    Each path, tree and word is kept with the first *version* that has it (the number of steps
+    added before the one that put it there): the files only grow along a chain, so the state
+    before any step is "what came before its version", answered without replaying the steps
+    before it, as rebuilding an :class:`ImageFiles` for each install did (quadratic in the
+    length of a stage). ``has(path, version)`` answers what ``ImageFiles.has`` answers for the
+    state with the first ``version`` steps added.
+
+    A history can sit on a ``parent`` seen up to ``cutoff``: a second stage built FROM the
+    same stage gets a layer of its own, as the first one continues its base's history in place.
+    """
+
+    def __init__(self, parent: FileHistory | None = None, cutoff: int = 0) -> None:
+        self.parent = parent
+        self.cutoff = cutoff
+        self.version = 0  # steps added so far
+        self._files: dict[str, int] = {}
+        self._exact: dict[str, int] = {}  # trees by their path
+        self._prefixes: dict[str, int] = {}  # trees by what a path below them starts with
+        self._root: int | None = None  # the first tree "/" (it holds every path)
+        self._mentioned: dict[str, int] = {}
+
+    def add_step(self, step: Step, run_text: Callable[[Step], str]) -> None:
+        """Add one step of the chain (COPY/ADD and RUN change the files, others only count)."""
+        inst = step.instruction
+        if isinstance(inst, Copy):
+            self.add_copy(step)
+        elif isinstance(inst, Run):
+            self.add_run(step, run_text(step))
+        self.version += 1
+
+    def has(self, path: str, version: int) -> bool:
+        """Whether the image has ``path`` with the first ``version`` steps of the chain added."""
+        path = _clean(path)
+        layer: FileHistory | None = self
+        while layer is not None:
+            if layer._has(path, version):
+                return True
+            layer, version = layer.parent, layer.cutoff
+        return False
+
+    def _has(self, path: str, version: int) -> bool:
+        def seen(first: int | None) -> bool:
+            return first is not None and first < version
+
+        if seen(self._files.get(path)) or seen(self._root) or seen(self._exact.get(path)):
+            return True
+        prefixes = self._prefixes
+        if prefixes:
+            at = path.find("/")
+            while at >= 0:
+                if seen(prefixes.get(path[: at + 1])):
+                    return True
+                at = path.find("/", at + 1)
+        return seen(self._mentioned.get(path)) or seen(self._mentioned.get(posixpath.basename(path)))
+
+    def _file(self, path: str, step: Step) -> None:
+        self._files.setdefault(path, self.version)
+
+    def _tree(self, path: str, step: Step | None) -> None:
+        if path == "/":
+            if self._root is None:
+                self._root = self.version
+            return
+        self._exact.setdefault(path, self.version)
+        self._prefixes.setdefault(path.rstrip("/") + "/", self.version)
+
+    def _mention(self, word: str) -> None:
+        self._mentioned.setdefault(word, self.version)
+
+
+class ImageAt:
+    """The files of an image before one step: a version of a :class:`FileHistory`, plus what
+    that step alone sees (its bind mounts, files its own commands write) in a small
+    :class:`ImageFiles` of its own, so the history is never copied."""
+
+    def __init__(self, history: FileHistory, version: int, extra: ImageFiles | None = None) -> None:
+        self.history = history
+        self.version = version
+        self.extra = extra if extra is not None else ImageFiles()
+
+    def has(self, path: str) -> bool:
+        return self.extra.has(path) or self.history.has(path, self.version)
+
+    def with_mounts(self, step: Step) -> ImageAt:
+        """This state plus the bind mounts of a RUN (visible during that RUN only)."""
+        return ImageAt(self.history, self.version, self.extra.with_mounts(step))
+
+    def add_run(self, step: Step, text: str) -> None:
+        """What the commands of this very step write (for the installs later in it)."""
+        self.extra.add_run(step, text)
+
+
+class ImageHistories:
+    """The image files before any step of a build, each stage chain's history built once.
+
+    A stage continues the history of the stage it is built FROM in place (its steps get the
+    versions after its base's), unless another stage already did: then it gets a layer on top
+    of the base's final version. So a chain of stages costs its steps once, as one stage does.
+    """
+
+    def __init__(self, stages: list[Stage], run_text: Callable[[Step], str]) -> None:
+        self.stages = stages
+        self.run_text = run_text
+        self._at: dict[int, tuple[FileHistory, int]] = {}  # stage -> its history, version of its first step
+
+    def before(self, stage: Stage, index: int) -> ImageAt:
+        """The files of ``stage``'s image before its step ``index`` (its FROM stages included)."""
+        history, start = self._history(stage)
+        return ImageAt(history, start + index)
+
+    def _history(self, stage: Stage) -> tuple[FileHistory, int]:
+        pending = []  # this stage and the stages it is built FROM with no history yet, nearest first
+        st = stage
+        while st.index not in self._at:
+            pending.append(st)
+            base = st.base_stage
+            if base is None or base >= st.index:  # a resolved build's base is always earlier
+                break
+            st = self.stages[base]
+        for st in reversed(pending):
+            self._at[st.index] = self._build(st)
+        return self._at[stage.index]
+
+    def _build(self, stage: Stage) -> tuple[FileHistory, int]:
+        base = stage.base_stage
+        if base is None or base >= stage.index:
+            history = FileHistory()
+        else:
+            parent, start = self._at[base]
+            end = start + len(self.stages[base].steps)
+            history = parent if parent.version == end else FileHistory(parent, end)
+        start = history.version
+        for step in stage.steps:
+            history.add_step(step, self.run_text)
+        return history, start

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from layerwise.analyses.findings import Edit, Finding, Fix
 
 if TYPE_CHECKING:
+    from layerwise.analyses.copies import ImageAt, ImageHistories
     from layerwise.analyses.installs import RunAnalysis
     from layerwise.analyses.project import ProjectContext
     from layerwise.parse.nodes import Dockerfile, Node
@@ -93,6 +94,7 @@ class RuleContext:
     cache_mount: bool = False
     _analyses: dict[str, RunAnalysis] = field(default_factory=dict)
     _report: object = None
+    _images: ImageHistories | None = None
 
     def steps(self) -> Iterator[tuple[Stage, Step]]:
         for stage in self.build.stages:
@@ -110,6 +112,16 @@ class RuleContext:
         if hit is None:
             hit = self._analyses[key] = analyse_run(run)
         return hit
+
+    def image_files_before(self, stage: Stage, index: int) -> ImageAt:
+        """The files of ``stage``'s image before its step ``index`` (its FROM stages included),
+        from each stage chain's history built once for all rules and steps: rebuilding the
+        state for each install made a long stage quadratic."""
+        if self._images is None:
+            from layerwise.analyses.copies import ImageHistories
+
+            self._images = ImageHistories(self.build.stages, lambda step: self.analysis(step).text)
+        return self._images.before(stage, index)
 
     def context_report(self):
         """The build-context report (junk, secrets and the COPY that copies them), built once

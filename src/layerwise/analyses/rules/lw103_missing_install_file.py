@@ -27,7 +27,6 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from layerwise.analyses.copies import image_files_before
 from layerwise.analyses.findings import Finding
 from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Run
@@ -53,7 +52,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             installs = ctx.analysis(step).installs
             if not installs:
                 continue
-            fs = image_files_before(ctx.build.stages, stage, step.index, ctx.analysis).with_mounts(step)
+            fs = ctx.image_files_before(stage, step.index).with_mounts(step)
             # the RUN itself may create the file (poetry export -o requirements.txt && pip install -r ...)
             fs.add_run(step, _before_installs(ctx.analysis(step)))
             for x in installs:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator
 
-from layerwise.analyses.copies import image_files_before, image_path
+from layerwise.analyses.copies import image_path
 from layerwise.analyses.findings import Finding, Fix
 from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Run
@@ -84,7 +84,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                     ins = [r for r in x.requirements if r.endswith(".in")]
                     for r in ins:
                         txt = r[:-3] + ".txt"
-                        fs = image_files_before(ctx.build.stages, stage, step.index, ctx.analysis)
+                        fs = ctx.image_files_before(stage, step.index)
                         if fs.has(image_path(step, txt)) or project.is_file(txt.lstrip("./")):
                             msg = f"`{' '.join(x.argv[:2])} -r {r}` installs the unpinned input next to its compiled {posixpath.basename(txt)}"
                             hint = f"install -r {txt}"
@@ -95,7 +95,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                             msg = f"`{' '.join(x.argv[:3])}` resolves the project's dependencies again although {', '.join(locks)} pins them"
                             hint = "install the lock first (uv sync --locked, poetry install, pip install -r requirements.txt), then the project with --no-deps"
                 elif x.manager == "poetry" and project.is_file("poetry.lock"):
-                    fs = image_files_before(ctx.build.stages, stage, step.index, ctx.analysis).with_mounts(step)
+                    fs = ctx.image_files_before(stage, step.index).with_mounts(step)
                     if not fs.has(image_path(step, "poetry.lock")):
                         msg = "`poetry install` runs without poetry.lock (it exists in the project but is not copied): it resolves again"
                         hint = "COPY pyproject.toml poetry.lock ./ before the install"
