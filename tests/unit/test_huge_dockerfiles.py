@@ -346,3 +346,24 @@ def test_image_files_before_installs_grow_linearly(monkeypatch, tmp_path):
     for count, found in ((n, found_small), (10 * n, found_big)):
         want = {(code, line + 4 * i) for i in range(count) for code in ("LW103", "LW402") for line in (5, 6)}
         assert {(code, line) for code, line, _ in found} == want and len(found) == len(want)
+
+
+def _monorepo_stage(n: int) -> str:
+    lines = ["FROM python:3.12-slim", "WORKDIR /app", "COPY requirements.txt ./", "RUN pip install -r requirements.txt"]
+    for i in range(n):
+        lines += [f"COPY conf-{i}.json ./", f"COPY pkg{i}/ pkg{i}/", f"RUN pip install --no-deps ./pkg{i}"]
+    return "\n".join(lines + ["RUN pip install -r more.txt"]) + "\n"
+
+
+def test_copy_before_install_grows_linearly(monkeypatch):
+    # LW101 looked at every earlier COPY at each install: those with nothing to report (a config
+    # file) and those an install of the project alone skips (copied after the dependencies) stayed
+    n = 40
+    counted = ((copies, "volatile_sources"),)
+    small, found_small = _counted_check(monkeypatch, _monorepo_stage(n), ["LW101"], None, *counted)
+    big, found_big = _counted_check(monkeypatch, _monorepo_stage(10 * n), ["LW101"], None, *counted)
+    _grows_linearly(small, big)
+    # each package copy is reported once, at the install of more.txt, and no config file
+    for count, found in ((n, found_small), (10 * n, found_big)):
+        assert [line for _, line, _ in found] == [6 + 3 * i for i in range(count)]
+        assert all(f"(line {5 + 3 * count})" in message for _, _, message in found)

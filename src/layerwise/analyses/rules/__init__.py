@@ -135,10 +135,11 @@ class RuleContext:
 
     def lineage(self, stage: Stage) -> list[Stage]:
         """The stage and the stages it is built FROM, oldest first."""
-        chain = [stage]
-        while chain[0].base_stage is not None and chain[0].base_stage not in {s.index for s in chain}:
-            chain.insert(0, self.build.stages[chain[0].base_stage])
-        return chain
+        chain, seen = [stage], {stage.index}  # (a set: a long chain stays linear)
+        while chain[-1].base_stage is not None and chain[-1].base_stage not in seen:
+            chain.append(self.build.stages[chain[-1].base_stage])
+            seen.add(chain[-1].index)
+        return chain[::-1]
 
     def shipped_stages(self) -> set[int]:
         """Indices of the last stage and the stages it is built FROM (their layers ship)."""

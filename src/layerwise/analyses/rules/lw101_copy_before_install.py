@@ -36,6 +36,7 @@ For Poetry, uv or PDM copy `pyproject.toml` and the lock file, install with `--n
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
 
 from layerwise.analyses import copies
@@ -43,6 +44,7 @@ from layerwise.analyses.findings import Finding, Fix
 from layerwise.analyses.installs import TOOLS, requirement_name
 from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Run
+from layerwise.resolve.stages import Step
 
 CODE = "LW101"
 NAME = "copy-before-install"
@@ -51,24 +53,31 @@ SEVERITY = "error"
 FIX = "safe"
 NEEDS_CONTEXT = False
 
+_Waiting = tuple[int, Step, list[str], bool]  # a copy an install may report: see check
+
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
     reported: set[int] = set()  # COPY steps already reported (once per copy)
     for stage in ctx.build.stages:
         chain = ctx.lineage(stage)
         steps = [s for st in chain for s in (st.steps if st is not stage else stage.steps)]
-        volatile: list[tuple[object, list[str]]] = []  # (copy step, volatile sources)
-        installed_before: set[int] = set()  # copy ids that had an install before them
+        # The copies a later install may still report, in order: (position, copy step, volatile
+        # sources, whole context?). Those that came after a dependency install are apart, as an
+        # install of the project alone skips them. A copy leaves when it is reported and never
+        # comes in when it has nothing to report, so an install looks only at copies it may
+        # report: looking at every earlier copy made a long stage quadratic.
+        before_deps: list[_Waiting] = []
+        after_deps: list[_Waiting] = []
         any_install = False
         dep_packages = 0
-        for step in steps:
+        for position, step in enumerate(steps):
             inst = step.instruction
             if copies.from_context(step):
                 vol = copies.volatile_sources(step)
-                if vol:
-                    volatile.append((step, vol))
-                    if any_install:
-                        installed_before.add(id(step))
+                if vol and id(step) not in reported:
+                    whole = copies.is_whole_context(step)
+                    if whole or any(_code_like(v) for v in vol):
+                        (after_deps if any_install else before_deps).append((position, step, vol, whole))
                 continue
             if not isinstance(inst, Run):
                 continue
@@ -77,19 +86,21 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             needed = {r for x in installs for r in x.reads}
             deps = [x for x in installs if not x.tools_only]
-            for copy_step, vol in volatile:
-                if id(copy_step) in reported:
-                    continue
-                whole = copies.is_whole_context(copy_step)
+            # the project itself, installed after its dependencies were: the right layout
+            project_only = all(x.project and not x.requirements and not x.packages for x in installs)
+            waiting = before_deps if project_only else list(heapq.merge(before_deps, after_deps, key=lambda w: w[0]))
+            found = False
+            for _, copy_step, vol, whole in waiting:
                 if not whole:
                     vol = [v for v in copies.volatile_sources(copy_step, needed) if _code_like(v)]
                     if not vol:
                         continue
-                # the project itself, installed after its dependencies were: the right layout
-                if all(x.project and not x.requirements and not x.packages for x in installs) and id(copy_step) in installed_before:
-                    continue
                 reported.add(id(copy_step))
+                found = True
                 yield _finding(ctx, copy_step, step, installs, vol, whole)
+            if found:
+                before_deps = [w for w in before_deps if id(w[1]) not in reported]
+                after_deps = [w for w in after_deps if id(w[1]) not in reported]
             # dependencies installed so far: from files, or a good number of named packages
             dep_packages += sum(1 for x in deps for p in x.packages if requirement_name(p) not in TOOLS)
             any_install = any_install or any(x.reads and not x.project for x in deps) or dep_packages >= 3
