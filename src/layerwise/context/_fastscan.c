@@ -702,7 +702,8 @@ static PyObject *fastscan_hash_files(PyObject *self, PyObject *args) {
         memcpy(rec + 32, jobs[k].digest, 32);
         PyObject *obj = PyBytes_FromStringAndSize((const char *)rec, 64);
         if (obj == NULL) goto done;
-        PyList_SetItem(recs, jobs[k].index, obj); /* steals; releases the old stamp */
+        /* steals obj, releases the old stamp; fails only if the caller shrank the list */
+        if (PyList_SetItem(recs, jobs[k].index, obj) < 0) goto done;
         hashed++;
         nbytes += get_le64(jobs[k].stamp);
     }
