@@ -81,3 +81,23 @@ def test_fix_mounts_the_cache_when_asked_and_the_folder_is_known():
     assert [f.description for f in _fix_of(poetry, cache_mount=True)] == ["add --no-cache"]
     exec_form = 'FROM python:3.12\nRUN ["pip", "install", "flask"]\n'
     assert all(f is None or "mount" not in f.description for f in _fix_of(exec_form, cache_mount=True))
+
+
+@pytest.mark.parametrize(("dockerfile", "fixed"), [
+    ("RUN pip install poetry==1.1 && poetry install --no-dev\n", False),
+    ("ENV POETRY_VERSION=1.1.13\nRUN curl -sSL https://install.python-poetry.org | python3 -\nRUN poetry install\n", False),
+    ("RUN pip install 'poetry<1.2'\nRUN poetry install\n", False),
+    ("RUN pip install poetry==1.1.*\nRUN poetry install\n", False),
+    ('ENV POETRY_VERSION 1.8.0\nRUN pip install "poetry==$POETRY_VERSION"\nRUN poetry install\n', True),
+    ("RUN pip install 'poetry~=1.1'\nRUN poetry install\n", True),  # >=1.1,<2: today's 1.x has it
+    ("RUN pip install poetry==2.1.4\nRUN poetry install\n", True),
+    ("RUN poetry install\n", True),  # not pinned: a current Poetry
+])  # fmt: skip
+def test_no_fix_for_a_poetry_older_than_its_no_cache_option(dockerfile, fixed):
+    """Poetry has --no-cache from 1.2 (python-poetry/poetry#5519): on a Poetry pinned below,
+    the fix would break the build, so there is only a hint."""
+    found = [f for f in catches(CODE, "FROM python:3.12\n" + dockerfile) if "poetry" in f.message]
+    assert len(found) == 1
+    assert (found[0].fix is not None) == fixed, found[0]
+    if not fixed:
+        assert "predates --no-cache" in found[0].hint

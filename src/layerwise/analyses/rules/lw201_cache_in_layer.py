@@ -28,13 +28,17 @@ RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
 Safe: it adds `--no-cache-dir` (pip) or `--no-cache` (uv, Poetry) to the install. With
 `layerwise fix --cache-mount` (the default when the Dockerfile already uses BuildKit features)
 it mounts a cache on root's pip/uv cache folder instead; as another user, or for other tools,
-it still adds the option.
+it still adds the option. No fix for a Poetry pinned below 1.2 (`poetry==1.1`,
+`POETRY_VERSION=1.1.13`): it has no `--no-cache` option.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
 
 from layerwise.analyses import pkgcache
 from layerwise.analyses.findings import Edit, Finding, Fix
@@ -96,7 +100,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 # root's cache folder is known: keep the cache, in a mount, between builds
                 at = node.span.start + len(node.keyword)
                 fix = Fix("safe", f"mount a cache at {mount}", (Edit(ctx.path, at, at, f" --mount=type=cache,target={mount}"),))
-            elif flag and pat:
+            elif flag and pat and not (x.manager == "poetry" and _old_poetry(ctx, stage, step)):
                 src = ctx.dockerfile.source(node)
                 matches = list(pat.finditer(src))
                 if matches:
@@ -107,6 +111,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             where_cache = "the cache folder" if windows or not d else d
             if x.manager == "conda":
                 hint = "end the RUN with `conda clean -afy` (or mount a cache on the pkgs folder)"
+            elif flag and fix is None and x.manager == "poetry":
+                hint = f"remove {where_cache} in the same RUN (this Poetry predates --no-cache), or mount a cache there"
             elif flag:
                 hint = f"add {flag}, or use RUN --mount=type=cache,target={where_cache}"
             else:
@@ -120,3 +126,44 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 line=where[0] if where else None,
                 column=where[1] if where else None,
             )
+
+
+#: Poetry has the global --no-cache option from 1.2.0 (August 2022); a pin is "old" when it
+#: admits none of these, nor any version of 1.2 or later that it names
+_LATER = [Version(v) for v in ("1.2.0", "1.2.2", "1.8.5", "2.0.0", "2.1.3", "99.0")]
+
+
+def _old_poetry(ctx: RuleContext, stage, step) -> bool:
+    """Whether the Poetry this RUN uses is pinned below 1.2, which has no ``--no-cache``: by
+    ``POETRY_VERSION`` (what the official installer reads) or by a ``pip install poetry==...``
+    of this stage's lineage up to this RUN."""
+    specs: list[str] = []
+    version = pkgcache.env_of(step).get("POETRY_VERSION", "").strip()
+    if version:
+        specs.append("==" + version.lstrip("=v"))
+    for st in ctx.lineage(stage):
+        for s in st.steps:
+            if st is stage and s.index > step.index:
+                break
+            if not isinstance(s.instruction, Run):
+                continue
+            for y in ctx.analysis(s).installs:
+                if y.manager in ("pip", "uv-pip", "pipx"):
+                    specs += [p[len("poetry"):].strip().strip("'\"") for p in y.packages if requirement_name(p) == "poetry"]
+    for spec in specs:
+        if "$" in spec or not spec:
+            continue
+        try:
+            allowed = SpecifierSet(spec)
+        except InvalidSpecifier:
+            continue
+        named = []
+        for one in allowed:
+            try:
+                named.append(Version(one.version.removesuffix(".*")))
+            except InvalidVersion:
+                pass
+        candidates = _LATER + [v for v in named if v >= _LATER[0]]
+        if not any(allowed.contains(v, prereleases=True) for v in candidates):
+            return True
+    return False
