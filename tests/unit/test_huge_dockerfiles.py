@@ -367,3 +367,25 @@ def test_copy_before_install_grows_linearly(monkeypatch):
     for count, found in ((n, found_small), (10 * n, found_big)):
         assert [line for _, line, _ in found] == [6 + 3 * i for i in range(count)]
         assert all(f"(line {5 + 3 * count})" in message for _, _, message in found)
+
+
+def test_many_pyproject_copies_without_an_install_grow_linearly(monkeypatch, tmp_path):
+    # LW102 looked for the install reading pyproject.toml from every COPY of it to the end of
+    # the stage: n copies and no such install visited n*n/2 steps
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1.0"\n[tool.ruff]\nline-length = 99\n')
+    counted = ((RuleContext, "analysis"),)
+
+    def stage(n: int) -> str:
+        lines = ["FROM python:3.12-slim", "WORKDIR /app"]
+        for i in range(n):
+            lines += ["COPY pyproject.toml ./", f"RUN echo {i}"]
+        return "\n".join(lines + ["RUN pip install .", "COPY pyproject.toml ./"]) + "\n"
+
+    n = 40
+    small, found_small = _counted_check(monkeypatch, stage(n), ["LW102"], tmp_path, *counted)
+    big, found_big = _counted_check(monkeypatch, stage(10 * n), ["LW102"], tmp_path, *counted)
+    _grows_linearly(small, big)
+    # every copy before the install is reported, pointing at it; the one after it is not
+    for count, found in ((n, found_small), (10 * n, found_big)):
+        assert [line for _, line, _ in found] == [3 + 2 * i for i in range(count)]
+        assert all(f"(line {3 + 2 * count})" in message for _, _, message in found)

@@ -29,6 +29,7 @@ tool settings in their own files (`ruff.toml`, `pytest.ini`).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 
 from layerwise.analyses import copies
@@ -70,6 +71,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     why = reasons(data)
     if not why:
         return
+    readers: dict[int, tuple[list[int], list]] = {}  # per stage: the installs reading pyproject.toml
     for stage, step in ctx.steps():
         if isinstance(step.instruction, Run):  # RUN --mount=type=bind,source=pyproject.toml
             mounted = [m.source.strip("/").rsplit("/", 1)[-1] for m in step.expanded.get("mounts") or []  # type: ignore[union-attr]
@@ -90,14 +92,14 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         names = [s.rstrip("/").rsplit("/", 1)[-1] for s in copies.sources(step)]
         if "pyproject.toml" not in names:
             continue
-        # the next install in the stage that reads it
-        for later in stage.steps[step.index + 1 :]:
-            if not isinstance(later.instruction, Run):
-                continue
-            hits = [x for x in ctx.analysis(later).installs
-                    if "pyproject.toml" in x.reads or (x.manager in ("pip", "uv-pip") and x.project)]  # fmt: skip
-            if not hits:
-                continue
+        # the next install in the stage that reads it (found by a search: a stage may copy
+        # pyproject.toml many times)
+        if stage.index not in readers:
+            readers[stage.index] = _readers(ctx, stage)
+        positions, hits_at = readers[stage.index]
+        k = bisect.bisect_right(positions, step.index)  # (a step's index is its position in stage.steps)
+        if k < len(positions):
+            later, hits = hits_at[k]
             x = hits[0]
             lock = " and uv.lock (which records the project's version)" if "uv.lock" in names else ""
             if x.manager == "uv":
@@ -114,4 +116,19 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 hint=hint,
                 related=((ctx.path, later.line),),
             )
-            break
+
+
+def _readers(ctx: RuleContext, stage) -> tuple[list[int], list]:
+    """The positions of the stage's RUNs with an install that reads pyproject.toml (or
+    installs the project with pip), and (step, those installs) for each."""
+    positions: list[int] = []
+    found: list = []
+    for i, later in enumerate(stage.steps):
+        if not isinstance(later.instruction, Run):
+            continue
+        hits = [x for x in ctx.analysis(later).installs
+                if "pyproject.toml" in x.reads or (x.manager in ("pip", "uv-pip") and x.project)]  # fmt: skip
+        if hits:
+            positions.append(i)
+            found.append((later, hits))
+    return positions, found
