@@ -17,6 +17,7 @@ Rules (moby/buildkit ``frontend/dockerfile/dockerfile2llb/convert.go``):
 from __future__ import annotations
 
 import posixpath
+from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -77,25 +78,37 @@ class _Pairs:
     set since a ``base`` list go to a log shared with the states before), never a copy of the
     whole list: a file of 100,000 distinct ENV names would otherwise keep 5e9 pairs. The list
     is built when it is read (O(its length)), and rebuilt as the base now and then.
+
+    :meth:`get` looks one name up without building the list, in O(log n) amortized: the log
+    through an index name -> positions (shared by the states of that log, extended when it has
+    grown), then the base through a dict (shared by the states of that base). Both are built
+    on the first lookup only.
     """
 
-    __slots__ = ("base", "log", "n")
+    __slots__ = ("_base_index", "_log_index", "base", "log", "n")
 
     def __init__(self, base: list[tuple[str, T]] | None = None, log: list | None = None, n: int = 0) -> None:
         self.base = base if base is not None else []  # never changed in place
         self.log = log  # append-only; this state's pairs are log[:n]
         self.n = n
+        self._base_index = _BaseIndex()  # shared by the states set from this one
+        self._log_index = _LogIndex() if log is not None else None  # shared by the states of this log
 
     def set_all(self, pairs: list[tuple[str, T]]) -> _Pairs:
         if not pairs:
             return self
         log = self.log
+        log_index = self._log_index
         if log is None or len(log) != self.n:  # a branch (two stages built FROM one): its own log
             log = log[: self.n] if log else []
+            log_index = _LogIndex()
         log.extend(pairs)
         if len(log) > max(16, len(self.base)):
             return _Pairs(self.items_from(log, len(log)))
-        return _Pairs(self.base, log, len(log))
+        new = _Pairs.__new__(_Pairs)
+        new.base, new.log, new.n = self.base, log, len(log)
+        new._base_index, new._log_index = self._base_index, log_index
+        return new
 
     def items_from(self, log: list, n: int) -> list[tuple[str, T]]:
         return [p for p in _set_all(self.base, log[:n]) if p[1] is not None]
@@ -105,6 +118,74 @@ class _Pairs:
         if not self.n:
             return self.base
         return self.items_from(self.log, self.n)  # type: ignore[arg-type]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """``dict(self.items()).get(name, default)``, without building the list."""
+        if self.n:
+            i = self._log_index.last_before(self.log, name, self.n)  # type: ignore[arg-type]
+            if i >= 0:
+                value = self.log[i][1]  # type: ignore[index]
+                return default if value is None else value  # None: dropped (an ARG without value)
+            # items_from drops the base's None values too; items() keeps them when nothing was set
+            return self._base_index.valued(self.base).get(name, default)
+        return self._base_index.all(self.base).get(name, default)
+
+
+class _BaseIndex:
+    """A base list of :class:`_Pairs` as dicts, built on the first lookup."""
+
+    __slots__ = ("_all", "_valued")
+
+    def __init__(self) -> None:
+        self._all: dict | None = None
+        self._valued: dict | None = None
+
+    def all(self, base: list) -> dict:
+        if self._all is None:
+            self._all = dict(base)
+        return self._all
+
+    def valued(self, base: list) -> dict:
+        """The pairs whose value is not None (the same dict as :meth:`all` when all are)."""
+        if self._valued is None:
+            if any(p[1] is None for p in base):
+                self._valued = dict(p for p in base if p[1] is not None)
+            else:
+                self._valued = self.all(base)
+        return self._valued
+
+
+class _LogIndex:
+    """Where each name was set in a log of :class:`_Pairs`: name -> ascending positions (one
+    int when it was set once), for the log entries seen so far (the log only grows)."""
+
+    __slots__ = ("done", "positions")
+
+    def __init__(self) -> None:
+        self.positions: dict[str, int | list[int]] = {}
+        self.done = 0
+
+    def last_before(self, log: list, name: str, n: int) -> int:
+        """The last position < ``n`` where ``name`` was set (-1: none)."""
+        if self.done < len(log):
+            positions = self.positions
+            for i in range(self.done, len(log)):
+                key = log[i][0]
+                at = positions.get(key)
+                if at is None:
+                    positions[key] = i
+                elif isinstance(at, int):
+                    positions[key] = [at, i]
+                else:
+                    at.append(i)
+            self.done = len(log)
+        at = self.positions.get(name)
+        if at is None:
+            return -1
+        if isinstance(at, int):
+            return at if at < n else -1
+        j = bisect_left(at, n)
+        return at[j - 1] if j else -1
 
 
 class _Where:
@@ -203,6 +284,14 @@ class Step:
     user = _where_field("user")
     shell = _where_field("shell")
     onbuild = _where_field("onbuild")
+
+    def env_get(self, name: str, default: Any = None) -> Any:
+        """``dict(self.env).get(name, default)``, in O(log n) amortized: the list is not built."""
+        return self._where.env.get(name, default)
+
+    def arg_get(self, name: str, default: Any = None) -> Any:
+        """``dict(self.args).get(name, default)``, in O(log n) amortized: the list is not built."""
+        return self._where.args.get(name, default)
 
     @property
     def expanded(self) -> dict[str, object]:
