@@ -1,14 +1,21 @@
-"""One name looked up in a step's ENV/ARGs without building their lists: ``_Pairs.get`` and
-``Step.env_get``/``arg_get`` answer what the lists would."""
+"""One name looked up in a step's ENV/ARGs without building their lists: ``_Pairs.get``,
+``Step.env_get``/``arg_get`` and ``pkgcache.env_of``. They answer what the lists would, and a
+stage with an ENV before each install costs the LW2xx rules linear work (they rebuilt the list
+at every install: 20,000 pairs took 37 s)."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from layerwise.analyses import pkgcache
+from layerwise.analyses.installs import Install
 from layerwise.parse import parse
+from layerwise.resolve import stages
 from layerwise.resolve.stages import _Pairs, resolve
 from tests.fuzz.strategies import fuzz_settings
+from tests.unit.test_huge_dockerfiles import _counted_check, _grows_linearly
 
 NAMES = ["A", "B", "C", "D", "E"]
 _MISSING = object()
@@ -73,11 +80,72 @@ def _branching_dockerfiles(draw) -> str:
 
 @fuzz_settings()
 @given(_branching_dockerfiles())
-def test_step_lookups_answer_as_the_lists_do(text):
+def test_step_lookups_and_env_of_answer_as_the_lists_do(text):
     names = [*NAMES, "HOME", "PIP_NO_CACHE_DIR", "PIP_CACHE_DIR", "Z"]
     for stage in resolve(parse(text)).stages:
         for step in stage.steps:
             env, args = dict(step.env), dict(step.args)
-            for name in names:
-                assert step.env_get(name) == env.get(name)
-                assert step.arg_get(name, "?") == args.get(name, "?")
+            for ins in (None, Install("pip", "install", ["pip", "install", "x"], {"A": "i", "E": ""})):
+                want = dict(args)
+                want.update(env)
+                if ins is not None:
+                    want.update(ins.env)
+                view = pkgcache.env_of(step, ins)
+                assert dict(view) == want and len(view) == len(want)
+                for name in names:
+                    assert step.env_get(name) == env.get(name)
+                    assert step.arg_get(name, "?") == args.get(name, "?")
+                    assert view.get(name) == want.get(name)
+                    assert (name in view) == (name in want)
+                    if name in want:
+                        assert view[name] == want[name]
+                    else:
+                        with pytest.raises(KeyError):
+                            view[name]
+
+
+def _env_install_stage(n: int) -> str:
+    # an ENV before each install, the installs cycling through what LW201-LW204 report
+    kinds = ["RUN pip install pkg_{i}",
+             "RUN --mount=type=cache,target=/root/.cache/pip pip install --no-cache-dir pkg_{i}",
+             "RUN --mount=type=cache,target=/root/.cache/uv uv pip install pkg_{i}",
+             "RUN --mount=type=cache,target=/root/.cache/pip pip install pkg_{i}"]  # fmt: skip
+    lines = ["FROM python:3.12-slim", "USER app"]
+    for i in range(n):
+        lines += [f"ENV V_{i}={i}", kinds[i % 4].format(i=i)]
+    return "\n".join(lines) + "\n"
+
+
+def _pairs_built(monkeypatch, text: str) -> tuple[int, list]:
+    """How many (name, value) pairs ENV/ARG lists were built of (``stages._set_all``: what
+    reading ``step.env``/``step.args`` costs) while LW201-LW204 checked ``text``."""
+    built = 0
+    set_all = stages._set_all
+
+    def counting(pairs, new):
+        nonlocal built
+        out = set_all(pairs, new)
+        built += len(out)
+        return out
+
+    monkeypatch.setattr(stages, "_set_all", counting)
+    _, found = _counted_check(monkeypatch, text, ["LW201", "LW202", "LW203", "LW204"])
+    return built, found
+
+
+def test_env_before_each_install_grows_linearly(monkeypatch):
+    # env_of built dict(step.args) + step.env at every install: n installs built n*n/2 pairs
+    # each time it was called (2,000: 8.7 million; 20,000 pairs took 37 s). Now the pairs built
+    # are those of the resolver's occasional new bases.
+    n = 40
+    small, found_small = _pairs_built(monkeypatch, _env_install_stage(n))
+    big, found_big = _pairs_built(monkeypatch, _env_install_stage(10 * n))
+    _grows_linearly({"pairs built": small}, {"pairs built": big})
+    # the findings stay: per 4 installs LW201 (pip as app keeps its cache), LW202 (--no-cache-dir
+    # with a cache mount), LW203 + LW204 (uv, mount under /root), LW203 (pip, mount under /root)
+    for count, found in ((n, found_small), (10 * n, found_big)):
+        want = []
+        for i in range(count):
+            line = 4 + 2 * i
+            want += [[("LW201", line)], [("LW202", line)], [("LW203", line), ("LW204", line)], [("LW203", line)]][i % 4]
+        assert sorted((code, line) for code, line, _ in found) == sorted(want)

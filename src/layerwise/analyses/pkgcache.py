@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterator, Mapping
 
 from layerwise.analyses.installs import Install
 from layerwise.resolve.stages import Step
@@ -35,15 +36,59 @@ def family(manager: str) -> str:
     return {"uv-pip": "uv", "pip-sync": "pip"}.get(manager, manager)
 
 
-def env_of(step: Step, ins: Install | None = None) -> dict[str, str]:
-    env = dict(step.args)
-    env.update(step.env)
-    if ins is not None:
-        env.update(ins.env)
-    return env
+class InstallEnv(Mapping[str, str]):
+    """The environment an install runs with, read-only: its inline ``VAR=value`` prefixes over
+    the step's ENV over its ARGs. A name is looked up in each without building their lists
+    (O(log n) amortized); iterating builds the whole dict, once."""
+
+    __slots__ = ("_dict", "_inline", "_step")
+
+    def __init__(self, step: Step, inline: Mapping[str, str]) -> None:
+        self._step = step
+        self._inline = inline
+        self._dict: dict[str, str] | None = None
+
+    def get(self, name: str, default=None):  # type: ignore[override]
+        value = self._inline.get(name)
+        if value is None:
+            value = self._step.env_get(name)
+            if value is None:
+                value = self._step.arg_get(name)
+        return default if value is None else value
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def _full(self) -> dict[str, str]:
+        if self._dict is None:
+            env = dict(self._step.args)
+            env.update(self._step.env)
+            env.update(self._inline)
+            self._dict = env
+        return self._dict
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._full())
+
+    def __len__(self) -> int:
+        return len(self._full())
+
+    def __repr__(self) -> str:
+        return f"InstallEnv({self._full()!r})"
 
 
-def home(step: Step, env: dict[str, str]) -> str:
+def env_of(step: Step, ins: Install | None = None) -> InstallEnv:
+    """What ``ins`` (or, without one, the step) runs with: see :class:`InstallEnv`."""
+    return InstallEnv(step, ins.env if ins is not None else {})
+
+
+def home(step: Step, env: Mapping[str, str]) -> str:
     if env.get("HOME"):
         return env["HOME"]
     user = step.user.split(":", 1)[0]
