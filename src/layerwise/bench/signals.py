@@ -1,7 +1,8 @@
 """How ``bench`` ends on a signal: SIGTERM and SIGHUP (a ``kill``, a closed terminal) end it
 the way Ctrl-C does, by raising KeyboardInterrupt in the main thread, so that every cleanup
 runs (the edited file restored, temporary copies deleted, images removed, a private engine
-stopped), and the command exits with the interrupt's status (130).
+stopped), and the command exits as the shell reports a process ended by that signal: 128 + its
+number (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP; :func:`exit_status`).
 
 A signal that the process ignores (``nohup``, a background job) stays ignored. Once one
 SIGTERM/SIGHUP has been turned into KeyboardInterrupt, further ones are ignored until the
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 TERMINATING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 _ending = False  # a SIGTERM/SIGHUP has been raised as KeyboardInterrupt: the cleanup is running
+_raised: int | None = None  # the SIGTERM/SIGHUP last raised as KeyboardInterrupt, for the exit status
 _depth = 0  # guards installed (nested)
 
 
@@ -34,7 +36,7 @@ class Guard:
         self.saved: dict[int, object] = {}
 
     def handle(self, signum: int, frame: object) -> None:
-        global _ending
+        global _ending, _raised
         if self.holding:
             self.held.append(signum)
             return
@@ -42,12 +44,13 @@ class Guard:
             if _ending:
                 return
             _ending = True
+        _raised = signum if signum != signal.SIGINT else None
         raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
 def _guard(signals: tuple[int, ...]) -> Iterator[Guard]:
-    global _depth, _ending
+    global _depth, _ending, _raised
     guard = Guard()
     if threading.current_thread() is not threading.main_thread():
         yield guard
@@ -58,6 +61,8 @@ def _guard(signals: tuple[int, ...]) -> Iterator[Guard]:
             continue
         guard.saved[s] = old
         signal.signal(s, guard.handle)
+    if _depth == 0:
+        _raised = None  # a new guarded run: no signal of an earlier one counts
     _depth += 1
     try:
         yield guard
@@ -85,3 +90,9 @@ def held_while() -> contextlib.AbstractContextManager[Guard]:
     signal back until the block exits, when each is delivered again to the handler that was
     there before. Put the assignment first in the ``finally`` that must not be interrupted."""
     return _guard((signal.SIGINT, *TERMINATING))
+
+
+def exit_status() -> int:
+    """The exit status for a KeyboardInterrupt that ended the command: 128 + the number of the
+    signal behind it (SIGINT unless a guard turned a SIGTERM/SIGHUP into it)."""
+    return 128 + (_raised if _raised is not None else signal.SIGINT)

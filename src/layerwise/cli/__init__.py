@@ -88,10 +88,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
-        sys.exit(130)
+        sys.exit(_interrupt_status())
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        sys.exit(130)
+        sys.exit(_interrupt_status())
     except BrokenPipeError:
         sys.exit(1)
     except Exception as exc:  # a bug: one line, not a traceback (unless asked for)
@@ -106,3 +106,11 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.exit(2)
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _interrupt_status() -> int:
+    """128 + the signal that interrupted the command (130 for Ctrl-C; ``bench`` turns SIGTERM
+    and SIGHUP into an interrupt too, to clean up: then 143 or 129, as the shell reports them)."""
+    from layerwise.bench.signals import exit_status
+
+    return exit_status()
