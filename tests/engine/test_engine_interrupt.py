@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -83,32 +84,32 @@ def _still_running(procs_: dict[tuple[int, int], str]) -> list[str]:
     return [f"{pid} {comm}" for (pid, start), comm in procs_.items() if pid in live and live[pid][2] == start]
 
 
-def _naming(path: Path) -> dict[tuple[int, int], str]:
-    """Live processes whose command line names ``path`` (or something under it)."""
-    root = os.fsencode(path)
+def _live_where(proc_file: str, keep: Callable[[int, list[bytes]], bool]) -> dict[tuple[int, int], str]:
+    """Live processes for which ``keep(pid, fields)`` holds, ``fields`` being their
+    ``/proc/PID/<proc_file>`` split at NULs (cmdline, environ)."""
     out = {}
     for pid, (comm, _, start) in _live().items():
         try:
-            args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            fields = Path(f"/proc/{pid}/{proc_file}").read_bytes().split(b"\0")
         except OSError:
             continue
-        if pid != os.getpid() and any(a == root or a.startswith(root + b"/") for a in args):
+        if keep(pid, fields):
             out[(pid, start)] = comm
     return out
+
+
+def _naming(path: Path) -> dict[tuple[int, int], str]:
+    """Live processes whose command line names ``path`` (or something under it)."""
+    root = os.fsencode(path)
+    return _live_where(
+        "cmdline", lambda pid, args: pid != os.getpid() and any(a == root or a.startswith(root + b"/") for a in args)
+    )
 
 
 def _with_env(entry: str) -> dict[tuple[int, int], str]:
     """Live processes with ``entry`` (NAME=value) in their environment."""
     want = os.fsencode(entry)
-    out = {}
-    for pid, (comm, _, start) in _live().items():
-        try:
-            env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if want in env:
-            out[(pid, start)] = comm
-    return out
+    return _live_where("environ", lambda _pid, env: want in env)
 
 
 def _mounts_under(path: Path) -> list[str]:

@@ -323,6 +323,16 @@ def _grows_linearly(small: dict[str, int], big: dict[str, int]) -> None:
         assert 0 < big[name] <= 11 * small[name] + 50, (name, small[name], big[name])
 
 
+def _linear_findings(monkeypatch, stage, codes: list[str], context, *counted, n: int = 40) -> list[tuple[int, list]]:
+    """Check ``stage(n)`` and ``stage(10 * n)``, assert the ``counted`` calls grow linearly, and
+    return ``[(n, findings), (10 * n, findings)]``."""
+    (small, found_small), (big, found_big) = (
+        _counted_check(monkeypatch, stage(k), codes, context, *counted) for k in (n, 10 * n)
+    )
+    _grows_linearly(small, big)
+    return [(n, found_small), (10 * n, found_big)]
+
+
 def _install_stage(n: int) -> str:
     lines = ["FROM python:3.12-slim", "WORKDIR /app"]
     for i in range(n):
@@ -337,13 +347,9 @@ def test_image_files_before_installs_grow_linearly(monkeypatch, tmp_path):
     # n*n/2 steps (2,000 installs: 16 s)
     (tmp_path / "poetry.lock").write_text("")  # LW402 looks for poetry.lock in the image
     counted = ((copies, "dest_path"), (RuleContext, "analysis"))
-    n = 40
-    small, found_small = _counted_check(monkeypatch, _install_stage(n), ["LW103", "LW402"], tmp_path, *counted)
-    big, found_big = _counted_check(monkeypatch, _install_stage(10 * n), ["LW103", "LW402"], tmp_path, *counted)
-    _grows_linearly(small, big)
     # the findings stay as they were: each .in next to its compiled .txt and not copied, each
     # poetry install without pyproject.toml and poetry.lock; c.txt is mounted for its RUN
-    for count, found in ((n, found_small), (10 * n, found_big)):
+    for count, found in _linear_findings(monkeypatch, _install_stage, ["LW103", "LW402"], tmp_path, *counted):
         want = {(code, line + 4 * i) for i in range(count) for code in ("LW103", "LW402") for line in (5, 6)}
         assert {(code, line) for code, line, _ in found} == want and len(found) == len(want)
 
@@ -358,13 +364,9 @@ def _monorepo_stage(n: int) -> str:
 def test_copy_before_install_grows_linearly(monkeypatch):
     # LW101 looked at every earlier COPY at each install: those with nothing to report (a config
     # file) and those an install of the project alone skips (copied after the dependencies) stayed
-    n = 40
     counted = ((copies, "volatile_sources"),)
-    small, found_small = _counted_check(monkeypatch, _monorepo_stage(n), ["LW101"], None, *counted)
-    big, found_big = _counted_check(monkeypatch, _monorepo_stage(10 * n), ["LW101"], None, *counted)
-    _grows_linearly(small, big)
     # each package copy is reported once, at the install of more.txt, and no config file
-    for count, found in ((n, found_small), (10 * n, found_big)):
+    for count, found in _linear_findings(monkeypatch, _monorepo_stage, ["LW101"], None, *counted):
         assert [line for _, line, _ in found] == [6 + 3 * i for i in range(count)]
         assert all(f"(line {5 + 3 * count})" in message for _, _, message in found)
 
@@ -381,11 +383,7 @@ def test_many_pyproject_copies_without_an_install_grow_linearly(monkeypatch, tmp
             lines += ["COPY pyproject.toml ./", f"RUN echo {i}"]
         return "\n".join(lines + ["RUN pip install .", "COPY pyproject.toml ./"]) + "\n"
 
-    n = 40
-    small, found_small = _counted_check(monkeypatch, stage(n), ["LW102"], tmp_path, *counted)
-    big, found_big = _counted_check(monkeypatch, stage(10 * n), ["LW102"], tmp_path, *counted)
-    _grows_linearly(small, big)
     # every copy before the install is reported, pointing at it; the one after it is not
-    for count, found in ((n, found_small), (10 * n, found_big)):
+    for count, found in _linear_findings(monkeypatch, stage, ["LW102"], tmp_path, *counted):
         assert [line for _, line, _ in found] == [3 + 2 * i for i in range(count)]
         assert all(f"(line {3 + 2 * count})" in message for _, _, message in found)

@@ -189,7 +189,6 @@ class ImageFiles(_Adds):
     files: dict[str, Step] = field(default_factory=dict)  # exact paths
     trees: list[tuple[str, Step | None]] = field(default_factory=list)  # anything below may exist
     mentioned: set[str] = field(default_factory=set)  # basenames/paths written in earlier RUNs
-    unknown: bool = False  # we cannot tell (e.g. a base image that is not a stage)
 
     def has(self, path: str) -> bool:
         path = _clean(path)
@@ -199,15 +198,6 @@ class ImageFiles(_Adds):
             if t == "/" or path == t or path.startswith(t.rstrip("/") + "/"):
                 return True
         return path in self.mentioned or posixpath.basename(path) in self.mentioned
-
-    def how(self, path: str) -> Step | None:
-        path = _clean(path)
-        if path in self.files:
-            return self.files[path]
-        for t, s in self.trees:
-            if t == "/" or path == t or path.startswith(t.rstrip("/") + "/"):
-                return s
-        return None
 
     def _file(self, path: str, step: Step) -> None:
         self.files[path] = step
@@ -223,7 +213,7 @@ class ImageFiles(_Adds):
         mounts = step.expanded.get("mounts") or getattr(step.instruction, "mounts", [])
         if not mounts:
             return self
-        out = ImageFiles(dict(self.files), list(self.trees), set(self.mentioned), self.unknown)
+        out = ImageFiles(dict(self.files), list(self.trees), set(self.mentioned))
         out.add_mounts(step)
         return out
 

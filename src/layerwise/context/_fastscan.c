@@ -71,6 +71,8 @@ typedef struct {
     uint64_t ino;
 } item_t;
 
+static int64_t ns_of(struct timespec t) { return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec; }
+
 typedef struct {
     item_t *items;
     size_t n, cap;
@@ -126,8 +128,8 @@ static int add_entry(int fd, const char *name, listing_t *l) {
     }
     it->mode = st.st_mode;
     it->size = (uint64_t)st.st_size;
-    it->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-    it->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
+    it->mtime_ns = ns_of(st.st_mtim);
+    it->ctime_ns = ns_of(st.st_ctim);
     it->ino = (uint64_t)st.st_ino;
     return 0;
 }
@@ -211,6 +213,14 @@ static int list_raw(const char *path, int keep_fd, int *kept, listing_t *l) {
 
 static void put_le64(unsigned char *p, uint64_t v) {
     for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* the 32-byte stat stamp (STAMP in the contract above) */
+static void put_stamp(unsigned char out[32], uint64_t size, int64_t mtime_ns, int64_t ctime_ns, uint64_t ino) {
+    put_le64(out, size);
+    put_le64(out + 8, (uint64_t)mtime_ns);
+    put_le64(out + 16, (uint64_t)ctime_ns);
+    put_le64(out + 24, ino);
 }
 
 static PyObject *shared_mode(PyObject *modes, mode_t mode, mode_t *last_mode, PyObject **last_obj) {
@@ -401,10 +411,7 @@ static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
         PyList_SET_ITEM(sizes, k, size_obj);
 
         unsigned char stamp[32];
-        put_le64(stamp, it->size);
-        put_le64(stamp + 8, (uint64_t)it->mtime_ns);
-        put_le64(stamp + 16, (uint64_t)it->ctime_ns);
-        put_le64(stamp + 24, it->ino);
+        put_stamp(stamp, it->size, it->mtime_ns, it->ctime_ns, it->ino);
         PyObject *rec = NULL;
         if (reg) {
             if (it->mtime_ns >= racy_limit || it->ctime_ns >= racy_limit) {
@@ -572,13 +579,6 @@ typedef struct {
     int ok;
 } hash_job_t;
 
-static void stamp_from(unsigned char out[32], const struct stat *st) {
-    put_le64(out, (uint64_t)st->st_size);
-    put_le64(out + 8, (uint64_t)((int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec));
-    put_le64(out + 16, (uint64_t)((int64_t)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec));
-    put_le64(out + 24, (uint64_t)st->st_ino);
-}
-
 /* Runs without the GIL: the fast path of walk.hash_file. 1 if the file read as the stamp
  * says and did not change meanwhile. */
 static int hash_one(EVP_MD_CTX *ctx, int dfd, hash_job_t *job, unsigned char *buf, size_t cap) {
@@ -610,7 +610,7 @@ static int hash_one(EVP_MD_CTX *ctx, int dfd, hash_job_t *job, unsigned char *bu
     unsigned int dlen = 0;
     if (ok && got == size && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
         unsigned char now[32];
-        stamp_from(now, &st);
+        put_stamp(now, (uint64_t)st.st_size, ns_of(st.st_mtim), ns_of(st.st_ctim), (uint64_t)st.st_ino);
         ok = memcmp(now, job->stamp, 32) == 0 && crypto.final(ctx, job->digest, &dlen) && dlen == 32;
     } else {
         ok = 0;

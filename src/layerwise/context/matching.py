@@ -34,10 +34,10 @@ INDEX_MIN = 256
 
 _EXACT, _PREFIX, _SUFFIX, _REGEXP = 1, 2, 3, 4
 _WILD = frozenset("*?[\\")
-#: regex syntax patternmatcher copies into a glob's regex unescaped (it escapes ``.+()|{}$``
-#: only): in Docker "^?" matches any one-character name, as the "^" is one more anchor. A
-#: glob holding one has no literal part, depth or suffix to rely on
-_REGEX_RAW = frozenset("^")
+#: the regex syntax patternmatcher copies into a glob's regex unescaped (it escapes
+#: ``.+()|{}$``): in Docker "^?" matches any one-character name, as the "^" is one more
+#: anchor. A glob holding it has no literal part, depth or suffix to rely on
+_RAW_ANCHOR = "^"
 
 #: one pattern: (exclusion, match type, argument, second argument, depth), depth being the
 #: number of "/" of every path it can match (-1 when that is not fixed)
@@ -216,7 +216,7 @@ def _required_suffix(pattern, plan: Plan) -> str:
     if mt == _SUFFIX:
         return arg2 if arg2 is not None else arg
     c = pattern.cleaned
-    if "\\" in c or _REGEX_RAW.intersection(c):
+    if "\\" in c or _RAW_ANCHOR in c:
         return ""
     return _literal_end(c, _WILD | {"]"})
 
@@ -251,7 +251,7 @@ def _match_plan(matcher: PatternMatcher) -> list[Plan]:
     for p in matcher.patterns:
         c = p.cleaned
         fixed = "**" not in c and "[" not in c and p.match_type in (_EXACT, _REGEXP)
-        fixed = fixed and (p.match_type == _EXACT or not _REGEX_RAW.intersection(c))
+        fixed = fixed and (p.match_type == _EXACT or _RAW_ANCHOR not in c)
         depth = c.count("/") if fixed else -1
         if p.match_type == _EXACT:
             plan.append((p.exclusion, _EXACT, c, None, depth))
@@ -339,7 +339,7 @@ class _PatternIndex:
         if (
             "\\" in source
             or "[" in source
-            or _REGEX_RAW.intersection(source)
+            or _RAW_ANCHOR in source
             or any("**" in c and c != "**" for c in source.split("/"))
         ):
             self.always.append(i)  # components that do not map one to one to path components

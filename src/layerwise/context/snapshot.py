@@ -382,7 +382,7 @@ class Snapshot:
         root_fd = -1
         if native is not None:
             try:
-                root_fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+                root_fd = os.open(root, _walk._DIR_FLAGS)
             except OSError:
                 native = None
 

@@ -244,8 +244,6 @@ if _list_dir is not _list_dir_py:
 BACKEND = "python" if _list_dir is _list_dir_py else "c"
 #: hashes a folder's files in C, in place (None: hash_file in Python); tests replace it
 _hash_files = _native_hash_files()
-#: the buffer each walking thread reads file content into
-_HASH_BUFFER = 1 << 18
 
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)

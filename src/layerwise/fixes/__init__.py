@@ -73,12 +73,17 @@ def _uses_buildkit_features(df) -> bool:
     )
 
 
-def _selected(code: str, select: set[str] | None, ignore: set[str]) -> bool:
-    """Whether ``--select``/``--ignore`` (as ``check`` reads them: code prefixes or ``ALL``, the
-    longest prefix wins) leave a rule whose code starts with ``code`` on."""
+def _chosen(select: set[str] | None, ignore: set[str]) -> set[str]:
+    """The codes of the rules ``--select``/``--ignore`` leave on, read as ``check`` reads them
+    (code prefixes or ``ALL``, the longest prefix wins)."""
     from layerwise.analyses.check import selected_rules
 
-    return any(r.code.startswith(code) for r in selected_rules(select, ignore))
+    return {r.code for r in selected_rules(select, ignore)}
+
+
+def _selected(code: str, chosen: set[str]) -> bool:
+    """Whether a rule whose code starts with ``code`` is among ``chosen``."""
+    return any(c.startswith(code) for c in chosen)
 
 
 def fix_dockerfile_text(
@@ -103,32 +108,31 @@ def fix_dockerfile_text(
     project = project_from(context)
     applied: list[AppliedFix] = []
     hints: dict[tuple[str, str], AppliedFix] = {}
-    first = parse(text, path)
+    chosen = _chosen(select, ignore)
+    df = parse(text, path)
     if cache_mount is None:
-        cache_mount = _uses_buildkit_features(first)
+        cache_mount = _uses_buildkit_features(df)
     for _ in range(MAX_PASSES):
-        df = parse(text, path)
         build = resolve(df, build_args or {})
         # the LW2xx/LW502 fixes need no context
         rules = RuleContext(path, df, build, ProjectContext(None, path), cache_mount=cache_mount)
 
-        def wanted(code: str, fixes: list, df=df) -> list:
-            """The fixes of a selected rule, without those an inline comment suppresses."""
-            if not _selected(code, select, ignore):
-                return []
+        def unsuppressed(fixes: list, df=df) -> list:
+            """The fixes no inline comment (``# layerwise: ignore[...]``) turns off."""
             return [f for f in fixes if not is_suppressed(df, path, f.code, f.line)]
 
         candidates = []
-        if _selected("LW101", select, ignore):
+        if _selected("LW101", chosen):
             fixes, layout_hints = fix_layout(df, build, project)
             for h in layout_hints:
                 hints[(h.code, h.message)] = AppliedFix(h.code, h.message, "hint", h.line)
-            candidates += wanted("LW101", fixes)[:1]
+            candidates += unsuppressed(fixes)[:1]
         # one rule a pass, each pass on the text the one before wrote
         for code in ("LW502", "LW202", "LW201", "LW204"):
             if candidates:
                 break
-            candidates += wanted(code, rule_fixes(rules, code))
+            if _selected(code, chosen):
+                candidates += unsuppressed(rule_fixes(rules, code))
             if code == "LW204":
                 candidates = candidates[:1]  # one ENV a pass: it may serve the RUNs after it
         if not candidates:
@@ -138,7 +142,7 @@ def fix_dockerfile_text(
         if new == text:
             break
         try:
-            parse(new, path)
+            df = parse(new, path)  # (the next pass works on it)
         except LayerwiseError as exc:  # a bug in a fixer: never write such a file
             raise LayerwiseError(f"internal error: a fix produced an invalid Dockerfile ({exc.message})",
                                  Location(path)) from None  # fmt: skip
@@ -223,7 +227,7 @@ def fix_project(
         original, df_path, context_dir, select=select, ignore=ignore, cache_mount=cache_mount
     )
     result = FixResult(df_path, original, text, applied=applied, hints=hints, bom=df.bom)
-    if context_dir is not None and dockerignore and _selected("LW3", select, ignore):
+    if context_dir is not None and dockerignore and _selected("LW3", _chosen(select, ignore)):
         ctx = Path(context_dir)
         ign = ctx / ".dockerignore"
         per_df = Path(df_path).parent / (Path(df_path).name + ".dockerignore")
