@@ -101,3 +101,15 @@ def test_no_fix_for_a_poetry_older_than_its_no_cache_option(dockerfile, fixed):
     assert (found[0].fix is not None) == fixed, found[0]
     if not fixed:
         assert "predates --no-cache" in found[0].hint
+
+
+@pytest.mark.parametrize(("env", "target"), [
+    ("", "/root/.cache/pip"),
+    ("ENV PIP_CACHE_DIR=/cache\n", "/cache"),
+    ("ENV HOME=/var/app\n", "/var/app/.cache/pip"),  # pip's cache is under $HOME (corpus 008)
+])  # fmt: skip
+def test_the_mount_goes_where_the_install_keeps_its_cache(env, target):
+    """A mount on /root/.cache/pip does not take a cache kept elsewhere out of the layer."""
+    (fix,) = _fix_of(f"FROM python:3.12\n{env}RUN pip install flask\n", cache_mount=True)
+    assert fix.description == f"mount a cache at {target}"
+    assert [e.replacement for e in fix.edits] == [f" --mount=type=cache,target={target}"]

@@ -27,8 +27,8 @@ RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
 ## Fix safety
 Safe: it adds `--no-cache-dir` (pip) or `--no-cache` (uv, Poetry) to the install. With
 `layerwise fix --cache-mount` (the default when the Dockerfile already uses BuildKit features)
-it mounts a cache on root's pip/uv cache folder instead; as another user, or for other tools,
-it still adds the option. No fix for a Poetry pinned below 1.2 (`poetry==1.1`,
+it mounts a cache, as root, on the folder where pip/uv keep it (`$HOME/.cache/...`,
+`PIP_CACHE_DIR`) instead; as another user, or for other tools, it still adds the option. No fix for a Poetry pinned below 1.2 (`poetry==1.1`,
 `POETRY_VERSION=1.1.13`): it has no `--no-cache` option.
 """
 
@@ -58,8 +58,8 @@ _FLAG = {"pip": "--no-cache-dir", "pip-sync": None, "uv": "--no-cache", "uv-pip"
 _INSERT = {"pip": re.compile(r"\bpip(?:3(?:\.\d+)?)?\s+install\b|-m\s+pip\s+install\b"),
            "uv-pip": re.compile(r"\buv\s+pip\s+install\b"), "uv": re.compile(r"\buv\s+sync\b"),
            "poetry": re.compile(r"\bpoetry\s+install\b")}  # fmt: skip
-#: the cache folder of root for the managers whose fix can mount it (``layerwise fix --cache-mount``)
-_MOUNT = {"pip": "/root/.cache/pip", "uv": "/root/.cache/uv", "uv-pip": "/root/.cache/uv"}
+#: the managers whose fix can mount their cache instead (``layerwise fix --cache-mount``)
+_MOUNTABLE = ("pip", "uv", "uv-pip")
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
@@ -95,9 +95,10 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             fix = None
             where = ctx.locate_command(node, x.argv)
             pat = _INSERT.get(x.manager)
-            mount = _MOUNT.get(x.manager)
+            # as root, a mount (owned by root) serves the cache folder the install uses
+            mount = d if x.manager in _MOUNTABLE and d and d.startswith("/") and "$" not in d else None
             if ctx.cache_mount and mount and step.user in pkgcache.ROOT_USERS and step.instruction.prepend_shell:
-                # root's cache folder is known: keep the cache, in a mount, between builds
+                # keep the cache, in a mount, between builds
                 at = node.span.start + len(node.keyword)
                 fix = Fix("safe", f"mount a cache at {mount}", (Edit(ctx.path, at, at, f" --mount=type=cache,target={mount}"),))
             elif flag and pat and not (x.manager == "poetry" and _old_poetry(ctx, stage, step)):
