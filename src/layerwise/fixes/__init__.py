@@ -38,6 +38,7 @@ class FixResult:
     applied: list[AppliedFix] = field(default_factory=list)
     hints: list[AppliedFix] = field(default_factory=list)
     bom: bool = False
+    roots: list[str] = field(default_factory=list)  # symlinks written through must stay inside them
 
     @property
     def changed(self) -> bool:
@@ -53,16 +54,16 @@ class FixResult:
         return out
 
     def write(self) -> list[str]:
-        """Write the changed files atomically; returns their paths."""
-        from layerwise.fixes.edits import write_all_atomic
+        """Write the changed files, both or neither, each only if it is still what the fix read
+        (owner, mode, line endings and symlinks kept: :func:`write_all_atomic`); returns their paths."""
+        from layerwise.fixes.edits import FileWrite, write_all_atomic
 
-        todo: list[tuple[str, str, bool]] = []
+        todo: list[FileWrite] = []
         if self.dockerfile != self.original:
-            todo.append((self.dockerfile_path, self.dockerfile, self.bom))
+            todo.append(FileWrite(self.dockerfile_path, self.dockerfile, self.bom, self.original, True))
         if self.dockerignore is not None and self.dockerignore_path:
-            todo.append((self.dockerignore_path, self.dockerignore, False))
-        write_all_atomic(todo)  # both files, or neither
-        return [path for path, _, _ in todo]
+            todo.append(FileWrite(self.dockerignore_path, self.dockerignore, False, self.dockerignore_original, True))
+        return write_all_atomic(todo, roots=self.roots or None)
 
 
 def _uses_buildkit_features(df) -> bool:
@@ -206,6 +207,16 @@ def needed_paths(text: str, path: str, context: str | os.PathLike[str] | None) -
     return seen
 
 
+def _roots(context_dir: str | os.PathLike[str] | None, df_path: str) -> list[str]:
+    """The folders a symlinked Dockerfile or .dockerignore may point into: the project (the
+    folder given), and the Dockerfile's own folder when it lives outside it."""
+    roots = [os.path.abspath(context_dir)] if context_dir is not None else []
+    df_dir = os.path.dirname(os.path.abspath(df_path))
+    if not any(df_dir == r or df_dir.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
+        roots.append(df_dir)
+    return roots
+
+
 def fix_project(
     context_dir: str | os.PathLike[str] | None,
     dockerfile_path: str | os.PathLike[str],
@@ -227,13 +238,22 @@ def fix_project(
         original, df_path, context_dir, select=select, ignore=ignore, cache_mount=cache_mount
     )
     result = FixResult(df_path, original, text, applied=applied, hints=hints, bom=df.bom)
+    result.roots = _roots(context_dir, df_path)
     if context_dir is not None and dockerignore and _selected("LW3", _chosen(select, ignore)):
         ctx = Path(context_dir)
         ign = ctx / ".dockerignore"
         per_df = Path(df_path).parent / (Path(df_path).name + ".dockerignore")
         if per_df.is_file():
             ign = per_df
-        existing = ign.read_text(encoding="utf-8", errors="surrogateescape") if ign.is_file() else None
+        if os.path.lexists(ign) and not ign.is_file() and not ign.is_symlink():
+            what = "a folder" if ign.is_dir() else "not a regular file"
+            raise LayerwiseError(f"is {what}: fix cannot write .dockerignore (rename it, or use --no-dockerignore)",
+                                 Location(str(ign)))  # fmt: skip
+        # newline="": the file's line endings (CRLF, or mixed) are kept as they are
+        existing = None
+        if ign.is_file():
+            with open(ign, encoding="utf-8", errors="surrogateescape", newline="") as f:
+                existing = f.read()
         fixed = fix_dockerignore(existing, needed=needed_paths(text, df_path, ctx))
         if fixed.text is not None:
             result.dockerignore_path = str(ign)

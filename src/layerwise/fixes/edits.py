@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import difflib
 import os
-import tempfile
+import secrets
+import stat
 from dataclasses import dataclass
-from pathlib import Path
 
 from layerwise.errors import LayerwiseError, Location
 from layerwise.parse.nodes import Dockerfile, Node
@@ -63,6 +63,15 @@ def newline_of(text: str) -> str:
     return "\r\n" if i > 0 and text[i - 1] == "\r" else "\n"
 
 
+def newline_at(text: str, offset: int) -> str:
+    """The line ending of the line containing ``offset`` (a file with mixed endings keeps each
+    line's: lines inserted next to it take its ending); the file's when that line has none."""
+    i = text.find("\n", offset)
+    if i < 0:
+        return newline_of(text)
+    return "\r\n" if i > 0 and text[i - 1] == "\r" else "\n"
+
+
 def line_start(text: str, offset: int) -> int:
     return text.rfind("\n", 0, offset) + 1
 
@@ -110,15 +119,15 @@ def replace_node(df: Dockerfile, node: Node, new_source: str) -> TextEdit:
 
 def insert_before(df: Dockerfile, node: Node, lines: list[str], *, above_comments: bool = True) -> TextEdit:
     """Insert whole lines before ``node`` (above its comment block by default), indented like it."""
-    nl = newline_of(df.text)
     at = block_start(df, node) if above_comments else line_start(df.text, node.span.start)
+    nl = newline_at(df.text, at)
     ind = indentation(df, node)
     return TextEdit(at, at, "".join(ind + line + nl for line in lines))
 
 
 def insert_after(df: Dockerfile, node: Node, lines: list[str]) -> TextEdit:
-    nl = newline_of(df.text)
     end = node.span.end
+    nl = newline_at(df.text, end)
     at = line_end(df.text, end)
     prefix = "" if df.text[end:at].endswith("\n") else nl  # the node ends the file without \n
     ind = indentation(df, node)
@@ -130,9 +139,9 @@ def move_after(df: Dockerfile, node: Node, anchor: Node) -> list[TextEdit]:
     start, end = block(df, node)
     moved = df.text[start:end]
     if not moved.endswith("\n"):
-        moved += newline_of(df.text)
+        moved += newline_at(df.text, anchor.span.end)
     at = line_end(df.text, anchor.span.end)
-    prefix = "" if df.text[anchor.span.end : at].endswith("\n") else newline_of(df.text)
+    prefix = "" if df.text[anchor.span.end : at].endswith("\n") else newline_at(df.text, start)
     return [TextEdit(start, end, ""), TextEdit(at, at, prefix + moved)]
 
 
@@ -149,44 +158,171 @@ def unified_diff(path: str, old: str, new: str) -> str:
 
 def write_atomic(path: str | os.PathLike[str], text: str, *, bom: bool = False) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder and a rename:
-    the file is either the old or the new one, never half written; its mode is kept."""
-    write_all_atomic([(path, text, bom)])
+    the file is either the old or the new one, never half written (see :func:`write_all_atomic`)."""
+    write_all_atomic([FileWrite(os.fspath(path), text, bom)])
 
 
-def write_all_atomic(files: list[tuple[str | os.PathLike[str], str, bool]]) -> None:
-    """Write several files all or nothing: every new content goes to a temporary file beside
-    its target first (written and synced); only when all of them are complete are they renamed
-    over the targets. A read-only target, a full disk or any other error leaves every target
-    as it was and no temporary file behind."""
-    staged: list[tuple[str, Path]] = []
+@dataclass(frozen=True)
+class FileWrite:
+    """One file to write: its new text, and the text it was made from (``original``: None
+    when the file did not exist) so that an edit saved meanwhile is noticed, not lost."""
+
+    path: str
+    text: str
+    bom: bool = False
+    original: str | None = None
+    check_original: bool = False  # compare the file with ``original`` just before the rename
+
+
+def write_all_atomic(
+    files: list[FileWrite] | list[tuple[str | os.PathLike[str], str, bool]],
+    *,
+    roots: list[str | os.PathLike[str]] | None = None,
+) -> list[str]:
+    """Write several files all or nothing, keeping what the user had (returns the paths written).
+
+    Every new content goes to a temporary file beside its target first, written and synced,
+    with the target's owner, group and mode (a new file gets the mode a normal file creation
+    gives: 0666 less the umask). Only when every temporary file is complete, and every target
+    is found unchanged since it was read (``FileWrite.original``), are they renamed over the
+    targets. A symlink is written through when its target is inside one of ``roots`` (default:
+    the folder of the path) and refused when it leaves them: the link stays a link. A folder,
+    a read-only file, a full disk, a file changed meanwhile: a located error, every target as
+    it was, no temporary file left. SIGTERM, SIGHUP and Ctrl-C during the preparation end it
+    the same way (KeyboardInterrupt: the command exits 128 + the signal); during the renames
+    they wait until the last one is done."""
+    from layerwise.bench.signals import held_while
+
+    plan = [f if isinstance(f, FileWrite) else FileWrite(os.fspath(f[0]), f[1], f[2]) for f in files]
+    temps: list[str] = []  # every temporary file name, listed before it is created
+    with held_while() as guard:
+        try:
+            staged = [_stage(f, roots, temps) for f in plan]
+            guard.holding = True  # from here to the last rename: no signal stops it halfway
+            for f, target in staged:
+                _recheck(f, target)
+            for (f, target), tmp in zip(staged, list(temps)):
+                try:
+                    os.replace(tmp, target)
+                except OSError as exc:
+                    raise LayerwiseError(f"cannot write: {exc.strerror or exc}", Location(f.path)) from None
+                temps.remove(tmp)
+            for folder in dict.fromkeys(os.path.dirname(target) for _, target in staged):
+                _fsync_dir(folder)
+        finally:
+            guard.holding = True
+            for tmp in temps:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+    return [f.path for f in plan]
+
+
+def _target(f: FileWrite, roots: list[str | os.PathLike[str]] | None) -> str:
+    """The file to replace for ``f.path``: itself, or the file its symlink(s) point to when that
+    stays inside the project; a located error otherwise."""
+    path = f.path
+    if not os.path.islink(path):
+        return path
+    real = os.path.realpath(path)
+    bases = [os.path.realpath(r) for r in (roots or [os.path.dirname(os.path.abspath(path))])]
+    if not any(real == b or real.startswith(b.rstrip(os.sep) + os.sep) for b in bases):
+        raise LayerwiseError("is a symlink to a file outside the project: not written (edit that file yourself)",
+                             Location(path))  # fmt: skip
+    if not os.path.lexists(real) or os.path.islink(real):
+        raise LayerwiseError("is a symlink to a missing file (or a symlink loop): not written", Location(path))
+    return real
+
+
+def _stage(f: FileWrite, roots: list[str | os.PathLike[str]] | None, temps: list[str]) -> tuple[FileWrite, str]:
+    """Check the target and write the new content to a temporary file beside it (its name
+    appended to ``temps`` before it exists, so that no interruption can leave it behind)."""
+    loc = Location(f.path)
+    target = _target(f, roots)
     try:
-        for path, text, bom in files:
-            p = Path(path)
-            data = (("\ufeff" if bom else "") + text).encode("utf-8", "surrogatepass")
-            mode = p.stat().st_mode & 0o7777 if p.exists() else None
-            if mode is not None and not mode & 0o222:
-                raise LayerwiseError("the file is read-only: not written (make it writable to fix it)",
-                                     Location(str(p)))  # fmt: skip
-            try:
-                fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".layerwise", dir=p.parent)
-            except OSError as exc:
-                raise LayerwiseError(f"cannot write: {exc.strerror or exc}", Location(str(p))) from None
-            staged.append((tmp, p))
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                    f.flush()
-                    os.fsync(f.fileno())
-                if mode is not None:
-                    os.chmod(tmp, mode)
-            except OSError as exc:
-                raise LayerwiseError(f"cannot write: {exc.strerror or exc}", Location(str(p))) from None
-        for tmp, p in staged:
-            os.replace(tmp, p)
-        staged = []
+        st: os.stat_result | None = os.lstat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise LayerwiseError(f"cannot write: {exc.strerror or exc}", loc) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise LayerwiseError("is a folder, not a file: not written", loc)
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise LayerwiseError("is not a regular file (a FIFO, socket or device?): not written", loc)
+    if st is not None and not st.st_mode & 0o222:
+        raise LayerwiseError("the file is read-only: not written (make it writable to fix it)", loc)
+    folder = os.path.dirname(target) or "."
+    tmp = os.path.join(folder, f".{os.path.basename(target)}.{secrets.token_hex(4)}.layerwise")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    temps.append(tmp)
+    try:
+        # a new file: 0666 less the umask, as any editor creates it; an existing one: private
+        # until it has the old file's owner and mode
+        fd = os.open(tmp, flags, 0o600 if st is not None else 0o666)
+    except OSError as exc:
+        temps.remove(tmp)
+        raise LayerwiseError(f"cannot write in its folder: {exc.strerror or exc}", loc) from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if st is not None:
+                _keep_owner(out.fileno(), st, loc)
+                os.fchmod(out.fileno(), stat.S_IMODE(st.st_mode))  # after chown, which clears setuid
+            out.write(_encode(f.text, f.bom))
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as exc:
+        raise LayerwiseError(f"cannot write: {exc.strerror or exc}", loc) from None
+    return f, target
+
+
+def _keep_owner(fd: int, st: os.stat_result, loc: Location) -> None:
+    now = os.fstat(fd)
+    if (now.st_uid, now.st_gid) == (st.st_uid, st.st_gid):
+        return
+    try:
+        os.fchown(fd, st.st_uid, st.st_gid)
+    except PermissionError:
+        raise LayerwiseError(f"cannot keep the file's owner and group ({st.st_uid}:{st.st_gid}): not written "
+                             "(run fix as its owner)", loc) from None  # fmt: skip
+
+
+def _encode(text: str, bom: bool) -> bytes:
+    # surrogateescape: the bytes of a file read so that were not UTF-8 come back unchanged
+    text = ("\ufeff" if bom else "") + text
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # other lone surrogates (text not read from a file)
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _recheck(f: FileWrite, target: str) -> None:
+    """Refuse when the file is no longer what the fix was computed from (saved meanwhile)."""
+    if not f.check_original:
+        return
+    if f.original is None:
+        if os.path.lexists(target):
+            raise LayerwiseError("was created while layerwise fix ran: not written (run fix again)", Location(f.path))
+        return
+    expected = _encode(f.original, f.bom)
+    try:
+        with open(target, "rb") as cur:
+            now = cur.read(len(expected) + 1)
+    except OSError:
+        now = None
+    if now != expected:
+        raise LayerwiseError("changed while layerwise fix ran: not written (run fix again)", Location(f.path))
+
+
+def _fsync_dir(folder: str) -> None:
+    """Make the renames durable: once fix says "wrote", a crash keeps the new files."""
+    try:
+        fd = os.open(folder or ".", os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
     finally:
-        for tmp, _ in staged:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        os.close(fd)
