@@ -1,4 +1,4 @@
-"""The 76 real-world Dockerfiles of ../shared/corpus: each parses or is rejected with a located
+"""The real-world Dockerfiles of tests/data/corpus: each parses or is rejected with a located
 message, and our parser agrees with BuildKit's own Go parser (the ``dockerfile`` wheel, which
 embeds moby/buildkit's parser) on every instruction."""
 
@@ -9,11 +9,9 @@ import pytest
 from layerwise.errors import LayerwiseError
 from layerwise.parse import ParseError, parse_file
 from layerwise.resolve.stages import resolve
-from tests.shared import shared_dir
+from tests.shared import DATA, corpus_files, shared_path
 
-BASE = shared_dir()
-FILES = sorted((BASE / "corpus" / "files").iterdir()) if BASE else []
-pytestmark = pytest.mark.skipif(not FILES, reason="../shared/corpus is not present")
+FILES = corpus_files()
 
 # The one templated file (cookiecutter's Jinja) is not a Dockerfile; BuildKit rejects it too.
 # And one file has a typo that BuildKit rejects as well.
@@ -23,8 +21,12 @@ REJECTED = {
 }
 
 
-def test_corpus_size():
-    assert len(FILES) == 76
+def test_corpus_holds_what_its_index_lists():
+    with open(shared_path("corpus", "INDEX.tsv"), encoding="utf-8") as fh:
+        listed = sorted(line.split("\t", 1)[0].removeprefix("files/") for line in fh.read().splitlines()[1:])
+    assert [p.name for p in FILES] == listed
+    # the in-repo copy: the 76 files of the corpus but the four without a license (README.md)
+    assert len(FILES) == (72 if shared_path("corpus") == DATA / "corpus" else 76)
 
 
 def _normalise(node):

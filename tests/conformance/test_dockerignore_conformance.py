@@ -1,28 +1,17 @@
-"""moby/patternmatcher's own expectations (copied into shared/conformance/dockerignore/cases.json)
+"""moby/patternmatcher's own expectations (copied into tests/data/conformance/dockerignore/cases.json)
 run against layerwise's port: one test per entry."""
 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
 from layerwise.context.ignore import IgnoreFile, read_patterns
 from layerwise.errors import LayerwiseError
+from tests.shared import shared_path
 
-
-def _shared_dir() -> Path | None:
-    env = os.environ.get("LAYERWISE_SHARED")
-    base = Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared"
-    data = base / "conformance" / "dockerignore" / "cases.json"
-    return data if data.is_file() else None
-
-
-CASES_FILE = _shared_dir()
-if CASES_FILE is None:
-    pytest.skip("shared/conformance/dockerignore/cases.json not found", allow_module_level=True)
+CASES_FILE = shared_path("conformance", "dockerignore", "cases.json")
 
 DATA = json.loads(CASES_FILE.read_text(encoding="utf-8"))
 

@@ -1,33 +1,18 @@
 """BuildKit's own shell-lexer tables (envVarTest, wordsTest) run against ShellLexer.
 
-The data is copied unchanged from moby/buildkit (frontend/dockerfile/shell/) into the
-``shared`` folder beside the repo; this module reads it the way BuildKit's lex_test.go
+The data is copied unchanged from moby/buildkit (frontend/dockerfile/shell/) into
+tests/data/conformance/buildkit-shell; this module reads it the way BuildKit's lex_test.go
 does (TestShellParser4EnvVars, TestShellParser4Words) and makes one case per line.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from layerwise.resolve.shell import ShellExpansionError, ShellLexer
+from tests.shared import shared_path
 
-
-def _shared_dir() -> Path | None:
-    candidates = [Path(__file__).resolve().parents[2].parent / "shared"]
-    if os.environ.get("LAYERWISE_SHARED"):
-        candidates.append(Path(os.environ["LAYERWISE_SHARED"]))
-    for cand in candidates:
-        if (cand / "conformance" / "buildkit-shell").is_dir():
-            return cand / "conformance" / "buildkit-shell"
-    return None
-
-
-DATA = _shared_dir()
-if DATA is None:
-    pytest.skip("shared/conformance/buildkit-shell not found", allow_module_level=True)
+DATA = shared_path("conformance", "buildkit-shell")
 
 # The environment of TestShellParser4EnvVars.
 ENV_VAR_TEST_ENV = {"PWD": "/home", "SHELL": "bash", "KOREAN": "한국어", "NULL": ""}

@@ -12,7 +12,7 @@ from layerwise.cli import cli
 from layerwise.errors import LayerwiseError
 from layerwise.fixes import fix_dockerfile_text, fix_project
 from layerwise.parse import parse, parse_file
-from tests.shared import shared_dir
+from tests.shared import corpus_files
 
 
 def fixed(text: str, files: dict[str, str] | None = None, tmp_path=None, **kw) -> str:
@@ -208,10 +208,9 @@ def test_cli_diff_exit_codes(tmp_path):
     assert r.exit_code == 0
 
 
-CORPUS = sorted((shared_dir() / "corpus" / "files").iterdir()) if shared_dir() else []
+CORPUS = corpus_files()
 
 
-@pytest.mark.skipif(not CORPUS, reason="../shared/corpus is not present")
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name[:40])
 def test_corpus_fix_never_crashes_and_parses(path):
     try:
@@ -275,7 +274,6 @@ def test_uv_link_mode_is_set_where_lw204_reports(run, env_added, tmp_path):
     assert out == (text.replace("FROM python:3.12\n", "FROM python:3.12\nENV UV_LINK_MODE=copy\n") if env_added else text)
 
 
-@pytest.mark.skipif(not CORPUS, reason="../shared/corpus is not present")
 @pytest.mark.parametrize("code", ["LW201", "LW202", "LW502"])
 def test_fix_changes_what_check_reports_on_the_corpus(code):
     """On every real Dockerfile: ``fix --select CODE`` applies a fix at exactly the lines where

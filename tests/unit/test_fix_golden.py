@@ -1,7 +1,8 @@
 """``layerwise fix`` output pinned byte for byte (golden files in ``data/fix_golden/``).
 
-* ``corpus.txt``: the diff, the fixes applied and the hints of ``fix`` on each of the 76 real
-  Dockerfiles of ../shared/corpus (Dockerfile only, no build context), default options;
+* ``corpus.txt``: the diff, the fixes applied and the hints of ``fix`` on each of the real
+  Dockerfiles of tests/data/corpus (Dockerfile only, no build context), default options (always
+  the in-repo copy, whatever LAYERWISE_SHARED says);
 * ``corpus-options.txt``: digests of the same with ``--cache-mount``, ``--no-cache-dir`` and
   some ``--select``/``--ignore`` sets (a line a file, a column an option set: small, but any
   change shows);
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,11 +26,11 @@ import layerwise
 from layerwise.errors import LayerwiseError
 from layerwise.fixes import fix_dockerfile_text, fix_project
 from layerwise.fixes.edits import unified_diff
-from tests.shared import shared_dir
+from tests.shared import DATA as TEST_DATA
 
 DATA = Path(__file__).parent / "data" / "fix_golden"
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = shared_dir() / "corpus" / "files" if shared_dir() else None
+CORPUS = TEST_DATA / "corpus" / "files"
 PROJECTS = [Path(layerwise.__file__).parent / "examples" / name for name in ("flask-demo", "data-api")] + sorted(
     p / "project" for p in (REPO / "tests" / "engine" / "fix_projects").iterdir() if (p / "project").is_dir()
 )
@@ -60,7 +60,7 @@ def _fix_report(name: str, text: str, **options) -> str:
 
 
 def _corpus_files() -> list[Path]:
-    return sorted(CORPUS.iterdir()) if CORPUS else []
+    return sorted(CORPUS.iterdir())
 
 
 def _read(path: Path) -> str:
@@ -109,7 +109,6 @@ def _compare(name: str) -> None:
                     f"`python -m tests.unit.test_fix_golden` and review:\n{diff[:20000]}")  # fmt: skip
 
 
-@pytest.mark.skipif(CORPUS is None, reason="../shared/corpus is not present")
 @pytest.mark.parametrize("name", ["corpus.txt", "corpus-options.txt"])
 def test_corpus_fix_output_is_unchanged(name):
     _compare(name)
@@ -122,7 +121,5 @@ def test_projects_fix_output_is_unchanged():
 if __name__ == "__main__":  # regenerate: python -m tests.unit.test_fix_golden
     DATA.mkdir(parents=True, exist_ok=True)
     for name, render in GOLDEN.items():
-        if CORPUS is None and name.startswith("corpus"):
-            sys.exit("../shared/corpus is not present")
         (DATA / name).write_text(render(), encoding="utf-8", errors="surrogateescape")
         print(f"wrote {DATA / name}")
