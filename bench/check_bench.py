@@ -1,6 +1,6 @@
 """Throughput of ``layerwise check`` next to hadolint on the real-world corpus.
 
-Runs, each in one invocation over all the corpus files (``../shared/corpus/files``, or
+Runs, each in one invocation over all the corpus files (``tests/data/corpus/files``, or
 --corpus), best and median of --repeat runs:
 
 * ``layerwise check FILES... --format json`` (Dockerfiles alone, no build context);
@@ -43,7 +43,7 @@ def _tool(name: str) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus" / "files"))
+    ap.add_argument("--corpus", default=str(ROOT / "tests" / "data" / "corpus" / "files"))
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--json", action="store_true", help="print the numbers as JSON")
     args = ap.parse_args(argv)

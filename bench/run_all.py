@@ -7,7 +7,7 @@ run in this one run, and one table of ratios comes out at the end.
 
 Runs, each in its own process:
 
-* check_bench.py: ``layerwise check`` over the 76-file corpus vs hadolint (one process each),
+* check_bench.py: ``layerwise check`` over the 72-file corpus (tests/data/corpus) vs hadolint (one process each),
   and one file (the start-up a pre-commit hook pays);
 * scale_bench.py: snapshot (library) cold/warm, ``layerwise context`` cold/warm and
   ``layerwise explain`` cold/warm (CLI, one process each, peak RSS) vs ``git status`` and vs
