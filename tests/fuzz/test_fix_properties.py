@@ -14,6 +14,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -79,6 +80,7 @@ def _normalise_instruction(src: str) -> str:
     return s
 
 
+@pytest.mark.slow
 @given(projects())
 def test_fix_properties(project):
     text, files, existing_ignore, newline = project

@@ -87,6 +87,7 @@ def simple_patterns(draw) -> str:
     return ("!" if draw(st.integers(0, 3)) == 0 else "") + text
 
 
+@pytest.mark.slow
 @fuzz_settings()
 @given(st.lists(simple_patterns(), min_size=1, max_size=5), st.lists(paths, min_size=1, max_size=8))
 @example(["**"], ["a"])
@@ -103,6 +104,7 @@ def test_matcher_agrees_with_model(patterns, sample_paths):
 wild_patterns = st.text(alphabet="ab/*?[]^-!\\. é\t", max_size=10)
 
 
+@pytest.mark.slow
 @fuzz_settings()
 @given(st.lists(wild_patterns, max_size=5), st.lists(paths, max_size=5))
 @example(["["], ["a"])

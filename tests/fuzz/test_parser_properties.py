@@ -41,6 +41,7 @@ def _check_model(df, text: str) -> None:
         previous_end = span.end
 
 
+@pytest.mark.slow
 @fuzz_settings()
 @given(dockerfile_texts())
 @example("")
@@ -58,6 +59,7 @@ def test_text_parses_or_fails_with_location(text):
     _check_model(df, text)
 
 
+@pytest.mark.slow
 @fuzz_settings()
 @given(dockerfile_bytes())
 @example(b"\x00")
@@ -73,6 +75,7 @@ def test_bytes_parse_or_fail_with_location_and_round_trip(data):
     assert df.to_bytes() == data
 
 
+@pytest.mark.slow
 @fuzz_settings()
 @given(dockerfile_texts(), st.dictionaries(st.sampled_from(["X", "V", "BUILDPLATFORM"]), st.text(max_size=5), max_size=2))
 def test_instructions_and_resolve_raise_only_located_errors(text, build_args):
@@ -92,6 +95,7 @@ def test_instructions_and_resolve_raise_only_located_errors(text, build_args):
     assert build.stages
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(buildkit is None, reason="the dockerfile wheel (BuildKit's parser) is not installed")
 @fuzz_settings()
 @given(dockerfile_texts(differential=True))

@@ -4,6 +4,7 @@ deep nesting does not hit Python's recursion limit."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -19,6 +20,7 @@ lexers = st.builds(
 )
 
 
+@pytest.mark.slow
 @fuzz_settings()
 @given(lexers, shell_words(), shell_envs)
 @example(ShellLexer(), "${X:-${Y:-${Z:-" * 50 + "}" * 150, {})
@@ -47,6 +49,7 @@ def test_lexer_returns_or_raises_expansion_error(lexer, word, env):
         assert matches <= set(env)
 
 
+@pytest.mark.slow
 @fuzz_settings()
 @given(shell_words())
 def test_plain_word_without_specials_is_unchanged(word):

@@ -5,6 +5,7 @@ forced here on small inputs)."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -55,6 +56,7 @@ def _matchers(ignore: IgnoreFile) -> list[WalkMatcher]:
     return [plain, indexed]
 
 
+@pytest.mark.slow
 @fuzz_settings()
 @given(st.lists(any_patterns, min_size=1, max_size=6), st.lists(paths, min_size=1, max_size=8))
 @example(["**/b", "!a/b"], ["a/b", "c/b", "b"])
@@ -87,6 +89,7 @@ def test_walk_matcher_agrees_with_parent_results(patterns, sample_paths):
             )
 
 
+@pytest.mark.slow
 @fuzz_settings()
 @given(st.lists(any_patterns, min_size=1, max_size=6), st.lists(paths, min_size=1, max_size=6))
 def test_reinclude_below_agrees(patterns, sample_paths):
@@ -109,6 +112,7 @@ def _tree(root, n_dirs: int = 12, n_files: int = 8):
     return root
 
 
+@pytest.mark.slow
 def test_big_ignore_file_walk_equals_small_form(tmp_path):
     """Over INDEX_MIN patterns the walk uses the index: same snapshot as with per-folder plans."""
     root = _tree(tmp_path / "ctx")
@@ -135,6 +139,7 @@ def test_big_ignore_file_walk_equals_small_form(tmp_path):
     assert len(big.entries) > 20
 
 
+@pytest.mark.slow
 def test_patterns_tried_per_entry_do_not_grow_with_the_ignore_file(tmp_path, monkeypatch):
     """Hostile input (#8): the walk's work per entry must not grow with the number of
     patterns (it was quadratic: 30,000 patterns took 110 s on 2,200 entries). Counted, not

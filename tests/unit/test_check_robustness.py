@@ -3,6 +3,7 @@ parse (a located LayerwiseError) or is checked without a rule error."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +37,7 @@ def test_rule_mixes(tmp_path, lines):
     _check(tmp_path, "FROM python:3.12\n" + "\n".join(lines) + "\n")
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(dockerfile_texts())
 def test_generated_dockerfiles(tmp_path, text):

@@ -29,6 +29,7 @@ def no_engine_output():
     return result
 
 
+@pytest.mark.slow
 def test_demo_runs_the_offline_steps(no_engine_output):
     out = no_engine_output.output
     assert no_engine_output.exit_code == 0, out
@@ -44,12 +45,14 @@ def test_demo_runs_the_offline_steps(no_engine_output):
     assert "1 step(s) rebuild" in tail
 
 
+@pytest.mark.slow
 def test_demo_without_engine_says_how_to_get_one(no_engine_output):
     out = no_engine_output.output
     assert "No Docker engine here (`docker info` failed: test)" in out
     assert "install-engine.sh" in out
 
 
+@pytest.mark.slow
 def test_demo_offline_skips_bench(monkeypatch):
     def boom():
         raise AssertionError("no engine lookup with --offline")

@@ -30,6 +30,7 @@ def _assert_answers_as_items(p: _Pairs) -> None:
         assert p.get(name, _MISSING) == want.get(name, _MISSING), name
 
 
+@pytest.mark.slow
 @fuzz_settings()
 @given(base=_pairs, ops=st.lists(st.tuples(st.integers(0, 1000), _pairs, st.integers(0, 1000)), max_size=40))
 def test_get_answers_as_the_list_does(base, ops):
@@ -78,6 +79,7 @@ def _branching_dockerfiles(draw) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.slow
 @fuzz_settings()
 @given(_branching_dockerfiles())
 def test_step_lookups_and_env_of_answer_as_the_lists_do(text):

@@ -109,7 +109,7 @@ def _compare(name: str) -> None:
                     f"`python -m tests.unit.test_fix_golden` and review:\n{diff[:20000]}")  # fmt: skip
 
 
-@pytest.mark.parametrize("name", ["corpus.txt", "corpus-options.txt"])
+@pytest.mark.parametrize("name", ["corpus.txt", pytest.param("corpus-options.txt", marks=pytest.mark.slow)])
 def test_corpus_fix_output_is_unchanged(name):
     _compare(name)
 

@@ -74,6 +74,7 @@ def test_100_mb_dockerfile_of_short_lines_parses(tmp_path):
     _big_file_parses(tmp_path, 100 * 1024 * 1024, memory_gb=4)
 
 
+@pytest.mark.slow
 def test_3_mb_dockerfile_of_short_lines_parses(tmp_path):
     _big_file_parses(tmp_path, 3 * 1024 * 1024, memory_gb=2)
 
@@ -115,6 +116,7 @@ def test_check_of_a_100_mb_realistic_dockerfile(tmp_path):
     _big_file_checks(tmp_path, 100 * 1024 * 1024, memory_gb=6, bound_mb=2600)
 
 
+@pytest.mark.slow
 def test_check_of_a_1_mb_realistic_dockerfile(tmp_path):
     _big_file_checks(tmp_path, 1024 * 1024, memory_gb=2, bound_mb=70)  # 93 MB before
 
@@ -177,6 +179,7 @@ def test_1_mb_single_line():
     assert str(info.value) == "Dockerfile:2: dockerfile line greater than max allowed size of 65535"
 
 
+@pytest.mark.slow
 def test_1_mb_logical_line_from_short_continuation_lines_parses():
     # each physical line is short: BuildKit accepts the 1 MB instruction, so do we
     text = "FROM alpine\nRUN echo \\\n" + "a \\\n" * (1 << 18) + "end\n"
@@ -206,6 +209,7 @@ def test_deeply_nested_expansion_resolves():
     assert ShellLexer().process_word(word, {"A": "set"}) == "set"
 
 
+@pytest.mark.slow
 def test_deeply_nested_unclosed_expansion_is_a_located_error(tmp_path, capsys):
     depth = 100_000
     path = tmp_path / "Dockerfile"
@@ -401,6 +405,7 @@ def test_dockerfile_missing_and_unreadable(tmp_path, capsys):
 # --- .dockerignore -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_dockerignore_with_100000_patterns():
     n = 100_000
     text = "".join(f"dir{i}/file{i}.txt\n**/d{i}*/*.py\n!keep{i}\n" for i in range(n // 3))
@@ -412,6 +417,7 @@ def test_dockerignore_with_100000_patterns():
     assert not ignore.excludes("src/app.py")
 
 
+@pytest.mark.slow
 def test_dockerignore_with_a_bad_pattern_among_many_names_its_line():
     text = "a\n" * 50_000 + "[z-a]\n" + "b\n" * 10
     with pytest.raises(LayerwiseError) as info:
@@ -491,6 +497,7 @@ def test_context_with_paths_over_4096_bytes_cli(tmp_path, capsys):
         _rmtree_deep(ctx)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("entries", [1_000_000 if LONG else 20_000])
 def test_context_with_many_entries(tmp_path, entries):
     ctx = tmp_path / "ctx"

@@ -32,6 +32,8 @@ from layerwise.resolve.stages import _as_written, _expand_words, _written, resol
 from tests.fuzz.strategies import dockerfile_texts, fuzz_settings
 from tests.unit.huge_dockerfiles import distinct, realistic
 
+pytestmark = pytest.mark.slow  # scale and memory measurements of huge Dockerfiles
+
 # --- memory per instruction --------------------------------------------------------------------
 
 # Peak traced memory of parse + resolve, per instruction, the text itself not counted. Measured

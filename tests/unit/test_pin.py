@@ -1,6 +1,6 @@
 """``layerwise pin``: pip's resolver against a wheelhouse the tests write (no network), the
-project's tools (stand-ins on PATH that record their command line), and one run against the
-real index."""
+project's tools (stand-ins on PATH that record their command line), and a PEP 691 index served
+from 127.0.0.1 (unit tests never reach the package index)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import hashlib
 import os
 import stat
 import sys
-import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -99,6 +98,7 @@ old-thing ; python_version < "3.0"
 """
 
 
+@pytest.mark.slow
 def test_loose_lines_become_pins_keeping_markers_extras_comments(tmp_path, wheelhouse):
     write(tmp_path, {"requirements.txt": REQUIREMENTS, "constraints.txt": "gamma<1.3\n"})
     result = pin(tmp_path / "requirements.txt", index_options=local(wheelhouse))
@@ -122,6 +122,7 @@ gamma==1.1
     assert not pin(tmp_path / "requirements.txt", index_options=local(wheelhouse)).changed
 
 
+@pytest.mark.slow
 def test_hashes_for_every_requirement(tmp_path, wheelhouse):
     write(tmp_path, {"requirements.txt": "alpha~=1.0  # ok\nbeta\n"})
     result = pin(tmp_path, hashes=True, index_options=local(wheelhouse))
@@ -148,6 +149,7 @@ def test_hashes_for_every_requirement(tmp_path, wheelhouse):
     assert not again.changed, again.diff()
 
 
+@pytest.mark.slow
 def test_includes_are_pinned_in_their_own_file(tmp_path, wheelhouse):
     write(tmp_path, {"requirements.txt": "-r requirements/base.txt\ngamma\n",
                      "requirements/base.txt": "alpha<2\n"})  # fmt: skip
@@ -156,6 +158,7 @@ def test_includes_are_pinned_in_their_own_file(tmp_path, wheelhouse):
     assert result.files[str(tmp_path / "requirements.txt")][1] == "-r requirements/base.txt\ngamma==1.4\n"
 
 
+@pytest.mark.slow
 def test_crlf_and_continuations_are_kept(tmp_path, wheelhouse):
     (tmp_path / "requirements.txt").write_bytes(b"alpha \\\r\n  >=1.0,<2\r\n# c\r\ngamma==1.1\r\n")
     result = pin(tmp_path, index_options=local(wheelhouse))
@@ -269,6 +272,7 @@ def test_nothing_to_pin(tmp_path):
 # ------------------------------------------------------------------ the command
 
 
+@pytest.mark.slow
 def test_cli_diff_writes_nothing_and_exits_1(tmp_path, wheelhouse):
     write(tmp_path, {"requirements.txt": "alpha<2\n"})
     r = CliRunner().invoke(cli, ["pin", str(tmp_path), "--diff", "--no-index", "-f", str(wheelhouse)])
@@ -293,37 +297,75 @@ def test_cli_error_is_one_line_exit_2(tmp_path, capsys):
     assert err.startswith("layerwise: error: ") and err.count("\n") == 1
 
 
-# ------------------------------------------------------------------ the real index
+# ------------------------------------------------------------------ an index over HTTP
 
 
-def _index_reachable() -> bool:
+@pytest.fixture
+def local_index(wheelhouse, tmp_path):
+    """A PEP 691 (JSON) simple index on 127.0.0.1 serving the wheelhouse, plus a wheel for
+    another platform that pip does not choose here: what ``pin --hashes`` reads from PyPI,
+    without the network (unit tests never reach the package index)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    files = {f.name: f.read_bytes() for f in wheelhouse.iterdir()}
+    files["alpha-1.2-cp311-cp311-win_amd64.whl"] = b"a wheel pip does not pick on this platform"
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            parts = self.path.strip("/").split("/")
+            if parts[0] == "simple" and len(parts) == 2:
+                listed = [{"filename": n, "url": f"/files/{n}", "hashes": {"sha256": hashlib.sha256(b).hexdigest()}}
+                          for n, b in sorted(files.items()) if n.startswith(parts[1].replace("-", "_") + "-")]  # fmt: skip
+                body = json.dumps({"meta": {"api-version": "1.0"}, "name": parts[1], "files": listed}).encode()
+                ctype = "application/vnd.pypi.simple.v1+json"
+            elif parts[0] == "files" and len(parts) == 2 and parts[1] in files:
+                body, ctype = files[parts[1]], "application/octet-stream"
+            else:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     try:
-        with urllib.request.urlopen("https://pypi.org/simple/six/", timeout=10):
-            return True
-    except OSError:
-        return False
+        yield f"http://127.0.0.1:{server.server_port}/simple", files
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
-def test_real_index(tmp_path, monkeypatch):
-    """Against PyPI itself (reachable here and in CI; skipped when it is not)."""
-    if not _index_reachable():
-        pytest.skip("https://pypi.org is not reachable")
-    cert = "/etc/ssl/certs/ca-certificates.crt"
-    if os.path.exists(cert):
-        monkeypatch.setenv("PIP_CERT", cert)  # this network's TLS proxy
-    write(tmp_path, {"requirements.txt": "six>=1.16,<1.18  # compat\nidna ; python_version >= '3.6'\n"})
-    result = pin(tmp_path, hashes=True)
-    _, new = result.files[str(tmp_path / "requirements.txt")]
-    lines = new.splitlines()
-    assert lines[:3] == [  # the wheel's and the sdist's hash
-        "six==1.17.0 \\",
-        "    --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274 \\",
-        "    --hash=sha256:ff70335d468e7eb6ec65b95b99d3a2836546063f63acc5171de367e834932a81  # compat",
-    ]
-    assert lines[3].startswith("idna==") and lines[3].endswith(" ; python_version >= '3.6' \\")
+@pytest.mark.slow
+def test_hashes_of_every_file_the_index_lists(tmp_path, local_index):
+    """pip resolves against the index, and every file of the chosen version that the index's
+    JSON lists gets its --hash (the other platform's wheel and the sdist too)."""
+    url, files = local_index
+    write(tmp_path, {"requirements.txt": "alpha>=1,<2  # compat\ngamma ; python_version >= '3.6'\n"})
+    result = pin(tmp_path, hashes=True, index_options=["--index-url", url])
     assert not result.notes, result.notes
+    _, new = result.files[str(tmp_path / "requirements.txt")]
+    alpha = sorted("sha256:" + hashlib.sha256(b).hexdigest() for n, b in files.items() if n.startswith("alpha-1.2"))
+    gamma = ["sha256:" + hashlib.sha256(files["gamma-1.4-py3-none-any.whl"]).hexdigest()]
+    assert len(alpha) == 3
+    assert new.splitlines() == [
+        "alpha==1.2 \\",
+        *[f"    --hash={h} \\" for h in alpha[:-1]],
+        f"    --hash={alpha[-1]}  # compat",
+        "gamma==1.4 ; python_version >= '3.6' \\",
+        f"    --hash={gamma[0]}",
+    ]
 
 
+@pytest.mark.slow
 def test_requirements_in_stays_loose_without_a_compiler(tmp_path, wheelhouse, monkeypatch):
     """No pip-compile or uv: pip's resolver writes requirements.txt, flattened, from the .in."""
     monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))

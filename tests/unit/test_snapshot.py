@@ -327,6 +327,7 @@ def test_corrupt_cache_is_ignored(tmp_path, future_clock) -> None:
 # -- parallel walk ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
 def test_parallel_walk_equals_in_process_walk(tmp_path, future_clock, monkeypatch, backend, warm) -> None:
     """Big trees are walked in parallel: on threads with the C listing (it releases the GIL)
