@@ -39,14 +39,16 @@ def matches(code: str, prefixes: Iterable[str]) -> bool:
 
 def selected_rules(select: Iterable[str] | None = None, ignore: Iterable[str] = ()) -> list[Rule]:
     """Rules chosen by code prefixes (``LW1``, ``LW201``, ``ALL``); the longest prefix wins,
-    as in ruff, so ``--select LW2 --ignore LW201`` and ``--ignore LW2 --select LW204`` both work."""
+    as in ruff, so ``--select LW2 --ignore LW201`` and ``--ignore LW2 --select LW204`` both work;
+    between equally long ones the select wins (an ``--extend-select`` over a configured ignore),
+    except for ``ALL``: ``--ignore ALL`` ignores everything that no code prefix selects."""
     sel = [s.upper() for s in (select or ["ALL"])]
     ign = [s.upper() for s in ignore]
     out = []
     for rule in all_rules().values():
         best_sel = max((len(p) if p != "ALL" else 0 for p in sel if matches(rule.code, [p])), default=-1)
         best_ign = max((len(p) if p != "ALL" else 0 for p in ign if matches(rule.code, [p])), default=-1)
-        if best_sel >= 0 and best_sel >= best_ign:
+        if best_sel > best_ign or best_sel == best_ign > 0:
             out.append(rule)
     return out
 

@@ -48,10 +48,32 @@ def codes(values: tuple[str, ...]) -> list[str]:
     return [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
 
 
+def known_codes(prefixes: list[str], where: str, location=None) -> list[str]:
+    """``prefixes`` when each is ``ALL`` or starts some rule's code; else a usage error naming
+    the first that does not (a typo such as ``LW1O1`` would silently select nothing)."""
+    from layerwise.analyses.rules import all_rules
+
+    rules = list(all_rules())
+    for p in prefixes:
+        if p != "ALL" and not any(code.startswith(p) for code in rules):
+            raise UsageError(f"{where} {p}: unknown rule code (`layerwise rules` lists them)", location)
+    return prefixes
+
+
 def rule_selection(cfg, select: tuple[str, ...], ignore: tuple[str, ...], extend_select: tuple[str, ...] = ()):
     """The (select, ignore) code prefixes of ``check`` and ``fix``: the command line over
     ``[tool.layerwise]`` (an explicit ``--select`` drops the configured ignores too), plus the
-    extensions of both."""
+    extensions of both. An unknown code is a usage error, located in pyproject.toml when it
+    comes from there."""
+    from layerwise.errors import Location
+
+    at = Location(str(cfg.path)) if getattr(cfg, "path", None) else None
+    known_codes(cfg.select or [], "[tool.layerwise] select", at)
+    known_codes(cfg.ignore, "[tool.layerwise] ignore", at)
+    known_codes(cfg.extend_select, "[tool.layerwise] extend-select", at)
+    known_codes(codes(select), "--select")
+    known_codes(codes(ignore), "--ignore")
+    known_codes(codes(extend_select), "--extend-select")
     sel = codes(select) or cfg.select
     sel = (sel or ["ALL"]) + codes(extend_select) + cfg.extend_select
     ign = codes(ignore) + ([] if select else cfg.ignore)

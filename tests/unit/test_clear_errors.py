@@ -1,0 +1,75 @@
+"""Clear errors instead of wrong answers (issue #14): input that cannot mean what it says is
+one located line and exit 2, never a silent wrong result or a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from layerwise.cli import main
+
+BAD = "FROM python:3.12\nWORKDIR /app\nADD . .\nRUN pip install -r requirements.txt\nCMD python app.py\n"
+
+
+def run(argv, capsys):
+    try:
+        main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    else:
+        code = 0
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def project(root: Path, dockerfile: str = BAD, **files: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "Dockerfile").write_text(dockerfile)
+    (root / "requirements.txt").write_text("flask==3.0.3\n")
+    (root / "app.py").write_text("print('hi')\n")
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+# --- rule selection ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["check", "fix"])
+@pytest.mark.parametrize("option", ["--select", "--ignore", "--extend-select"])
+def test_an_unknown_rule_code_is_named(tmp_path, capsys, command, option):
+    p = project(tmp_path / "p")
+    code, out, err = run([command, str(p), option, "LW101,lw1o1"], capsys)
+    assert code == 2 and out == ""
+    assert err == f"layerwise: error: {option} LW1O1: unknown rule code (`layerwise rules` lists them)\n"
+    assert (p / "Dockerfile").read_text() == BAD and not (p / ".dockerignore").exists()
+
+
+@pytest.mark.parametrize("key", ["select", "ignore", "extend-select"])
+def test_an_unknown_rule_code_in_pyproject_is_located(tmp_path, capsys, key):
+    p = project(tmp_path / "p", **{"pyproject.toml": f'[tool.layerwise]\n{key} = ["LW2", "LW77"]\n'})
+    for command in ("check", "fix"):
+        code, _, err = run([command, str(p)], capsys)
+        assert code == 2
+        assert err == (f"layerwise: error: {p / 'pyproject.toml'}: [tool.layerwise] {key} LW77: unknown rule "
+                       "code (`layerwise rules` lists them)\n")  # fmt: skip
+
+
+def test_known_prefixes_and_all_are_accepted(tmp_path, capsys):
+    p = project(tmp_path / "p")
+    code, out, _ = run(["check", str(p), "--select", "LW,LW1,LW101,all"], capsys)
+    assert code == 1 and "LW101" in out
+
+
+def test_ignore_all_ignores_everything_in_check_and_fix(tmp_path, capsys):
+    p = project(tmp_path / "p")
+    code, out, _ = run(["check", str(p), "--ignore", "ALL"], capsys)
+    assert code == 0 and "LW" not in out
+    code, _, err = run(["fix", str(p), "--ignore", "ALL"], capsys)
+    assert code == 0 and "nothing to fix" in err
+    assert (p / "Dockerfile").read_text() == BAD and not (p / ".dockerignore").exists()
+    # a code prefix selected still wins over ALL ignored (the longest prefix wins)
+    code, out, _ = run(["check", str(p), "--ignore", "ALL", "--select", "LW101"], capsys)
+    assert code == 1 and "LW101" in out
