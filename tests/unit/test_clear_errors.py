@@ -3,6 +3,7 @@ one located line and exit 2, never a silent wrong result or a traceback."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,72 @@ def test_ignore_all_ignores_everything_in_check_and_fix(tmp_path, capsys):
     # a code prefix selected still wins over ALL ignored (the longest prefix wins)
     code, out, _ = run(["check", str(p), "--ignore", "ALL", "--select", "LW101"], capsys)
     assert code == 1 and "LW101" in out
+
+
+# --- explain: the states compared --------------------------------------------------------------
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+                          cwd=cwd, check=True, capture_output=True, text=True).stdout  # fmt: skip
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = project(tmp_path / "repo")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "init")
+    return root
+
+
+@pytest.mark.parametrize("option", ["--before", "--after"])
+@pytest.mark.parametrize("value", ["", " "])
+def test_an_empty_revision_is_an_error_not_the_tree_compared_with_itself(repo, capsys, monkeypatch, option, value):
+    monkeypatch.chdir(repo)
+    (repo / "app.py").write_text("print('changed')\n")
+    code, out, err = run(["explain", option, value], capsys)
+    assert code == 2 and out == ""
+    assert err == f"layerwise: error: {option} is empty (an unset variable?): give a git revision or a folder\n"
+
+
+@pytest.mark.parametrize("option", ["--before", "--after"])
+@pytest.mark.parametrize("rev", ["nosuchrev", "/nonexistent", "-h", "HEAD~5"])
+def test_a_missing_revision_or_folder_is_named_with_the_repository(repo, capsys, option, rev):
+    code, out, err = run(["explain", str(repo), option, rev], capsys)
+    assert code == 2 and out == ""
+    assert err == f"layerwise: error: {repo}: {option} {rev}: no such folder, nor a revision of this git repository\n"
+
+
+def test_a_repository_without_commits_says_so(tmp_path, capsys):
+    root = project(tmp_path / "fresh")
+    git(root, "init", "-q")
+    code, _, err = run(["explain", str(root)], capsys)
+    assert code == 2
+    assert err == (f"layerwise: error: {root}: --before HEAD: this git repository has no commits yet "
+                   "(commit first, or give --before as a folder)\n")  # fmt: skip
+
+
+def test_a_revision_outside_any_repository(tmp_path, capsys):
+    root = project(tmp_path / "plain")
+    code, _, err = run(["explain", str(root), "--before", "main"], capsys)
+    assert code == 2
+    assert err == (f"layerwise: error: {root}: --before main: no such folder, and this folder is not in a git "
+                   "repository (so it names no revision)\n")  # fmt: skip
+
+
+def test_a_file_given_as_a_state(repo, capsys):
+    code, _, err = run(["explain", str(repo), "--after", str(repo / "app.py")], capsys)
+    assert code == 2
+    assert err == f"layerwise: error: {repo / 'app.py'}: --after: a file, not a folder or a git revision\n"
+
+
+def test_revisions_by_other_names_still_work(repo, capsys):
+    (repo / "app.py").write_text("print('v2')\n")
+    git(repo, "commit", "-qam", "v2")
+    git(repo, "tag", "v1", "HEAD~1")
+    sha = git(repo, "rev-parse", "HEAD~1").strip()
+    for before in ("v1", sha[:10], "HEAD~1", "HEAD^"):
+        code, out, err = run(["explain", str(repo), "--before", before, "--after", "HEAD"], capsys)
+        assert code == 0, err
+        assert f"after building {before}" in " ".join(out.split())

@@ -45,8 +45,8 @@ def explain(path, dockerfile, before, after, target, build_arg, builder, no_cach
     from layerwise.resolve.stages import resolve
 
     args = parse_build_args(build_arg)
-    old = load_state(path, dockerfile, before, builder=builder)
-    new = load_state(path, dockerfile, after, builder=builder)
+    old = load_state(path, dockerfile, before, builder=builder, option="--before")
+    new = load_state(path, dockerfile, after, builder=builder, option="--after")
     old_build = resolve(parse_bytes(old.dockerfile_text, old.dockerfile_path), args)
     new_build = resolve(parse_bytes(new.dockerfile_text, new.dockerfile_path), args)
     result = run_explain(old_build, old.files, new_build, new.files, builder=builder,

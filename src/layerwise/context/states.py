@@ -80,24 +80,50 @@ def _content_digest(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
+def resolve_revision(context: Path, rev: str, option: str = "--before") -> tuple[Path, str]:
+    """(the repository's top folder, the commit ``rev`` names); a located error naming the
+    revision and the folder when there is no repository, no commit yet, or no such revision."""
+    top = git_toplevel(context)
+    if top is None:
+        raise StateError(f"{option} {rev}: no such folder, and this folder is not in a git repository "
+                         "(so it names no revision)", Location(str(context)))  # fmt: skip
+    try:
+        # --end-of-options: a revision named like an option (-x) is a name, not an option
+        out = _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", rev + "^{commit}")
+    except StateError:
+        out = b""
+    sha = out.decode(errors="replace").strip()
+    if sha:
+        return top, sha
+    try:
+        has_commits = bool(_git(top, "rev-list", "-n", "1", "--all").strip())
+    except StateError:
+        has_commits = False
+    if not has_commits:
+        raise StateError(f"{option} {rev}: this git repository has no commits yet (commit first, or give "
+                         f"{option} as a folder)", Location(str(top)))  # fmt: skip
+    raise StateError(f"{option} {rev}: no such folder, nor a revision of this git repository",
+                     Location(str(top)))  # fmt: skip
+
+
 def revision_state(
     context: Path,
     rev: str,
     worktree_files: dict[str, Entry],
     dockerfile: Path,
     excluded,
+    option: str = "--before",
 ) -> ProjectState:
     """The state of ``rev`` as Docker would see it (see the module docstring).
 
     ``worktree_files`` is the working tree snapshot (after .dockerignore); ``excluded(path)``
     tells whether .dockerignore drops a path.
     """
-    top = git_toplevel(context)
-    if top is None:
-        raise StateError(f"{context} is not in a git repository; give --before as a folder")
+    top, commit = resolve_revision(context, rev, option)
+    label = rev
+    rev = commit  # the commit itself from here on: never read as an option or a path
     prefix = os.path.relpath(context.resolve(), top.resolve()).replace(os.sep, "/")
     prefix = "" if prefix == "." else prefix + "/"
-    _git(top, "rev-parse", "--verify", "--quiet", rev + "^{commit}")
     # Tracked paths that differ between rev and the working tree.
     raw = _git(top, "diff", "--no-renames", "--name-status", "-z", rev, "--", prefix or ".")
     parts = raw.split(b"\0")
@@ -154,7 +180,7 @@ def revision_state(
         from layerwise.parse.parser import read_dockerfile
 
         text = read_dockerfile(dockerfile)
-    return ProjectState(rev, text, str(dockerfile), files)
+    return ProjectState(label, text, str(dockerfile), files)
 
 
 def _drop_emptied_dirs(top: Path, rev: str, prefix: str, files, candidates: set[str]) -> None:
@@ -267,11 +293,19 @@ def snapshot_entries(snap) -> SnapshotFiles:
     return SnapshotFiles(snap)
 
 
-def load_state(path: str, dockerfile: str | None, spec: str | None, *, builder: str) -> ProjectState:
-    """A project state from ``spec``: None (the folder ``path``), a folder, or a git revision."""
+def load_state(
+    path: str, dockerfile: str | None, spec: str | None, *, builder: str, option: str = "--before"
+) -> ProjectState:
+    """A project state from ``spec``: None (the folder ``path``), a folder, or a git revision
+    (``option`` names where ``spec`` came from, for messages)."""
     base = Path(path)
     if not base.is_dir():
         raise StateError("no such folder", Location(str(base)))
+    if spec is not None and not spec.strip():
+        # an unset CI variable ($BASE_SHA): never read as "." (the tree compared with itself)
+        raise StateError(f"{option} is empty (an unset variable?): give a git revision or a folder")
+    if spec is not None and os.path.exists(spec) and not os.path.isdir(spec):
+        raise StateError(f"{option}: a file, not a folder or a git revision", Location(spec))
     if spec is None or Path(spec).is_dir():
         context = base if spec is None else Path(spec)
         df = _dockerfile_in(context, dockerfile, base)
@@ -288,4 +322,4 @@ def load_state(path: str, dockerfile: str | None, spec: str | None, *, builder: 
     def excluded(rel: str) -> bool:
         return ignore is not None and ignore.excludes(rel)
 
-    return revision_state(base, spec, files, df, excluded)
+    return revision_state(base, spec, files, df, excluded, option)
