@@ -78,3 +78,25 @@ def test_bench_flask_demo_fixed(engine, tmp_path, builder):
     assert "RUN pip install -r requirements.txt" in table and "cached" in table
     (svg,) = write_report(result, tmp_path / "bench.svg")
     ET.parse(svg)
+
+
+def test_bench_of_the_same_dockerfile_says_no_change(engine, tmp_path):
+    """Two builds of one Dockerfile differ only by the engine's run-to-run noise: the headline,
+    the table and the picture say "no change", never "faster" or "slower"."""
+    from layerwise.bench.svg import title
+
+    ctx = tmp_path / "proj"
+    ctx.mkdir()
+    (ctx / "app.py").write_text("print('hello')\n")
+    (ctx / "Dockerfile").write_text("FROM busybox\nWORKDIR /app\nCOPY . .\nRUN cat app.py && sleep 1\n")
+    same = tmp_path / "Dockerfile.same"
+    same.write_text((ctx / "Dockerfile").read_text())
+    result = run_bench(engine, make_plan(ctx, against=same, runs=1), project="proj", engine_label="test engine")
+    b, a = result.variant("before").rebuild.seconds, result.variant("after").rebuild.seconds
+    head = title(result)
+    assert "no change" in head and "faster" not in head and "slower" not in head, (b, a, head)
+    table = render_table(result)
+    assert "no change (the same Dockerfile" in table and "--runs 3" in table
+    (svg,) = write_report(result, tmp_path / "bench.svg")
+    assert "no change" in svg.read_text() and "faster" not in svg.read_text()
+    assert result.disagreements == [], render_crosscheck(result)

@@ -9,7 +9,7 @@ import pytest
 
 from layerwise.bench.report import aligned_rows, render_bars, render_crosscheck, render_table, write_report
 from layerwise.bench.results import BenchResult, BuildTime, Run, StepTime, Variant
-from layerwise.bench.svg import _ticks, render_svg
+from layerwise.bench.svg import _ticks, render_svg, title
 from layerwise.engine.crosscheck import StepPair
 from layerwise.errors import LayerwiseError
 
@@ -36,7 +36,7 @@ def _result(disagree: bool = False, floor: bool = False) -> BenchResult:
     bad = [StepPair((0, 4), "RUN pip install -r requirements.txt", True, False)] if disagree else []
     before = Variant("before", "your Dockerfile", "FROM python:3.10-slim\n",
                      [Run(_bt(72.5, BEFORE_COLD), _bt(24.1, BEFORE_RE), ok + bad)])  # fmt: skip
-    after = Variant("after", "fixed by layerwise fix", "FROM python:3.10-slim\n",
+    after = Variant("after", "fixed by layerwise fix", "FROM python:3.10-slim\nCOPY requirements.txt ./\n",
                     [Run(_bt(25.5, AFTER_COLD), _bt(6.7, AFTER_RE), ok)])  # fmt: skip
     fl = None
     if floor:
@@ -164,3 +164,84 @@ def test_json():
     assert data["ratio"] == 3.6
     assert [v["name"] for v in data["variants"]] == ["before", "after", "floor"]
     assert data["variants"][0]["rebuild"]["seconds"] == 24.1
+
+
+# ---------------------------------------------------------------- run-to-run noise is not a change
+def _variant(name, dockerfile, rebuilds, files=None):
+    runs = [Run(_bt(30.0, BEFORE_COLD), _bt(t, [("FROM python:3.10-slim", False, 0.0), ("COPY . .", False, t - 0.5)]))
+            for t in rebuilds]  # fmt: skip
+    return Variant(name, {"before": "your Dockerfile"}.get(name, "the other one"), dockerfile, runs, files or {})
+
+
+def _pair(before, after, same=False, files=None):
+    b = _variant("before", "FROM python:3.10-slim\nCOPY . .\n", before)
+    a = _variant("after", b.dockerfile if same else "FROM python:3.10-slim\nCOPY app.py .\n", after, files)
+    return BenchResult("proj", "app.py", "buildkit", "test engine", [b, a])
+
+
+def _everywhere(result):
+    """The headline, the table, the terminal picture, the SVG's texts and the JSON."""
+    svg = " | ".join(t.text or "" for t in _svg_tree(result).iter(f"{SVG}text"))
+    return title(result), render_table(result), render_bars(result), svg, result.to_json()
+
+
+def test_the_same_dockerfile_is_no_change_whatever_the_clock_says():
+    r = _pair([5.2], [4.1], same=True)
+    head, table, bars, svg, data = _everywhere(r)
+    assert head == ("Rebuild after a one-line change to app.py: no change: 5.2 s and 4.1 s "
+                    "(the same Dockerfile; the difference is run-to-run noise)")  # fmt: skip
+    assert "faster" not in table + bars + svg
+    assert "no change" in next(ln for ln in table.splitlines() if ln.startswith("rebuild after the change"))
+    assert head in bars and head in svg
+    assert "the spread of the runs is not measured; --runs 3 measures it" in table and "--runs 3" in bars and "--runs 3" in svg
+    assert data["verdict"] == "no change" and data["ratio"] == round(5.2 / 4.1, 2)
+
+
+def test_the_same_dockerfile_with_another_dockerignore_is_compared():
+    r = _pair([20.0], [5.0], same=True, files={".dockerignore": "*.log\n"})
+    assert r.comparison().verdict == "faster" and "(4.0× faster)" in title(r)
+
+
+def test_overlapping_runs_are_no_change_and_the_spread_is_shown():
+    r = _pair([4.9, 5.6, 5.2], [4.5, 5.0, 4.8])
+    head, table, bars, svg, data = _everywhere(r)
+    assert head.endswith("no change: 5.2 s and 4.8 s (a difference of 0.4 s, within the spread of the 3 runs)")
+    note = "rebuild over 3 runs: before 4.9–5.6 s, after 4.5–5.0 s"
+    assert note in table and note in bars and note[1:] in svg  # the SVG capitalises it
+    spread = next(ln for ln in table.splitlines() if ln.strip().startswith("fastest–slowest run"))
+    assert "4.9–5.6" in spread and "4.5–5.0" in spread
+    assert "runs 4.9–5.6 s" in svg and "runs 4.5–5.0 s" in svg  # each panel's header
+    assert "--runs 3" not in table  # three runs were made
+    assert data["variants"][0]["rebuild"]["runs_seconds"] == [4.9, 5.6, 5.2]
+
+
+def test_separated_runs_are_a_change():
+    r = _pair([24.0, 25.1, 24.6], [6.5, 6.9, 6.7])
+    cmp = r.comparison()
+    assert cmp.verdict == "faster" and not cmp.suggestion()
+    assert title(r).endswith("24.6 s → 6.7 s (3.7× faster)")
+    assert "before 24.0–25.1 s, after 6.5–6.9 s" in render_table(r)
+
+
+@pytest.mark.parametrize(("before", "after", "verdict"), [
+    ([5.0], [4.6], "no change"),  # 8 % with one run: not resolved
+    ([5.0], [3.9], "faster"),  # 22 %
+    ([3.9], [5.0], "slower"),
+    ([1.0], [0.8], "no change"),  # below the absolute floor
+    ([10.0, 10.1], [9.7, 9.8], "no change"),  # separated, but by 3 %: below the relative floor
+    ([10.0, 10.1], [8.9, 9.0], "faster"),
+    ([10.0, 12.0], [9.0, 10.5], "no change"),  # the runs overlap
+])  # fmt: skip
+def test_verdicts(before, after, verdict):
+    r = _pair(before, after)
+    assert r.comparison().verdict == verdict
+    assert (verdict in title(r)) if verdict == "no change" else ("×" in title(r) and verdict in title(r))
+
+
+def test_one_run_close_call_suggests_more_runs():
+    r = _pair([5.0], [3.9])  # a change, but less than twice what one run resolves
+    cmp = r.comparison()
+    assert cmp.changed and cmp.close
+    assert "1 run each: the spread of the runs is not measured; --runs 3 measures it" in render_table(r)
+    clear = _pair([24.1], [6.7])
+    assert not clear.comparison().suggestion() and "note:" not in render_table(clear)

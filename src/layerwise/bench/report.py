@@ -9,7 +9,7 @@ from html import escape
 from pathlib import Path
 
 from layerwise.bench.results import BenchResult, MedianBuild, MedianStep
-from layerwise.bench.svg import ratio_text, render_svg, seconds, title
+from layerwise.bench.svg import render_svg, seconds, spread_note, spread_text, title, verdict_text
 from layerwise.errors import LayerwiseError
 
 STEP_W = 44
@@ -62,8 +62,12 @@ def render_table(result: BenchResult) -> str:
         + "".join(f"  {seconds(v.rebuild.overhead):>8}  {'':<12}" for v in cols)
     )
     lines.append("-" * (STEP_W + 24 * len(cols)))
+    cmp = result.comparison()
     lines.append(f"{'rebuild after the change':<{STEP_W}}" + "".join(f"  {seconds(v.rebuild.seconds):>8}  {'':<12}" for v in cols)
-                 + (f"  {ratio_text(result.ratio)}" if result.ratio else ""))  # fmt: skip
+                 + (f"  {verdict_text(cmp)}" if cmp else ""))  # fmt: skip
+    if any(len(v.runs) > 1 for v in cols):
+        lines.append(f"{'  fastest–slowest run':<{STEP_W}}"
+                     + "".join(f"  {_range(v):>8}  {'':<12}" for v in cols))  # fmt: skip
     lines.append(f"{'cold build':<{STEP_W}}" + "".join(f"  {seconds(v.cold.seconds):>8}  {'':<12}" for v in cols))
     if result.floor and result.floor.runs:
         f = result.floor.rebuild.seconds
@@ -72,17 +76,28 @@ def render_table(result: BenchResult) -> str:
             d = a.rebuild.seconds - f
             over = f"  (the fixed rebuild is {abs(d):.1f} s {'above' if d >= 0 else 'below'} it)"
         lines.append(f"{'floor: only the final COPY runs':<{STEP_W}}  {seconds(f):>8}{over}")
+    note = spread_note(result)
+    if note:
+        lines += ["", f"note: {note}."]
     return "\n".join(lines) + "\n"
+
+
+def _range(v) -> str:
+    lo, hi = v.rebuild_range
+    return f"{lo:.1f}–{hi:.1f}"
 
 
 def render_bars(result: BenchResult, width: int = 40) -> str:
     """The picture in the terminal: one bar per step of each rebuild, on one scale."""
     variants = list(result.variants) + ([result.floor] if result.floor else [])
     top = max([v.rebuild.seconds for v in variants] + [0.1])
-    lines = [title(result), ""]
+    note = spread_note(result)
+    lines = [title(result)] + ([f"({note})"] if note else []) + [""]
     for v in variants:
         m = v.rebuild
-        lines.append(f"{v.name}: {v.label} (rebuild {seconds(m.seconds)}, cold {seconds(v.cold.seconds)})")
+        spread = spread_text(v)
+        lines.append(f"{v.name}: {v.label} (rebuild {seconds(m.seconds)}{f', {spread}' if spread else ''}, "
+                     f"cold {seconds(v.cold.seconds)})")  # fmt: skip
         for s in m.steps:
             if s.is_base:
                 bar, note = "▪", "base image"

@@ -120,6 +120,13 @@ class Variant:
     label: str  # for people: "your Dockerfile", "after layerwise fix"
     dockerfile: str  # its text
     runs: list[Run] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # other files written in its copy (.dockerignore)
+
+    @property
+    def rebuild_range(self) -> tuple[float, float]:
+        """The fastest and the slowest rebuild over the runs."""
+        times = [r.rebuild.seconds for r in self.runs] or [0.0]
+        return min(times), max(times)
 
     @property
     def cold(self) -> MedianBuild:
@@ -136,6 +143,79 @@ class Variant:
     @property
     def checked_steps(self) -> int:
         return sum(len(r.crosscheck) for r in self.runs)
+
+
+# What a difference of two rebuild times must exceed to count as a change. Below ABSOLUTE_FLOOR
+# seconds, or below RELATIVE_FLOOR of the slower rebuild, no number of runs makes it meaningful
+# (timer, scheduling, the context transfer). With one run the spread is not measured: a build's
+# time varies from run to run by this much (ONE_RUN_SPREAD of the slower one, on a quiet machine;
+# more on a busy one), so a smaller difference is not resolved.
+ABSOLUTE_FLOOR = 0.3
+RELATIVE_FLOOR = 0.05
+ONE_RUN_SPREAD = 0.15
+
+
+@dataclass
+class Comparison:
+    """The rebuild before and after, and whether the difference is a change or run-to-run noise."""
+
+    before: float  # median rebuild seconds
+    after: float
+    before_range: tuple[float, float]  # fastest, slowest run
+    after_range: tuple[float, float]
+    runs: int  # the fewer of the two variants' runs
+    verdict: str  # "faster" | "slower" | "no change"
+    reason: str  # why "no change", for people ("" otherwise)
+
+    @property
+    def ratio(self) -> float | None:
+        return self.before / self.after if self.after > 0 else None
+
+    @property
+    def changed(self) -> bool:
+        return self.verdict != "no change"
+
+    def suggestion(self) -> str:
+        """The advice when the runs cannot tell (fewer than 3 runs and no clear change)."""
+        if self.runs >= 3 or (self.changed and not self.close):
+            return ""
+        return "--runs 3 measures it" if self.runs == 1 else "--runs 3 narrows it"
+
+    @property
+    def close(self) -> bool:
+        """A change, but by less than twice what the runs resolve."""
+        return self.changed and abs(self.before - self.after) < 2 * self._resolution()
+
+    def _resolution(self) -> float:
+        slower = max(self.before, self.after)
+        spread = ONE_RUN_SPREAD * slower if self.runs < 2 else max(_width(self.before_range), _width(self.after_range))
+        return max(spread, ABSOLUTE_FLOOR, RELATIVE_FLOOR * slower)
+
+
+def _width(r: tuple[float, float]) -> float:
+    return r[1] - r[0]
+
+
+def compare_rebuilds(before: Variant, after: Variant) -> Comparison:
+    """Faster, slower, or no change: the same Dockerfile (and files) is no change whatever the
+    clock says; with several runs a difference inside the spread of the runs (their time ranges
+    overlap) or below the floors is no change; with one run a difference below ONE_RUN_SPREAD of
+    the slower rebuild is."""
+    b, a = before.rebuild.seconds, after.rebuild.seconds
+    runs = min(len(before.runs), len(after.runs))
+    cmp = Comparison(b, a, before.rebuild_range, after.rebuild_range, runs, "faster" if a < b else "slower", "")
+    diff = abs(b - a)
+    if before.dockerfile == after.dockerfile and not after.files:
+        cmp.verdict, cmp.reason = "no change", "the same Dockerfile; the difference is run-to-run noise"
+    elif runs >= 2:
+        overlap = before.rebuild_range[0] <= after.rebuild_range[1] and after.rebuild_range[0] <= before.rebuild_range[1]
+        if overlap or diff <= cmp._resolution():
+            cmp.verdict = "no change"
+            cmp.reason = f"a difference of {diff:.1f} s, within the spread of the {runs} runs"
+    elif diff <= cmp._resolution():
+        cmp.verdict = "no change"
+        cmp.reason = f"a difference of {diff:.1f} s, below what one run resolves"
+    return cmp
 
 
 @dataclass
@@ -159,6 +239,13 @@ class BenchResult:
         after = a.rebuild.seconds
         return b.rebuild.seconds / after if after > 0 else None
 
+    def comparison(self) -> Comparison | None:
+        """Before against after (None without both)."""
+        b, a = self.variant("before"), self.variant("after")
+        if not b or not a or not b.runs or not a.runs:
+            return None
+        return compare_rebuilds(b, a)
+
     @property
     def disagreements(self) -> list[tuple[str, int, StepPair]]:
         return [(v.label, run, p) for v in self.variants for run, p in v.disagreements]
@@ -168,9 +255,10 @@ class BenchResult:
         return sum(v.checked_steps for v in self.variants)
 
     def to_json(self) -> dict:
-        def build(m: MedianBuild) -> dict:
+        def build(m: MedianBuild, times: list[float]) -> dict:
             return {
                 "seconds": round(m.seconds, 3),
+                "runs_seconds": [round(t, 3) for t in times],
                 "steps": [
                     {"instruction": s.instruction, "stage": s.stage, "seconds": round(s.seconds, 3),
                      "cached_runs": s.cached_runs, "runs": s.runs}  # fmt: skip
@@ -178,19 +266,22 @@ class BenchResult:
                 ],
             }
 
+        cmp = self.comparison()
         out = {
             "project": self.project,
             "change": self.change_file,
             "builder": self.builder,
             "engine": self.engine,
             "ratio": round(self.ratio, 2) if self.ratio else None,
+            "verdict": cmp.verdict if cmp else None,
+            "verdict_reason": cmp.reason if cmp else None,
             "variants": [
                 {
                     "name": v.name,
                     "label": v.label,
                     "runs": len(v.runs),
-                    "cold": build(v.cold),
-                    "rebuild": build(v.rebuild),
+                    "cold": build(v.cold, [r.cold.seconds for r in v.runs]),
+                    "rebuild": build(v.rebuild, [r.rebuild.seconds for r in v.runs]),
                     "crosscheck_disagreements": [f"run {n}: {p.describe()}" for n, p in v.disagreements],
                 }
                 for v in self.variants + ([self.floor] if self.floor else [])

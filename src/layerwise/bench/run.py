@@ -179,7 +179,7 @@ def run_bench(engine, plan: Plan, progress: Progress | None = None, *, project: 
 
 
 def _bench_variant(engine, plan: Plan, spec: VariantSpec, session: str, built: list[str], progress) -> Variant:
-    variant = Variant(spec.name, spec.label, spec.dockerfile)
+    variant = Variant(spec.name, spec.label, spec.dockerfile, files=dict(spec.files))
     tmp: Path | None = None
     try:
         if spec.in_place:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from layerwise.bench.results import BenchResult, MedianBuild
+from layerwise.bench.results import BenchResult, Comparison, MedianBuild, Variant
 
 WIDTH = 1000
 LABEL_W = 360  # the step labels column
@@ -33,6 +33,23 @@ def ratio_text(r: float | None) -> str:
     return f"{r:.1f}× faster" if r >= 1 else f"{1 / r:.1f}× slower"
 
 
+def verdict_text(cmp: Comparison | None) -> str:
+    """``3.6x faster`` (or slower), or ``no change`` with the reason when the difference is noise."""
+    if cmp is None:
+        return ""
+    if not cmp.changed:
+        return f"no change ({cmp.reason})"
+    return ratio_text(cmp.ratio)
+
+
+def spread_text(v: Variant) -> str:
+    """The fastest and slowest rebuild, ``runs 4.9-5.6 s`` (empty with one run)."""
+    if len(v.runs) < 2:
+        return ""
+    lo, hi = v.rebuild_range
+    return f"runs {lo:.1f}–{hi:.1f} s"
+
+
 def _short(text: str, n: int = MAX_LABEL) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"
@@ -50,14 +67,32 @@ def _ticks(top: float) -> list[float]:
 
 def title(result: BenchResult) -> str:
     b, a = result.variant("before"), result.variant("after")
-    if b and a:
-        return (
-            f"Rebuild after a one-line change to {result.change_file}: "
-            f"{seconds(b.rebuild.seconds)} → {seconds(a.rebuild.seconds)} ({ratio_text(result.ratio)})"
-        )
+    cmp = result.comparison()
+    if b and a and cmp is not None:
+        head = f"Rebuild after a one-line change to {result.change_file}: "
+        if not cmp.changed:
+            return head + f"no change: {seconds(b.rebuild.seconds)} and {seconds(a.rebuild.seconds)} ({cmp.reason})"
+        return head + f"{seconds(b.rebuild.seconds)} → {seconds(a.rebuild.seconds)} ({ratio_text(cmp.ratio)})"
     v = b or a
     assert v is not None
     return f"Rebuild after a one-line change to {result.change_file}: {seconds(v.rebuild.seconds)}"
+
+
+def spread_note(result: BenchResult) -> str:
+    """The runs' spread and, when the runs cannot tell, what to do: for under the headline."""
+    cmp = result.comparison()
+    if cmp is None:
+        return ""
+    parts = []
+    if cmp.runs >= 2:
+        parts.append(f"rebuild over {cmp.runs} runs: before {cmp.before_range[0]:.1f}–{cmp.before_range[1]:.1f} s, "
+                     f"after {cmp.after_range[0]:.1f}–{cmp.after_range[1]:.1f} s")  # fmt: skip
+    elif not cmp.changed or cmp.close:
+        parts.append("1 run each: the spread of the runs is not measured")
+    hint = cmp.suggestion()
+    if hint:
+        parts.append(hint)
+    return "; ".join(parts)
 
 
 def render_svg(result: BenchResult) -> str:
@@ -91,6 +126,11 @@ def render_svg(result: BenchResult) -> str:
          " Dockerfile step, as long as the step took.", size=13, fill="#333")  # fmt: skip
     y += 18
     text(20, y, " · ".join(s for s in sub if s), size=12, fill="#777")
+    note = spread_note(result)
+    if note:
+        y += 18
+        cmp = result.comparison()
+        text(20, y, note[0].upper() + note[1:] + ".", size=12, fill="#a05a00" if cmp and (not cmp.changed or cmp.close) else "#777")
     y += 26
     # legend
     lx = 20
@@ -145,8 +185,9 @@ def _panel(out, text, v, m: MedianBuild, y: float, scale: float, ticks: list[flo
     out.append(f'<line x1="20" y1="{y - 16}" x2="{WIDTH - 20}" y2="{y - 16}" stroke="#ddd"/>')
     text(20, y, f"{heading}: {v.label}", size=15, weight="bold", fill=colour)
     cold = v.cold.seconds
-    text(WIDTH - 20, y, f"rebuild {seconds(m.seconds)}   (cold build {seconds(cold)})", size=13,
-         weight="bold", anchor="end")  # fmt: skip
+    spread = spread_text(v)
+    text(WIDTH - 20, y, f"rebuild {seconds(m.seconds)}{f' ({spread})' if spread else ''}   (cold build {seconds(cold)})",
+         size=13, weight="bold", anchor="end")  # fmt: skip
     y += 10
     t = 0.0
     rows = [(s.instruction, s.seconds, "base" if s.is_base else s.cached, s.cached_text()) for s in m.steps]
