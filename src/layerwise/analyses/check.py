@@ -1,5 +1,6 @@
 """``layerwise check`` as a library call: parse, resolve, run the selected rules, drop the
-findings suppressed inline (``# layerwise: ignore[LW201]``), apply configured severities.
+findings suppressed inline (``# layerwise: ignore[LW201]``: :mod:`~layerwise.analyses.directives`,
+which also reports the directives that suppress nothing, LW001), apply configured severities.
 
 Parse and resolve errors propagate as :class:`~layerwise.errors.LayerwiseError` (located);
 a bug in one rule is recorded in :attr:`CheckResult.errors` and never stops the others.
@@ -7,16 +8,15 @@ a bug in one rule is recorded in :attr:`CheckResult.errors` and never stops the 
 
 from __future__ import annotations
 
-import bisect
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from layerwise.analyses.directives import UNUSED_CODE, Suppressions, is_suppressed
 from layerwise.analyses.findings import Finding
 from layerwise.analyses.rules import Rule, all_rules
 
-_SUPPRESS = re.compile(r"#\s*layerwise:\s*(?:ignore|noqa)(?:\[([A-Za-z0-9,\s]*)\])?", re.I)
+__all__ = ["CheckResult", "check_dockerfile", "is_suppressed", "matches", "selected_rules"]
 
 
 @dataclass
@@ -76,11 +76,13 @@ def check_dockerfile(
     ctx = RuleContext(path, df, build, project)
     result = CheckResult(sources={path: df.text}, files=[path])
     found: list[Finding] = []
+    ran: list[str] = []  # the rules that ran to the end: LW001 speaks only about them
     for rule in rules if rules is not None else list(all_rules().values()):
         if rule.needs_context and not project.known:
             continue
         try:
             found.extend(rule.check(ctx))
+            ran.append(rule.code)
         except Exception as exc:  # a bug in a rule: report it, keep checking
             if os.environ.get("LAYERWISE_DEBUG"):
                 raise
@@ -90,67 +92,16 @@ def check_dockerfile(
     sev = {k.upper(): v for k, v in (severities or {}).items()}
     defaults = {r.code: r.severity for r in all_rules().values()}
     seen = set()
+    suppressions = Suppressions(df, path, result.sources)
     for f in found:
         f = replace(f, severity=sev.get(f.code, defaults.get(f.code, f.severity)))
         key = (f.code, f.path, f.line, f.column, f.message)
-        if key in seen or _suppressed(f, df, path, result.sources):
+        if key in seen or suppressions.suppressed(f):
             continue
         seen.add(key)
         result.findings.append(f)
+    if UNUSED_CODE in ran:
+        for f in suppressions.unused(ran, defaults):
+            result.findings.append(replace(f, severity=sev.get(f.code, defaults.get(f.code, f.severity))))
     result.findings.sort(key=lambda f: f.sort_key)
     return result
-
-
-def _comment_lines_above(text: str, offset: int) -> list[str]:
-    """The comment lines right above the line holding ``offset``, nearest first."""
-    out = []
-    end = text.rfind("\n", 0, offset)  # the line ending of the line above
-    while end >= 0:
-        start = text.rfind("\n", 0, end) + 1
-        line = text[start:end].rstrip("\r")
-        if not line.lstrip().startswith("#"):
-            break
-        out.append(line)
-        end = start - 1
-    return out
-
-
-def _codes(m: re.Match) -> set[str] | None:
-    if m.group(1) is None:
-        return None  # every code
-    return {c.strip().upper() for c in m.group(1).split(",") if c.strip()}
-
-
-def is_suppressed(df, path: str, code: str, line: int) -> bool:
-    """Whether an inline comment (``# layerwise: ignore[CODE]``) turns ``code`` off at ``line``
-    of the Dockerfile ``df`` shown as ``path``: what ``fix`` honours too."""
-    return _suppressed(Finding(code, "", path, line), df, path, {})
-
-
-def _suppressed(f: Finding, df, path: str, sources: dict[str, str]) -> bool:
-    if f.path == path:
-        # the instruction holding the line (a search: a file can have millions of them)
-        i = bisect.bisect_right(df.nodes, f.line, key=lambda n: n.start_line) - 1
-        if i < 0:
-            return False
-        node = df.nodes[i]
-        texts = list(node.comments)
-        texts += [ln for ln in df.source(node).splitlines() if ln.lstrip().startswith("#")]
-        texts += _comment_lines_above(df.text, node.span.start)
-    else:
-        text = sources.get(f.path)
-        if text is None:
-            try:
-                with open(f.path, encoding="utf-8", errors="replace") as fh:
-                    text = fh.read()
-            except OSError:
-                return False
-            sources[f.path] = text
-        lines = text.splitlines()
-        texts = [lines[k] for k in (f.line - 1, f.line - 2) if 0 <= k < len(lines)]
-    for t in texts:
-        for m in _SUPPRESS.finditer(t):
-            codes = _codes(m)
-            if codes is None or any(f.code.startswith(c) for c in codes):
-                return True
-    return False

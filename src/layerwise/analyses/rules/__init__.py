@@ -44,7 +44,7 @@ class Rule:
 
     @property
     def family(self) -> str:
-        return {"1": "layer order", "2": "package caches", "3": "build context",
+        return {"0": "directives", "1": "layer order", "2": "package caches", "3": "build context",
                 "4": "pinning", "5": "Dockerfile hygiene"}.get(self.code[2], "")  # fmt: skip
 
 
