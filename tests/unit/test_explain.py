@@ -195,3 +195,89 @@ def test_legacy_keys_on_proxy_arg_presence_not_value():
     new = run(df, {}, args_before={}, args_after={"HTTP_PROXY": "b"}, builder="legacy")
     assert new.steps[1].status == "rebuilt"
     assert run(df, {}, args_before={}, args_after={"HTTP_PROXY": "b"}).steps[1].status == "cached"
+
+
+# --- COPY --from is keyed on the content of the copied paths (issue 13 item 1) ---------------
+
+VENV = (
+    "FROM busybox AS build\nWORKDIR /src\nRUN mkdir -p /opt/deps && echo dep > /opt/deps/lib.txt\n"
+    "COPY app.py .\nFROM busybox\nCOPY --from=build /opt/deps /opt/deps\n"
+    "COPY --from=build /src/app.py /app/app.py\nRUN cat /app/app.py\n"
+)
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "legacy"])
+def test_copy_from_of_a_path_the_rebuild_did_not_touch_stays_cached(builder):
+    e = run(VENV, F(app_DOT_py="a"), files_after=F(app_DOT_py="b"), builder=builder)
+    by_line = {s.line: s for s in e.steps}
+    assert [by_line[n].status for n in (2, 3, 4, 6, 7, 8)] == [
+        "cached", "cached", "rebuilt", "cached", "rebuilt", "rebuilt"]  # fmt: skip
+    cause = by_line[7].cause
+    assert cause.type == "stage"
+    assert cause.detail["paths"] == [{"path": "/src/app.py", "written_by": [4]}]
+    assert "/src/app.py, written by line 4 (COPY app.py .)" in cause.message
+    # the step after it is rebuilt because of line 7, not because of the stage
+    assert by_line[8].cause.type == "parent" and by_line[8].cause.detail["parent_line"] == 7
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "legacy"])
+def test_copy_from_of_what_a_rerun_run_wrote_rebuilds(builder):
+    df = ("FROM busybox AS build\nCOPY app.py /src/app.py\nRUN echo dep > /opt/lib.txt\n"
+          "FROM busybox\nCOPY --from=build /opt /opt\n")  # fmt: skip
+    e = run(df, F(app_DOT_py="a"), files_after=F(app_DOT_py="b"), builder=builder)
+    copy = e.steps[-1]
+    assert copy.status == "rebuilt" and copy.cause.type == "stage"
+    assert "line 3" in copy.cause.message and "RUN" in copy.cause.message
+    # the same RUN, cached (it comes before the changed COPY): the COPY --from is cached
+    df2 = ("FROM busybox AS build\nRUN echo dep > /opt/lib.txt\nCOPY app.py /src/app.py\n"
+           "FROM busybox\nCOPY --from=build /opt /opt\n")  # fmt: skip
+    assert run(df2, F(app_DOT_py="a"), files_after=F(app_DOT_py="b"), builder=builder).steps[-1].status == "cached"
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "legacy"])
+@pytest.mark.parametrize(("src", "status"), [
+    ("/src/lib", "cached"),     # a subtree the change did not touch
+    ("/src/lib/", "cached"),
+    ("/src/lib/util.py", "cached"),
+    ("/src/app", "rebuilt"),    # the changed subtree
+    ("/src", "rebuilt"),        # its parent folder
+    ("/", "rebuilt"),           # everything
+    ("/src/l*", "rebuilt"),     # a wildcard: the folder above it, conservatively
+])  # fmt: skip
+def test_copy_from_subtree_parent_folder_and_root(builder, src, status):
+    df = f"FROM busybox AS build\nCOPY src /src\nFROM busybox\nCOPY --from=build {src} /x/\n"
+    before = F(src=Entry("dir", 0o755), src__lib=Entry("dir", 0o755), src__app=Entry("dir", 0o755),
+               src__lib__util_DOT_py="u", src__app__main_DOT_py="m1")  # fmt: skip
+    after = {**before, **F(src__app__main_DOT_py="m2")}
+    e = run(df, before, files_after=after, builder=builder)
+    assert e.steps[1].status == "rebuilt"
+    assert e.steps[-1].status == status
+    if status == "rebuilt":
+        assert e.steps[-1].cause.type == "stage" and "written by line 2 (COPY src /src)" in e.steps[-1].cause.message
+
+
+def test_copy_from_after_a_copy_that_only_reran_stays_cached():
+    # the legacy builder re-runs the COPY after a LABEL change; it writes the same files
+    before = "FROM busybox AS build\nLABEL v=1\nCOPY app.py /src/app.py\nFROM busybox\nCOPY --from=build / /\n"
+    after = before.replace("v=1", "v=2")
+    e = run(before, F(app_DOT_py="a"), after, F(app_DOT_py="a"), builder="legacy")
+    assert [s.status for s in e.steps] == ["cached", "rebuilt", "rebuilt", "cached", "cached"]
+
+
+@pytest.mark.parametrize(("copy", "status"), [
+    ("COPY app.py /app/", "rebuilt"),        # lands at /app/app.py
+    ("COPY app.py /app/main.py", "cached"),  # lands at /app/main.py
+    ("COPY app.py /app", "rebuilt"),         # /app, or /app/app.py when /app is a folder
+    ("COPY lib.py app.py /app/", "rebuilt"),
+    ("ADD app.tar.gz /app/", "rebuilt"),     # unpacked: the names are not known
+])  # fmt: skip
+def test_copy_destination_paths(copy, status):
+    df = f"FROM busybox AS build\n{copy}\nFROM busybox\nCOPY --from=build /app/app.py /x\n"
+    before = F(app_DOT_py="a", lib_DOT_py="l", app_DOT_tar_DOT_gz="t")
+    after = F(app_DOT_py="b", lib_DOT_py="l", app_DOT_tar_DOT_gz="t2")
+    if copy.startswith("COPY app.py /app/main.py"):
+        df = df.replace("/app/app.py /x", "/app/app.py /x\nCOPY --from=build /app/main.py /y")
+        e = run(df, before, files_after=after)
+        assert [s.status for s in e.steps][-2:] == ["cached", "rebuilt"]
+        return
+    assert run(df, before, files_after=after).steps[-1].status == status

@@ -17,6 +17,13 @@ BuildKit (content-addressed, global)
       driver) has no MergeOp (moby/moby#45153) and falls back to a plain copy: confirmed on
       Docker 26.1, the COPY --link after a changed RUN rebuilds. Only a ``docker-container``
       buildx builder honours it (``link_effective=True``).
+    * COPY --from=<stage>: the content of the copied paths in that stage's result, not the
+      stage's chain: when the stage rebuilt but those paths hold the same bytes, the COPY is
+      cached. Offline, each step of a stage is a :class:`Writer`: a COPY/ADD writes its
+      destination paths with known files, a WORKDIR its folder, while a RUN (and the base
+      image) may write anything, so a RUN that re-runs makes every path "may differ" (it
+      often writes the same bytes, and the engine then keeps the COPY cached: a documented
+      limit, scenario 51). Confirmed on Docker 26.1 for both builders (scenarios 49-56).
     * WORKDIR (other than ``/``): parent, the absolute path and the USER that owns it.
     * Metadata instructions (ENV, ARG, LABEL, USER, CMD, ...) make no cache entry.
     * Only the stages the target needs are built.
@@ -25,6 +32,11 @@ Legacy builder (a chain of images)
     * Every instruction is a step keyed on its parent image and its own text after expansion
       (metadata instructions too), RUN with the build args in scope, COPY/ADD with a content
       hash of its sources. Every stage up to the target is built, needed or not.
+    * COPY --from=<stage> is content-based here too (moby ``builder/dockerfile/copy.go``: a
+      tarsum of the copied tree in the stage's image, headers without mtime, paths from the
+      image root). The same :class:`Writer` model applies; what differs is which steps re-run:
+      after any changed instruction (a LABEL too) every later step of the stage re-runs, and a
+      re-run COPY of unchanged files still leaves ``COPY --from`` cached (scenario 56).
 
 A step of the *after* state is cached when its key was produced by the *before* build.
 """
@@ -110,6 +122,63 @@ class StepKey:
     missing: list[str] = field(default_factory=list)  # sources not in the context
     assumptions: list[str] = field(default_factory=list)
     stage_refs: list[int] = field(default_factory=list)
+    writes: Writer | None = None  # what the step writes into its stage's filesystem
+    # COPY --from <stage>: for each source path, the writers of that stage that touch it
+    reads: list[tuple[str, list[tuple[Writer, str]]]] = field(default_factory=list)
+
+
+def _overlaps(a: str, b: str) -> bool:
+    """Whether two absolute paths are the same, or one is inside the other."""
+    if a == b or a == "/" or b == "/":
+        return True
+    return a.startswith(b + "/") or b.startswith(a + "/")
+
+
+def _abs(path: str) -> str:
+    return posixpath.normpath("/" + path.lstrip("/"))
+
+
+@dataclass
+class Writer:
+    """What one step writes into its stage's filesystem, for ``COPY --from`` (whose cache key is
+    the content of the paths it copies, not the stage's chain): ``ident(path)`` is equal in two
+    builds exactly when this writer puts the same bytes at and under ``path`` (when it can be
+    known offline; otherwise the step's own cache key, which changes whenever it re-runs).
+
+    - ``prefix`` None: it may write anything (FROM an image, RUN), and ``ident`` is its key.
+    - ``files``: the exact files it writes (COPY/ADD from the context): destination path ->
+      entry tuple; ``ident`` hashes the ones at or under the path (or above it).
+    - otherwise everything it writes is at or under ``prefix``, and ``ident`` is ``key``.
+    """
+
+    step: StepKey
+    key: str
+    prefix: str | None = None
+    files: dict[str, tuple] | None = None
+    builder: str = "buildkit"
+
+    def touches(self, path: str) -> bool:
+        if self.files is not None:
+            return any(_overlaps(d, path) for d in self.files)
+        return self.prefix is None or _overlaps(self.prefix, path)
+
+    def ident(self, path: str) -> str:
+        if self.files is None:
+            return self.key
+        sub = {d: e for d, e in self.files.items() if _overlaps(d, path)}
+        return _h(self.key, _files_digest(sub, self.builder))
+
+    @property
+    def reruns_unknown(self) -> bool:
+        """A step whose output cannot be known offline (RUN, a base image)."""
+        return self.prefix is None and self.files is None
+
+
+def content_id(writers: list[Writer], path: str) -> tuple[str, list[tuple[Writer, str]]]:
+    """An identifier of the content at and under ``path`` after ``writers`` ran, equal in two
+    builds when the content provably is; and the writers that touch it with their idents."""
+    touching = [(w, w.ident(path)) for w in writers if w.touches(path)]
+    return _h([i for _, i in touching]), touching
 
 
 def _h(*parts: object) -> str:
@@ -117,6 +186,8 @@ def _h(*parts: object) -> str:
 
 
 _WILDCARD = re.compile(r"[*?\[]")
+# ADD unpacks a local tar archive (recognized by its content; here by its name)
+_ARCHIVE = re.compile(r"\.(tar|tgz|tbz2?|txz|tzst|gz|bz2|xz|zst|lz4)$", re.IGNORECASE)
 
 
 def _go_match(pattern: str, name: str) -> bool:
@@ -248,9 +319,10 @@ def simulate(
         stages = [s for s in build.stages if s.index <= final.index]
     out: list[StepKey] = []
     stage_key: dict[int, str] = {}
+    stage_writers: dict[int, list[Writer]] = {}
     proxies = tuple(sorted(k for k in build.build_args if k in PROXY_ARGS))
     for stage in stages:
-        keys = _simulate_stage(stage, files, builder, stage_key, link_effective, proxies)
+        keys = _simulate_stage(stage, files, builder, stage_key, link_effective, proxies, stage_writers)
         if keys:
             stage_key[stage.index] = next((k.key for k in reversed(keys) if k.key), "")
         out.extend(keys)
@@ -264,8 +336,10 @@ def _simulate_stage(
     stage_key: dict[int, str],
     link_effective: bool,
     proxies: tuple[str, ...] = (),
+    stage_writers: dict[int, list[Writer]] | None = None,
 ) -> list[StepKey]:
     out: list[StepKey] = []
+    stage_writers = {} if stage_writers is None else stage_writers
     inst = stage.from_
     assumptions = []
     if stage.base_stage is not None:
@@ -281,17 +355,26 @@ def _simulate_stage(
                 " (pin it with @sha256:... to be sure)"
             )
         parent = ""
-    out.append(StepKey(stage, None, inst, "from", key, parent, op, assumptions=assumptions))
+    first = StepKey(stage, None, inst, "from", key, parent, op, assumptions=assumptions)
+    out.append(first)
+    if stage.base_stage is not None:
+        writers = list(stage_writers.get(stage.base_stage, []))
+    else:  # an image: anything may differ when the base does
+        writers = [Writer(first, key, builder=builder)]
     parent = key
     declared: set[str] = set()
     for step in stage.steps:
         inst = step.instruction
         if isinstance(inst, Arg):
             declared.update(a.key for a in inst.args)
-        sk = _step_key(stage, step, parent, files, builder, stage_key, declared, link_effective, proxies)
+        sk = _step_key(stage, step, parent, files, builder, stage_key, declared, link_effective, proxies,
+                       stage_writers)  # fmt: skip
         out.append(sk)
+        if sk.writes is not None:
+            writers.append(sk.writes)
         if sk.key:
             parent = sk.key
+    stage_writers[stage.index] = writers
     return out
 
 
@@ -305,6 +388,7 @@ def _step_key(
     declared: set[str],
     link_effective: bool = False,
     proxies: tuple[str, ...] = (),
+    stage_writers: dict[int, list[Writer]] | None = None,
 ) -> StepKey:
     inst = step.instruction
     ex = step.expanded
@@ -339,8 +423,10 @@ def _step_key(
             op["mounts"] = mounts
             refs_keys = [stage_key.get(r, "") for r in refs]
             key = _h(parent, op, _files_digest(content, builder) if content else "", refs_keys)
-            return StepKey(stage, step, inst, "run", key, parent, op, content or None, missing,
-                           stage_refs=refs)  # fmt: skip
+            sk = StepKey(stage, step, inst, "run", key, parent, op, content or None, missing,
+                         stage_refs=refs)  # fmt: skip
+            sk.writes = Writer(sk, key, builder=builder)  # a RUN that re-runs may write anything
+            return sk
         # legacy: build args in scope prefix the command; mounts are not supported there
         args = sorted(
             f"{k}={v}" for k, v in step.args
@@ -351,7 +437,9 @@ def _step_key(
         # values): from no HTTP_PROXY to one rebuilds (seen on 20.10 and 26.1; DEVELOPERS.md).
         op["proxies"] = sorted(k for k in proxies if k not in declared)
         op["config"] = _legacy_config(step)
-        return StepKey(stage, step, inst, "run", _h(parent, op), parent, op)
+        sk = StepKey(stage, step, inst, "run", _h(parent, op), parent, op)
+        sk.writes = Writer(sk, sk.key, builder=builder)
+        return sk
 
     if isinstance(inst, Copy):
         kind = "add" if isinstance(inst, Add) else "copy"
@@ -377,11 +465,30 @@ def _step_key(
         content_key = ""
         selected: dict[str, tuple] | None = None
         missing: list[str] = []  # type: ignore[no-redef]
+        reads: list[tuple[str, list[tuple[Writer, str]]]] = []
+        dest_dir = posixpath.normpath(dest_abs)
+        into_dir = dest.endswith(("/", "/.")) or dest == "."  # a folder either way
+        # where each copied entry lands (None: somewhere under dest_dir, names not known)
+        written: dict[str, tuple] | None = None if (inst.contents or inst.parents) else {}
         if refs:
             op["from"] = f"stage {refs[0]}"
-            content_key = stage_key.get(refs[0], "")
+            # BuildKit and the legacy builder both key COPY --from on the content of the
+            # copied paths in the source stage's result, not on that stage's chain.
+            ids = []
+            for s in sources:
+                path = _abs(s)
+                if _WILDCARD.search(path):  # the folder above the first wildcard
+                    parts = path.split("/")
+                    path = _abs("/".join(parts[: next(i for i, c in enumerate(parts) if _WILDCARD.search(c))]))
+                cid, touching = content_id((stage_writers or {}).get(refs[0], []), path)
+                ids.append(cid)
+                reads.append((path, touching))
+            content_key = _h(ids)
+            written = None
         elif src_from:
             op["from"] = src_from
+            content_key = _h(src_from)
+            written = None
             assumptions.append(f"the image {src_from} is assumed unchanged since the last build")
         else:
             selected = {}
@@ -389,19 +496,36 @@ def _step_key(
                 if kind == "add" and re.match(r"^(https?://|git@|[a-z]+://)", s):
                     assumptions.append(f"remote source {s} is assumed unchanged"
                                        + ("" if inst.checksum else " (no --checksum)"))  # fmt: skip
+                    written = None
                     continue
                 sel = select(files, s, op["excludes"])
                 if sel is None:
                     missing.append(s)
                     continue
+                p = normalize_source(s)
+                one_file = len(sources) == 1 and not _WILDCARD.search(p) and p != "" and files[p].kind != "dir"
                 for name, v in sel.items():
                     selected[f"{i}:{name}"] = v
+                    if written is None:
+                        continue
+                    if kind == "add" and _ARCHIVE.search(name):
+                        written = None  # ADD unpacks a local archive: names not known
+                    elif one_file and not into_dir:
+                        written[dest_dir] = v  # (inside it when it is an existing folder)
+                    else:
+                        written[posixpath.join(dest_dir, name) if name else dest_dir] = v
             content_key = _files_digest(selected, builder)
+        op_id = _h(op)  # what it writes, whatever its parent
         if builder == "legacy":
             op["config"] = _legacy_config(step)
         key = _h("" if (link and builder == "buildkit") else parent, op, content_key)
-        return StepKey(stage, step, inst, kind, key, parent, op, selected, missing, assumptions,
-                       stage_refs=refs)  # fmt: skip
+        sk = StepKey(stage, step, inst, kind, key, parent, op, selected, missing, assumptions,
+                     stage_refs=refs, reads=reads)  # fmt: skip
+        if written is not None:
+            sk.writes = Writer(sk, op_id, files=written, builder=builder)
+        else:
+            sk.writes = Writer(sk, _h(op_id, content_key), prefix=dest_dir, builder=builder)
+        return sk
 
     if isinstance(inst, Workdir):
         path = step.workdir
@@ -410,9 +534,13 @@ def _step_key(
             if new == "/":
                 return StepKey(stage, step, inst, "metadata", "", parent, {"workdir": new})
             op = {"mkdir": new, "user": step.user}
-            return StepKey(stage, step, inst, "workdir", _h(parent, op), parent, op)
+            sk = StepKey(stage, step, inst, "workdir", _h(parent, op), parent, op)
+            sk.writes = Writer(sk, _h(op), prefix=new, builder=builder)
+            return sk
         op = {"workdir": new, "config": _legacy_config(step)}
-        return StepKey(stage, step, inst, "workdir", _h(parent, op), parent, op)
+        sk = StepKey(stage, step, inst, "workdir", _h(parent, op), parent, op)
+        sk.writes = Writer(sk, _h({"mkdir": new}), prefix=new, builder=builder)  # a root-owned folder
+        return sk
 
     # Metadata instructions: no cache entry in BuildKit; a commit in the legacy builder.
     op = {"metadata": _metadata_text(step)}

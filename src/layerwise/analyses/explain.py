@@ -11,6 +11,7 @@ from layerwise.analyses.cache import (
     ContextFiles,
     FileChange,
     StepKey,
+    Writer,
     simulate,
 )
 from layerwise.resolve.stages import Build
@@ -311,12 +312,7 @@ def _cause(
         if cause.type != "unknown":
             return cause
     if k.stage_refs and old.stage_refs:
-        return Cause(
-            "stage",
-            f"the stage it copies from ({k.op.get('from')}) was rebuilt; its output is assumed"
-            " to differ",
-            {},
-        )
+        return _stage_cause(k, old)
     changes = diff_files(old.files, k.files)
     if changes:
         what = "the files it copies changed" if k.kind in ("copy", "add") else "the files it mounts changed"
@@ -324,3 +320,45 @@ def _cause(
     if k.parent != old.parent:
         return Cause("parent", "its parent step differs from the previous build", {})
     return Cause("unknown", "no difference found; the cache may have been pruned", {})
+
+
+def _writer_why(w: Writer) -> str:
+    if w.step.kind == "from":
+        return "which is another image" if w.step.stage.base_stage is None else "whose base changed"
+    if w.reruns_unknown:
+        return "which re-runs (what a RUN writes is assumed to differ)"
+    if w.step.reads:
+        return "which copies other content"
+    if w.files is not None:
+        return "which copies other files"
+    return "which changed"
+
+
+def _stage_cause(k: StepKey, old: StepKey) -> Cause:
+    """``COPY --from=<stage>`` rebuilt: which paths it copies may hold other bytes, and which
+    step of that stage wrote them."""
+    before = dict(old.reads)
+    parts: list[str] = []
+    paths: list[dict] = []
+    for path, touching in k.reads:
+        old_ids = {i for _, i in before.get(path, [])}
+        changed = [w for w, i in touching if i not in old_ids]
+        if not changed and [i for _, i in touching] == [i for _, i in before.get(path, [])]:
+            continue
+        lines = [w.step.instruction.line for w in changed]
+        paths.append({"path": path, "written_by": lines})
+        if changed:
+            w = changed[-1]
+            inst = w.step.instruction
+            parts.append(f"{path}, written by line {inst.line} ({inst.original}), {_writer_why(w)}")
+        else:
+            parts.append(f"{path} (a step that wrote it is gone)")
+    name = str(k.step.expanded.get("from", "")) if k.step is not None else ""
+    stage = f"stage {name}" if name else str(k.op.get("from", "its stage"))
+    if not parts:
+        return Cause("stage", f"what it copies from {stage} changed", {"paths": paths})
+    return Cause(
+        "stage",
+        f"what it copies from {stage} may have changed: " + "; ".join(parts[:MAX_PATHS]),
+        {"paths": paths},
+    )
