@@ -52,9 +52,36 @@ def test_clean_exit_0(tmp_path, capsys):
 def test_select_ignore_and_exit_zero(tmp_path, capsys):
     p = project(tmp_path, BAD)
     code, out, _ = run(["check", str(p), "--select", "LW5", "--ignore", "LW503,LW504", "--format", "json"], capsys)
-    assert code == 1 and {f["code"] for f in json.loads(out)} == {"LW502"}
+    assert code == 0 and {f["code"] for f in json.loads(out)} == {"LW502"}  # an info: reported, not failing
     code, _, _ = run(["check", str(p), "--exit-zero"], capsys)
     assert code == 0
+
+
+@pytest.mark.parametrize("level,select,expected", [
+    ("info", "LW502", 1), ("warning", "LW502", 0), (None, "LW502", 0),  # LW502 is an info
+    ("warning", "LW201", 1), (None, "LW201", 1), ("error", "LW201", 0),  # LW201 a warning
+    ("error", "LW101", 1),  # LW101 an error
+])  # fmt: skip
+def test_fail_level(tmp_path, capsys, level, select, expected):
+    p = project(tmp_path, BAD)
+    argv = ["check", str(p), "--select", select, "--format", "json"] + (["--fail-level", level] if level else [])
+    code, out, _ = run(argv, capsys)
+    assert [f["code"] for f in json.loads(out)] == [select]  # reported whatever the level
+    assert code == expected
+    code, _, _ = run([*argv, "--exit-zero"], capsys)
+    assert code == 0
+
+
+def test_fail_level_follows_configured_severity(tmp_path, capsys):
+    p = project(tmp_path, BAD)
+    code, _, _ = run(["check", str(p), "--select", "LW502", "--severity", "LW502=error", "--fail-level", "error"], capsys)
+    assert code == 1
+
+
+def test_exit_zero_keeps_exit_2_for_errors(tmp_path, capsys):
+    (tmp_path / "Broken").write_text("FROM\n")
+    code, _, err = run(["check", str(tmp_path / "Broken"), "--exit-zero"], capsys)
+    assert code == 2 and "Broken:1" in err
 
 
 def test_json_fields(tmp_path, capsys):

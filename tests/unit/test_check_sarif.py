@@ -54,3 +54,22 @@ def test_cli_sarif_on_corpus_like_file(tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     validate(doc)
     assert {r["ruleId"] for r in doc["runs"][0]["results"]} >= {"LW101", "LW105", "LW201", "LW502", "LW504"}
+
+
+def test_every_rule_has_a_help_uri_to_its_page_in_the_repository():
+    from urllib.parse import urlparse
+
+    from layerwise.analyses.rules import all_rules
+    from layerwise.report.sarif import RULES_URL
+
+    doc = json.loads(render_sarif([]))
+    validate(doc)
+    rules = doc["runs"][0]["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == list(all_rules())
+    docs = Path(__file__).parents[2] / "docs" / "rules"
+    for r in rules:
+        uri = urlparse(r["helpUri"])
+        assert uri.scheme == "https" and uri.netloc, r["helpUri"]  # SARIF: an absolute URI
+        assert r["helpUri"] == f"{RULES_URL}{r['id']}.md"
+        assert (docs / f"{r['id']}.md").is_file(), r["helpUri"]  # the page the URI names exists here
+        assert RULES_URL.endswith("/docs/rules/")

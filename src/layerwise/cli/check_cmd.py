@@ -64,8 +64,9 @@ def _targets(paths: tuple[str, ...], dockerfile: str | None, context: str | None
 
 PATH is a project folder (its Dockerfile and build context; default: the current folder) or
 Dockerfiles. Findings are printed as `path:line:col: CODE message` with a code frame and a
-hint; `layerwise rule CODE` explains a rule. Exit status: 0 no findings, 1 findings,
-2 a file could not be read or parsed, or bad usage.
+hint; `layerwise rule CODE` explains a rule. Exit status: 0 no findings (or none at the
+--fail-level), 1 findings at or above the --fail-level, 2 a file could not be read or
+parsed, or bad usage.
 
 \b
 Examples:
@@ -73,6 +74,7 @@ Examples:
     layerwise check -f docker/Dockerfile .
     layerwise check services/*/Dockerfile --format github
     layerwise check --select LW1,LW2 --ignore LW204 --format sarif -o layerwise.sarif
+    layerwise check --fail-level error      # report everything, fail only on errors
 """
 )
 @click.argument("paths", nargs=-1, type=click.Path())
@@ -90,12 +92,14 @@ Examples:
               help="Override a rule's severity (error, warning, info).")  # fmt: skip
 @click.option("--min-severity", type=click.Choice(["info", "warning", "error"]), default="info", show_default=True,
               help="Report only findings of at least this severity.")  # fmt: skip
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--fail-level", type=click.Choice(["error", "warning", "info"]), default="warning", show_default=True,
+              help="Exit 1 for findings of at least this severity; the others are reported (info: notes without evidence) but do not fail the run.")  # fmt: skip
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (errors still exit 2).")
 @click.option("--no-config", is_flag=True, help="Ignore [tool.layerwise] in pyproject.toml.")
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @build_arg_option
 def check(paths, dockerfile, context, no_context, output_format, output, select, ignore_codes, extend_select,
-          severities, min_severity, exit_zero, no_config, color, build_arg) -> int:  # fmt: skip
+          severities, min_severity, fail_level, exit_zero, no_config, color, build_arg) -> int:  # fmt: skip
     from layerwise.analyses.check import CheckResult, check_dockerfile, selected_rules
     from layerwise.config import Config, load_config
     from layerwise.errors import LayerwiseError, UsageError
@@ -152,7 +156,7 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
         click.echo(text, nl=False)
     if failed:
         click.get_current_context().exit(2)
-    if findings and not exit_zero:
+    if not exit_zero and any(rank.get(f.severity, 1) >= rank[fail_level] for f in findings):
         click.get_current_context().exit(1)
     return 0
 

@@ -1,6 +1,8 @@
 """SARIF 2.1.0 output of ``layerwise check`` (what GitHub code scanning uploads).
 
-One run, the tool's rules with their documentation, one result per finding with a physical
+One run, the tool's rules with their documentation and a ``helpUri`` (:func:`help_uri`: the
+rule's page ``docs/rules/LWxxx.md`` in the repository, on its main branch: rule codes are
+stable and never reused, so the address stays valid), one result per finding with a physical
 location (URIs relative to the working directory, ``/``-separated, under ``%SRCROOT%``) and,
 where a finding carries edits, SARIF ``fixes``.
 """
@@ -14,6 +16,9 @@ from collections.abc import Sequence
 from layerwise.analyses.findings import Finding
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+#: where the rule pages are published (``docs/rules/`` of the repository, generated from the
+#: rule modules); one place to change if the repository moves
+RULES_URL = "https://github.com/layerwise/layerwise/blob/main/docs/rules/"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
@@ -34,6 +39,11 @@ def _uri(path: str) -> str:
     return quote(p)
 
 
+def help_uri(code: str) -> str:
+    """The address of a rule's documentation page: ``RULES_URL`` + ``LWxxx.md``."""
+    return f"{RULES_URL}{code}.md"
+
+
 def render_sarif(findings: Sequence[Finding], rules=None) -> str:
     from layerwise import __version__
     from layerwise.analyses.rules import all_rules
@@ -51,6 +61,7 @@ def render_sarif(findings: Sequence[Finding], rules=None) -> str:
                 "shortDescription": {"text": r.summary},
                 "fullDescription": {"text": r.summary},
                 "help": {"text": r.doc, "markdown": r.doc},
+                "helpUri": help_uri(r.code),
                 "defaultConfiguration": {"level": _LEVEL.get(r.severity, "warning")},
                 "properties": {"tags": [r.family] if r.family else [], "fix": r.fix or "none"},
             }
