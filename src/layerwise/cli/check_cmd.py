@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import click
@@ -27,6 +28,47 @@ def _guess_context(dockerfile: str) -> str | None:
         if d == cwd or not d.startswith(cwd + os.sep):
             return None
         d = os.path.dirname(d)
+
+
+_DOCKERFILE_NAME = re.compile(r"^((Docker|Container)file|dockerfile)(\.[^/]*)?$|\.(docker|container)file$")
+
+
+def changed_file_targets(paths: tuple[str, ...], cfg) -> list[tuple[str, str | None]]:
+    """(Dockerfile, context) pairs to check when ``paths`` changed (the pre-commit hook): a
+    Dockerfile is checked with the project around it; a dependency file, lock file,
+    ``pyproject.toml`` or ``.dockerignore`` makes the project it belongs to checked (the
+    Dockerfile of the nearest folder above it, up to the current one, or the configured one).
+    A file no project's Dockerfile sits above is skipped."""
+    out: dict[str, tuple[str, str | None]] = {}
+
+    def add(df: str, ctx: str | None) -> None:
+        out.setdefault(os.path.abspath(df), (df, ctx))
+
+    cwd = os.path.abspath(".")
+    for p in paths:
+        name = os.path.basename(p)
+        if _DOCKERFILE_NAME.search(name) and not name.endswith(".dockerignore"):
+            if os.path.isfile(p):
+                add(p, _guess_context(p))
+            continue
+        if name.endswith(".dockerignore") and name != ".dockerignore":
+            df = p[: -len(".dockerignore")]  # Dockerfile.dockerignore belongs to Dockerfile
+            if os.path.isfile(df):
+                add(df, _guess_context(df))
+                continue
+        d = os.path.abspath(os.path.dirname(p) or ".")
+        found = None
+        while d == cwd or d.startswith(cwd + os.sep):
+            found = next((os.path.join(d, n) for n in DOCKERFILE_NAMES if os.path.isfile(os.path.join(d, n))), None)
+            if found is not None or d == cwd:
+                break
+            d = os.path.dirname(d)
+        if found is not None:
+            add(os.path.relpath(found), os.path.relpath(d))
+        elif cfg.dockerfile and os.path.isfile(cfg.resolve(cfg.dockerfile)):
+            df = cfg.resolve(cfg.dockerfile)
+            add(df, cfg.resolve(cfg.context) if cfg.context else os.path.dirname(df) or ".")
+    return list(out.values())
 
 
 def _targets(paths: tuple[str, ...], dockerfile: str | None, context: str | None, no_context: bool, cfg):
@@ -97,14 +139,17 @@ Examples:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (errors still exit 2).")
 @click.option("--no-config", is_flag=True, help="Ignore [tool.layerwise] in pyproject.toml.")
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
+@click.option("--changed-files", is_flag=True,
+              help="PATHS are changed files (the pre-commit hook): check each changed Dockerfile, and the "
+                   "project of each changed requirements, lock, pyproject.toml or .dockerignore file.")  # fmt: skip
 @build_arg_option
 def check(paths, dockerfile, context, no_context, output_format, output, select, ignore_codes, extend_select,
-          severities, min_severity, fail_level, exit_zero, no_config, color, build_arg) -> int:  # fmt: skip
+          severities, min_severity, fail_level, exit_zero, no_config, color, changed_files, build_arg) -> int:  # fmt: skip
     from layerwise.analyses.check import CheckResult, check_dockerfile, selected_rules
     from layerwise.config import Config, load_config
     from layerwise.errors import LayerwiseError, UsageError
 
-    start = paths[0] if paths else (os.path.dirname(dockerfile) if dockerfile else ".")
+    start = "." if changed_files else paths[0] if paths else (os.path.dirname(dockerfile) if dockerfile else ".")
     cfg = Config() if no_config else load_config(start or ".")
     rules = selected_rules(*rule_selection(cfg, select, ignore_codes, extend_select))
     sev = dict(cfg.severity)
@@ -118,7 +163,11 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
 
     result = CheckResult()
     failed = False
-    for df_path, ctx_dir in _targets(paths, dockerfile, context, no_context, cfg):
+    if changed_files:
+        targets = changed_file_targets(paths, cfg)
+    else:
+        targets = _targets(paths, dockerfile, context, no_context, cfg)
+    for df_path, ctx_dir in targets:
         try:
             one = check_dockerfile(df_path, context=ctx_dir, display_path=os.path.normpath(df_path),
                                    rules=rules, severities=sev, build_args=args)  # fmt: skip
