@@ -19,6 +19,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from layerwise import safefs
 from layerwise.errors import Location, UsageError
 
 KEYS = {"select", "ignore", "extend-select", "extend-ignore", "severity", "dockerfile", "context", "format"}
@@ -42,20 +43,22 @@ class Config:
 
 
 def find_pyproject(start: str | os.PathLike[str]) -> Path | None:
-    """The nearest pyproject.toml with a ``[tool.layerwise]`` table, from ``start`` upwards."""
+    """The nearest pyproject.toml with a ``[tool.layerwise]`` table, from ``start`` upwards (to
+    the repository's root when there is one). Its ``dockerfile``/``context`` are checked by
+    :func:`load_config`: they must stay in the project."""
     p = Path(os.path.abspath(start))
-    if p.is_file():
+    if not p.is_dir():
         p = p.parent
     for d in (p, *p.parents):
         cand = d / "pyproject.toml"
-        if cand.is_file():
+        if safefs.is_file("pyproject.toml", root=d):
             try:
-                text = cand.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                continue
-            if "[tool.layerwise" in text or "tool.layerwise" in text:
+                text = safefs.read_text("pyproject.toml", root=d, display=str(cand))
+            except safefs.FileAccessError:
+                text = ""
+            if "tool.layerwise" in text:
                 return cand
-        if (d / ".git").exists():
+        if os.path.lexists(d / ".git"):
             break
     return None
 
@@ -64,7 +67,17 @@ def load_config(start: str | os.PathLike[str]) -> Config:
     path = find_pyproject(start)
     if path is None:
         return Config()
-    return read_config(path)
+    cfg = read_config(path)
+    # dockerfile/context name what fix rewrites: never a place outside the project
+    root = safefs.project_root(start)
+    for key in ("dockerfile", "context"):
+        value = getattr(cfg, key)
+        if value is not None:
+            target = cfg.resolve(value)
+            if safefs.contained(root, os.path.relpath(os.path.abspath(target), root)) is None:
+                raise UsageError(f"[tool.layerwise] {key} = {value!r} is outside the project {root} (refused)",
+                                 Location(str(path)))  # fmt: skip
+    return cfg
 
 
 def _strings(value, key: str, path: Path) -> list[str]:
@@ -81,8 +94,10 @@ def read_config(path: Path) -> Config:
     except ImportError:  # pragma: no cover - Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(safefs.read_text(path.name, root=path.parent, display=str(path), errors="strict"))
+    except safefs.FileAccessError as exc:
+        raise UsageError(exc.message, Location(str(path))) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise UsageError(f"cannot read {path.name}: {exc}", Location(str(path))) from None
     table = data.get("tool", {}).get("layerwise")
     if table is None:

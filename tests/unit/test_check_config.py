@@ -33,6 +33,7 @@ def test_values(tmp_path):
         'dockerfile="docker/Dockerfile"\ncontext="."\nformat="json"\n'
     )
     (tmp_path / "sub").mkdir()
+    (tmp_path / ".git").mkdir()  # one repository: its pyproject.toml configures sub/ too
     cfg = load_config(tmp_path / "sub")
     assert (cfg.select, cfg.ignore, cfg.severity, cfg.format) == (["LW1"], ["LW104"], {"LW101": "warning"}, "json")
     assert cfg.resolve(cfg.dockerfile) == os.path.normpath(tmp_path / "docker" / "Dockerfile")

@@ -13,7 +13,8 @@ import re
 from functools import cached_property
 from pathlib import Path
 
-from layerwise.errors import LayerwiseError
+from layerwise import safefs
+from layerwise.errors import LayerwiseError, Location
 
 
 class ProjectContext:
@@ -28,6 +29,9 @@ class ProjectContext:
         self.dockerfile_path = Path(dockerfile_path) if dockerfile_path is not None else None
         self.builder = builder
         self.errors: list[LayerwiseError] = []  # context problems met (reported, not raised)
+        self._warned: set[str] = set()
+        self._texts: dict[str, str | None] = {}
+        self._lines: dict[str, list[tuple[int, str]] | None] = {}
 
     @property
     def known(self) -> bool:
@@ -35,6 +39,9 @@ class ProjectContext:
         return self.root is not None
 
     # -- files -------------------------------------------------------------------------------
+    # Every read goes through layerwise.safefs: inside the context (links followed only while
+    # they stay in it), regular files only, never blocking, bounded. A file that is refused is
+    # reported once (a located warning naming it), never read.
 
     def _path(self, rel: str) -> Path | None:
         if self.root is None:
@@ -42,22 +49,44 @@ class ProjectContext:
         rel = rel.lstrip("/")
         return self.root / rel if rel not in ("", ".") else self.root
 
+    def inside(self, rel: str) -> bool | None:
+        """Whether ``rel`` names a place inside the context once its symlinks are followed."""
+        if self.root is None:
+            return None
+        return safefs.contained(self.root, rel) is not None
+
     def exists(self, rel: str) -> bool | None:
-        p = self._path(rel)
-        return None if p is None else p.exists()
-
-    def is_file(self, rel: str) -> bool | None:
-        p = self._path(rel)
-        return None if p is None else p.is_file()
-
-    def read_text(self, rel: str) -> str | None:
         p = self._path(rel)
         if p is None:
             return None
-        try:
-            return p.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        if not self.inside(rel):  # '..' out of the context, or through a link that leaves it
+            return os.path.islink(p) and self.inside(os.path.dirname(rel.lstrip("/")) or ".")
+        return p.exists()
+
+    def is_file(self, rel: str) -> bool | None:
+        if self.root is None:
             return None
+        return safefs.is_file(rel, root=self.root)
+
+    def read_text(self, rel: str) -> str | None:
+        if self.root is None:
+            return None
+        key = os.path.normpath(rel.lstrip("/") or ".")
+        if key in self._texts:
+            return self._texts[key]
+        try:
+            text: str | None = safefs.read_text(rel, root=self.root, display=self.display(rel))
+        except safefs.FileAccessError as exc:
+            text = None
+            if exc.reason != "unreadable" or exc.message not in ("no such file", "is a directory, not a file"):
+                self._warn(exc)
+        self._texts[key] = text
+        return text
+
+    def _warn(self, exc: LayerwiseError) -> None:
+        if str(exc) not in self._warned:
+            self._warned.add(str(exc))
+            self.errors.append(exc)
 
     def display(self, rel: str) -> str:
         """A path to show users for a context file."""
@@ -175,46 +204,66 @@ class ProjectContext:
 
     def requirement_lines(self, rel: str) -> list[tuple[int, str]] | None:
         """(line number, text) of a requirements file, continuations joined, comments removed."""
+        key = os.path.normpath(rel.lstrip("/") or ".")
+        if key in self._lines:
+            return self._lines[key]
         text = self.read_text(rel)
         if text is None:
+            self._lines[key] = None
             return None
         out: list[tuple[int, str]] = []
-        pending = ""
+        pending: list[str] = []
         start = 0
         for n, raw in enumerate(text.splitlines(), 1):
-            line = raw
             if not pending:
                 start = n
-            if line.rstrip().endswith("\\"):
-                pending += line.rstrip()[:-1] + " "
+            stripped = raw.rstrip()
+            if stripped.endswith("\\"):
+                pending.append(stripped[:-1] + " ")
                 continue
-            line = pending + line
-            pending = ""
-            line = re.sub(r"(^|\s)#.*$", "", line).strip()
+            line = "".join(pending) + raw if pending else raw
+            pending = []
+            line = _COMMENT.sub("", line).strip()
             if line:
                 out.append((start, line))
+        self._lines[key] = out
         return out
 
     def requirement_includes(self, rel: str) -> list[tuple[int, str, str]]:
-        """``-r``/``-c`` includes of a requirements file: (line, option, path relative to the context)."""
+        """``-r``/``-c`` includes of a requirements file: (line, option, path relative to the
+        context). An include that leaves the context (``..`` or a symlink out) is not one: it is
+        reported as a located warning and left out (never read)."""
         out = []
         for n, line in self.requirement_lines(rel) or []:
-            m = re.match(r"^(-r|--requirement|-c|--constraint)\s*=?\s*(\S+)", line)
+            m = _INCLUDE.match(line)
             if m:
-                out.append((n, m.group(1), _join(os.path.dirname(rel) or ".", m.group(2))))
+                target = _join(os.path.dirname(rel) or ".", m.group(2))
+                if not target.startswith("/") and (target == ".." or target.startswith("../") or not self.inside(target)):
+                    self._warn(LayerwiseError(f"{m.group(1)} {m.group(2)}: include points outside the build context "
+                                              "(not read)", Location(self.display(rel), n, 1)))  # fmt: skip
+                    continue
+                out.append((n, m.group(1), target))
         return out
 
     def requirements_closure(self, files: list[str]) -> list[str]:
         """The files and everything they include with -r/-c, transitively (existing ones)."""
         seen: list[str] = []
+        done: set[str] = set()
         todo = list(files)
         while todo:
             f = os.path.normpath(todo.pop(0))
-            if f in seen or not self.is_file(f):
+            if f in done:
+                continue
+            done.add(f)
+            if not self.is_file(f):
                 continue
             seen.append(f)
             todo += [p for _, _, p in self.requirement_includes(f)]
         return seen
+
+
+_COMMENT = re.compile(r"(^|\s)#.*$")
+_INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)\s*=?\s*(\S+)")
 
 
 def _join(base: str, rel: str) -> str:

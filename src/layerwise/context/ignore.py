@@ -350,10 +350,16 @@ class IgnoreFile:
 
     @classmethod
     def read(cls, path: Path) -> IgnoreFile:
+        from layerwise import safefs
+
+        name = os.fspath(path)
+        root = safefs.project_root(os.path.dirname(os.path.abspath(name)))
         try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise LayerwiseError(f"cannot read ignore file: {exc.strerror}", Location(str(path))) from None
+            data = safefs.read_bytes(os.path.relpath(os.path.abspath(name), root), root=root, display=name)
+        except safefs.OutsideProject:
+            raise LayerwiseError("ignore file is a symlink out of the project (not read)", Location(name)) from None
+        except safefs.FileAccessError as exc:
+            raise LayerwiseError(f"cannot read ignore file: {exc.message}", Location(name)) from None
         return cls.from_text(data, Path(path))
 
     def excludes(self, path: str) -> bool:

@@ -176,7 +176,7 @@ def needed_paths(text: str, path: str, context: str | os.PathLike[str] | None) -
                 for x in analyse_run(inst).installs:
                     out += [os.path.normpath(r) for r in x.reads if not r.startswith("/")]
     req = [p for p in out if p.endswith((".txt", ".in"))]
-    closure, _ = _requirements_closure(project, req)
+    closure, _, _ = _requirements_closure(project, req)
     out += closure
     pyproject = project.read_text("pyproject.toml")
     if pyproject:
@@ -202,7 +202,8 @@ def needed_paths(text: str, path: str, context: str | os.PathLike[str] | None) -
         out.append("pyproject.toml")
     seen: list[str] = []
     for p in out:
-        if p not in seen:
+        # a path leaving the context is no context file (never a .dockerignore exception)
+        if p not in seen and p != ".." and not p.startswith(("../", "/")) and project.inside(p) is not False:
             seen.append(p)
     return seen
 
@@ -249,11 +250,8 @@ def fix_project(
             what = "a folder" if ign.is_dir() else "not a regular file"
             raise LayerwiseError(f"is {what}: fix cannot write .dockerignore (rename it, or use --no-dockerignore)",
                                  Location(str(ign)))  # fmt: skip
-        # newline="": the file's line endings (CRLF, or mixed) are kept as they are
-        existing = None
-        if ign.is_file():
-            with open(ign, encoding="utf-8", errors="surrogateescape", newline="") as f:
-                existing = f.read()
+        # read confined (a link out: refused, never shown); bytes decoded as they are: CRLF kept
+        existing = _read_ignore_file(ign) if ign.is_file() or ign.is_symlink() else None
         fixed = fix_dockerignore(existing, needed=needed_paths(text, df_path, ctx))
         if fixed.text is not None:
             result.dockerignore_path = str(ign)
@@ -272,3 +270,22 @@ def fix_project(
                 code, _, message = p.partition(": ")
                 result.applied.append(AppliedFix(code, message, "safe", 0))
     return result
+
+
+def _read_ignore_file(path: Path) -> str | None:
+    """The .dockerignore fix edits: read confined to its project (a symlink out of it, a FIFO,
+    a huge file: a located error, nothing written, never its contents shown). A dangling link:
+    None (no file)."""
+    from layerwise import safefs
+    from layerwise.errors import LayerwiseError, Location
+
+    root = safefs.project_root(path.parent)
+    rel = os.path.relpath(os.path.abspath(path), root)
+    if safefs.contained(root, rel) is None:
+        raise LayerwiseError("is a symlink out of the project: not read, not rewritten", Location(str(path)))
+    if not path.exists():
+        return None
+    try:
+        return safefs.read_text(rel, root=root, display=str(path), errors="surrogateescape")
+    except safefs.FileAccessError as exc:
+        raise LayerwiseError(f"{exc.message}: not rewritten", Location(str(path))) from None

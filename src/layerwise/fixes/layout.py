@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from layerwise import safefs
 from layerwise.fixes.commands import Install, analyse_run, classify
 from layerwise.fixes.edits import (
     ProposedFix,
@@ -76,21 +77,28 @@ PYPROJECT_DEPS_EXTRAS = (
 
 @dataclass
 class Project:
-    """What the fixer can see of the build context (nothing when only a Dockerfile is given)."""
+    """What the fixer can see of the build context (nothing when only a Dockerfile is given).
+    Reads go through :mod:`layerwise.safefs`: inside the context only, regular files, bounded."""
 
     root: Path | None = None
+
+    def inside(self, rel: str) -> bool | None:
+        """Whether ``rel`` stays in the context (``..`` and symlinks followed)."""
+        if self.root is None:
+            return None
+        return not rel.startswith("/") and safefs.contained(self.root, rel) is not None
 
     def exists(self, rel: str) -> bool | None:
         if self.root is None:
             return None
-        return (self.root / rel).exists()
+        return bool(self.inside(rel)) and (self.root / rel).exists()
 
     def read_text(self, rel: str) -> str | None:
-        if self.root is None:
+        if self.root is None or not self.inside(rel):
             return None
         try:
-            return (self.root / rel).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            return safefs.read_text(rel, root=self.root)
+        except safefs.FileAccessError:
             return None
 
 
@@ -119,14 +127,19 @@ def _is_whole_context(step: Step) -> bool:
     return norm == {"."} and not inst.contents
 
 
-def _requirements_closure(project: Project, files: list[str]) -> tuple[list[str], bool]:
-    """Follow ``-r``/``-c`` includes; True as second value when a file refers to local code."""
+def _requirements_closure(project: Project, files: list[str]) -> tuple[list[str], bool, list[str]]:
+    """Follow ``-r``/``-c`` includes; True as second value when a file refers to local code;
+    third: the includes that leave the build context (never read, never copied)."""
     out: list[str] = []
+    outside: list[str] = []
     local = False
     todo = list(files)
     while todo:
         rel = posixpath.normpath(todo.pop(0))
-        if rel in out:
+        if rel in out or rel in outside:
+            continue
+        if rel == ".." or rel.startswith(("../", "/")) or project.inside(rel) is False:
+            outside.append(rel)
             continue
         out.append(rel)
         text = project.read_text(rel)
@@ -140,7 +153,7 @@ def _requirements_closure(project: Project, files: list[str]) -> tuple[list[str]
                 todo.append(posixpath.join(base, m.group(1)))
             elif re.match(r"^(?:-e\s+|--editable\s+)?(?:\.{1,2}(?:/|$|\[)|file:|/)", line):
                 local = True
-    return out, local
+    return out, local, outside
 
 
 def _context_path(image_path: str, dest: str) -> str | None:
@@ -192,7 +205,14 @@ def _plan_stage(stage: Stage, project: Project) -> tuple[_Plan | None, LayoutHin
                         return None, None
                     files.append(ctx)
                 if x.manager in ("pip", "uv-pip", "pip-sync"):
-                    closure, local = _requirements_closure(project, files)
+                    closure, local, outside = _requirements_closure(project, files)
+                    if outside:
+                        return None, LayoutHint(
+                            "LW101",
+                            f"line {inst.line}: {outside[0]} is outside the build context (an include"
+                            " that leaves it, or a symlink out): it is not copied; fix the include",
+                            inst.line,
+                        )
                     if local:
                         return None, LayoutHint(
                             "LW101",

@@ -182,21 +182,21 @@ def parse_file(path: str | os.PathLike[str]) -> Dockerfile:
 
 
 def read_dockerfile(path: str | os.PathLike[str]) -> bytes:
-    """A Dockerfile's bytes; a located error (never a hang) for a folder, FIFO, missing file..."""
+    """A Dockerfile's bytes; a located error (never a hang) for a folder, FIFO, missing file,
+    a file over :data:`~layerwise.safefs.DOCKERFILE_LIMIT`, or a symlink that leaves the project
+    the Dockerfile's name is in (its repository, else its folder)."""
+    from layerwise import safefs
+
     name = os.fspath(path)
+    root = safefs.project_root(os.path.dirname(os.path.abspath(name)))
+    rel = os.path.relpath(os.path.abspath(name), root)
     try:
-        if os.path.isdir(name):
-            raise ParseError("is a directory, not a Dockerfile", Location(name))
-        if os.path.exists(name) and not os.path.isfile(name):
-            raise ParseError("is not a regular file (a FIFO, socket or device?)", Location(name))
-        with open(name, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        raise ParseError("no such file", Location(name)) from None
-    except PermissionError:
-        raise ParseError("permission denied", Location(name)) from None
-    except OSError as exc:
-        raise ParseError(f"cannot read: {exc.strerror or exc}", Location(name)) from None
+        return safefs.read_bytes(rel, root=root, limit=safefs.DOCKERFILE_LIMIT, display=name)
+    except safefs.OutsideProject:
+        raise ParseError("is a symlink out of the project (not read)", Location(name)) from None
+    except safefs.FileAccessError as exc:
+        message = "is a directory, not a Dockerfile" if exc.message.startswith("is a directory") else exc.message
+        raise ParseError(message, Location(name)) from None
 
 
 def parse_bytes(data: bytes, path: str = "Dockerfile") -> Dockerfile:

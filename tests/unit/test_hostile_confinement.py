@@ -1,0 +1,311 @@
+"""Hostile projects, threat: reading (or writing) outside the project, and reads that block or
+have no bound. layerwise reads only regular files inside the project (the repository or the
+folder given), never through a symlink that leaves it, without blocking and with a size
+limit; a file outside is a located message naming it, never its contents (issue #14).
+
+Grouped by threat: includes and links out; the Dockerfile and .dockerignore; configuration;
+FIFOs, devices and size; races (a folder swapped for a symlink).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from layerwise import safefs
+from layerwise.analyses.project import ProjectContext
+from layerwise.cli import main
+from layerwise.fixes import fix_project, needed_paths
+
+SECRET = "SECRET_TOKEN_f00dfeed"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    out, err = capsys.readouterr()
+    return info.value.code, out, err
+
+
+def _project(tmp_path: Path, files: dict[str, str]) -> Path:
+    """tmp/outside/secret.txt (the secret) and tmp/repo/proj (a repository) with ``files``."""
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.txt").write_text(f"{SECRET}==1.0\n{SECRET}_B\n")
+    proj = tmp_path / "repo" / "proj"
+    proj.mkdir(parents=True)
+    (tmp_path / "repo" / ".git").mkdir()
+    for name, body in files.items():
+        (proj / name).parent.mkdir(parents=True, exist_ok=True)
+        (proj / name).write_text(body)
+    return proj
+
+
+DOCKERFILE = """FROM python:3.12-slim
+WORKDIR /app
+COPY . .
+RUN pip install -r requirements.txt
+"""
+
+
+# --- includes and links out of the context ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["text", "github", "json", "sarif"])
+def test_include_out_of_the_context_is_never_printed(tmp_path, capsys, monkeypatch, fmt):
+    proj = _project(tmp_path, {"Dockerfile": DOCKERFILE, "requirements.txt": "-r ../../outside/secret.txt\nflask\n"})
+    monkeypatch.chdir(proj)
+    code, out, err = _cli(["check", "--format", fmt, "."], capsys)
+    assert code == 1 and SECRET not in out + err
+    assert "flask is not pinned" in out  # the project's own file is still checked
+    assert "requirements.txt:1:1: -r ../../outside/secret.txt: include points outside the build context" in err
+
+
+def test_include_of_proc_self_environ_is_never_read(tmp_path, capsys, monkeypatch):
+    proj = _project(tmp_path, {"Dockerfile": DOCKERFILE,
+                               "requirements.txt": "-r " + "../" * 20 + "proc/self/environ\n"})  # fmt: skip
+    monkeypatch.setenv("CI_TOKEN", SECRET)
+    monkeypatch.chdir(proj)
+    code, out, err = _cli(["check", "--format", "github", "."], capsys)
+    assert SECRET not in out + err and "CI_TOKEN" not in out + err
+    assert "include points outside the build context" in err
+
+
+def test_absolute_include_is_a_context_path_not_the_host_file(tmp_path):
+    proj = _project(tmp_path, {"requirements.txt": "-r /etc/passwd\n"})
+    project = ProjectContext(proj)
+    assert project.requirements_closure(["requirements.txt"]) == ["requirements.txt"]  # no context file etc/passwd
+    assert all("root:" not in (project.read_text(p) or "") for p in ("/etc/passwd", "etc/passwd"))
+
+
+def test_symlinked_requirements_file_out_of_the_context_is_not_read(tmp_path, capsys, monkeypatch):
+    proj = _project(tmp_path, {"Dockerfile": DOCKERFILE})
+    (proj / "requirements.txt").symlink_to(tmp_path / "outside" / "secret.txt")
+    monkeypatch.chdir(proj)
+    code, out, err = _cli(["check", "--format", "github", "."], capsys)
+    assert SECRET not in out + err
+    assert "requirements.txt: points outside the project (not read)" in err
+
+
+def test_symlinked_folder_out_of_the_context_is_not_read(tmp_path):
+    proj = _project(tmp_path, {"requirements.txt": "-r deps/secret.txt\n"})
+    (proj / "deps").symlink_to(tmp_path / "outside")
+    project = ProjectContext(proj)
+    assert project.requirements_closure(["requirements.txt"]) == ["requirements.txt"]
+    assert [str(e) for e in project.errors] == [
+        f"{proj / 'requirements.txt'}:1:1: -r deps/secret.txt: include points outside the build context (not read)"
+    ]
+    assert project.read_text("deps/secret.txt") is None and project.is_file("deps/secret.txt") is False
+
+
+def test_links_inside_the_context_are_followed(tmp_path):
+    proj = _project(tmp_path, {"reqs/base.txt": "flask==3.0\n", "requirements.txt": "-r common.txt\n"})
+    (proj / "common.txt").symlink_to("reqs/base.txt")
+    project = ProjectContext(proj)
+    assert project.requirements_closure(["requirements.txt"]) == ["requirements.txt", "common.txt"]
+    assert project.requirement_lines("common.txt") == [(1, "flask==3.0")] and project.errors == []
+
+
+def test_fix_proposes_no_copy_of_a_path_outside_the_context(tmp_path):
+    proj = _project(tmp_path, {"Dockerfile": DOCKERFILE, "requirements.txt": "-r ../shared/base.txt\nflask==3.0\n"})
+    (tmp_path / "repo" / "shared").mkdir()
+    (tmp_path / "repo" / "shared" / "base.txt").write_text("requests==2.0\n")
+    result = fix_project(proj, proj / "Dockerfile", dockerignore=False)
+    assert "../shared" not in result.dockerfile and result.dockerfile.count("COPY") == 1  # the layout is left alone
+    assert any("outside the build context" in h.message for h in result.hints)
+    assert not any(p.startswith("..") for p in needed_paths(DOCKERFILE, "Dockerfile", proj))
+
+
+def test_fix_needed_paths_leave_out_readme_outside_the_context(tmp_path):
+    proj = _project(tmp_path, {"pyproject.toml": '[project]\nname="x"\nreadme="../../outside/secret.txt"\n'})
+    paths = needed_paths(DOCKERFILE, "Dockerfile", proj)
+    assert "pyproject.toml" in paths and not any("secret" in p for p in paths)
+
+
+# --- the Dockerfile and .dockerignore ------------------------------------------------------------
+
+
+def test_dockerfile_symlinked_out_of_the_project_is_refused(tmp_path, capsys, monkeypatch):
+    proj = _project(tmp_path, {})
+    (tmp_path / "outside" / "Dockerfile").write_text(f"FROM python:3.12\nRUN echo {SECRET}\nCOPY x\n")
+    (proj / "Dockerfile").symlink_to(tmp_path / "outside" / "Dockerfile")
+    monkeypatch.chdir(proj)
+    code, out, err = _cli(["check", "--format", "github", "."], capsys)
+    assert code == 2 and SECRET not in out + err
+    assert err.strip() == "./Dockerfile: is a symlink out of the project (not read)"
+
+
+def test_dockerfile_symlinked_inside_the_repository_is_read(tmp_path, capsys, monkeypatch):
+    proj = _project(tmp_path, {"docker/Dockerfile": "FROM python:3.12-slim\n"})
+    (proj / "Dockerfile").symlink_to("docker/Dockerfile")
+    monkeypatch.chdir(proj)
+    code, out, err = _cli(["check", "--select", "LW1", "."], capsys)
+    assert code == 0, err
+
+
+def test_dockerignore_symlinked_out_is_not_shown_nor_replaced(tmp_path, capsys, monkeypatch):
+    proj = _project(tmp_path, {"Dockerfile": DOCKERFILE, "requirements.txt": "flask==3.0\n"})
+    (proj / ".dockerignore").symlink_to(tmp_path / "outside" / "secret.txt")
+    monkeypatch.chdir(proj)
+    code, out, err = _cli(["fix", "--diff"], capsys)
+    assert code == 2 and SECRET not in out + err
+    assert err.strip() == "layerwise: error: .dockerignore: is a symlink out of the project: not read, not rewritten"
+    code, out, err = _cli(["fix"], capsys)
+    assert code == 2 and os.path.islink(proj / ".dockerignore") and (proj / "Dockerfile").read_text() == DOCKERFILE
+    code, out, err = _cli(["check", "--format", "github", "."], capsys)
+    assert SECRET not in out + err and "ignore file is a symlink out of the project (not read)" in err
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key, value", [("dockerfile", "../../outside/Dockerfile"), ("context", "../../outside")])
+def test_config_pointing_out_of_the_repository_is_refused(tmp_path, capsys, monkeypatch, key, value):
+    proj = _project(tmp_path, {"Dockerfile": DOCKERFILE, "pyproject.toml": f'[tool.layerwise]\n{key} = "{value}"\n'})
+    (tmp_path / "outside" / "Dockerfile").write_text(DOCKERFILE)
+    before = (tmp_path / "outside" / "Dockerfile").read_bytes()
+    monkeypatch.chdir(proj)
+    for cmd in (["fix"], ["check"]):
+        code, out, err = _cli(cmd, capsys)
+        assert code == 2
+        assert err.strip() == (f"layerwise: error: {proj / 'pyproject.toml'}: [tool.layerwise] {key} = {value!r} is outside the "
+                               f"project {tmp_path / 'repo'} (refused)")  # fmt: skip
+    assert (tmp_path / "outside" / "Dockerfile").read_bytes() == before
+    assert not (tmp_path / "outside" / ".dockerignore").exists()
+
+
+def test_config_of_a_parent_folder_cannot_aim_fix_outside_the_folder_given(tmp_path, capsys, monkeypatch):
+    # no repository: the project is the folder given; a pyproject.toml above it names another Dockerfile
+    (tmp_path / "pyproject.toml").write_text('[tool.layerwise]\ndockerfile = "other/Dockerfile"\n')
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "Dockerfile").write_text(DOCKERFILE)
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "Dockerfile").write_text(DOCKERFILE)
+    monkeypatch.chdir(proj)
+    code, out, err = _cli(["fix"], capsys)
+    assert code == 2 and "is outside the project" in err and "(refused)" in err
+    assert (tmp_path / "other" / "Dockerfile").read_text() == DOCKERFILE
+    assert not (tmp_path / "other" / ".dockerignore").exists()
+
+
+def test_config_symlinked_out_is_not_read(tmp_path):
+    from layerwise.config import load_config
+
+    proj = _project(tmp_path, {})
+    (tmp_path / "outside" / "pyproject.toml").write_text('[tool.layerwise]\nignore = ["ALL"]\n')
+    (proj / "pyproject.toml").symlink_to(tmp_path / "outside" / "pyproject.toml")
+    assert load_config(proj).ignore == []
+
+
+# --- FIFOs, devices, size ---------------------------------------------------------------------
+
+
+def _run(code: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          timeout=timeout, cwd=REPO, check=False)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["requirements.txt", "pyproject.toml", ".dockerignore"])
+def test_fifo_project_file_does_not_block_check_or_fix(tmp_path, name):
+    proj = _project(tmp_path, {"Dockerfile": DOCKERFILE})
+    if name != "requirements.txt":
+        (proj / "requirements.txt").write_text("flask==3.0\n")
+    os.mkfifo(proj / name)
+    for cmd in (["check", str(proj)], ["fix", "--diff", str(proj)]):
+        # a hang fails on the timeout (no writer ever opens the FIFO)
+        p = _run(f"import sys; from layerwise.cli import main; main({cmd!r})", timeout=60)
+        assert p.returncode in (0, 1, 2), p.stderr
+        assert "Traceback" not in p.stderr
+
+
+def test_fifo_is_refused_without_blocking(tmp_path):
+    os.mkfifo(tmp_path / "requirements.txt")
+    with pytest.raises(safefs.NotRegularFile, match="not a regular file"):
+        safefs.read_bytes("requirements.txt", root=tmp_path)
+
+
+def test_link_to_a_device_is_refused(tmp_path):
+    (tmp_path / "requirements.txt").symlink_to("/dev/zero")
+    with pytest.raises(safefs.OutsideProject):
+        safefs.read_bytes("requirements.txt", root=tmp_path)
+    with pytest.raises(safefs.NotRegularFile):
+        safefs.read_bytes("/dev/zero")  # no root (a file named by the user): still never read
+
+
+def test_sparse_file_over_the_limit_is_refused_before_reading(tmp_path):
+    big = tmp_path / "requirements.txt"
+    with open(big, "wb") as f:
+        f.truncate(3 * 1024**3)  # 3 GB, sparse
+    with pytest.raises(safefs.FileTooLarge, match=r"is too large \(3072 MB; the limit is 64 MB\)"):
+        safefs.read_bytes("requirements.txt", root=tmp_path)
+    project = ProjectContext(tmp_path)
+    assert project.requirement_lines("requirements.txt") is None
+    assert [e.message for e in project.errors] == ["is too large (3072 MB; the limit is 64 MB)"]
+
+
+def test_read_stops_at_the_limit_when_the_size_lies():
+    # /proc files say size 0 and have more: the streamed read stops at the limit
+    assert os.stat("/proc/self/maps").st_size == 0
+    with pytest.raises(safefs.FileTooLarge, match="more than 16 bytes"):
+        safefs.read_bytes("maps", root="/proc/self", limit=16)
+
+
+@pytest.mark.parametrize("name", ["Dockerfile", ".dockerignore"])
+def test_sparse_3_gb_dockerfile_and_dockerignore_stay_small(tmp_path, name):
+    proj = _project(tmp_path, {"Dockerfile": DOCKERFILE, "requirements.txt": "flask==3.0\n"})
+    with open(proj / name, "wb") as f:
+        f.truncate(3 * 1024**3)
+    p = _run(f"""
+        import re
+        from layerwise.cli import main
+        try:
+            main(["check", {str(proj)!r}])
+        except SystemExit as e:
+            code = e.code
+        hwm = int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+        print("RESULT", code, hwm)
+    """)
+    _, code, hwm_kb = p.stdout.splitlines()[-1].split()
+    assert code == "2" or "too large" in p.stderr, p.stderr
+    assert "too large" in p.stderr
+    assert int(hwm_kb) < 300 * 1024  # not 3 GB
+
+
+# --- races --------------------------------------------------------------------------------------
+
+
+def test_folder_swapped_for_a_link_between_check_and_open_is_caught(tmp_path, monkeypatch):
+    proj = _project(tmp_path, {"deps/base.txt": "flask==3.0\n"})
+    (tmp_path / "outside" / "base.txt").write_text(f"{SECRET}\n")
+    real_contained = safefs.contained
+
+    def swap_after_check(root, rel):
+        target = real_contained(root, rel)
+        os.rename(proj / "deps", proj / "deps.old")  # the attacker's move, right after the check
+        (proj / "deps").symlink_to(tmp_path / "outside")
+        return target
+
+    monkeypatch.setattr(safefs, "contained", swap_after_check)
+    with pytest.raises(safefs.OutsideProject):
+        safefs.read_bytes("deps/base.txt", root=proj)
+
+
+def test_file_swapped_for_a_link_between_check_and_open_is_caught(tmp_path, monkeypatch):
+    proj = _project(tmp_path, {"requirements.txt": "flask==3.0\n"})
+    real_contained = safefs.contained
+
+    def swap_after_check(root, rel):
+        target = real_contained(root, rel)
+        os.unlink(proj / "requirements.txt")
+        (proj / "requirements.txt").symlink_to(tmp_path / "outside" / "secret.txt")
+        return target
+
+    monkeypatch.setattr(safefs, "contained", swap_after_check)
+    with pytest.raises(safefs.OutsideProject, match="changed into a symlink"):
+        safefs.read_bytes("requirements.txt", root=proj)
