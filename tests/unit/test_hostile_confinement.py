@@ -71,7 +71,7 @@ def test_include_of_proc_self_environ_is_never_read(tmp_path, capsys, monkeypatc
                                "requirements.txt": "-r " + "../" * 20 + "proc/self/environ\n"})  # fmt: skip
     monkeypatch.setenv("CI_TOKEN", SECRET)
     monkeypatch.chdir(proj)
-    code, out, err = _cli(["check", "--format", "github", "."], capsys)
+    _code, out, err = _cli(["check", "--format", "github", "."], capsys)
     assert SECRET not in out + err and "CI_TOKEN" not in out + err
     assert "include points outside the build context" in err
 
@@ -87,7 +87,7 @@ def test_symlinked_requirements_file_out_of_the_context_is_not_read(tmp_path, ca
     proj = _project(tmp_path, {"Dockerfile": DOCKERFILE})
     (proj / "requirements.txt").symlink_to(tmp_path / "outside" / "secret.txt")
     monkeypatch.chdir(proj)
-    code, out, err = _cli(["check", "--format", "github", "."], capsys)
+    _code, out, err = _cli(["check", "--format", "github", "."], capsys)
     assert SECRET not in out + err
     assert "requirements.txt: points outside the project (not read)" in err
 
@@ -144,7 +144,7 @@ def test_dockerfile_symlinked_inside_the_repository_is_read(tmp_path, capsys, mo
     proj = _project(tmp_path, {"docker/Dockerfile": "FROM python:3.12-slim\n"})
     (proj / "Dockerfile").symlink_to("docker/Dockerfile")
     monkeypatch.chdir(proj)
-    code, out, err = _cli(["check", "--select", "LW1", "."], capsys)
+    code, _out, err = _cli(["check", "--select", "LW1", "."], capsys)
     assert code == 0, err
 
 
@@ -171,7 +171,7 @@ def test_config_pointing_out_of_the_repository_is_refused(tmp_path, capsys, monk
     before = (tmp_path / "outside" / "Dockerfile").read_bytes()
     monkeypatch.chdir(proj)
     for cmd in (["fix"], ["check"]):
-        code, out, err = _cli(cmd, capsys)
+        code, _out, err = _cli(cmd, capsys)
         assert code == 2
         assert err.strip() == (f"layerwise: error: {proj / 'pyproject.toml'}: [tool.layerwise] {key} = {value!r} is outside the "
                                f"project {tmp_path / 'repo'} (refused)")  # fmt: skip
@@ -188,7 +188,7 @@ def test_config_of_a_parent_folder_cannot_aim_fix_outside_the_folder_given(tmp_p
     proj.mkdir()
     (proj / "Dockerfile").write_text(DOCKERFILE)
     monkeypatch.chdir(proj)
-    code, out, err = _cli(["fix"], capsys)
+    code, _out, err = _cli(["fix"], capsys)
     assert code == 2 and "is outside the project" in err and "(refused)" in err
     assert (tmp_path / "other" / "Dockerfile").read_text() == DOCKERFILE
     assert not (tmp_path / "other" / ".dockerignore").exists()
@@ -211,6 +211,7 @@ def _run(code: str, timeout: float = 60) -> subprocess.CompletedProcess:
                           timeout=timeout, cwd=REPO, check=False)  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["requirements.txt", "pyproject.toml", ".dockerignore"])
 def test_fifo_project_file_does_not_block_check_or_fix(tmp_path, name):
     proj = _project(tmp_path, {"Dockerfile": DOCKERFILE})
