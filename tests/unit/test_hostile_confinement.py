@@ -137,7 +137,7 @@ def test_dockerfile_symlinked_out_of_the_project_is_refused(tmp_path, capsys, mo
     monkeypatch.chdir(proj)
     code, out, err = _cli(["check", "--format", "github", "."], capsys)
     assert code == 2 and SECRET not in out + err
-    assert err.strip() == "./Dockerfile: is a symlink out of the project (not read)"
+    assert err.strip() == "./Dockerfile: is a symlink to a file outside the project (not read)"
 
 
 def test_dockerfile_symlinked_inside_the_repository_is_read(tmp_path, capsys, monkeypatch):
@@ -154,11 +154,12 @@ def test_dockerignore_symlinked_out_is_not_shown_nor_replaced(tmp_path, capsys, 
     monkeypatch.chdir(proj)
     code, out, err = _cli(["fix", "--diff"], capsys)
     assert code == 2 and SECRET not in out + err
-    assert err.strip() == "layerwise: error: .dockerignore: is a symlink out of the project: not read, not rewritten"
+    assert err.strip() == ("layerwise: error: .dockerignore: is a symlink to a file outside the project: not written "
+                           "(edit that file yourself)")
     code, out, err = _cli(["fix"], capsys)
     assert code == 2 and os.path.islink(proj / ".dockerignore") and (proj / "Dockerfile").read_text() == DOCKERFILE
     code, out, err = _cli(["check", "--format", "github", "."], capsys)
-    assert SECRET not in out + err and "ignore file is a symlink out of the project (not read)" in err
+    assert SECRET not in out + err and "ignore file is a symlink to a file outside the project (not read)" in err
 
 
 # --- configuration ------------------------------------------------------------------------------

@@ -357,7 +357,7 @@ class IgnoreFile:
         try:
             data = safefs.read_bytes(os.path.relpath(os.path.abspath(name), root), root=root, display=name)
         except safefs.OutsideProject:
-            raise LayerwiseError("ignore file is a symlink out of the project (not read)", Location(name)) from None
+            raise LayerwiseError("ignore file is a symlink to a file outside the project (not read)", Location(name)) from None
         except safefs.FileAccessError as exc:
             raise LayerwiseError(f"cannot read ignore file: {exc.message}", Location(name)) from None
         return cls.from_text(data, Path(path))

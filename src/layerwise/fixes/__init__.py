@@ -233,6 +233,8 @@ def fix_project(
     from layerwise.parse import parse_file
 
     df_path = os.fspath(dockerfile_path)
+    if _links_out(df_path):  # refused before it is read: its text is never shown
+        raise LayerwiseError(OUTSIDE_LINK, Location(df_path))
     df = parse_file(df_path)  # raises a located error when it does not parse: nothing written
     original = df.text
     text, applied, hints = fix_dockerfile_text(
@@ -272,6 +274,17 @@ def fix_project(
     return result
 
 
+OUTSIDE_LINK = "is a symlink to a file outside the project: not written (edit that file yourself)"
+
+
+def _links_out(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` leads, through symlinks, out of its project (its repository, else its folder)."""
+    from layerwise import safefs
+
+    root = safefs.project_root(os.path.dirname(os.path.abspath(path)))
+    return safefs.contained(root, os.path.relpath(os.path.abspath(path), root)) is None
+
+
 def _read_ignore_file(path: Path) -> str | None:
     """The .dockerignore fix edits: read confined to its project (a symlink out of it, a FIFO,
     a huge file: a located error, nothing written, never its contents shown). A dangling link:
@@ -281,8 +294,8 @@ def _read_ignore_file(path: Path) -> str | None:
 
     root = safefs.project_root(path.parent)
     rel = os.path.relpath(os.path.abspath(path), root)
-    if safefs.contained(root, rel) is None:
-        raise LayerwiseError("is a symlink out of the project: not read, not rewritten", Location(str(path)))
+    if _links_out(path):
+        raise LayerwiseError(OUTSIDE_LINK, Location(str(path)))
     if not path.exists():
         return None
     try:

@@ -193,7 +193,7 @@ def read_dockerfile(path: str | os.PathLike[str]) -> bytes:
     try:
         return safefs.read_bytes(rel, root=root, limit=safefs.DOCKERFILE_LIMIT, display=name)
     except safefs.OutsideProject:
-        raise ParseError("is a symlink out of the project (not read)", Location(name)) from None
+        raise ParseError("is a symlink to a file outside the project (not read)", Location(name)) from None
     except safefs.FileAccessError as exc:
         message = "is a directory, not a Dockerfile" if exc.message.startswith("is a directory") else exc.message
         raise ParseError(message, Location(name)) from None
