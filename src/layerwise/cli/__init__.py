@@ -79,7 +79,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         rv = cli.main(args=argv, prog_name="layerwise", standalone_mode=False)
     except LayerwiseError as exc:
-        click.echo(f"layerwise: error: {exc}", err=True)
+        from layerwise.report.escape import clean
+
+        click.echo(clean(f"layerwise: error: {exc}"), err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
@@ -99,8 +101,10 @@ def main(argv: list[str] | None = None) -> None:
 
         if os.environ.get("LAYERWISE_DEBUG"):
             raise
+        from layerwise.report.escape import clean
+
         click.echo(
-            f"layerwise: internal error: {type(exc).__name__}: {exc}\n"
+            clean(f"layerwise: internal error: {type(exc).__name__}: {exc}") + "\n"
             "  This is a bug in layerwise; rerun with LAYERWISE_DEBUG=1 to see the traceback.",
             err=True,
         )

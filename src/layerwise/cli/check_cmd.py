@@ -148,6 +148,7 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
     from layerwise.analyses.check import CheckResult, check_dockerfile, selected_rules
     from layerwise.config import Config, load_config
     from layerwise.errors import LayerwiseError, UsageError
+    from layerwise.report.escape import clean
 
     start = "." if changed_files else paths[0] if paths else (os.path.dirname(dockerfile) if dockerfile else ".")
     cfg = Config() if no_config else load_config(start or ".")
@@ -172,12 +173,12 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
             one = check_dockerfile(df_path, context=ctx_dir, display_path=os.path.normpath(df_path),
                                    rules=rules, severities=sev, build_args=args)  # fmt: skip
         except LayerwiseError as exc:
-            click.echo(f"{exc}" if exc.location else f"{df_path}: {exc}", err=True)
+            click.echo(clean(f"{exc}" if exc.location else f"{df_path}: {exc}"), err=True)
             failed = True
             continue
         result.extend(one)
     for e in result.errors:
-        click.echo(f"layerwise: warning: {e}", err=True)
+        click.echo(clean(f"layerwise: warning: {e}"), err=True)
     rank = {"info": 0, "warning": 1, "error": 2}
     findings = [f for f in result.findings if rank.get(f.severity, 1) >= rank[min_severity]]
 

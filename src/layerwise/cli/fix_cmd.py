@@ -36,11 +36,13 @@ Example:
 @click.option("--no-dockerignore", is_flag=True, help="Leave .dockerignore alone.")
 def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, extend_select, no_config, no_dockerignore) -> int:
     import os
+    import sys
 
     from layerwise.cli.options import rule_selection
     from layerwise.config import Config, load_config
     from layerwise.errors import LayerwiseError, Location
     from layerwise.fixes import fix_project
+    from layerwise.report.escape import clean, terminal
 
     # the rules check runs are the rules fix applies: same options, same [tool.layerwise]
     cfg = Config() if no_config else load_config(path)
@@ -62,17 +64,18 @@ def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, extend_s
     if show_diff:
         text = result.diff()
         if text:
-            click.echo(text, nl=False)
+            # a patch keeps the file's bytes (to be applied); a terminal gets no raw controls
+            click.echo(terminal(text) if sys.stdout.isatty() else text, nl=False)
     written = [] if show_diff or not result.changed else result.write()  # all or nothing
     for f in result.applied:
-        click.echo(f"{'would fix' if show_diff else 'fixed'}: {f.code} {f.message}", err=True)
+        click.echo(clean(f"{'would fix' if show_diff else 'fixed'}: {f.code} {f.message}"), err=True)
     for h in result.hints:
-        click.echo(f"hint: {h.code} {h.message}", err=True)
+        click.echo(clean(f"hint: {h.code} {h.message}"), err=True)
     if not result.changed:
         click.echo("nothing to fix", err=True)
         return 0
     if show_diff:
         click.get_current_context().exit(1)  # something to fix: fail CI
     for p in written:
-        click.echo(f"wrote {p}", err=True)
+        click.echo(clean(f"wrote {p}"), err=True)
     return 0

@@ -32,6 +32,7 @@ Example:
 @click.option("--no-index", is_flag=True, help="Use only --find-links.")
 def pin(path, hashes, show_diff, tool, python, index_url, find_links, no_index) -> int:
     from layerwise.pin import pin as pin_project
+    from layerwise.report.escape import clean
 
     options: list[str] = []
     if index_url:
@@ -46,7 +47,7 @@ def pin(path, hashes, show_diff, tool, python, index_url, find_links, no_index) 
         if text:
             click.echo(text, nl=False)
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(clean(f"note: {note}"), err=True)
     if not result.changed:
         click.echo(f"nothing to pin ({result.tool})", err=True)
         return 0

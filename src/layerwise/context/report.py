@@ -483,8 +483,11 @@ def render_text(report: ContextReport, console=None) -> None:
     from rich.markup import escape as _escape
 
     def escape(text: str) -> str:
-        # names that are not UTF-8 (surrogate-escaped) are shown with \x escapes
-        return _escape(text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
+        # names that are not UTF-8 (surrogate-escaped) are shown with \x escapes; control
+        # characters (ESC, CR...) in names are shown escaped, never sent to the terminal
+        from layerwise.report.escape import redact, terminal
+
+        return _escape(terminal(redact(text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))))
 
     console = console or Console(highlight=False, soft_wrap=True)
     p = console.print

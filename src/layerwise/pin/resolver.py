@@ -19,6 +19,7 @@ from packaging.version import Version
 
 from layerwise.errors import LayerwiseError, Location
 from layerwise.pin.requirements import canonical
+from layerwise.report.escape import redact
 
 
 @dataclass
@@ -116,7 +117,7 @@ def add_all_hashes(resolved: dict[str, Resolved], index_options: Sequence[str] =
             try:
                 files = _simple_json(index, name)
             except (OSError, ValueError) as exc:
-                notes.append(f"{r.name}: hashes of its other files not read from {index} ({exc})")
+                notes.append(redact(f"{r.name}: hashes of its other files not read from {index} ({exc})"))
                 continue
             for f in files:
                 key = version_of(f.get("filename", ""))

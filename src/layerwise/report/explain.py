@@ -15,12 +15,15 @@ STATUS_STYLE = {
 
 
 def render_json(explanation: Explanation, **extra) -> str:
-    return json.dumps({**extra, **explanation.to_json()}, indent=2, ensure_ascii=False)
+    from layerwise.report.escape import json_data
+
+    return json.dumps(json_data({**extra, **explanation.to_json()}), indent=2, ensure_ascii=False)
 
 
 def render_text(explanation: Explanation, *, before: str, after: str, color: bool | None = None) -> None:
     from rich.console import Console
-    from rich.markup import escape
+
+    from layerwise.report.escape import rich_text as escape
 
     console = Console(highlight=False, force_terminal=color, no_color=color is False)
     first = explanation.first_miss

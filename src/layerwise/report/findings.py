@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping, Sequence
 
 from layerwise.analyses.findings import Finding
+from layerwise.report import escape
 
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 MAX_FRAME_LINES = 4
@@ -90,7 +91,7 @@ def render_text(
                    + (f" {fixable} can be fixed with `layerwise fix`." if fixable else ""))  # fmt: skip
     else:
         out.append("All checks passed!")
-    text = "\n".join(out) + "\n"
+    text = escape.clean("\n".join(out)) + "\n"  # credentials masked, control characters shown
     return _colorize(text) if color else text
 
 
@@ -136,23 +137,23 @@ def finding_dict(f: Finding) -> dict:
     return {
         "code": f.code,
         "name": rule.name if rule else None,
-        "message": f.message,
+        "message": escape.data(f.message),
         "severity": f.severity,
-        "filename": f.path,
+        "filename": escape.undecodable(f.path),
         "location": {"row": f.line, "column": f.column},
         "end_location": {"row": f.end_line or f.line, "column": f.end_column} if f.end_line or f.end_column else None,
-        "help": f.hint or None,
+        "help": escape.data(f.hint) if f.hint else None,
         "fix": None
         if f.fix is None
         else {
             "applicability": f.fix.safety,
-            "message": f.fix.description,
-            "edits": [
-                {"path": e.path, "start_offset": e.start_offset, "end_offset": e.end_offset, "content": e.replacement}
+            "message": escape.data(f.fix.description),
+            "edits": [  # the file's own text: kept exactly (it is what the fix writes)
+                {"path": escape.undecodable(e.path), "start_offset": e.start_offset, "end_offset": e.end_offset, "content": e.replacement}
                 for e in f.fix.edits
             ],
         },
-        "related": [{"filename": p, "row": r} for p, r in f.related],
+        "related": [{"filename": escape.undecodable(p), "row": r} for p, r in f.related],
     }
 
 
@@ -160,12 +161,8 @@ def render_json(findings: Sequence[Finding]) -> str:
     return json.dumps([finding_dict(f) for f in findings], indent=2) + "\n"
 
 
-def _escape_data(s: str) -> str:
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_prop(s: str) -> str:
-    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
+_escape_data = escape.github_data
+_escape_prop = escape.github_property
 
 
 def render_github(findings: Sequence[Finding]) -> str:

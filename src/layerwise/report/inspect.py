@@ -131,12 +131,15 @@ def to_dict(build: Build) -> dict:
 
 
 def render_json(build: Build) -> str:
-    return json.dumps(to_dict(build), indent=2, ensure_ascii=False)
+    from layerwise.report.escape import json_data
+
+    return json.dumps(json_data(to_dict(build)), indent=2, ensure_ascii=False)
 
 
 def render_text(build: Build) -> None:
     from rich.console import Console
-    from rich.markup import escape
+
+    from layerwise.report.escape import rich_text as escape
 
     console = Console(highlight=False)
     data = to_dict(build)

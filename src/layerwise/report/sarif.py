@@ -14,6 +14,7 @@ import os
 from collections.abc import Sequence
 
 from layerwise.analyses.findings import Finding
+from layerwise.report import escape
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 #: where the rule pages are published (``docs/rules/`` of the repository, generated from the
@@ -33,10 +34,12 @@ def _uri(path: str) -> str:
             pass
     p = p.replace(os.sep, "/")
     if os.path.isabs(path) and p.startswith("/"):
-        return "file://" + p
+        from urllib.parse import quote
+
+        return "file://" + quote(os.fsencode(p))
     from urllib.parse import quote
 
-    return quote(p)
+    return quote(os.fsencode(p))  # a non-UTF-8 name: its bytes percent-encoded (valid UTF-8 JSON)
 
 
 def help_uri(code: str) -> str:
@@ -78,7 +81,7 @@ def render_sarif(findings: Sequence[Finding], rules=None) -> str:
         result = {
             "ruleId": f.code,
             "level": _LEVEL.get(f.severity, "warning"),
-            "message": {"text": f.message + (f" Help: {f.hint}" if f.hint else "")},
+            "message": {"text": escape.data(f.message + (f" Help: {f.hint}" if f.hint else ""))},
             "locations": [
                 {"physicalLocation": {"artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"},
                                       "region": region}}  # fmt: skip
@@ -108,7 +111,7 @@ def _fix(f: Finding) -> dict:
     for e in f.fix.edits:  # type: ignore[union-attr]
         by_path.setdefault(e.path, []).append(e)
     return {
-        "description": {"text": f.fix.description},  # type: ignore[union-attr]
+        "description": {"text": escape.data(f.fix.description)},  # type: ignore[union-attr]
         "artifactChanges": [
             {
                 "artifactLocation": {"uri": _uri(p), "uriBaseId": "%SRCROOT%"},
