@@ -63,7 +63,7 @@ CMD ["python", "app.py"]
         "FROM python:3.12\nCOPY . /app\nWORKDIR /app\nRUN apt-get update && apt-get install -y gcc\n"
         "ENV PIP_NO_CACHE_DIR=1\nRUN pip install -r requirements.txt\nCMD gunicorn app:app\n",
         {"requirements.txt": "flask==3.0.3\n"},
-        "FROM python:3.12\nWORKDIR /app\nRUN apt-get update && apt-get install -y gcc\n"
+        "FROM python:3.12\nWORKDIR /app\nRUN apt-get update && apt-get install -y gcc && rm -rf /var/lib/apt/lists/*\n"
         "ENV PIP_NO_CACHE_DIR=1\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . /app\n"
         "CMD gunicorn app:app\n",
         id="passes-over-context-free-steps",

