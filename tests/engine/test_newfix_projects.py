@@ -27,8 +27,8 @@ def _copy(name: str, tmp_path: Path) -> Path:
     return dst
 
 
-def _build(engine, ctx: Path, tag: str, *, ok: bool = True):
-    r = engine.build(ctx, builder="buildkit", tag=tag)
+def _build(engine, ctx: Path, tag: str, *, ok: bool = True, build_args: dict[str, str] | None = None):
+    r = engine.build(ctx, builder="buildkit", tag=tag, build_args=build_args)
     if ok:
         assert r.ok, f"{r.error}\n{r.summary()}\n{r.log[-3000:]}"
     return r
@@ -64,3 +64,21 @@ def test_lw104_update_merged_and_lists_removed(engine, image_tag, tmp_path):
     step = r.step("RUN apt-get update")
     assert step.ran, r.summary()
     assert _sh(engine, tag, "command -v patch").strip() == "/usr/bin/patch"
+
+
+def test_lw203_cache_mount_for_the_installing_user(engine, image_tag, tmp_path):
+    """The mount at root's cache is unused by `USER app`: uv's cache lands in the layer, and a
+    re-run downloads again ("Prepared 1 package"); after the fix (target and uid of the user)
+    the cache is in the mount, out of the image, and a re-run downloads nothing."""
+    ctx = _copy("cache-mount-user", tmp_path)
+    tag = image_tag()
+    _build(engine, ctx, tag)
+    assert _sh(engine, tag, "ls -A /home/app/.cache/uv | wc -l").strip() != "0"  # the cache is in the image
+    r = _build(engine, ctx, tag, build_args={"BUST": "2"})
+    assert "Prepared 1 package" in r.log, r.log[-3000:]  # downloaded again
+    fixed = _fix(ctx, {"LW203"})
+    assert "--mount=type=cache,target=/home/app/.cache/uv,uid=1000 " in fixed
+    _build(engine, ctx, tag, build_args={"BUST": "3"})
+    assert _sh(engine, tag, "test ! -e /home/app/.cache/uv && ls /home/app/lib/six.py").strip() == "/home/app/lib/six.py"
+    r = _build(engine, ctx, tag, build_args={"BUST": "4"})
+    assert "+ six==1.17.0" in r.log and "Prepared" not in r.log, r.log[-3000:]  # installed from the cache

@@ -129,7 +129,7 @@ def fix_dockerfile_text(
                 hints[(h.code, h.message)] = AppliedFix(h.code, h.message, "hint", h.line)
             candidates += unsuppressed(fixes)[:1]
         # one rule a pass, each pass on the text the one before wrote
-        for code in ("LW502", "LW202", "LW201", "LW204", "LW104"):
+        for code in ("LW502", "LW202", "LW201", "LW204", "LW104", "LW203"):
             if candidates:
                 break
             if _selected(code, chosen):

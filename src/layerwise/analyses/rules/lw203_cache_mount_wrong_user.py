@@ -20,15 +20,25 @@ USER app
 RUN --mount=type=cache,target=/home/app/.cache/pip,uid=1000 pip install -r requirements.txt
 ```
 or install as root before `USER app`.
+
+## Fix safety
+The fix is safe: it points the mount's `target=` at the folder the install uses (the image's
+files do not change, except that the cache no longer lands in the layer). For a user other than
+root it also adds `uid=` (and `gid=` when `USER` names one), the ids the user runs with: read
+from a numeric `USER`, or from the `useradd -u`/`adduser -u` (`--uid`) that created the user
+in this stage or the stages it is built from. When the id is not known, there is no fix (a
+mount owned by root would stay unused): the hint says what to write.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 
 from layerwise.analyses import pkgcache
-from layerwise.analyses.findings import Finding
+from layerwise.analyses.findings import Edit, Finding, Fix
+from layerwise.analyses.installs import strip_prefix
 from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Run
 
@@ -36,12 +46,82 @@ CODE = "LW203"
 NAME = "cache-mount-wrong-user"
 SUMMARY = "Cache mount target does not match the cache folder of the user running the install"
 SEVERITY = "warning"
-FIX = None
+FIX = "safe"
 NEEDS_CONTEXT = False
 
 
+_UID_OPT = re.compile(r"^(?:-u|--uid)(?:=(\d+))?$")
+
+
+def _ids(ctx: RuleContext, stage, step) -> tuple[str, str | None] | None:
+    """(uid, gid or None) of the user the RUN runs as, when known."""
+    user = step.user or "root"
+    name, _, group = user.partition(":")
+    if name.isdigit():
+        return name, group if group.isdigit() else None
+    for st in ctx.lineage(stage):
+        for s in st.steps:
+            if st is stage and s.index >= step.index:
+                break
+            if not isinstance(s.instruction, Run):
+                continue
+            for argv in ctx.analysis(s).commands:
+                argv, _ = strip_prefix(argv)
+                if not argv or posixpath.basename(argv[0]) not in ("useradd", "adduser"):
+                    continue
+                words = [w for w in argv[1:] if not w.startswith("-")]
+                uid = None
+                for k, w in enumerate(argv[1:], 1):
+                    m = _UID_OPT.match(w)
+                    if m:
+                        uid = m.group(1) or (argv[k + 1] if k + 1 < len(argv) else None)
+                if name in words and uid and uid.isdigit():
+                    return uid, group if group.isdigit() else None
+    return None
+
+
+def _mount_spec(ctx: RuleContext, node, target: str) -> tuple[int, str] | None:
+    """(offset, text) of the ``--mount=`` spec whose target is ``target``, in the file."""
+    src = ctx.dockerfile.source(node)
+    for m in re.finditer(r"--mount=(\S+)", src):
+        spec = m.group(1)
+        for kv in spec.split(","):
+            k, _, v = kv.partition("=")
+            if k in ("target", "dst", "destination") and posixpath.normpath(v.strip("\"'")) == posixpath.normpath(target):
+                return node.span.start + m.start(1), spec
+    return None
+
+
+def _fix(ctx: RuleContext, stage, step, mount, d: str) -> Fix | None:
+    root = (step.user or "root") in pkgcache.ROOT_USERS
+    ids = None if root else _ids(ctx, stage, step)
+    if not root and ids is None:
+        return None
+    found = _mount_spec(ctx, step.instruction.node, mount.target)
+    if found is None or not re.fullmatch(r"[A-Za-z0-9_./-]+", d):
+        return None
+    at, spec = found
+    parts = spec.split(",")
+    new = []
+    for kv in parts:
+        k = kv.partition("=")[0]
+        if k in ("target", "dst", "destination"):
+            kv = f"{k}={d}"
+        elif not root and k in ("uid", "gid"):
+            continue  # replaced by the user's own below
+        new.append(kv)
+    what = f"mount the cache at {d}"
+    if not root:
+        uid, gid = ids  # type: ignore[misc]
+        new.append(f"uid={uid}")
+        if gid is not None:
+            new.append(f"gid={gid}")
+        what += f" with uid={uid}" + (f",gid={gid}" if gid is not None else "")
+    return Fix("safe", what, (Edit(ctx.path, at, at + len(spec), ",".join(new)),))
+
+
 def check(ctx: RuleContext) -> Iterator[Finding]:
-    for _, step in ctx.steps():
+    for stage, step in ctx.steps():
         if not isinstance(step.instruction, Run):
             continue
         mounts = pkgcache.cache_mounts(step)
@@ -72,5 +152,6 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 f"cache mount at {m.target} is not used: {why}",
                 hint=f"mount the cache at {d}" + ("" if user in pkgcache.ROOT_USERS else " with uid= of that user")
                 + ", or set the manager's cache dir to the mount",
+                fix=_fix(ctx, stage, step, m, d),
             )
             break
