@@ -100,3 +100,22 @@ def test_bench_of_the_same_dockerfile_says_no_change(engine, tmp_path):
     (svg,) = write_report(result, tmp_path / "bench.svg")
     assert "no change" in svg.read_text() and "faster" not in svg.read_text()
     assert result.disagreements == [], render_crosscheck(result)
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "legacy"])
+def test_bench_crosscheck_with_steps_two_stages_share(engine, tmp_path, builder):
+    """Two stages starting with the same FROM + WORKDIR: BuildKit runs and prints those steps
+    once; the cross-check pairs them with both stages (no false CROSS-CHECK FAILED)."""
+    from tests.unit.test_engine_output import DEDUP_DOCKERFILE
+
+    ctx = tmp_path / "proj"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(DEDUP_DOCKERFILE)
+    (ctx / "a.txt").write_text("a\n")
+    (ctx / "b.txt").write_text("b\n")
+    result = run_bench(engine, make_plan(ctx, change="a.txt", runs=2, builder=builder), project="proj",
+                       engine_label="test engine")  # fmt: skip
+    assert result.disagreements == [], render_crosscheck(result)
+    assert "CROSS-CHECK FAILED" not in render_crosscheck(result)
+    checked = [p for r in result.variant("before").runs for p in r.crosscheck]
+    assert sum(1 for p in checked if p.instruction == "WORKDIR /w") == 4  # both stages, both runs

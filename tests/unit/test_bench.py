@@ -220,6 +220,84 @@ def test_crosscheck_buildkit_stage_names_and_from_stage():
     assert disagreements(pred, engine, "buildkit") == []
 
 
+def test_crosscheck_buildkit_shared_steps_printed_once():
+    """Stages that start alike share their first steps; BuildKit prints each shared one once,
+    under either stage's name: the other stage's steps agree with it, nothing is missing."""
+    pred = [
+        _pred("one", "from", "FROM busybox AS one", "cached"),
+        _pred("one", "workdir", "WORKDIR /w", "cached"),
+        _pred("one", "copy", "COPY a.txt .", "rebuilt"),
+        _pred("two", "from", "FROM busybox  as  two", "cached"),
+        _pred("two", "workdir", "WORKDIR  /w", "cached"),
+        _pred("two", "copy", "COPY b.txt .", "cached"),
+    ]
+    for shown in ("one", "two"):
+        engine = [_eng(shown, 2, "WORKDIR /w", True), _eng("one", 3, "COPY a.txt .", False),
+                  _eng("two", 3, "COPY b.txt .", True)]  # fmt: skip
+        pairs = pair_steps(pred, engine, "buildkit")
+        assert sorted((p.key, p.predicted, p.engine) for p in pairs) == [
+            (("one", 2), True, True), (("one", 3), False, False), (("two", 2), True, True), (("two", 3), True, True)
+        ]  # fmt: skip
+        p, e = compare(pred, engine, "buildkit")
+        assert p == e
+    # a step the engine printed for neither stage is still missing
+    engine = [_eng("one", 3, "COPY a.txt .", False), _eng("two", 3, "COPY b.txt .", True)]
+    assert {d.key for d in disagreements(pred, engine, "buildkit")} == {("one", 2), ("two", 2)}
+
+
+@pytest.mark.parametrize("differs", [
+    ("FROM busybox:1.36 AS two", "WORKDIR /w"),  # another base
+    ("FROM busybox AS two", "WORKDIR /x"),  # another step
+])  # fmt: skip
+def test_crosscheck_buildkit_stages_that_differ_share_nothing(differs):
+    pred = [
+        _pred("one", "from", "FROM busybox AS one", "cached"),
+        _pred("one", "workdir", "WORKDIR /w", "cached"),
+        _pred("two", "from", differs[0], "cached"),
+        _pred("two", "workdir", differs[1], "cached"),
+    ]
+    (d,) = disagreements(pred, [_eng("one", 2, "WORKDIR /w", True)], "buildkit")
+    assert d.key == ("two", 2) and d.engine is None
+
+
+def test_crosscheck_buildkit_an_env_before_the_step_makes_it_another_vertex():
+    pred = [
+        _pred("one", "from", "FROM busybox AS one", "cached"),
+        _pred("one", "run", "RUN make", "cached"),
+        _pred("two", "from", "FROM busybox AS two", "cached"),
+        _pred("two", "metadata", "ENV A=1", "metadata"),
+        _pred("two", "run", "RUN make", "cached"),
+    ]
+    (d,) = disagreements(pred, [_eng("one", 2, "RUN make", True)], "buildkit")
+    assert d.key == ("two", 2)
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "legacy"])
+def test_crosscheck_on_real_engine_output_of_shared_steps(tmp_path, builder):
+    """explain's prediction for the rebuild of tests/unit/data/engine_output/*_dedup_* (a.txt
+    changed) against what the engine printed: all agree (BuildKit printed WORKDIR /w once)."""
+    from layerwise.analyses.explain import explain
+    from layerwise.bench.run import context_files
+    from layerwise.engine.output import parse_build_output
+    from layerwise.parse import parse_bytes
+    from layerwise.resolve.stages import resolve
+    from tests.unit.test_engine_output import DATA, DEDUP_DOCKERFILE
+
+    (tmp_path / "Dockerfile").write_text(DEDUP_DOCKERFILE)
+    (tmp_path / "a.txt").write_text("a\n")
+    (tmp_path / "b.txt").write_text("b\n")
+    before = context_files(tmp_path, tmp_path / "Dockerfile", builder, stat_cache=False).copy()
+    (tmp_path / "a.txt").write_text("a changed\n")
+    after = context_files(tmp_path, tmp_path / "Dockerfile", builder, stat_cache=False)
+    build = resolve(parse_bytes(DEDUP_DOCKERFILE.encode(), "Dockerfile"))
+    predicted = explain(build, before, build, after, builder=builder)
+    engine = parse_build_output((DATA / f"modern_{builder}_dedup_rebuild.log").read_text()).steps
+    pairs = pair_steps(predicted.steps, engine, builder)
+    assert [p.describe() for p in pairs if not p.agrees] == []
+    workdirs = [p for p in pairs if p.instruction == "WORKDIR /w"]
+    assert len(workdirs) == 2 and all(p.engine is True for p in workdirs)
+
+
 # ---------------------------------------------------------------- plan, floor, context copy
 @pytest.mark.parametrize(
     ("dockerfile", "floor"),

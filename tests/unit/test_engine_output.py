@@ -5,8 +5,9 @@ Samples in data/engine_output/ were printed by the harness engines:
 ``fallback20_*``: Debian 12 docker.io 20.10.24 (BuildKit v0.8). Scenarios:
 article (bundled flask-demo: WORKDIR, ADD . /app, RUN pip), optimized (the
 article's fixed Dockerfile), multistage (a named builder stage + COPY --from),
-failing_run (RUN exit 3). ``*_rebuild`` follows ``*_first`` after an edit
-(app.py string; a.txt for multistage) in the same daemon.
+failing_run (RUN exit 3), dedup (two stages that start with the same ``FROM busybox`` +
+``WORKDIR /w``, which BuildKit runs and prints once: DEDUP_DOCKERFILE). ``*_rebuild`` follows
+``*_first`` after an edit (app.py string; a.txt for multistage and dedup) in the same daemon.
 """
 
 from __future__ import annotations
@@ -215,6 +216,37 @@ def test_legacy_copy_failure_synthetic():
 
 
 # ---------------------------------------------------------------- detection
+
+
+DEDUP_DOCKERFILE = """FROM busybox AS one
+WORKDIR /w
+COPY a.txt .
+RUN cat a.txt > one.out
+
+FROM busybox AS two
+WORKDIR /w
+COPY b.txt .
+RUN cat b.txt > two.out
+
+FROM busybox
+COPY --from=one /w/one.out /
+COPY --from=two /w/two.out /
+"""
+
+
+@pytest.mark.parametrize(("log", "printed_under"), [("first", "two"), ("rebuild", "one")])
+def test_buildkit_prints_a_step_two_stages_share_once(log, printed_under):
+    p = parse_build_output(load(f"modern_buildkit_dedup_{log}"))
+    workdirs = [s for s in p.steps if s.instruction == "WORKDIR /w"]
+    assert [(s.stage, s.index) for s in workdirs] == [(printed_under, 2)]  # either stage's name
+    assert sorted((s.stage, s.index) for s in p.steps if s.stage in ("one", "two") and s.index > 2) == [
+        ("one", 3), ("one", 4), ("two", 3), ("two", 4)]  # fmt: skip
+
+
+def test_legacy_prints_every_step_of_every_stage():
+    p = parse_build_output(load("modern_legacy_dedup_rebuild"))
+    assert [(s.stage, s.instruction) for s in p.steps if s.instruction == "WORKDIR /w"] == [
+        ("one", "WORKDIR /w"), ("two", "WORKDIR /w")]  # fmt: skip
 
 
 def test_detect_format():

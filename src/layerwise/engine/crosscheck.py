@@ -10,11 +10,20 @@ executes, numbered its own way. :func:`pair_steps` lines the two up:
   too) and runs a parent's ONBUILD triggers inside its FROM step. Steps are matched in order.
 
 FROM is left out on both sides: its status is the base image's, outside the cache chain.
+
+BuildKit runs identical vertices once: two stages that start alike (``FROM x AS a`` and
+``FROM x AS b``, both then ``WORKDIR /w``) share those steps, and the engine prints each shared
+step once, under the name of one of the stages (either one: it varies from build to build). A
+predicted step the engine did not print under its own stage is paired with the shared step
+when its stage's instructions up to it are those of a stage whose step the engine did print
+(the same base, the same instructions, config ones included, as text).
+
 Used by the real-engine scenario tests and by ``layerwise bench``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -48,15 +57,30 @@ def _stage_key(stage) -> str:
     return s[len("stage-") :] if s.startswith("stage-") else s
 
 
+_FROM_AS = re.compile(r"\s+AS\s+\S+\s*$", re.IGNORECASE)
+
+
+def _same_vertex_text(s) -> str:
+    """An instruction as far as the vertex it makes goes: whitespace runs as one space, and a
+    FROM without its ``AS name`` (the stage's name is no part of what it builds)."""
+    text = " ".join(s.instruction.split())
+    return _FROM_AS.sub("", text) if s.kind == "from" else text
+
+
 def _predicted(steps: Iterable, builder: str) -> list[tuple]:
-    """``(stage, number, instruction, cached)`` for every predicted step the engine executes."""
+    """``(stage, number, instruction, cached, prefix)`` for every predicted step the engine
+    executes; ``prefix``: the stage's instructions up to this one (see _same_vertex_text)."""
     pred = []
     stages: dict[object, int] = {}
+    prefixes: dict[object, tuple] = {}
     for s in steps:
-        if s.status in ("not-built",) or (builder == "buildkit" and s.status == "metadata"):
+        if s.status == "not-built":
             continue
         if builder == "legacy" and s.onbuild:
             continue  # the legacy builder runs triggers inside its FROM step
+        prefix = prefixes[s.stage] = prefixes.get(s.stage, ()) + (_same_vertex_text(s),)
+        if builder == "buildkit" and s.status == "metadata":
+            continue
         if s.kind == "from" and s.base_stage is not None:
             continue  # FROM <stage> is no step of its own for BuildKit
         n = stages.get(s.stage, 0) + 1
@@ -64,7 +88,7 @@ def _predicted(steps: Iterable, builder: str) -> list[tuple]:
         if s.kind == "from":
             continue
         number = n if builder == "buildkit" else None
-        pred.append((s.stage, number, s.instruction, s.status == "cached"))
+        pred.append((s.stage, number, s.instruction, s.status == "cached", prefix))
     return pred
 
 
@@ -79,12 +103,13 @@ def _engine(steps: Iterable) -> list[tuple]:
 def compare(predicted_steps: Sequence, engine_steps: Sequence, builder: str) -> tuple[list[tuple], list[tuple]]:
     """(predicted, engine) lists of ``(step number, cached?)`` keys, sorted so that equal lists
     mean full agreement (BuildKit: ``(stage, number, cached)``; legacy: ``(position, cached)``)."""
-    pred = _predicted(predicted_steps, builder)
-    eng = _engine(engine_steps)
     if builder == "legacy":
-        return [(i, c) for i, (_, _, _, c) in enumerate(pred)], [(i, c) for i, (_, _, _, c) in enumerate(eng)]
-    p = sorted((_stage_key(st), n, c) for st, n, _, c in pred)
-    e = sorted((_stage_key(st), n, c) for st, n, _, c in eng)
+        pred = _predicted(predicted_steps, builder)
+        eng = _engine(engine_steps)
+        return [(i, c) for i, (_, _, _, c, _) in enumerate(pred)], [(i, c) for i, (_, _, _, c) in enumerate(eng)]
+    pairs = pair_steps(predicted_steps, engine_steps, builder)
+    p = sorted((*x.key, x.predicted) for x in pairs if x.predicted is not None)
+    e = sorted((*x.key, x.engine) for x in pairs if x.engine is not None)
     return p, e
 
 
@@ -101,17 +126,20 @@ def pair_steps(predicted_steps: Sequence, engine_steps: Sequence, builder: str) 
             instr = (p or e)[2]  # type: ignore[index]
             out.append(StepPair((i,), instr, p[3] if p else None, e[3] if e else None))
         return out
-    by_key = {(_stage_key(st), n): (instr, c) for st, n, instr, c in pred}
+    by_key = {(_stage_key(st), n): (instr, c, prefix) for st, n, instr, c, prefix in pred}
     out = []
     seen = set()
+    shared: dict[tuple, bool] = {}  # a stage's prefix -> the engine's status of the step it ends in
     for st, n, instr, c in sorted(eng, key=lambda t: (_stage_key(t[0]), t[1])):
         key = (_stage_key(st), n)
         seen.add(key)
         p = by_key.get(key)
         out.append(StepPair(key, p[0] if p else instr, p[1] if p else None, c))
-    for key, (instr, c) in by_key.items():
-        if key not in seen:
-            out.append(StepPair(key, instr, c, None))
+        if p is not None:
+            shared.setdefault(p[2], c)
+    for key, (instr, c, prefix) in by_key.items():
+        if key not in seen:  # not printed under its own stage: maybe as a step shared with another one
+            out.append(StepPair(key, instr, c, shared.get(prefix)))
     return out
 
 
