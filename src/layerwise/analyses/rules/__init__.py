@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from layerwise.analyses.copies import ImageAt, ImageHistories
     from layerwise.analyses.installs import RunAnalysis
     from layerwise.analyses.project import ProjectContext
+    from layerwise.ci import CiBuild, CiProject
     from layerwise.parse.nodes import Dockerfile, Node
     from layerwise.resolve.stages import Build, Stage, Step
 
@@ -45,7 +46,7 @@ class Rule:
     @property
     def family(self) -> str:
         return {"0": "directives", "1": "layer order", "2": "package caches", "3": "build context",
-                "4": "pinning", "5": "Dockerfile hygiene"}.get(self.code[2], "")  # fmt: skip
+                "4": "pinning", "5": "Dockerfile hygiene", "6": "CI cache"}.get(self.code[2], "")  # fmt: skip
 
 
 _RULES: dict[str, Rule] | None = None
@@ -95,6 +96,7 @@ class RuleContext:
     _analyses: dict[str, RunAnalysis] = field(default_factory=dict)
     _report: object = None
     _images: ImageHistories | None = None
+    _ci: CiProject | None = None
 
     def steps(self) -> Iterator[tuple[Stage, Step]]:
         for stage in self.build.stages:
@@ -132,6 +134,30 @@ class RuleContext:
 
             self._report = build_report(self.project.snapshot, copy_sources(self.build, self.path))
         return self._report
+
+    def ci(self) -> CiProject | None:
+        """The CI files of the repository around the build context (GitHub Actions, GitLab
+        CI), loaded once for all rules; None without a context. Unreadable CI files are
+        reported as project errors."""
+        if self._ci is None and self.project.root is not None:
+            from layerwise.ci import load_ci
+            from layerwise.errors import LayerwiseError, Location
+
+            self._ci = load_ci(self.project.root)
+            for e in self._ci.errors:
+                self.project.errors.append(LayerwiseError(e.message, Location(e.path, e.line, e.column)))
+        return self._ci
+
+    def ci_builds(self) -> list[CiBuild]:
+        """The CI builds of this Dockerfile (their ``file``/``-f`` resolves to it)."""
+        ci = self.ci()
+        if ci is None or not ci.builds:
+            return []
+        import os
+
+        me = os.path.realpath(os.fspath(self.project.dockerfile_path or self.path))
+        return [b for b in ci.builds if b.dockerfile is not None
+                and os.path.realpath(os.path.join(ci.root or ".", b.dockerfile)) == me]  # fmt: skip
 
     def lineage(self, stage: Stage) -> list[Stage]:
         """The stage and the stages it is built FROM, oldest first."""

@@ -1,0 +1,131 @@
+"""What the CI-cache rules (LW6xx) ask of a Dockerfile and of the repository's CI builds.
+
+A CI runner starts with an empty builder: only what a build imports (``cache-from``) from what
+an earlier build exported (``cache-to``, or inline cache metadata) is reused. These helpers say
+where the dependency install sits in the Dockerfile (a builder stage that later copies the code
+loses it in ``mode=min``), which installs lean on a cache mount (never exported), and whether
+some build of the repository exports the cache that another imports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from layerwise.analyses.findings import Finding, Fix
+from layerwise.parse.instructions import Add, Copy, Run
+
+if TYPE_CHECKING:
+    from layerwise.analyses.rules import RuleContext
+    from layerwise.ci import CacheSpec, CiBuild, Pos
+    from layerwise.resolve.stages import Stage, Step
+
+
+def finding(ctx: RuleContext, code: str, build: CiBuild, message: str, *, pos: Pos | None = None,
+            hint: str = "", fix: Fix | None = None, step: Step | None = None) -> Finding:  # fmt: skip
+    """A finding at a place of the CI file (the build's step or command by default), related to
+    the Dockerfile it builds (the step that matters, when given)."""
+    p = pos or build.pos
+    related = ((ctx.path, step.line if step is not None else 1),)
+    return Finding(code, message, build.path, p.line, p.column, fix=fix, hint=hint, related=related)
+
+
+def ci_text(ctx: RuleContext, build: CiBuild) -> str:
+    ci = ctx.ci()
+    return ci.texts.get(build.path, "") if ci is not None else ""
+
+
+def _target_stage(ctx: RuleContext, build: CiBuild) -> Stage | None:
+    stages = ctx.build.stages
+    if not stages:
+        return None
+    if build.target:
+        for s in stages:
+            if s.name and s.name.lower() == build.target.lower():
+                return s
+        return None
+    return stages[-1]
+
+
+def _is_context_copy(step: Step) -> bool:
+    inst = step.instruction
+    return isinstance(inst, (Copy, Add)) and not step.expanded.get("from") and not getattr(inst, "heredocs", None)
+
+
+@dataclass(frozen=True)
+class BuilderInstall:
+    """A dependency install in a stage the image does not ship, and the later step of that
+    stage that copies from the build context (and so re-runs on a code change)."""
+
+    stage: Stage
+    install: Step
+    code_copy: Step
+
+
+def install_in_builder(ctx: RuleContext, build: CiBuild) -> BuilderInstall | None:
+    target = _target_stage(ctx, build)
+    if target is None:
+        return None
+    shipped = {s.index for s in ctx.lineage(target)}
+    for stage in ctx.build.needed_stages(target.index):
+        if stage.index in shipped:
+            continue
+        install = None
+        for step in stage.steps:
+            inst = step.instruction
+            if install is None and isinstance(inst, Run):
+                if any(i.downloads and not i.tools_only for i in ctx.analysis(step).installs):
+                    install = step
+            elif install is not None and _is_context_copy(step):
+                return BuilderInstall(stage, install, step)
+    return None
+
+
+def cache_mount_install(ctx: RuleContext, build: CiBuild) -> Step | None:
+    """The first dependency install of the built stages that downloads into a cache mount."""
+    target = _target_stage(ctx, build)
+    if target is None:
+        return None
+    for stage in ctx.build.needed_stages(target.index):
+        for step in stage.steps:
+            inst = step.instruction
+            if not isinstance(inst, Run) or not any(m.type == "cache" for m in inst.mounts):
+                continue
+            if any(i.downloads and not i.tools_only for i in ctx.analysis(step).installs):
+                return step
+    return None
+
+
+def same_cache(a: CacheSpec, b: CacheSpec) -> bool:
+    """Whether an import (``a``) reads what an export (``b``) writes."""
+    if a.opaque or b.opaque:
+        return True  # an expression: assume the author matched them
+    if a.type != b.type:
+        return a.type == "registry" and b.type == "inline"
+    if a.type == "gha":
+        return a.scope == b.scope
+    if a.type == "registry":
+        return a.attrs.get("ref") == b.attrs.get("ref")
+    if a.type == "local":
+        return a.attrs.get("src") == b.attrs.get("dest")
+    return True  # s3, azblob...: names we do not compare
+
+
+def exported_by_some_build(ctx: RuleContext, spec: CacheSpec) -> bool:
+    ci = ctx.ci()
+    for b in ci.builds if ci is not None else ():
+        if any(same_cache(spec, to) for to in b.cache_to):
+            return True
+        if spec.type == "registry" and b.uses_registry_inline:
+            return True
+    return False
+
+
+def imported_by_some_build(ctx: RuleContext, spec: CacheSpec) -> bool:
+    ci = ctx.ci()
+    return any(same_cache(fr, spec) for b in (ci.builds if ci is not None else ()) for fr in b.cache_from)
+
+
+def can_export(spec: CacheSpec) -> bool:
+    """Whether the default ``docker`` driver (classic image store) refuses this export."""
+    return spec.type == "inline"

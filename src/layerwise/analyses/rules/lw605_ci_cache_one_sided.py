@@ -1,0 +1,88 @@
+"""## What it does
+Finds CI builds that import a cache no build of the repository exports (`cache-from` without a
+matching `cache-to`), or export one nothing imports.
+
+## Why is this bad?
+An import with nothing behind it finds no cache: every build is cold although the workflow
+looks cached. An export that nothing reads costs upload time and cache storage for nothing.
+Builds that only import a cache another workflow exports (pull requests reading the main
+branch's cache) are fine and not reported.
+
+## Example
+```yaml
+cache-from: type=gha,scope=api
+```
+
+## Use instead
+```yaml
+cache-from: type=gha,scope=api
+cache-to: type=gha,mode=max,scope=api
+```
+
+## Fix safety
+Safe for `gha` and `registry` caches: the missing side is added with the same scope or
+reference (`mode=max`). Other backends get a hint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from layerwise.analyses import cicache
+from layerwise.analyses.findings import Finding, Fix
+from layerwise.analyses.rules import RuleContext
+
+CODE = "LW605"
+NAME = "ci-cache-one-sided"
+SUMMARY = "A CI cache is imported but never exported, or exported but never imported"
+SEVERITY = "warning"
+FIX = "safe"
+NEEDS_CONTEXT = True
+
+
+def _mirror(spec, to: bool) -> str | None:
+    attrs = {k: v for k, v in spec.attrs.items() if k not in ("mode", "src", "dest")}
+    if spec.type == "gha":
+        body = "type=gha" + (f",scope={attrs['scope']}" if "scope" in attrs else "")
+    elif spec.type == "registry" and "ref" in attrs and "=" in spec.raw:
+        body = f"type=registry,ref={attrs['ref']}"
+    else:
+        return None
+    return body + (",mode=max" if to else "")
+
+
+def check(ctx: RuleContext) -> Iterator[Finding]:
+    from layerwise.fixes import ci as edits
+
+    for build in ctx.ci_builds():
+        text = cicache.ci_text(ctx, build)
+        for spec in build.cache_from:
+            if spec.opaque or cicache.exported_by_some_build(ctx, spec):
+                continue
+            if spec.type == "registry" and "=" not in spec.raw.split(",", 1)[0]:
+                continue  # ``--cache-from IMAGE``: LW606 says what that image needs
+            mirror = _mirror(spec, to=True)
+            fix = None
+            if mirror is not None and build.kind == "action" and not build.cache_to and "cache-to" not in build.inputs:
+                e = edits.add_inputs(build, text, [("cache-to", mirror)])
+                fix = Fix("safe", f"cache-to: {mirror}", (e,)) if e is not None else None
+            yield cicache.finding(
+                ctx, CODE, build,
+                f"{build.label} imports the cache {spec.raw!r}, which no CI build of the repository exports: "
+                "the import finds nothing and the build is cold",
+                pos=spec.pos, hint=f"export it too (cache-to: {mirror or 'the same cache'})", fix=fix,
+            )  # fmt: skip
+        for spec in build.cache_to:
+            if spec.opaque or spec.type == "inline" or cicache.imported_by_some_build(ctx, spec):
+                continue
+            mirror = _mirror(spec, to=False)
+            fix = None
+            if mirror is not None and build.kind == "action" and not build.cache_from and "cache-from" not in build.inputs:
+                e = edits.add_inputs(build, text, [("cache-from", mirror)])
+                fix = Fix("safe", f"cache-from: {mirror}", (e,)) if e is not None else None
+            yield cicache.finding(
+                ctx, CODE, build,
+                f"{build.label} exports the cache {spec.raw!r}, which no CI build imports: "
+                "the upload costs time and storage and no build reuses it",
+                pos=spec.pos, hint=f"import it (cache-from: {mirror or 'the same cache'})", fix=fix,
+            )  # fmt: skip

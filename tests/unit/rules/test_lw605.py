@@ -1,0 +1,41 @@
+from tests.unit.rules.ci_helpers import catches, fixed, passes
+
+CODE = "LW605"
+WF = ".github/workflows/ci.yml"
+
+
+def wf(inputs: str) -> str:
+    lines = "".join(f"          {ln}\n" for ln in inputs.splitlines())
+    return (
+        "on: push\njobs:\n  image:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: docker/setup-buildx-action@v3\n      - uses: docker/build-push-action@v6\n"
+        "        with:\n          push: true\n" + lines
+    )
+
+
+def test_import_nothing_exports():
+    (f,) = catches(CODE, {WF: wf("cache-from: type=gha,scope=api")})
+    assert "imports" in f.message
+
+
+def test_fix_adds_the_missing_side_first_in_with():
+    out = fixed(CODE, {WF: wf("cache-from: type=gha,scope=api")}, WF)
+    assert out == wf("cache-from: type=gha,scope=api").replace(
+        "        with:\n", "        with:\n          cache-to: type=gha,scope=api,mode=max\n"
+    )
+
+
+def test_export_nothing_imports():
+    (f,) = catches(CODE, {WF: wf("cache-to: type=gha,mode=max")})
+    assert "no CI build imports" in f.message
+
+
+def test_pull_requests_reading_the_main_branch_cache_pass():
+    pr = wf("cache-from: type=gha,scope=api")
+    main = wf("cache-to: type=gha,mode=max,scope=api").replace("image:", "publish:")
+    passes(CODE, {WF: pr, ".github/workflows/main.yml": main})
+
+
+def test_matched_pairs_pass():
+    passes(CODE, {WF: wf("cache-from: type=gha\ncache-to: type=gha,mode=max")})
+    passes(CODE, {WF: wf("cache-from: type=registry,ref=r/a:c\ncache-to: type=registry,ref=r/a:c,mode=max")})
