@@ -3,103 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 
 import click
 
-from layerwise.cli.options import build_arg_option, parse_build_args, rule_selection
+from layerwise.cli.options import build_arg_option, parse_build_args
 
 FORMATS = ("text", "json", "sarif", "github")
-DOCKERFILE_NAMES = ("Dockerfile", "Containerfile", "dockerfile")
-# files whose presence says "this folder is a project" (a build context)
-PROJECT_MARKERS = ("pyproject.toml", "requirements.txt", "setup.py", "setup.cfg", ".dockerignore",
-                   "Pipfile", "uv.lock", "poetry.lock", "pdm.lock", "environment.yml", ".git")  # fmt: skip
-
-
-def _guess_context(dockerfile: str) -> str | None:
-    """The build context of a Dockerfile named on the command line: the nearest folder, from
-    the Dockerfile's own up to the current one, that looks like a project (None: none)."""
-    d = os.path.abspath(os.path.dirname(dockerfile) or ".")
-    cwd = os.path.abspath(".")
-    while True:
-        if any(os.path.exists(os.path.join(d, m)) for m in PROJECT_MARKERS):
-            return os.path.relpath(d) if d == cwd or d.startswith(cwd + os.sep) else d
-        if d == cwd or not d.startswith(cwd + os.sep):
-            return None
-        d = os.path.dirname(d)
-
-
-_DOCKERFILE_NAME = re.compile(r"^((Docker|Container)file|dockerfile)(\.[^/]*)?$|\.(docker|container)file$")
-
-
-def changed_file_targets(paths: tuple[str, ...], cfg) -> list[tuple[str, str | None]]:
-    """(Dockerfile, context) pairs to check when ``paths`` changed (the pre-commit hook): a
-    Dockerfile is checked with the project around it; a dependency file, lock file,
-    ``pyproject.toml`` or ``.dockerignore`` makes the project it belongs to checked (the
-    Dockerfile of the nearest folder above it, up to the current one, or the configured one).
-    A file no project's Dockerfile sits above is skipped."""
-    out: dict[str, tuple[str, str | None]] = {}
-
-    def add(df: str, ctx: str | None) -> None:
-        out.setdefault(os.path.abspath(df), (df, ctx))
-
-    cwd = os.path.abspath(".")
-    for p in paths:
-        name = os.path.basename(p)
-        if _DOCKERFILE_NAME.search(name) and not name.endswith(".dockerignore"):
-            if os.path.isfile(p):
-                add(p, _guess_context(p))
-            continue
-        if name.endswith(".dockerignore") and name != ".dockerignore":
-            df = p[: -len(".dockerignore")]  # Dockerfile.dockerignore belongs to Dockerfile
-            if os.path.isfile(df):
-                add(df, _guess_context(df))
-                continue
-        d = os.path.abspath(os.path.dirname(p) or ".")
-        found = None
-        while d == cwd or d.startswith(cwd + os.sep):
-            found = next((os.path.join(d, n) for n in DOCKERFILE_NAMES if os.path.isfile(os.path.join(d, n))), None)
-            if found is not None or d == cwd:
-                break
-            d = os.path.dirname(d)
-        if found is not None:
-            add(os.path.relpath(found), os.path.relpath(d))
-        elif cfg.dockerfile and os.path.isfile(cfg.resolve(cfg.dockerfile)):
-            df = cfg.resolve(cfg.dockerfile)
-            add(df, cfg.resolve(cfg.context) if cfg.context else os.path.dirname(df) or ".")
-    return list(out.values())
-
-
-def _targets(paths: tuple[str, ...], dockerfile: str | None, context: str | None, no_context: bool, cfg):
-    """(Dockerfile, context or None) pairs to check."""
-    from layerwise.errors import Location, UsageError
-
-    out: list[tuple[str, str | None]] = []
-    if not paths:
-        if dockerfile is None and cfg.dockerfile:
-            dockerfile = cfg.resolve(cfg.dockerfile)
-            if context is None and cfg.context:
-                context = cfg.resolve(cfg.context)
-        paths = (".",) if dockerfile is None else ()
-    if dockerfile is not None:
-        if not os.path.isfile(dockerfile):
-            raise UsageError("no such Dockerfile", Location(dockerfile))
-        ctx = None if no_context else (context or (paths[0] if paths and os.path.isdir(paths[0]) else os.path.dirname(dockerfile) or "."))
-        out.append((dockerfile, ctx))
-        paths = tuple(p for p in paths if not os.path.isdir(p))
-    for p in paths:
-        if os.path.isdir(p):
-            found = next((os.path.join(p, n) for n in DOCKERFILE_NAMES if os.path.isfile(os.path.join(p, n))), None)
-            if found is None:
-                raise UsageError("no Dockerfile here (name one, or use -f)", Location(p))
-            out.append((found, None if no_context else (context or p)))
-        elif os.path.isfile(p):
-            out.append((p, None if no_context else (context or _guess_context(p))))
-        else:
-            raise UsageError("no such file or folder", Location(p))
-    return out
-
 
 @click.command(
     help="""Find Docker layer-cache problems in Dockerfiles of Python projects.
@@ -145,14 +55,15 @@ Examples:
 @build_arg_option
 def check(paths, dockerfile, context, no_context, output_format, output, select, ignore_codes, extend_select,
           severities, min_severity, fail_level, exit_zero, no_config, color, changed_files, build_arg) -> int:  # fmt: skip
-    from layerwise.analyses.check import CheckResult, check_dockerfile, selected_rules
+    from layerwise.analyses.check import CheckResult
+    from layerwise.api import changed_file_targets, check_project, project_targets, rules_for
     from layerwise.config import Config, load_config
     from layerwise.errors import LayerwiseError, UsageError
     from layerwise.report.escape import clean
 
     start = "." if changed_files else paths[0] if paths else (os.path.dirname(dockerfile) if dockerfile else ".")
     cfg = Config() if no_config else load_config(start or ".")
-    rules = selected_rules(*rule_selection(cfg, select, ignore_codes, extend_select))
+    rules = rules_for(select, ignore_codes, extend_select, cfg)
     sev = dict(cfg.severity)
     for item in severities:
         code, _, level = item.partition("=")
@@ -167,11 +78,11 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
     if changed_files:
         targets = changed_file_targets(paths, cfg)
     else:
-        targets = _targets(paths, dockerfile, context, no_context, cfg)
+        targets = project_targets(paths, dockerfile, context, no_context, cfg)
     for df_path, ctx_dir in targets:
         try:
-            one = check_dockerfile(df_path, context=ctx_dir, display_path=os.path.normpath(df_path),
-                                   rules=rules, severities=sev, build_args=args)  # fmt: skip
+            one = check_project(df_path, context=ctx_dir, no_context=ctx_dir is None, rules=rules,
+                                severities=sev, build_args=args, config=cfg)  # fmt: skip
         except LayerwiseError as exc:
             click.echo(clean(f"{exc}" if exc.location else f"{df_path}: {exc}"), err=True)
             failed = True

@@ -38,24 +38,14 @@ Example:
 @format_option(("text", "json"))
 def explain(path, dockerfile, before, after, target, build_arg, builder, no_cache,
             output_format) -> int:  # fmt: skip
-    from layerwise.analyses.explain import explain as run_explain
-    from layerwise.context.states import load_state
-    from layerwise.parse import parse_bytes
+    from layerwise.api import explain_project
     from layerwise.report.explain import render_json, render_text
-    from layerwise.resolve.stages import resolve
 
-    args = parse_build_args(build_arg)
-    old = load_state(path, dockerfile, before, builder=builder, option="--before")
-    new = load_state(path, dockerfile, after, builder=builder, option="--after")
-    old_build = resolve(parse_bytes(old.dockerfile_text, old.dockerfile_path), args)
-    new_build = resolve(parse_bytes(new.dockerfile_text, new.dockerfile_path), args)
-    result = run_explain(old_build, old.files, new_build, new.files, builder=builder,
-                         target=target, no_cache=no_cache)  # fmt: skip
-    from layerwise.analyses.timings import load_timings
-
-    result.apply_timings(load_timings(new.dockerfile_path))
+    got = explain_project(path, dockerfile=dockerfile, before=before, after=after, builder=builder, target=target,
+                          no_cache=no_cache, build_args=parse_build_args(build_arg))  # fmt: skip
+    result = got.explanation
     if output_format == "json":
-        click.echo(render_json(result, before=old.label, after=new.label))
+        click.echo(render_json(result, before=got.before, after=got.after))
     else:
-        render_text(result, before=old.label, after=new.label)
+        render_text(result, before=got.before, after=got.after)
     return 0

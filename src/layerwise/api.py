@@ -1,0 +1,252 @@
+"""layerwise as a library: what the commands do, as calls that return their results.
+
+``layerwise.check_project``, ``layerwise.check_text`` and ``layerwise.explain_project`` (also
+importable from the package itself). The CLI is a thin layer over these: it parses options,
+calls them and renders what they return. Errors are :class:`~layerwise.errors.LayerwiseError`
+(one located line), never printed here.
+
+>>> import layerwise
+>>> result = layerwise.check_text("FROM python:3.12\\nADD . /app\\n", select=["LW502"])
+>>> [(f.code, f.line) for f in result.findings]
+[('LW502', 2)]
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from layerwise.analyses.check import CheckResult
+    from layerwise.analyses.explain import Explanation
+    from layerwise.analyses.rules import Rule
+    from layerwise.config import Config
+
+DOCKERFILE_NAMES = ("Dockerfile", "Containerfile", "dockerfile")
+# files whose presence says "this folder is a project" (a build context)
+PROJECT_MARKERS = ("pyproject.toml", "requirements.txt", "setup.py", "setup.cfg", ".dockerignore",
+                   "Pipfile", "uv.lock", "poetry.lock", "pdm.lock", "environment.yml", ".git")  # fmt: skip
+
+
+def _codes(values: Iterable[str] | str | None) -> list[str] | None:
+    if values is None:
+        return None
+    if isinstance(values, str):
+        values = [values]
+    return [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
+
+
+def rules_for(
+    select: Iterable[str] | str | None = None,
+    ignore: Iterable[str] | str = (),
+    extend_select: Iterable[str] | str = (),
+    config: Config | None = None,
+) -> list[Rule]:
+    """The rules a selection turns on, as ``check --select/--ignore/--extend-select`` reads it
+    (code prefixes or ``ALL``; the longest prefix wins; ``config``'s ``[tool.layerwise]``
+    selection underneath). An unknown code is a :class:`~layerwise.errors.UsageError`."""
+    from layerwise.analyses.check import selected_rules
+    from layerwise.cli.options import rule_selection
+    from layerwise.config import Config
+
+    sel, ign = rule_selection(config or Config(), tuple(_codes(select) or ()), tuple(_codes(ignore) or ()),
+                              tuple(_codes(extend_select) or ()))  # fmt: skip
+    return selected_rules(sel, ign)
+
+
+def guess_context(dockerfile: str) -> str | None:
+    """The build context of a Dockerfile named alone: the nearest folder, from the Dockerfile's
+    own up to the current one, that looks like a project (None: none)."""
+    d = os.path.abspath(os.path.dirname(dockerfile) or ".")
+    cwd = os.path.abspath(".")
+    while True:
+        if any(os.path.exists(os.path.join(d, m)) for m in PROJECT_MARKERS):
+            return os.path.relpath(d) if d == cwd or d.startswith(cwd + os.sep) else d
+        if d == cwd or not d.startswith(cwd + os.sep):
+            return None
+        d = os.path.dirname(d)
+
+
+def project_dockerfile(path: str | os.PathLike[str]) -> str:
+    """The Dockerfile of a project folder (``Dockerfile``, ``Containerfile``, ``dockerfile``)."""
+    from layerwise.errors import Location, UsageError
+
+    p = os.fspath(path)
+    found = next((os.path.join(p, n) for n in DOCKERFILE_NAMES if os.path.isfile(os.path.join(p, n))), None)
+    if found is None:
+        raise UsageError("no Dockerfile here (name one, or use -f)", Location(p))
+    return found
+
+
+_DOCKERFILE_NAME = re.compile(r"^((Docker|Container)file|dockerfile)(\.[^/]*)?$|\.(docker|container)file$")
+
+
+def changed_file_targets(paths: tuple[str, ...], cfg) -> list[tuple[str, str | None]]:
+    """(Dockerfile, context) pairs to check when ``paths`` changed (the pre-commit hook): a
+    Dockerfile is checked with the project around it; a dependency file, lock file,
+    ``pyproject.toml`` or ``.dockerignore`` makes the project it belongs to checked (the
+    Dockerfile of the nearest folder above it, up to the current one, or the configured one).
+    A file no project's Dockerfile sits above is skipped."""
+    out: dict[str, tuple[str, str | None]] = {}
+
+    def add(df: str, ctx: str | None) -> None:
+        out.setdefault(os.path.abspath(df), (df, ctx))
+
+    cwd = os.path.abspath(".")
+    for p in paths:
+        name = os.path.basename(p)
+        if _DOCKERFILE_NAME.search(name) and not name.endswith(".dockerignore"):
+            if os.path.isfile(p):
+                add(p, guess_context(p))
+            continue
+        if name.endswith(".dockerignore") and name != ".dockerignore":
+            df = p[: -len(".dockerignore")]  # Dockerfile.dockerignore belongs to Dockerfile
+            if os.path.isfile(df):
+                add(df, guess_context(df))
+                continue
+        d = os.path.abspath(os.path.dirname(p) or ".")
+        found = None
+        while d == cwd or d.startswith(cwd + os.sep):
+            found = next((os.path.join(d, n) for n in DOCKERFILE_NAMES if os.path.isfile(os.path.join(d, n))), None)
+            if found is not None or d == cwd:
+                break
+            d = os.path.dirname(d)
+        if found is not None:
+            add(os.path.relpath(found), os.path.relpath(d))
+        elif cfg.dockerfile and os.path.isfile(cfg.resolve(cfg.dockerfile)):
+            df = cfg.resolve(cfg.dockerfile)
+            add(df, cfg.resolve(cfg.context) if cfg.context else os.path.dirname(df) or ".")
+    return list(out.values())
+
+
+def project_targets(paths: tuple[str, ...], dockerfile: str | None, context: str | None, no_context: bool, cfg):
+    """(Dockerfile, context or None) pairs that ``check PATHS [-f DOCKERFILE] [--context DIR]``
+    checks: folders (their Dockerfile, themselves as context), Dockerfiles (the project around
+    them), ``cfg``'s ``[tool.layerwise] dockerfile``/``context`` when no path is given."""
+    from layerwise.errors import Location, UsageError
+
+    out: list[tuple[str, str | None]] = []
+    if not paths:
+        if dockerfile is None and cfg.dockerfile:
+            dockerfile = cfg.resolve(cfg.dockerfile)
+            if context is None and cfg.context:
+                context = cfg.resolve(cfg.context)
+        paths = (".",) if dockerfile is None else ()
+    if dockerfile is not None:
+        if not os.path.isfile(dockerfile):
+            raise UsageError("no such Dockerfile", Location(dockerfile))
+        ctx = None if no_context else (context or (paths[0] if paths and os.path.isdir(paths[0]) else os.path.dirname(dockerfile) or "."))
+        out.append((dockerfile, ctx))
+        paths = tuple(p for p in paths if not os.path.isdir(p))
+    for p in paths:
+        if os.path.isdir(p):
+            found = next((os.path.join(p, n) for n in DOCKERFILE_NAMES if os.path.isfile(os.path.join(p, n))), None)
+            if found is None:
+                raise UsageError("no Dockerfile here (name one, or use -f)", Location(p))
+            out.append((found, None if no_context else (context or p)))
+        elif os.path.isfile(p):
+            out.append((p, None if no_context else (context or guess_context(p))))
+        else:
+            raise UsageError("no such file or folder", Location(p))
+    return out
+
+
+def check_project(
+    path: str | os.PathLike[str] = ".",
+    *,
+    dockerfile: str | os.PathLike[str] | None = None,
+    context: str | os.PathLike[str] | None = None,
+    no_context: bool = False,
+    select: Iterable[str] | str | None = None,
+    ignore: Iterable[str] | str = (),
+    extend_select: Iterable[str] | str = (),
+    rules: list[Rule] | None = None,
+    severities: Mapping[str, str] | None = None,
+    build_args: Mapping[str, str] | None = None,
+    config: bool | Config = True,
+    display_path: str | None = None,
+) -> CheckResult:
+    """Check one project: ``path`` is its folder (its Dockerfile and build context) or a
+    Dockerfile (the context is then the project folder around it, as ``check`` guesses it).
+    ``dockerfile``/``context`` name them apart; ``no_context`` checks the Dockerfile alone.
+    ``config``: read ``[tool.layerwise]`` from the project's ``pyproject.toml`` (True), not
+    (False), or this :class:`~layerwise.config.Config`. ``rules`` (a list from
+    :func:`rules_for`) replaces ``select``/``ignore``/``extend_select``. Findings are those
+    ``check`` prints, with the configured severities; parse errors raise."""
+    from layerwise.analyses.check import check_dockerfile
+    from layerwise.config import Config, load_config
+    from layerwise.errors import Location, UsageError
+
+    p = os.fspath(path)
+    if isinstance(config, Config):
+        cfg = config
+    elif config:
+        cfg = load_config(p if os.path.isdir(p) else os.path.dirname(p) or ".")
+    else:
+        cfg = Config()
+    if dockerfile is None and os.path.isdir(p) and cfg.dockerfile:  # [tool.layerwise] dockerfile
+        dockerfile = cfg.resolve(cfg.dockerfile)
+        if context is None and cfg.context:
+            context = cfg.resolve(cfg.context)
+    if dockerfile is not None:
+        df = os.fspath(dockerfile)
+        if not os.path.isfile(df):
+            raise UsageError("no such Dockerfile", Location(df))
+        ctx = context if context is not None else (p if os.path.isdir(p) else os.path.dirname(df) or ".")
+    elif os.path.isdir(p):
+        df, ctx = project_dockerfile(p), context if context is not None else p
+    elif os.path.isfile(p):
+        df, ctx = p, context if context is not None else guess_context(p)
+    else:
+        raise UsageError("no such file or folder", Location(p))
+    if rules is None:
+        rules = rules_for(select, ignore, extend_select, cfg)
+    sev = {**cfg.severity, **{k.upper(): v for k, v in (severities or {}).items()}}
+    return check_dockerfile(df, context=None if no_context else ctx, display_path=display_path or os.path.normpath(df),
+                            rules=rules, severities=sev, build_args=build_args)  # fmt: skip
+
+
+@dataclass
+class ProjectExplanation:
+    """What :func:`explain_project` returns: the prediction and the two states compared."""
+
+    explanation: Explanation
+    before: str  # the state the cache was built from, as named for people ("HEAD (1a2b3c4)")
+    after: str  # the state to build next
+
+
+def explain_project(
+    path: str = ".",
+    *,
+    dockerfile: str | None = None,
+    before: str = "HEAD",
+    after: str | None = None,
+    builder: str = "buildkit",
+    target: str | None = None,
+    no_cache: bool = False,
+    build_args: Mapping[str, str] | None = None,
+    timings: bool = True,
+) -> ProjectExplanation:
+    """Predict which steps of the next build come from cache: the project's state ``before``
+    (a git revision or a folder; default ``HEAD``) against ``after`` (default: the working
+    tree at ``path``); with ``timings``, the steps carry the durations of the last measured
+    build."""
+    from layerwise.analyses.explain import explain
+    from layerwise.context.states import load_state
+    from layerwise.parse import parse_bytes
+    from layerwise.resolve.stages import resolve
+
+    args = dict(build_args or {})
+    old = load_state(path, dockerfile, before, builder=builder, option="--before")
+    new = load_state(path, dockerfile, after, builder=builder, option="--after")
+    old_build = resolve(parse_bytes(old.dockerfile_text, old.dockerfile_path), args)
+    new_build = resolve(parse_bytes(new.dockerfile_text, new.dockerfile_path), args)
+    result = explain(old_build, old.files, new_build, new.files, builder=builder, target=target, no_cache=no_cache)
+    if timings:
+        from layerwise.analyses.timings import load_timings
+
+        result.apply_timings(load_timings(new.dockerfile_path))
+    return ProjectExplanation(result, old.label, new.label)

@@ -1,0 +1,87 @@
+"""The library entry points (layerwise.api): what the CLI commands call and print."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import layerwise
+from layerwise.cli import cli
+from layerwise.errors import LayerwiseError, UsageError
+
+BAD = 'FROM python:3.12-slim\nWORKDIR /app\nADD . /app\nRUN pip install -r requirements.txt\nCMD ["python", "app.py"]\n'
+
+
+def project(root: Path, dockerfile: str = BAD, **files: str) -> Path:
+    (root / "Dockerfile").write_text(dockerfile)
+    (root / "requirements.txt").write_text("flask==3.0.3\n")
+    (root / "app.py").write_text("print('hi')\n")
+    for name, text in files.items():
+        (root / name).write_text(text)
+    return root
+
+
+def test_check_project_is_what_the_cli_prints(tmp_path):
+    p = project(tmp_path)
+    result = layerwise.check_project(p)
+    cli_out = CliRunner().invoke(cli, ["check", str(p), "--format", "json"])
+    assert cli_out.exit_code == 1
+    assert [(f.code, f.line) for f in result.findings] == [(f["code"], f["location"]["row"]) for f in json.loads(cli_out.output)]
+    assert {"LW101", "LW301", "LW502"} <= {f.code for f in result.findings}  # LW301: the context was used
+
+
+def test_check_project_selection_config_and_no_context(tmp_path):
+    p = project(tmp_path, **{"pyproject.toml": '[tool.layerwise]\nignore = ["LW502"]\nseverity = {LW101 = "info"}\n'})
+    result = layerwise.check_project(p)
+    codes = {f.code: f.severity for f in result.findings}
+    assert "LW502" not in codes and codes["LW101"] == "info"
+    assert "LW502" in {f.code for f in layerwise.check_project(p, config=False).findings}
+    only = layerwise.check_project(p, select="LW5", ignore=["LW503", "LW504"], config=False)
+    assert {f.code for f in only.findings} == {"LW502"}
+    # a Dockerfile named alone: the project folder around it is the context
+    assert "LW301" in {f.code for f in layerwise.check_project(p / "Dockerfile").findings}
+    assert "LW301" not in {f.code for f in layerwise.check_project(p, no_context=True).findings}
+
+
+def test_check_project_errors(tmp_path):
+    with pytest.raises(UsageError, match="no Dockerfile here"):
+        layerwise.check_project(tmp_path)
+    with pytest.raises(UsageError, match="unknown rule code"):
+        layerwise.check_project(project(tmp_path), select=["LW1O1"])
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\nRUN [\"x\"\n")
+    (tmp_path / "Broken").write_text("FROM\n")
+    with pytest.raises(LayerwiseError) as exc:
+        layerwise.check_project(tmp_path / "Broken")
+    assert str(exc.value).startswith(f"{tmp_path / 'Broken'}:1")
+
+
+def test_explain_project(tmp_path):
+    p = project(tmp_path)
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=p, check=True,
+                       capture_output=True)  # fmt: skip
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "init")
+    (p / "app.py").write_text("print('changed')\n")
+    got = layerwise.explain_project(str(p))
+    assert got.before.startswith("HEAD") and got.after
+    status = {s.line: s.status for s in got.explanation.steps}
+    assert status[2] == "cached" and status[3] == "rebuilt" and status[4] == "rebuilt"
+    cli_out = CliRunner().invoke(cli, ["explain", str(p), "--format", "json"])
+    assert {s["line"]: s["status"] for s in json.loads(cli_out.output)["steps"]} == status
+
+
+def test_import_layerwise_stays_cheap():
+    out = subprocess.run([sys.executable, "-c", "import sys, layerwise; print(sorted(m for m in sys.modules if m.startswith('layerwise')))"],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    assert out.stdout.strip() == "['layerwise']"
+    with pytest.raises(AttributeError):
+        layerwise.no_such_thing  # noqa: B018
