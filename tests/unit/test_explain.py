@@ -281,3 +281,35 @@ def test_copy_destination_paths(copy, status):
         assert [s.status for s in e.steps][-2:] == ["cached", "rebuilt"]
         return
     assert run(df, before, files_after=after).steps[-1].status == status
+
+
+# --- wildcard sources that match nothing (issue 13 item 2) -------------------------------------
+
+POETRY = "FROM busybox\nWORKDIR /app\nCOPY pyproject.toml poetry.lock* ./\nRUN ls\nCOPY . .\n"
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "legacy"])
+def test_a_wildcard_that_matches_nothing_is_no_error(builder):
+    base = F(pyproject_DOT_toml="p", app_DOT_py="a")
+    e = run(POETRY, base, files_after={**base, **F(app_DOT_py="b")}, builder=builder)
+    assert [s.status for s in e.steps] == ["cached", "cached", "cached", "cached", "rebuilt"]
+    # the lock file appears: a new match
+    e = run(POETRY, base, files_after={**base, **F(poetry_DOT_lock="l")}, builder=builder)
+    copy = e.steps[2]
+    assert copy.status == "rebuilt" and copy.cause.type == "files"
+    assert copy.cause.detail["paths"] == [{"path": "poetry.lock", "change": "added"}]
+
+
+def test_only_wildcards_matching_nothing_buildkit_goes_on_legacy_fails():
+    df = "FROM busybox\nCOPY poetry.lock* constraints*.txt /app/\nRUN echo\n"
+    assert [s.status for s in run(df, {}).steps] == ["cached", "cached", "cached"]
+    legacy = run(df, {}, builder="legacy").steps[1]
+    assert legacy.status == "rebuilt"
+    assert legacy.cause.message == (
+        "no file matches poetry.lock*, constraints*.txt: the legacy builder fails here"
+        " (no source files were specified)"
+    )
+    # a plain path that is not there fails with both builders
+    for builder in ("buildkit", "legacy"):
+        step = run("FROM busybox\nCOPY poetry.lock* nope.txt /app/\n", {}, builder=builder).steps[1]
+        assert step.status == "rebuilt" and step.cause.message.startswith("source not found in the build context: nope.txt")

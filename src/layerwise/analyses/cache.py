@@ -122,6 +122,7 @@ class StepKey:
     missing: list[str] = field(default_factory=list)  # sources not in the context
     assumptions: list[str] = field(default_factory=list)
     stage_refs: list[int] = field(default_factory=list)
+    failure: str = ""  # why the builder fails at this step, when it does (else "")
     writes: Writer | None = None  # what the step writes into its stage's filesystem
     # COPY --from <stage>: for each source path, the writers of that stage that touch it
     reads: list[tuple[str, list[tuple[Writer, str]]]] = field(default_factory=list)
@@ -209,14 +210,15 @@ def normalize_source(src: str) -> str:
 def select(files: ContextFiles, src: str, excludes: Iterable[str] = ()) -> dict[str, tuple] | None:
     """The entries a ``COPY <src>`` reads, keyed by path relative to what is copied.
 
-    Returns ``None`` when nothing matches (the build fails there).
+    Returns ``None`` when a plain path is not there (the build fails there), and an empty
+    selection when a wildcard matches nothing (BuildKit's ``AllowEmptyWildcard``: no error).
     """
     p = normalize_source(src)
     roots: list[str]
     if _WILDCARD.search(p):
         roots = sorted(path for path in files if _go_match(p, path))
         if not roots:
-            return None
+            return {}
     elif p == "":
         roots = [""]
     elif p in files:
@@ -465,6 +467,7 @@ def _step_key(
         content_key = ""
         selected: dict[str, tuple] | None = None
         missing: list[str] = []  # type: ignore[no-redef]
+        failure = ""
         reads: list[tuple[str, list[tuple[Writer, str]]]] = []
         dest_dir = posixpath.normpath(dest_abs)
         into_dir = dest.endswith(("/", "/.")) or dest == "."  # a folder either way
@@ -515,12 +518,19 @@ def _step_key(
                     else:
                         written[posixpath.join(dest_dir, name) if name else dest_dir] = v
             content_key = _files_digest(selected, builder)
+            wildcards = [s for s in sources if _WILDCARD.search(normalize_source(s))]
+            if builder == "legacy" and sources and not missing and not selected and len(wildcards) == len(sources):
+                # BuildKit copies nothing and goes on; the legacy builder needs one file
+                # (moby builder/dockerfile/copy.go: "no source files were specified")
+                missing = list(wildcards)
+                failure = ("no file matches " + ", ".join(wildcards) + ": the legacy builder fails"
+                           " here (no source files were specified)")  # fmt: skip
         op_id = _h(op)  # what it writes, whatever its parent
         if builder == "legacy":
             op["config"] = _legacy_config(step)
         key = _h("" if (link and builder == "buildkit") else parent, op, content_key)
         sk = StepKey(stage, step, inst, kind, key, parent, op, selected, missing, assumptions,
-                     stage_refs=refs, reads=reads)  # fmt: skip
+                     stage_refs=refs, reads=reads, failure=failure)  # fmt: skip
         if written is not None:
             sk.writes = Writer(sk, op_id, files=written, builder=builder)
         else:

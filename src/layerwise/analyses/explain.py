@@ -288,6 +288,8 @@ def _map_target(before: Build, final) -> str | int | None:
 def _cause(
     k: StepKey, old: StepKey | None, producer: dict[str, StepKey], statuses: dict[str, str]
 ) -> Cause:
+    if k.failure:
+        return Cause("files", k.failure, {"missing": list(k.missing)})
     if k.missing:
         return Cause(
             "files",
