@@ -23,7 +23,7 @@ from layerwise import safefs
 from layerwise.errors import Location, UsageError
 
 KEYS = {"select", "ignore", "extend-select", "extend-ignore", "severity", "dockerfile", "context", "format"}
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "gitlab")
 
 
 @dataclass

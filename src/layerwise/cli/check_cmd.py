@@ -9,7 +9,7 @@ import click
 
 from layerwise.cli.options import build_arg_option, parse_build_args
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "gitlab")
 
 @click.command(
     help="""Find Docker layer-cache problems in Dockerfiles of Python projects.
@@ -105,6 +105,10 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
         from layerwise.report.findings import render_github
 
         text = render_github(findings)
+    elif fmt == "gitlab":
+        from layerwise.report.gitlab import render_gitlab
+
+        text = render_gitlab(findings)
     else:
         from layerwise.report.findings import render_text
 
