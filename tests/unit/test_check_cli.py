@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -82,6 +83,25 @@ def test_exit_zero_keeps_exit_2_for_errors(tmp_path, capsys):
     (tmp_path / "Broken").write_text("FROM\n")
     code, _, err = run(["check", str(tmp_path / "Broken"), "--exit-zero"], capsys)
     assert code == 2 and "Broken:1" in err
+
+
+def test_check_counts_what_fix_applies(tmp_path, capsys):
+    """issue #18: apt-get after `COPY . .` and a shell-form CMD: `[*]` and the summary count
+    exactly the fixes `fix` applies with the same options (--unsafe-fixes on both)."""
+    from layerwise.fixes import fix_project
+
+    (tmp_path / "requirements.txt").write_text("flask==2.3.2\n")
+    (tmp_path / "app.py").write_text("print(1)\n")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n"
+                                         "RUN apt-get update && apt-get install -y gcc\n"
+                                         "RUN pip install -r requirements.txt\nCMD python app.py\n")  # fmt: skip
+    for unsafe in (False, True):
+        _, out, _ = run(["check", str(tmp_path), "--no-color"] + ["--unsafe-fixes"] * unsafe, capsys)
+        marked = sum(1 for line in out.splitlines() if re.match(r"^\S+:\d+:\d+: LW\d+ \[\*\]", line))
+        m = re.search(r"(\d+) can be fixed with", out)
+        applied = fix_project(tmp_path, tmp_path / "Dockerfile", unsafe_fixes=unsafe).applied
+        assert m and int(m.group(1)) == marked == len(applied), (out, applied)
+        assert ("more with `--unsafe-fixes`" in out) is (not unsafe)
 
 
 def test_json_fields(tmp_path, capsys):

@@ -64,16 +64,46 @@ def check_dockerfile(
 ) -> CheckResult:
     """Check one Dockerfile; ``context`` is the build context folder (None: Dockerfile only)."""
     from layerwise.analyses.project import ProjectContext
-    from layerwise.analyses.rules import RuleContext
     from layerwise.parse import parse_file
-    from layerwise.resolve.stages import resolve
 
     path = display_path or os.fspath(dockerfile)
     df = parse_file(dockerfile)
     df.path = path
-    build = resolve(df, dict(build_args or {}))
     project = ProjectContext(context, dockerfile)
-    ctx = RuleContext(path, df, build, project)
+    return check_parsed(df, path, project, rules=rules, severities=severities, build_args=build_args)
+
+
+def uses_buildkit_features(df) -> bool:
+    """Whether the Dockerfile already needs BuildKit (a syntax directive, ``RUN --mount``, a
+    heredoc): package-cache fixes then mount the cache rather than disable it."""
+    if df.directive("syntax"):
+        return True
+    return any(n.cmd == "run" and any(f.startswith("--mount") for f in n.flags) for n in df.nodes) or any(
+        n.heredocs for n in df.nodes
+    )
+
+
+def check_parsed(
+    df,
+    path: str,
+    project,
+    *,
+    rules: list[Rule] | None = None,
+    severities: Mapping[str, str] | None = None,
+    build_args: Mapping[str, str] | None = None,
+    cache_mount: bool | None = None,
+) -> CheckResult:
+    """Run the rules on a parsed Dockerfile shown as ``path`` with the
+    :class:`~layerwise.analyses.project.ProjectContext` ``project``: what ``check`` reports,
+    and what each pass of ``fix`` reads its edits from. ``cache_mount`` (None: when the file
+    already uses BuildKit features) is how package-cache fixes are written."""
+    from layerwise.analyses.rules import RuleContext
+    from layerwise.resolve.stages import resolve
+
+    build = resolve(df, dict(build_args or {}))
+    if cache_mount is None:
+        cache_mount = uses_buildkit_features(df)
+    ctx = RuleContext(path, df, build, project, cache_mount=cache_mount)
     result = CheckResult(sources={path: df.text}, files=[path])
     found: list[Finding] = []
     ran: list[str] = []  # the rules that ran to the end: LW001 speaks only about them
@@ -94,7 +124,10 @@ def check_dockerfile(
     seen = set()
     suppressions = Suppressions(df, path, result.sources)
     for f in found:
-        f = replace(f, severity=sev.get(f.code, defaults.get(f.code, f.severity)))
+        # the rule's severity, unless the finding is a speculative note (``info``: the rule
+        # has no evidence for it); a configured severity wins over both
+        own = "info" if f.severity == "info" else defaults.get(f.code, f.severity)
+        f = replace(f, severity=sev.get(f.code, own))
         key = (f.code, f.path, f.line, f.column, f.message)
         if key in seen or suppressions.suppressed(f):
             continue

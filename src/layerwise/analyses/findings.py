@@ -1,6 +1,8 @@
 """What the rules report: a :class:`Finding` at a place in a file, and optionally a :class:`Fix`
-made of :class:`Edit` s (text replacements on offsets of that file) that ``layerwise fix`` can
-apply back to front."""
+made of :class:`Edit` s (text replacements on offsets of a file: the Dockerfile, or the
+``.dockerignore``) that ``layerwise fix`` applies back to front, as ruff's diagnostics carry
+their fixes. A finding is *fixable* when its fix has edits and its applicability is allowed
+(``safe``, or ``unsafe`` with ``--unsafe-fixes``)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ SEVERITIES = ("error", "warning", "info")
 
 @dataclass(frozen=True)
 class Edit:
-    """Replace ``text[start_offset:end_offset]`` of the file at ``path`` with ``replacement``."""
+    """Replace ``text[start_offset:end_offset]`` of the file at ``path`` with ``replacement``.
+    A file that does not exist yet reads as empty: an insertion at 0 creates it."""
 
     path: str
     start_offset: int
@@ -21,12 +24,20 @@ class Edit:
 
 @dataclass(frozen=True)
 class Fix:
-    """A way to resolve a finding. ``safety`` is ``"safe"`` (behaviour kept) or ``"unsafe"``.
-    ``edits`` may be empty: the fix exists (``layerwise fix`` computes it) but is not given here."""
+    """A way to resolve a finding. ``safety`` (the applicability) is ``"safe"`` (the build's
+    result is kept) or ``"unsafe"`` (applied only with ``--unsafe-fixes``). Without ``edits``
+    nothing is applied: the finding is not fixable. Fixes with the same ``isolation`` key are
+    applied one per pass of the fix loop (e.g. two inserts of the same ``ENV``: the first may
+    serve both findings)."""
 
     safety: str
     description: str
     edits: tuple[Edit, ...] = ()
+    isolation: str | None = None
+
+    def applicable(self, unsafe_fixes: bool = False) -> bool:
+        """Whether ``layerwise fix`` (with or without ``--unsafe-fixes``) applies it."""
+        return bool(self.edits) and (self.safety == "safe" or (unsafe_fixes and self.safety == "unsafe"))
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,9 @@ class Finding:
     fix: Fix | None = None
     hint: str = ""  # a one-line "how to fix" shown under the message
     related: tuple[tuple[str, int], ...] = field(default=())  # other (path, line) involved
+
+    def fixable(self, unsafe_fixes: bool = False) -> bool:
+        return self.fix is not None and self.fix.applicable(unsafe_fixes)
 
     @property
     def sort_key(self) -> tuple:

@@ -16,9 +16,9 @@ FORMATS = ("text", "json", "sarif", "github", "gitlab")
 
 PATH is a project folder (its Dockerfile and build context; default: the current folder) or
 Dockerfiles. Findings are printed as `path:line:col: CODE message` with a code frame and a
-hint; `layerwise rule CODE` explains a rule. Exit status: 0 no findings (or none at the
---fail-level), 1 findings at or above the --fail-level, 2 a file could not be read or
-parsed, or bad usage.
+hint; `layerwise rule CODE` explains a rule; `[*]` marks what `layerwise fix` fixes. Exit
+status: 0 no findings (or none at the --fail-level), 1 findings at or above the
+--fail-level, 2 a file could not be read or parsed, or bad usage.
 
 \b
 Examples:
@@ -47,6 +47,8 @@ Examples:
 @click.option("--fail-level", type=click.Choice(["error", "warning", "info"]), default="warning", show_default=True,
               help="Exit 1 for findings of at least this severity; the others are reported (info: notes without evidence) but do not fail the run.")  # fmt: skip
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (errors still exit 2).")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="Count (and mark [*]) the unsafe fixes too, as `layerwise fix --unsafe-fixes` applies them.")  # fmt: skip
 @click.option("--no-config", is_flag=True, help="Ignore [tool.layerwise] in pyproject.toml.")
 @click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
 @click.option("--changed-files", is_flag=True,
@@ -54,7 +56,7 @@ Examples:
                    "project of each changed requirements, lock, pyproject.toml or .dockerignore file.")  # fmt: skip
 @build_arg_option
 def check(paths, dockerfile, context, no_context, output_format, output, select, ignore_codes, extend_select,
-          severities, min_severity, fail_level, exit_zero, no_config, color, changed_files, build_arg) -> int:  # fmt: skip
+          severities, min_severity, fail_level, exit_zero, unsafe_fixes, no_config, color, changed_files, build_arg) -> int:  # fmt: skip
     from layerwise.analyses.check import CheckResult
     from layerwise.api import changed_file_targets, check_project, project_targets, rules_for
     from layerwise.config import Config, load_config
@@ -113,7 +115,7 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
         from layerwise.report.findings import render_text
 
         use_color = color if color is not None else (output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
-        text = render_text(findings, result.sources, color=bool(use_color))
+        text = render_text(findings, result.sources, color=bool(use_color), unsafe_fixes=unsafe_fixes)
     if output:
         with open(output, "w", encoding="utf-8") as fh:
             fh.write(text)

@@ -13,8 +13,10 @@ pip-tools, Poetry, uv, PDM, Pipenv, pyproject, conda), handles the package-manag
 (--no-cache-dir, or a BuildKit cache mount), turns ADD of local files into COPY, and writes a
 .dockerignore with the Python entries in their **/ form without excluding what the build needs.
 Every other byte of your files is kept. Fixes that need a decision are shown as hints.
-It fixes what `layerwise check` reports, no more: the same rule selection (--select/--ignore,
-[tool.layerwise] in pyproject.toml) and the same inline `# layerwise: ignore[CODE]` comments.
+It applies the fixes of what `layerwise check` reports, no more: the same rule selection
+(--select/--ignore, [tool.layerwise] in pyproject.toml) and the same inline
+`# layerwise: ignore[CODE]` comments; exactly the findings `check` marks [*] (with
+--unsafe-fixes on both, the unsafe fixes too).
 
 \b
 Example:
@@ -34,7 +36,10 @@ Example:
 @click.option("--extend-select", multiple=True, metavar="CODES", help="Add rules to the configured selection.")
 @click.option("--no-config", is_flag=True, help="Ignore [tool.layerwise] in pyproject.toml.")
 @click.option("--no-dockerignore", is_flag=True, help="Leave .dockerignore alone.")
-def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, extend_select, no_config, no_dockerignore) -> int:
+@click.option("--unsafe-fixes", is_flag=True,
+              help="Apply the unsafe fixes too (they may change what the build does: review the diff).")  # fmt: skip
+def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, extend_select, no_config, no_dockerignore,
+        unsafe_fixes) -> int:  # fmt: skip
     import os
     import sys
 
@@ -60,6 +65,7 @@ def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, extend_s
         ignore=set(ign),
         cache_mount=cache_mount,
         dockerignore=not no_dockerignore,
+        unsafe_fixes=unsafe_fixes,
     )
     if show_diff:
         text = result.diff()

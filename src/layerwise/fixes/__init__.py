@@ -1,9 +1,9 @@
 """Fixes: rewrite a project's Dockerfile and ``.dockerignore`` for a cache-friendly build.
 
-:func:`fix_project` runs the fixers like ruff's fix loop: parse, let the first fixer that has
-something to do produce its edits, apply them, parse again, until nothing changes. Every fix
-is a set of text edits on instruction spans, so the bytes outside them are kept. A result that
-does not parse is never produced (it raises instead).
+:func:`fix_project` applies the fixes the findings of ``layerwise check`` carry, with one
+loop (:mod:`layerwise.fixes.loop`, ruff's model): no detector of its own, no fixed order.
+Every fix is a set of text edits, so the bytes outside them are kept. A result that does not
+parse is never produced (it raises instead).
 """
 
 from __future__ import annotations
@@ -14,17 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from layerwise.errors import LayerwiseError, Location
-from layerwise.fixes.edits import apply_edits, unified_diff
+from layerwise.fixes.edits import unified_diff
+from layerwise.fixes.loop import MAX_PASSES, AppliedFix, fix_loop
 
-MAX_PASSES = 16
-
-
-@dataclass
-class AppliedFix:
-    code: str
-    message: str
-    safety: str
-    line: int
+__all__ = ["MAX_PASSES", "AppliedFix", "FixResult", "fix_dockerfile_text", "fix_project", "needed_paths"]
 
 
 @dataclass
@@ -66,25 +59,12 @@ class FixResult:
         return write_all_atomic(todo, roots=self.roots or None)
 
 
-def _uses_buildkit_features(df) -> bool:
-    if df.directive("syntax"):
-        return True
-    return any(n.cmd == "run" and any(f.startswith("--mount") for f in n.flags) for n in df.nodes) or any(
-        n.heredocs for n in df.nodes
-    )
-
-
-def _chosen(select: set[str] | None, ignore: set[str]) -> set[str]:
-    """The codes of the rules ``--select``/``--ignore`` leave on, read as ``check`` reads them
-    (code prefixes or ``ALL``, the longest prefix wins)."""
+def _rules(select: set[str] | None, ignore: set[str]):
+    """The rules ``--select``/``--ignore`` leave on, read as ``check`` reads them (code
+    prefixes or ``ALL``, the longest prefix wins)."""
     from layerwise.analyses.check import selected_rules
 
-    return {r.code for r in selected_rules(select, ignore)}
-
-
-def _selected(code: str, chosen: set[str]) -> bool:
-    """Whether a rule whose code starts with ``code`` is among ``chosen``."""
-    return any(c.startswith(code) for c in chosen)
+    return selected_rules(select, ignore)
 
 
 def fix_dockerfile_text(
@@ -96,60 +76,14 @@ def fix_dockerfile_text(
     ignore: set[str] = frozenset(),  # type: ignore[assignment]
     cache_mount: bool | None = None,
     build_args: dict[str, str] | None = None,
+    unsafe_fixes: bool = False,
 ) -> tuple[str, list[AppliedFix], list[AppliedFix]]:
-    """The fixed Dockerfile text, the fixes applied and the hints (fixes not applied)."""
-    from layerwise.analyses.check import is_suppressed
-    from layerwise.analyses.project import ProjectContext
-    from layerwise.analyses.rules import RuleContext
-    from layerwise.fixes.layout import fix_layout, project_from
-    from layerwise.fixes.mechanical import rule_fixes
-    from layerwise.parse import parse
-    from layerwise.resolve.stages import resolve
-
-    project = project_from(context)
-    applied: list[AppliedFix] = []
-    hints: dict[tuple[str, str], AppliedFix] = {}
-    chosen = _chosen(select, ignore)
-    df = parse(text, path)
-    if cache_mount is None:
-        cache_mount = _uses_buildkit_features(df)
-    for _ in range(MAX_PASSES):
-        build = resolve(df, build_args or {})
-        # the LW2xx/LW502 fixes need no context
-        rules = RuleContext(path, df, build, ProjectContext(None, path), cache_mount=cache_mount)
-
-        def unsuppressed(fixes: list, df=df) -> list:
-            """The fixes no inline comment (``# layerwise: ignore[...]``) turns off."""
-            return [f for f in fixes if not is_suppressed(df, path, f.code, f.line)]
-
-        candidates = []
-        if _selected("LW101", chosen):
-            fixes, layout_hints = fix_layout(df, build, project)
-            for h in layout_hints:
-                hints[(h.code, h.message)] = AppliedFix(h.code, h.message, "hint", h.line)
-            candidates += unsuppressed(fixes)[:1]
-        # one rule a pass, each pass on the text the one before wrote
-        for code in ("LW502", "LW202", "LW201", "LW204", "LW104", "LW203"):
-            if candidates:
-                break
-            if _selected(code, chosen):
-                candidates += unsuppressed(rule_fixes(rules, code))
-            if code == "LW204":
-                candidates = candidates[:1]  # one ENV a pass: it may serve the RUNs after it
-        if not candidates:
-            break
-        edits = [e for f in candidates for e in f.edits]
-        new = apply_edits(text, edits)
-        if new == text:
-            break
-        try:
-            df = parse(new, path)  # (the next pass works on it)
-        except LayerwiseError as exc:  # a bug in a fixer: never write such a file
-            raise LayerwiseError(f"internal error: a fix produced an invalid Dockerfile ({exc.message})",
-                                 Location(path)) from None  # fmt: skip
-        text = new
-        applied += [AppliedFix(f.code, f.message, f.safety, f.line) for f in candidates]
-    return text, applied, list(hints.values())
+    """The fixed Dockerfile text, the fixes applied and the hints (fixes not applied). With a
+    ``context``, the ``.dockerignore`` fixes are applied in memory too (they can change what
+    the rules see) but only the Dockerfile is returned."""
+    out = fix_loop(text, path, context, rules=_rules(select, ignore), unsafe_fixes=unsafe_fixes,
+                   cache_mount=cache_mount, build_args=build_args)  # fmt: skip
+    return out.dockerfile, out.applied, out.hints
 
 
 def needed_paths(text: str, path: str, context: str | os.PathLike[str] | None) -> list[str]:
@@ -226,51 +160,36 @@ def fix_project(
     ignore: set[str] = frozenset(),  # type: ignore[assignment]
     cache_mount: bool | None = None,
     dockerignore: bool = True,
+    unsafe_fixes: bool = False,
+    build_args: dict[str, str] | None = None,
 ) -> FixResult:
-    """Fix a project's Dockerfile (and, with a context, its ``.dockerignore``). Writes nothing:
-    call :meth:`FixResult.write`."""
-    from layerwise.fixes.dockerignore import fix_dockerignore
+    """Fix a project's Dockerfile (and, with a context, its ``.dockerignore``): the fixes the
+    findings of ``check`` carry, applied by :func:`~layerwise.fixes.loop.fix_loop`. Writes
+    nothing: call :meth:`FixResult.write`."""
     from layerwise.parse import parse_file
 
     df_path = os.fspath(dockerfile_path)
     if _links_out(df_path):  # refused before it is read: its text is never shown
         raise LayerwiseError(OUTSIDE_LINK, Location(df_path))
     df = parse_file(df_path)  # raises a located error when it does not parse: nothing written
-    original = df.text
-    text, applied, hints = fix_dockerfile_text(
-        original, df_path, context_dir, select=select, ignore=ignore, cache_mount=cache_mount
-    )
-    result = FixResult(df_path, original, text, applied=applied, hints=hints, bom=df.bom)
-    result.roots = _roots(context_dir, df_path)
-    if context_dir is not None and dockerignore and _selected("LW3", _chosen(select, ignore)):
-        ctx = Path(context_dir)
-        ign = ctx / ".dockerignore"
-        per_df = Path(df_path).parent / (Path(df_path).name + ".dockerignore")
-        if per_df.is_file():
-            ign = per_df
+    if context_dir is not None and dockerignore:
+        from layerwise.analyses.rules._ignore_edits import ignore_file_of
+
+        ign = Path(ignore_file_of(context_dir, df_path))
         if os.path.lexists(ign) and not ign.is_file() and not ign.is_symlink():
             what = "a folder" if ign.is_dir() else "not a regular file"
             raise LayerwiseError(f"is {what}: fix cannot write .dockerignore (rename it, or use --no-dockerignore)",
                                  Location(str(ign)))  # fmt: skip
-        # read confined (a link out: refused, never shown); bytes decoded as they are: CRLF kept
-        existing = _read_ignore_file(ign) if ign.is_file() or ign.is_symlink() else None
-        fixed = fix_dockerignore(existing, needed=needed_paths(text, df_path, ctx))
-        if fixed.text is not None:
-            result.dockerignore_path = str(ign)
-            result.dockerignore_original = existing
-            result.dockerignore = fixed.text
-            parts = []
-            if existing is None:
-                parts.append("LW301: new .dockerignore with the Python entries in **/ form")
-            if fixed.rewritten:
-                parts.append("LW302: " + ", ".join(f"{o} -> {n}" for _, o, n in fixed.rewritten))
-            if existing is not None and fixed.added:
-                parts.append(f"LW303/LW305: {len(fixed.added)} entries added")
-            if fixed.exceptions:
-                parts.append("LW304: keep " + ", ".join(e[1:] for e in fixed.exceptions))
-            for p in parts:
-                code, _, message = p.partition(": ")
-                result.applied.append(AppliedFix(code, message, "safe", 0))
+    out = fix_loop(df.text, df_path, context_dir, rules=_rules(select, ignore), unsafe_fixes=unsafe_fixes,
+                   cache_mount=cache_mount, build_args=build_args, dockerignore=dockerignore,
+                   # read confined (a link out: refused, never shown); bytes decoded as they are: CRLF kept
+                   read_ignore=lambda p: _read_ignore_file(p) if p.is_file() or p.is_symlink() else None)  # fmt: skip
+    result = FixResult(df_path, df.text, out.dockerfile, applied=out.applied, hints=out.hints, bom=df.bom)
+    result.roots = _roots(context_dir, df_path)
+    if out.ignore_path is not None and out.ignore != out.ignore_original:
+        result.dockerignore_path = out.ignore_path
+        result.dockerignore_original = out.ignore_original
+        result.dockerignore = out.ignore
     return result
 
 

@@ -65,18 +65,21 @@ def render_text(
     color: bool = False,
     show_frames: bool = True,
     show_fixes: bool = True,
+    unsafe_fixes: bool = False,
 ) -> str:
+    """``[*]`` marks, and the summary counts, exactly the findings whose fix ``layerwise fix``
+    applies with the same options (``unsafe_fixes``: ``--unsafe-fixes``)."""
     out: list[str] = []
     split: dict[str, list[str] | None] = {}
     for f in findings:
-        fixable = " [*]" if f.fix is not None and f.fix.safety == "safe" else ""
+        fixable = " [*]" if f.fixable(unsafe_fixes) else ""
         head = f"{f.path}:{f.line}:{f.column}: {f.code}{fixable} {f.message}"
         out.append(head)
         if show_frames:
             out += frame(f, sources, split)
         if f.hint:
             out.append(f"  = help: {f.hint}")
-        if show_fixes and f.fix is not None:
+        if show_fixes and f.fix is not None and f.fix.edits:
             out.append(f"  = fix ({f.fix.safety}): {f.fix.description}")
         if show_frames:
             out.append("")
@@ -86,9 +89,12 @@ def render_text(
         for f in findings:
             counts[f.severity] = counts.get(f.severity, 0) + 1
         parts = ", ".join(f"{c} {s}{'s' if c != 1 and s != 'info' else ''}" for s, c in sorted(counts.items()))
-        fixable = sum(1 for f in findings if f.fix is not None)
+        fixable = sum(1 for f in findings if f.fixable(unsafe_fixes))
+        hidden = sum(1 for f in findings if f.fixable(True) and not f.fixable(unsafe_fixes))
+        cmd = "`layerwise fix --unsafe-fixes`" if unsafe_fixes else "`layerwise fix`"
         out.append(f"Found {n} finding{'s' if n != 1 else ''} ({parts})."
-                   + (f" {fixable} can be fixed with `layerwise fix`." if fixable else ""))  # fmt: skip
+                   + (f" {fixable} can be fixed with {cmd}." if fixable else "")
+                   + (f" ({hidden} more with `--unsafe-fixes`.)" if hidden else ""))  # fmt: skip
     else:
         out.append("All checks passed!")
     text = escape.clean("\n".join(out)) + "\n"  # credentials masked, control characters shown

@@ -6,11 +6,31 @@ CODE = "LW302"
 DF = "FROM python:3.12\nCOPY . .\n"
 
 
-@pytest.mark.parametrize("pattern", ["*.pyc", "__pycache__/", "__pycache__", "*.egg-info", ".pytest_cache"])
-def test_known_deep_names(pattern):
+@pytest.mark.parametrize("pattern", ["*.pyc", "__pycache__/", "__pycache__", "*.egg-info"])
+def test_known_deep_names_without_evidence_are_an_info(pattern):
     (f,) = catches(CODE, DF, {".dockerignore": f".git\n{pattern}\n"})
     assert f.path.endswith(".dockerignore") and f.line == 2
-    assert "**/" in f.message
+    assert "**/" in f.message and f.severity == "info" and "none below the root" in f.message
+
+
+@pytest.mark.parametrize(("pattern", "deep"), [("*.pyc", "app/x.pyc"), ("__pycache__/", "app/__pycache__/x.pyc"),
+                                               (".pytest_cache", "tests/.pytest_cache/v")])  # fmt: skip
+def test_files_sent_from_a_sub_folder_are_a_warning(pattern, deep):
+    (f,) = catches(CODE, DF, {".dockerignore": f"{pattern}\n", deep: ""})
+    assert f.severity == "warning" and deep.split("/")[0] in f.message
+
+
+@pytest.mark.parametrize("pattern", [".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox"])
+def test_root_tool_caches_with_none_below_the_root_are_silent(pattern):
+    """What docs/rules/LW301.md used to recommend: the tools write these at the root."""
+    passes(CODE, DF, {".dockerignore": f"{pattern}\n", f"{pattern}/v": "", "app/x.py": ""})
+
+
+def test_the_fix_puts_globstar_before_the_pattern_in_place():
+    (f,) = catches(CODE, DF, {".dockerignore": "# c\n  *.pyc  \n", "app/x.pyc": ""})
+    (e,) = f.fix.edits
+    text = "# c\n  *.pyc  \n"
+    assert text[: e.start_offset] + e.replacement + text[e.end_offset :] == "# c\n  **/*.pyc  \n"
 
 
 def test_venv_only_when_nested_one_exists():

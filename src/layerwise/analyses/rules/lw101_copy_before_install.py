@@ -32,6 +32,14 @@ For Poetry, uv or PDM copy `pyproject.toml` and the lock file, install with `--n
 `--no-install-project` or `--no-self`, then copy the code and install the project.
 
 `layerwise fix` rewrites the file this way.
+
+## Fix safety
+The fix is safe: it moves the whole-context `COPY` below the install, copies exactly the
+files the install reads before it (requirements and their `-r`/`-c` includes, lock files) and,
+for an install that also builds the project, installs the dependencies alone first
+(`--no-root`, `--no-install-project`, `--no-self`, or pyproject's dependencies). It is only
+offered when the instructions it moves past need nothing from the context; otherwise the
+finding's help says what to do by hand (and the finding is not marked fixable).
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ import heapq
 from collections.abc import Iterator
 
 from layerwise.analyses import copies
-from layerwise.analyses.findings import Finding, Fix
+from layerwise.analyses.findings import Edit, Finding, Fix
 from layerwise.analyses.installs import TOOLS, requirement_name
 from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Run
@@ -56,7 +64,21 @@ NEEDS_CONTEXT = False
 _Waiting = tuple[int, Step, list[str], bool]  # a copy an install may report: see check
 
 
+def _layout(ctx: RuleContext) -> tuple[dict[int, Fix], dict[int, str]]:
+    """The dependency-first layout fixes by line of the copy they move, and the reasons a
+    layout cannot be written by line of the install (:mod:`layerwise.fixes.layout`)."""
+    from layerwise.fixes.layout import Project, fix_layout
+
+    fixes, hints = fix_layout(ctx.dockerfile, ctx.build, Project(ctx.project.root))
+    by_copy = {
+        p.line: Fix("safe", p.message, tuple(Edit(ctx.path, e.start, e.end, e.replacement) for e in p.edits), isolation=CODE)
+        for p in fixes
+    }
+    return by_copy, {h.line: h.message.split(": ", 1)[-1] for h in hints}
+
+
 def check(ctx: RuleContext) -> Iterator[Finding]:
+    layout: list = []  # computed once, when a finding needs it
     reported: set[int] = set()  # COPY steps already reported (once per copy)
     for stage in ctx.build.stages:
         chain = ctx.lineage(stage)
@@ -97,7 +119,9 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                         continue
                 reported.add(id(copy_step))
                 found = True
-                yield _finding(ctx, copy_step, step, installs, vol, whole)
+                if not layout:
+                    layout.append(_layout(ctx))
+                yield _finding(ctx, copy_step, step, installs, vol, whole, *layout[0])
             if found:
                 before_deps = [w for w in before_deps if id(w[1]) not in reported]
                 after_deps = [w for w in after_deps if id(w[1]) not in reported]
@@ -112,7 +136,8 @@ def _code_like(src: str) -> bool:
     return src.endswith("/") or "." not in base or base.endswith((".py", ".pyx", ".pyi")) or "*" in base
 
 
-def _finding(ctx: RuleContext, copy_step, run_step, installs, vol: list[str], whole: bool) -> Finding:
+def _finding(ctx: RuleContext, copy_step, run_step, installs, vol: list[str], whole: bool,
+             fixes: dict[int, Fix], reasons: dict[int, str]) -> Finding:  # fmt: skip
     cnode = copy_step.instruction.node
     rnode = run_step.instruction.node
     kw = cnode.keyword.upper()
@@ -134,12 +159,15 @@ def _finding(ctx: RuleContext, copy_step, run_step, installs, vol: list[str], wh
     else:
         hint = ("copy only the dependency files (pyproject.toml and the lock file) first and "
                 "install the dependencies without the project, then copy the code")  # fmt: skip
+    fix = fixes.get(cnode.span.start_line)
+    if fix is None and rnode.span.start_line in reasons:
+        hint = reasons[rnode.span.start_line]
     return ctx.at(
         CODE,
         cnode,
         msg,
         hint=hint,
-        fix=Fix("safe", "dependency-first layout (layerwise fix)"),
+        fix=fix,
         related=((ctx.path, install_line),),
     )
 

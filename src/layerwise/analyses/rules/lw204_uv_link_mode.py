@@ -38,7 +38,7 @@ NEEDS_CONTEXT = False
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
-    for _, step in ctx.steps():
+    for stage, step in ctx.steps():
         if not isinstance(step.instruction, Run):
             continue
         mounts = pkgcache.cache_mounts(step)
@@ -63,6 +63,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 "into the mount, set UV_LINK_MODE=copy",
                 hint="add ENV UV_LINK_MODE=copy before this RUN",
                 fix=Fix("safe", "uv with a cache mount: set UV_LINK_MODE=copy (hard links cannot cross into the mount)",
-                        (ctx.insert_line_before(node, "ENV UV_LINK_MODE=copy"),)),
+                        (ctx.insert_line_before(node, "ENV UV_LINK_MODE=copy"),),
+                        isolation=f"{CODE}:{stage.index}"),  # one ENV a pass: it serves the RUNs after it
             )  # fmt: skip
             break

@@ -16,15 +16,21 @@ Add a `.dockerignore`, e.g.
 ```
 .git
 **/__pycache__
-**/*.py[co]
-.venv
-.pytest_cache
-.mypy_cache
-.env
-Dockerfile*
+**/*.py[cod]
+**/.venv
+**/.pytest_cache
+**/.mypy_cache
+**/.env
+**/Dockerfile*
 .dockerignore
 ```
 `layerwise fix` writes one.
+
+## Fix safety
+The fix is safe: it creates `.dockerignore` with the usual Python entries (secrets, version
+control, virtual environments, bytecode and tool caches, packaging metadata, editor files,
+the build's own files) in their `**/` form, leaving out every entry that would exclude a file
+the build reads (a `COPY`/`ADD` source, a bind-mount source, a file an install reads).
 """
 
 from __future__ import annotations
@@ -34,6 +40,39 @@ from collections.abc import Iterator
 from layerwise.analyses import copies
 from layerwise.analyses.findings import Finding, Fix
 from layerwise.analyses.rules import RuleContext
+from layerwise.analyses.rules._ignore_edits import append_lines, new_patterns
+
+CANONICAL: list[tuple[str, list[str]]] = [
+    ("secrets: never send them to the builder", [
+        "**/.env", "**/.env.*", "**/.envrc", "**/*.key", "**/id_rsa*", "**/id_ed25519*", "**/.aws",
+        "**/.ssh", "**/.pypirc", "**/.netrc", "**/.npmrc", "**/secrets.toml",
+    ]),
+    ("version control: large, and changes on every commit", ["**/.git", "**/.hg", "**/.svn"]),
+    ("virtual environments: platform-specific, rebuilt in the image", [
+        "**/.venv", "**/venv", "**/__pypackages__", "**/.pdm-python", "**/.conda",
+    ]),
+    ("bytecode and tool caches: churn on every local run", [
+        "**/__pycache__", "**/*.py[cod]", "**/.pytest_cache", "**/.mypy_cache",
+        "**/.ruff_cache", "**/.hypothesis", "**/.tox", "**/.nox", "**/.coverage", "**/htmlcov",
+        "**/.ipynb_checkpoints",
+    ]),
+    ("packaging metadata left by local installs", ["**/*.egg-info", "**/.eggs"]),
+    ("editors and OS noise", ["**/.idea", "**/.vscode", "**/.DS_Store"]),
+    ("the build's own files: editing them should not bust COPY . .", [
+        "**/Dockerfile*", "**/*.dockerfile", "**/docker-compose*", "**/compose.y*ml", ".dockerignore",
+    ]),
+]  # fmt: skip
+
+
+def new_file(ctx: RuleContext) -> list[str]:
+    """The lines of a new ``.dockerignore``: the entries of :data:`CANONICAL` that exclude no
+    file the build reads, under their section titles."""
+    lines: list[str] = []
+    for title, patterns in CANONICAL:
+        keep = new_patterns(ctx, patterns)
+        if keep:
+            lines += [f"# {title}", *keep]
+    return lines
 
 CODE = "LW301"
 NAME = "no-dockerignore"
@@ -49,12 +88,13 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     for _, step in ctx.steps():
         if copies.is_whole_context(step):
             node = step.instruction.node
+            edit = append_lines(ctx, new_file(ctx))
             yield ctx.at(
                 CODE,
                 node,
                 f"{node.keyword.upper()} of the whole context with no .dockerignore: .git, caches, "
                 "virtualenvs and local files are copied and bust this layer",
                 hint="add a .dockerignore (layerwise fix writes one)",
-                fix=Fix("safe", "write a .dockerignore"),
+                fix=Fix("safe", "write a .dockerignore", (edit,) if edit else ()),
             )
             return

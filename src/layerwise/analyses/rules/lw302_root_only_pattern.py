@@ -2,8 +2,11 @@
 Finds `.dockerignore` patterns such as `*.pyc`, `__pycache__/` or `.venv` that only match at
 the root of the build context. Docker's patterns are anchored at the context root (unlike
 `.gitignore`): `*.pyc` excludes `x.pyc` but not `app/x.pyc`. Reported for the names Python
-projects have in sub-folders, and, with a snapshot of the context, for any pattern that
-leaves matching files deeper in the tree.
+projects have in sub-folders, and for any pattern that leaves matching files deeper in the
+tree. It speaks from what the snapshot of the context sees: a warning when files the pattern
+was meant for are sent from a sub-folder; an `info` (which does not fail `check`) for a
+name such as `__pycache__` that no sub-folder holds today; nothing for the caches tools write
+at the project root (`.pytest_cache`, `.mypy_cache`...) while none is deeper.
 
 ## Why is this bad?
 The files the pattern was meant to exclude are still sent and copied: `app/__pycache__`
@@ -21,6 +24,11 @@ __pycache__/
 **/__pycache__
 **/*.pyc
 ```
+
+## Fix safety
+The fix is safe: it puts `**/` in front of the pattern, in place (the rest of the file is
+kept), so it excludes the same name in every folder. A file the build reads by that name in
+a sub-folder would be excluded too: LW304 then reports it and its fix adds an exception.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from collections.abc import Iterator
 
 from layerwise.analyses.findings import Finding, Fix
 from layerwise.analyses.rules import RuleContext
+from layerwise.analyses.rules._ignore_edits import insert_at
 
 CODE = "LW302"
 NAME = "root-only-ignore-pattern"
@@ -38,11 +47,14 @@ SEVERITY = "warning"
 FIX = "safe"
 NEEDS_CONTEXT = True
 
-# Names that live in sub-folders of Python projects: a root-only pattern for them is a bug.
+# Names that Python projects have in sub-folders: a root-only pattern for them is a bug waiting
+# for the first sub-folder (an `info` while the snapshot shows none below the root).
 DEEP_NAMES = ("*.pyc", "*.pyo", "*.pyd", "*.py[co]", "*.py[cod]", "*$py.class", "__pycache__",
-              "*.egg-info", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis",
-              ".ipynb_checkpoints", ".DS_Store", "node_modules", "*.swp", "*~", ".coverage",
-              "*.log", ".tox", ".nox")  # fmt: skip
+              "*.egg-info", ".ipynb_checkpoints", ".DS_Store", "node_modules", "*.swp", "*~",
+              "*.log")  # fmt: skip
+# Caches the tools write where they are run (the project root, as a rule): a root-only
+# pattern for them is only wrong when the snapshot shows one deeper.
+ROOT_CACHES = (".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", ".coverage", ".tox", ".nox")
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
@@ -55,17 +67,21 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         cleaned = p.cleaned.rstrip("/")
         if p.exclusion or "/" in cleaned or cleaned.startswith("**") or not cleaned:
             continue
-        known = cleaned in DEEP_NAMES
         examples: list[str] = []
         if snap is not None:
             if deep_names is None:
                 deep_names = [e.path for e in snap.entries if "/" in e.path]
             examples = [q for q in deep_names if fnmatch.fnmatchcase(q.rsplit("/", 1)[1], cleaned)
                         and not any(fnmatch.fnmatchcase(part, cleaned) for part in q.split("/")[:-1])][:3]  # fmt: skip
-        if not known and not examples:
+        if examples:
+            severity = SEVERITY  # evidence: files the pattern was meant for are sent
+        elif cleaned in DEEP_NAMES or (snap is None and cleaned in ROOT_CACHES):
+            severity = "info"  # none sent today: a note, not a failure
+        else:
             continue
         src = p.source
-        shown = f" (still sent: {', '.join(examples)})" if examples else ""
+        shown = f" (still sent: {', '.join(examples)})" if examples else " (none below the root today)"
+        edit = insert_at(ctx, src.line, getattr(src, "column", 1) or 1, src.text, "**/") if src.line else None
         yield Finding(
             code=CODE,
             message=f"pattern `{src.text}` only matches at the context root; `**/{cleaned}` "
@@ -73,6 +89,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             path=str(ign.path),
             line=src.line or 1,
             column=getattr(src, "column", 1) or 1,
+            severity=severity,
             hint=f"write **/{cleaned}",
-            fix=Fix("safe", f"rewrite as **/{cleaned}"),
+            fix=Fix("safe", f"rewrite as **/{src.text}", (edit,) if edit and not src.text.startswith("/") else ()),
         )

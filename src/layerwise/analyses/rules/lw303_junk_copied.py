@@ -13,6 +13,11 @@ hundreds of megabytes and shadow the image's own packages).
 
 ## Use instead
 Exclude them in `.dockerignore` (`**/__pycache__`, `**/*.pyc`, `.venv`, `.git`...).
+
+## Fix safety
+The fix is safe: it appends to `.dockerignore` the entries for the junk this `COPY` copies
+(as the snapshot of the context shows it), and only those that exclude no file the build
+reads (a `COPY`/`ADD` source, a bind-mount source such as `.git`, a file an install reads).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections.abc import Iterator
 from layerwise.analyses import copies
 from layerwise.analyses.findings import Finding, Fix
 from layerwise.analyses.rules import RuleContext
+from layerwise.analyses.rules._ignore_edits import append_lines, new_patterns
 
 CODE = "LW303"
 NAME = "junk-copied"
@@ -58,11 +64,13 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             continue
         node = step.instruction.node
         parts = [f"{j.what} ({', '.join(paths[:2])}{', ...' if len(paths) > 2 else ''})" for j, paths in hits[:4]]
-        suggestion = ", ".join(sorted({s for j, _ in hits for s in j.suggestion.split(", ")}))
+        patterns = sorted({s for j, _ in hits for s in j.suggestion.split(", ")})
+        suggestion = ", ".join(patterns)
+        edit = append_lines(ctx, new_patterns(ctx, patterns))
         yield ctx.at(
             CODE,
             node,
             f"{node.keyword.upper()} copies junk that changes on every run: {'; '.join(parts)}",
             hint=f"add to .dockerignore: {suggestion}",
-            fix=Fix("safe", "add the entries to .dockerignore"),
+            fix=Fix("safe", f"add {suggestion} to .dockerignore", (edit,) if edit else ()),
         )

@@ -13,6 +13,11 @@ anyone who can pull the image can read it.
 ## Use instead
 Exclude the files in `.dockerignore` (`.env`, `*.pem`, `.aws`...) and pass secrets at build
 time with `RUN --mount=type=secret,id=...`, or at run time as environment variables.
+
+## Fix safety
+The fix is safe: it appends the exact paths of the secret files this `COPY` copies to
+`.dockerignore` (no broad pattern), except a file the build reads by name (a `COPY` source,
+a bind-mount source): that one needs a decision and is left to you.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections.abc import Iterator
 from layerwise.analyses import copies
 from layerwise.analyses.findings import Finding, Fix
 from layerwise.analyses.rules import RuleContext
+from layerwise.analyses.rules._ignore_edits import append_lines, new_patterns
 
 CODE = "LW305"
 NAME = "secret-copied"
@@ -49,10 +55,16 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         step = next(s for s in steps if s.line == line)
         names = ", ".join(f"{s.path} ({s.reason})" for s in secrets[:3])
         more = f" and {len(secrets) - 3} more" if len(secrets) > 3 else ""
+        edit = append_lines(ctx, new_patterns(ctx, [s.path for s in secrets if _plain(s.path)]))
         yield ctx.at(
             CODE,
             step.instruction.node,
             f"{step.instruction.node.keyword.upper()} copies secrets into the image: {names}{more}",
             hint="exclude them in .dockerignore; pass secrets with RUN --mount=type=secret",
-            fix=Fix("safe", "add the files to .dockerignore"),
+            fix=Fix("safe", "add the files to .dockerignore", (edit,) if edit else ()),
         )
+
+
+def _plain(path: str) -> bool:
+    """A path that means itself as a .dockerignore pattern (no glob, escape or comment)."""
+    return not any(c in path for c in "*?[]\\") and not path.startswith(("!", "#")) and path.strip() == path

@@ -1,0 +1,111 @@
+"""The context files a build reads by name: what ``.dockerignore`` must keep sending.
+
+* every source of a ``COPY``/``ADD`` from the context (a file, or each file a folder or
+  wildcard source selects: ``COPY . .`` alone needs no particular file);
+* the source of a ``RUN --mount=type=bind,source=...`` (and the files below it);
+* the requirements/constraints files an install reads (through the ``COPY`` that brought
+  them) and their ``-r``/``-c`` includes;
+* the README/license files ``pyproject.toml`` names, when the project itself is installed
+  from a whole-context copy.
+
+LW304 reports the needed files ``.dockerignore`` excludes; the ``.dockerignore`` fixes
+(LW301, LW303, LW305) leave out any pattern that would exclude one (:func:`keeps_needed`).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from layerwise.analyses import copies
+from layerwise.parse.instructions import Run
+
+if TYPE_CHECKING:
+    from layerwise.analyses.rules import RuleContext
+    from layerwise.parse.nodes import Node
+
+_GLOB = re.compile(r"[*?\[$]")
+
+
+def needed_files(ctx: RuleContext, *, expand: bool = False) -> Iterator[tuple[str, str, Node]]:
+    """(context path, why, instruction) for each file the build reads by name. ``expand``:
+    also each file below a folder or wildcard source (from the snapshot)."""
+    project = ctx.project
+    for stage in ctx.build.stages:
+        copied_to: dict[str, str] = {}  # image path -> context path, for files copied by name
+        whole_dests: list[str] = []
+        for step in stage.steps:
+            inst = step.instruction
+            node = inst.node
+            if copies.from_context(step):
+                dest = copies.dest_path(step)
+                for s in copies.sources(step):
+                    n = s.strip("/")
+                    if copies.REMOTE.match(s):
+                        continue
+                    if not n or n == ".":
+                        whole_dests.append(dest)
+                        continue
+                    why = f"a source of this {node.keyword.upper()}"
+                    if not _GLOB.search(n):
+                        yield n, why, node
+                        copied_to[posixpath.normpath(posixpath.join(dest, posixpath.basename(n)))] = n
+                        copied_to[posixpath.normpath(dest)] = n
+                    if expand and (_GLOB.search(n) or project.is_file(n) is False):
+                        for f in project.select(s) or []:
+                            yield f, why, node
+            elif isinstance(inst, Run):
+                for m in step.expanded.get("mounts") or []:  # type: ignore[union-attr]
+                    src = (m.source or "").strip("/")
+                    if m.type == "bind" and not m.from_ and src and src != "." and not _GLOB.search(src):
+                        yield src, "the source of a bind mount", node
+                        if expand and project.is_file(src) is False:
+                            for f in project.select(src) or []:
+                                yield f, "below the source of a bind mount", node
+                for x in ctx.analysis(step).installs:
+                    for r in x.requirements + x.constraints:
+                        rel = _context_rel(step, r, copied_to) or _from_whole(step, r, whole_dests)
+                        if rel:
+                            yield rel, f"read by `{' '.join(x.argv[:2])}`", node
+                            for f in project.requirements_closure([rel])[1:]:
+                                yield f, f"included by {rel}", node
+                    if x.project and whole_dests:
+                        for t in x.targets or ["."]:
+                            rel = _from_whole(step, t.split("[", 1)[0], whole_dests)
+                            if rel is None:
+                                continue
+                            for f in project.pyproject_files(rel):
+                                yield f, "named in pyproject.toml, read by the build backend", node
+
+
+def keeps_needed(patterns: Iterable[str], needed: Iterable[str]) -> list[str]:
+    """The patterns that, each by itself, exclude none of the ``needed`` paths."""
+    from layerwise.context.ignore import IgnoreFile
+
+    needed = [n for n in needed if n and n not in (".", "")]
+    out = []
+    for p in patterns:
+        probe = IgnoreFile.from_patterns([p])
+        if not any(probe.excludes(n) for n in needed):
+            out.append(p)
+    return out
+
+
+def _context_rel(step, path: str, copied_to: dict[str, str]) -> str | None:
+    """The context path of a file an install reads (via the COPY that brought it)."""
+    img = posixpath.normpath(path if path.startswith("/") else posixpath.join(step.workdir or "/", path))
+    return copied_to.get(img)
+
+
+def _from_whole(step, path: str, whole_dests: list[str]) -> str | None:
+    """The context path of ``path`` when a whole-context copy put the context at a dest above it."""
+    img = posixpath.normpath(path if path.startswith("/") else posixpath.join(step.workdir or "/", path))
+    for d in whole_dests:
+        d = posixpath.normpath(d)
+        if img == d:
+            return "."
+        if img.startswith(d.rstrip("/") + "/"):
+            return img[len(d.rstrip("/")) + 1 :]
+    return None
