@@ -42,11 +42,6 @@ def ignore_target(ctx: RuleContext) -> tuple[str, str | None] | None:
         return None
 
 
-def newline_of(text: str | None) -> str:
-    i = (text or "").find("\n")
-    return "\r\n" if i > 0 and text[i - 1] == "\r" else "\n"  # type: ignore[index]
-
-
 def append_lines(ctx: RuleContext, lines: list[str], comment: str | None = None) -> Edit | None:
     """An edit that appends ``lines`` (after a ``# comment``) to the ``.dockerignore``,
     creating it when there is none."""
