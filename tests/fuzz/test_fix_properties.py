@@ -5,7 +5,8 @@
   every original instruction is still there, moved or with only the fixes' own changes
   (ADD -> COPY, ``--no-cache-dir``/``--no-cache``, a cache mount, a dependencies-only flag);
 * the line-ending style is kept;
-* the ``.dockerignore`` it writes never excludes a file a COPY names or an install reads.
+* the check <-> fix invariants of ``tests/fix_invariants.py`` (nothing fixable left, nothing
+  changed that no finding reported, no file the build reads lost from the context).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from layerwise.context.ignore import IgnoreFile
-from layerwise.fixes import fix_project, needed_paths
+from layerwise.fixes import fix_project
 from layerwise.parse import parse
+from tests.fix_invariants import check_project
 
 INSTALLS = {
     "pip": ("pip install -r requirements.txt", {"requirements.txt": "flask==3.0.3\n"}),
@@ -116,10 +117,20 @@ def test_fix_properties(project):
         result.write()
         again = fix_project(root, root / "Dockerfile")
         assert not again.changed, again.diff()
-        # the .dockerignore never excludes what the build needs
-        ignore_path = root / ".dockerignore"
-        if ignore_path.exists():
-            ignore = IgnoreFile.read(ignore_path)
-            for needed in needed_paths(out, str(root / "Dockerfile"), root):
-                if (root / needed).exists():
-                    assert not ignore.excludes(needed), needed
+
+
+@pytest.mark.slow
+@given(projects())
+def test_check_fix_invariants(project):
+    text, files, existing_ignore, _ = project
+    with tempfile.TemporaryDirectory() as d:
+        root = Path(d) / "random"
+        for name, body in files.items():
+            p = root / name
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(body)
+        (root / "Dockerfile").write_bytes(text.encode())
+        if existing_ignore is not None:
+            (root / ".dockerignore").write_text(existing_ignore)
+        for unsafe in (False, True):
+            assert check_project(root, unsafe_fixes=unsafe) == []

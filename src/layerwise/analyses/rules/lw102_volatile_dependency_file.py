@@ -1,8 +1,11 @@
 """## What it does
 Finds a dependency install that reads a file which also changes for reasons that have
-nothing to do with dependencies: `pyproject.toml` with a static `version` or `[tool.*]`
-sections of other tools (ruff, pytest, mypy...), and `uv.lock`, which records the project's
-own version. Needs the build context (it reads `pyproject.toml`).
+nothing to do with dependencies: `pyproject.toml` with `[tool.*]` sections of other tools
+(ruff, pytest, mypy...), edited far more often than the dependencies (its static `version`
+and `uv.lock`, which records the project's version, are named too). Needs the build context
+(it reads `pyproject.toml`). A static version alone is not reported: it changes once a
+release, and copying `pyproject.toml` and the lock file is the layout every packaging tool
+documents.
 
 ## Why is this bad?
 The `COPY pyproject.toml uv.lock ./` layer changes whenever the version is bumped or a linter
@@ -59,8 +62,9 @@ def reasons(data: dict) -> list[str]:
     elif poetry.get("version") and not tool.get("poetry-dynamic-versioning"):
         out.append(f'a static version ("{poetry["version"]}")')
     others = sorted(k for k in tool if k not in _INSTALL_TOOLS)
-    if others:
-        out.append("settings of other tools (" + ", ".join(f"[tool.{k}]" for k in others[:4]) + ")")
+    if not others:
+        return []  # a version bump is a release: not worth a note on a textbook layout
+    out.append("settings of other tools (" + ", ".join(f"[tool.{k}]" for k in others[:4]) + ")")
     return out
 
 
