@@ -31,7 +31,15 @@ _GLOB = re.compile(r"[*?\[$]")
 
 def needed_files(ctx: RuleContext, *, expand: bool = False) -> Iterator[tuple[str, str, Node]]:
     """(context path, why, instruction) for each file the build reads by name. ``expand``:
-    also each file below a folder or wildcard source (from the snapshot)."""
+    also each file below a folder or wildcard source (from the snapshot). A path leaving the
+    context (``../x``) is no context file: left out."""
+    for rel, why, node in _needed(ctx, expand):
+        rel = posixpath.normpath(rel)
+        if rel != ".." and not rel.startswith(("../", "/")):
+            yield rel, why, node
+
+
+def _needed(ctx: RuleContext, expand: bool) -> Iterator[tuple[str, str, Node]]:
     project = ctx.project
     for stage in ctx.build.stages:
         copied_to: dict[str, str] = {}  # image path -> context path, for files copied by name

@@ -9,7 +9,6 @@ parse is never produced (it raises instead).
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from layerwise.errors import LayerwiseError, Location
 from layerwise.fixes.edits import unified_diff
 from layerwise.fixes.loop import MAX_PASSES, AppliedFix, fix_loop
 
-__all__ = ["MAX_PASSES", "AppliedFix", "FixResult", "fix_dockerfile_text", "fix_project", "needed_paths"]
+__all__ = ["MAX_PASSES", "AppliedFix", "FixResult", "fix_dockerfile_text", "fix_project"]
 
 
 @dataclass
@@ -84,62 +83,6 @@ def fix_dockerfile_text(
     out = fix_loop(text, path, context, rules=_rules(select, ignore), unsafe_fixes=unsafe_fixes,
                    cache_mount=cache_mount, build_args=build_args)  # fmt: skip
     return out.dockerfile, out.applied, out.hints
-
-
-def needed_paths(text: str, path: str, context: str | os.PathLike[str] | None) -> list[str]:
-    """Context files the build needs by name: COPY sources, what installs read, the README and
-    license files pyproject.toml names."""
-    from layerwise.fixes.commands import analyse_run
-    from layerwise.fixes.layout import _requirements_closure, project_from
-    from layerwise.parse import parse
-    from layerwise.parse.instructions import Copy, Run
-    from layerwise.resolve.stages import resolve
-
-    project = project_from(context)
-    build = resolve(parse(text, path))
-    out: list[str] = []
-    for stage in build.stages:
-        for step in stage.steps:
-            inst = step.instruction
-            if isinstance(inst, Copy) and not step.expanded.get("from"):
-                for s in step.expanded.get("sources", inst.sources):  # type: ignore[union-attr]
-                    s = s.strip("/")
-                    if s and s != "." and not re.search(r"[*?\[]", s) and "://" not in s:
-                        out.append(os.path.normpath(s))
-            elif isinstance(inst, Run):
-                for x in analyse_run(inst).installs:
-                    out += [os.path.normpath(r) for r in x.reads if not r.startswith("/")]
-    req = [p for p in out if p.endswith((".txt", ".in"))]
-    closure, _, _ = _requirements_closure(project, req)
-    out += closure
-    pyproject = project.read_text("pyproject.toml")
-    if pyproject:
-        try:
-            import tomllib
-        except ImportError:  # pragma: no cover - Python 3.10
-            import tomli as tomllib  # type: ignore[no-redef]
-        try:
-            meta = tomllib.loads(pyproject).get("project", {})
-        except (ValueError, RecursionError):  # invalid, or nested too deep: no metadata
-            meta = {}
-        readme = meta.get("readme")
-        if isinstance(readme, dict):
-            readme = readme.get("file")
-        if isinstance(readme, str):
-            out.append(readme)
-        lic = meta.get("license")
-        if isinstance(lic, dict) and isinstance(lic.get("file"), str):
-            out.append(lic["file"])
-        for f in meta.get("license-files", []) if isinstance(meta.get("license-files"), list) else []:
-            if isinstance(f, str) and not re.search(r"[*?\[]", f):
-                out.append(f)
-        out.append("pyproject.toml")
-    seen: list[str] = []
-    for p in out:
-        # a path leaving the context is no context file (never a .dockerignore exception)
-        if p not in seen and p != ".." and not p.startswith(("../", "/")) and project.inside(p) is not False:
-            seen.append(p)
-    return seen
 
 
 def _roots(context_dir: str | os.PathLike[str] | None, df_path: str) -> list[str]:
