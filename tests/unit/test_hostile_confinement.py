@@ -20,10 +20,22 @@ import pytest
 from layerwise import safefs
 from layerwise.analyses.project import ProjectContext
 from layerwise.cli import main
-from layerwise.fixes import fix_project, needed_paths
+from layerwise.fixes import fix_project
 
 SECRET = "SECRET_TOKEN_f00dfeed"
 REPO = Path(__file__).resolve().parents[2]
+
+
+def needed_paths(text: str, name: str, proj: Path) -> list[str]:
+    """The context files the build reads by name (analyses.needed: what .dockerignore fixes keep)."""
+    from layerwise.analyses.needed import needed_files
+    from layerwise.analyses.rules import RuleContext
+    from layerwise.parse import parse
+    from layerwise.resolve.stages import resolve
+
+    df = parse(text, name)
+    ctx = RuleContext(name, df, resolve(df, {}), ProjectContext(proj, proj / name))
+    return [rel for rel, _, _ in needed_files(ctx, expand=True)]
 
 
 def _cli(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -122,9 +134,12 @@ def test_fix_proposes_no_copy_of_a_path_outside_the_context(tmp_path):
 
 
 def test_fix_needed_paths_leave_out_readme_outside_the_context(tmp_path):
+    project_install = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install .\n"
     proj = _project(tmp_path, {"pyproject.toml": '[project]\nname="x"\nreadme="../../outside/secret.txt"\n'})
-    paths = needed_paths(DOCKERFILE, "Dockerfile", proj)
-    assert "pyproject.toml" in paths and not any("secret" in p for p in paths)
+    paths = needed_paths(project_install, "Dockerfile", proj)
+    assert not any("secret" in p or p.startswith("..") for p in paths)
+    (proj / "pyproject.toml").write_text('[project]\nname="x"\nreadme="README.md"\n')
+    assert "README.md" in needed_paths(project_install, "Dockerfile", proj)  # one inside is needed
 
 
 # --- the Dockerfile and .dockerignore ------------------------------------------------------------

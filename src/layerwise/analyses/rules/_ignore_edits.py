@@ -36,9 +36,12 @@ def ignore_target(ctx: RuleContext) -> tuple[str, str | None] | None:
     ign = project.ignore
     if ign is None or ign.path is None:
         return ignore_file_of(project.root, project.dockerfile_path), None
-    try:
-        return str(ign.path), Path(ign.path).read_bytes().decode("utf-8", "surrogateescape")
-    except OSError:
+    from layerwise import safefs
+    from layerwise.errors import LayerwiseError
+
+    try:  # as fix reads it: bytes as they are (CRLF kept), never through a link out
+        return str(ign.path), safefs.read_bytes(ign.path).decode("utf-8", "surrogateescape")
+    except (OSError, LayerwiseError):
         return None
 
 
