@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from layerwise.cli import main
+from layerwise.parse import parse
+from layerwise.resolve.stages import resolve
 
 BAD = "FROM python:3.12\nWORKDIR /app\nADD . .\nRUN pip install -r requirements.txt\nCMD python app.py\n"
 
@@ -143,3 +145,45 @@ def test_revisions_by_other_names_still_work(repo, capsys):
         code, out, err = run(["explain", str(repo), "--before", before, "--after", "HEAD"], capsys)
         assert code == 0, err
         assert f"after building {before}" in " ".join(out.split())
+
+
+# --- stages read by COPY --from / RUN --mount from ---------------------------------------------
+
+LATER = "FROM busybox AS app\nCOPY --from=deps /x /x\nFROM busybox AS deps\nRUN echo > /x\n"
+CYCLE = ("FROM busybox AS stage0\nCOPY --from=stage2 f1 /sub/\nFROM busybox AS stage1\nCOPY --from=stage0 f2 /sub/\n"
+         "FROM busybox AS stage2\nCOPY --from=stage1 f2 /sub/\n")  # fmt: skip
+
+
+def test_copy_from_a_stage_defined_later_is_that_stage_not_an_image():
+    build = resolve(parse(LATER, "Dockerfile"))
+    copy = build.stages[0].steps[0]
+    assert copy.expanded["stage_refs"] == [1]
+    assert build.stages[0].dependencies() == {1}
+    assert [s.index for s in build.needed_stages()] == [1]  # the default target does not read it
+
+
+def test_building_a_stage_that_reads_a_later_one_is_buildkits_error(tmp_path, capsys):
+    p = project(tmp_path / "p", LATER)
+    code, _, err = run(["explain", str(p), "--before", str(p), "--target", "app"], capsys)
+    assert code == 2
+    assert err == (f"layerwise: error: {p / 'Dockerfile'}:2:1: cannot copy from stage \"deps\", it needs to be "
+                   "defined before current stage \"app\"\n")  # fmt: skip
+    code, _, err = run(["explain", str(p), "--before", str(p)], capsys)  # the last stage: built
+    assert code == 0, err
+
+
+@pytest.mark.parametrize(("text", "where", "message"), [
+    (CYCLE, "2:1", "circular dependency detected on stage: stage0"),
+    ("FROM busybox\nCOPY --from=0 /x /x\n", "2:1", "circular dependency detected on stage: stage-0"),
+    ("FROM busybox AS a\nRUN --mount=from=b,target=/b true\nFROM busybox AS b\nCOPY --from=a /x /x\nFROM busybox\n",
+     "2:1", "circular dependency detected on stage: a"),
+    ("FROM busybox\nCOPY --from=5 /x /x\n", "2:1", "invalid stage index 5"),
+])  # fmt: skip
+def test_stage_cycles_and_bad_indexes_are_located_errors_in_check_and_explain(tmp_path, capsys, text, where, message):
+    p = project(tmp_path / "p", text)
+    code, out, err = run(["check", str(p)], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert f"{p / 'Dockerfile'}:{where}: {message}" in err
+    code, out, err = run(["explain", str(p), "--before", str(p)], capsys)
+    assert code == 2 and out == ""
+    assert err == f"layerwise: error: {p / 'Dockerfile'}:{where}: {message}\n"

@@ -101,6 +101,7 @@ def check_parsed(
     from layerwise.resolve.stages import resolve
 
     build = resolve(df, dict(build_args or {}))
+    build.needed_stages()  # BuildKit's refusals that depend on what is built (COPY --from a later stage)
     if cache_mount is None:
         cache_mount = uses_buildkit_features(df)
     ctx = RuleContext(path, df, build, project, cache_mount=cache_mount)

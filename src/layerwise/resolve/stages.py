@@ -370,6 +370,7 @@ class Build:
     meta_args: list[tuple[str, str | None]]
     stages: list[Stage]
     build_args: dict[str, str]
+    forward_refs: list[ForwardRef] = field(default_factory=list)
 
     def stage(self, ref: str | int) -> Stage:
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
@@ -387,7 +388,8 @@ class Build:
         )
 
     def needed_stages(self, target: str | int | None = None) -> list[Stage]:
-        """The stages BuildKit builds for ``target`` (default: the last stage), in order."""
+        """The stages BuildKit builds for ``target`` (default: the last stage), in order. A
+        stage among them that reads one defined after it is BuildKit's error (located)."""
         final = self.stage(target) if target is not None else self.stages[-1]
         needed: set[int] = set()
         todo = [final.index]
@@ -397,7 +399,21 @@ class Build:
                 continue
             needed.add(i)
             todo.extend(self.stages[i].dependencies())
+        for ref in self.forward_refs:
+            if ref.stage in needed:
+                raise InstructionError(ref.message, Location(self.dockerfile.path, ref.line, ref.column))
         return [s for s in self.stages if s.index in needed]
+
+
+@dataclass(frozen=True)
+class ForwardRef:
+    """A ``COPY --from`` or ``RUN --mount from`` naming a stage defined after its own: BuildKit
+    finds it, and refuses to build it (checked on the engine) when the stage is built."""
+
+    stage: int
+    message: str
+    line: int
+    column: int
 
 
 class _Expander:
@@ -472,6 +488,12 @@ def resolve(
     names: dict[str, int] = {}
     ctx = _Context(ex, dockerfile.path, build_args, global_scope, meta_args, names, stages,
                    frozenset(k for k, _ in meta_args))  # fmt: skip
+    # BuildKit registers every stage before it reads a --from: a stage defined later counts
+    for inst in instructions[i:]:
+        if isinstance(inst, From):
+            if inst.stage_name:
+                ctx.all_names[inst.stage_name] = ctx.stage_count  # (a repeated name: the last one)
+            ctx.stage_count += 1
     state = _State()
     end_state: dict[int, _State] = {}  # each stage's state after its last instruction
 
@@ -506,7 +528,53 @@ def resolve(
             continue
         _add_step(ctx, stages[-1], state, inst)
 
-    return Build(dockerfile, instructions, meta_args, stages, build_args)
+    _check_cycles(stages, dockerfile.path)
+    return Build(dockerfile, instructions, meta_args, stages, build_args, ctx.forward_refs)
+
+
+def _check_cycles(stages: list[Stage], path: str) -> None:
+    """BuildKit's refusal of stages that read each other through ``COPY --from`` or ``RUN
+    --mount from`` (in any stage, built or not; checked on the engine): "circular dependency
+    detected on stage: NAME", NAME the first stage (in file order) from which a cycle is
+    reached, located at that stage's instruction that starts it. (FROM names earlier stages
+    only: it closes no cycle; BuildKit does not follow it here either.)"""
+    if not any(step._expanded is not None for st in stages for step in st.steps):
+        return  # no stage reference at all (the common case): nothing to walk
+    edges: list[list[tuple[int, Instruction]]] = []
+    for st in stages:
+        out: list[tuple[int, Instruction]] = []
+        for step in st.steps:
+            for ref in step.expanded.get("stage_refs", ()):  # type: ignore[union-attr]
+                out.append((ref, step.instruction))
+        edges.append(out)
+    visited: set[int] = set()
+    for start in stages:
+        if start.index in visited:
+            continue
+        # iterative DFS: (stage, next edge to follow); on_path = the stages of the stack
+        stack: list[tuple[int, int]] = [(start.index, 0)]
+        on_path = {start.index}
+        visited.add(start.index)
+        first: Instruction | None = None
+        while stack:
+            node, k = stack[-1]
+            if k == len(edges[node]):
+                stack.pop()
+                on_path.discard(node)
+                continue
+            stack[-1] = (node, k + 1)
+            dep, inst = edges[node][k]
+            if len(stack) == 1:
+                first = inst
+            if dep in on_path:
+                where = first or inst
+                name = start.name or f"stage-{start.index}"
+                raise InstructionError(f"circular dependency detected on stage: {name}",
+                                       Location(path, where.line, where.span.start_column))  # fmt: skip
+            if dep not in visited:
+                visited.add(dep)
+                on_path.add(dep)
+                stack.append((dep, 0))
 
 
 
@@ -584,6 +652,15 @@ class _Context:
     names: dict[str, int]
     stages: list[Stage]
     declared_globally: frozenset[str] = frozenset()
+    # every stage's name -> index, later stages too: what --from names (FROM sees earlier ones only)
+    all_names: dict[str, int] = field(default_factory=dict)
+    stage_count: int = 0
+    forward_refs: list[ForwardRef] = field(default_factory=list)
+
+    def stage_name(self, index: int) -> str:
+        """How BuildKit names a stage in messages: its name, else stage-N."""
+        st = self.stages[index]
+        return st.name or f"stage-{index}"
     # Recent (name, value) pairs of ENV, LABEL and ARG: equal pairs (a big file repeats them)
     # are one tuple, and so are short equal values expanded from variables.
     pairs: dict[tuple[str, str | None], tuple[str, str | None]] = field(default_factory=dict)
@@ -691,9 +768,14 @@ def _expand(
                     str(exc), Location(ctx.path, inst.line, inst.span.start_column)
                 ) from None
             mounts.append(m)
-            ref = ctx.names.get(m.from_.lower()) if m.from_ else None
+            ref = ctx.all_names.get(m.from_.lower()) if m.from_ else None
             if ref is not None:
                 refs.append(ref)
+                if ref > len(ctx.stages) - 1:
+                    ctx.forward_refs.append(ForwardRef(
+                        len(ctx.stages) - 1,
+                        f'cannot mount from stage "{m.from_}" to "{m.target}", stage needs to be defined before '
+                        "current command", inst.line, inst.span.start_column))  # fmt: skip
         expanded: dict[str, object] = {"mounts": mounts}
         if refs:
             expanded["stage_refs"] = refs
@@ -731,10 +813,18 @@ def _expand(
         return expanded, (pairs if changed else None)
     if isinstance(inst, Copy):
         src = str(expanded.get("from", "")).lower()
-        src_stage = ctx.names.get(src)
-        if src_stage is None and src.isdigit() and int(src) < len(ctx.stages) - 1:
+        src_stage = ctx.all_names.get(src)  # a stage defined later too, as BuildKit resolves it
+        if src_stage is None and src.isdigit():
+            if int(src) >= ctx.stage_count:
+                raise InstructionError(f"invalid stage index {int(src)}",
+                                       Location(ctx.path, inst.line, inst.span.start_column))  # fmt: skip
             src_stage = int(src)
         if src_stage is not None:
+            here = len(ctx.stages) - 1
+            if src_stage > here:
+                ctx.forward_refs.append(ForwardRef(
+                    here, f'cannot copy from stage "{expanded.get("from")}", it needs to be defined before current '
+                    f'stage "{ctx.stage_name(here)}"', inst.line, inst.span.start_column))  # fmt: skip
             refs = expanded["stage_refs"] = [src_stage]
             return expanded, (expanded if changed else refs)
     return expanded, (expanded if changed else None)
