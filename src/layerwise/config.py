@@ -99,7 +99,10 @@ def read_config(path: Path) -> Config:
         raise UsageError(exc.message, Location(str(path))) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise UsageError(f"cannot read {path.name}: {exc}", Location(str(path))) from None
-    table = data.get("tool", {}).get("layerwise")
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise UsageError("tool must be a table ([tool.layerwise] cannot be read)", Location(str(path)))
+    table = tool.get("layerwise")
     if table is None:
         return Config(path)
     if not isinstance(table, dict):

@@ -187,3 +187,52 @@ def test_stage_cycles_and_bad_indexes_are_located_errors_in_check_and_explain(tm
     code, out, err = run(["explain", str(p), "--before", str(p)], capsys)
     assert code == 2 and out == ""
     assert err == f"layerwise: error: {p / 'Dockerfile'}:{where}: {message}\n"
+
+
+# --- pyproject.toml of the wrong shape, reports that cannot be written -------------------------
+
+PIP_PROJECT = "FROM python:3.12-slim\nCOPY . /app\nRUN pip install /app\n"
+
+
+@pytest.mark.parametrize(("toml", "line", "message"), [
+    ("project = 5\n", 1, "project must be a table (PEP 621/518): ignored"),
+    ('[project]\nname = "a"\ndependencies = 3\n', 3, "project.dependencies must be an array of strings (PEP 621/518): ignored"),
+    ('[project]\nname = "a"\nreadme = 5\n', 3, "project.readme must be a string or a table (PEP 621/518): ignored"),
+    ('[project]\nname = "a"\noptional-dependencies = 3\n', 3,
+     "project.optional-dependencies must be a table of arrays of strings (PEP 621/518): ignored"),
+    ('[project]\nname = "a"\nlicense-files = [1]\n', 3, "project.license-files must be an array of strings (PEP 621/518): ignored"),
+    ('tool = 3\n', 1, "tool must be a table (PEP 621/518): ignored"),
+    ('[tool]\npoetry = "x"\n', 2, "tool.poetry must be a table (PEP 621/518): ignored"),
+])  # fmt: skip
+def test_a_pyproject_of_the_wrong_shape_is_a_located_warning_not_an_internal_error(tmp_path, capsys, toml, line, message):
+    p = project(tmp_path / "p", PIP_PROJECT, **{"pyproject.toml": toml})
+    code, out, err = run(["check", str(p)], capsys)
+    assert code == 1 and "LW101" in out  # the Dockerfile is still checked
+    assert err == f"layerwise: warning: {p / 'pyproject.toml'}:{line}: {message}\n"
+    for argv in (["fix", str(p), "--diff"], ["explain", str(p), "--before", str(p)], ["context", str(p)]):
+        code, out, err = run(argv, capsys)
+        assert code in (0, 1) and "internal error" not in err, (argv, err)
+
+
+def test_tool_not_a_table_with_tool_layerwise_named_is_a_config_error(tmp_path, capsys):
+    p = project(tmp_path / "p", PIP_PROJECT, **{"pyproject.toml": 'tool = "x"  # see tool.layerwise\n'})
+    for command in (["check"], ["fix", "--diff"]):
+        code, _, err = run([*command, str(p)], capsys)
+        assert code == 2
+        assert err == f"layerwise: error: {p / 'pyproject.toml'}: tool must be a table ([tool.layerwise] cannot be read)\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+def test_a_report_that_cannot_be_written_is_a_located_error(tmp_path, capsys, fmt):
+    p = project(tmp_path / "p")
+    code, out, err = run(["check", str(p), "--format", fmt, "-o", "/dev/full"], capsys)
+    assert code == 2 and out == ""
+    assert err == "layerwise: error: /dev/full: cannot write the report: No space left on device\n"
+
+
+def test_a_file_that_cannot_be_checked_is_not_all_checks_passed(tmp_path, capsys):
+    p = project(tmp_path / "p", "FROM x\nCOPY --bogus a b\n")
+    code, out, err = run(["check", str(p)], capsys)
+    assert code == 2 and out == ""
+    assert err == f"{p / 'Dockerfile'}:2:1: unknown flag: --bogus\n"

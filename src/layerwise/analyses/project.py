@@ -177,11 +177,25 @@ class ProjectContext:
 
     @cached_property
     def pyproject(self) -> dict | None:
-        return self.toml("pyproject.toml")
+        return self._shaped(self.toml("pyproject.toml"), "pyproject.toml")
+
+    def _shaped(self, data: dict | None, rel: str) -> dict | None:
+        """``data`` without keys of the wrong type (``project = 5``), each a located error."""
+        if not data:
+            return data
+        from layerwise.analyses.pyproject import clean_pyproject
+
+        path = os.path.join(os.fspath(self.root), rel) if self.root is not None else rel
+        data, errors = clean_pyproject(data, self.read_text(rel) or "", path)
+        for e in errors:
+            if str(e) not in {str(x) for x in self.errors}:
+                self.errors.append(e)
+        return data
 
     def pyproject_files(self, rel_dir: str = ".") -> list[str]:
         """Files pyproject.toml (in ``rel_dir``) makes the build backend read: readme, license."""
-        data = self.toml(_join(rel_dir, "pyproject.toml"))
+        rel = _join(rel_dir, "pyproject.toml")
+        data = self._shaped(self.toml(rel), rel)
         if not data:
             return []
         out: list[str] = []

@@ -60,7 +60,7 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
     from layerwise.analyses.check import CheckResult
     from layerwise.api import changed_file_targets, check_project, project_targets, rules_for
     from layerwise.config import Config, load_config
-    from layerwise.errors import LayerwiseError, UsageError
+    from layerwise.errors import LayerwiseError, Location, UsageError
     from layerwise.report.escape import clean
 
     start = "." if changed_files else paths[0] if paths else (os.path.dirname(dockerfile) if dockerfile else ".")
@@ -116,9 +116,14 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
 
         use_color = color if color is not None else (output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
         text = render_text(findings, result.sources, color=bool(use_color), unsafe_fixes=unsafe_fixes)
+    if failed and not findings and fmt == "text":
+        text = ""  # not "All checks passed!" under the error of a file that could not be checked
     if output:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:  # a full disk (-o /dev/full), a folder, no permission
+            raise LayerwiseError(f"cannot write the report: {exc.strerror or exc}", Location(output)) from None
     else:
         click.echo(text, nl=False)
     if failed:
