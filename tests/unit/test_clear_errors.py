@@ -236,3 +236,32 @@ def test_a_file_that_cannot_be_checked_is_not_all_checks_passed(tmp_path, capsys
     code, out, err = run(["check", str(p)], capsys)
     assert code == 2 and out == ""
     assert err == f"{p / 'Dockerfile'}:2:1: unknown flag: --bogus\n"
+
+
+# --- names that are not UTF-8 in JSON and SARIF ------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "json"])
+def test_a_folder_name_that_is_not_utf8_gives_valid_utf8_json(tmp_path, fmt):
+    import json
+    import os
+    import sys
+
+    folder = os.fsencode(tmp_path) + b"/bad\xffdir"
+    os.mkdir(folder)
+    with open(folder + b"/Dockerfile", "wb") as f:
+        f.write(BAD.encode())
+    with open(folder + b"/requirements.txt", "wb") as f:
+        f.write(b"flask\n")
+    proc = subprocess.run([sys.executable, "-m", "layerwise", "check", b"bad\xffdir", "--format", fmt],
+                          cwd=tmp_path, capture_output=True, check=False)  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    data = json.loads(proc.stdout.decode("utf-8"))  # strict UTF-8: raises on a raw 0xff
+    assert "\\u" not in proc.stdout.decode()  # and no lone surrogate escaped as \udcff
+    if fmt == "sarif":
+        uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
+                for r in data["runs"][0]["results"] for loc in r["locations"]}  # fmt: skip
+        assert "bad%FFdir/Dockerfile" in uris and all(u.startswith("bad%FFdir/") for u in uris)
+    else:
+        names = {f["filename"] for f in data}
+        assert "bad\\377dir/Dockerfile" in names and all(n.startswith("bad\\377dir/") for n in names)  # as Git shows it
