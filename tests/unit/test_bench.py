@@ -466,3 +466,19 @@ def test_build_args_and_target_reach_the_builds(tmp_path):
     plan = make_plan(_project(tmp_path), build_args={"V": "1"}, target="app", floor=True, notes=notes)
     assert plan.build_options()["build_args"] == {"V": "1"} and plan.build_options()["target"] == "app"
     assert plan.floor is None and "no floor build with --target" in notes[0]
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("FROM --platform=linux/amd64 python:3.12 AS b\nCOPY --from=b --chown=1:1 --link a /a\n"
+     "ADD --checksum=sha256:00 https://x/y /y\nRUN pip install x\n", None),
+    ("FROM x\nRUN --mount=type=cache,target=/c pip install y\n", "line 2: RUN --mount needs BuildKit"),
+    ("FROM x\n\nCOPY --chmod=600 a /a\n", "line 3: COPY --chmod needs BuildKit"),
+    ("FROM x\nCOPY --exclude=*.md . .\n", "line 2: COPY --exclude needs BuildKit"),
+    ("FROM x\nRUN <<EOF\necho hi\nEOF\n", "line 2: a heredoc needs BuildKit"),
+])  # fmt: skip
+def test_legacy_blocker(text, why):
+    """What Docker's legacy builder refuses (checked on dockerd 26.1: --chmod and RUN flags
+    "require BuildKit", --exclude is an unknown flag; --link and --checksum are accepted)."""
+    from layerwise.bench.engines import legacy_blocker
+
+    assert legacy_blocker(text) == why

@@ -66,8 +66,8 @@ DRIVER = textwrap.dedent(
         from layerwise.cli import main
 
         @contextlib.contextmanager
-        def fake_open_engine(say=print):
-            yield FakeEngine(), "a fake engine"
+        def fake_open_engine(say=print, builder="buildkit", **kwargs):
+            yield FakeEngine(), "a fake engine", builder
 
         bench.open_engine = fake_open_engine
         main(["bench", args["context"], "-o", args["output"]] + (["--against", args["against"]]

@@ -5,7 +5,7 @@ Dockerfile; N times; median times per step and per build; every rebuild also pre
 ``explain`` and the prediction checked against the engine's report.
 
     plan = make_plan(context, dockerfile, fixed=True, runs=3)
-    with open_engine() as (engine, label):
+    with open_engine(builder=plan.builder) as (engine, label, builder):
         result = run_bench(engine, plan, progress, engine_label=label)
     render_table(result); render_bars(result); render_crosscheck(result); write_report(result, "x.svg")
 

@@ -1,11 +1,19 @@
 """Which Docker engine ``bench`` builds with: the user's own docker when it answers, else the
 private engine that ``scripts/install-engine.sh`` installs (started for the run, as root),
-else none, with the reason."""
+else none, with the reason.
+
+A docker CLI of version 23 or newer builds with BuildKit only through its buildx plugin: without
+it, ``DOCKER_BUILDKIT=1 docker build`` stops with "BuildKit is enabled but the buildx component is
+missing or broken". That is found out before building (:func:`buildkit_problem`); then the
+private engine is used when it can be, else Docker's legacy builder when the user did not ask
+for BuildKit and every Dockerfile can be built by it (with a note), else the run stops with one
+line that says what to install."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +26,51 @@ INSTALL_HINT = (
     "start Docker (so that `docker info` works), or, as root on Debian 12, install layerwise's "
     "private engine with `bash scripts/install-engine.sh` from a clone of layerwise"
 )
+
+
+BUILDX_HINT = (
+    "install Docker's buildx plugin (Debian/Ubuntu: `apt-get install docker-buildx`; Docker's own "
+    "packages: docker-buildx-plugin; https://docs.docker.com/go/buildx/)"
+)
+_CLI_VERSION = re.compile(r"version (\d+)\.(\d+)")
+
+
+def buildkit_problem(engine: Engine) -> str | None:
+    """Why ``DOCKER_BUILDKIT=1 docker build`` cannot work with this docker CLI (None when it can):
+    a CLI of version 23 or newer needs the buildx plugin for it; older ones build with BuildKit
+    on their own."""
+    p = engine.docker("--version", check=False, timeout=30)
+    m = _CLI_VERSION.search(p.stdout or "")
+    version = f"{m.group(1)}.{m.group(2)}" if m else None
+    if m and int(m.group(1)) < 23:
+        return None
+    if engine.docker("buildx", "version", check=False, timeout=30).returncode == 0:
+        return None
+    return f"its docker CLI ({version or 'unknown version'}) has no buildx plugin, which BuildKit builds need"
+
+
+_LEGACY_FLAGS = {"from": {"platform"}, "copy": {"from", "chown", "link"}, "add": {"from", "chown", "link", "checksum"}}
+
+
+def legacy_blocker(text: str) -> str | None:
+    """Why Docker's legacy builder cannot build this Dockerfile (``line N: ...``), or None:
+    a flag it does not know (RUN --mount, COPY --chmod...) or a heredoc."""
+    from layerwise.errors import LayerwiseError
+    from layerwise.parse import parse_bytes
+
+    try:
+        df = parse_bytes(text.encode("utf-8", "surrogateescape"), "Dockerfile")
+    except LayerwiseError:
+        return None  # the build reports it
+    for node in df.nodes:
+        if node.heredocs:
+            return f"line {node.start_line}: a heredoc needs BuildKit"
+        allowed = _LEGACY_FLAGS.get(node.cmd, set())
+        for flag in node.flags:
+            name = flag.lstrip("-").split("=", 1)[0].lower()
+            if name not in allowed:
+                return f"line {node.start_line}: {node.cmd.upper()} --{name} needs BuildKit"
+    return None
 
 
 @dataclass
@@ -54,26 +107,51 @@ def choose_engine() -> EngineChoice:
 
 
 @contextlib.contextmanager
-def open_engine(say: Callable[[str], None] = print) -> Iterator[tuple[Engine, str]]:
-    """Yield ``(engine, description)``; a private daemon is stopped (and its data removed)
-    on the way out. Raises LayerwiseError ``no Docker engine: ...`` when there is none.
-    Meanwhile SIGTERM and SIGHUP raise KeyboardInterrupt, so that the daemon is stopped then too."""
+def open_engine(
+    say: Callable[[str], None] = print,
+    *,
+    builder: str = "buildkit",
+    legacy_refused: str | None = "BuildKit was asked for",
+    private_ok: bool = True,
+) -> Iterator[tuple[Engine, str, str]]:
+    """Yield ``(engine, description, builder)``; a private daemon is stopped (and its data
+    removed) on the way out. Raises LayerwiseError ``no Docker engine: ...`` when there is none.
+    Meanwhile SIGTERM and SIGHUP raise KeyboardInterrupt, so that the daemon is stopped then too.
+
+    ``builder="buildkit"``: when the user's docker cannot build with BuildKit (no buildx plugin),
+    the private engine is used if ``private_ok`` and it can be started, else the legacy builder
+    unless ``legacy_refused`` says why not, else LayerwiseError (one line: what to install). The
+    builder yielded is the one to build with."""
     with terminate_as_interrupt():
-        yield from _open_engine(say)
+        yield from _open_engine(say, builder, legacy_refused, private_ok)
 
 
-def _open_engine(say: Callable[[str], None]) -> Iterator[tuple[Engine, str]]:
+def _open_engine(say: Callable[[str], None], builder: str, legacy_refused: str | None,
+                 private_ok: bool) -> Iterator[tuple[Engine, str, str]]:  # fmt: skip
     eng, why = _user_docker()
-    if eng is not None:
-        yield eng, why
+    problem = buildkit_problem(eng) if eng is not None and builder == "buildkit" else None
+    if eng is not None and problem is None:
+        yield eng, why, builder
         return
     install, reason = find_engine()
-    if install is None or os.geteuid() != 0:
+    usable = install is not None and os.geteuid() == 0
+    if eng is None and not usable:
         if install is not None:
             reason = "layerwise's private engine is installed but needs root"
         raise LayerwiseError(f"no Docker engine: {why}; {reason}. To get one: {INSTALL_HINT}")
-    say(f"No Docker daemon answered ({why}); starting layerwise's private engine "
-        f"(dockerd {install.version}, a fresh data folder, stopped again at the end)...")  # fmt: skip
+    if eng is None:
+        say(f"No Docker daemon answered ({why}); starting layerwise's private engine "
+            f"(dockerd {install.version}, a fresh data folder, stopped again at the end)...")  # fmt: skip
+    elif usable and private_ok:
+        say(f"note: {why}: {problem}; building with layerwise's private engine instead.")
+    elif legacy_refused is None:
+        say(f"note: {why}: {problem}; measuring with Docker's legacy builder instead (its cache rules, "
+            f"not BuildKit's). To measure BuildKit: {BUILDX_HINT}.")  # fmt: skip
+        yield eng, f"{why}, legacy builder", "legacy"
+        return
+    else:
+        raise LayerwiseError(f"{why}: {problem} ({legacy_refused}); {BUILDX_HINT}")
+    assert install is not None
     try:
         daemon = Daemon.start(install=install)
     except EngineError as exc:
@@ -87,6 +165,6 @@ def _open_engine(say: Callable[[str], None]) -> Iterator[tuple[Engine, str]]:
         yield daemon.engine, (
             f"layerwise's private engine (dockerd {install.version}; base images python:3.1x-slim"
             " = Debian 12's Python 3.11, busybox)"
-        )
+        ), builder
     finally:
         daemon.stop()

@@ -83,6 +83,11 @@ def _step_times(result) -> list[StepTime]:
 
 
 def _fail(what: str, result) -> LayerwiseError:
+    if "buildx component is missing" in result.log:  # (open_engine checks first; a plugin that broke since)
+        from layerwise.bench.engines import BUILDX_HINT
+
+        return LayerwiseError(f"{what} failed: the docker CLI has no working buildx plugin, which BuildKit builds "
+                              f"need; {BUILDX_HINT}")  # fmt: skip
     tail = "\n".join(result.log.rstrip().splitlines()[-15:])
     return LayerwiseError(f"{what} failed: {result.error or 'exit ' + str(result.returncode)}\n{tail}")
 

@@ -83,8 +83,10 @@ Example:
 @click.option("--against", metavar="FILE", help="Also benchmark this other Dockerfile (built in a copy of PATH).")
 @click.option("--floor", is_flag=True, help="Also measure the floor: a build where only the final COPY runs.")
 @click.option("--runs", default=1, show_default=True, type=click.IntRange(1, 50), help="Repeat, report medians.")
-@click.option("--builder", default="buildkit", show_default=True, metavar="buildkit|legacy|NAME",
-              help="BuildKit, Docker's legacy builder, or a `docker buildx` builder by name.")  # fmt: skip
+@click.option("--builder", default=None, metavar="buildkit|legacy|NAME",
+              help="BuildKit (default), Docker's legacy builder, or a `docker buildx` builder by name. Without "
+                   "this option, a docker lacking the buildx plugin measures with the legacy builder (with a note) "
+                   "when the private engine cannot be used.")  # fmt: skip
 @click.option("--target", default=None, metavar="STAGE", help="Build up to this stage.")
 @build_arg_option
 @click.option("-o", "--output", metavar="FILE", default="layerwise-bench.svg", show_default=True,
@@ -104,11 +106,20 @@ def bench(path, dockerfile, change, fixed, against, floor, runs, builder, target
         run_bench,
         write_report,
     )
+    from layerwise.bench.engines import legacy_blocker
 
     notes: list[str] = []
     plan = make_plan(path, dockerfile, change=change, fixed=fixed, against=against, runs=runs,
-                     builder=builder, floor=floor, build_args=parse_build_args(build_arg), target=target,
-                     notes=notes)  # fmt: skip
+                     builder=builder or "buildkit", floor=floor, build_args=parse_build_args(build_arg),
+                     target=target, notes=notes)  # fmt: skip
+    # may a docker without buildx measure with the legacy builder instead of BuildKit?
+    if plan.buildx:
+        legacy_refused = f"--builder {plan.buildx} is a buildx builder"
+    elif builder == "buildkit":
+        legacy_refused = "--builder buildkit"
+    else:
+        specs = plan.variants + ([plan.floor] if plan.floor else [])
+        legacy_refused = next((f"{v.label}: {why}" for v in specs if (why := legacy_blocker(v.dockerfile))), None)
     for n in notes:
         click.echo(f"note: {n}", err=True)
     if len(plan.variants) == 1 and not floor:
@@ -116,7 +127,9 @@ def bench(path, dockerfile, change, fixed, against, floor, runs, builder, target
     progress = TerminalProgress()
     say = lambda s: click.echo(s, err=True)  # noqa: E731
     project = os.path.basename(os.path.abspath(path))
-    with open_engine(say) as (engine, label):
+    with open_engine(say, builder=plan.builder, legacy_refused=legacy_refused,
+                     private_ok=not plan.buildx) as (engine, label, used):  # fmt: skip
+        plan.builder = used
         if plan.buildx:
             p = engine.docker("buildx", "inspect", plan.buildx, check=False, timeout=60)
             if p.returncode != 0:
