@@ -58,9 +58,11 @@ class Daemon:
     """
 
     def __init__(
-        self, install: EngineInstall, workdir: Path, keep: bool = False, die_with_parent: bool = True
+        self, install: EngineInstall, workdir: Path, keep: bool = False, die_with_parent: bool = True,
+        config: dict | None = None,
     ) -> None:
         self.install = install
+        self.config = dict(config or {})  # daemon.json (e.g. the containerd image store)
         self.die_with_parent = die_with_parent
         self.workdir = workdir
         self.keep = keep
@@ -83,7 +85,11 @@ class Daemon:
         install: EngineInstall | None = None,
         timeout: float = 60,
         keep: bool = False,
+        config: dict | None = None,
     ) -> Daemon:
+        """``config`` is the daemon.json (default ``{}``); ``{"features": {"containerd-snapshotter":
+        true}}`` gives the containerd image store, with which the default ``docker`` driver
+        exports and imports ``type=local``/``registry`` build caches."""
         if install is None:
             install, reason = find_engine()
             if install is None:
@@ -97,7 +103,7 @@ class Daemon:
             else:
                 wd = Path(workdir)
                 wd.mkdir(parents=True, exist_ok=True)
-            d = cls(install, wd, keep=keep)
+            d = cls(install, wd, keep=keep, config=config)
             d._launch(timeout)
         except BaseException:
             # Failed or interrupted part-way (Ctrl-C, or SIGTERM made KeyboardInterrupt): there
@@ -132,7 +138,8 @@ class Daemon:
             p.mkdir(parents=True, exist_ok=True)
         self._write_client_config()
         daemon_json = self.workdir / "daemon.json"
-        daemon_json.write_text("{}\n")  # never read the host's /etc/docker/daemon.json
+        # never the host's /etc/docker/daemon.json
+        daemon_json.write_text(json.dumps(self.config, indent=1) + "\n")
         env = {
             k: v
             for k, v in os.environ.items()
