@@ -35,14 +35,15 @@ BAD = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r require
     ".dockerignore", "svc/.dockerignore", "Dockerfile.dockerignore", "app.Dockerfile.dockerignore",
     "requirements.txt", "requirements-dev.txt", "requirements.in", "requirements/base.txt", "api/constraints.txt",
     "pyproject.toml", "svc/pyproject.toml", "uv.lock", "poetry.lock", "pdm.lock", "Pipfile", "Pipfile.lock",
-    "setup.py", "setup.cfg",
+    "setup.py", "setup.cfg", ".github/workflows/ci.yml", ".github/workflows/build.yaml", ".gitlab-ci.yml",
 ])  # fmt: skip
 def test_hook_runs_for(path):
     assert FILES.search(path), path
 
 
 @pytest.mark.parametrize("path", ["app.py", "README.md", "src/pyproject.toml.bak", "docs/requirements.md",
-                                  "package-lock.json", "Cargo.lock", "my_dockerfile_notes.txt"])  # fmt: skip
+                                  "package-lock.json", "Cargo.lock", "my_dockerfile_notes.txt",
+                                  ".github/dependabot.yml", "ci/workflows/x.yml"])  # fmt: skip
 def test_hook_skips(path):
     assert not FILES.search(path), path
 
@@ -83,6 +84,9 @@ def test_a_changed_requirements_file_checks_the_dockerfile_above_it(tmp_path, ca
     assert {f["filename"] for f in found} == {os.path.join("svc", "api", "Dockerfile")} and not err
     # a file of a folder without a Dockerfile belongs to the project around it (the root here)
     code, found, err = run_changed(tmp_path, ["docs/notes/requirements.txt"], capsys)
+    assert {f["filename"] for f in found} == {"Dockerfile"} and not err
+    # a CI workflow: the root project, whose builds it runs
+    code, found, err = run_changed(tmp_path, [".github/workflows/ci.yml"], capsys)
     assert {f["filename"] for f in found} == {"Dockerfile"} and not err
     # both Dockerfiles, each once
     code, found, err = run_changed(tmp_path, ["Dockerfile", "pyproject.toml", ".dockerignore", "svc/api/Dockerfile",
