@@ -84,11 +84,22 @@ def project_dockerfile(path: str | os.PathLike[str]) -> str:
 _DOCKERFILE_NAME = re.compile(r"^((Docker|Container)file|dockerfile)(\.[^/]*)?$|\.(docker|container)file$")
 
 
+def _dockerfiles_in(folder: str) -> list[str]:
+    """The Dockerfiles of a folder (Dockerfile, Dockerfile.prod, app.dockerfile...), sorted."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    return [os.path.join(folder, n) for n in names
+            if _DOCKERFILE_NAME.search(n) and not n.endswith(".dockerignore") and os.path.isfile(os.path.join(folder, n))]
+
+
 def changed_file_targets(paths: tuple[str, ...], cfg) -> list[tuple[str, str | None]]:
     """(Dockerfile, context) pairs to check when ``paths`` changed (the pre-commit hook): a
     Dockerfile is checked with the project around it; a dependency file, lock file,
-    ``pyproject.toml`` or ``.dockerignore`` makes the project it belongs to checked (the
-    Dockerfile of the nearest folder above it, up to the current one, or the configured one).
+    ``pyproject.toml``, CI file or ``.dockerignore`` makes the project it belongs to checked
+    (the Dockerfiles of the nearest folder above it that has some, up to the current one, or
+    the configured one).
     A file no project's Dockerfile sits above is skipped."""
     out: dict[str, tuple[str, str | None]] = {}
 
@@ -108,15 +119,15 @@ def changed_file_targets(paths: tuple[str, ...], cfg) -> list[tuple[str, str | N
                 add(df, guess_context(df))
                 continue
         d = os.path.abspath(os.path.dirname(p) or ".")
-        found = None
+        found: list[str] = []
         while d == cwd or d.startswith(cwd + os.sep):
-            found = next((os.path.join(d, n) for n in DOCKERFILE_NAMES if os.path.isfile(os.path.join(d, n))), None)
-            if found is not None or d == cwd:
+            found = _dockerfiles_in(d)
+            if found or d == cwd:
                 break
             d = os.path.dirname(d)
-        if found is not None:
-            add(os.path.relpath(found), os.path.relpath(d))
-        elif cfg.dockerfile and os.path.isfile(cfg.resolve(cfg.dockerfile)):
+        for df in found:
+            add(os.path.relpath(df), os.path.relpath(d))
+        if not found and cfg.dockerfile and os.path.isfile(cfg.resolve(cfg.dockerfile)):
             df = cfg.resolve(cfg.dockerfile)
             add(df, cfg.resolve(cfg.context) if cfg.context else os.path.dirname(df) or ".")
     return list(out.values())

@@ -75,13 +75,15 @@ def run_changed(root: Path, files: list[str], capsys) -> tuple[int, list[dict], 
 def test_a_changed_requirements_file_checks_the_dockerfile_above_it(tmp_path, capsys):
     write(tmp_path, {"Dockerfile": BAD, "requirements.txt": "flask==3.0.0\n", "app.py": "",
                      "svc/api/Dockerfile": BAD, "svc/api/requirements/base.txt": "flask==3.0.0\n",
+                     "svc/api/Dockerfile.prod": BAD, "svc/api/notes.dockerignore": "",
                      "svc/api/uv.lock": "version = 1\n", "docs/notes/requirements.txt": "x==1\n"})  # fmt: skip
     code, found, err = run_changed(tmp_path, ["requirements.txt"], capsys)
     assert code == 1 and not err, err
     assert {f["filename"] for f in found} == {"Dockerfile"}
     assert "LW101" in {f["code"] for f in found}  # the project's rule, with its context
     code, found, err = run_changed(tmp_path, ["svc/api/requirements/base.txt", "svc/api/uv.lock"], capsys)
-    assert {f["filename"] for f in found} == {os.path.join("svc", "api", "Dockerfile")} and not err
+    assert {f["filename"] for f in found} == {os.path.join("svc", "api", n) for n in ("Dockerfile", "Dockerfile.prod")}
+    assert not err
     # a file of a folder without a Dockerfile belongs to the project around it (the root here)
     code, found, err = run_changed(tmp_path, ["docs/notes/requirements.txt"], capsys)
     assert {f["filename"] for f in found} == {"Dockerfile"} and not err
@@ -92,7 +94,8 @@ def test_a_changed_requirements_file_checks_the_dockerfile_above_it(tmp_path, ca
     code, found, err = run_changed(tmp_path, ["Dockerfile", "pyproject.toml", ".dockerignore", "svc/api/Dockerfile",
                                               "svc/api/uv.lock"], capsys)  # fmt: skip
     files = [f["filename"] for f in found if f["code"] == "LW101"]
-    assert sorted(files) == sorted(["Dockerfile", os.path.join("svc", "api", "Dockerfile")])
+    assert sorted(files) == sorted(["Dockerfile", os.path.join("svc", "api", "Dockerfile"),
+                                    os.path.join("svc", "api", "Dockerfile.prod")])  # fmt: skip
 
 
 def test_a_file_of_no_project_is_skipped(tmp_path, capsys):
