@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import inspect
 import os
 import shutil
 import sys
@@ -55,39 +54,49 @@ def _in_copy(code: str):
             os.chdir(old)
 
 
-def _report(result) -> str:
+def _report(result, **kwargs) -> str:
     from layerwise.report.findings import render_text
 
-    kwargs = {"unsafe_fixes": True} if "unsafe_fixes" in inspect.signature(render_text).parameters else {}
     text = render_text(result.findings, result.sources, color=False, **kwargs)
     errors = "".join(f"error: {e}\n" for e in result.errors)
     return errors + text
 
 
-def render(code: str) -> str:
-    """The snapshot text of one rule's fixture."""
+def _fix_section(code: str, select: list[str], unsafe: bool) -> str:
+    """``fix --diff`` on a fresh copy of the fixture, and ``check`` after the fix."""
     import layerwise
     from layerwise.fixes import fix_project
+
+    flag = " --unsafe-fixes" if unsafe else ""
+    kwargs = {"unsafe_fixes": True} if unsafe else {}
+    out = [f"\n## fix --diff{flag}\n\n"]
+    with _in_copy(code):
+        fixed = fix_project(".", "Dockerfile", select=set(select), **kwargs)
+        out.append(fixed.diff(relative_to=".") or "(no change)\n")
+        out += [f"fixed: {f.code} ({f.safety}) {f.message}\n" for f in fixed.applied]
+        out += [f"hint: {h.code} {h.message}\n" for h in fixed.hints]
+        if fixed.changed:
+            fixed.write()
+            after = layerwise.check_project(".", select=select, config=False)
+            out.append(f"\n## check after fix{flag}\n\n" + _report(after, **kwargs))
+    return "".join(out)
+
+
+def render(code: str) -> str:
+    """The snapshot text of one rule's fixture: check, fix (safe fixes) and, when the rule
+    offers unsafe fixes there, fix --unsafe-fixes."""
+    import layerwise
 
     select = SELECT.get(code, [code])
     out = [f"# {code}: fixtures/{code}, layerwise check/fix --select {','.join(select)}\n"]
     with _in_copy(code):
         result = layerwise.check_project(".", select=select, config=False)
-        if not any(f.code == code for f in result.findings):
-            raise AssertionError(f"fixtures/{code}: {code} reports nothing on its own fixture")
-        out.append("\n## check\n\n" + _report(result))
-        kwargs = {"unsafe_fixes": True} if "unsafe_fixes" in inspect.signature(fix_project).parameters else {}
-        fixed = fix_project(".", "Dockerfile", select=set(select), **kwargs)
-        out.append("\n## fix --diff" + (" --unsafe-fixes" if kwargs else "") + "\n\n")
-        out.append(fixed.diff(relative_to=".") or "(no change)\n")
-        for f in fixed.applied:
-            out.append(f"fixed: {f.code} ({f.safety}) {f.message}\n")
-        for h in fixed.hints:
-            out.append(f"hint: {h.code} {h.message}\n")
-        if fixed.changed:
-            fixed.write()
-            after = layerwise.check_project(".", select=select, config=False)
-            out.append("\n## check after fix\n\n" + _report(after))
+    if not any(f.code == code for f in result.findings):
+        raise AssertionError(f"fixtures/{code}: {code} reports nothing on its own fixture")
+    out.append("\n## check\n\n" + _report(result))
+    out.append(_fix_section(code, select, unsafe=False))
+    if any(f.fix is not None and f.fix.safety == "unsafe" for f in result.findings):
+        out.append(_fix_section(code, select, unsafe=True))
     return "".join(out)
 
 
