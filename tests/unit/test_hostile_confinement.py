@@ -326,3 +326,53 @@ def test_file_swapped_for_a_link_between_check_and_open_is_caught(tmp_path, monk
     monkeypatch.setattr(safefs, "contained", swap_after_check)
     with pytest.raises(safefs.OutsideProject, match="changed into a symlink"):
         safefs.read_bytes("requirements.txt", root=proj)
+
+
+# the walk of the build context, with the C lister and the Python one
+def _backends():
+    from layerwise.context import walk
+
+    out = [("python", walk._list_dir_py)]
+    native = walk._native_list_dir()
+    if native is not None:
+        out.append(("c", native))
+    return out
+
+
+@pytest.mark.parametrize("swapped", ["the folder", "its parent"])
+@pytest.mark.parametrize(("backend", "lister"), _backends(), ids=[b for b, _ in _backends()])
+def test_folder_swapped_for_a_link_during_the_walk_is_not_followed(tmp_path, monkeypatch, backend, lister, swapped):
+    from layerwise.context import walk
+    from layerwise.context.snapshot import Snapshot
+
+    ctx = tmp_path / "ctx"
+    (ctx / "a" / "b").mkdir(parents=True)
+    (ctx / "a" / "b" / "app.py").write_text("print()\n")
+    (ctx / "a" / "keep.txt").write_text("x\n")
+    outside = tmp_path / "outside"
+    (outside / "b").mkdir(parents=True)
+    (outside / "b" / "id_rsa").write_text(SECRET)
+    (outside / "id_rsa").write_text(SECRET)
+    listed: list[str] = []
+
+    def list_then_swap(path, prefix, *args):
+        listed.append(prefix)
+        if prefix == "a/b/" and swapped == "its parent":  # 'a' was listed and checked: swap it now
+            os.rename(ctx / "a", tmp_path / "a.moved")
+            (ctx / "a").symlink_to(outside)
+        got = lister(path, prefix, *args)
+        if prefix == "a/" and swapped == "the folder":  # 'a' was listed with its folder 'b'
+            os.rename(ctx / "a" / "b", tmp_path / "b.moved")
+            (ctx / "a" / "b").symlink_to(outside)
+        return got
+
+    monkeypatch.setattr(walk, "_list_dir", list_then_swap)
+    if backend == "python":
+        monkeypatch.setattr(walk, "_make_entries", walk._make_entries_py)
+        monkeypatch.setattr(walk, "_hash_files", None)
+    snap = Snapshot.take(ctx, None, use_cache=False, digests=True)
+    paths = [e.path for e in snap.entries]
+    assert listed == ["", "a/", "a/b/"]  # the walk did come to the swapped folder
+    assert not any("id_rsa" in p for p in paths), paths
+    assert "a/b/app.py" not in paths
+    assert any(w.path == "a/b" and "replaced by a symlink" in w.message for w in snap.warnings), snap.warnings

@@ -197,7 +197,9 @@ static int by_name(const void *a, const void *b) {
 
 static int list_raw(const char *path, int keep_fd, int *kept, listing_t *l) {
     *kept = -1;
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* O_NOFOLLOW: a folder swapped for a symlink after its parent was listed is not followed
+     * (the caller also checks where the open folder really is) */
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return errno;
     read_entries(fd, l);
     if (keep_fd)

@@ -107,7 +107,7 @@ def _list_dir_py(
     ``(None, errno)`` if reading the folder failed part-way; ``fd`` is an open descriptor of
     the folder with ``keep_fd`` (the caller closes it; with ``keep_fd=2`` only if some regular
     file is not a cache hit), else -1. Raises OSError if the folder cannot be listed at all."""
-    dfd = os.open(path, _DIR_FLAGS)
+    dfd = os.open(path, _SUBDIR_FLAGS)
     try:
         listing = _list_open_dir(dfd, prefix, cache, racy_limit, modes)
     except BaseException:
@@ -248,6 +248,16 @@ _hash_files = _native_hash_files()
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+#: the walk's folders: never through a symlink (one swapped in for a listed folder: ELOOP)
+_SUBDIR_FLAGS = _DIR_FLAGS | getattr(os, "O_NOFOLLOW", 0)
+
+
+def _opened_dir(fd: int) -> str | None:
+    """The path the kernel has for an open folder (None: no /proc)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return None
 
 
 def hash_file(
@@ -317,6 +327,10 @@ class Walker:
         hash_now: bool = False,
     ) -> None:
         self.root = os.fspath(root)
+        #: the walk opens folders under the resolved root and checks each one it opened is
+        #: really there: a folder (or a parent of it) swapped for a symlink while walking is
+        #: not followed (its files outside the context are never listed nor hashed)
+        self.real_root = os.path.realpath(self.root)
         self.matcher = walk_matcher(ignore.matcher) if ignore is not None and ignore.matcher.patterns else None
         self.lines = self.matcher.lines if self.matcher else []
         self.cache = cache
@@ -398,17 +412,19 @@ class Walker:
         return list(queue)
 
     def _walk_dir(self, rel_dir: str, info: tuple | None, chain: _Pending | None, queue) -> None:
-        root = self.root
+        root = self.real_root
         abs_dir = os.path.join(root, rel_dir) if rel_dir else root
         try:
-            # the folder stays open when most files are to be read (relative to it is cheaper)
-            listing = _list_dir(
-                abs_dir, rel_dir + "/" if rel_dir else "", self._lookup, self.racy_limit, MODES, 2 if self._hashing else 0
-            )
+            # the folder stays open (checked below, and its files read relative to it)
+            listing = _list_dir(abs_dir, rel_dir + "/" if rel_dir else "", self._lookup, self.racy_limit, MODES, 1)
         except FileNotFoundError:
             self.warnings.append(SnapshotWarning(rel_dir, "folder vanished during the snapshot"))
             return
         except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR) and rel_dir:
+                self.warnings.append(SnapshotWarning(rel_dir, "folder replaced by a symlink during the snapshot "
+                                                     "(not followed)"))  # fmt: skip
+                return
             if chain is None or chain.emitted:
                 self.warnings.append(
                     SnapshotWarning(
@@ -417,6 +433,13 @@ class Walker:
                 )
             return
         dfd = listing[8]
+        if dfd >= 0:
+            where = _opened_dir(dfd)
+            if where is not None and where != abs_dir:  # a parent swapped for a symlink meanwhile
+                os.close(dfd)
+                self.warnings.append(SnapshotWarning(rel_dir, "folder replaced by a symlink during the snapshot "
+                                                     "(not followed)"))  # fmt: skip
+                return
         try:
             self._scan(listing, dfd, rel_dir, abs_dir, info, chain, queue)
         finally:
