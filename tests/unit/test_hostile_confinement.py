@@ -376,3 +376,38 @@ def test_folder_swapped_for_a_link_during_the_walk_is_not_followed(tmp_path, mon
     assert not any("id_rsa" in p for p in paths), paths
     assert "a/b/app.py" not in paths
     assert any(w.path == "a/b" and "replaced by a symlink" in w.message for w in snap.warnings), snap.warnings
+
+
+@pytest.mark.slow
+def test_fifo_in_the_stat_cache_does_not_hang_explain(tmp_path, monkeypatch):
+    from layerwise.context import snapshot
+
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM python:3.12-slim\nCOPY . .\n")
+    (ctx / "app.py").write_text("print()\n")
+    fifo = tmp_path / "cache"
+    os.mkfifo(fifo)  # no writer: an open without O_NONBLOCK would wait forever
+    assert snapshot._load_cache(fifo, ctx) is snapshot.StatCache.EMPTY
+    # explain itself: its cache file made once, then replaced by a FIFO
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    argv = ["explain", "--before", str(ctx), "--after", str(ctx), str(ctx)]
+    code = f"from layerwise.cli import main; main({argv!r})"
+    assert _run(code).returncode == 0
+    made = list((tmp_path / "xdg").rglob("*.cache"))
+    assert made
+    for f in made:
+        f.unlink()
+        os.mkfifo(f)
+    p = _run(code, timeout=60)
+    assert p.returncode == 0 and "Every step comes from the cache" in p.stdout, p.stderr
+
+
+def test_fifo_as_the_stat_cache_file_is_no_cache(tmp_path):
+    os.mkfifo(tmp_path / "cache")
+    p = _run(f"""
+        from pathlib import Path
+        from layerwise.context import snapshot
+        print(snapshot._load_cache(Path({str(tmp_path / "cache")!r}), Path("/")) is snapshot.StatCache.EMPTY)
+    """, timeout=30)
+    assert p.stdout.strip() == "True", p.stderr

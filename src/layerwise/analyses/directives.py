@@ -165,10 +165,11 @@ class Suppressions:
         if path not in self.files:
             text = self.sources.get(path)
             if text is None:
-                try:
-                    with open(path, encoding="utf-8", errors="replace") as fh:
-                        text = fh.read()
-                except OSError:
+                from layerwise import safefs
+
+                try:  # regular files only, never blocking, bounded
+                    text = safefs.read_text(path)
+                except safefs.FileAccessError:
                     text = None
                 else:
                     self.sources[path] = text

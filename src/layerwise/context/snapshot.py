@@ -31,6 +31,7 @@ import hashlib
 import marshal
 import operator
 import os
+import stat
 import struct
 import sys
 import threading
@@ -618,7 +619,12 @@ def _load_cache(path: Path, root: Path) -> StatCache:
     path bytes, then the paths, offsets and records (see :class:`StatCache`). Anything
     unreadable, truncated, or from another version or context gives an empty cache."""
     try:
-        with open(path, "rb") as f:
+        # never blocks: a FIFO (or any non-regular file) where the cache should be is no cache
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return StatCache.EMPTY
+        with os.fdopen(fd, "rb") as f:
             file_size = os.fstat(f.fileno()).st_size
             if _read_chunk(f, file_size) != (_CACHE_VERSION, os.fsencode(root)):
                 return StatCache.EMPTY

@@ -23,10 +23,11 @@ MAX_FRAME_LINES = 4
 def _source_lines(path: str, sources: Mapping[str, str]) -> list[str] | None:
     text = sources.get(path)
     if text is None:
-        try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                text = fh.read()
-        except OSError:
+        from layerwise import safefs
+
+        try:  # regular files only, never blocking, bounded
+            text = safefs.read_text(path)
+        except safefs.FileAccessError:
             return None
     return text.splitlines()
 
