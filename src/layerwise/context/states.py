@@ -13,6 +13,7 @@ import hashlib
 import os
 import posixpath
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,20 +60,60 @@ def git_toplevel(path: Path) -> Path | None:
     return Path(out.stdout.decode().strip())
 
 
-def _blob_digests(top: Path, shas: list[str]) -> dict[str, bytes]:
-    """sha1 -> content of each blob (``git cat-file --batch``)."""
+def _blob_digests(top: Path, shas: list[str], keep: set[str] = frozenset()) -> tuple[dict[str, bytes], dict[str, bytes]]:  # type: ignore[assignment]
+    """(sha1 -> sha256 digest of each blob, sha1 -> content of the blobs in ``keep``), read
+    from one ``git cat-file --batch`` blob by blob: a blob is hashed in chunks as it streams
+    in, so memory stays at one chunk, not the sum of the blobs (800 MB of changed files)."""
+    digests: dict[str, bytes] = {}
+    contents: dict[str, bytes] = {}
     if not shas:
-        return {}
-    out = _git(top, "cat-file", "--batch", input="".join(s + "\n" for s in shas).encode())
-    blobs: dict[str, bytes] = {}
-    pos = 0
-    for sha in shas:
-        nl = out.index(b"\n", pos)
-        header = out[pos:nl].split()
-        size = int(header[2])
-        blobs[sha] = out[nl + 1 : nl + 1 + size]
-        pos = nl + 1 + size + 1
-    return blobs
+        return digests, contents
+    try:
+        proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=top, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
+    except FileNotFoundError:
+        raise StateError("git is not installed; give --before/--after as folders") from None
+    # the names go in from a thread: git answers while it reads, and a full pipe must not stall us
+    feeder = threading.Thread(target=_feed, args=(proc.stdin, "".join(s + "\n" for s in shas).encode()), daemon=True)
+    feeder.start()
+    out = proc.stdout
+    assert out is not None
+    try:
+        for sha in shas:
+            header = out.readline().split()
+            if len(header) != 3 or header[1] != b"blob":
+                raise StateError(f"git cat-file --batch: no blob {sha}", Location(str(top)))
+            left = int(header[2])
+            h = hashlib.sha256()
+            kept = [] if sha in keep else None
+            while left:
+                chunk = out.read(min(left, _BLOB_CHUNK))
+                if not chunk:
+                    raise StateError("git cat-file --batch: output ended early", Location(str(top)))
+                h.update(chunk)
+                if kept is not None:
+                    kept.append(chunk)
+                left -= len(chunk)
+            out.read(1)  # the newline after each blob
+            digests[sha] = h.digest()
+            if kept is not None:
+                contents[sha] = b"".join(kept)
+    finally:
+        out.close()
+        feeder.join()
+        proc.wait()
+    return digests, contents
+
+
+_BLOB_CHUNK = 1 << 20
+
+
+def _feed(pipe, data: bytes) -> None:
+    try:
+        pipe.write(data)
+        pipe.close()
+    except OSError:  # git ended first (an error): reported by the reader
+        pass
 
 
 def _content_digest(data: bytes) -> bytes:
@@ -143,7 +184,8 @@ def revision_state(
             mode, typ, sha = meta.decode().split()
             if typ == "blob":
                 tree[os.fsdecode(path)] = (mode, sha)
-    blobs = _blob_digests(top, sorted({sha for _, sha in tree.values()}))
+    links = {sha for mode, sha in tree.values() if mode == "120000"}  # their target: the content
+    digests, contents = _blob_digests(top, sorted({sha for _, sha in tree.values()}), links)
     removed_dirs: set[str] = set()
     for _status, path in changed:
         if not path.startswith(prefix):
@@ -153,15 +195,14 @@ def revision_state(
             continue
         if path in tree:
             mode, sha = tree[path]
-            data = blobs[sha]
             if mode == "120000":
-                files[rel] = Entry("symlink", 0o777, "", os.fsdecode(data))
+                files[rel] = Entry("symlink", 0o777, "", os.fsdecode(contents[sha]))
             else:
                 old = files.get(rel)
                 perm = 0o755 if mode == "100755" else 0o644
                 if old is not None and old.kind == "file" and (old.mode & 0o111) == (perm & 0o111):
                     perm = old.mode  # keep the on-disk permission bits git does not record
-                files[rel] = Entry("file", perm, _content_digest(data), "")
+                files[rel] = Entry("file", perm, digests[sha], "")
             parent = posixpath.dirname(rel)
             while parent and parent not in files:
                 files[parent] = Entry("dir", 0o755)
