@@ -313,3 +313,48 @@ def test_only_wildcards_matching_nothing_buildkit_goes_on_legacy_fails():
     for builder in ("buildkit", "legacy"):
         step = run("FROM busybox\nCOPY poetry.lock* nope.txt /app/\n", {}, builder=builder).steps[1]
         assert step.status == "rebuilt" and step.cause.message.startswith("source not found in the build context: nope.txt")
+
+
+# --- what the legacy builder cannot build (issue 13 item 3) -------------------------------------
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("FROM busybox\nRUN --mount=type=cache,target=/c echo\n", 'RUN --mount needs BuildKit ("the --mount option requires BuildKit")'),
+    ("FROM busybox\nRUN --network=none echo\n", "RUN --network needs BuildKit"),
+    ("FROM busybox\nRUN --security=insecure echo\n", "RUN --security is a flag it does not know"),
+    ("FROM busybox\nCOPY --chmod=755 a /a\n", "COPY --chmod needs BuildKit"),
+    ("FROM busybox\nADD --chmod=755 a /a\n", "ADD --chmod needs BuildKit"),
+    ("FROM busybox\nCOPY --exclude=x . /a\n", "COPY --exclude is a flag it does not know"),
+    ("FROM busybox\nCOPY --parents a /a/\n", "COPY --parents is a flag it does not know"),
+    ("FROM busybox\nRUN <<EOF\necho hi\nEOF\n", "RUN <<EOF (a heredoc) needs BuildKit: it drops the heredoc's body"),
+    ("FROM busybox\nCOPY <<EOF /x\nhi\nEOF\n", "COPY <<EOF (a heredoc) needs BuildKit"),
+    ("FROM --platform=${BUILDPLATFORM} busybox\n", "FROM --platform=$BUILDPLATFORM: it does not set BUILDPLATFORM"),
+])  # fmt: skip
+def test_legacy_refuses_what_it_cannot_build(text, reason):
+    from layerwise.analyses.explain import UnsupportedByBuilder
+
+    with pytest.raises(UnsupportedByBuilder) as err:
+        run(text, F(a="x"), builder="legacy")
+    assert reason in str(err.value)
+    assert err.value.location.line == (1 if text.startswith("FROM --") else 2)
+    assert run(text, F(a="x")).steps  # BuildKit builds it
+
+
+@pytest.mark.parametrize("text", [
+    "FROM busybox\nCOPY --link a /a\n",                     # ignored by the legacy builder
+    "FROM busybox\nADD --checksum=sha256:" + "0" * 64 + " a /a\n",
+    "FROM busybox AS a\nRUN echo\nFROM busybox\nRUN --mount=type=cache,target=/c echo\n",  # not built
+    "FROM --platform=$BUILDPLATFORM busybox\n",            # given as a build arg
+])  # fmt: skip
+def test_legacy_builds_these(text):
+    args = {"BUILDPLATFORM": "linux/amd64"} if "BUILDPLATFORM" in text else None
+    target = "a" if "AS a" in text else None
+    e = run(text, F(a="x"), builder="legacy", target=target, args_before=args, args_after=args)
+    assert all(s.status in ("cached", "metadata", "not-built") for s in e.steps)
+
+
+def test_legacy_refusal_counts_the_others():
+    from layerwise.analyses.explain import UnsupportedByBuilder
+
+    with pytest.raises(UnsupportedByBuilder, match=r"RUN --mount needs BuildKit .* \(and 2 more\); explain it with --builder buildkit"):
+        run("FROM busybox\nRUN --mount=type=cache,target=/c echo\nCOPY --chmod=1 a /a\nRUN <<EOF\nx\nEOF\n",
+            F(a="x"), builder="legacy")  # fmt: skip

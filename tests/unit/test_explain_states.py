@@ -139,3 +139,20 @@ def test_measured_timings_give_a_cost_estimate(repo, monkeypatch, tmp_path):
     assert [s.get("seconds") for s in data["steps"]] == [None, None, 1.0, 15.3, None], data
     result = CliRunner().invoke(cli, ["explain", str(repo)])
     assert "~15.3 s" in result.output and "about 16.3 s of work" in result.output
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_legacy_builder_refuses_buildkit_only_syntax_in_one_line(repo, fmt, capsys):
+    from layerwise.cli import main
+
+    (repo / "Dockerfile").write_text(BAD.replace("RUN pip", "RUN --mount=type=cache,target=/root/.cache/pip pip"))
+    with pytest.raises(SystemExit) as exit_:
+        main(["explain", str(repo), "--builder", "legacy", "--format", fmt])
+    assert exit_.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.strip().splitlines() == [
+        f"layerwise: error: {repo / 'Dockerfile'}:4:1: the legacy builder cannot build this Dockerfile:"
+        ' RUN --mount needs BuildKit ("the --mount option requires BuildKit"); explain it with --builder buildkit'
+    ]
+    assert CliRunner().invoke(cli, ["explain", str(repo), "--format", fmt]).exit_code == 0

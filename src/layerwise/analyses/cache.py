@@ -584,3 +584,52 @@ def _metadata_text(step: Step) -> str:
 def _legacy_config(step: Step) -> dict:
     return {"env": list(step.env), "workdir": step.workdir, "user": step.user, "shell": step.shell}
 
+
+
+# What the legacy builder of Docker 26.1 cannot build (tests/engine/test_legacy_refusal.py):
+# flags its Dockerfile parser does not know fail the whole file before any step...
+_LEGACY_UNKNOWN = {"run": ("security", "device"), "copy": ("exclude", "parents"), "add": ("exclude", "parents", "unpack")}
+# ...and flags it knows but refuses stop the build when a stage it builds reaches them.
+_LEGACY_NEEDS_BUILDKIT = {"run": ("mount", "network"), "copy": ("chmod",), "add": ("chmod",)}
+_PLATFORM_ARG = re.compile(r"\$\{?((?:BUILD|TARGET)(?:PLATFORM|OS|ARCH|VARIANT))\b")
+
+
+def _flag_names(inst: Instruction) -> list[str]:
+    return [f[2:].split("=", 1)[0].lower() for f in inst.node.flags if f.startswith("--")]
+
+
+def legacy_unsupported(build: Build, target: str | int | None = None) -> list[tuple[Instruction, str]]:
+    """Instructions the legacy builder (``DOCKER_BUILDKIT=0``, Docker 26.1) cannot build as
+    BuildKit does, with why: in file order; empty when it can build the file."""
+    final = build.stage(target) if target is not None else build.stages[-1]
+    out: list[tuple[Instruction, str]] = []
+    # parse errors: every stage, built or not
+    for stage in build.stages:
+        for inst in [stage.from_, *(s.instruction for s in stage.steps if not s.onbuild)]:
+            for name in _flag_names(inst):
+                if name in _LEGACY_UNKNOWN.get(inst.name, ()):
+                    out.append((inst, f"{inst.name.upper()} --{name} is a flag it does not know"
+                                      " (dockerfile parse error)"))  # fmt: skip
+    given = set(build.build_args) | {k for k, v in build.meta_args if v is not None}
+    for stage in build.stages:
+        if stage.index > final.index:
+            break
+        m = _PLATFORM_ARG.search(stage.from_.node.flags and " ".join(stage.from_.node.flags) or "")
+        if m and m.group(1) not in given:
+            out.append((stage.from_, f"FROM --platform=${m.group(1)}: it does not set"
+                                     f" {m.group(1)} (\"failed to parse platform\")"))  # fmt: skip
+        for step in stage.steps:
+            inst = step.instruction
+            for name in _flag_names(inst):
+                if name in _LEGACY_NEEDS_BUILDKIT.get(inst.name, ()):
+                    out.append((inst, f"{inst.name.upper()} --{name} needs BuildKit"
+                                      " (\"the --" + name + " option requires BuildKit\")"))  # fmt: skip
+            if isinstance(inst, Copy) and inst.contents:
+                out.append((inst, f"{inst.name.upper()} <<{inst.contents[0].path} (a heredoc) needs BuildKit:"
+                                  " it copies no inline file"
+                                  " (\"no source files were specified\")"))  # fmt: skip
+            elif isinstance(inst, Run) and inst.files:
+                out.append((inst, "RUN <<" + inst.files[0].name + " (a heredoc) needs BuildKit: it"
+                                  " drops the heredoc's body and runs only the RUN line"))  # fmt: skip
+    out.sort(key=lambda p: (p[0].line, p[0].span.start_column))
+    return out

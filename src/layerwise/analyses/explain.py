@@ -12,11 +12,17 @@ from layerwise.analyses.cache import (
     FileChange,
     StepKey,
     Writer,
+    legacy_unsupported,
     simulate,
 )
+from layerwise.errors import LayerwiseError, Location
 from layerwise.resolve.stages import Build
 
 MAX_PATHS = 5
+
+
+class UnsupportedByBuilder(LayerwiseError):
+    """The builder asked for cannot build this Dockerfile: there is nothing to predict."""
 
 
 @dataclass
@@ -217,6 +223,16 @@ def explain(
     """What a build of ``after`` takes from the cache that a build of ``before`` left
     (``no_cache``: as ``docker build --no-cache``, nothing)."""
     final = after.stage(target) if target is not None else after.stages[-1]
+    if builder == "legacy":
+        refused = legacy_unsupported(after, target)
+        if refused:
+            inst, why = refused[0]
+            more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+            raise UnsupportedByBuilder(
+                f"the legacy builder cannot build this Dockerfile: {why}{more}; explain it with"
+                " --builder buildkit",
+                Location(after.dockerfile.path, inst.line, inst.span.start_column),
+            )
     try:
         old = simulate(before, before_files, builder=builder, target=_map_target(before, final),
                        link_effective=link_effective)  # fmt: skip

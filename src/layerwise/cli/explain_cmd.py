@@ -33,7 +33,9 @@ Example:
 @click.option("--target", default=None, metavar="STAGE", help="Build up to this stage.")
 @build_arg_option
 @click.option("--builder", type=click.Choice(["buildkit", "legacy"]), default="buildkit",
-              show_default=True, help="Which Docker builder's cache rules to apply.")  # fmt: skip
+              show_default=True,
+              help="Which Docker builder's cache rules to apply. With legacy, a Dockerfile it cannot build"
+                   " (RUN --mount/--network, COPY --chmod/--exclude, heredocs...) is an error (exit 2).")  # fmt: skip
 @click.option("--no-cache", is_flag=True, help="As with `docker build --no-cache`.")
 @format_option(("text", "json"))
 def explain(path, dockerfile, before, after, target, build_arg, builder, no_cache,
