@@ -614,7 +614,7 @@ def legacy_unsupported(build: Build, target: str | int | None = None) -> list[tu
     for stage in build.stages:
         if stage.index > final.index:
             break
-        m = _PLATFORM_ARG.search(stage.from_.node.flags and " ".join(stage.from_.node.flags) or "")
+        m = _PLATFORM_ARG.search(" ".join(stage.from_.node.flags))
         if m and m.group(1) not in given:
             out.append((stage.from_, f"FROM --platform=${m.group(1)}: it does not set"
                                      f" {m.group(1)} (\"failed to parse platform\")"))  # fmt: skip
