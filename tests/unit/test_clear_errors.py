@@ -265,3 +265,59 @@ def test_a_folder_name_that_is_not_utf8_gives_valid_utf8_json(tmp_path, fmt):
     else:
         names = {f["filename"] for f in data}
         assert "bad\\377dir/Dockerfile" in names and all(n.startswith("bad\\377dir/") for n in names)  # as Git shows it
+
+
+# --- files docker build cannot read ------------------------------------------------------------
+
+
+def run_unprivileged(argv: list[str]) -> subprocess.CompletedProcess:
+    """``layerwise ARGV`` unable to read mode-000 files: as root (CI), without the capabilities
+    that override file permissions (dropped from the bounding set before the exec, so the
+    interpreter's own files stay reachable); as another user, as it is."""
+    import os
+    import sys
+
+    def drop() -> None:
+        if os.geteuid() == 0:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            for cap in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+                if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+                    os._exit(97)
+
+    proc = subprocess.run([sys.executable, "-m", "layerwise", *argv], capture_output=True, text=True,
+                          check=False, preexec_fn=drop, cwd="/")  # fmt: skip
+    if proc.returncode == 97:
+        pytest.skip("cannot drop the capabilities that let root read any file")
+    return proc
+
+
+def unreadable_project(root: Path, dockerfile: str) -> Path:
+    root.mkdir(mode=0o755)
+    (root / "Dockerfile").write_text(dockerfile)
+    (root / "app.py").write_text("print(1)\n")
+    (root / "secret.txt").write_text("x\n")
+    for p in root.iterdir():
+        p.chmod(0o644)
+    (root / "secret.txt").chmod(0o000)
+    return root
+
+
+def test_context_reports_a_file_it_cannot_read(tmp_path):
+    p = unreadable_project(tmp_path / "p", "FROM busybox\nCOPY . /app\n")
+    proc = run_unprivileged(["context", str(p)])
+    assert proc.returncode == 0, proc.stderr
+    assert "secret.txt: cannot read file (permission denied); docker build would fail on it" in proc.stdout
+
+
+def test_explain_refuses_to_predict_a_build_that_fails_on_an_unreadable_file(tmp_path):
+    p = unreadable_project(tmp_path / "p", "FROM busybox\nCOPY . /app\n")
+    proc = run_unprivileged(["explain", str(p), "--before", str(p)])
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == (f"layerwise: error: {p / 'secret.txt'}: cannot read file (permission denied); docker "
+                           "build would fail on it\n")  # fmt: skip
+    # a build that does not read it (BuildKit sends what the COPYs name): predicted as usual
+    (p / "Dockerfile").write_text("FROM busybox\nCOPY app.py /app/\n")
+    proc = run_unprivileged(["explain", str(p), "--before", str(p)])
+    assert proc.returncode == 0, proc.stderr

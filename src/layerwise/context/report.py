@@ -12,6 +12,7 @@ import bisect
 import fnmatch
 import io
 import json
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -350,10 +351,34 @@ def build_report(
         junk=junk,
         secrets=secrets,
         root_only_patterns=_root_only_patterns(snapshot),
-        warnings=list(snapshot.warnings),
+        warnings=_with_unreadable_files(snapshot),
         copy_sources_checked=copy_sources is not None,
         snapshot=snapshot,
     )
+
+
+def _with_unreadable_files(snapshot: Snapshot) -> list[SnapshotWarning]:
+    """The snapshot's warnings, and one for each file sent that this process cannot read (the
+    walk lists files without opening them; ``docker build`` sends them as this user and fails
+    on such a file). A file anyone may read is not opened; the others are, without blocking."""
+    warnings = list(snapshot.warnings)
+    warned = {w.path for w in warnings}
+    root = os.fspath(snapshot.root)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    found = False
+    for e in snapshot.entries:
+        if e.kind != FILE or e.mode & 0o004 or e.path in warned:
+            continue
+        try:
+            os.close(os.open(os.path.join(root, e.path), flags))
+        except PermissionError:
+            warnings.append(SnapshotWarning(e.path, "cannot read file (permission denied); docker build would fail on it"))
+            found = True
+        except OSError:
+            pass  # vanished, replaced meanwhile: the next run says
+    if found:
+        warnings.sort(key=lambda w: w.path)
+    return warnings
 
 
 def _selections(snapshot: Snapshot, sources: Sequence[CopySource]) -> list[tuple[CopySource, set[str]]]:

@@ -293,6 +293,13 @@ class SnapshotFiles(dict):
         super().__init__((e.path, e) for e in snap.entries)
         self._snap = snap
 
+    def _unreadable(self, path: str) -> None:
+        """A file a step reads that could not be read: ``docker build`` fails on it (the
+        client sends the context as this user), so no prediction is right: a located error."""
+        msg = next((w.message for w in self._snap.warnings if w.path == path), "")
+        if msg.startswith("cannot read"):
+            raise StateError(msg, Location(os.path.join(os.fspath(self._snap.root), path)))
+
     def prefetch(self, paths) -> None:
         raw = dict.get
         todo = [e for e in (raw(self, p) for p in paths) if e is not None and type(e) is not Entry]
@@ -304,6 +311,8 @@ class SnapshotFiles(dict):
         if type(e) is not Entry:
             if e.kind == "file" and e.digest is None:
                 self._snap.ensure_digests([e])
+                if e.digest is None:
+                    self._unreadable(path)
             e = Entry(e.kind, e.mode, e.digest or b"" if e.kind == "file" else "", e.target or "")
             dict.__setitem__(self, path, e)
         return e
