@@ -181,7 +181,7 @@ def _pair(before, after, same=False, files=None):
 
 def _everywhere(result):
     """The headline, the table, the terminal picture, the SVG's texts and the JSON."""
-    svg = " | ".join(t.text or "" for t in _svg_tree(result).iter(f"{SVG}text"))
+    svg = " ".join(t.text or "" for t in _svg_tree(result).iter(f"{SVG}text"))  # wrapped lines joined again
     return title(result), render_table(result), render_bars(result), svg, result.to_json()
 
 
@@ -245,3 +245,45 @@ def test_one_run_close_call_suggests_more_runs():
     assert "1 run each: the spread of the runs is not measured; --runs 3 measures it" in render_table(r)
     clear = _pair([24.1], [6.7])
     assert not clear.comparison().suggestion() and "note:" not in render_table(clear)
+
+
+def _long_result():
+    r = _result(disagree=True)
+    r.change_file = "services/" + "/".join(f"component_{i}" for i in range(10)) + "/handlers/entry_point.py"
+    r.engine = "layerwise's private engine (dockerd 26.1.5; base images python:3.1x-slim = Debian 12's Python 3.11, busybox)"
+    r.project = "a-project-with-a-rather-long-name-for-its-folder"
+    r.variants[1].label = "Dockerfile.production-candidate-with-a-very-long-name (--against), in a copy of the context"
+    return r
+
+
+def test_long_titles_are_wrapped_not_clipped():
+    """Every text of the picture lies inside it (widths estimated with DejaVu Sans' measured
+    advances: about 0.50-0.56 em a character, bold 0.56-0.62) and the long ones are wrapped
+    onto lines below each other, whole."""
+    from layerwise.bench.svg import WIDTH, text_width
+
+    r = _long_result()
+    root = _svg_tree(r)
+    texts = list(root.iter(f"{SVG}text"))
+    for t in texts:
+        x, size, s = float(t.get("x")), float(t.get("font-size")), t.text or ""
+        w = text_width(s, size, t.get("font-weight"), t.get("font-family"))
+        left = {"start": x, "end": x - w, "middle": x - w / 2}[t.get("text-anchor")]
+        assert left >= 0 and left + w <= WIDTH, (s, left, w)
+    joined = "".join("".join(t.text.split()) for t in texts if t.text)  # (a long path is cut anywhere)
+    for whole in (title(r), r.change_file, r.engine, f"After: {r.variants[1].label}"):
+        assert "".join(whole.split()) in joined
+    title_lines = [t for t in texts if t.get("font-size") == "19"]
+    assert len(title_lines) >= 2 and len({t.get("y") for t in title_lines}) == len(title_lines)
+    assert float(root.get("height")) > float(_svg_tree(_result(disagree=True)).get("height"))
+
+
+def test_the_panel_heading_does_not_run_into_the_times():
+    from layerwise.bench.svg import WIDTH, text_width
+
+    root = _svg_tree(_long_result())
+    texts = list(root.iter(f"{SVG}text"))
+    times = next(t for t in texts if (t.text or "").startswith("rebuild 6.7 s"))
+    right_edge_of_heading = max(float(t.get("x")) + text_width(t.text, 15, "bold") for t in texts
+                                if t.get("font-size") == "15" and t.get("y") == times.get("y"))  # fmt: skip
+    assert right_edge_of_heading < WIDTH - 20 - text_width(times.text, 13, "bold")

@@ -5,6 +5,7 @@ steps taken from the cache are grey and hatched; totals and the ratio in the tit
 from __future__ import annotations
 
 import math
+import textwrap
 from html import escape
 
 from layerwise.bench.results import BenchResult, Comparison, MedianBuild, Variant
@@ -48,6 +49,20 @@ def spread_text(v: Variant) -> str:
         return ""
     lo, hi = v.rebuild_range
     return f"runs {lo:.1f}–{hi:.1f} s"
+
+
+def text_width(s: str, size: float, weight: str = "normal", family: str = FONT) -> float:
+    """An upper estimate of the width of ``s`` in pixels (DejaVu Sans averages about 0.55 em a
+    character, bold a little more; the mono font is 0.602 em exactly)."""
+    em = 0.602 if family == MONO else (0.64 if weight == "bold" else 0.58)
+    return len(s) * size * em
+
+
+def wrap_to_width(s: str, width: float, size: float, weight: str = "normal", family: str = FONT) -> list[str]:
+    """``s`` in lines no wider than ``width`` pixels (at spaces; a longer word, e.g. a path, is
+    cut): a long title is wrapped, never clipped by the picture's edge."""
+    per_line = max(8, int(width / text_width("x", size, weight, family)))
+    return textwrap.wrap(s, per_line, break_on_hyphens=False) or [""]
 
 
 def _short(text: str, n: int = MAX_LABEL) -> str:
@@ -112,8 +127,15 @@ def render_svg(result: BenchResult) -> str:
             f'font-weight="{weight}" fill="{fill}" text-anchor="{anchor}"{extra}>{escape(s)}</text>'
         )
 
+    def block(x, yy, s, size=13, line_h=None, width=WIDTH - 40, **kw) -> float:
+        """``s`` wrapped to ``width`` px from (x, yy); returns the y of its last line."""
+        lines = wrap_to_width(s, width, size, kw.get("weight", "normal"), kw.get("family", FONT))
+        for i, ln in enumerate(lines):
+            text(x, yy + i * (line_h or size + 5), ln, size=size, **kw)
+        return yy + (len(lines) - 1) * (line_h or size + 5)
+
     y = 34
-    text(20, y, title(result), size=19, weight="bold")
+    y = block(20, y, title(result), size=19, line_h=25, weight="bold")
     y += 22
     runs = max((len(v.runs) for v in variants), default=0)
     sub = [
@@ -122,15 +144,16 @@ def render_svg(result: BenchResult) -> str:
         result.engine,
         f"median of {runs} run{'s' if runs != 1 else ''}",
     ]
-    text(20, y, f"What Docker redoes when {result.change_file} changes by one line after a full build: one bar per"
-         " Dockerfile step, as long as the step took.", size=13, fill="#333")  # fmt: skip
+    y = block(20, y, f"What Docker redoes when {result.change_file} changes by one line after a full build: one bar"
+              " per Dockerfile step, as long as the step took.", size=13, fill="#333")  # fmt: skip
     y += 18
-    text(20, y, " · ".join(s for s in sub if s), size=12, fill="#777")
+    y = block(20, y, " · ".join(s for s in sub if s), size=12, fill="#777")
     note = spread_note(result)
     if note:
         y += 18
         cmp = result.comparison()
-        text(20, y, note[0].upper() + note[1:] + ".", size=12, fill="#a05a00" if cmp and (not cmp.changed or cmp.close) else "#777")
+        y = block(20, y, note[0].upper() + note[1:] + ".", size=12,
+                  fill="#a05a00" if cmp and (not cmp.changed or cmp.close) else "#777")  # fmt: skip
     y += 26
     # legend
     lx = 20
@@ -146,20 +169,20 @@ def render_svg(result: BenchResult) -> str:
     y += 18
 
     for v, m in builds:
-        y = _panel(out, text, v, m, y, scale, ticks, result)
+        y = _panel(out, text, block, v, m, y, scale, ticks, result)
     # cross-check line
     y += 6
     dis = result.disagreements
     if result.checked_steps:
         if dis:
-            text(20, y, f"CROSS-CHECK FAILED: explain's prediction differs from the engine on {len(dis)} step(s):",
-                 size=13, weight="bold", fill="#c00000")  # fmt: skip
+            y = block(20, y, f"CROSS-CHECK FAILED: explain's prediction differs from the engine on {len(dis)} step(s):",
+                      size=13, weight="bold", fill="#c00000")  # fmt: skip
             for label, run, p in dis[:6]:
                 y += 17
-                text(34, y, f"{label}, run {run}: {p.describe()}", size=12, fill="#c00000")
+                y = block(34, y, f"{label}, run {run}: {p.describe()}", size=12, width=WIDTH - 54, fill="#c00000")
         else:
-            text(20, y, f"Cross-check: layerwise explain predicted all {result.checked_steps} rebuilt/cached "
-                 "step statuses exactly as the engine reported them.", size=12, fill="#2f6f2f")  # fmt: skip
+            y = block(20, y, f"Cross-check: layerwise explain predicted all {result.checked_steps} rebuilt/cached "
+                      "step statuses exactly as the engine reported them.", size=12, fill="#2f6f2f")  # fmt: skip
         y += 22
     height = y + 6
     head = (
@@ -174,7 +197,8 @@ def render_svg(result: BenchResult) -> str:
     return head + "\n".join(out) + "\n</svg>\n"
 
 
-def _panel(out, text, v, m: MedianBuild, y: float, scale: float, ticks: list[float], result: BenchResult) -> float:
+def _panel(out, text, block, v, m: MedianBuild, y: float, scale: float, ticks: list[float],
+           result: BenchResult) -> float:  # fmt: skip
     colour = RAN.get(v.name, RAN["floor"])
     heading = {
         "before": "Before",
@@ -183,11 +207,12 @@ def _panel(out, text, v, m: MedianBuild, y: float, scale: float, ticks: list[flo
     }.get(v.name, v.name)
     y += 14
     out.append(f'<line x1="20" y1="{y - 16}" x2="{WIDTH - 20}" y2="{y - 16}" stroke="#ddd"/>')
-    text(20, y, f"{heading}: {v.label}", size=15, weight="bold", fill=colour)
     cold = v.cold.seconds
     spread = spread_text(v)
-    text(WIDTH - 20, y, f"rebuild {seconds(m.seconds)}{f' ({spread})' if spread else ''}   (cold build {seconds(cold)})",
-         size=13, weight="bold", anchor="end")  # fmt: skip
+    times = f"rebuild {seconds(m.seconds)}{f' ({spread})' if spread else ''}   (cold build {seconds(cold)})"
+    text(WIDTH - 20, y, times, size=13, weight="bold", anchor="end")
+    room = WIDTH - 40 - text_width(times, 13, "bold") - 20  # the heading wraps short of the times
+    y = block(20, y, f"{heading}: {v.label}", size=15, line_h=19, width=room, weight="bold", fill=colour)
     y += 10
     t = 0.0
     rows = [(s.instruction, s.seconds, "base" if s.is_base else s.cached, s.cached_text()) for s in m.steps]

@@ -63,7 +63,9 @@ class LazyGroup(click.Group):
             if exc.name == module_name:
                 return None
             raise
-        return getattr(module, attr)
+        from layerwise.cli.color import add_color_option
+
+        return add_color_option(getattr(module, attr))
 
 
 @click.group(cls=LazyGroup, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})

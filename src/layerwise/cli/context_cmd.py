@@ -47,7 +47,9 @@ def context(path: str, dockerfile: str | None, builder: str, output_format: str)
     if output_format == "json":
         write_json(report, sys.stdout)
     else:
-        render_text(report)
+        from layerwise.cli.color import console
+
+        render_text(report, console=console())
     return 0
 
 

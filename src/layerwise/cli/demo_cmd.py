@@ -55,12 +55,15 @@ def _layerwise(args: list[str], cwd, *, stream: bool = False, shorten: bool = Fa
     import subprocess
     import sys
 
+    from layerwise.cli.color import color_choice
+
     click.secho(f"   $ layerwise {' '.join(args)}", fg="cyan")
     cmd = [sys.executable, "-m", "layerwise", *args]
+    base = dict(os.environ, NO_COLOR="1") if color_choice() is False else None  # --no-color: the commands too
     if stream:
         sys.stdout.flush()
-        return subprocess.run(cmd, cwd=cwd, check=False).returncode
-    env = dict(os.environ, COLUMNS=str(max(60, shutil.get_terminal_size((100, 24)).columns - 5)))
+        return subprocess.run(cmd, cwd=cwd, env=base, check=False).returncode
+    env = dict(base or os.environ, COLUMNS=str(max(60, shutil.get_terminal_size((100, 24)).columns - 5)))
     p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, check=False)
     text = p.stdout.rstrip("\n")
     if shorten:

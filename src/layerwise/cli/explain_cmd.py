@@ -49,5 +49,7 @@ def explain(path, dockerfile, before, after, target, build_arg, builder, no_cach
     if output_format == "json":
         click.echo(render_json(result, before=got.before, after=got.after))
     else:
-        render_text(result, before=got.before, after=got.after)
+        from layerwise.cli.color import console
+
+        render_text(result, before=got.before, after=got.after, console=console())
     return 0

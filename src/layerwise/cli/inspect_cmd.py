@@ -29,5 +29,7 @@ def inspect(dockerfile: str, build_arg: tuple[str, ...], output_format: str) -> 
     if output_format == "json":
         click.echo(render_json(build))
     else:
-        render_text(build)
+        from layerwise.cli.color import console
+
+        render_text(build, console=console())
     return 0

@@ -20,12 +20,19 @@ def render_json(explanation: Explanation, **extra) -> str:
     return json.dumps(json_data({**extra, **explanation.to_json()}), indent=2, ensure_ascii=False)
 
 
-def render_text(explanation: Explanation, *, before: str, after: str, color: bool | None = None) -> None:
+def render_text(explanation: Explanation, *, before: str, after: str, color: bool | None = None,
+                console=None) -> None:  # fmt: skip
+    """Print the picture to ``console`` (a rich Console; default: stdout, colour by ``color``,
+    no hard wrap when stdout is not a terminal)."""
+    import sys
+
     from rich.console import Console
 
     from layerwise.report.escape import rich_text as escape
 
-    console = Console(highlight=False, force_terminal=color, no_color=color is False)
+    if console is None:
+        console = Console(highlight=False, force_terminal=color, no_color=color is False,
+                          soft_wrap=not sys.stdout.isatty())  # fmt: skip
     first = explanation.first_miss
     console.print(
         f"[bold]layerwise explain[/]: a build of [bold]{escape(after)}[/] after building"

@@ -136,12 +136,16 @@ def render_json(build: Build) -> str:
     return json.dumps(json_data(to_dict(build)), indent=2, ensure_ascii=False)
 
 
-def render_text(build: Build) -> None:
+def render_text(build: Build, console=None) -> None:
+    """Print to ``console`` (a rich Console; default: stdout, no hard wrap off a terminal)."""
+    import sys
+
     from rich.console import Console
 
     from layerwise.report.escape import rich_text as escape
 
-    console = Console(highlight=False)
+    if console is None:
+        console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
     data = to_dict(build)
     console.print(f"[bold]{escape(data['path'])}[/]")
     for d in data["directives"]:

@@ -1,0 +1,82 @@
+"""Every command takes --color/--no-color and honours NO_COLOR; text output is never cut at 80
+columns when it is not written to a terminal (CI logs)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from layerwise.cli import COMMANDS, cli
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+LONG = "src/" + "/".join(f"package_{i}" for i in range(12)) + "/module.py"  # a path of 140 characters
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_takes_no_color(name):
+    cmd = cli.get_command(None, name)
+    opts = {o for p in cmd.params for o in getattr(p, "opts", []) + getattr(p, "secondary_opts", [])}
+    assert {"--color", "--no-color"} <= opts
+    r = CliRunner().invoke(cli, [name, "--no-color", "--help"])
+    assert r.exit_code == 0 and "--no-color" in r.output
+
+
+def _states(tmp_path):
+    """Two folders: the build before and after a change to a file with a long path."""
+    for name, body in (("before", "x = 1\n"), ("after", "x = 2\n")):
+        root = tmp_path / name
+        (root / LONG).parent.mkdir(parents=True)
+        (root / LONG).write_text(body)
+        (root / "requirements.txt").write_text("flask==3.0.0\n")
+        (root / "Dockerfile").write_text("FROM python:3.12-slim\nWORKDIR /app\nCOPY src /app/src\n"
+                                         "COPY requirements.txt .\nRUN pip install -r requirements.txt\n")  # fmt: skip
+    return tmp_path / "before", tmp_path / "after"
+
+
+def _explain(tmp_path, *args, env=None, color=False):
+    before, after = _states(tmp_path)
+    r = CliRunner().invoke(cli, ["explain", str(after), "--before", str(before), *args], env=env, color=color)
+    assert r.exit_code == 0, r.output
+    return r.output
+
+
+def test_explain_is_not_wrapped_at_80_columns_off_a_terminal(tmp_path):
+    out = _explain(tmp_path, env={"COLUMNS": None})
+    lines = out.splitlines()
+    cause = next(ln for ln in lines if "└─" in ln and "changed" in ln)
+    assert LONG.removeprefix("src/") in cause  # whole, on its line
+    assert any(len(ln) > 100 for ln in lines)
+    first = next(ln for ln in lines if ln.startswith("layerwise explain"))
+    assert str(tmp_path / "before") + " (buildkit" in first  # the header not cut either
+
+
+def test_explain_colour_on_request_and_never_with_no_color(tmp_path):
+    assert ANSI.search(_explain(tmp_path / "a", "--color"))
+    assert not ANSI.search(_explain(tmp_path / "b", "--color", "--no-color"))
+    assert not ANSI.search(_explain(tmp_path / "c", env={"NO_COLOR": "1"}, color=True))
+    assert not ANSI.search(_explain(tmp_path / "d", "--no-color", color=True))
+
+
+def test_no_color_reaches_click_styles(tmp_path):
+    """click.secho (the demo's headings) honours --no-color and NO_COLOR on a colour terminal."""
+    import click
+
+    from layerwise.cli.color import add_color_option
+
+    @click.command()
+    def hello():
+        click.secho("hello", fg="red")
+
+    add_color_option(hello)
+    runner = CliRunner()
+    assert ANSI.search(runner.invoke(hello, [], color=True).output)
+    assert not ANSI.search(runner.invoke(hello, ["--no-color"], color=True).output)
+    assert not ANSI.search(runner.invoke(hello, [], color=True, env={"NO_COLOR": "1"}).output)
+    assert ANSI.search(runner.invoke(hello, ["--color"], color=True, env={"NO_COLOR": "1"}).output)
+
+
+def test_check_keeps_its_own_colour_option():
+    cmd = cli.get_command(None, "check")
+    assert sum(1 for p in cmd.params if "--no-color" in getattr(p, "secondary_opts", [])) == 1
