@@ -264,3 +264,14 @@ def test_every_sample_parses_completely(name):
     assert p.steps
     assert all(s.status != "unknown" for s in p.steps), [s.short() for s in p.steps]
     assert (p.error is not None) == name.endswith("failing_run")
+
+
+def test_buildkit_step_numbers_padded_to_the_total():
+    """With ten steps or more BuildKit pads the number: ``[ 3/10]``, ``[builder  3/10]``
+    (captured: a 10-step rebuild after a code change, 26.1.5)."""
+    p = parse_buildkit_output(load("modern_buildkit_ten_steps_rebuild"))
+    assert [(s.index, s.total) for s in p.steps] == [(i, 10) for i in range(1, 11)]
+    assert [s.status for s in p.steps][1:] == ["cached"] * 8 + ["done"]
+    assert all(s.stage is None for s in p.steps)
+    p = parse_buildkit_output("#4 [builder  3/12] RUN make\n#4 CACHED\n#5 [linux/amd64 builder 12/12] COPY . .\n#5 DONE 0.1s\n")
+    assert statuses(p) == [("builder", 3, "RUN", "cached"), ("linux/amd64 builder", 12, "COPY", "done")]

@@ -103,7 +103,8 @@ class ParsedBuild:
 
 _BK_LINE = re.compile(r"^#(\d+) (.*)$")
 # "[2/4] X", "[builder 2/4] X", and with --platform lists "[linux/amd64 builder 2/4] X".
-_BK_STEP = re.compile(r"^\[(?:(?P<stage>[^\]]+) )?(?P<i>\d+)/(?P<n>\d+)\] (?P<instr>.*)$")
+# The step number is padded to the width of the total: "[ 3/10] X", "[builder  3/10] X".
+_BK_STEP = re.compile(r"^\[(?:(?P<stage>[^\]]*[^\]\s]) +)? *(?P<i>\d+)/(?P<n>\d+)\] (?P<instr>.*)$")
 _BK_DONE = re.compile(r"^DONE (\d+(?:\.\d+)?)s$")
 _BK_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _BK_OUT = re.compile(r"^\d+(?:\.\d+)? (.*)$")
