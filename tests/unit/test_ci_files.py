@@ -135,7 +135,7 @@ def test_huge_file_refused(tmp_path):
     big = "on: push\n" + "# padding\n" * (MAX_BYTES // 10 + 10)
     ci = project(tmp_path, {".github/workflows/big.yml": big})
     (e,) = ci.errors
-    assert "larger than" in e.message
+    assert "larger than" in e.message and e.line == 1
 
 
 def test_fifo_and_symlink_out_are_not_read(tmp_path):

@@ -29,6 +29,8 @@ class ProjectContext:
         self.dockerfile_path = Path(dockerfile_path) if dockerfile_path is not None else None
         self.builder = builder
         self.errors: list[LayerwiseError] = []  # context problems met (reported, not raised)
+        #: texts that stand for files not written yet (the fix loop's CI files), by absolute path
+        self.overlay: dict[str, str] = {}
         self._warned: set[str] = set()
         self._texts: dict[str, str | None] = {}
         self._lines: dict[str, list[tuple[int, str]] | None] = {}

@@ -31,10 +31,11 @@ class FixResult:
     hints: list[AppliedFix] = field(default_factory=list)
     bom: bool = False
     roots: list[str] = field(default_factory=list)  # symlinks written through must stay inside them
+    others: dict[str, tuple[str, str]] = field(default_factory=dict)  # CI file -> (original, fixed)
 
     @property
     def changed(self) -> bool:
-        return self.dockerfile != self.original or self.dockerignore is not None
+        return self.dockerfile != self.original or self.dockerignore is not None or bool(self.others)
 
     def diff(self, relative_to: str | os.PathLike[str] | None = None) -> str:
         def rel(p: str) -> str:
@@ -43,6 +44,8 @@ class FixResult:
         out = unified_diff(rel(self.dockerfile_path), self.original, self.dockerfile)
         if self.dockerignore is not None and self.dockerignore_path:
             out += unified_diff(rel(self.dockerignore_path), self.dockerignore_original or "", self.dockerignore)
+        for path, (before, after) in self.others.items():
+            out += unified_diff(rel(path), before, after)
         return out
 
     def write(self) -> list[str]:
@@ -55,6 +58,8 @@ class FixResult:
             todo.append(FileWrite(self.dockerfile_path, self.dockerfile, self.bom, self.original, True))
         if self.dockerignore is not None and self.dockerignore_path:
             todo.append(FileWrite(self.dockerignore_path, self.dockerignore, False, self.dockerignore_original, True))
+        for path, (before, after) in self.others.items():
+            todo.append(FileWrite(path, after, False, before, True))
         return write_all_atomic(todo, roots=self.roots or None)
 
 
@@ -129,6 +134,11 @@ def fix_project(
                    read_ignore=lambda p: _read_ignore_file(p) if p.is_file() or p.is_symlink() else None)  # fmt: skip
     result = FixResult(df_path, df.text, out.dockerfile, applied=out.applied, hints=out.hints, bom=df.bom)
     result.roots = _roots(context_dir, df_path)
+    if out.others:
+        from layerwise import safefs
+
+        result.others = out.others
+        result.roots.append(safefs.project_root(context_dir or "."))  # CI files live at the repository root
     if out.ignore_path is not None and out.ignore != out.ignore_original:
         result.dockerignore_path = out.ignore_path
         result.dockerignore_original = out.ignore_original

@@ -7,8 +7,9 @@ taken (per file, back to front; one fix per isolation group), and starts again o
 until no finding has a fix left to apply (or :data:`MAX_PASSES` passes). A fix left out of a
 pass is not lost: the next pass re-checks and its finding, if still there, offers it again.
 
-The files a fix may edit are the Dockerfile and the ``.dockerignore`` the build uses (created
-when a fix inserts into it and it does not exist). A Dockerfile result that does not parse is
+The files a fix may edit are the Dockerfile, the ``.dockerignore`` the build uses (created
+when a fix inserts into it and it does not exist) and the repository's CI files (workflows,
+``.gitlab-ci.yml``: the LW6xx rules' fixes), which the rules then read from the loop's texts. A Dockerfile result that does not parse is
 never produced: it is an internal error, raised before anything is written.
 """
 
@@ -46,6 +47,7 @@ class LoopResult:
     applied: list[AppliedFix] = field(default_factory=list)
     hints: list[AppliedFix] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # what check reports on the result
+    others: dict[str, tuple[str, str]] = field(default_factory=dict)  # CI file -> (original, fixed)
 
 
 class _IgnoreOverlay(ProjectContext):
@@ -123,6 +125,15 @@ def fix_loop(
             ignore_original = p.read_bytes().decode("utf-8", "surrogateescape") if p.is_file() else None
         if dockerignore:
             texts[_key(ignore_path)] = ignore_original
+    others: dict[str, tuple[str, str]] = {}  # key -> (path as shown, original text)
+    if context is not None:
+        from layerwise.ci import load_ci
+
+        for shown, ci_text in load_ci(context).texts.items():
+            k = _key(shown)
+            if k not in texts:
+                texts[k] = ci_text
+                others[k] = (shown, ci_text)
     df = parse(text, path)
     if cache_mount is None:
         cache_mount = uses_buildkit_features(df)  # decided once, on the user's file
@@ -170,6 +181,7 @@ def fix_loop(
         if ignore_path is not None and new_texts.get(_key(ignore_path)) != texts.get(_key(ignore_path)):
             project = _IgnoreOverlay(context, df_path, ignore_path, new_texts[_key(ignore_path)])
         texts = new_texts
+        project.overlay = {k: texts[k] or "" for k in others}
         applied += [AppliedFix(f.code, f"line {f.line}: {f.fix.description}", f.fix.safety, f.line)
                     for f in chosen if f.fix is not None]  # fmt: skip
     hints: dict[tuple[str, str], AppliedFix] = {}
@@ -179,5 +191,6 @@ def fix_loop(
         if msg is not None:
             hints.setdefault((f.code, msg), AppliedFix(f.code, msg, "hint", f.line))
     final_ignore = texts.get(_key(ignore_path)) if ignore_path is not None and dockerignore else ignore_original
+    changed = {shown: (orig, texts[k] or "") for k, (shown, orig) in others.items() if texts[k] != orig}
     return LoopResult(texts[_key(path)] or "", ignore_path, ignore_original, final_ignore, applied,
-                      list(hints.values()), findings)  # fmt: skip
+                      list(hints.values()), findings, changed)  # fmt: skip

@@ -143,7 +143,7 @@ class RuleContext:
             from layerwise.ci import load_ci
             from layerwise.errors import LayerwiseError, Location
 
-            self._ci = load_ci(self.project.root)
+            self._ci = load_ci(self.project.root, overlay=getattr(self.project, "overlay", None))
             for e in self._ci.errors:
                 self.project.errors.append(LayerwiseError(e.message, Location(e.path, e.line, e.column)))
         return self._ci
