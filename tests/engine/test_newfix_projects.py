@@ -82,3 +82,16 @@ def test_lw203_cache_mount_for_the_installing_user(engine, image_tag, tmp_path):
     assert _sh(engine, tag, "test ! -e /home/app/.cache/uv && ls /home/app/lib/six.py").strip() == "/home/app/lib/six.py"
     r = _build(engine, ctx, tag, build_args={"BUST": "4"})
     assert "+ six==1.17.0" in r.log and "Prepared" not in r.log, r.log[-3000:]  # installed from the cache
+
+
+def test_lw402_lock_copied_before_the_install(engine, image_tag, tmp_path):
+    """`uv sync --locked` after a COPY of pyproject.toml alone fails ("Unable to find
+    lockfile"), although uv.lock is in the project; the fix copies it with the manifest."""
+    ctx = _copy("uv-lock-not-copied", tmp_path)
+    r = _build(engine, ctx, image_tag(), ok=False)
+    assert not r.ok and "Unable to find lockfile" in r.log, r.log[-3000:]
+    fixed = _fix(ctx, {"LW402"})
+    assert "COPY pyproject.toml uv.lock ./\n" in fixed
+    tag = image_tag()
+    _build(engine, ctx, tag)
+    assert _sh(engine, tag, "python -c 'import hello_uv, idna; print(hello_uv.GREETING)'").strip() == "hello v1"

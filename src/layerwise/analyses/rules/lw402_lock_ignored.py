@@ -20,17 +20,35 @@ RUN uv sync
 COPY pyproject.toml uv.lock ./
 RUN uv sync --locked
 ```
+
+A lock file that exists in the project but is not copied before the install is reported too
+(`uv sync --locked`, `pdm sync` or `pipenv install --deploy` then fail: "Unable to find
+lockfile"; the others resolve again).
+
+## Fix safety
+A lock file that exists but is not copied: the fix adds it to the `COPY` that brings the
+manifest (`COPY pyproject.toml ./` -> `COPY pyproject.toml uv.lock ./`). It is safe when the
+install already demands the lock (`--locked`, `--frozen`, `pdm sync`, `--frozen-lockfile`,
+`pipenv --deploy`: the build fails without it), unsafe otherwise (the install then takes the
+locked versions instead of resolving again). No fix when that `COPY` has a single source and a
+file name as destination, or when the `.dockerignore` excludes the lock.
+
+`uv sync` without `--locked`/`--frozen`, with the lock in the image: the unsafe fix adds
+`--locked` (a stale lock then fails the build instead of being rewritten). `pipenv install`
+without `--deploy`: the unsafe fix adds `--deploy`. The other cases have a hint only.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 
 from layerwise.analyses.copies import image_path
-from layerwise.analyses.findings import Finding, Fix
+from layerwise.analyses.findings import Edit, Finding, Fix
+from layerwise.analyses.installs import MANAGER_LOCKS
 from layerwise.analyses.rules import RuleContext
-from layerwise.parse.instructions import Run
+from layerwise.parse.instructions import Copy, Run
 
 CODE = "LW402"
 NAME = "lock-file-ignored"
@@ -62,6 +80,78 @@ def _hidden_options(x, step, names: tuple[str, ...]) -> bool:
     return False
 
 
+#: installs that fail without their lock file (adding it only makes the build work)
+def _demands_lock(x) -> bool:
+    if x.manager == "uv":
+        return x.has("--locked", "--frozen")
+    if x.manager == "pdm":
+        return x.action == "sync" or x.has("--frozen-lockfile", "--check")
+    if x.manager == "pipenv":
+        return x.action == "sync" or x.has("--deploy", "--ignore-pipfile")
+    if x.manager == "poetry":
+        return x.action == "sync"
+    return False
+
+
+def _landing(copy_step, src: str, n_sources: int) -> str | None:
+    """Where a COPY puts ``src`` (absolute), or None when its destination is not a folder."""
+    inst = copy_step.instruction
+    dest = str(copy_step.expanded.get("dest", inst.dest))
+    folder = dest.endswith("/") or dest in (".", "..") or n_sources > 1
+    base = posixpath.join(copy_step.workdir or "/", dest)
+    return posixpath.normpath(posixpath.join(base, posixpath.basename(src.rstrip("/")))) if folder else None
+
+
+def _manifest_copy(ctx: RuleContext, stage, step, manifest: str):
+    """(copy step, source as written) of the last COPY before the install that puts the
+    manifest where the install reads it."""
+    want = image_path(step, manifest)
+    for st in reversed(ctx.lineage(stage)):
+        for s in reversed(st.steps):
+            if st is stage and s.index >= step.index:
+                continue
+            inst = s.instruction
+            if not isinstance(inst, Copy) or inst.from_ or s.expanded.get("from") or inst.contents:
+                continue
+            sources = list(s.expanded.get("sources", inst.sources))
+            for raw, src in zip(inst.sources, sources):
+                if posixpath.basename(src.rstrip("/")) == manifest and _landing(s, src, len(sources)) == want:
+                    return s, raw, src
+    return None
+
+
+def _add_lock_fix(ctx: RuleContext, stage, step, x, lock: str) -> tuple[Fix | None, str | None]:
+    """The edit adding ``lock`` to the manifest's COPY, and the lock's context path."""
+    manifest = MANAGER_LOCKS[x.manager][0]
+    found = _manifest_copy(ctx, stage, step, manifest)
+    if found is None:
+        return None, None
+    copy_step, raw, src = found
+    rel = posixpath.normpath(posixpath.join(posixpath.dirname(src.lstrip("/")), lock))
+    if not ctx.project.is_file(rel) or ctx.project.excluded(rel):
+        return None, rel
+    node = copy_step.instruction.node
+    if node.json or "$" in raw:
+        return None, rel
+    text = ctx.dockerfile.source(node)
+    m = re.search(r"(?<=\s)" + re.escape(raw) + r"(?=\s)", text)
+    if m is None:
+        return None, rel
+    lock_src = posixpath.join(posixpath.dirname(raw), lock) if "/" in raw else lock
+    at = node.span.start + m.end()
+    safety = "safe" if _demands_lock(x) else "unsafe"
+    return Fix(safety, f"copy {lock_src} with {raw} (line {node.span.start_line})", (Edit(ctx.path, at, at, " " + lock_src),)), rel
+
+
+def _option_fix(ctx: RuleContext, node, pattern: str, option: str) -> Fix | None:
+    src = ctx.dockerfile.source(node)
+    m = re.search(pattern, src)
+    if m is None:
+        return None
+    at = node.span.start + m.end()
+    return Fix("unsafe", f"add {option}", (Edit(ctx.path, at, at, " " + option),))
+
+
 def check(ctx: RuleContext) -> Iterator[Finding]:
     project = ctx.project
     for stage in ctx.build.stages:
@@ -71,12 +161,35 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             node = step.instruction.node
             for x in ctx.analysis(step).installs:
                 msg = hint = None
-                if x.manager == "uv" and not x.has("--locked", "--frozen") and not _hidden_options(x, step, ("--locked", "--frozen")):
+                fix = None
+                lock = MANAGER_LOCKS.get(x.manager, ("", ""))[1]
+                missing = (
+                    lock and project.known and not (x.manager == "pipenv" and x.packages) and not x.has("--no-lock")
+                    and not ctx.image_files_before(stage, step.index).with_mounts(step).has(image_path(step, lock))
+                )  # fmt: skip
+                if missing:
+                    fix, rel = _add_lock_fix(ctx, stage, step, x, lock)
+                    if rel is None:
+                        rel = lock
+                    if not project.is_file(rel):
+                        missing = False
+                if missing:
+                    cmd = " ".join(x.argv[:2])
+                    if _demands_lock(x):
+                        msg = f"`{cmd}` needs {lock}, which exists in the project but is not copied before it: the build fails"
+                    else:
+                        msg = f"`{cmd}` runs without {lock} (it exists in the project but is not copied): it resolves again"
+                    hint = f"COPY {MANAGER_LOCKS[x.manager][0]} {lock} ./ before the install"
+                    if project.excluded(rel):
+                        hint = f"the .dockerignore excludes {rel}: keep it, and copy it before the install"
+                elif x.manager == "uv" and not x.has("--locked", "--frozen") and not _hidden_options(x, step, ("--locked", "--frozen")):
                     msg = "`uv sync` without --locked or --frozen re-resolves when uv.lock is stale (and rewrites it in the image)"
                     hint = "use uv sync --locked (fail on a stale lock) or --frozen"
+                    fix = _option_fix(ctx, node, r"\buv\s+sync\b", "--locked")
                 elif x.manager == "pipenv" and x.action == "install" and not x.packages and not x.has("--deploy", "--ignore-pipfile"):
                     msg = "`pipenv install` without --deploy ignores an out-of-date Pipfile.lock"
                     hint = "use pipenv install --deploy (or pipenv sync)"
+                    fix = _option_fix(ctx, node, r"\bpipenv\s+install\b", "--deploy")
                 elif x.manager == "pdm" and x.has("--no-lock"):
                     msg = "`pdm install --no-lock` resolves without pdm.lock"
                     hint = "drop --no-lock and copy pdm.lock"
@@ -94,12 +207,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                         if locks:
                             msg = f"`{' '.join(x.argv[:3])}` resolves the project's dependencies again although {', '.join(locks)} pins them"
                             hint = "install the lock first (uv sync --locked, poetry install, pip install -r requirements.txt), then the project with --no-deps"
-                elif x.manager == "poetry" and project.is_file("poetry.lock"):
-                    fs = ctx.image_files_before(stage, step.index).with_mounts(step)
-                    if not fs.has(image_path(step, "poetry.lock")):
-                        msg = "`poetry install` runs without poetry.lock (it exists in the project but is not copied): it resolves again"
-                        hint = "COPY pyproject.toml poetry.lock ./ before the install"
                 if msg:
                     where = ctx.locate_command(node, x.argv)
-                    yield ctx.at(CODE, node, msg, hint=hint or "", fix=Fix("unsafe", hint or ""),
+                    yield ctx.at(CODE, node, msg, hint=hint or "", fix=fix or Fix("unsafe", hint or ""),
                                  line=where[0] if where else None, column=where[1] if where else None)  # fmt: skip
