@@ -321,3 +321,26 @@ def test_explain_refuses_to_predict_a_build_that_fails_on_an_unreadable_file(tmp
     (p / "Dockerfile").write_text("FROM busybox\nCOPY app.py /app/\n")
     proc = run_unprivileged(["explain", str(p), "--before", str(p)])
     assert proc.returncode == 0, proc.stderr
+
+
+# --- the .dockerignore of the revision explained -----------------------------------------------
+
+
+@pytest.mark.parametrize(("before", "after", "cause"), [
+    ("docs\n.dockerignore\n", ".dockerignore\n", "the files it copies changed: docs (added), docs/a.md (added)"),
+    (".dockerignore\n", "docs\n.dockerignore\n", "the files it copies changed: docs (removed), docs/a.md (removed)"),
+    (".dockerignore\n.git\n", ".dockerignore\n.git\n*.log\n", None),
+])  # fmt: skip
+def test_explain_of_a_revision_uses_its_dockerignore(tmp_path, capsys, before, after, cause):
+    import json
+
+    root = project(tmp_path / "r", "FROM busybox\nCOPY . /app\nRUN ls -R /app\n", **{"docs/a.md": "doc\n", ".dockerignore": before})
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "init")
+    (root / ".dockerignore").write_text(after)
+    code, out, err = run(["explain", str(root), "--format", "json"], capsys)
+    assert code == 0, err
+    copy = json.loads(out)["steps"][1]
+    assert copy["status"] == ("cached" if cause is None else "rebuilt")
+    assert (copy.get("cause") or {}).get("message") == cause

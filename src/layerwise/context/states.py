@@ -224,6 +224,35 @@ def revision_state(
     return ProjectState(label, text, str(dockerfile), files)
 
 
+def revision_ignore(context: Path, rev: str, dockerfile: Path, builder: str, option: str = "--before"):
+    """The ignore file the build of revision ``rev``'s state used (that state: the working
+    tree with the tracked paths put back as in ``rev``): for each file the builder looks
+    for, in order, ``rev``'s version when git tracks a difference there (absent in ``rev``:
+    the next candidate), else the one on disk."""
+    from layerwise.context.ignore import IgnoreFile, ignore_file_candidates
+
+    top, commit = resolve_revision(context, rev, option)
+    for cand in ignore_file_candidates(context, dockerfile, builder):
+        rel = os.path.relpath(os.path.realpath(cand), top.resolve()).replace(os.sep, "/")
+        if rel.startswith("../"):
+            continue
+        if _git(top, "diff", "--no-renames", "--name-only", "-z", commit, "--", rel).strip(b"\0"):
+            try:
+                text = _git(top, "show", f"{commit}:{rel}")
+            except StateError:
+                continue  # added since the revision: that state had none there
+            return IgnoreFile.from_text(text, cand)
+        if cand.is_file():
+            return IgnoreFile.read(cand)
+    return None
+
+
+def _same_ignore(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.path == b.path and [(p.text, p.line) for p in a.patterns] == [(p.text, p.line) for p in b.patterns]
+
+
 def _drop_emptied_dirs(top: Path, rev: str, prefix: str, files, candidates: set[str]) -> None:
     todo = sorted({d for d in candidates if d}, key=lambda d: -d.count("/"))
     seen: set[str] = set()
@@ -368,6 +397,12 @@ def load_state(
         return ProjectState(str(context) if spec else "the working tree", text, str(df), files)
     df = _dockerfile_in(base, dockerfile, base)
     files, ignore = _folder_files_once(base, df, builder)
+    rev_ignore = revision_ignore(base, spec, df, builder, option)
+    if not _same_ignore(rev_ignore, ignore):
+        # the revision's .dockerignore, not the tree's: what its build sent (walked again)
+        from layerwise.context.snapshot import Snapshot
+
+        files, ignore = snapshot_entries(Snapshot.take(base, rev_ignore)), rev_ignore
 
     def excluded(rel: str) -> bool:
         return ignore is not None and ignore.excludes(rel)
