@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -355,3 +356,23 @@ def test_fix_reads_the_rule_selection_of_tool_layerwise(tmp_path, monkeypatch):
     # as in check: an equally long select wins over the configured ignore
     assert run("--extend-select", "LW201") == text.replace("ADD", "COPY").replace("install", "install --no-cache-dir")
     assert run("--ignore", "LW5") == text  # the configured ignore, and this one
+
+
+def test_fix_writes_the_ci_file_a_finding_edits(tmp_path):
+    """A CI-cache finding (LW601) carries an edit of the workflow: fix applies it, writes the
+    workflow with the Dockerfile, and check has nothing fixable left."""
+    import shutil
+
+    from layerwise.analyses.check import check_dockerfile
+
+    src = Path(__file__).parent / "rules" / "fixtures" / "LW601"
+    root = tmp_path / "p"
+    shutil.copytree(src, root)
+    wf = root / ".github" / "workflows" / "ci.yml"
+    before = wf.read_text()
+    result = fix_project(root, root / "Dockerfile", select={"LW601"})
+    assert [a.code for a in result.applied] == ["LW601"]
+    assert str(wf) in result.write()
+    assert wf.read_text() != before and "cache-to: type=gha,mode=max" in wf.read_text()
+    after = check_dockerfile(root / "Dockerfile", context=root).findings
+    assert not [f for f in after if f.code == "LW601"]

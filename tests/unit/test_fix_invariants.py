@@ -1,7 +1,8 @@
 """The check <-> fix invariants (``tests/fix_invariants.py``, issue #18) everywhere: on every
 corpus Dockerfile (alone), on every test project (the engine-proven ``fix_projects``, the
-bundled examples, the correct projects), with and without ``--unsafe-fixes`` and with rule
-selections. Random projects: ``tests/fuzz/test_fix_properties.py``."""
+bundled examples, the correct projects, each rule's fixture with its CI files), with and
+without ``--unsafe-fixes`` and with rule selections. Random projects:
+``tests/fuzz/test_fix_properties.py``."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ PROJECTS = (
     [Path(layerwise.__file__).parent / "examples" / name for name in ("flask-demo", "data-api")]
     + sorted(p / "project" for p in (REPO / "tests" / "engine" / "fix_projects").iterdir() if (p / "project").is_dir())
     + sorted((REPO / "tests" / "data" / "correct_projects").iterdir())
+    + sorted(p for p in (REPO / "tests" / "unit" / "rules" / "fixtures").iterdir() if (p / "Dockerfile").is_file())
 )
 SELECTIONS = [(None, ()), (["LW1"], ()), (["LW3"], ()), (None, ["LW101"]), (None, ["LW3"])]
 
