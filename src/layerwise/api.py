@@ -165,6 +165,35 @@ def project_targets(paths: tuple[str, ...], dockerfile: str | None, context: str
     return out
 
 
+def check_text(
+    dockerfile_text: str,
+    *,
+    context: str | os.PathLike[str] | None = None,
+    path: str = "Dockerfile",
+    select: Iterable[str] | str | None = None,
+    ignore: Iterable[str] | str = (),
+    extend_select: Iterable[str] | str = (),
+    rules: list[Rule] | None = None,
+    severities: Mapping[str, str] | None = None,
+    build_args: Mapping[str, str] | None = None,
+) -> CheckResult:
+    """Check a Dockerfile given as text. ``context``: the build context folder (None: the rules
+    that need one are skipped, as with ``check --no-context``). ``path`` is where the Dockerfile
+    sits, relative to the context (or as shown, without one): it names the findings and tells
+    the rules whether ``COPY .`` copies the Dockerfile itself. Inline directives apply; no
+    ``[tool.layerwise]`` is read (pass ``select``/``ignore``/``severities``)."""
+    from layerwise.analyses.check import check_parsed
+    from layerwise.analyses.project import ProjectContext
+    from layerwise.parse import parse
+
+    df = parse(dockerfile_text, path)
+    on_disk = os.path.join(os.fspath(context), path) if context is not None and not os.path.isabs(path) else path
+    project = ProjectContext(context, on_disk)
+    if rules is None:
+        rules = rules_for(select, ignore, extend_select)
+    return check_parsed(df, path, project, rules=rules, severities=severities, build_args=build_args)
+
+
 def check_project(
     path: str | os.PathLike[str] = ".",
     *,

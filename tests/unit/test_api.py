@@ -85,3 +85,25 @@ def test_import_layerwise_stays_cheap():
     assert out.stdout.strip() == "['layerwise']"
     with pytest.raises(AttributeError):
         layerwise.no_such_thing  # noqa: B018
+
+
+def test_check_text_without_and_with_context(tmp_path):
+    result = layerwise.check_text(BAD, select=["LW5"], ignore="LW503")
+    assert [(f.code, f.line, f.path) for f in result.findings] == [("LW502", 3, "Dockerfile")]
+    assert not layerwise.check_text(BAD, select="LW301").findings  # needs the context: skipped
+    p = project(tmp_path)
+    with_ctx = layerwise.check_text(BAD, context=p, select="LW301")
+    assert [f.code for f in with_ctx.findings] == ["LW301"]
+    # in memory: the text is checked, not the file on disk
+    (p / "Dockerfile").write_text("FROM scratch\n")
+    assert [f.code for f in layerwise.check_text(BAD, context=p, select="LW101").findings] == ["LW101"]
+
+
+def test_check_text_directives_and_severities():
+    text = BAD.replace("ADD . /app", "# layerwise: ignore[LW502] -- kept\nADD . /app")
+    assert "LW502" not in {f.code for f in layerwise.check_text(text).findings}
+    (f,) = layerwise.check_text(BAD, select="LW502", severities={"LW502": "error"}).findings
+    assert f.severity == "error"
+    with pytest.raises(LayerwiseError) as exc:
+        layerwise.check_text("FROM python\nRUN [\"x\"\nFROM\n", path="svc/Dockerfile")
+    assert str(exc.value).startswith("svc/Dockerfile:")

@@ -1,6 +1,7 @@
 """Rule test tables, hadolint-spec style: ``catches(CODE, dockerfile, files)`` and
 ``passes(CODE, dockerfile, files)``. With ``files`` (path -> text) a project folder is
-written and used as the build context; without, the Dockerfile is checked alone."""
+written and used as the build context; without, the Dockerfile is checked alone. Both go
+through the library call ``layerwise.check_text``."""
 
 from __future__ import annotations
 
@@ -8,20 +9,23 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from layerwise.analyses.check import check_dockerfile, selected_rules
+import layerwise
 
 
 def findings(code: str, dockerfile: str, files: dict[str, str] | None = None):
+    text = textwrap.dedent(dockerfile).lstrip("\n")
+    if files is None:
+        result = layerwise.check_text(text, select=[code])
+        assert not result.errors, result.errors
+        return [f for f in result.findings if f.code == code]
     with tempfile.TemporaryDirectory() as d:
         root = Path(d)
-        df = root / "Dockerfile"
-        df.write_text(textwrap.dedent(dockerfile).lstrip("\n"))
-        for rel, text in (files or {}).items():
+        (root / "Dockerfile").write_text(text)  # in the context, as the rules expect it
+        for rel, body in files.items():
             p = root / rel
             p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text(textwrap.dedent(text).lstrip("\n"))
-        result = check_dockerfile(df, context=root if files is not None else None,
-                                  display_path="Dockerfile", rules=selected_rules([code]))  # fmt: skip
+            p.write_text(textwrap.dedent(body).lstrip("\n"))
+        result = layerwise.check_text(text, context=root, select=[code])
         assert not result.errors, result.errors
         return [f for f in result.findings if f.code == code]
 

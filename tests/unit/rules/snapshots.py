@@ -89,8 +89,11 @@ def render(code: str) -> str:
 
     select = SELECT.get(code, [code])
     out = [f"# {code}: fixtures/{code}, layerwise check/fix --select {','.join(select)}\n"]
-    with _in_copy(code):
+    with _in_copy(code) as root:
         result = layerwise.check_project(".", select=select, config=False)
+        # the same findings from the text and the context folder
+        same = layerwise.check_text((root / "Dockerfile").read_text(), context=".", select=select)
+        assert same.findings == result.findings, f"{code}: check_text and check_project disagree"
     if not any(f.code == code for f in result.findings):
         raise AssertionError(f"fixtures/{code}: {code} reports nothing on its own fixture")
     out.append("\n## check\n\n" + _report(result))
