@@ -411,3 +411,28 @@ def test_fifo_as_the_stat_cache_file_is_no_cache(tmp_path):
         print(snapshot._load_cache(Path({str(tmp_path / "cache")!r}), Path("/")) is snapshot.StatCache.EMPTY)
     """, timeout=30)
     assert p.stdout.strip() == "True", p.stderr
+
+
+def test_pin_never_reads_nor_rewrites_an_include_outside_the_project(tmp_path, capsys, monkeypatch):
+    proj = _project(tmp_path, {"requirements.txt": "flask\n-r ../../outside/secret.txt\n"})
+    before = (tmp_path / "outside" / "secret.txt").read_bytes()
+    from layerwise.pin import resolver
+
+    monkeypatch.setattr(resolver, "resolve", lambda *a, **k: pytest.fail("resolved a project with an include out"))
+    code, out, err = _cli(["pin", str(proj)], capsys)
+    assert code == 2 and SECRET not in out + err
+    assert err.strip() == (f"layerwise: error: {tmp_path / 'outside' / 'secret.txt'}: include points "
+                           "outside the project: not read, not pinned")  # fmt: skip
+    assert (tmp_path / "outside" / "secret.txt").read_bytes() == before
+
+
+def test_ci_files_behind_a_symlink_out_are_not_read(tmp_path):
+    from layerwise.ci.project import load_ci
+
+    proj = _project(tmp_path, {})
+    (tmp_path / "outside" / "workflows").mkdir()
+    (tmp_path / "outside" / "workflows" / "ci.yml").write_text(f"name: {SECRET}\non: push\njobs: {{}}\n")
+    (tmp_path / "repo" / ".github").symlink_to(tmp_path / "outside")
+    ci = load_ci(proj)
+    assert ci.files == [] and SECRET not in repr(ci.texts)
+    assert [e.message for e in ci.errors] == ["points outside the project (not read)"]

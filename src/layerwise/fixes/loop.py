@@ -122,7 +122,9 @@ def fix_loop(
         if read_ignore is not None:
             ignore_original = read_ignore(p)
         else:
-            ignore_original = p.read_bytes().decode("utf-8", "surrogateescape") if p.is_file() else None
+            from layerwise.fixes import _read_ignore_file  # confined, bounded, never blocking
+
+            ignore_original = _read_ignore_file(p) if p.is_file() or p.is_symlink() else None
         if dockerignore:
             texts[_key(ignore_path)] = ignore_original
     others: dict[str, tuple[str, str]] = {}  # key -> (path as shown, original text)

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from layerwise import safefs
 from layerwise.errors import LayerwiseError, Location
 
 TOOLS = ("auto", "pip", "pip-compile", "uv", "poetry", "pdm", "pipenv")
@@ -176,15 +177,24 @@ def _pin_with_pip(top: Path, *, hashes: bool, python: str, index_options: Sequen
 
     result = PinResult("pip")
     files: list[RequirementsFile] = []
+    root = safefs.project_root(os.path.dirname(os.path.abspath(top)))  # the repository, else the folder
     todo = [top]
     while todo:
         f = todo.pop(0)
         if any(Path(x.path) == f for x in files):
             continue
+        rel = os.path.relpath(os.path.abspath(f), root)
+        if safefs.contained(root, rel) is None:  # pin reads and rewrites: never outside the project
+            raise LayerwiseError("include points outside the project: not read, not pinned", Location(str(f)))
         if not f.is_file():
             raise LayerwiseError("requirements file not found", Location(str(f)))
-        with open(f, encoding="utf-8", newline="") as fh:  # keep CRLF
-            rf = RequirementsFile.parse(str(f), fh.read())
+        try:  # regular files only, never blocking, bounded; bytes decoded as they are (CRLF kept)
+            text = safefs.read_text(rel, root=root, display=str(f), errors="strict")
+        except safefs.FileAccessError as exc:
+            raise LayerwiseError(exc.message, Location(str(f))) from None
+        except UnicodeDecodeError:
+            raise LayerwiseError("is not UTF-8 text", Location(str(f))) from None
+        rf = RequirementsFile.parse(str(f), text)
         files.append(rf)
         todo += [Path(i) for i in rf.includes()]
     resolved = resolve(top, python=python, index_options=index_options)
