@@ -52,7 +52,7 @@ RUN pip install --index-url https://u:{TOKEN}@pypi.example.com/simple -r require
 """
 
 
-@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "gitlab"])
 def test_credentials_are_masked_in_every_format(tmp_path, capsys, fmt):
     proj = _write(tmp_path, {"Dockerfile": DF_INDEX,
                              "requirements.txt": f"git+https://oauth2:{TOKEN}@gitlab.com/g/p.git\nflask\n"})  # fmt: skip
@@ -62,7 +62,7 @@ def test_credentials_are_masked_in_every_format(tmp_path, capsys, fmt):
     assert "oauth2:****@gitlab.com" in out  # LW401 names the requirement, masked
     if fmt == "text":
         assert "https://u:****@pypi.example.com/simple" in out  # the code frame of the RUN
-    if fmt in ("json", "sarif"):
+    if fmt in ("json", "sarif", "gitlab"):
         json.loads(out)
 
 
