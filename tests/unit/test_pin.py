@@ -23,22 +23,24 @@ from layerwise.pin.requirements import RequirementsFile, is_pinned
 # ------------------------------------------------------------------ a wheelhouse by hand
 
 
-def make_wheel(folder: Path, name: str, version: str, requires: list[str] = ()) -> Path:  # type: ignore[assignment]
+def make_wheel(folder: Path, name: str, version: str, requires: list[str] = (),  # type: ignore[assignment]
+               requires_python: str | None = None, tag: str = "py3-none-any") -> Path:  # fmt: skip
     """A pure-Python wheel with a module and the metadata pip reads."""
     mod = name.replace("-", "_")
     dist = f"{mod}-{version}"
     files = {
         f"{mod}/__init__.py": f"__version__ = {version!r}\n",
         f"{dist}.dist-info/METADATA": "Metadata-Version: 2.1\n"
-        f"Name: {name}\nVersion: {version}\n" + "".join(f"Requires-Dist: {r}\n" for r in requires),
-        f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: layerwise-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"Name: {name}\nVersion: {version}\n" + "".join(f"Requires-Dist: {r}\n" for r in requires)
+        + (f"Requires-Python: {requires_python}\n" if requires_python else ""),
+        f"{dist}.dist-info/WHEEL": f"Wheel-Version: 1.0\nGenerator: layerwise-tests\nRoot-Is-Purelib: true\nTag: {tag}\n",
     }
     record = []
     for path, body in files.items():
         digest = base64.urlsafe_b64encode(hashlib.sha256(body.encode()).digest()).rstrip(b"=").decode()
         record.append(f"{path},sha256={digest},{len(body.encode())}")
     files[f"{dist}.dist-info/RECORD"] = "\n".join(record + [f"{dist}.dist-info/RECORD,,"]) + "\n"
-    whl = folder / f"{dist}-py3-none-any.whl"
+    whl = folder / f"{dist}-{tag}.whl"
     with zipfile.ZipFile(whl, "w") as z:
         for path, body in files.items():
             z.writestr(path, body)
@@ -390,3 +392,132 @@ def test_index_options_go_to_tools_that_take_them(tmp_path, fake_tools):
     poetry = write(tmp_path / "poetry", {"pyproject.toml": "[tool.poetry]\n"})
     with pytest.raises(LayerwiseError, match="poetry takes its package index from the project's own configuration"):
         pin(poetry, index_options=["--index-url", "https://x/simple"])
+
+
+# ------------------------------------------------------------------ no duplicate pins
+@pytest.mark.slow
+def test_a_dependency_named_later_is_not_pinned_twice(tmp_path, wheelhouse):
+    """The dependency block is pin's own: rewritten on each run, it never repeats a package the
+    requirements above it name (here gamma, first pulled in by beta, then named by the user)."""
+    req = tmp_path / "requirements.txt"
+    write(tmp_path, {"requirements.txt": "alpha>=1,<2\nbeta\n"})
+    pin(req, index_options=local(wheelhouse)).write()
+    assert req.read_text() == f"alpha==1.2\nbeta==0.9\n{DEPENDENCIES_HEADER}\ngamma==1.4\n"
+    req.write_text(req.read_text().replace("beta==0.9\n", "beta==0.9\ngamma>=1  # we use it too\n"))
+    result = pin(req, index_options=local(wheelhouse))
+    assert result.files[str(req)][1] == "alpha==1.2\nbeta==0.9\ngamma==1.4  # we use it too\n"
+    result.write()
+    assert not pin(req, index_options=local(wheelhouse)).changed
+
+
+@pytest.mark.slow
+def test_an_old_block_with_duplicates_is_written_anew(tmp_path, wheelhouse):
+    req = tmp_path / "requirements.txt"
+    write(tmp_path, {"requirements.txt": f"beta\ngamma\n{DEPENDENCIES_HEADER}\ngamma==1.4\ngamma==1.4\n"})
+    new = pin(req, index_options=local(wheelhouse)).files[str(req)][1]
+    assert new == "beta==0.9\ngamma==1.4\n"
+    assert sum(1 for ln in new.splitlines() if ln.startswith("gamma")) == 1
+
+
+@pytest.mark.slow
+def test_requirements_in_lists_a_package_once_with_all_its_extras(tmp_path, wheelhouse, monkeypatch):
+    monkeypatch.setattr("layerwise.pin.shutil.which", lambda name: None)  # no pip-compile, no uv
+    write(tmp_path, {"requirements.in": 'delta\ndelta[fast]\nalpha ; python_version < "3.8"\n'
+                                        'alpha>=1,<2 ; python_version >= "3.8"\n-r more.in\n',
+                     "more.in": "delta\n"})  # fmt: skip
+    result = pin(tmp_path / "requirements.in", index_options=local(wheelhouse))
+    lines = result.files[str(tmp_path / "requirements.txt")][1].splitlines()
+    assert [ln for ln in lines if ln.startswith("delta")] == ["delta[fast]==3.0"]
+    assert 'alpha ; python_version < "3.8"' in lines and 'alpha==1.2 ; python_version >= "3.8"' in lines
+    assert lines.count("gamma==1.1") == 1
+    assert any("requirements.in:3: alpha: its marker is false for Python 3." in n for n in result.notes)
+
+
+# ------------------------------------------------------------------ the image's Python
+NEXT = f"{sys.version_info[0]}.{sys.version_info[1] + 1}"  # a Python newer than this host's
+HOST = f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+@pytest.fixture(scope="module")
+def versioned_wheels(tmp_path_factory) -> Path:
+    """omega 2.0 has a wheel for CPython NEXT only (as a binary package that dropped this host's
+    Python has), 1.0 one for any Python; kappa 1.0 has a wheel for this host's CPython only."""
+    d = tmp_path_factory.mktemp("versioned")
+    make_wheel(d, "omega", "1.0")
+    make_wheel(d, "omega", "2.0", tag=f"cp{NEXT.replace('.', '')}-none-any")
+    make_wheel(d, "kappa", "1.0", tag=f"cp{HOST.replace('.', '')}-none-any")
+    return d
+
+
+def _image_project(tmp_path, image: str, requirements: str = "omega\n") -> Path:
+    return write(tmp_path / "proj", {"Dockerfile": f"ARG PY=3\nFROM {image} AS app\nCOPY . .\n",
+                                     "requirements.txt": requirements})  # fmt: skip
+
+
+@pytest.mark.slow
+def test_resolves_for_the_images_python(tmp_path, versioned_wheels):
+    proj = _image_project(tmp_path, "python:${PY}." + NEXT.split(".")[1] + "-slim")
+    result = pin(proj, index_options=local(versioned_wheels))
+    assert result.files[str(proj / "requirements.txt")][1] == "omega==2.0\n"
+    assert any(f"resolved for the image's Python {NEXT} (Dockerfile:2)" in n and "wheels only" in n for n in result.notes)
+    host = pin(proj, index_options=local(versioned_wheels), python_version=HOST)
+    assert host.files[str(proj / "requirements.txt")][1] == "omega==1.0\n"  # what this host's Python gets
+
+
+@pytest.mark.slow
+def test_without_wheels_for_the_images_python_it_says_so(tmp_path, versioned_wheels):
+    proj = _image_project(tmp_path, "python:3.7-slim", "kappa\n")
+    result = pin(proj, index_options=local(versioned_wheels))
+    assert result.files[str(proj / "requirements.txt")][1] == "kappa==1.0\n"  # the host's resolution
+    (note,) = [n for n in result.notes if "image's" in n]
+    host = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert note.startswith(f"resolved for this host's Python {host}, not the image's 3.7 (Dockerfile:2)")
+    assert "pass --python with a Python 3.7" in note
+
+
+@pytest.mark.slow
+def test_an_interpreter_given_is_used_with_a_warning(tmp_path, versioned_wheels):
+    proj = _image_project(tmp_path, "python:3.7-slim")
+    result = pin(proj, python=sys.executable, index_options=local(versioned_wheels))
+    host = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert any(n.startswith(f"resolved for {sys.executable} (Python {host}), but the image runs Python 3.7") for n in result.notes)
+
+
+def test_uv_pip_compile_resolves_for_the_images_python(tmp_path, fake_tools):
+    proj = write(tmp_path / "p", {"requirements.in": "alpha\n", "uv.lock": "", "pyproject.toml": "",
+                                  ".python-version": "3.12.4\n"})  # fmt: skip
+    result = pin(proj / "requirements.in")
+    assert fake_tools.read_text().splitlines() == [
+        "uv pip compile --python-version 3.12 --quiet requirements.in -o requirements.txt"]  # fmt: skip
+    assert any("image's Python 3.12 (.python-version)" in n for n in result.notes)
+
+
+@pytest.mark.parametrize(("ref", "version"), [
+    ("python:3.12-slim", "3.12"), ("python:3.11.9-bookworm", "3.11"), ("docker.io/library/python:3.10", "3.10"),
+    ("ghcr.io/astral-sh/uv:python3.12-bookworm-slim", "3.12"), ("python:3", None), ("python:latest", None),
+    ("mypython:3.12", None), ("node:20", None), ("gcr.io/distroless/python3-debian12", None),
+])  # fmt: skip
+def test_version_of_image(ref, version):
+    from layerwise.pin.python import version_of_image
+
+    assert version_of_image(ref) == version
+
+
+def test_image_python_follows_the_final_stage_and_then_the_others(tmp_path):
+    from layerwise.pin.python import ImagePython, image_python
+
+    write(tmp_path, {"Dockerfile": "ARG V=3.11\nFROM python:${V}-slim AS build\nRUN pip wheel .\n"
+                                   "FROM build AS final\nCOPY . .\n"})  # fmt: skip
+    assert image_python(tmp_path) == ImagePython("3.11", "Dockerfile:2")
+    write(tmp_path, {"Dockerfile": "FROM python:3.12 AS build\nRUN x\nFROM gcr.io/distroless/python3\nCOPY --from=build / /\n"})
+    assert image_python(tmp_path) == ImagePython("3.12", "Dockerfile:1")
+    write(tmp_path, {"Dockerfile": "FROM debian:12\n", ".python-version": "cpython-3.10.14\n"})
+    assert image_python(tmp_path) == ImagePython("3.10", ".python-version")
+    sub = write(tmp_path / "app", {"requirements.txt": "x\n"})
+    assert image_python(sub) == ImagePython("3.10", ".python-version")  # the project's, one folder up
+
+
+def test_cli_rejects_a_bad_python_version(tmp_path):
+    write(tmp_path, {"requirements.txt": "alpha\n"})
+    r = CliRunner().invoke(cli, ["pin", str(tmp_path), "--python-version", "three"])
+    assert r.exit_code == 2 and "X.Y, e.g. 3.12" in r.output

@@ -13,8 +13,10 @@ Uses the project's own tool when it has one (poetry lock, pdm lock, uv lock, pip
 pip-compile or uv pip compile for requirements.in) and otherwise pip's resolver
 (pip install --dry-run --report): each loose line of requirements.txt and its -r includes
 becomes ==VERSION, keeping markers, extras and comments, and the dependencies they pull in
-are added at the end. Versions are those pip picks for the interpreter given by --python
-(default: the project's .venv, else this one); use the image's Python version.
+are added at the end. Versions are resolved for the image's Python: --python-version, else the
+one the project's Dockerfile (FROM python:X.Y) or .python-version names; pip resolves for another
+Python than its own from wheels only (--python-version --only-binary), and says when it could
+not. --python names the interpreter pip runs with (default: the project's .venv, else this one).
 
 \b
 Example:
@@ -26,11 +28,15 @@ Example:
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff and write nothing (exit 1 if anything would change).")
 @click.option("--tool", type=click.Choice(["auto", "pip", "pip-compile", "uv", "poetry", "pdm", "pipenv"]),
               default="auto", show_default=True, help="Who resolves the versions.")  # fmt: skip
-@click.option("--python", "python", metavar="PYTHON", help="The interpreter pip resolves for.")
+@click.option("--python", "python", metavar="PYTHON", help="The interpreter pip runs with (and resolves for).")
+@click.option("--python-version", "python_version", metavar="X.Y",
+              help="Resolve for this Python (default: the image's, from the Dockerfile or .python-version).")  # fmt: skip
 @click.option("-i", "--index-url", metavar="URL", help="Package index (passed to the resolver).")
 @click.option("-f", "--find-links", "find_links", multiple=True, metavar="DIR", help="Also look for wheels here.")
 @click.option("--no-index", is_flag=True, help="Use only --find-links.")
-def pin(path, hashes, show_diff, tool, python, index_url, find_links, no_index) -> int:
+def pin(path, hashes, show_diff, tool, python, python_version, index_url, find_links, no_index) -> int:
+    import re
+
     from layerwise.pin import pin as pin_project
     from layerwise.report.escape import clean
 
@@ -41,7 +47,10 @@ def pin(path, hashes, show_diff, tool, python, index_url, find_links, no_index) 
         options += ["--find-links", f]
     if no_index:
         options.append("--no-index")
-    result = pin_project(path, hashes=hashes, tool=tool, python=python, index_options=options)
+    if python_version and not re.fullmatch(r"\d+\.\d+", python_version):
+        raise click.BadParameter("X.Y, e.g. 3.12", param_hint="--python-version")
+    result = pin_project(path, hashes=hashes, tool=tool, python=python, index_options=options,
+                         python_version=python_version)
     if show_diff:
         text = result.diff()
         if text:

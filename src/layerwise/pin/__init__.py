@@ -83,18 +83,24 @@ def pin(
     tool: str = "auto",
     python: str | None = None,
     index_options: Sequence[str] = (),
+    python_version: str | None = None,
 ) -> PinResult:
-    """Pin the requirements at ``path`` (a project folder or a requirements file)."""
+    """Pin the requirements at ``path`` (a project folder or a requirements file), for the
+    image's Python: ``python_version``, else the one the project's Dockerfile or
+    .python-version names (:mod:`layerwise.pin.python`), else the resolving interpreter's."""
+    from layerwise.pin.python import ImagePython, image_python
+
     if tool not in TOOLS:
         raise LayerwiseError(f"unknown tool {tool!r} (one of {', '.join(TOOLS)})")
     p = Path(path)
     if not p.exists():
         raise LayerwiseError("no such file or folder", Location(str(p)))
     chosen, target = detect(p) if tool == "auto" else (tool, _target_for(p, tool))
+    want = ImagePython(python_version, "--python-version") if python_version else image_python(target.parent)
     if chosen == "pip":
         return _pin_with_pip(target, hashes=hashes, python=python or _python_of(target.parent),
-                             index_options=index_options)  # fmt: skip
-    return _pin_with_tool(chosen, target, hashes=hashes, index_options=index_options)
+                             index_options=index_options, image=want, chosen_python=python is not None)  # fmt: skip
+    return _pin_with_tool(chosen, target, hashes=hashes, index_options=index_options, image=want)
 
 
 # ----------------------------------------------------------------------- which tool
@@ -171,7 +177,9 @@ def _python_of(folder: Path) -> str:
 # ----------------------------------------------------------------------- pip's resolver
 
 
-def _pin_with_pip(top: Path, *, hashes: bool, python: str, index_options: Sequence[str]) -> PinResult:
+def _pin_with_pip(top: Path, *, hashes: bool, python: str, index_options: Sequence[str], image=None,
+                  chosen_python: bool = False) -> PinResult:  # fmt: skip
+    from layerwise.pin.python import interpreter_version, requires_python_note
     from layerwise.pin.requirements import RequirementsFile, canonical, hashed, pinned_line
     from layerwise.pin.resolver import add_all_hashes, resolve
 
@@ -197,22 +205,52 @@ def _pin_with_pip(top: Path, *, hashes: bool, python: str, index_options: Sequen
         rf = RequirementsFile.parse(str(f), text)
         files.append(rf)
         todo += [Path(i) for i in rf.includes()]
-    resolved = resolve(top, python=python, index_options=index_options)
+    host = interpreter_version(python)
+    version = host  # the Python the versions are resolved for
+    if image is not None and host is not None and image.version != host and chosen_python:
+        result.notes.append(f"resolved for {python} (Python {host}), but the image runs Python {image.version}"
+                            f" ({image.where}): versions and dependencies may differ there")  # fmt: skip
+        resolved = resolve(top, python=python, index_options=index_options)
+    elif image is not None and host is not None and image.version != host:
+        try:
+            resolved = resolve(top, python=python, index_options=index_options, python_version=image.version)
+            version = image.version
+            result.notes.append(f"resolved for the image's Python {image.version} ({image.where}), not this"
+                                f" host's {host}: pip --python-version, wheels only")  # fmt: skip
+        except LayerwiseError as exc:
+            resolved = resolve(top, python=python, index_options=index_options)
+            result.notes.append(f"resolved for this host's Python {host}, not the image's {image.version}"
+                                f" ({image.where}): pip resolves for another Python from wheels only, and"
+                                f" {exc.message}; pass --python with a Python {image.version} to resolve for it")  # fmt: skip
+    else:
+        resolved = resolve(top, python=python, index_options=index_options)
+    for_python = f"Python {version}" if version else python
+    marker_env = {"python_version": version, "python_full_version": f"{version}.0"} if version else None
+    note = requires_python_note(top.parent, version) if version else None
+    if note:
+        result.notes.append(note)
     if hashes:
         result.notes += add_all_hashes(resolved, index_options)
-    named = {canonical(ln.requirement.name) for rf in files for ln in rf.requirements()}  # type: ignore[union-attr]
+    block = _block_start(files[0])  # the dependency block a previous run wrote: rewritten whole
+    mine = {ln.start for ln in files[0].lines if block is not None and ln.start > block}
+    named = {canonical(ln.requirement.name) for rf in files for ln in rf.requirements()  # type: ignore[union-attr]
+             if not (rf is files[0] and ln.start in mine)}  # fmt: skip
     pinned: dict[tuple[str, int], str] = {}  # (file, line) -> the pinned requirement
     for rf in files:
         for ln in rf.requirements():
+            if rf is files[0] and ln.start in mine:
+                continue
             req = ln.requirement
             assert req is not None
             got = resolved.get(canonical(req.name))
+            if got is not None and req.marker is not None and not req.marker.evaluate(marker_env):
+                got = None  # another line's version: this one is not installed on that Python
             if got is None or got.direct or req.url:
-                if got is None and (req.marker is None or req.marker.evaluate()):
+                if got is None and (req.marker is None or req.marker.evaluate(marker_env)):
                     result.notes.append(f"{rf.path}:{ln.start + 1}: {req.name} was not resolved; left as is")
                 elif got is None:
                     result.notes.append(f"{rf.path}:{ln.start + 1}: {req.name}: its marker is false for"
-                                        f" {python}; left as is")  # fmt: skip
+                                        f" {for_python}; left as is")  # fmt: skip
                 continue
             if ln.pinned and not hashes:
                 continue
@@ -227,14 +265,16 @@ def _pin_with_pip(top: Path, *, hashes: bool, python: str, index_options: Sequen
         # requirements.in stays loose: the pins go to requirements.txt, flattened (pip-compile's way)
         out = top.with_suffix(".txt")
         lines = [f"# pinned from {top.name} by layerwise pin (pip's resolver): edit {top.name}, then run it again"]
-        seen: set[str] = set()
+        seen: dict[tuple[str, str], int] = {}  # (name, marker) -> its line in `lines`
         for rf in files:
             for ln in rf.lines:
                 if ln.requirement is not None:
-                    name = canonical(ln.requirement.name)
-                    if name not in seen:
-                        seen.add(name)
+                    key = (canonical(ln.requirement.name), str(ln.requirement.marker or ""))
+                    if key not in seen:
+                        seen[key] = len(lines)
                         lines.append(pinned.get((rf.path, ln.start), ln.body + ln.comment))
+                    elif ln.requirement.extras:  # the same package again, with extras: one line, all extras
+                        lines[seen[key]] = _with_extras(lines[seen[key]], ln.requirement.extras)
                 elif ln.body and not ln.include and rf is files[0]:
                     lines.append(ln.body + ln.comment)  # options, -c, -e ., paths of the top file
         if dependencies:
@@ -245,13 +285,33 @@ def _pin_with_pip(top: Path, *, hashes: bool, python: str, index_options: Sequen
         for rf in files:
             replacements = {start: text for (path, start), text in pinned.items() if path == rf.path}
             appended: list[str] = []
-            if rf is files[0] and dependencies:
-                appended = ([] if DEPENDENCIES_HEADER in rf.text else [DEPENDENCIES_HEADER]) + dependencies
-            result.files[rf.path] = (rf.text, rf.render(replacements, appended))
+            kept = rf
+            if rf is files[0]:
+                if block is not None:  # the text above the old block; the block is written anew
+                    kept = RequirementsFile.parse(rf.path, "".join(rf.text.splitlines(keepends=True)[:block]))
+                appended = [DEPENDENCIES_HEADER, *dependencies] if dependencies else []
+            result.files[rf.path] = (rf.text, kept.render(replacements, appended))
     if hashes and any(r.direct for r in resolved.values()):
         result.notes.append("paths and URLs (-e ., ./pkg) cannot be hash-checked: pip refuses the"
                             " file with --require-hashes; install the project in a separate step")  # fmt: skip
     return result
+
+
+def _block_start(rf) -> int | None:
+    """The physical line of the dependency block's header in a requirements file (None: none)."""
+    return next((ln.start for ln in rf.lines if ln.raw.strip() == DEPENDENCIES_HEADER), None)
+
+
+def _with_extras(line: str, extras: set[str]) -> str:
+    """A requirement line with ``extras`` added to the ones it names (``x[a]==1`` -> ``x[a,b]==1``)."""
+    import re
+
+    m = re.match(r"^(\s*[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[([^\]]*)\])?", line)
+    if m is None:
+        return line
+    have = [e.strip() for e in (m.group(2) or "").split(",") if e.strip()]
+    merged = have + sorted(e for e in extras if e not in have)
+    return f"{m.group(1)}[{','.join(merged)}]" + line[m.end():]
 
 
 # ----------------------------------------------------------------------- the project's tool
@@ -278,14 +338,27 @@ def _tool_command(tool: str, source: Path, *, hashes: bool, index_options: Seque
     raise LayerwiseError(f"{tool} cannot pin {source.name}", Location(str(source)))
 
 
-def _pin_with_tool(tool: str, source: Path, *, hashes: bool, index_options: Sequence[str]) -> PinResult:
+def _pin_with_tool(tool: str, source: Path, *, hashes: bool, index_options: Sequence[str], image=None) -> PinResult:
+    from layerwise.pin.python import interpreter_version, shebang_python
+
     argv, output = _tool_command(tool, source, hashes=hashes, index_options=index_options)
     exe = shutil.which(argv[0])
     if exe is None:
         raise LayerwiseError(f"this project pins with {argv[0]}, which is not installed"
                              " (install it, or pass --tool pip for a requirements file)",
                              Location(str(source)))  # fmt: skip
-    result = PinResult(tool, command=argv)
+    notes = []
+    if image is not None and argv[:3] == ["uv", "pip", "compile"]:
+        argv[3:3] = ["--python-version", image.version]
+        notes.append(f"resolved for the image's Python {image.version} ({image.where}): uv pip compile --python-version")
+    elif image is not None and tool == "pip-compile":
+        own = shebang_python(exe)
+        host = interpreter_version(own) if own else None
+        if host and host != image.version:
+            notes.append(f"pip-compile resolves for the Python it runs on ({host}), but the image runs Python"
+                         f" {image.version} ({image.where}): versions and dependencies may differ there; run"
+                         " pip-compile installed in a Python of that version, or use uv pip compile")  # fmt: skip
+    result = PinResult(tool, command=argv, notes=notes)
     if tool in LOCK_FILES and hashes:
         result.notes.append(f"{output.name} records hashes by itself")
     old = output.read_text(encoding="utf-8") if output.is_file() else None

@@ -36,14 +36,20 @@ def resolve(
     *,
     python: str,
     index_options: Sequence[str] = (),
+    python_version: str | None = None,
     timeout: float = 600,
 ) -> dict[str, Resolved]:
-    """Canonical name -> what pip would install for ``-r requirements_file``."""
+    """Canonical name -> what pip would install for ``-r requirements_file``. ``python_version``
+    (``3.12``): for that Python instead of the interpreter's own, with pip's ``--python-version``,
+    which takes wheels only (``--only-binary :all:``; pip allows it with ``--target``, into a
+    folder of the dry run that stays empty)."""
     path = Path(requirements_file)
     with tempfile.TemporaryDirectory(prefix="layerwise-pin-") as tmp:
         report = Path(tmp) / "report.json"
+        other = (["--python-version", python_version, "--only-binary", ":all:", "--target", str(Path(tmp) / "target")]
+                 if python_version else [])  # fmt: skip
         argv = [python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-                "--disable-pip-version-check", "--report", str(report), *index_options,
+                "--disable-pip-version-check", "--report", str(report), *other, *index_options,
                 "-r", path.name]  # fmt: skip
         env = dict(os.environ, PIP_NO_INPUT="1", PIP_REQUIRE_VIRTUALENV="0")
         try:
