@@ -344,3 +344,37 @@ def test_explain_of_a_revision_uses_its_dockerignore(tmp_path, capsys, before, a
     copy = json.loads(out)["steps"][1]
     assert copy["status"] == ("cached" if cause is None else "rebuilt")
     assert (copy.get("cause") or {}).get("message") == cause
+
+
+# --- fix copies what the install reads, from where it reads it ---------------------------------
+
+
+@pytest.mark.parametrize(("run_line", "files", "copy", "hint"), [
+    ("RUN cd sub && pip install -r requirements.txt", ["sub/requirements.txt", "requirements.txt"],
+     "COPY sub/requirements.txt ./sub/", None),
+    ("RUN cd sub; cd deeper && pip install -r requirements.txt", ["sub/deeper/requirements.txt"],
+     "COPY sub/deeper/requirements.txt ./sub/deeper/", None),
+    ("RUN cd /app/sub && pip install -r ../requirements.txt", ["requirements.txt"], "COPY requirements.txt ./", None),
+    ("RUN pip install -r $APP/requirements.txt", ["requirements.txt"], "COPY requirements.txt ./", None),
+    ("RUN pip install -r ${APP}/sub/requirements.txt", ["sub/requirements.txt"], "COPY sub/requirements.txt ./sub/", None),
+    ("RUN cd $SUB && pip install -r requirements.txt", ["requirements.txt"], None,
+     "LW101 line 4: the install runs in a folder layerwise cannot tell (a `cd` it cannot follow): copy the files it"
+     " reads before it yourself"),
+    ("RUN pip install -r $HOME/requirements.txt", ["requirements.txt"], None,
+     "LW101 line 4: the install reads `$HOME/requirements.txt`, a path with a variable layerwise does not know: copy"
+     " it before the install yourself"),
+    ("RUN cd /opt && pip install -r requirements.txt", ["requirements.txt"], None,  # not from the context
+     "LW101 line 4: COPY requirements.txt first, install, then COPY the rest"),
+])  # fmt: skip
+def test_fix_copies_the_requirements_from_where_the_install_reads_them(tmp_path, run_line, files, copy, hint):
+    from layerwise.fixes import fix_project
+
+    text = f"FROM python:3.12-slim\nENV APP=/app\nWORKDIR $APP\nCOPY . $APP\n{run_line}\nCMD [\"python\", \"app.py\"]\n"
+    p = project(tmp_path / "p", text, **dict.fromkeys(files, "flask\n"))
+    result = fix_project(p, p / "Dockerfile", select={"LW101"}, dockerignore=False)
+    lines = result.dockerfile.splitlines()
+    if copy is None:
+        assert result.dockerfile == text  # not fixed: the install's files would be wrong
+    else:
+        assert lines[3:6] == [copy, run_line, "COPY . $APP"], result.dockerfile
+    assert [f"{h.code} {h.message}" for h in result.hints] == ([hint] if hint else [])

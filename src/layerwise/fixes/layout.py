@@ -198,9 +198,26 @@ def _plan_stage(stage: Stage, project: Project) -> tuple[_Plan | None, LayoutHin
                 )
             files: list[str] = []
             split = False
+            dirs = _install_dirs(analysis, s)
             for x in deps:
+                wd_x = dirs.get(id(x))
+                if wd_x is None:
+                    return None, LayoutHint(
+                        "LW101",
+                        f"line {inst.line}: the install runs in a folder layerwise cannot tell (a `cd` it"
+                        " cannot follow): copy the files it reads before it yourself",
+                        inst.line,
+                    )
                 for r in x.reads:
-                    ctx = _context_path(posixpath.join(s.workdir, r), dest_abs)
+                    rr = _expand_word(r, s)
+                    if rr is None:
+                        return None, LayoutHint(
+                            "LW101",
+                            f"line {inst.line}: the install reads `{r}`, a path with a variable layerwise does"
+                            " not know: copy it before the install yourself",
+                            inst.line,
+                        )
+                    ctx = _context_path(posixpath.join(wd_x, rr), dest_abs)
                     if ctx is None:
                         return None, None
                     files.append(ctx)
@@ -228,8 +245,10 @@ def _plan_stage(stage: Stage, project: Project) -> tuple[_Plan | None, LayoutHin
                     if x.manager in ("pip", "uv-pip"):
                         if len(x.targets) != 1:
                             return None, None
-                        target = re.split(r"\[", x.targets[0], maxsplit=1)[0]
-                        wd = _context_path(posixpath.join(s.workdir, target), dest_abs)
+                        target = _expand_word(re.split(r"\[", x.targets[0], maxsplit=1)[0], s)
+                        if target is None:
+                            return None, None
+                        wd = _context_path(posixpath.join(wd_x, target), dest_abs)
                         if wd is None or project.exists(posixpath.join(wd, "pyproject.toml")) is False:
                             return None, LayoutHint(
                                 "LW101",
@@ -241,6 +260,58 @@ def _plan_stage(stage: Stage, project: Project) -> tuple[_Plan | None, LayoutHin
                         files.append(posixpath.normpath(posixpath.join(wd, "pyproject.toml")))
             return _Plan(c, s, deps, _dedupe(files), split), None
     return None, None
+
+
+_VAR = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+
+
+def _expand_word(word: str, step: Step) -> str | None:
+    """A path of a RUN command as the shell sees it: ``$NAME``/``${NAME}`` replaced by the
+    value ENV or ARG gives it at that step; None when it holds anything else with ``$`` (a
+    variable set elsewhere, the base image's, ``${X:-y}``, ``$(...)``): its path is unknown."""
+    if "$" not in word:
+        return word
+    unknown = False
+
+    def value(m: re.Match[str]) -> str:
+        nonlocal unknown
+        name = m.group("braced") or m.group("plain")
+        v = step.env_get(name)
+        if v is None:
+            v = step.arg_get(name)
+        if v is None:
+            unknown = True
+            return ""
+        return str(v)
+
+    out = _VAR.sub(value, word)
+    return None if unknown or "$" in out else out
+
+
+def _install_dirs(analysis, step: Step) -> dict[int, str | None]:
+    """id(install) -> the folder it runs in: the step's WORKDIR, moved by the ``cd`` commands
+    before it in the RUN (None where a ``cd`` cannot be followed: a variable, ``cd -``, a
+    subshell)."""
+    from layerwise.analyses.installs import classify as classify_install
+    from layerwise.analyses.installs import strip_prefix
+
+    cwd: str | None = posixpath.normpath(step.workdir or "/")
+    subshell = "(" in " ".join(" ".join(c) for c in analysis.commands)
+    out: dict[int, str | None] = {}
+    pending = list(analysis.installs)
+    for argv in analysis.commands:
+        bare, _ = strip_prefix(argv)
+        if bare and posixpath.basename(bare[0]) == "cd":
+            arg = _expand_word(bare[1], step) if len(bare) == 2 else None
+            if cwd is None or subshell or arg is None or arg == "-" or arg.startswith("~"):
+                cwd = None
+            else:
+                cwd = posixpath.normpath(posixpath.join(cwd, arg))
+        elif pending and classify_install(argv) is not None:
+            out[id(pending.pop(0))] = cwd
+    for x in pending:  # (not matched: never expected) unknown
+        out[id(x)] = None
+    return out
 
 
 def _deps_installed_before(steps: list[Step], manager: str) -> bool:
