@@ -133,23 +133,65 @@ def changed_file_targets(paths: tuple[str, ...], cfg) -> list[tuple[str, str | N
     return list(out.values())
 
 
+def default_context(path: str | None = None, cfg=None) -> str:
+    """The build context when none is named, for every command: the folder PATH when one is
+    given, else the current folder, as ``docker build [-f DOCKERFILE] PATH`` (a Dockerfile
+    elsewhere, such as ``docker/Dockerfile``, does not move it). With ``[tool.layerwise]
+    dockerfile`` and no PATH: its ``context``, else the folder of that ``pyproject.toml``."""
+    if path is not None and os.path.isdir(path):
+        return path
+    if cfg is not None and cfg.dockerfile:
+        return _shown(cfg.resolve(cfg.context or "."))
+    return "."
+
+
+def _shown(path: str) -> str:
+    """``path`` relative to the current folder when it is in it, else as it is."""
+    cwd = os.path.abspath(".")
+    a = os.path.abspath(path)
+    return os.path.relpath(a) if a == cwd or a.startswith(cwd + os.sep) else os.path.normpath(path)
+
+
+def context_line(dockerfile: str, context: str | None) -> str:
+    """``context: . (Dockerfile: docker/Dockerfile)``: the one line that says what was used."""
+    if context is None:
+        return f"context: none (--no-context; Dockerfile: {_shown(dockerfile)})"
+    return f"context: {_shown(context)} (Dockerfile: {_shown(dockerfile)})"
+
+
+def context_is_elsewhere(dockerfile: str, context: str | None) -> bool:
+    """Whether the Dockerfile is not directly in its context folder (then the context used is
+    worth saying: ``docker/Dockerfile`` built with ``.``)."""
+    if context is None:
+        return False
+    return os.path.abspath(os.path.dirname(dockerfile) or ".") != os.path.abspath(context)
+
+
+def _inside_cwd(path: str) -> bool:
+    cwd = os.path.abspath(".")
+    return os.path.abspath(path).startswith(cwd + os.sep)
+
+
 def project_targets(paths: tuple[str, ...], dockerfile: str | None, context: str | None, no_context: bool, cfg):
     """(Dockerfile, context or None) pairs that ``check PATHS [-f DOCKERFILE] [--context DIR]``
-    checks: folders (their Dockerfile, themselves as context), Dockerfiles (the project around
-    them), ``cfg``'s ``[tool.layerwise] dockerfile``/``context`` when no path is given."""
+    checks: folders (their Dockerfile, themselves as context), Dockerfiles named (as with
+    ``-f``: the context is ``--context``, else the current folder; a Dockerfile outside the
+    current folder is checked alone), ``cfg``'s
+    ``[tool.layerwise] dockerfile``/``context`` when no path is given (see
+    :func:`default_context`)."""
     from layerwise.errors import Location, UsageError
 
     out: list[tuple[str, str | None]] = []
     if not paths:
         if dockerfile is None and cfg.dockerfile:
-            dockerfile = cfg.resolve(cfg.dockerfile)
-            if context is None and cfg.context:
-                context = cfg.resolve(cfg.context)
+            dockerfile = _shown(cfg.resolve(cfg.dockerfile))
+            if context is None:
+                context = default_context(None, cfg)
         paths = (".",) if dockerfile is None else ()
     if dockerfile is not None:
         if not os.path.isfile(dockerfile):
             raise UsageError("no such Dockerfile", Location(dockerfile))
-        ctx = None if no_context else (context or (paths[0] if paths and os.path.isdir(paths[0]) else os.path.dirname(dockerfile) or "."))
+        ctx = None if no_context else (context or default_context(paths[0] if paths else None))
         out.append((dockerfile, ctx))
         paths = tuple(p for p in paths if not os.path.isdir(p))
     for p in paths:
@@ -159,7 +201,9 @@ def project_targets(paths: tuple[str, ...], dockerfile: str | None, context: str
                 raise UsageError("no Dockerfile here (name one, or use -f)", Location(p))
             out.append((found, None if no_context else (context or p)))
         elif os.path.isfile(p):
-            out.append((p, None if no_context else (context or guess_context(p))))
+            # as with -f, the current folder; a Dockerfile outside it is checked alone
+            inside = _inside_cwd(p)
+            out.append((p, None if no_context or (context is None and not inside) else (context or default_context())))
         else:
             raise UsageError("no such file or folder", Location(p))
     return out
@@ -210,7 +254,7 @@ def check_project(
     display_path: str | None = None,
 ) -> CheckResult:
     """Check one project: ``path`` is its folder (its Dockerfile and build context) or a
-    Dockerfile (the context is then the project folder around it, as ``check`` guesses it).
+    Dockerfile (the context is then the current folder, as with ``docker build -f``).
     ``dockerfile``/``context`` name them apart; ``no_context`` checks the Dockerfile alone.
     ``config``: read ``[tool.layerwise]`` from the project's ``pyproject.toml`` (True), not
     (False), or this :class:`~layerwise.config.Config`. ``rules`` (a list from
@@ -229,17 +273,17 @@ def check_project(
         cfg = Config()
     if dockerfile is None and os.path.isdir(p) and cfg.dockerfile:  # [tool.layerwise] dockerfile
         dockerfile = cfg.resolve(cfg.dockerfile)
-        if context is None and cfg.context:
-            context = cfg.resolve(cfg.context)
+        if context is None:
+            context = cfg.resolve(cfg.context or ".")
     if dockerfile is not None:
         df = os.fspath(dockerfile)
         if not os.path.isfile(df):
             raise UsageError("no such Dockerfile", Location(df))
-        ctx = context if context is not None else (p if os.path.isdir(p) else os.path.dirname(df) or ".")
+        ctx = context if context is not None else default_context(p)
     elif os.path.isdir(p):
         df, ctx = project_dockerfile(p), context if context is not None else p
     elif os.path.isfile(p):
-        df, ctx = p, context if context is not None else guess_context(p)
+        df, ctx = p, context if context is not None else default_context()
     else:
         raise UsageError("no such file or folder", Location(p))
     if rules is None:

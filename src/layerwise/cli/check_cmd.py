@@ -15,7 +15,11 @@ FORMATS = ("text", "json", "sarif", "github", "gitlab")
     help="""Find Docker layer-cache problems in Dockerfiles of Python projects.
 
 PATH is a project folder (its Dockerfile and build context; default: the current folder) or
-Dockerfiles. Findings are printed as `path:line:col: CODE message` with a code frame and a
+Dockerfiles. The build context is the rule of `docker build -f DOCKERFILE PATH`: PATH when a
+folder is given, else the current folder (--context names another); a Dockerfile elsewhere
+(`-f docker/Dockerfile`, or named as PATH) does not move it. When the Dockerfile is not in
+the context folder, a first line says which was used: `context: . (Dockerfile:
+docker/Dockerfile)`; in JSON every finding has a "context" field. Findings are printed as `path:line:col: CODE message` with a code frame and a
 hint; `layerwise rule CODE` explains a rule; `[*]` marks what `layerwise fix` fixes. Exit
 status: 0 no findings (or none at the --fail-level), 1 findings at or above the
 --fail-level, 2 a file could not be read or parsed, or bad usage.
@@ -24,7 +28,8 @@ status: 0 no findings (or none at the --fail-level), 1 findings at or above the
 Examples:
     layerwise check                         # ./Dockerfile with . as context
     layerwise check -f docker/Dockerfile .
-    layerwise check services/*/Dockerfile --format github
+    layerwise check -f docker/Dockerfile    # the context is the current folder
+    layerwise check services/*/ --format github   # each folder: its Dockerfile and context
     layerwise check --select LW1,LW2 --ignore LW204 --format sarif -o layerwise.sarif
     layerwise check --fail-level error      # report everything, fail only on errors
 """
@@ -32,7 +37,7 @@ Examples:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("-f", "--file", "dockerfile", metavar="DOCKERFILE", help="The Dockerfile (default: PATH/Dockerfile).")
 @click.option("--context", "context", metavar="DIR", type=click.Path(file_okay=False),
-              help="The build context (default: PATH, or the project folder around a named Dockerfile).")  # fmt: skip
+              help="The build context (default: PATH when it is a folder, else the current folder).")  # fmt: skip
 @click.option("--no-context", is_flag=True, help="Check the Dockerfile alone (rules that need the context are skipped).")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default=None,
               help="Output format (default: text).")  # fmt: skip
@@ -81,6 +86,10 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
         targets = changed_file_targets(paths, cfg)
     else:
         targets = project_targets(paths, dockerfile, context, no_context, cfg)
+    from layerwise.api import context_is_elsewhere, context_line
+
+    context_of: dict[int, str | None] = {}  # id(finding) -> the build context it was checked with
+    context_lines: list[str] = []
     for df_path, ctx_dir in targets:
         try:
             one = check_project(df_path, context=ctx_dir, no_context=ctx_dir is None, rules=rules,
@@ -89,6 +98,13 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
             click.echo(clean(f"{exc}" if exc.location else f"{df_path}: {exc}"), err=True)
             failed = True
             continue
+        for f in one.findings:
+            context_of[id(f)] = None if ctx_dir is None else os.path.normpath(ctx_dir)
+        if context_is_elsewhere(df_path, ctx_dir):
+            context_lines.append(context_line(df_path, ctx_dir))
+        elif ctx_dir is None and not no_context:
+            context_lines.append(f"context: none (Dockerfile: {os.path.normpath(df_path)}, outside the current"
+                                 " folder: checked alone; --context DIR names one)")  # fmt: skip
         result.extend(one)
     for e in result.errors:
         click.echo(clean(f"layerwise: warning: {e}"), err=True)
@@ -96,9 +112,16 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
     findings = [f for f in result.findings if rank.get(f.severity, 1) >= rank[min_severity]]
 
     if fmt == "json":
-        from layerwise.report.findings import render_json
+        import json
 
-        text = render_json(findings)
+        from layerwise.report.escape import undecodable
+        from layerwise.report.findings import finding_dict
+
+        def with_context(f) -> dict:
+            ctx_dir = context_of.get(id(f))
+            return {**finding_dict(f), "context": None if ctx_dir is None else undecodable(ctx_dir)}
+
+        text = json.dumps([with_context(f) for f in findings], indent=2) + "\n"
     elif fmt == "sarif":
         from layerwise.report.sarif import render_sarif
 
@@ -118,6 +141,8 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
         text = render_text(findings, result.sources, color=bool(use_color), unsafe_fixes=unsafe_fixes)
     if failed and not findings and fmt == "text":
         text = ""  # not "All checks passed!" under the error of a file that could not be checked
+    if fmt == "text" and context_lines:  # a Dockerfile outside its context folder: say which one
+        text = "".join(clean(line) + "\n" for line in context_lines) + text
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:

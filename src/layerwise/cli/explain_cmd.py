@@ -14,7 +14,9 @@ the cache and which rebuild, with the file or change that causes each miss.
 It compares two states of the project, each a git revision or a folder: by default the last
 commit (--before HEAD, what your previous build most likely saw) and the working tree (--after,
 what the next `docker build` will see). Files git ignores or does not track count, as Docker
-sends them too; .dockerignore is applied as BuildKit applies it.
+sends them too; .dockerignore is applied as BuildKit applies it. The build context is PATH
+(default: the current folder) as with `docker build -f DOCKERFILE PATH`: a Dockerfile elsewhere
+(-f docker/Dockerfile) does not move it; the output says which was used.
 
 \b
 Example:
@@ -25,7 +27,7 @@ Example:
 )
 @click.argument("path", required=False, default=".", type=click.Path(file_okay=False))
 @click.option("-f", "--file", "dockerfile", metavar="DOCKERFILE",
-              help="The Dockerfile (default: PATH/Dockerfile).")  # fmt: skip
+              help="The Dockerfile (default: PATH/Dockerfile); the context stays PATH, as with docker build -f.")  # fmt: skip
 @click.option("--before", default="HEAD", show_default=True, metavar="REV|DIR",
               help="The state the cache was built from: a git revision or a folder.")  # fmt: skip
 @click.option("--after", default=None, metavar="REV|DIR",
@@ -46,10 +48,17 @@ def explain(path, dockerfile, before, after, target, build_arg, builder, no_cach
     got = explain_project(path, dockerfile=dockerfile, before=before, after=after, builder=builder, target=target,
                           no_cache=no_cache, build_args=parse_build_args(build_arg))  # fmt: skip
     result = got.explanation
+    import os
+
+    from layerwise.api import context_line
+
+    df_path = dockerfile or os.path.join(path, "Dockerfile")
     if output_format == "json":
-        click.echo(render_json(result, before=got.before, after=got.after))
+        click.echo(render_json(result, before=got.before, after=got.after, context=os.path.normpath(path),
+                               dockerfile=os.path.normpath(df_path)))  # fmt: skip
     else:
         from layerwise.cli.color import console
 
-        render_text(result, before=got.before, after=got.after, console=console())
+        render_text(result, before=got.before, after=got.after, console=console(),
+                    context=context_line(df_path, path))  # fmt: skip
     return 0

@@ -18,14 +18,19 @@ It applies the fixes of what `layerwise check` reports, no more: the same rule s
 `# layerwise: ignore[CODE]` comments; exactly the findings `check` marks [*] (with
 --unsafe-fixes on both, the unsafe fixes too).
 
+The build context is PATH (default: the current folder), as with `docker build -f
+DOCKERFILE PATH`; when the Dockerfile is elsewhere, a first line says which was used.
+
 \b
 Example:
     layerwise fix --diff          # show what would change (exit 1 if anything would)
     layerwise fix                 # write it
+    layerwise fix -f docker/Dockerfile   # context: the current folder
 """
 )
 @click.argument("path", required=False, default=".", type=click.Path(file_okay=False))
-@click.option("-f", "--file", "dockerfile", metavar="DOCKERFILE", help="The Dockerfile (default: PATH/Dockerfile).")
+@click.option("-f", "--file", "dockerfile", metavar="DOCKERFILE",
+              help="The Dockerfile (default: PATH/Dockerfile); the context stays PATH, as with docker build -f.")  # fmt: skip
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff and write nothing.")
 @click.option("--cache-mount/--no-cache-dir", "cache_mount", default=None,
               help="Keep package caches in a BuildKit cache mount, or disable them in the layer "
@@ -43,6 +48,7 @@ def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, extend_s
     import os
     import sys
 
+    from layerwise.api import context_is_elsewhere, context_line, default_context
     from layerwise.cli.options import rule_selection
     from layerwise.config import Config, load_config
     from layerwise.errors import LayerwiseError, Location
@@ -54,10 +60,12 @@ def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, extend_s
     sel, ign = rule_selection(cfg, select, ignore_codes, extend_select)
     if dockerfile is None and path == "." and cfg.dockerfile:
         dockerfile = cfg.resolve(cfg.dockerfile)
-        path = cfg.resolve(cfg.context) if cfg.context else os.path.dirname(dockerfile) or "."
+        path = default_context(None, cfg)
     df_path = dockerfile or os.path.join(path, "Dockerfile")
     if not os.path.exists(df_path):
         raise LayerwiseError("no Dockerfile here (use -f to name it)", Location(df_path))
+    if context_is_elsewhere(df_path, path):
+        click.echo(clean(context_line(df_path, path)), err=True)
     result = fix_project(
         path,
         df_path,

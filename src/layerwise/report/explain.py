@@ -21,7 +21,7 @@ def render_json(explanation: Explanation, **extra) -> str:
 
 
 def render_text(explanation: Explanation, *, before: str, after: str, color: bool | None = None,
-                console=None) -> None:  # fmt: skip
+                console=None, context: str | None = None) -> None:  # fmt: skip
     """Print the picture to ``console`` (a rich Console; default: stdout, colour by ``color``,
     no hard wrap when stdout is not a terminal)."""
     import sys
@@ -36,7 +36,8 @@ def render_text(explanation: Explanation, *, before: str, after: str, color: boo
     first = explanation.first_miss
     console.print(
         f"[bold]layerwise explain[/]: a build of [bold]{escape(after)}[/] after building"
-        f" [bold]{escape(before)}[/] ({explanation.builder}, target {explanation.target})\n"
+        f" [bold]{escape(before)}[/] ({explanation.builder}, target {explanation.target})"
+        + (f"\n[dim]{escape(context)}[/]" if context else "") + "\n"
     )
     stage = object()
     for s in explanation.steps:
