@@ -302,6 +302,29 @@ class ProjectExplanation:
     after: str  # the state to build next
 
 
+def ci_cache_mode(path: str, dockerfile: str) -> tuple[str, str]:
+    """The cache a fresh CI runner imports for ``dockerfile``, from the project's CI builds of
+    it: ``none`` without ``cache-from``, else ``max`` when an export is in max mode, else
+    ``min``; with where that was read. Without a CI build: ``max`` (the recommended setup)."""
+    import os
+
+    from layerwise.ci import load_ci
+
+    ci = load_ci(path)
+    me = os.path.realpath(dockerfile)
+    builds = [b for b in ci.builds if b.dockerfile is not None
+              and os.path.realpath(os.path.join(ci.root or ".", b.dockerfile)) == me]  # fmt: skip
+    if not builds:
+        return "max", "no CI build of this Dockerfile found: assumed; --cache-mode to change"
+    b = builds[0]
+    where = f"{b.path}:{b.pos.line}"
+    if not b.cache_from:
+        return "none", where
+    if any(s.mode == "max" for s in b.cache_to if s.type != "inline"):
+        return "max", where
+    return "min", where
+
+
 def explain_project(
     path: str = ".",
     *,
@@ -313,6 +336,8 @@ def explain_project(
     no_cache: bool = False,
     build_args: Mapping[str, str] | None = None,
     timings: bool = True,
+    ci: bool = False,
+    cache_mode: str | None = None,
 ) -> ProjectExplanation:
     """Predict which steps of the next build come from cache: the project's state ``before``
     (a git revision or a folder; default ``HEAD``) against ``after`` (default: the working
@@ -329,6 +354,11 @@ def explain_project(
     old_build = resolve(parse_bytes(old.dockerfile_text, old.dockerfile_path), args)
     new_build = resolve(parse_bytes(new.dockerfile_text, new.dockerfile_path), args)
     result = explain(old_build, old.files, new_build, new.files, builder=builder, target=target, no_cache=no_cache)
+    if ci:
+        from layerwise.analyses.fresh_runner import fresh_runner
+
+        mode, source = (cache_mode, "--cache-mode") if cache_mode else ci_cache_mode(path, new.dockerfile_path)
+        result = fresh_runner(result, new_build, mode, target=target, source=source)
     if timings:
         from layerwise.analyses.timings import load_timings
 

@@ -63,8 +63,7 @@ jobs:
 """
 
 
-@pytest.fixture(scope="module")
-def store_engine():
+def containerd_store_engine():
     """An engine whose daemon uses the containerd image store (cache export with the default
     driver), with the base images imported into it."""
     install, reason = find_engine()
@@ -79,6 +78,9 @@ def store_engine():
         yield daemon.engine
     finally:
         daemon.stop()
+
+
+store_engine = pytest.fixture(scope="module")(containerd_store_engine)
 
 
 def _project(tmp_path: Path, dockerfile: str) -> Path:

@@ -99,7 +99,7 @@ class FileChange:
 class Cause:
     """Why a step rebuilt: the first of these that applies."""
 
-    type: str  # parent | instruction | variables | files | new | stage | base | no-cache | unknown
+    type: str  # parent | instruction | variables | files | new | stage | base | no-cache | unknown | ci-*
     message: str
     detail: dict = field(default_factory=dict)
 

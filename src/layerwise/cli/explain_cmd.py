@@ -23,6 +23,8 @@ Example:
     layerwise explain                       # HEAD vs the working tree, in the current folder
     layerwise explain --before v1.2 --after HEAD --format json
     layerwise explain --before ../old-copy --after . --builder legacy
+    layerwise explain --ci                  # on a fresh CI runner, with the CI file's cache settings
+    layerwise explain --ci --cache-mode min # what mode=min would keep
 """
 )
 @click.argument("path", required=False, default=".", type=click.Path(file_okay=False))
@@ -39,14 +41,23 @@ Example:
               help="Which Docker builder's cache rules to apply. With legacy, a Dockerfile it cannot build"
                    " (RUN --mount/--network, COPY --chmod/--exclude, heredocs...) is an error (exit 2).")  # fmt: skip
 @click.option("--no-cache", is_flag=True, help="As with `docker build --no-cache`.")
+@click.option("--ci", is_flag=True,
+              help="Predict the build on a fresh CI runner, which imports only the cache the before build exported"
+                   " (settings from the project's CI file, or --cache-mode).")  # fmt: skip
+@click.option("--cache-mode", type=click.Choice(["min", "max", "none"]), default=None,
+              help="With --ci: the imported cache's mode (min: the final image's layers; max: every stage's;"
+                   " none: no cache-from). Implies --ci.")  # fmt: skip
+@click.option("--no-cache-import", is_flag=True, help="With --ci: the runner imports no cache (--cache-mode none).")
 @format_option(("text", "json"))
-def explain(path, dockerfile, before, after, target, build_arg, builder, no_cache,
-            output_format) -> int:  # fmt: skip
+def explain(path, dockerfile, before, after, target, build_arg, builder, no_cache, ci, cache_mode,
+            no_cache_import, output_format) -> int:  # fmt: skip
     from layerwise.api import explain_project
     from layerwise.report.explain import render_json, render_text
 
     got = explain_project(path, dockerfile=dockerfile, before=before, after=after, builder=builder, target=target,
-                          no_cache=no_cache, build_args=parse_build_args(build_arg))  # fmt: skip
+                          no_cache=no_cache, build_args=parse_build_args(build_arg),
+                          ci=ci or cache_mode is not None or no_cache_import,
+                          cache_mode="none" if no_cache_import else cache_mode)  # fmt: skip
     result = got.explanation
     import os
 

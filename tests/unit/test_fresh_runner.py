@@ -1,0 +1,106 @@
+"""``explain --ci`` (layerwise.analyses.fresh_runner) without an engine: what a fresh runner
+rebuilds for each imported cache mode, and where the mode comes from (the CI file, or
+--cache-mode). tests/engine/test_fresh_runner.py checks the same rules against the engine."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from layerwise.api import explain_project
+
+BUILDER = """\
+FROM busybox AS builder
+WORKDIR /src
+COPY requirements.txt .
+RUN mkdir -p /install && cp requirements.txt /install/deps.txt
+COPY app.py .
+FROM busybox
+COPY --from=builder /install /install
+COPY --from=builder /src /app
+"""
+
+
+@pytest.fixture
+def states(tmp_path):
+    before = tmp_path / "before"
+    before.mkdir()
+    (before / "Dockerfile").write_text(BUILDER)
+    (before / "requirements.txt").write_text("# none\n")
+    (before / "app.py").write_text("print(1)\n")
+    after = tmp_path / "after"
+    shutil.copytree(before, after)
+    (after / "app.py").write_text("print(2)\n")
+    return before, after
+
+
+def _statuses(result) -> dict[int, str]:
+    return {s.line: s.status for s in result.explanation.steps if s.kind != "from"}
+
+
+def test_max_is_the_plain_prediction(states):
+    before, after = states
+    plain = explain_project(str(after), before=str(before), after=str(after), timings=False)
+    ci = explain_project(str(after), before=str(before), after=str(after), timings=False, ci=True, cache_mode="max")
+    assert _statuses(ci) == _statuses(plain)
+    assert _statuses(ci)[4] == "cached" and _statuses(ci)[5] == "rebuilt"
+    assert "mode=max (--cache-mode)" in ci.explanation.assumptions[0]
+
+
+def test_min_runs_a_builder_stage_from_its_start(states):
+    before, after = states
+    ci = explain_project(str(after), before=str(before), after=str(after), timings=False, ci=True, cache_mode="min")
+    st = _statuses(ci)
+    assert [st[n] for n in (2, 3, 4, 5)] == ["rebuilt"] * 4
+    assert st[7] == "cached"  # COPY --from of files the re-run writes the same
+    assert st[8] == "rebuilt"
+    cause = next(s.cause for s in ci.explanation.steps if s.line == 4)
+    assert cause.type == "ci-min-mode"
+
+
+def test_min_with_nothing_changed_is_all_cached(states):
+    before, _ = states
+    ci = explain_project(str(before), before=str(before), after=str(before), timings=False, ci=True, cache_mode="min")
+    assert set(_statuses(ci).values()) == {"cached"}
+
+
+def test_none_rebuilds_every_step(states):
+    before, after = states
+    ci = explain_project(str(after), before=str(before), after=str(after), timings=False, ci=True, cache_mode="none")
+    assert set(_statuses(ci).values()) == {"rebuilt"}
+
+
+@pytest.mark.parametrize(
+    "inputs,mode",
+    [
+        ("cache-from: type=gha\n          cache-to: type=gha", "min"),
+        ("cache-from: type=gha\n          cache-to: type=gha,mode=max", "max"),
+        ("push: true", "none"),
+    ],
+)
+def test_the_mode_comes_from_the_ci_file(states, inputs, mode):
+    before, after = states
+    wf = after / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    (wf / "ci.yml").write_text(
+        "on: push\njobs:\n  image:\n    runs-on: x\n    steps:\n      - uses: docker/setup-buildx-action@v3\n"
+        f"      - uses: docker/build-push-action@v6\n        with:\n          {inputs}\n"
+    )
+    ci = explain_project(str(after), before=str(before), after=str(after), timings=False, ci=True)
+    assert f"mode={mode}" in ci.explanation.assumptions[0] or (mode == "none" and "no cache" in ci.explanation.assumptions[0])
+    assert "ci.yml:7" in ci.explanation.assumptions[0]
+
+
+def test_cli_json_has_the_same_shape(states, capsys):
+    from layerwise.cli import main
+
+    before, after = states
+    with pytest.raises(SystemExit) as exc:
+        main(["explain", str(after), "--before", str(before), "--after", str(after), "--cache-mode", "min",
+              "--format", "json"])  # fmt: skip
+    assert exc.value.code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {"builder", "target", "summary", "assumptions", "steps"} <= set(out)
+    assert out["summary"]["first_miss_line"] == 2
