@@ -521,3 +521,74 @@ def test_cli_rejects_a_bad_python_version(tmp_path):
     write(tmp_path, {"requirements.txt": "alpha\n"})
     r = CliRunner().invoke(cli, ["pin", str(tmp_path), "--python-version", "three"])
     assert r.exit_code == 2 and "X.Y, e.g. 3.12" in r.output
+
+
+# ------------------------------------------------------------------ the scratch copy: only what the resolver reads
+@pytest.fixture
+def listing_tools(tmp_path, monkeypatch):
+    """poetry, uv and pip-compile stand-ins that record every file of the folder they run in
+    (``listing``) and write the file the real one would."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "listing"
+    script = """#!{python}
+import os, sys
+from pathlib import Path
+names = sorted(os.path.relpath(os.path.join(d, f)) for d, _, fs in os.walk(".") for f in fs)
+open({log!r}, "w").write("\\n".join(names) + "\\n")
+name, args = Path(sys.argv[0]).name, sys.argv[1:]
+if name == "pip-compile" or args[:2] == ["pip", "compile"]:
+    Path(args[args.index("--output-file" if "--output-file" in args else "-o") + 1]).write_text("alpha==1.2\\n")
+else:
+    Path({{"poetry": "poetry.lock", "uv": "uv.lock"}}[name]).write_text("locked\\n")
+"""
+    for name in ("poetry", "uv", "pip-compile"):
+        exe = bin_dir / name
+        exe.write_text(script.format(python=sys.executable, log=str(log)))
+        exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+def _sparse(path: Path, size: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.truncate(size)
+
+
+def test_the_tool_runs_on_the_project_files_only(tmp_path, listing_tools):
+    proj = write(tmp_path / "p", {"pyproject.toml": "[tool.poetry]\nname = 'x'\n[tool.poetry.dependencies]\n"
+                                                    "mylib = {path = 'libs/mylib', develop = true}\n",
+                                  "poetry.lock": "old\n", "app/main.py": "print(1)\n", "README.md": "hi\n",
+                                  "libs/mylib/pyproject.toml": "[project]\nname='mylib'\n",
+                                  "libs/mylib/mylib/__init__.py": "", "libs/other/x.py": ""})  # fmt: skip
+    _sparse(proj / "data" / "disk.img", 2 * 1024**3)  # the 2 GB sparse file of the report
+    _sparse(proj / "libs" / "mylib" / "model.bin", 100 * 1024**2)
+    result = pin(proj)
+    assert listing_tools.read_text().split() == [
+        "libs/mylib/mylib/__init__.py", "libs/mylib/pyproject.toml", "poetry.lock", "pyproject.toml"]  # fmt: skip
+    assert result.files[str(proj / "poetry.lock")][1] == "locked\n"
+    assert any("libs/mylib/model.bin (100 MB) was not copied" in n for n in result.notes)
+
+
+def test_requirements_in_with_includes_and_a_local_package(tmp_path, listing_tools):
+    proj = write(tmp_path / "p", {"requirements.in": "-r base/common.in\n-c constraints.txt\n-e ./pkg\nalpha\n",
+                                  "base/common.in": "-r more.in\n", "base/more.in": "beta\n",
+                                  "constraints.txt": "gamma<2\n", "requirements.txt": "alpha==1.0\n",
+                                  "pkg/setup.py": "", "pkg/src/pkg.py": "", "src/app.py": "", "notes.txt": ""})  # fmt: skip
+    _sparse(proj / "big.iso", 2 * 1024**3)
+    pin(proj, tool="pip-compile")
+    assert listing_tools.read_text().split() == [
+        "base/common.in", "base/more.in", "constraints.txt", "pkg/setup.py", "pkg/src/pkg.py", "requirements.in",
+        "requirements.txt"]  # fmt: skip
+
+
+def test_a_project_whose_metadata_is_built_is_copied_without_its_big_files(tmp_path, listing_tools):
+    proj = write(tmp_path / "p", {"pyproject.toml": "[project]\nname = 'x'\ndynamic = ['version']\n"
+                                                    "[tool.uv.workspace]\nmembers = ['packages/*']\n",
+                                  "uv.lock": "", "x/__init__.py": "__version__ = '1'\n",
+                                  "packages/a/pyproject.toml": "", ".git/HEAD": "ref\n", ".venv/bin/python": ""})  # fmt: skip
+    _sparse(proj / "dump.sql", 2 * 1024**3)
+    result = pin(proj)
+    assert listing_tools.read_text().split() == ["packages/a/pyproject.toml", "pyproject.toml", "uv.lock", "x/__init__.py"]
+    assert any(n.startswith("dump.sql (2048 MB) was not copied") for n in result.notes)

@@ -362,11 +362,12 @@ def _pin_with_tool(tool: str, source: Path, *, hashes: bool, index_options: Sequ
     if tool in LOCK_FILES and hashes:
         result.notes.append(f"{output.name} records hashes by itself")
     old = output.read_text(encoding="utf-8") if output.is_file() else None
-    # Run in a scratch copy of the folder, so that nothing changes before write().
+    # Run in a scratch copy of what the tool reads, so that nothing changes before write().
     with tempfile.TemporaryDirectory(prefix="layerwise-pin-") as tmp:
         work = Path(tmp) / source.parent.name
-        shutil.copytree(source.parent, work, symlinks=True,
-                        ignore=shutil.ignore_patterns(".git", ".venv", "venv", "__pycache__", "node_modules"))  # fmt: skip
+        from layerwise.pin.scratch import copy_for_resolver
+
+        result.notes += copy_for_resolver(source.parent, work, source)
         try:
             p = subprocess.run([exe, *argv[1:]], cwd=work, capture_output=True, text=True, timeout=1200,
                                stdin=subprocess.DEVNULL, check=False)  # fmt: skip
