@@ -73,6 +73,7 @@ def test_temporary_edit_keeps_a_symlink_a_symlink(tmp_path):
     assert link.is_symlink() and real.read_bytes() == b"x = 1\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_temporary_edit_restores_when_the_process_is_interrupted(tmp_path, sig):
     p = tmp_path / "app.py"

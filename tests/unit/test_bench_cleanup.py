@@ -122,6 +122,7 @@ def _run(args: dict, env: dict[str, str], timeout: float = 120) -> subprocess.Co
 
 
 # ---------------------------------------------------------------- the stat cache of temporary copies
+@pytest.mark.slow
 @pytest.mark.parametrize("cache_var", ["XDG_CACHE_HOME", "HOME"])
 def test_temporary_copies_leave_no_stat_cache_file(tmp_path, cache_var):
     ctx = _project(tmp_path)
@@ -132,6 +133,7 @@ def test_temporary_copies_leave_no_stat_cache_file(tmp_path, cache_var):
     assert list((tmp_path / "tmp").iterdir()) == []  # and the copy itself is gone
 
 
+@pytest.mark.slow
 def test_only_your_own_folder_gets_a_stat_cache_file(tmp_path):
     ctx = _project(tmp_path)
     alt = tmp_path / "Dockerfile.alt"
@@ -149,6 +151,7 @@ def _tree(root: Path) -> dict[str, tuple]:
                                              p.lstat().st_mtime_ns) for p in sorted(root.rglob("*"))}  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["INT", "TERM", "HUP"])
 @pytest.mark.parametrize(("hang", "when"), [("before", "edited"), ("after", "cold"), ("after", "edited")])
 def test_a_signal_mid_build_runs_the_whole_cleanup(tmp_path, sig, hang, when):

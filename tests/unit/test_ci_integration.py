@@ -51,6 +51,7 @@ def _action_step(name: str) -> dict:
     return next(s for s in action["runs"]["steps"] if s.get("name") == name)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fail,code", [("true", 1), ("false", 0)])
 def test_action_annotates_and_fails_on_findings(tmp_path, fail, code):
     step = _action_step("layerwise check")
@@ -63,6 +64,7 @@ def test_action_annotates_and_fails_on_findings(tmp_path, fail, code):
     assert (tmp_path / "out.txt").read_text() == "exit-code=1\n"
 
 
+@pytest.mark.slow
 def test_action_writes_sarif_for_upload(tmp_path):
     step = _action_step("layerwise check")
     proj = _project(tmp_path / "p")
@@ -74,6 +76,7 @@ def test_action_writes_sarif_for_upload(tmp_path):
     assert {res["ruleId"] for res in sarif["runs"][0]["results"]} == {"LW101"}
 
 
+@pytest.mark.slow
 def test_gitlab_job_script_writes_the_code_quality_report(tmp_path):
     job = YAML(typ="safe").load((REPO / "docs/ci/gitlab-ci.yml").read_text())["layerwise"]
     assert job["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"

@@ -241,6 +241,7 @@ def test_a_file_that_cannot_be_checked_is_not_all_checks_passed(tmp_path, capsys
 # --- names that are not UTF-8 in JSON and SARIF ------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["sarif", "json"])
 def test_a_folder_name_that_is_not_utf8_gives_valid_utf8_json(tmp_path, fmt):
     import json

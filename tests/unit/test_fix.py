@@ -279,6 +279,7 @@ def test_uv_link_mode_is_set_where_lw204_reports(run, env_added, tmp_path):
     assert out == (text.replace("FROM python:3.12\n", "FROM python:3.12\nENV UV_LINK_MODE=copy\n") if env_added else text)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("code", ["LW201", "LW202", "LW502"])
 def test_fix_changes_what_check_reports_on_the_corpus(code):
     """On every real Dockerfile: ``fix --select CODE`` applies a fix at exactly the lines where

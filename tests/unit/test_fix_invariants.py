@@ -30,7 +30,7 @@ def _id(p: Path) -> str:
 
 
 @pytest.mark.parametrize("root", PROJECTS, ids=_id)
-@pytest.mark.parametrize("unsafe", [False, True], ids=["safe", "unsafe"])
+@pytest.mark.parametrize("unsafe", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["safe", "unsafe"])
 def test_projects(root, unsafe):
     assert check_project(root, unsafe_fixes=unsafe) == []
 

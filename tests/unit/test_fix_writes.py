@@ -279,6 +279,7 @@ CHILD = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP", "SIGINT"])
 def test_a_signal_leaves_no_temporary_file_and_no_change(tmp_path, signame):
     root = project(tmp_path / "p")

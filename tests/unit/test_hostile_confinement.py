@@ -273,6 +273,7 @@ def test_read_stops_at_the_limit_when_the_size_lies():
         safefs.read_bytes("maps", root="/proc/self", limit=16)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["Dockerfile", ".dockerignore"])
 def test_sparse_3_gb_dockerfile_and_dockerignore_stay_small(tmp_path, name):
     proj = _project(tmp_path, {"Dockerfile": DOCKERFILE, "requirements.txt": "flask==3.0\n"})

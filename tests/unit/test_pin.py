@@ -167,6 +167,7 @@ def test_crlf_and_continuations_are_kept(tmp_path, wheelhouse):
     assert result.files[str(tmp_path / "requirements.txt")][1] == "alpha==1.2\r\n# c\r\ngamma==1.1\r\n"
 
 
+@pytest.mark.slow
 def test_unresolvable_requirement_is_one_error_line(tmp_path, wheelhouse):
     write(tmp_path, {"requirements.txt": "alpha>=5\n"})
     with pytest.raises(LayerwiseError, match=r"requirements.txt: pip could not resolve the requirements: .*alpha"):
