@@ -358,3 +358,48 @@ def test_legacy_refusal_counts_the_others():
     with pytest.raises(UnsupportedByBuilder, match=r"RUN --mount needs BuildKit .* \(and 2 more\); explain it with --builder buildkit"):
         run("FROM busybox\nRUN --mount=type=cache,target=/c echo\nCOPY --chmod=1 a /a\nRUN <<EOF\nx\nEOF\n",
             F(a="x"), builder="legacy")  # fmt: skip
+
+
+# --- what a re-run RUN can be proven to write ----------------------------------------------------
+
+@pytest.mark.parametrize(("cmd", "paths"), [
+    ("rm -rf /opt/x/.git &&     rm -rf stuff", ["/opt/x/.git", "/w/stuff"]),
+    ("mkdir /data && chown hc /data", ["/data", "/data"]),
+    ("chmod 755 run.sh; touch -c a", ["/w/run.sh", "/w/a"]),
+    ("rm -rf \\\n    /a", ["/a"]),
+    ("mkdir -p /opt/deps && echo dep > /opt/deps/lib.txt", None),  # a redirection
+    ("rm -rf /x/*", None),         # a glob
+    ("rm -rf $X", None),           # a variable
+    ("rm -rf /a || true", None),
+    ("apt-get update", None),
+    ("chown hc", None),            # no path
+    ("rm --no-preserve-root -rf /a", None),
+])  # fmt: skip
+def test_confined_writes(cmd, paths):
+    from layerwise.analyses.cache import confined_writes
+
+    b = resolve(parse(f"FROM busybox\nWORKDIR /w\nRUN {cmd}\n"))
+    step = b.stages[0].steps[1]
+    assert confined_writes(step, step.instruction) == paths
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "legacy"])
+def test_copy_from_after_a_rerun_rm_of_other_paths_stays_cached(builder):
+    df = ("FROM busybox AS build\nRUN echo dep > /opt/lib.txt\nCOPY . /src\nRUN rm -rf /src/.git\n"
+          "FROM busybox\nCOPY --from=build /opt /opt\nCOPY --from=build /src /src\n")  # fmt: skip
+    e = run(df, F(app_DOT_py="a"), files_after=F(app_DOT_py="b"), builder=builder)
+    assert [s.status for s in e.steps][-2:] == ["cached", "rebuilt"]
+    # an rm of the copied path itself: what it leaves depends on nothing else, but the COPY . before it changed
+    df2 = df.replace("rm -rf /src/.git", "rm -rf /opt/lib.txt")
+    e = run(df2, F(app_DOT_py="a"), files_after=F(app_DOT_py="b"), builder=builder)
+    assert [s.status for s in e.steps][-2:] == ["cached", "rebuilt"]
+
+
+def test_run_bind_mount_from_a_stage_is_keyed_on_what_it_mounts():
+    df = ("FROM busybox AS build\nRUN mkdir -p /wheels && echo w > /wheels/w.txt\nCOPY app.py /src/app.py\n"
+          "FROM busybox\nRUN --mount=type=bind,target=/wheels,source=/wheels,from=build pip install /wheels/*\n"
+          "RUN --mount=type=bind,target=/s,source=/src,from=build cat /s/app.py\n")  # fmt: skip
+    e = run(df, F(app_DOT_py="a"), files_after=F(app_DOT_py="b"))
+    assert [s.status for s in e.steps][-2:] == ["cached", "rebuilt"]
+    cause = e.steps[-1].cause
+    assert cause.type == "stage" and cause.message.startswith("what it mounts from stage build may have changed: /src")

@@ -23,7 +23,10 @@ BuildKit (content-addressed, global)
       destination paths with known files, a WORKDIR its folder, while a RUN (and the base
       image) may write anything, so a RUN that re-runs makes every path "may differ" (it
       often writes the same bytes, and the engine then keeps the COPY cached: a documented
-      limit, scenario 51). Confirmed on Docker 26.1 for both builders (scenarios 49-56).
+      limit, scenario 51), unless it is only ``rm``/``mkdir``/``chmod``/``chown``/``touch``
+      on literal paths (:func:`confined_writes`). A read-only ``RUN --mount=type=bind,
+      from=<stage>`` is keyed the same way on what it mounts. Confirmed on Docker 26.1 for
+      both builders (scenarios 49-56, 54a).
     * WORKDIR (other than ``/``): parent, the absolute path and the USER that owns it.
     * Metadata instructions (ENV, ARG, LABEL, USER, CMD, ...) make no cache entry.
     * Only the stages the target needs are built.
@@ -285,6 +288,53 @@ def _chown(value: str) -> str:
     return ":".join("0" if p == "root" else p for p in parts)
 
 
+# A RUN made only of these commands, on literal paths, writes only those paths, and the same
+# bytes each time it runs on the same input (``rm -rf .git``, ``mkdir -p /data``, ``chown``...).
+_CONFINED = {"rm": "-rfRdv", "mkdir": "-pv", "chmod": "-Rv", "chown": "-Rvh", "chgrp": "-Rvh", "touch": "-c"}
+_SHELL_SPECIAL = re.compile(r"[$`*?\[\]{}~<>|&;()\\'\"!#=%]")
+
+
+def confined_writes(step: Step, inst: Run) -> list[str] | None:
+    """The absolute paths a shell-form RUN writes when it provably writes only them, the same
+    way each time: a list of ``rm``/``mkdir``/``chmod``/``chown``/``chgrp``/``touch`` commands
+    on literal paths joined by ``&&`` or ``;``. None for anything else (its output may
+    differ)."""
+    import shlex
+
+    if not inst.prepend_shell or inst.files or inst.mount_specs or len(inst.cmd_line) != 1:
+        return None
+    lexer = shlex.shlex(inst.cmd_line[0].replace("\\\n", " "), posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        words = list(lexer)
+    except ValueError:
+        return None
+    paths: list[str] = []
+    command: list[str] = []
+    for w in [*words, "&&"]:
+        if w in ("&&", ";"):
+            if not command:
+                return None
+            name, args = command[0], command[1:]
+            if name not in _CONFINED:
+                return None
+            operands = [a for a in args if not a.startswith("-")]
+            for a in args:
+                if a.startswith("-") and not set(a[1:]) <= set(_CONFINED[name][1:]):
+                    return None
+            if name in ("chmod", "chown", "chgrp"):
+                operands = operands[1:]  # the mode or owner
+            if not operands:
+                return None
+            paths.extend(_abs(posixpath.join(step.workdir or "/", o)) for o in operands)
+            command = []
+        elif _SHELL_SPECIAL.search(w):
+            return None
+        else:
+            command.append(w)
+    return paths
+
+
 def _run_args(step: Step, inst: Run) -> list[str]:
     if inst.prepend_shell:
         return [*step.shell, *inst.cmd_line]
@@ -324,7 +374,8 @@ def simulate(
     stage_writers: dict[int, list[Writer]] = {}
     proxies = tuple(sorted(k for k in build.build_args if k in PROXY_ARGS))
     for stage in stages:
-        keys = _simulate_stage(stage, files, builder, stage_key, link_effective, proxies, stage_writers)
+        keys = _simulate_stage(stage, files, builder, stage_key, link_effective, proxies, stage_writers,
+                               {s.name: s.index for s in build.stages if s.name})  # fmt: skip
         if keys:
             stage_key[stage.index] = next((k.key for k in reversed(keys) if k.key), "")
         out.extend(keys)
@@ -339,6 +390,7 @@ def _simulate_stage(
     link_effective: bool,
     proxies: tuple[str, ...] = (),
     stage_writers: dict[int, list[Writer]] | None = None,
+    stage_names: dict[str, int] | None = None,
 ) -> list[StepKey]:
     out: list[StepKey] = []
     stage_writers = {} if stage_writers is None else stage_writers
@@ -370,7 +422,7 @@ def _simulate_stage(
         if isinstance(inst, Arg):
             declared.update(a.key for a in inst.args)
         sk = _step_key(stage, step, parent, files, builder, stage_key, declared, link_effective, proxies,
-                       stage_writers)  # fmt: skip
+                       stage_writers, stage_names)  # fmt: skip
         out.append(sk)
         if sk.writes is not None:
             writers.append(sk.writes)
@@ -391,6 +443,7 @@ def _step_key(
     link_effective: bool = False,
     proxies: tuple[str, ...] = (),
     stage_writers: dict[int, list[Writer]] | None = None,
+    stage_names: dict[str, int] | None = None,
 ) -> StepKey:
     inst = step.instruction
     ex = step.expanded
@@ -423,11 +476,24 @@ def _step_key(
                         for name, v in sel.items():
                             content[f"{m.target}:{name}"] = v
             op["mounts"] = mounts
-            refs_keys = [stage_key.get(r, "") for r in refs]
+            # a bind mount from a stage is keyed on the content of what it selects there (as
+            # COPY --from); other mounts from a stage (a cache seeded from it) on its chain
+            refs_keys = []
+            reads: list[tuple[str, list[tuple[Writer, str]]]] = []
+            for m in ex.get("mounts", []):  # type: ignore[union-attr]
+                ref = (stage_names or {}).get(m.from_.lower()) if m.from_ else None
+                if ref is None:
+                    continue
+                if m.type == "bind":
+                    cid, touching = content_id((stage_writers or {}).get(ref, []), _abs(m.source or "/"))
+                    refs_keys.append(cid)
+                    reads.append((_abs(m.source or "/"), touching))
+                else:
+                    refs_keys.append(stage_key.get(ref, ""))
             key = _h(parent, op, _files_digest(content, builder) if content else "", refs_keys)
             sk = StepKey(stage, step, inst, "run", key, parent, op, content or None, missing,
-                         stage_refs=refs)  # fmt: skip
-            sk.writes = Writer(sk, key, builder=builder)  # a RUN that re-runs may write anything
+                         stage_refs=refs, reads=reads)  # fmt: skip
+            sk.writes = _run_writer(sk, step, inst, builder)
             return sk
         # legacy: build args in scope prefix the command; mounts are not supported there
         args = sorted(
@@ -440,7 +506,7 @@ def _step_key(
         op["proxies"] = sorted(k for k in proxies if k not in declared)
         op["config"] = _legacy_config(step)
         sk = StepKey(stage, step, inst, "run", _h(parent, op), parent, op)
-        sk.writes = Writer(sk, sk.key, builder=builder)
+        sk.writes = _run_writer(sk, step, inst, builder)
         return sk
 
     if isinstance(inst, Copy):
@@ -558,6 +624,16 @@ def _step_key(
         return StepKey(stage, step, inst, "metadata", "", parent, op)
     op["config"] = _legacy_config(step)
     return StepKey(stage, step, inst, "metadata", _h(parent, op), parent, op)
+
+
+def _run_writer(sk: StepKey, step: Step, inst: Run, builder: str) -> Writer:
+    """A RUN that re-runs may write anything (its key stands for what it wrote), unless it
+    provably writes only some paths, the same way each time (:func:`confined_writes`)."""
+    paths = confined_writes(step, inst)
+    if paths is None:
+        return Writer(sk, sk.key, builder=builder)
+    what = _h("confined run", inst.cmd_line, step.workdir, step.user)
+    return Writer(sk, what, files=dict.fromkeys(paths, ("run", 0, what, "")), builder=builder)
 
 
 def _metadata_text(step: Step) -> str:

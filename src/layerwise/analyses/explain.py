@@ -371,12 +371,16 @@ def _stage_cause(k: StepKey, old: StepKey) -> Cause:
             parts.append(f"{path}, written by line {inst.line} ({inst.original}), {_writer_why(w)}")
         else:
             parts.append(f"{path} (a step that wrote it is gone)")
-    name = str(k.step.expanded.get("from", "")) if k.step is not None else ""
-    stage = f"stage {name}" if name else str(k.op.get("from", "its stage"))
+    if k.kind == "run":
+        names = [m["from"] for m in k.op.get("mounts", []) if m.get("from")]
+        stage, verb = (f"stage {names[0]}" if names else "its stage"), "mounts"
+    else:
+        name = str(k.step.expanded.get("from", "")) if k.step is not None else ""
+        stage, verb = (f"stage {name}" if name else str(k.op.get("from", "its stage"))), "copies"
     if not parts:
-        return Cause("stage", f"what it copies from {stage} changed", {"paths": paths})
+        return Cause("stage", f"what it {verb} from {stage} changed", {"paths": paths})
     return Cause(
         "stage",
-        f"what it copies from {stage} may have changed: " + "; ".join(parts[:MAX_PATHS]),
+        f"what it {verb} from {stage} may have changed: " + "; ".join(parts[:MAX_PATHS]),
         {"paths": paths},
     )
