@@ -5,8 +5,8 @@ Dockerfile alone, each checked independently of the fix loop's own bookkeeping:
    the selected rules;
 2. ``fix`` changes nothing that no finding reported: each changed hunk of the Dockerfile
    touches a line a finding of ``check`` on the original points at (the finding's lines, or
-   a line it names as related), and the ``.dockerignore`` changes only when a build-context
-   finding (LW3xx) with a fix was reported;
+   a line it names as related), and the ``.dockerignore`` changes only when a finding with
+   a fix that edits it was reported;
 3. ``fix`` never makes a file the build reads disappear from the context: every file the
    fixed build reads by name (COPY/ADD sources and the files below them, bind-mount sources,
    files an install reads) is sent, unless the original build already missed it.
@@ -56,6 +56,12 @@ def unreported_hunks(original: str, fixed: str, findings, path: str) -> list[tup
     return [(a, b) for a, b in _hunks(original, fixed) if not any(a <= n <= b for n in lines)]
 
 
+def _same(a: str, b: str | None) -> bool:
+    import os
+
+    return b is not None and os.path.abspath(a) == os.path.abspath(b)
+
+
 def read_but_not_sent(root: Path, dockerfile: Path) -> set[str]:
     """The files of ``root`` the build reads by name (COPY/ADD sources and the files below
     them, bind-mount sources, files installs read) that its ``.dockerignore`` leaves out."""
@@ -93,9 +99,10 @@ def check_project(root: Path, *, select=None, ignore=(), unsafe_fixes: bool = Fa
         if bad:
             problems.append(f"{root.name}: Dockerfile lines {bad} changed without a finding there")
         if result.dockerignore is not None and not any(
-            f.code.startswith("LW3") and f.fixable(unsafe_fixes) for f in before.findings
+            f.fixable(unsafe_fixes) and any(_same(e.path, result.dockerignore_path) for e in f.fix.edits)
+            for f in before.findings
         ):
-            problems.append(f"{root.name}: .dockerignore changed without a build-context finding")
+            problems.append(f"{root.name}: .dockerignore changed without a finding that edits it")
         # a file the fixed build reads that is left out of the context, and was not before
         lost = read_but_not_sent(work, df_path) - missing_before
         if lost:

@@ -180,8 +180,8 @@ def test_article_dockerignore_root_only_patterns_get_globstar(tmp_path):
     result = fix_project(tmp_path, tmp_path / "Dockerfile")
     lines = result.dockerignore.splitlines()
     # LW302 reports (and fixes) the names meant for every folder; .env and .git at the root
-    # are what they say, and nothing below the root asks for more
-    assert lines == ["**/__pycache__/", "**/*.pyc", "**/*.pyo", "**/*.pyd", ".env", ".git"]
+    # are what they say; LW106 adds the build files COPY . . sends, and nothing asks for more
+    assert lines == ["**/__pycache__/", "**/*.pyc", "**/*.pyo", "**/*.pyd", ".env", ".git", ".dockerignore", "Dockerfile"]
 
 
 def test_dockerignore_never_excludes_what_the_build_needs(tmp_path):

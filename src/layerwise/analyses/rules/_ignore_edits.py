@@ -45,13 +45,20 @@ def ignore_target(ctx: RuleContext) -> tuple[str, str | None] | None:
         return None
 
 
-def append_lines(ctx: RuleContext, lines: list[str], comment: str | None = None) -> Edit | None:
-    """An edit that appends ``lines`` (after a ``# comment``) to the ``.dockerignore``,
-    creating it when there is none."""
+def append_lines(ctx: RuleContext, lines: list[str], comment: str | None = None, *, create: bool = False) -> Edit | None:
+    """An edit that appends ``lines`` (after a ``# comment``) to the ``.dockerignore``. When
+    there is none, it is created only with ``create`` (LW301's new file) or when no copy of
+    the whole context is there for LW301 to report: a new file gets the whole Python list,
+    not just one rule's lines."""
     target = ignore_target(ctx)
     if target is None or not lines:
         return None
     path, text = target
+    if text is None and not create:
+        from layerwise.analyses import copies
+
+        if any(copies.is_whole_context(step) for _, step in ctx.steps()):
+            return None
     last = (text or "").rfind("\n")  # the new lines take the ending of the last line that has one
     nl = "\r\n" if last > 0 and text[last - 1] == "\r" else "\n"  # type: ignore[index]
     body = "".join(line + nl for line in ([f"# {comment}"] if comment else []) + lines)

@@ -24,6 +24,13 @@ Dockerfile*
 compose*.y*ml
 docker-compose*.y*ml
 ```
+
+## Fix safety
+The fix is safe: it appends the names of the build files the whole-context copy sends
+(`Dockerfile`, `.dockerignore`, compose files), as they are at the context root, to
+`.dockerignore`, leaving out any the build reads by name (a `COPY Dockerfile ...`). BuildKit
+reads the Dockerfile and `.dockerignore` before it applies the ignore patterns, so the build
+itself is unchanged.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from collections.abc import Iterator
 from layerwise.analyses import copies
 from layerwise.analyses.findings import Finding, Fix
 from layerwise.analyses.rules import RuleContext
+from layerwise.analyses.rules._ignore_edits import append_lines, new_patterns
 
 CODE = "LW106"
 NAME = "build-files-copied"
@@ -67,11 +75,17 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     if not sent:
         return
     step = whole[0]
+    edit = append_lines(ctx, new_patterns(ctx, [n for n in sent if _plain(n)]))
     yield ctx.at(
         CODE,
         step.instruction.node,
         f"{step.instruction.node.keyword.upper()} of the whole context also copies {', '.join(sent)}: "
         "editing them rebuilds this layer and everything after it",
         hint="add them to .dockerignore: " + ", ".join(sent),
-        fix=Fix("safe", "add the build files to .dockerignore"),
+        fix=Fix("safe", "add the build files to .dockerignore", (edit,) if edit else ()),
     )
+
+
+def _plain(name: str) -> bool:
+    """A name that means itself as a .dockerignore pattern."""
+    return not any(c in name for c in "*?[]\\") and not name.startswith(("!", "#")) and name.strip() == name

@@ -39,7 +39,7 @@ CODE = "LW107"
 NAME = "system-packages-after-copy"
 SUMMARY = "System packages installed after the source copy: reinstalled on every code change"
 SEVERITY = "warning"
-FIX = "safe"
+FIX = None  # the move-above-the-copy fix is not written yet: no finding carries edits
 NEEDS_CONTEXT = False
 
 _SYSTEM = {"apt-get": ("install",), "apt": ("install",), "apk": ("add",), "yum": ("install",),

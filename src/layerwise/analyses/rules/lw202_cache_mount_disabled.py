@@ -18,6 +18,12 @@ RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
 RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
 ```
 (the cache lives in the mount, never in the image, so it needs no disabling).
+
+## Fix safety
+The fix is safe: it removes the `--no-cache-dir`/`--no-cache` option (with its spacing) from
+the install that has a cache mount. What is installed does not change; the downloads are
+kept in the mount, which is never part of the image. An environment variable that disables
+the cache (`PIP_NO_CACHE_DIR`) is reported but not edited.
 """
 
 from __future__ import annotations

@@ -18,6 +18,12 @@ RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked
 ENV UV_LINK_MODE=copy
 RUN --mount=type=cache,target=/root/.cache/uv uv sync --locked
 ```
+
+## Fix safety
+The fix is safe: it inserts `ENV UV_LINK_MODE=copy` on its own line above the first such
+`RUN` of the stage (one a pass: the `ENV` serves the `RUN`s after it). uv copies the files
+out of the cache instead of trying hard links across the mount, which fail and fall back to a
+copy with a warning; the installed files are the same.
 """
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     for _, step in ctx.steps():
         if copies.is_whole_context(step):
             node = step.instruction.node
-            edit = append_lines(ctx, new_file(ctx))
+            edit = append_lines(ctx, new_file(ctx), create=True)
             yield ctx.at(
                 CODE,
                 node,

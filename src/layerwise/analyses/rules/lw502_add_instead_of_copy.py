@@ -15,6 +15,11 @@ ADD . /app
 ```dockerfile
 COPY . /app
 ```
+
+## Fix safety
+The fix is safe: it replaces the `ADD` keyword with `COPY` (same case), nothing else. It is
+only offered for local sources that are not archives, with no `--checksum`, `--keep-git-dir`
+or `--unpack`: there `COPY` copies exactly what `ADD` copied.
 """
 
 from __future__ import annotations

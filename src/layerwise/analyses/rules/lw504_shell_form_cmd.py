@@ -16,6 +16,14 @@ CMD gunicorn --bind :8000 app:app
 CMD ["gunicorn", "--bind", ":8000", "app:app"]
 ```
 (or keep the shell and `exec` the program: `CMD exec gunicorn ...`).
+
+## Fix safety
+The fix is unsafe (applied with `--unsafe-fixes`): it rewrites the instruction as the exec
+form of the same words (`CMD python app.py` -> `CMD ["python", "app.py"]`). It is only offered
+when the command has no shell syntax (no `$`, quotes are split as the shell splits them, no
+`&&`, pipes, redirections or globs); the process then runs as PID 1 without `/bin/sh -c`, so it
+receives SIGTERM itself, but it also no longer gets what the shell gave it (a `PATH` search
+done by the shell, the shell's environment handling): check the container still starts.
 """
 
 from __future__ import annotations
