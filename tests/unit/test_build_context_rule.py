@@ -105,3 +105,11 @@ def test_explain_says_which_context(proj, capsys):
     assert (data["context"], data["dockerfile"]) == (".", "docker/Dockerfile")
     _, out, _ = run(["explain", "-f", "docker/Dockerfile", "--before", "."], capsys)
     assert out.splitlines()[1] == "context: . (Dockerfile: docker/Dockerfile)"
+
+
+def test_bench_says_which_context_before_it_looks_for_an_engine(proj, capsys, monkeypatch):
+    monkeypatch.setenv("LAYERWISE_ENGINE_DIR", str(proj / "no-engine"))
+    monkeypatch.setenv("PATH", str(proj / "no-bin"))  # no docker command: it stops before building
+    code, _, err = run(["bench", "-f", "docker/Dockerfile"], capsys)
+    assert code == 2
+    assert err.splitlines()[0] == "context: . (Dockerfile: docker/Dockerfile)"

@@ -120,6 +120,11 @@ def bench(path, dockerfile, change, fixed, against, floor, runs, builder, target
     else:
         specs = plan.variants + ([plan.floor] if plan.floor else [])
         legacy_refused = next((f"{v.label}: {why}" for v in specs if (why := legacy_blocker(v.dockerfile))), None)
+    from layerwise.api import context_is_elsewhere, context_line
+
+    df_used = dockerfile or os.path.join(path, "Dockerfile")
+    if context_is_elsewhere(df_used, path):  # the one context rule: PATH, as docker build -f
+        click.echo(context_line(df_used, path), err=True)
     for n in notes:
         click.echo(f"note: {n}", err=True)
     if len(plan.variants) == 1 and not floor:
