@@ -104,3 +104,29 @@ def test_cli_json_has_the_same_shape(states, capsys):
     out = json.loads(capsys.readouterr().out)
     assert {"builder", "target", "summary", "assumptions", "steps"} <= set(out)
     assert out["summary"]["first_miss_line"] == 2
+
+
+def test_bench_ci_never_uses_your_docker(tmp_path, monkeypatch):
+    from layerwise.bench.engines import open_engine
+    from layerwise.errors import LayerwiseError
+
+    monkeypatch.setenv("LAYERWISE_ENGINE_DIR", str(tmp_path / "none"))
+    with pytest.raises(LayerwiseError, match="never on your Docker"), open_engine(lambda s: None, ci=True):
+        pass
+
+
+def test_bench_ci_two_modes_make_before_and_after(states):
+    from layerwise.bench import make_plan
+    from layerwise.cli.bench_cmd import _fresh_runner_variants
+    from layerwise.errors import UsageError
+
+    _, after = states
+    plan = make_plan(after, runs=1)
+    _fresh_runner_variants(plan, str(after), ("min", "max"), False, None)
+    assert [(v.name, v.ci_mode) for v in plan.variants] == [("before", "min"), ("after", "max")]
+    plan = make_plan(after, against=str(after / "Dockerfile"), runs=1)
+    assert len(plan.variants) == 2
+    with pytest.raises(UsageError):
+        _fresh_runner_variants(plan, str(after), ("min", "max"), False, None)
+    _fresh_runner_variants(plan, str(after), (), False, None)  # no CI file: max
+    assert {v.ci_mode for v in plan.variants} == {"max"}

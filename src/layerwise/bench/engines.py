@@ -113,6 +113,7 @@ def open_engine(
     builder: str = "buildkit",
     legacy_refused: str | None = "BuildKit was asked for",
     private_ok: bool = True,
+    ci: bool = False,
 ) -> Iterator[tuple[Engine, str, str]]:
     """Yield ``(engine, description, builder)``; a private daemon is stopped (and its data
     removed) on the way out. Raises LayerwiseError ``no Docker engine: ...`` when there is none.
@@ -121,9 +122,46 @@ def open_engine(
     ``builder="buildkit"``: when the user's docker cannot build with BuildKit (no buildx plugin),
     the private engine is used if ``private_ok`` and it can be started, else the legacy builder
     unless ``legacy_refused`` says why not, else LayerwiseError (one line: what to install). The
-    builder yielded is the one to build with."""
+    builder yielded is the one to build with.
+
+    ``ci``: an engine whose builder layerwise may empty between two builds (a fresh CI runner)
+    and whose default driver exports a cache: only the private engine, started with the
+    containerd image store; the user's Docker is never pruned."""
     with terminate_as_interrupt():
-        yield from _open_engine(say, builder, legacy_refused, private_ok)
+        if ci:
+            yield from _open_ci_engine(say)
+        else:
+            yield from _open_engine(say, builder, legacy_refused, private_ok)
+
+
+CI_STORE = {"features": {"containerd-snapshotter": True}}
+
+
+def _open_ci_engine(say: Callable[[str], None]) -> Iterator[tuple[Engine, str, str]]:
+    install, reason = find_engine()
+    if install is None or os.geteuid() != 0:
+        why = reason if install is None else "layerwise's private engine is installed but needs root"
+        raise LayerwiseError("bench --ci empties the builder between its two builds, as a fresh CI runner starts, "
+                             "which layerwise does only on its own private engine, never on your Docker "
+                             f"({why}). To get it: {INSTALL_HINT}")  # fmt: skip
+    say(f"Starting layerwise's private engine (dockerd {install.version}) with the containerd image store, "
+        "which exports and imports build caches; stopped again at the end...")  # fmt: skip
+    try:
+        daemon = Daemon.start(install=install, config=CI_STORE)
+    except EngineError as exc:
+        raise LayerwiseError(f"the private engine did not start with the containerd image store: {exc}") from None
+    try:
+        try:
+            daemon.import_base_images()
+        except EngineError as exc:
+            raise LayerwiseError(f"the private engine could not import its base images: {exc}") from None
+        assert daemon.engine is not None
+        yield daemon.engine, (
+            f"layerwise's private engine (dockerd {install.version}, containerd image store; a fresh runner"
+            " = its build cache emptied, the base images kept)"
+        ), "buildkit"
+    finally:
+        daemon.stop()
 
 
 def _open_engine(say: Callable[[str], None], builder: str, legacy_refused: str | None,

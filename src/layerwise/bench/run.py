@@ -48,6 +48,9 @@ class VariantSpec:
     dockerfile: str  # text
     files: dict[str, str] = field(default_factory=dict)  # context-relative path -> text, written in the copy
     in_place: bool = False  # build in the user's folder (only for their own, unchanged Dockerfile)
+    #: a fresh CI runner (``bench --ci``): the cold build exports its cache in this mode
+    #: (``min``/``max``; ``none``: no export), the builder is emptied, the rebuild imports it
+    ci_mode: str | None = None
 
 
 @dataclass
@@ -231,21 +234,48 @@ def context_files(ctx: Path, df: Path, builder: str, *, stat_cache: bool):
 
 def _one_run(engine, plan: Plan, spec: VariantSpec, ctx: Path, df: Path, tag: str, n: int,
              built: list[str], progress, *, stat_cache: bool) -> Run:  # fmt: skip
-    """One cold build and one rebuild after the change. ``stat_cache``: use the persistent stat
-    cache (for your own folder; not for a temporary copy)."""
+    """One cold build and one rebuild after the change (on a fresh runner with ``spec.ci_mode``).
+    ``stat_cache``: use the persistent stat cache (for your own folder; not for a temporary copy)."""
+    of = f" (run {n}/{plan.runs})" if plan.runs > 1 else ""
+    what = f"{spec.label}: cold build{of}"
+    progress.started(what)
+    cache_dir = None
+    options = plan.build_options()
+    if spec.ci_mode is not None:
+        cache_dir = Path(tempfile.mkdtemp(prefix="layerwise-ci-cache-"))
+        export = [] if spec.ci_mode == "none" else ["--cache-to", f"type=local,dest={cache_dir},mode={spec.ci_mode}"]
+        options = {**options, "extra_args": (*options.get("extra_args", ()), *export)}
+    try:
+        return _cold_and_rebuild(engine, plan, spec, ctx, df, tag, of, built, progress, options, cache_dir,
+                                 stat_cache=stat_cache)  # fmt: skip
+    finally:
+        if cache_dir is not None:
+            shutil.rmtree(cache_dir, ignore_errors=True)
+
+
+def _cold_and_rebuild(engine, plan: Plan, spec: VariantSpec, ctx: Path, df: Path, tag: str, of: str,
+                      built: list[str], progress, options: dict, cache_dir: Path | None, *,
+                      stat_cache: bool) -> Run:  # fmt: skip
     from layerwise.analyses.explain import explain
     from layerwise.engine.crosscheck import pair_steps
     from layerwise.parse import parse_bytes
     from layerwise.resolve.stages import resolve
 
-    of = f" (run {n}/{plan.runs})" if plan.runs > 1 else ""
     what = f"{spec.label}: cold build{of}"
-    progress.started(what)
-    cold = engine.build(ctx, df, tag=tag, no_cache=True, **plan.build_options())
+    cold = engine.build(ctx, df, tag=tag, no_cache=True, **options)
     _remember(cold, tag, built)
     if not cold.ok:
         raise _fail(what, cold)
     progress.finished(what, cold.seconds, _summary(cold))
+    if spec.ci_mode is not None:
+        # a fresh runner: the image and the whole build cache of this private engine are gone,
+        # the base images stay; the rebuild imports what the cold build exported
+        engine.remove_image(tag)
+        engine.prune_build_cache()
+        options = plan.build_options()
+        if spec.ci_mode != "none":
+            options = {**options, "extra_args": (*options.get("extra_args", ()), "--cache-from",
+                                                 f"type=local,src={cache_dir}")}  # fmt: skip
 
     lazy = context_files(ctx, df, plan.builder, stat_cache=stat_cache)
     before_files = lazy.copy()  # digests now, before the change
@@ -254,11 +284,15 @@ def _one_run(engine, plan: Plan, spec: VariantSpec, ctx: Path, df: Path, tag: st
     with temporary_edit(ctx / plan.change, uuid.uuid4().hex[:12]):
         after_files = context_files(ctx, df, plan.builder, stat_cache=stat_cache)
         args = plan.build_args
-        predicted = explain(resolve(parse_bytes(text, str(df)), args), before_files,
-                            resolve(parse_bytes(text, str(df)), args), after_files,
+        after_build = resolve(parse_bytes(text, str(df)), args)
+        predicted = explain(resolve(parse_bytes(text, str(df)), args), before_files, after_build, after_files,
                             builder=plan.builder, target=plan.target)  # fmt: skip
+        if spec.ci_mode is not None:
+            from layerwise.analyses.fresh_runner import fresh_runner
+
+            predicted = fresh_runner(predicted, after_build, spec.ci_mode, target=plan.target)
         progress.started(what)
-        rebuild = engine.build(ctx, df, tag=tag, **plan.build_options())
+        rebuild = engine.build(ctx, df, tag=tag, **options)
         _remember(rebuild, tag, built)
     if not rebuild.ok:
         raise _fail(what, rebuild)

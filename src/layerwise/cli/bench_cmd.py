@@ -92,8 +92,14 @@ Example:
 @click.option("-o", "--output", metavar="FILE", default="layerwise-bench.svg", show_default=True,
               help="The picture: .svg, .png (needs rsvg-convert) or .html (picture, table, Dockerfiles).")  # fmt: skip
 @click.option("--json", "json_path", metavar="FILE", help="Also write the measurements as JSON.")
+@click.option("--ci", is_flag=True,
+              help="Measure a fresh CI runner: the cold build exports its cache, the builder is emptied, the "
+                   "rebuild imports it (the private engine with the containerd image store, as root).")  # fmt: skip
+@click.option("--cache-mode", "cache_modes", multiple=True, type=click.Choice(["min", "max", "none"]),
+              help="With --ci: the exported cache's mode (default: the CI file's, else max). Given twice "
+                   "(--cache-mode min --cache-mode max), your Dockerfile is measured in both. Implies --ci.")  # fmt: skip
 def bench(path, dockerfile, change, fixed, against, floor, runs, builder, target, build_arg, output,
-          json_path) -> int:  # fmt: skip
+          json_path, ci, cache_modes) -> int:  # fmt: skip
     import json
     import os
 
@@ -112,6 +118,9 @@ def bench(path, dockerfile, change, fixed, against, floor, runs, builder, target
     plan = make_plan(path, dockerfile, change=change, fixed=fixed, against=against, runs=runs,
                      builder=builder or "buildkit", floor=floor, build_args=parse_build_args(build_arg),
                      target=target, notes=notes)  # fmt: skip
+    ci = ci or bool(cache_modes)
+    if ci:
+        _fresh_runner_variants(plan, path, cache_modes, floor, builder)
     # may a docker without buildx measure with the legacy builder instead of BuildKit?
     if plan.buildx:
         legacy_refused = f"--builder {plan.buildx} is a buildx builder"
@@ -133,7 +142,7 @@ def bench(path, dockerfile, change, fixed, against, floor, runs, builder, target
     say = lambda s: click.echo(s, err=True)  # noqa: E731
     project = os.path.basename(os.path.abspath(path))
     with open_engine(say, builder=plan.builder, legacy_refused=legacy_refused,
-                     private_ok=not plan.buildx) as (engine, label, used):  # fmt: skip
+                     private_ok=not plan.buildx, ci=ci) as (engine, label, used):  # fmt: skip
         plan.builder = used
         if plan.buildx:
             p = engine.docker("buildx", "inspect", plan.buildx, check=False, timeout=60)
@@ -163,6 +172,33 @@ def bench(path, dockerfile, change, fixed, against, floor, runs, builder, target
     if result.disagreements:
         click.get_current_context().exit(1)
     return 0
+
+
+def _fresh_runner_variants(plan, path: str, modes: tuple[str, ...], floor: bool, builder: str | None) -> None:
+    """Make the plan's variants fresh-runner builds (``bench --ci``): each in the one mode, or
+    your Dockerfile in two modes as "before" and "after"."""
+    from dataclasses import replace
+
+    from layerwise.api import ci_cache_mode
+    from layerwise.errors import UsageError
+
+    if floor or plan.buildx or (builder and builder != "buildkit"):
+        raise UsageError("--ci measures BuildKit on the private engine: without --floor and --builder")
+    if len(modes) > 2:
+        raise UsageError("--cache-mode: at most two modes (to compare them)")
+    if not modes:
+        mode, source = ci_cache_mode(path, str(plan.dockerfile))
+        click.echo(f"note: fresh runner, mode={mode} ({source})", err=True)
+        modes = (mode,)
+    if len(modes) == 2:
+        if len(plan.variants) > 1:
+            raise UsageError("two --cache-mode values compare your Dockerfile in both: without --fixed or --against")
+        v = plan.variants[0]
+        plan.variants = [replace(v, name="before", label=f"{v.label}, mode={modes[0]}", ci_mode=modes[0]),
+                         replace(v, name="after", label=f"{v.label}, mode={modes[1]}", ci_mode=modes[1])]  # fmt: skip
+        return
+    plan.variants = [replace(v, label=f"{v.label} (fresh runner, mode={modes[0]})", ci_mode=modes[0])
+                     for v in plan.variants]  # fmt: skip
 
 
 def _save_timings(plan, result) -> None:
