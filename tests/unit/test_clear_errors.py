@@ -379,3 +379,17 @@ def test_fix_copies_the_requirements_from_where_the_install_reads_them(tmp_path,
     else:
         assert lines[3:6] == [copy, run_line, "COPY . $APP"], result.dockerfile
     assert [f"{h.code} {h.message}" for h in result.hints] == ([hint] if hint else [])
+
+
+def test_an_unknown_rule_code_in_a_severity_is_named(tmp_path, capsys):
+    p = project(tmp_path / "p")
+    code, out, err = run(["check", str(p), "--severity", "lw1o1=info"], capsys)
+    assert code == 2 and out == ""
+    assert err == "layerwise: error: --severity LW1O1: unknown rule code (`layerwise rules` lists them)\n"
+    (p / "pyproject.toml").write_text('[tool.layerwise]\nseverity = { LW77 = "info" }\n')
+    code, out, err = run(["check", str(p)], capsys)
+    assert code == 2
+    assert err == (f"layerwise: error: {p / 'pyproject.toml'}: [tool.layerwise] severity LW77: unknown rule code "
+                   "(`layerwise rules` lists them)\n")  # fmt: skip
+    code, out, _ = run(["check", str(p), "--no-config", "--severity", "LW101=info"], capsys)
+    assert code == 1 and "LW101" in out

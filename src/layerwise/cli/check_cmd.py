@@ -71,11 +71,20 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
     start = "." if changed_files else paths[0] if paths else (os.path.dirname(dockerfile) if dockerfile else ".")
     cfg = Config() if no_config else load_config(start or ".")
     rules = rules_for(select, ignore_codes, extend_select, cfg)
+    from layerwise.analyses.rules import all_rules
+
+    known = all_rules()
+    for code in cfg.severity:  # a typo would change no rule's severity, silently
+        if code not in known:
+            raise UsageError(f"[tool.layerwise] severity {code}: unknown rule code (`layerwise rules` lists them)",
+                             Location(str(cfg.path)) if cfg.path else None)  # fmt: skip
     sev = dict(cfg.severity)
     for item in severities:
         code, _, level = item.partition("=")
         if level not in ("error", "warning", "info"):
             raise UsageError(f"--severity {item!r}: expected CODE=error|warning|info")
+        if code.strip().upper() not in known:
+            raise UsageError(f"--severity {code.strip().upper()}: unknown rule code (`layerwise rules` lists them)")
         sev[code.strip().upper()] = level
     fmt = output_format or cfg.format or "text"
     args = parse_build_args(build_arg)
