@@ -483,3 +483,24 @@ def test_legacy_blocker(text, why):
     from layerwise.bench.engines import legacy_blocker
 
     assert legacy_blocker(text) == why
+
+
+def test_a_shared_step_is_filed_under_one_stage_whatever_name_the_engine_printed():
+    """The captured builds printed WORKDIR /w under "two" (cold) and "one" (rebuild): bench
+    files both under "one", so the medians over runs match them up."""
+    from layerwise.analyses.explain import explain
+    from layerwise.bench.run import _step_times
+    from layerwise.engine.crosscheck import shared_step_stages
+    from layerwise.engine.output import parse_build_output
+    from layerwise.parse import parse_bytes
+    from layerwise.resolve.stages import resolve
+    from tests.unit.test_engine_output import DATA, DEDUP_DOCKERFILE
+
+    build = resolve(parse_bytes(DEDUP_DOCKERFILE.encode(), "Dockerfile"))
+    predicted = explain(build, {}, build, {}, builder="buildkit")
+    shared = shared_step_stages(predicted.steps)
+    assert shared == {("one", 2): "one", ("two", 2): "one"}
+    for log in ("first", "rebuild"):
+        result = SimpleNamespace(steps=parse_build_output((DATA / f"modern_buildkit_dedup_{log}.log").read_text()).steps)
+        workdir = [(t.stage, t.index) for t in _step_times(result, shared) if t.instruction == "WORKDIR /w"]
+        assert workdir == [("one", 2)]

@@ -78,9 +78,15 @@ class Plan:
                 **common}  # fmt: skip
 
 
-def _step_times(result) -> list[StepTime]:
+def _step_times(result, shared: dict[tuple[str, int], str] | None = None) -> list[StepTime]:
+    """The engine's steps; a step stages share (``shared``, see shared_step_stages) filed under
+    one stage, whichever name the engine printed it under this time."""
+    from layerwise.engine.crosscheck import _stage_key
+
+    shared = shared or {}
     return [
-        StepTime(s.instruction, s.cached, float(s.seconds or 0.0) if not s.cached else 0.0, s.stage, s.index)
+        StepTime(s.instruction, s.cached, float(s.seconds or 0.0) if not s.cached else 0.0,
+                 shared.get((_stage_key(s.stage), s.index), s.stage), s.index)  # fmt: skip
         for s in result.steps
     ]
 
@@ -257,7 +263,7 @@ def _cold_and_rebuild(engine, plan: Plan, spec: VariantSpec, ctx: Path, df: Path
                       built: list[str], progress, options: dict, cache_dir: Path | None, *,
                       stat_cache: bool) -> Run:  # fmt: skip
     from layerwise.analyses.explain import explain
-    from layerwise.engine.crosscheck import pair_steps
+    from layerwise.engine.crosscheck import pair_steps, shared_step_stages
     from layerwise.parse import parse_bytes
     from layerwise.resolve.stages import resolve
 
@@ -301,7 +307,9 @@ def _cold_and_rebuild(engine, plan: Plan, spec: VariantSpec, ctx: Path, df: Path
     for p in pairs:
         if not p.agrees:
             progress.note(f"CROSS-CHECK: {p.describe()}")
-    return Run(BuildTime(cold.seconds, _step_times(cold)), BuildTime(rebuild.seconds, _step_times(rebuild)), pairs)
+    shared = shared_step_stages(predicted.steps) if plan.builder == "buildkit" else {}
+    return Run(BuildTime(cold.seconds, _step_times(cold, shared)), BuildTime(rebuild.seconds, _step_times(rebuild, shared)),
+               pairs)  # fmt: skip
 
 
 def remove_built_images(engine, built: list[str], prefix: str) -> None:

@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["StepPair", "compare", "disagreements", "pair_steps"]
+__all__ = ["StepPair", "compare", "disagreements", "pair_steps", "shared_step_stages"]
 
 
 @dataclass(frozen=True)
@@ -145,3 +145,19 @@ def pair_steps(predicted_steps: Sequence, engine_steps: Sequence, builder: str) 
 
 def disagreements(predicted_steps: Sequence, engine_steps: Sequence, builder: str) -> list[StepPair]:
     return [p for p in pair_steps(predicted_steps, engine_steps, builder) if not p.agrees]
+
+
+def shared_step_stages(predicted_steps: Sequence) -> dict[tuple[str, int], str]:
+    """For BuildKit: ``(stage, number) -> stage`` of each step two stages share, naming the
+    first stage (in Dockerfile order) that has it, in the engine's spelling (its name, or
+    ``stage-N``); the engine prints such a step under either stage's name, varying from build
+    to build, and bench files it under one."""
+    first: dict[tuple, object] = {}
+    out: dict[tuple[str, int], str] = {}
+    for st, n, _, _, prefix in _predicted(predicted_steps, "buildkit"):
+        owner = first.setdefault(prefix, st)
+        if owner != st:
+            label = owner if isinstance(owner, str) else f"stage-{owner}"
+            out[(_stage_key(st), n)] = label
+            out[(_stage_key(owner), n)] = label
+    return out
