@@ -12,7 +12,8 @@
 #                                      (fallback: Debian 12 docker.io 20.10 if the modern one fails)
 #   /opt/layerwise-engine/engine.env   what was installed (read by layerwise.engine.find_engine)
 #   /var/cache/layerwise-engine/*.tar  rootfs tarballs for `docker import` (busybox, python)
-# Host packages installed from Debian 12: runc busybox-static debootstrap.
+# Host packages installed from Debian 12: runc busybox-static debootstrap docker-registry
+# (a registry on 127.0.0.1 for the inline-cache tests).
 # Nothing is started and no host docker/containerd configuration is touched.
 set -euo pipefail
 
@@ -48,7 +49,7 @@ T0=$SECONDS
 
 # ---------------------------------------------------------------- host packages
 need_host=()
-for p in runc busybox-static debootstrap; do
+for p in runc busybox-static debootstrap docker-registry; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed' || need_host+=("$p")
 done
 if ((${#need_host[@]})); then
@@ -57,7 +58,7 @@ if ((${#need_host[@]})); then
   apt-get update -qq || die "apt-get update failed"
   apt-get install -y -qq --no-install-recommends "${need_host[@]}" >/dev/null || die "apt-get install ${need_host[*]} failed"
 else
-  log "host packages present: runc busybox-static debootstrap"
+  log "host packages present: runc busybox-static debootstrap docker-registry"
 fi
 command -v runc >/dev/null || die "runc not on PATH after install"
 
