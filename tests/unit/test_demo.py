@@ -82,3 +82,15 @@ def test_help_has_an_example():
     for name in ("demo", "bench"):
         result = CliRunner().invoke(cli, [name, "--help"])
         assert result.exit_code == 0 and "Example:" in result.output
+
+
+@pytest.mark.slow
+def test_demo_no_color_on_a_colour_terminal(monkeypatch):
+    """--no-color: no colour in the demo's own headings nor in the commands it runs."""
+    import re
+
+    monkeypatch.setattr(engines, "choose_engine", lambda: engines.EngineChoice(None, "test"))
+    plain = CliRunner().invoke(cli, ["demo", "--offline", "--no-color"], color=True, catch_exceptions=False)
+    assert plain.exit_code == 0 and not re.search(r"\x1b\[", plain.output)
+    coloured = CliRunner().invoke(cli, ["demo", "--offline"], color=True, catch_exceptions=False)
+    assert re.search(r"\x1b\[", coloured.output)  # the headings are styled otherwise

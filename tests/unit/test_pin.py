@@ -512,6 +512,8 @@ def test_image_python_follows_the_final_stage_and_then_the_others(tmp_path):
     assert image_python(tmp_path) == ImagePython("3.11", "Dockerfile:2")
     write(tmp_path, {"Dockerfile": "FROM python:3.12 AS build\nRUN x\nFROM gcr.io/distroless/python3\nCOPY --from=build / /\n"})
     assert image_python(tmp_path) == ImagePython("3.12", "Dockerfile:1")
+    write(tmp_path, {"Dockerfile": "FROM python:3.12-alpine3.20\n"})
+    assert image_python(tmp_path) == ImagePython("3.12", "Dockerfile:1", musl=True)
     write(tmp_path, {"Dockerfile": "FROM debian:12\n", ".python-version": "cpython-3.10.14\n"})
     assert image_python(tmp_path) == ImagePython("3.10", ".python-version")
     sub = write(tmp_path / "app", {"requirements.txt": "x\n"})

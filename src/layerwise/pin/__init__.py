@@ -224,6 +224,10 @@ def _pin_with_pip(top: Path, *, hashes: bool, python: str, index_options: Sequen
                                 f" {exc.message}; pass --python with a Python {image.version} to resolve for it")  # fmt: skip
     else:
         resolved = resolve(top, python=python, index_options=index_options)
+    if image is not None and image.musl:
+        result.notes.append(f"the image is Alpine ({image.where}): pip resolved with this host's platform, whose"
+                            " wheels (manylinux) an Alpine image cannot install; a package without a musllinux"
+                            " wheel is built from source there")  # fmt: skip
     for_python = f"Python {version}" if version else python
     marker_env = {"python_version": version, "python_full_version": f"{version}.0"} if version else None
     note = requires_python_note(top.parent, version) if version else None

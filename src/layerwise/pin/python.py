@@ -22,6 +22,7 @@ _VERSION = re.compile(r"^\s*(?:cpython-|python-?)?(\d+)\.(\d+)")
 class ImagePython:
     version: str  # "3.12"
     where: str  # "Dockerfile:1", ".python-version"
+    musl: bool = False  # an Alpine image: its wheels are musllinux ones, not this host's manylinux
 
 
 def version_of_image(ref: str) -> str | None:
@@ -64,7 +65,7 @@ def dockerfile_python(dockerfile: Path) -> ImagePython | None:
     for s in found:  # the final stage's base first, then any other stage's
         v = version_of_image(s.base)
         if v:
-            return ImagePython(v, f"{dockerfile.name}:{s.from_.line}")
+            return ImagePython(v, f"{dockerfile.name}:{s.from_.line}", musl="alpine" in s.base.lower())
     return None
 
 
