@@ -112,3 +112,24 @@ def test_check_is_linear_in_the_requirement_lines(monkeypatch, tmp_path):
     assert big["files read"] == small["files read"] and big["directive scans"] == small["directive scans"]
     assert small["lines parsed"] <= 2 * (2 * 40 + 1) + 10  # each line of each file parsed once
     assert big["lines parsed"] <= 11 * small["lines parsed"]
+
+
+def test_pin_scratch_copy_leaves_out_big_and_special_files(tmp_path, monkeypatch):
+    import os
+
+    from layerwise import pin as pinmod
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("[tool.poetry]\nname='x'\n")
+    with open(project / "data.bin", "wb") as f:
+        f.truncate(2 * 1024**3)  # 2 GB, sparse: copied, it became 1.7 GB of scratch disk
+    os.mkfifo(project / "pipe")  # copied, it would block (or fail) the copy
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    # the fake poetry "locks" what it finds in the scratch folder it runs in
+    (bin_dir / "poetry").write_text(f"#!{sys.executable}\nimport os\nnames = sorted(os.listdir('.'))\nopen('poetry.lock', 'w').write(' '.join(names))\n")
+    (bin_dir / "poetry").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    result = pinmod.pin(project)
+    assert result.files[str(project / "poetry.lock")] == (None, "pyproject.toml")  # only the metadata copied
