@@ -148,3 +148,16 @@ def test_non_utf8_folder_name_gives_valid_utf8(tmp_path, capsys, fmt):
         assert all("caf%E9/" in u for u in uris)
     else:
         assert "caf\\351/Dockerfile" in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "github"])
+def test_a_name_with_a_newline_cannot_start_a_line_of_its_own(tmp_path, capsys, fmt):
+    # GitHub Actions reads workflow commands from any line of stdout and stderr
+    d = tmp_path / "x\n::error file=evil::pwned"
+    _write(d, {"Dockerfile": "FROM python:3.12-slim\nCOPY . .\nRUN pip install -r requirements.txt\n",
+               "requirements.txt": "flask\n-r ../../nope/x.txt\n", "pyproject.toml": "[tool.poetry\n"})  # fmt: skip
+    _code, out, err = _cli(["check", "--format", fmt, str(d)], capsys)
+    assert "include points outside the build context" in err  # a warning naming the folder
+    assert not any(ln.startswith("::error file=evil") for ln in (out + err).splitlines())
+    _code, out, err = _cli(["check", str(d / "missing")], capsys)
+    assert err.count("\n") == 1 and "x\\n::error file=evil::pwned" in err

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         rv = cli.main(args=argv, prog_name="layerwise", standalone_mode=False)
     except LayerwiseError as exc:
-        from layerwise.report.escape import clean
+        from layerwise.report.escape import line as clean
 
         click.echo(clean(f"layerwise: error: {exc}"), err=True)
         sys.exit(exc.exit_code)
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
 
         if os.environ.get("LAYERWISE_DEBUG"):
             raise
-        from layerwise.report.escape import clean
+        from layerwise.report.escape import line as clean
 
         click.echo(
             clean(f"layerwise: internal error: {type(exc).__name__}: {exc}") + "\n"

@@ -66,7 +66,7 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
     from layerwise.api import changed_file_targets, check_project, project_targets, rules_for
     from layerwise.config import Config, load_config
     from layerwise.errors import LayerwiseError, Location, UsageError
-    from layerwise.report.escape import clean
+    from layerwise.report.escape import line as clean
 
     start = "." if changed_files else paths[0] if paths else (os.path.dirname(dockerfile) if dockerfile else ".")
     cfg = Config() if no_config else load_config(start or ".")

@@ -53,7 +53,8 @@ def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, extend_s
     from layerwise.config import Config, load_config
     from layerwise.errors import LayerwiseError, Location
     from layerwise.fixes import fix_project
-    from layerwise.report.escape import clean, terminal
+    from layerwise.report.escape import line as clean
+    from layerwise.report.escape import terminal
 
     # the rules check runs are the rules fix applies: same options, same [tool.layerwise]
     cfg = Config() if no_config else load_config(path)

@@ -38,7 +38,7 @@ def pin(path, hashes, show_diff, tool, python, python_version, index_url, find_l
     import re
 
     from layerwise.pin import pin as pin_project
-    from layerwise.report.escape import clean
+    from layerwise.report.escape import line as clean
 
     options: list[str] = []
     if index_url:

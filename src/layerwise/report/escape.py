@@ -62,6 +62,13 @@ def clean(text: str) -> str:
     return terminal(undecodable(redact(text)))
 
 
+def line(text: str) -> str:
+    """:func:`clean` on one line: a newline in it is shown as ``\\n`` (a message of one line
+    stays one line: a file name with a newline cannot start a ``::error`` workflow command in
+    a CI log, nor fake a second message)."""
+    return clean(text).replace("\n", "\\n")
+
+
 def data(text: str) -> str:
     """Masked and valid UTF-8 (for JSON/SARIF strings: their encoder escapes the controls)."""
     return undecodable(redact(text))

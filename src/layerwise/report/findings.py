@@ -98,7 +98,9 @@ def render_text(
                    + (f" ({hidden} more with `--unsafe-fixes`.)" if hidden else ""))  # fmt: skip
     else:
         out.append("All checks passed!")
-    text = escape.clean("\n".join(out)) + "\n"  # credentials masked, control characters shown
+    # credentials masked, control characters shown, each line one line (a name with a newline
+    # cannot start a line of its own, e.g. a ::error command in a CI log)
+    text = "\n".join(escape.line(x) for x in out) + "\n"
     return _colorize(text) if color else text
 
 
