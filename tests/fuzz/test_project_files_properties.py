@@ -156,3 +156,39 @@ def test_undecodable_names_become_valid_utf8(raw):
         import re
 
         assert re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), back) == raw
+
+
+# --- CI YAML -------------------------------------------------------------------------------------
+
+_YAML_PIECES = st.sampled_from([
+    "name: ci", "on: push", "on: [push, pull_request]", "jobs:", "  build:", "    runs-on: ubuntu-latest",
+    "    steps:", "      - uses: actions/checkout@v4", "      - uses: docker/build-push-action@v5",
+    "      - uses: docker/setup-buildx-action@v3", "        with:", "          push: true",
+    "          cache-from: type=gha", "          cache-to: type=gha,mode=max", "          context: .",
+    "          file: docker/Dockerfile", "          build-args: |", "            TOKEN=https://u:S3CRET_do_not_print@h/x",
+    "      - run: docker build --cache-from x -t app .", "      - run: |", "          docker buildx build --push .",
+    "defaults: &d", "  <<: *d", "x: *d", "a: [[[[[[", "b: {c: d", "\t- tab", "- - -", "? complex", ": value",
+    "script:", "  - docker build -t $CI_REGISTRY_IMAGE .", "build:", "  extends: .base", ".base: &base",
+    "  image: docker:24", "'quoted': \"x\"", "%YAML 1.1", "---", "...", "!!binary x", "key: !tag v",
+])  # fmt: skip
+_yaml_texts = st.lists(st.one_of(_YAML_PIECES, st.text(max_size=12)), max_size=25).map("\n".join)
+
+
+@fuzz_settings(max_examples=150)
+@given(_yaml_texts, st.sampled_from([".github/workflows/ci.yml", ".gitlab-ci.yml"]))
+def test_ci_files_load_without_surprises(text, name):
+    from layerwise.ci.project import load_ci
+
+    with tempfile.TemporaryDirectory() as d:
+        root = Path(d)
+        (root / ".git").mkdir()
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8", errors="surrogateescape")
+        ci = load_ci(root)  # never raises
+        nlines = text.count("\n") + 1
+        for e in ci.errors:
+            assert 1 <= e.line <= nlines + 1 and e.column >= 1 and e.message
+        for b in ci.builds:  # each build is at a real place of its file
+            assert 1 <= b.pos.line <= nlines and b.pos.column >= 1
+            line_text = text.split("\n")[b.pos.line - 1]
+            assert text[b.pos.offset : b.pos.offset + 1] == line_text[b.pos.column - 1 : b.pos.column]
