@@ -80,7 +80,7 @@ class ProjectContext:
             text: str | None = safefs.read_text(rel, root=self.root, display=self.display(rel))
         except safefs.FileAccessError as exc:
             text = None
-            if exc.reason != "unreadable" or exc.message not in ("no such file", "is a directory, not a file"):
+            if exc.message not in ("no such file", "is a directory, not a file"):  # absent: not a problem
                 self._warn(exc)
         self._texts[key] = text
         return text
