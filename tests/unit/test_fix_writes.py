@@ -299,3 +299,18 @@ def test_a_signal_leaves_no_temporary_file_and_no_change(tmp_path, signame):
     assert child.returncode == 128 + getattr(signal, signame), err
     assert err.strip() in ("Aborted.", "Interrupted.") and "Traceback" not in err
     assert {p.name: p.read_bytes() for p in root.iterdir()} == before
+
+
+def test_a_file_replaced_by_a_fifo_while_fix_ran_is_refused_without_blocking(tmp_path):
+    from layerwise.fixes.edits import _recheck
+
+    root = project(tmp_path / "p")
+    result = fix_project(root, root / "Dockerfile", dockerignore=False)
+    (root / "Dockerfile").unlink()
+    os.mkfifo(root / "Dockerfile")
+    with pytest.raises(LayerwiseError, match="is not a regular file"):  # found so before the temporary file
+        result.write()
+    # and so found just before the rename (the check that runs last): refused, never blocked on
+    with pytest.raises(LayerwiseError, match="changed while layerwise fix ran: not written"):
+        _recheck(FileWrite(str(root / "Dockerfile"), "new", False, ARTICLE, True), str(root / "Dockerfile"))
+    assert stat.S_ISFIFO(os.lstat(root / "Dockerfile").st_mode) and not leftovers(root)

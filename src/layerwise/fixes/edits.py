@@ -305,11 +305,26 @@ def _recheck(f: FileWrite, target: str) -> None:
             raise LayerwiseError("was created while layerwise fix ran: not written (run fix again)", Location(f.path))
         return
     expected = _encode(f.original, f.bom)
-    try:
-        with open(target, "rb") as cur:
-            now = cur.read(len(expected) + 1)
+    now = None
+    try:  # without blocking or following a link: what is there now may be anything
+        fd = os.open(target, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
-        now = None
+        fd = -1
+    if fd >= 0:
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                chunks, want = [], len(expected) + 1
+                while want > 0:
+                    chunk = os.read(fd, want)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    want -= len(chunk)
+                now = b"".join(chunks)
+        except OSError:
+            now = None
+        finally:
+            os.close(fd)
     if now != expected:
         raise LayerwiseError("changed while layerwise fix ran: not written (run fix again)", Location(f.path))
 
