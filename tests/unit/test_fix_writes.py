@@ -314,3 +314,39 @@ def test_a_file_replaced_by_a_fifo_while_fix_ran_is_refused_without_blocking(tmp
     with pytest.raises(LayerwiseError, match="changed while layerwise fix ran: not written"):
         _recheck(FileWrite(str(root / "Dockerfile"), "new", False, ARTICLE, True), str(root / "Dockerfile"))
     assert stat.S_ISFIFO(os.lstat(root / "Dockerfile").st_mode) and not leftovers(root)
+
+
+# ``layerwise fix`` stopped by the test at its first rename (the Dockerfile's), the
+# .dockerignore's still to come.
+CHILD_AT_RENAME = textwrap.dedent("""
+    import os, sys, time
+    from layerwise.cli import main
+    real_replace, calls = os.replace, []
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 1:
+            print("renaming", flush=True)
+            time.sleep(1)  # the signal arrives here
+        real_replace(src, dst)
+    os.replace = replace
+    main(["fix", sys.argv[1]])
+""")
+
+
+def test_a_signal_during_the_renames_waits_for_the_last_one(tmp_path):
+    root = project(tmp_path / "p")
+    child = subprocess.Popen([sys.executable, "-c", CHILD_AT_RENAME, str(root)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        ready, _, _ = select.select([child.stdout], [], [], 60)
+        assert ready and child.stdout.readline() == "renaming\n", child.stderr.read()
+        child.send_signal(signal.SIGTERM)
+        _, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+        child.wait()
+    # both files written (never the new Dockerfile without its .dockerignore), then the signal
+    assert child.returncode in (-signal.SIGTERM, 128 + signal.SIGTERM), err
+    assert "COPY requirements.txt" in (root / "Dockerfile").read_text()
+    assert "**/__pycache__" in (root / ".dockerignore").read_text()
+    assert not leftovers(root)
