@@ -350,3 +350,17 @@ def test_a_signal_during_the_renames_waits_for_the_last_one(tmp_path):
     assert "COPY requirements.txt" in (root / "Dockerfile").read_text()
     assert "**/__pycache__" in (root / ".dockerignore").read_text()
     assert not leftovers(root)
+
+
+def test_a_symlink_into_the_repository_outside_the_context_folder_is_written_through(tmp_path, capsys):
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)  # the repository's top
+    (repo / "docker").mkdir()
+    (repo / "docker" / "Dockerfile.shared").write_text(ARTICLE)
+    root = project(repo / "services" / "web")
+    (root / "Dockerfile").unlink()
+    (root / "Dockerfile").symlink_to("../../docker/Dockerfile.shared")
+    code, err = run(["fix", str(root), "--no-dockerignore"], capsys)
+    assert code == 0, err
+    assert os.readlink(root / "Dockerfile") == "../../docker/Dockerfile.shared"
+    assert "COPY requirements.txt" in (repo / "docker" / "Dockerfile.shared").read_text()

@@ -91,12 +91,15 @@ def fix_dockerfile_text(
 
 
 def _roots(context_dir: str | os.PathLike[str] | None, df_path: str) -> list[str]:
-    """The folders a symlinked Dockerfile or .dockerignore may point into: the project (the
-    folder given), and the Dockerfile's own folder when it lives outside it."""
-    roots = [os.path.abspath(context_dir)] if context_dir is not None else []
-    df_dir = os.path.dirname(os.path.abspath(df_path))
-    if not any(df_dir == r or df_dir.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
-        roots.append(df_dir)
+    """The folders a symlinked Dockerfile or .dockerignore may point into: the project of each
+    (the repository holding it, else its folder: :func:`layerwise.safefs.project_root`), as
+    it is read (a link into the repository, outside the context folder, is written through)."""
+    from layerwise import safefs
+
+    roots = [safefs.project_root(context_dir)] if context_dir is not None else []
+    df_root = safefs.project_root(os.path.dirname(os.path.abspath(df_path)))
+    if df_root not in roots:
+        roots.append(df_root)
     return roots
 
 
