@@ -144,7 +144,7 @@ def read_bytes(path: str | os.PathLike[str], *, root: str | os.PathLike[str] | N
     try:
         size = os.fstat(fd).st_size
         if size > limit:
-            raise FileTooLarge(f"is too large ({_mb(size)}; the limit is {_mb(limit)})", Location(name))
+            raise FileTooLarge(f"is too large ({size_text(size)}; the limit is {size_text(limit)})", Location(name))
         chunks: list[bytes] = []
         total = 0
         while True:
@@ -159,7 +159,7 @@ def read_bytes(path: str | os.PathLike[str], *, root: str | os.PathLike[str] | N
             chunks.append(chunk)
             total += len(chunk)
             if total > limit:  # grew while read
-                raise FileTooLarge(f"is too large (more than {_mb(limit)})", Location(name))
+                raise FileTooLarge(f"is too large (more than {size_text(limit)})", Location(name))
         return b"".join(chunks)
     finally:
         os.close(fd)
@@ -184,5 +184,5 @@ def is_file(path: str | os.PathLike[str], *, root: str | os.PathLike[str] | None
         return False
 
 
-def _mb(n: int) -> str:
+def size_text(n: int) -> str:
     return f"{n / (1024 * 1024):.0f} MB" if n >= 1024 * 1024 else f"{n} bytes"

@@ -133,3 +133,24 @@ def test_pin_scratch_copy_leaves_out_big_and_special_files(tmp_path, monkeypatch
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     result = pinmod.pin(project)
     assert result.files[str(project / "poetry.lock")] == (None, "pyproject.toml")  # only the metadata copied
+
+
+def test_a_revisions_dockerfile_over_the_limit_is_refused_before_it_is_read(tmp_path, monkeypatch, capsys):
+    # (a 3 GB Dockerfile in a commit: 3 GB read by `git show`; here the limit is made small)
+    from layerwise.cli import main
+    from layerwise.context import states
+
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\nCOPY . .\n")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "df")
+    shown: list[str] = []
+    real_git = states._git
+    monkeypatch.setattr(states, "_git", lambda top, *a, **k: shown.append(a[0]) or real_git(top, *a, **k))
+    monkeypatch.setattr(states, "DOCKERFILE_LIMIT", 16)
+    with pytest.raises(SystemExit) as info:
+        main(["explain", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert re.search(r"Dockerfile: is too large in [0-9a-f]{12} \(31 bytes; the limit is 16 bytes\)$", err.strip()), err
+    assert "show" not in shown  # refused on its size: never read

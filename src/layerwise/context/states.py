@@ -19,6 +19,7 @@ from pathlib import Path
 
 from layerwise.analyses.cache import Entry
 from layerwise.errors import LayerwiseError, Location
+from layerwise.safefs import DOCKERFILE_LIMIT, PROJECT_FILE_LIMIT, size_text
 
 
 class StateError(LayerwiseError):
@@ -114,6 +115,17 @@ def _feed(pipe, data: bytes) -> None:
         pipe.close()
     except OSError:  # git ended first (an error): reported by the reader
         pass
+
+
+def _git_blob(top: Path, spec: str, limit: int, shown: str) -> bytes:
+    """A file of a revision (``REV:path``), its size checked before it is read: a 3 GB
+    Dockerfile in a commit is a located error, not 3 GB in memory (a StateError when the
+    revision has no such file)."""
+    size = _git(top, "cat-file", "-s", spec).strip()
+    if int(size or 0) > limit:
+        raise LayerwiseError(f"is too large in {spec.split(':', 1)[0][:12]} ({size_text(int(size))}; the limit is "
+                             f"{size_text(limit)})", Location(shown))  # fmt: skip
+    return _git(top, "show", spec)
 
 
 def _content_digest(data: bytes) -> bytes:
@@ -216,7 +228,7 @@ def revision_state(
     # Dockerfile of that revision (when tracked), else the one on disk.
     df_rel = os.path.relpath(dockerfile.resolve(), top.resolve()).replace(os.sep, "/")
     try:
-        text = _git(top, "show", f"{rev}:{df_rel}")
+        text = _git_blob(top, f"{rev}:{df_rel}", DOCKERFILE_LIMIT, str(dockerfile))
     except StateError:
         from layerwise.parse.parser import read_dockerfile
 
@@ -238,7 +250,7 @@ def revision_ignore(context: Path, rev: str, dockerfile: Path, builder: str, opt
             continue
         if _git(top, "diff", "--no-renames", "--name-only", "-z", commit, "--", rel).strip(b"\0"):
             try:
-                text = _git(top, "show", f"{commit}:{rel}")
+                text = _git_blob(top, f"{commit}:{rel}", PROJECT_FILE_LIMIT, str(cand))
             except StateError:
                 continue  # added since the revision: that state had none there
             return IgnoreFile.from_text(text, cand)
