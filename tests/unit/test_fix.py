@@ -208,6 +208,9 @@ def test_cli_diff_exit_codes(tmp_path):
     r = runner.invoke(cli, ["fix", str(tmp_path), "--diff"])
     assert r.exit_code == 1 and "+COPY requirements.txt ./" in r.output
     assert (tmp_path / "Dockerfile").read_text() == ARTICLE  # --diff writes nothing
+    r = runner.invoke(cli, ["fix", str(tmp_path), "--diff", "--exit-zero"])  # report only
+    assert r.exit_code == 0 and "+COPY requirements.txt ./" in r.output
+    assert (tmp_path / "Dockerfile").read_text() == ARTICLE
     assert runner.invoke(cli, ["fix", str(tmp_path)]).exit_code == 0
     r = runner.invoke(cli, ["fix", str(tmp_path), "--diff"])
     assert r.exit_code == 0
