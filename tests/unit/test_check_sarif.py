@@ -73,3 +73,16 @@ def test_every_rule_has_a_help_uri_to_its_page_in_the_repository():
         assert r["helpUri"] == f"{RULES_URL}{r['id']}.md"
         assert (docs / f"{r['id']}.md").is_file(), r["helpUri"]  # the page the URI names exists here
         assert RULES_URL.endswith("/docs/rules/")
+
+
+def test_rule_and_rules_json_give_the_same_url(capsys):
+    from layerwise.cli import main
+    from layerwise.report.sarif import help_uri
+
+    with pytest.raises(SystemExit) as exc:
+        main(["rule", "lw201", "--format", "json"])
+    assert exc.value.code == 0 and json.loads(capsys.readouterr().out)["url"] == help_uri("LW201")
+    with pytest.raises(SystemExit):
+        main(["rules", "--format", "json"])
+    listed = json.loads(capsys.readouterr().out)
+    assert all(r["url"] == help_uri(r["code"]) and r["url"].endswith(f"/docs/rules/{r['code']}.md") for r in listed)

@@ -175,13 +175,15 @@ def rule(code, output_format) -> int:
 
     from layerwise.analyses.rules import get_rule
     from layerwise.errors import UsageError
+    from layerwise.report.sarif import help_uri
 
     r = get_rule(code)
     if r is None:
         raise UsageError(f"unknown rule {code!r} (see `layerwise rules`)")
     if output_format == "json":
         click.echo(json.dumps({"code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity,
-                               "fix": r.fix, "needs_context": r.needs_context, "doc": r.doc}, indent=2))  # fmt: skip
+                               "fix": r.fix, "needs_context": r.needs_context, "url": help_uri(r.code),
+                               "doc": r.doc}, indent=2))  # fmt: skip
         return 0
     fix = {"safe": "available (safe): `layerwise fix`", "unsafe": "available (unsafe: check the result)"}.get(
         r.fix or "", "not available"
@@ -198,11 +200,13 @@ def rules(output_format) -> int:
     import json
 
     from layerwise.analyses.rules import all_rules
+    from layerwise.report.sarif import help_uri
 
     items = list(all_rules().values())
     if output_format == "json":
         click.echo(json.dumps([{"code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity,
-                                "fix": r.fix, "needs_context": r.needs_context} for r in items], indent=2))  # fmt: skip
+                                "fix": r.fix, "needs_context": r.needs_context, "url": help_uri(r.code)}
+                               for r in items], indent=2))  # fmt: skip
         return 0
     width = max(len(r.name) for r in items)
     for r in items:
