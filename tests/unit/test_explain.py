@@ -222,16 +222,19 @@ def test_copy_from_of_a_path_the_rebuild_did_not_touch_stays_cached(builder):
 
 @pytest.mark.parametrize("builder", ["buildkit", "legacy"])
 def test_copy_from_of_what_a_rerun_run_wrote_rebuilds(builder):
-    df = ("FROM busybox AS build\nCOPY app.py /src/app.py\nRUN echo dep > /opt/lib.txt\n"
+    df = ("FROM busybox AS build\nCOPY app.py /src/app.py\nRUN cp /etc/passwd /opt/lib.txt\n"
           "FROM busybox\nCOPY --from=build /opt /opt\n")  # fmt: skip
     e = run(df, F(app_DOT_py="a"), files_after=F(app_DOT_py="b"), builder=builder)
     copy = e.steps[-1]
     assert copy.status == "rebuilt" and copy.cause.type == "stage"
     assert "line 3" in copy.cause.message and "RUN" in copy.cause.message
     # the same RUN, cached (it comes before the changed COPY): the COPY --from is cached
-    df2 = ("FROM busybox AS build\nRUN echo dep > /opt/lib.txt\nCOPY app.py /src/app.py\n"
+    df2 = ("FROM busybox AS build\nRUN cp /etc/passwd /opt/lib.txt\nCOPY app.py /src/app.py\n"
            "FROM busybox\nCOPY --from=build /opt /opt\n")  # fmt: skip
     assert run(df2, F(app_DOT_py="a"), files_after=F(app_DOT_py="b"), builder=builder).steps[-1].status == "cached"
+    # a RUN that provably writes the same bytes again (echo of literal words): cached
+    df3 = df.replace("cp /etc/passwd /opt/lib.txt", "mkdir -p /opt && echo dep > /opt/lib.txt")
+    assert run(df3, F(app_DOT_py="a"), files_after=F(app_DOT_py="b"), builder=builder).steps[-1].status == "cached"
 
 
 @pytest.mark.parametrize("builder", ["buildkit", "legacy"])
@@ -367,7 +370,12 @@ def test_legacy_refusal_counts_the_others():
     ("mkdir /data && chown hc /data", ["/data", "/data"]),
     ("chmod 755 run.sh; touch -c a", ["/w/run.sh", "/w/a"]),
     ("rm -rf \\\n    /a", ["/a"]),
-    ("mkdir -p /opt/deps && echo dep > /opt/deps/lib.txt", None),  # a redirection
+    ("mkdir -p /opt/deps && echo dep > /opt/deps/lib.txt", ["/opt/deps", "/opt/deps/lib.txt"]),
+    ("echo done && printf 'a b' > out.txt", ["/w/out.txt"]),
+    ("echo dep >> /x", None),      # an append
+    ("echo a > /x > /y", None),
+    ("cat /etc/passwd > /x", None),
+    ("echo dep | tee /x", None),
     ("rm -rf /x/*", None),         # a glob
     ("rm -rf $X", None),           # a variable
     ("rm -rf /a || true", None),
@@ -381,6 +389,10 @@ def test_confined_writes(cmd, paths):
     b = resolve(parse(f"FROM busybox\nWORKDIR /w\nRUN {cmd}\n"))
     step = b.stages[0].steps[1]
     assert confined_writes(step, step.instruction) == paths
+    # another shell: not known
+    b = resolve(parse(f'FROM busybox\nWORKDIR /w\nSHELL ["pwsh", "-c"]\nRUN {cmd}\n'))
+    step = b.stages[0].steps[2]
+    assert confined_writes(step, step.instruction) is None
 
 
 @pytest.mark.parametrize("builder", ["buildkit", "legacy"])

@@ -23,10 +23,10 @@ BuildKit (content-addressed, global)
       destination paths with known files, a WORKDIR its folder, while a RUN (and the base
       image) may write anything, so a RUN that re-runs makes every path "may differ" (it
       often writes the same bytes, and the engine then keeps the COPY cached: a documented
-      limit, scenario 51), unless it is only ``rm``/``mkdir``/``chmod``/``chown``/``touch``
-      on literal paths (:func:`confined_writes`). A read-only ``RUN --mount=type=bind,
+      limit, scenario 51a), unless it is only ``rm``/``mkdir``/``chmod``/``chown``/``touch``
+      on literal paths and ``echo`` of literal words (:func:`confined_writes`, scenario 51). A read-only ``RUN --mount=type=bind,
       from=<stage>`` is keyed the same way on what it mounts. Confirmed on Docker 26.1 for
-      both builders (scenarios 49-56, 54a).
+      both builders (scenarios 49-56, 51a, 54a).
     * WORKDIR (other than ``/``): parent, the absolute path and the USER that owns it.
     * Metadata instructions (ENV, ARG, LABEL, USER, CMD, ...) make no cache entry.
     * Only the stages the target needs are built.
@@ -291,17 +291,20 @@ def _chown(value: str) -> str:
 # A RUN made only of these commands, on literal paths, writes only those paths, and the same
 # bytes each time it runs on the same input (``rm -rf .git``, ``mkdir -p /data``, ``chown``...).
 _CONFINED = {"rm": "-rfRdv", "mkdir": "-pv", "chmod": "-Rv", "chown": "-Rvh", "chgrp": "-Rvh", "touch": "-c"}
+_PRINT = ("echo", "printf")
 _SHELL_SPECIAL = re.compile(r"[$`*?\[\]{}~<>|&;()\\'\"!#=%]")
 
 
 def confined_writes(step: Step, inst: Run) -> list[str] | None:
     """The absolute paths a shell-form RUN writes when it provably writes only them, the same
     way each time: a list of ``rm``/``mkdir``/``chmod``/``chown``/``chgrp``/``touch`` commands
-    on literal paths joined by ``&&`` or ``;``. None for anything else (its output may
-    differ)."""
+    on literal paths, and ``echo``/``printf`` of literal words (to stdout, or ``>`` a literal
+    path), joined by ``&&`` or ``;``. None for anything else (its output may differ)."""
     import shlex
 
     if not inst.prepend_shell or inst.files or inst.mount_specs or len(inst.cmd_line) != 1:
+        return None
+    if not step.shell or posixpath.basename(step.shell[0]) not in ("sh", "bash", "ash", "dash"):
         return None
     lexer = shlex.shlex(inst.cmd_line[0].replace("\\\n", " "), posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
@@ -315,7 +318,16 @@ def confined_writes(step: Step, inst: Run) -> list[str] | None:
         if w in ("&&", ";"):
             if not command:
                 return None
+            if ">" in command:  # echo/printf of literal words into one literal path
+                if command.count(">") != 1 or command.index(">") != len(command) - 2 or command[0] not in _PRINT:
+                    return None
+                paths.append(_abs(posixpath.join(step.workdir or "/", command[-1])))
+                command = []
+                continue
             name, args = command[0], command[1:]
+            if name in _PRINT:
+                command = []
+                continue
             if name not in _CONFINED:
                 return None
             operands = [a for a in args if not a.startswith("-")]
@@ -328,10 +340,10 @@ def confined_writes(step: Step, inst: Run) -> list[str] | None:
                 return None
             paths.extend(_abs(posixpath.join(step.workdir or "/", o)) for o in operands)
             command = []
-        elif _SHELL_SPECIAL.search(w):
-            return None
-        else:
+        elif w == ">" or not _SHELL_SPECIAL.search(w):
             command.append(w)
+        else:
+            return None
     return paths
 
 
