@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -300,6 +300,9 @@ class ProjectExplanation:
     explanation: Explanation
     before: str  # the state the cache was built from, as named for people ("HEAD (1a2b3c4)")
     after: str  # the state to build next
+    # files a step copies that cannot be read: BuildKit sends them empty (the image gets an
+    # empty file; the build goes on), as predicted; worth a warning
+    warnings: list[str] = field(default_factory=list)
 
 
 def ci_cache_mode(path: str, dockerfile: str) -> tuple[str, str]:
@@ -363,4 +366,12 @@ def explain_project(
         from layerwise.analyses.timings import load_timings
 
         result.apply_timings(load_timings(new.dockerfile_path))
-    return ProjectExplanation(result, old.label, new.label)
+    out = ProjectExplanation(result, old.label, new.label)
+    for files in (new.files, old.files):
+        for rel in getattr(files, "unreadable", ()):
+            snap_root = os.fspath(files._snap.root)  # type: ignore[attr-defined]
+            msg = (f"{os.path.join(snap_root, rel)}: cannot read file (permission denied): BuildKit sends it empty "
+                   "(the image gets an empty file)")  # fmt: skip
+            if msg not in out.warnings:
+                out.warnings.append(msg)
+    return out

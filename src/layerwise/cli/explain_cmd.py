@@ -59,6 +59,8 @@ def explain(path, dockerfile, before, after, target, build_arg, builder, no_cach
                           ci=ci or cache_mode is not None or no_cache_import,
                           cache_mode="none" if no_cache_import else cache_mode)  # fmt: skip
     result = got.explanation
+    for w in got.warnings:
+        click.echo(f"layerwise: warning: {w}", err=True)
     import os
 
     from layerwise.api import context_line

@@ -372,7 +372,7 @@ def _with_unreadable_files(snapshot: Snapshot) -> list[SnapshotWarning]:
         try:
             os.close(os.open(os.path.join(root, e.path), flags))
         except PermissionError:
-            warnings.append(SnapshotWarning(e.path, "cannot read file (permission denied); docker build would fail on it"))
+            warnings.append(SnapshotWarning(e.path, "cannot read file (permission denied): BuildKit sends it empty, the legacy builder fails on it"))
             found = True
         except OSError:
             pass  # vanished, replaced meanwhile: the next run says

@@ -333,12 +333,24 @@ class SnapshotFiles(dict):
         # path -> the snapshot's entry until read, then the simulation's Entry
         super().__init__((e.path, e) for e in snap.entries)
         self._snap = snap
+        self.unreadable: list[str] = []  # files read by a step that could not be read (sent empty)
+        self._bad_dirs: dict[str, str] | None = None
 
     def _unreadable(self, path: str) -> None:
-        """A file a step reads that could not be read: ``docker build`` fails on it (the
-        client sends the context as this user), so no prediction is right: a located error."""
+        """A file a step reads that could not be read. BuildKit sends it empty (the build goes
+        on, the image gets an empty file: checked on the engine), so it is predicted so and
+        noted in ``unreadable``; the legacy builder refuses the whole context (see
+        :func:`refuse_unreadable`)."""
         msg = next((w.message for w in self._snap.warnings if w.path == path), "")
-        if msg.startswith("cannot read"):
+        if msg.startswith("cannot read") and path not in self.unreadable:
+            self.unreadable.append(path)
+
+    def _check_folder(self, path: str) -> None:
+        """A folder a step reads that could not be listed: BuildKit's sender fails on it."""
+        if self._bad_dirs is None:
+            self._bad_dirs = {w.path: w.message for w in self._snap.warnings if w.message.startswith("cannot read folder")}
+        msg = self._bad_dirs.get(path)
+        if msg:
             raise StateError(msg, Location(os.path.join(os.fspath(self._snap.root), path)))
 
     def prefetch(self, paths) -> None:
@@ -354,6 +366,8 @@ class SnapshotFiles(dict):
                 self._snap.ensure_digests([e])
                 if e.digest is None:
                     self._unreadable(path)
+            elif e.kind == "dir" and self._snap.warnings:
+                self._check_folder(path)
             e = Entry(e.kind, e.mode, e.digest or b"" if e.kind == "file" else "", e.target or "")
             dict.__setitem__(self, path, e)
         return e
@@ -377,11 +391,29 @@ class SnapshotFiles(dict):
         other = SnapshotFiles.__new__(SnapshotFiles)
         dict.__init__(other, dict.items(self))
         other._snap = self._snap
+        other.unreadable = self.unreadable  # (one list: the same files)
+        other._bad_dirs = None
         return other
 
 
 def snapshot_entries(snap) -> SnapshotFiles:
     return SnapshotFiles(snap)
+
+
+def refuse_unreadable(files) -> None:
+    """The legacy builder sends the whole context and stops on the first file or folder it
+    cannot read ("error checking context: no permission to read from ...", checked on the
+    engine): a located error for the first one."""
+    snap = getattr(files, "_snap", None)
+    if snap is None:
+        return
+    from layerwise.context.report import _with_unreadable_files
+
+    for w in _with_unreadable_files(snap):
+        if w.message.startswith("cannot read"):
+            what = w.message.split(";")[0].split(":")[0]
+            raise StateError(f"{what}: the legacy builder fails on it (it sends the whole context)",
+                             Location(os.path.join(os.fspath(snap.root), w.path)))  # fmt: skip
 
 
 def load_state(
@@ -406,6 +438,8 @@ def load_state(
             raise StateError("no Dockerfile here (use -f to name it)", Location(str(df)))
         text = read_dockerfile(df)  # a located error for a folder or FIFO, before the walk
         files, _ = _folder_files_once(context, df, builder)
+        if builder == "legacy":
+            refuse_unreadable(files)
         return ProjectState(str(context) if spec else "the working tree", text, str(df), files)
     df = _dockerfile_in(base, dockerfile, base)
     files, ignore = _folder_files_once(base, df, builder)
@@ -419,4 +453,6 @@ def load_state(
     def excluded(rel: str) -> bool:
         return ignore is not None and ignore.excludes(rel)
 
+    if builder == "legacy":
+        refuse_unreadable(files)
     return revision_state(base, spec, files, df, excluded, option)

@@ -274,7 +274,7 @@ def hash_file(
     except FileNotFoundError:
         return None, "vanished before it could be read"
     except PermissionError:
-        return None, "cannot read file (permission denied); docker build would fail on it"
+        return None, "cannot read file (permission denied): BuildKit sends it empty, the legacy builder fails on it"
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return None, "replaced by a symlink during the snapshot"
