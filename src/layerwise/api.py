@@ -352,8 +352,11 @@ def explain_project(
     from layerwise.resolve.stages import resolve
 
     args = dict(build_args or {})
-    old = load_state(path, dockerfile, before, builder=builder, option="--before")
-    new = load_state(path, dockerfile, after, builder=builder, option="--after")
+    from layerwise.context.states import one_walk
+
+    with one_walk():  # the working tree is walked once for both states, and again next call
+        old = load_state(path, dockerfile, before, builder=builder, option="--before")
+        new = load_state(path, dockerfile, after, builder=builder, option="--after")
     old_build = resolve(parse_bytes(old.dockerfile_text, old.dockerfile_path), args)
     new_build = resolve(parse_bytes(new.dockerfile_text, new.dockerfile_path), args)
     result = explain(old_build, old.files, new_build, new.files, builder=builder, target=target, no_cache=no_cache)

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from layerwise.analyses.explain import explain
-from layerwise.context.states import _WALKED, load_state
+from layerwise.context.states import load_state
 from layerwise.parse import parse_bytes
 from layerwise.resolve.stages import resolve
 from tests.engine.scenarios import Outcome, compare, unique_bases
@@ -45,7 +45,6 @@ def test_a_dockerignore_change_since_the_revision(engine, tmp_path, before, afte
     first = engine.build(ctx, builder="buildkit")
     assert first.ok, first.log
     (ctx / ".dockerignore").write_text(after)
-    _WALKED.clear()
     old = load_state(str(ctx), None, "HEAD", builder="buildkit")
     new = load_state(str(ctx), None, None, builder="buildkit")
     predicted = explain(resolve(parse_bytes(old.dockerfile_text, old.dockerfile_path)), old.files,

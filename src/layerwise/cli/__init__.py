@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "pin": "layerwise.cli.pin_cmd:pin",
     "bench": "layerwise.cli.bench_cmd:bench",
     "demo": "layerwise.cli.demo_cmd:demo",
+    "server": "layerwise.cli.server_cmd:server",
 }
 
 HELP = """\

@@ -9,6 +9,8 @@ what the last build of HEAD saw, give or take the untracked files changed since.
 
 from __future__ import annotations
 
+import contextlib
+
 import hashlib
 import os
 import posixpath
@@ -300,7 +302,24 @@ def _dockerfile_in(context: Path, dockerfile: str | None, base: Path) -> Path:
     return context / rel
 
 
-_WALKED: dict[tuple[str, str, str], tuple[SnapshotFiles, object]] = {}
+#: the walks of the current :func:`one_walk` scope (None outside one: every call walks)
+_WALKED: dict[tuple[str, str, str], tuple[SnapshotFiles, object]] | None = None
+
+
+@contextlib.contextmanager
+def one_walk():
+    """Within this scope a folder is walked once, however many states read it (the worktree
+    is both a state and the base of a revision's state). Outside it every load walks again,
+    so a long-running process (the language server) never sees a stale tree."""
+    global _WALKED
+    outer = _WALKED
+    if outer is None:
+        _WALKED = {}
+    try:
+        yield
+    finally:
+        if outer is None:
+            _WALKED = None
 
 
 def folder_files(context: Path, dockerfile: Path, builder: str) -> tuple[SnapshotFiles, object]:
@@ -316,6 +335,8 @@ def folder_files(context: Path, dockerfile: Path, builder: str) -> tuple[Snapsho
 def _folder_files_once(context: Path, dockerfile: Path, builder: str) -> tuple[SnapshotFiles, object]:
     """``folder_files``, walked once per command (the worktree is both a state and the base
     of a revision's state)."""
+    if _WALKED is None:
+        return folder_files(context, dockerfile, builder)
     key = (str(context.resolve()), str(dockerfile.resolve()), builder)
     if key not in _WALKED:
         _WALKED[key] = folder_files(context, dockerfile, builder)

@@ -1,0 +1,20 @@
+"""``layerwise server``: a Language Server Protocol server (pygls, over stdio).
+
+For Dockerfiles (``Dockerfile``, ``*.Dockerfile``, ``Dockerfile.*``, ``Containerfile``) it
+publishes ``check``'s findings as diagnostics (same ids, severities, ``[tool.layerwise]`` and
+inline ignores; a link to the rule's doc), offers each finding's fix as a quick fix (safe ones
+preferred, unsafe ones marked), "fix all", and "ignore this finding" (an inline directive);
+code lenses say what ``explain`` predicts for the next build of each instruction against the
+last commit (``cached``, ``rebuilds: app.py modified``); hover shows the instruction as BuildKit
+reads it and the full cause. For ``.dockerignore``, requirements files, ``pyproject.toml``,
+lock files and CI files it publishes the findings that land in them when they are saved.
+
+Keystrokes never wait for the build context: a change is checked first without the context
+(the Dockerfile's own rules, from the unsaved text), then with it in the background; code
+lenses are computed in the background too, and a newer change makes older results be dropped.
+A failure in one request is logged and answered empty; the server keeps running.
+"""
+
+from layerwise.server.app import build_server, main
+
+__all__ = ["build_server", "main"]
