@@ -10,7 +10,6 @@ what the last build of HEAD saw, give or take the untracked files changed since.
 from __future__ import annotations
 
 import contextlib
-
 import hashlib
 import os
 import posixpath
