@@ -34,12 +34,12 @@ _PIP_VALUE_OPTS = frozenset(
      "--python", "--implementation", "--abi", "--log", "--proxy", "--retries", "--timeout",
      "--exists-action", "--cert", "--client-cert", "--global-option", "--install-option",
      "--config-settings", "-C", "--report", "--root-user-action", "--keyring-provider",
-     "--index-strategy", "--link-mode", "--resolution", "--prerelease", "--python-platform",
+     "--index-strategy", "--python-preference", "--link-mode", "--resolution", "--prerelease", "--python-platform",
      "--extra", "--group", "--exclude-newer", "--default-index", "--index", "-p",
      "--override", "--build-constraint", "-b", "--build-constraints", "--compile-bytecode-jobs",
      "--wheel-dir", "-w", "-d", "--dest", "--use-feature", "--use-deprecated", "--hash"}
 )  # fmt: skip
-_REQ_OPTS = {"-r": "requirements", "--requirement": "requirements", "-c": "constraints",
+_REQ_OPTS = {"-r": "requirements", "--requirement": "requirements", "--requirements": "requirements", "-c": "constraints",
              "--constraint": "constraints", "--override": "constraints"}  # fmt: skip
 # global pip options allowed before the subcommand (``pip3 --no-cache-dir install``)
 _PIP_GLOBAL_VALUE = frozenset({"--cache-dir", "--log", "--proxy", "--retries", "--timeout",

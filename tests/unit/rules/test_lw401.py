@@ -41,6 +41,10 @@ PASSES = [
     "FROM python:3.12\nRUN pip install --upgrade pip setuptools wheel\n",
     "FROM python:3.12\nRUN pip install -r requirements.txt\n",
     "FROM python:3.12\nCOPY . .\nRUN pip install .\n",
+    # uv's option values and its --requirements spelling (paperless-ngx's Dockerfile): no package named
+    # "system" or "requirements.txt"
+    "FROM python:3.12\nRUN uv export --format requirements-txt --output-file requirements.txt \\\n"
+    "    && uv pip install --no-cache --system --python-preference system --requirements requirements.txt\n",
 ]
 
 
