@@ -371,7 +371,7 @@ def _copy_lines(plan: _Plan, project: Project) -> list[str]:
 _NO_PROJECT = {
     "uv": (re.compile(r"\buv(\s+)sync\b"), r"uv\1sync --no-install-project"),
     "poetry": (re.compile(r"\bpoetry(\s+)(install|sync)\b"), r"poetry\1\2 --no-root"),
-    "pdm": (re.compile(r"\bpdm(\s+)(install|sync)\b"), r"pdm\1\2 --no-self"),
+    "pdm": (re.compile(r"\bpdm((?:\s+-\S+)*\s+)(install|sync)\b"), r"pdm\1\2 --no-self"),
 }
 def _local_target_regex(target: str) -> re.Pattern[str]:
     """The target as written, quoted or not, with its ``-e``."""
@@ -467,6 +467,10 @@ def _edits_for(df: Dockerfile, plan: _Plan, project: Project) -> ProposedFix | N
         ins = insert_before(df, i_node, new_lines)
         edits.append(TextEdit(ins.start, ins.end, ins.replacement + c_text))
         what = "install the dependencies alone first, then copy the code and install the project"
+        no_deps = _no_deps_edit(df, plan, project)
+        if no_deps is not None:
+            edits.append(no_deps)
+            what += " alone (--no-deps)"
     else:
         if new_lines:
             edits.append(insert_before(df, i_node, new_lines))
@@ -483,6 +487,56 @@ def _edits_for(df: Dockerfile, plan: _Plan, project: Project) -> ProposedFix | N
         "safe",
         c_node.span.start_line,
     )
+
+
+_PIP_INSTALL = {
+    "pip": re.compile(r"\bpip(?:3(?:\.\d+)?)?\s+install\b|-m\s+pip\s+install\b"),
+    "uv-pip": re.compile(r"\buv\s+pip\s+install\b"),
+}
+
+
+def _static_dependencies(project: Project, rel: str, extras: list[str]) -> bool:
+    """Whether the pyproject.toml at ``rel`` declares its dependencies (and those of
+    ``extras``) statically in ``[project]``: then the dependencies-only install installed
+    them all, and the project's own install needs none."""
+    text = project.read_text(rel)
+    if not text:
+        return False
+    try:
+        import tomllib
+    except ImportError:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        meta = tomllib.loads(text).get("project")
+    except (ValueError, RecursionError):
+        return False
+    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str):
+        return False
+    dynamic = meta.get("dynamic", [])
+    if not isinstance(dynamic, list) or "dependencies" in dynamic or (extras and "optional-dependencies" in dynamic):
+        return False
+    return isinstance(meta.get("dependencies", []), list)
+
+
+def _no_deps_edit(df: Dockerfile, plan: _Plan, project: Project) -> TextEdit | None:
+    """``--no-deps`` for the project's own ``pip install .`` (``uv pip install .``) after its
+    dependencies were installed alone: a code change then installs the project and resolves
+    nothing (as uv's ``--no-install-project`` split does). Only when the dependencies are all
+    static in pyproject.toml (seen in the context) and the RUN holds that one install."""
+    xs = [x for x in plan.installs if x.project]
+    if len(xs) != 1 or len(plan.installs) != 1 or xs[0].manager not in _PIP_INSTALL or xs[0].has("--no-deps"):
+        return None
+    x = xs[0]
+    pyprojects = [f for f in plan.files if posixpath.basename(f) == "pyproject.toml"]
+    if len(pyprojects) != 1 or not _static_dependencies(project, pyprojects[0], _extras(x.targets[0])):
+        return None
+    node = plan.install_step.instruction.node
+    src = df.source(node)
+    hits = list(_PIP_INSTALL[x.manager].finditer(src))
+    if len(hits) != 1:
+        return None
+    at = node.span.start + hits[0].end()
+    return TextEdit(at, at, " --no-deps")
 
 
 def project_from(context: str | os.PathLike[str] | None) -> Project:

@@ -1,5 +1,6 @@
 import pytest
 
+from tests.unit.rules.fixtable import fixed
 from tests.unit.rules.helpers import catches, passes
 
 CODE = "LW101"
@@ -53,3 +54,41 @@ def test_names_copy_install_and_volatile_files():
     assert "line 3" in f.message and "line 4" in f.message
     assert "app.py" in f.message and "pkg/mod.py" in f.message
     assert f.fix is not None
+
+
+# ------------------------------------------- the fix: the project's own install with --no-deps
+
+PYPROJECT = '[project]\nname = "hello"\nversion = "1"\ndependencies = ["six==1.17.0"]\n'
+DEPS = (
+    "python3 -c \"import sys;t=__import__('tomllib' if sys.version_info>=(3,11) else 'pip._vendor.tomli',fromlist=['_']);"
+    "p=t.load(open('./pyproject.toml','rb')).get('project',{});print('\\n'.join(p.get('dependencies',[])))\""
+    " > /tmp/layerwise-requirements.txt"
+)
+
+NO_DEPS_FIXES = [
+    # pip install . after its dependencies were installed alone: the project alone
+    ("FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install .\n", {"pyproject.toml": PYPROJECT},
+     f"FROM python:3.12\nWORKDIR /app\nCOPY pyproject.toml ./\nRUN {DEPS} && pip install -r /tmp/layerwise-requirements.txt\n"
+     "COPY . .\nRUN pip install --no-deps .\n"),
+    # uv pip: uv installs the pyproject's dependencies, then the project alone
+    ("FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN uv pip install --system -e .\n", {"pyproject.toml": PYPROJECT},
+     "FROM python:3.12\nWORKDIR /app\nCOPY pyproject.toml ./\nRUN uv pip install --system -r pyproject.toml\n"
+     "COPY . .\nRUN uv pip install --no-deps --system -e .\n"),
+    # dependencies computed at build time (dynamic): the deps-only step cannot list them,
+    # so the project's install keeps installing them
+    ("FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install .\n",
+     {"pyproject.toml": '[project]\nname = "hello"\nversion = "1"\ndynamic = ["dependencies"]\n'},
+     f"FROM python:3.12\nWORKDIR /app\nCOPY pyproject.toml ./\nRUN {DEPS} && pip install -r /tmp/layerwise-requirements.txt\n"
+     "COPY . .\nRUN pip install .\n"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("before,files,after", NO_DEPS_FIXES)
+def test_fix_installs_the_project_alone(before, files, after):
+    assert fixed(CODE, before, files) == after
+
+
+def test_no_deps_without_the_project_files():
+    """Without a build context the dependencies cannot be known static: no --no-deps."""
+    out = fixed(CODE, "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install .\n")
+    assert "--no-deps" not in out

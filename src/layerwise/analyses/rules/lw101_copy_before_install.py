@@ -37,7 +37,10 @@ For Poetry, uv or PDM copy `pyproject.toml` and the lock file, install with `--n
 The fix is safe: it moves the whole-context `COPY` below the install, copies exactly the
 files the install reads before it (requirements and their `-r`/`-c` includes, lock files) and,
 for an install that also builds the project, installs the dependencies alone first
-(`--no-root`, `--no-install-project`, `--no-self`, or pyproject's dependencies). It is only
+(`--no-root`, `--no-install-project`, `--no-self`, or pyproject's dependencies); the project's
+own `pip install .` (`uv pip install .`) that follows then gets `--no-deps`, so a code change
+installs the project alone and resolves nothing, when pyproject.toml lists every dependency
+statically (not `dynamic`: those only the build knows). It is only
 offered when the instructions it moves past need nothing from the context; otherwise the
 finding's help says what to do by hand (and the finding is not marked fixable).
 """
