@@ -86,7 +86,7 @@ CASES = [
     Case("pip-tools", "/app", "cli.py", "RUN pip install --no-cache-dir --no-deps --require-hashes"),
     Case("poetry", "/app", "src/hello_poetry/__init__.py", "RUN poetry install --no-cache --no-root"),
     Case("uv", "/app", "src/hello_uv/__init__.py", "uv sync --no-install-project", server=0),
-    Case("pdm", "/app", "src/hello_pdm/__main__.py", "RUN pdm install --no-self"),
+    Case("pdm", "/app", "src/hello_pdm/__main__.py", "RUN pdm --no-cache install --no-self"),
     Case("pipenv", "/app", "app.py", "RUN pipenv install", server=0),
     Case("pyproject-only", "/src", "hello_pkg/__init__.py", "layerwise-requirements.txt",
          (("pyproject.toml", '"six==1.17.0",', '"six==1.17.0",\n    "idna==3.10",'),),

@@ -95,3 +95,32 @@ def test_lw402_lock_copied_before_the_install(engine, image_tag, tmp_path):
     tag = image_tag()
     _build(engine, ctx, tag)
     assert _sh(engine, tag, "python -c 'import hello_uv, idna; print(hello_uv.GREETING)'").strip() == "hello v1"
+
+
+def test_lw201_pdm_cache_left_out_of_the_image(engine, image_tag, tmp_path):
+    """`pdm install` leaves its cache in /root/.cache/pdm (megabytes of wheels); the fix's
+    `pdm --no-cache install` (a global option of PDM) builds, and leaves none."""
+    ctx = tmp_path / "pdm"
+    shutil.copytree(Path(__file__).parent / "fix_projects" / "pdm" / "project", ctx)
+    tag = image_tag()
+    _build(engine, ctx, tag)
+    assert int(_sh(engine, tag, "du -sk /root/.cache/pdm | cut -f1")) > 100
+    fixed = _fix(ctx, {"LW201"})
+    assert "RUN pdm --no-cache install --prod" in fixed
+    _build(engine, ctx, tag)
+    left = _sh(engine, tag, "du -sk /root/.cache/pdm 2>/dev/null | cut -f1").strip()
+    assert int(left or 0) < 100, f"{left} KB of PDM cache left"
+    assert "hello" in _sh(engine, tag, "/app/.venv/bin/python -m hello_pdm")
+
+
+def test_lw103_setuptools_license_file_missing_is_a_warning(engine, image_tag, tmp_path):
+    """A setuptools project whose readme and `license = {file}` are not copied: LW103 says
+    the build warns (a warning, not an error), and the engine agrees: it builds."""
+    from layerwise.analyses.check import check_dockerfile
+
+    ctx = _copy("license-not-copied", tmp_path)
+    found = [f for f in check_dockerfile(ctx / "Dockerfile", context=ctx).findings if f.code == "LW103"]
+    assert {f.severity for f in found} == {"warning"} and len(found) == 2, found
+    tag = image_tag()
+    _build(engine, ctx, tag)
+    assert _sh(engine, tag, "python -c 'import hello_lic; print(hello_lic.GREETING)'").strip() == "hello v1"

@@ -54,3 +54,23 @@ def test_unparseable_shell_is_not_a_crash():
 @pytest.mark.parametrize("text", ["pip --version", "pip freeze", "python -m venv /venv", "uv venv", "echo pip install x"])
 def test_not_installs(text):
     assert installs(text) == []
+
+
+@pytest.mark.parametrize(
+    "text,manager,reads,project,packages",
+    [
+        # a command run in the project's environment by a runner is that command's install
+        ("pdm run pip install -r requirements.txt", "pip", ["requirements.txt"], False, []),
+        ("pdm run -v python -m pip install --no-deps .", "pip", [], True, []),
+        ("uv run --with setuptools -- pip install flask==3", "pip", [], False, ["flask==3"]),
+        ("poetry run pip install six==1.17.0", "pip", [], False, ["six==1.17.0"]),
+        ("PDM_NO_CACHE=1 pdm run pdm install --prod", "pdm", ["pyproject.toml", "pdm.lock"], True, []),
+    ],
+)
+def test_runner_commands(text, manager, reads, project, packages):
+    (x,) = installs(text)
+    assert (x.manager, x.reads, x.project, x.packages) == (manager, reads, project, packages)
+
+
+def test_runner_of_something_else_is_no_install():
+    assert installs("pdm run python app.py && uv run pytest") == []

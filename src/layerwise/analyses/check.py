@@ -126,8 +126,9 @@ def check_parsed(
     suppressions = Suppressions(df, path, result.sources)
     for f in found:
         # the rule's severity, unless the finding is a speculative note (``info``: the rule
-        # has no evidence for it); a configured severity wins over both
-        own = "info" if f.severity == "info" else defaults.get(f.code, f.severity)
+        # has no evidence for it) or says its own (``own_severity``); a configured severity
+        # wins over all
+        own = f.severity if f.severity == "info" or f.own_severity else defaults.get(f.code, f.severity)
         f = replace(f, severity=sev.get(f.code, own))
         key = (f.code, f.path, f.line, f.column, f.message)
         if key in seen or suppressions.suppressed(f):

@@ -53,6 +53,9 @@ class Finding:
     fix: Fix | None = None
     hint: str = ""  # a one-line "how to fix" shown under the message
     related: tuple[tuple[str, int], ...] = field(default=())  # other (path, line) involved
+    #: the severity was chosen for this finding (a rule's milder case: a build that warns
+    #: rather than fails), not left to the rule's default
+    own_severity: bool = False
 
     def fixable(self, unsafe_fixes: bool = False) -> bool:
         return self.fix is not None and self.fix.applicable(unsafe_fixes)

@@ -249,11 +249,40 @@ def is_local(target: str) -> bool:
     return base.endswith((".whl", ".tar.gz", ".zip", ".tgz")) or ("/" in base and not re.match(r"^[A-Za-z0-9_.-]+$", base))
 
 
+# ``pdm run CMD``, ``poetry run CMD``, ``uv run CMD``, ``pipenv run CMD``: CMD runs in the
+# project's environment; the options of ``run`` that take a value
+_RUNNERS = frozenset({"pdm", "poetry", "uv", "pipenv", "hatch", "rye"})
+_RUN_VALUE_OPTS = frozenset({"-p", "--project", "--python", "--with", "--directory", "-s", "--site-packages",
+                             "--env-file", "--extra", "--group", "--package", "--index", "--index-url",
+                             "-e", "--env", "--venv", "--with-requirements"})  # fmt: skip
+
+
+def _runner_command(argv: list[str]) -> list[str] | None:
+    """The command a ``pdm run``/``uv run``/... runs, or None when ``argv`` is not one."""
+    if len(argv) < 3 or posixpath.basename(argv[0]).lower() not in _RUNNERS or argv[1] != "run":
+        return None
+    i = 2
+    while i < len(argv) and argv[i].startswith("-"):
+        if argv[i] == "--":
+            i += 1
+            break
+        if argv[i] in _RUN_VALUE_OPTS and "=" not in argv[i]:
+            i += 1
+        i += 1
+    return argv[i:] or None
+
+
 def classify(argv: list[str]) -> Install | None:
     """The install a simple command runs, or None."""
     argv, env = strip_prefix(argv)
     if not argv:
         return None
+    inner = _runner_command(argv)
+    if inner is not None:  # pdm run pip install -r requirements.txt
+        ins = classify(inner)
+        if ins is not None:
+            ins.env = {**env, **ins.env}
+        return ins
     cmd = argv[0]
     base = posixpath.basename(cmd).lower()
     if _PY.match(cmd):
@@ -307,12 +336,21 @@ def classify(argv: list[str]) -> Install | None:
         ins.project = not ins.has("--no-root")
         ins.targets = ["."] if ins.project else []
         return ins
-    if base == "pdm" and len(argv) > 1 and argv[1] in ("install", "sync"):
-        opts = [a for a in argv[2:] if a.startswith("-")]
-        ins = Install("pdm", argv[1], argv, env, reads=["pyproject.toml", "pdm.lock"], options=opts)
-        ins.project = not ins.has("--no-self")
-        ins.targets = ["."] if ins.project else []
-        return ins
+    if base == "pdm":
+        # global options before the command: pdm --no-cache -v install
+        k, glob = 1, []
+        while k < len(argv) and argv[k].startswith("-"):
+            glob.append(argv[k])
+            if argv[k] in ("-c", "--config") and k + 1 < len(argv):
+                k += 1
+            k += 1
+        if k < len(argv) and argv[k] in ("install", "sync"):
+            opts = glob + [a for a in argv[k + 1 :] if a.startswith("-")]
+            ins = Install("pdm", argv[k], argv, env, reads=["pyproject.toml", "pdm.lock"], options=opts)
+            ins.project = not ins.has("--no-self")
+            ins.targets = ["."] if ins.project else []
+            return ins
+        return None
     if base == "pipenv" and len(argv) > 1 and argv[1] in ("install", "sync"):
         opts = [a for a in argv[2:] if a.startswith("-")]
         names = [a for a in argv[2:] if not a.startswith("-")]

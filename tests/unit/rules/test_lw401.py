@@ -72,3 +72,16 @@ def test_constraints_pin():
 def test_pyproject_ranges_without_lock():
     catches(CODE, "FROM python:3.12\nCOPY . .\nRUN pip install .\n",
             {"pyproject.toml": '[project]\nname="a"\nversion="1"\ndependencies=["flask>=2"]\n'}, line=3)  # fmt: skip
+
+
+def test_project_installed_alone_after_a_lock_is_not_unpinned():
+    files = {"requirements.txt": "flask==3.0.3\n", "pyproject.toml": '[project]\nname = "x"\nversion = "1"\ndependencies = ["flask"]\n'}
+    head = "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n"
+    passes(CODE, head + "RUN pip install --no-deps .\n", files)
+    catches(CODE, head + "RUN pip install .\n", files, line=6)
+
+
+def test_requirements_copied_to_an_absolute_path_are_read():
+    files = {"requirements.txt": "-r base.txt\n", "base.txt": "flask\n"}
+    found = catches(CODE, "FROM python:3.12\nCOPY requirements.txt base.txt /etc/\nRUN pip install -r /etc/requirements.txt\n", files)
+    assert any(f.path.endswith("base.txt") for f in found)

@@ -7,7 +7,10 @@ the README/license file that `pyproject.toml` names and the build backend reads.
 ## Why is this bad?
 The build fails (`No such file or directory`, `Readme file does not exist`), usually right
 after someone split `COPY . .` into a cache-friendly "dependency files first" layout and
-forgot one of the files the install reads.
+forgot one of the files the install reads. The exception is a README or license file that a
+setuptools project names (`readme = "README.md"`, `license = {file = "LICENSE"}`): setuptools
+builds without it and only warns, so that finding is a warning, not an error (the package's
+metadata then lacks the file; checked on the engine).
 
 ## Example
 ```dockerfile
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator
+from dataclasses import replace
 
 from layerwise.analyses.findings import Finding
 from layerwise.analyses.rules import RuleContext
@@ -56,20 +60,48 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             # the RUN itself may create the file (poetry export -o requirements.txt && pip install -r ...)
             fs.add_run(step, _before_installs(ctx.analysis(step)))
             for x in installs:
-                for need, why in _needs(x, step, project, fs):
+                for need, why in _needs(ctx, stage, x, step, project, fs):
                     if fs.has(need):
                         continue
                     node = step.instruction.node
                     at = ctx.locate(node, posixpath.basename(need))
-                    yield ctx.at(
+                    warns = why.startswith(_BACKEND) and _setuptools(project, x)
+                    if warns:
+                        message = (f"`{' '.join(x.argv[:3])}` reads {need} ({why}), which no earlier COPY or mount "
+                                   "puts in the image: setuptools builds without it, with a warning, and the "
+                                   "package's metadata lacks it")  # fmt: skip
+                    else:
+                        message = (f"`{' '.join(x.argv[:3])}` needs {need} ({why}), which no earlier COPY "
+                                   f"or mount puts in the image")  # fmt: skip
+                    f = ctx.at(
                         CODE,
                         node,
-                        f"`{' '.join(x.argv[:3])}` needs {need} ({why}), which no earlier COPY "
-                        f"or mount puts in the image",
+                        message,
                         hint=f"COPY the file to {need} before this RUN",
                         line=at[0] if at else None,
                         column=at[1] if at else None,
                     )
+                    yield replace(f, severity="warning", own_severity=True) if warns else f
+
+
+_BACKEND = "named in pyproject.toml, read by the build backend"
+
+
+def _setuptools(project, x) -> bool:
+    """Whether the project ``x`` installs builds with setuptools (its build-backend, or no
+    [build-system] at all: pip's legacy default), which only warns about a missing readme or
+    license file (checked on the engine: exit 0, the file left out of the metadata)."""
+    targets = [t.split("[", 1)[0] for t in (x.targets or ["."])]
+    if len(targets) != 1 or targets[0].startswith("/") or "$" in targets[0]:
+        return False
+    data = project.toml(posixpath.join(posixpath.normpath(targets[0]), "pyproject.toml"))
+    if not isinstance(data, dict):
+        return False
+    system = data.get("build-system")
+    if system is None:
+        return True
+    backend = system.get("build-backend") if isinstance(system, dict) else None
+    return backend in (None, "setuptools.build_meta", "setuptools.build_meta:__legacy__")
 
 
 def _before_installs(a) -> str:
@@ -82,19 +114,19 @@ def _before_installs(a) -> str:
     return "\n".join(out)
 
 
-def _needs(x, step, project, fs) -> Iterator[tuple[str, str]]:
+def _needs(ctx, stage, x, step, project, fs) -> Iterator[tuple[str, str]]:
     from layerwise.analyses.copies import image_path
+    from layerwise.analyses.installreads import requirement_reads
 
-    for r in x.requirements + x.constraints:
-        if not _plain(r) or "://" in r:
-            continue
-        path = image_path(step, r)
-        yield path, "-r/-c file" if x.manager in ("pip", "uv-pip") else "its input file"
-        # includes of a requirements file found in the context under the same relative name
-        if project.known and not r.startswith("/"):
-            for _, _, inc in project.requirement_includes(r):
-                if _plain(inc) and not inc.startswith("/"):
-                    yield image_path(step, inc), f"included by {r}"
+    files = [r for r in x.requirements + x.constraints if _plain(r) and "://" not in r]
+    if x.manager in ("pip", "uv-pip"):
+        # each file through the COPY that put it there, and its -r/-c includes, which pip
+        # reads relative to the including file (/etc/requirements.txt: -r base.txt is /etc/base.txt)
+        for path, _, why in requirement_reads(ctx, stage, step, files):
+            yield path, why
+    else:
+        for r in files:
+            yield image_path(step, r), "its input file"
     if x.manager in ("poetry", "pdm", "uv") or (x.manager == "pipenv" and not x.packages):
         main = "Pipfile" if x.manager == "pipenv" else "pyproject.toml"
         yield image_path(step, main), f"read by {x.manager}"
@@ -117,7 +149,7 @@ def _needs(x, step, project, fs) -> Iterator[tuple[str, str]]:
                 continue
             rel = posixpath.normpath(base)
             for f in project.pyproject_files(rel):
-                yield image_path(step, f), "named in pyproject.toml, read by the build backend"
+                yield image_path(step, f), _BACKEND
             if x.manager in ("pip", "uv-pip", "setuptools"):
                 for f in ("setup.py", "setup.cfg"):
                     if project.is_file(posixpath.join(rel, f)):

@@ -25,7 +25,8 @@ RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
 ```
 
 ## Fix safety
-Safe: it adds `--no-cache-dir` (pip) or `--no-cache` (uv, Poetry) to the install. With
+Safe: it adds `--no-cache-dir` (pip) or `--no-cache` (uv, Poetry; PDM's is a global option:
+`pdm --no-cache install`, checked with PDM 2.29 on the engine) to the install. With
 `layerwise fix --cache-mount` (the default when the Dockerfile already uses BuildKit features)
 it mounts a cache, as root, on the folder where pip/uv keep it (`$HOME/.cache/...`,
 `PIP_CACHE_DIR`) instead; as another user, or for other tools, it still adds the option. No fix for a Poetry pinned below 1.2 (`poetry==1.1`,
@@ -54,10 +55,12 @@ FIX = "safe"
 NEEDS_CONTEXT = False
 
 _FLAG = {"pip": "--no-cache-dir", "pip-sync": None, "uv": "--no-cache", "uv-pip": "--no-cache",
-         "poetry": "--no-cache", "pdm": None, "pipenv": None, "conda": None}  # fmt: skip
+         "poetry": "--no-cache", "pdm": "--no-cache", "pipenv": None, "conda": None}  # fmt: skip
 _INSERT = {"pip": re.compile(r"\bpip(?:3(?:\.\d+)?)?\s+install\b|-m\s+pip\s+install\b"),
            "uv-pip": re.compile(r"\buv\s+pip\s+install\b"), "uv": re.compile(r"\buv\s+sync\b"),
-           "poetry": re.compile(r"\bpoetry\s+install\b")}  # fmt: skip
+           "poetry": re.compile(r"\bpoetry\s+install\b"),
+           # pdm's --no-cache is a global option: pdm --no-cache install
+           "pdm": re.compile(r"\bpdm(?=\s+(?:install|sync)\b)")}  # fmt: skip
 #: the managers whose fix can mount their cache instead (``layerwise fix --cache-mount``)
 _MOUNTABLE = ("pip", "uv", "uv-pip")
 
@@ -72,7 +75,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         for x in a.installs:
             if x.manager in done or not x.downloads or x.manager == "setuptools":
                 continue
-            if x.manager == "pdm" or pkgcache.disabled_by(step, x):
+            if pkgcache.disabled_by(step, x):
                 continue
             if x.tools_only and all(requirement_name(p) in ("pip", "setuptools", "wheel") for p in x.packages):
                 continue  # `pip install -U pip`: a bootstrap step, its cache is a few MB

@@ -84,7 +84,7 @@ def unpinned(req: str, *, conda: bool = False) -> str | None:
 def check(ctx: RuleContext) -> Iterator[Finding]:
     project = ctx.project
     seen_files: set[str] = set()
-    for _, step in ctx.steps():
+    for stage, step in ctx.steps():
         if not isinstance(step.instruction, Run):
             continue
         node = step.instruction.node
@@ -120,12 +120,19 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                         if unpinned(line) is None and not line.startswith("-"):
                             pinned_by_constraints.add(requirement_name(line))
                 files = project.requirements_closure([r.lstrip("./") if r.startswith("./") else r for r in x.requirements if not r.startswith("/")])
+                # absolute paths (/etc/requirements.txt), through the COPY that put them there
+                absolute = [r for r in x.requirements if r.startswith("/") and "$" not in r]
+                if absolute:
+                    from layerwise.analyses.installreads import requirement_reads
+
+                    files += [rel for _, rel, _ in requirement_reads(ctx, stage, step, absolute) if rel and rel not in files]
                 for f in files:
                     if f in seen_files:
                         continue
                     seen_files.add(f)
                     yield from _file_findings(project, f, pinned_by_constraints)
-            elif x.manager in ("pip", "uv-pip") and x.project and not x.requirements and not x.constraints:
+            elif x.manager in ("pip", "uv-pip") and x.project and not x.requirements and not x.constraints and not x.has("--no-deps"):
+                # (with --no-deps the project is installed alone: no dependency is resolved)
                 data = project.pyproject or {}
                 deps = data.get("project", {}).get("dependencies", []) if isinstance(data.get("project"), dict) else []
                 bad = [d for d in deps if isinstance(d, str) and unpinned(d)]
