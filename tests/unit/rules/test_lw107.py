@@ -1,5 +1,6 @@
 import pytest
 
+from tests.unit.rules.fixtable import fixed
 from tests.unit.rules.helpers import catches, passes
 
 CODE = "LW107"
@@ -24,3 +25,47 @@ def test_catches(dockerfile, line):
 @pytest.mark.parametrize("dockerfile", PASSES)
 def test_passes(dockerfile):
     passes(CODE, dockerfile)
+
+
+# ------------------------------------------------------------------ the fix: input -> output
+
+APT = "RUN apt-get update && apt-get install -y gcc && rm -rf /var/lib/apt/lists/*\n"
+
+FIXES = [
+    # moved above the copy with its comment, past metadata it does not use
+    (f"FROM python:3.12\nWORKDIR /app\n# the code\nCOPY . .\nENV PORT=8000\nEXPOSE 8000\n# tools\n{APT}CMD [\"python\"]\n", False,
+     f"FROM python:3.12\nWORKDIR /app\n# tools\n{APT}# the code\nCOPY . .\nENV PORT=8000\nEXPOSE 8000\nCMD [\"python\"]\n"),
+    # alpine, ADD, at the end of a file without a final newline
+    ("FROM python:3.12-alpine\nADD . /app\nRUN apk add --no-cache curl", False,
+     "FROM python:3.12-alpine\nRUN apk add --no-cache curl\nADD . /app\n"),
+    # past another RUN that reads no context: their order changes, an unsafe fix
+    (f"FROM python:3.12\nCOPY . /app\nRUN useradd app\n{APT}", True,
+     f"FROM python:3.12\n{APT}COPY . /app\nRUN useradd app\n"),
+]  # fmt: skip
+
+NOT_FIXED = [
+    # the install reads a copied file
+    "FROM python:3.12\nCOPY . /app\nRUN apt-get install -y $(cat /app/packages.txt)\n",
+    "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN xargs apt-get install -y < apt.txt\n",
+    # an ENV it uses is set after the copy
+    "FROM python:3.12\nCOPY . /app\nENV PKGS=gcc\nRUN apt-get install -y $PKGS\n",
+    # a USER or WORKDIR in between changes what it runs as / where
+    "FROM python:3.12\nCOPY . /app\nUSER app\nRUN apt-get install -y gcc\n",
+    # a RUN in between that may read the copy
+    "FROM python:3.12\nCOPY . /app\nRUN pip install -r /app/requirements.txt\nRUN apt-get install -y gcc\n",
+    # the copy writes to / (it may bring apt's configuration)
+    "FROM python:3.12\nCOPY . /\nRUN apt-get install -y gcc\n",
+]
+
+
+@pytest.mark.parametrize("before,unsafe,after", FIXES)
+def test_fix(before, unsafe, after):
+    assert fixed(CODE, before, unsafe=unsafe) == after
+    if unsafe:
+        assert fixed(CODE, before) == before  # not applied without --unsafe-fixes
+
+
+@pytest.mark.parametrize("dockerfile", NOT_FIXED)
+def test_no_fix_when_the_run_may_depend_on_the_copy(dockerfile):
+    (f,) = catches(CODE, dockerfile)
+    assert f.fix is None

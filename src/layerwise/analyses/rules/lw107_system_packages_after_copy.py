@@ -22,18 +22,29 @@ COPY requirements.txt /app/
 RUN pip install -r /app/requirements.txt
 COPY . /app
 ```
+
+## Fix safety
+The fix moves the `RUN` (with the comment lines above it) to just above the copy, bytes
+unchanged. It is safe when the move provably changes nothing the `RUN` sees: every command of
+it is known not to read the build context (`apt-get`, `apk`, `dnf`, `useradd`...), it names no
+path (no copied file, no `$(...)`, no redirection from a file), the copy does not write to `/`,
+and the instructions it moves past are metadata that it does not use (`LABEL`, `EXPOSE`, or an
+`ENV`/`ARG` whose name it does not mention). It is unsafe when it moves past other `RUN`s that
+read no context either (their order changes). Past a `WORKDIR`, `USER`, another `COPY`/`ADD`,
+or any other `RUN`, there is no fix: the hint says where to move it.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 
-from layerwise.analyses import copies
-from layerwise.analyses.findings import Finding, Fix
+from layerwise.analyses import copies, fixtext
+from layerwise.analyses.findings import Edit, Finding, Fix
 from layerwise.analyses.installs import strip_prefix
 from layerwise.analyses.rules import RuleContext
-from layerwise.parse.instructions import Run
+from layerwise.parse.instructions import Arg, Env, Expose, Label, Run, StopSignal
 
 CODE = "LW107"
 NAME = "system-packages-after-copy"
@@ -62,6 +73,62 @@ def system_install(commands: list[list[str]]) -> str | None:
     return None
 
 
+def _reads_nothing(ctx: RuleContext, step, dest: str) -> bool:
+    """Whether the RUN is provably independent of the files a copy to ``dest`` brings."""
+    from layerwise.fixes.commands import analyse_run
+
+    a = analyse_run(step.instruction)
+    if a.opaque or not a.context_free or step.instruction.node.heredocs:
+        return False
+    text = ctx.analysis(step).text
+    if re.search(r"\$\(|`|<", text) or dest.rstrip("/") in text:
+        return False
+    for argv in a.commands:
+        for w in argv[1:]:
+            if "/" in w and not w.startswith(("/", "-", "http://", "https://")) and "=" not in w:
+                return False  # a relative path: maybe a copied file
+            if ctx.project.known and not w.startswith("-") and ctx.project.exists(w):
+                return False
+    return True
+
+
+def _mentions(text: str, name: str) -> bool:
+    return bool(re.search(r"\$\{?" + re.escape(name) + r"\b", text))
+
+
+def _move_fix(ctx: RuleContext, stage, copy_step, step) -> Fix | None:
+    dest = posixpath.normpath(copies.dest_path(copy_step))
+    if dest == "/" or not _reads_nothing(ctx, step, dest):
+        return None
+    text = ctx.analysis(step).text
+    safety = "safe"
+    for s in stage.steps[copy_step.index + 1 : step.index]:
+        inst = s.instruction
+        if isinstance(inst, (Label, Expose, StopSignal)):
+            continue
+        if isinstance(inst, (Env, Arg)):
+            names = [p.key for p in inst.pairs] if isinstance(inst, Env) else [a.key for a in inst.args]
+            if any(n and _mentions(text, n) for n in names):
+                return None
+            continue
+        if isinstance(inst, Run):
+            from layerwise.fixes.commands import analyse_run
+
+            a = analyse_run(inst)
+            if a.opaque or not a.context_free:
+                return None
+            safety = "unsafe"  # the order of two RUNs changes
+            continue
+        return None  # WORKDIR, USER, COPY, ADD, SHELL...: what the RUN sees may change
+    df = ctx.dockerfile
+    moved = fixtext.block_text(df, step.instruction.node)
+    start, end = fixtext.block(df, step.instruction.node)
+    at = fixtext.block_start(df, copy_step.instruction.node)
+    cnode = copy_step.instruction.node
+    return Fix(safety, f"move the RUN above the {cnode.keyword.upper()} at line {cnode.span.start_line}",
+               (Edit(ctx.path, at, at, moved), Edit(ctx.path, start, end, "")))  # fmt: skip
+
+
 def check(ctx: RuleContext) -> Iterator[Finding]:
     for stage in ctx.build.stages:
         copy_step = None
@@ -84,7 +151,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 f"`{what}` runs after the {cnode.keyword.upper()} of the whole context (line "
                 f"{cnode.span.start_line}): every source edit installs the system packages again",
                 hint=f"move this RUN above line {cnode.span.start_line}",
-                fix=Fix("safe", "move the RUN above the copy (layerwise fix)"),
+                fix=_move_fix(ctx, stage, copy_step, step),
                 line=where[0] if where else None,
                 column=where[1] if where else None,
                 related=((ctx.path, cnode.span.start_line),),
