@@ -124,3 +124,44 @@ def test_lw103_setuptools_license_file_missing_is_a_warning(engine, image_tag, t
     tag = image_tag()
     _build(engine, ctx, tag)
     assert _sh(engine, tag, "python -c 'import hello_lic; print(hello_lic.GREETING)'").strip() == "hello v1"
+
+
+def test_lw107_system_packages_moved_above_the_code(engine, image_tag, tmp_path):
+    """apt-get after `COPY . .` runs again on every code change; after the fix (the RUN moved
+    above the copy) a code change leaves it CACHED, and the image still has make and the code."""
+    ctx = _copy("system-after-copy", tmp_path)
+    tag = image_tag()
+    _build(engine, ctx, tag)
+    (ctx / "app.py").write_text('print("hello v2")\n')
+    r = _build(engine, ctx, tag)
+    assert r.step("RUN apt-get update").ran, r.summary()
+    fixed = _fix(ctx, {"LW107"})
+    assert fixed.index("RUN apt-get") < fixed.index("COPY . .")
+    _build(engine, ctx, tag)
+    (ctx / "app.py").write_text('print("hello v3")\n')
+    r = _build(engine, ctx, tag)
+    assert r.step("RUN apt-get update").cached, r.summary()
+    assert _sh(engine, tag, "command -v make && python3 /app/app.py").split() == ["/usr/bin/make", "hello", "v3"]
+
+
+def test_lw108_final_stage_installs_before_the_app_copy(engine, image_tag, tmp_path):
+    """The final stage installs after `COPY --from=builder /app /app` (which holds the code):
+    a code change re-runs the install. After the fix (requirements copied from the builder
+    first) BuildKit keys that COPY --from on the copied content: CACHED, and so the install,
+    although the builder stage rebuilt."""
+    ctx = _copy("stage-copy", tmp_path)
+    tag = image_tag()
+    _build(engine, ctx, tag)
+    (ctx / "app.py").write_text((ctx / "app.py").read_text().replace("v1", "v2"))
+    r = _build(engine, ctx, tag)
+    assert r.step("RUN pip install").ran, r.summary()
+    fixed = _fix(ctx, {"LW108"})
+    assert "COPY --from=builder /app/requirements.txt /app/\nRUN pip install" in fixed
+    _build(engine, ctx, tag)
+    (ctx / "app.py").write_text((ctx / "app.py").read_text().replace("v2", "v3"))
+    r = _build(engine, ctx, tag)
+    assert r.step("RUN python3 -m compileall").ran, r.summary()  # the builder rebuilt
+    assert r.step("COPY --from=builder /app/requirements.txt").cached, r.summary()
+    assert r.step("RUN pip install").cached, r.summary()
+    p = engine.run(tag, [], detach=False, timeout=300)
+    assert p.stdout.split() == ["hello", "v3", "1.17.0"], p.stdout + p.stderr

@@ -1,0 +1,3 @@
+import six
+
+print("hello v1", six.__version__)
