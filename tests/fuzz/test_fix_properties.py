@@ -75,7 +75,7 @@ def projects(draw):
 
 
 def _normalise_instruction(src: str) -> str:
-    s = re.sub(r"\s--no-cache-dir\b|\s--no-cache\b|\s--no-root\b|\s--no-install-project\b|\s--no-self\b", "", src)
+    s = re.sub(r"\s--no-cache-dir\b|\s--no-cache\b|\s--no-root\b|\s--no-install-project\b|\s--no-self\b|\s--no-deps\b", "", src)
     s = re.sub(r"\s--mount=type=cache,target=\S+", "", s)
     s = re.sub(r"\s*(?:\\\r?\n\s*)?&&\s*(?:\\\r?\n\s*)?rm -rf /var/lib/apt/lists/\*$", "", s)  # LW104
     s = re.sub(r"^(ADD|add)\b", lambda m: "COPY" if m.group(1) == "ADD" else "copy", s)

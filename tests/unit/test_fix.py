@@ -102,7 +102,7 @@ CMD ["python", "app.py"]
     pytest.param(
         "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pdm install --prod\n",
         {"pyproject.toml": "", "pdm.lock": ""},
-        "FROM python:3.12\nWORKDIR /app\nCOPY pyproject.toml pdm.lock ./\nRUN pdm install --no-self --prod\nCOPY . .\nRUN pdm install --prod\n",
+        "FROM python:3.12\nWORKDIR /app\nCOPY pyproject.toml pdm.lock ./\nRUN pdm --no-cache install --no-self --prod\nCOPY . .\nRUN pdm --no-cache install --prod\n",
         id="pdm",
     ),
     pytest.param(

@@ -40,7 +40,7 @@ CASES = [
         'FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir ".[web,all]"\n',
         'FROM python:3.11-slim\nWORKDIR /app\nCOPY pyproject.toml ./\n'
         f"RUN {extract(['web', 'all'])} && pip install --no-cache-dir -r /tmp/layerwise-requirements.txt\n"
-        'COPY . .\nRUN pip install --no-cache-dir ".[web,all]"\n',
+        'COPY . .\nRUN pip install --no-deps --no-cache-dir ".[web,all]"\n',
         id="quoted-target-with-extras",
     ),
     pytest.param(
@@ -48,7 +48,7 @@ CASES = [
         "FROM python:3.11-slim\nCOPY . /src\nRUN pip install --no-cache-dir -e '/src[web]'\n",
         "FROM python:3.11-slim\nCOPY pyproject.toml /src/\n"
         f"RUN {extract(['web'], '/src/pyproject.toml')} && pip install --no-cache-dir -r /tmp/layerwise-requirements.txt\n"
-        "COPY . /src\nRUN pip install --no-cache-dir -e '/src[web]'\n",
+        "COPY . /src\nRUN pip install --no-deps --no-cache-dir -e '/src[web]'\n",
         id="editable-absolute-with-extra",
     ),
     pytest.param(
@@ -57,13 +57,13 @@ CASES = [
         "RUN uv pip install --no-cache --system .[web]\n",
         "FROM python:3.11-slim\nRUN pip install --no-cache-dir uv==0.13.9\nWORKDIR /app\nCOPY pyproject.toml ./\n"
         "RUN uv pip install --no-cache --system -r pyproject.toml --extra web\nCOPY . .\n"
-        "RUN uv pip install --no-cache --system .[web]\n",
+        "RUN uv pip install --no-deps --no-cache --system .[web]\n",
         id="uv-pip-install-project",
     ),
     pytest.param(
         "FROM python:3.11-slim\nCOPY . /app\nRUN uv pip install --no-cache --system /app\n",
         "FROM python:3.11-slim\nCOPY pyproject.toml /app/\nRUN uv pip install --no-cache --system -r /app/pyproject.toml\n"
-        "COPY . /app\nRUN uv pip install --no-cache --system /app\n",
+        "COPY . /app\nRUN uv pip install --no-deps --no-cache --system /app\n",
         id="uv-pip-install-absolute",
     ),
 ]

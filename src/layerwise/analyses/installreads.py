@@ -18,37 +18,60 @@ if TYPE_CHECKING:
 MAX_INCLUDES = 200  # a cycle or a huge tree of includes stops here
 
 
+class _CopyIndex:
+    """Where the context-copies of a stage chain put files: built once per stage (a lookup is
+    then a few dict and list reads, so a long stage stays linear)."""
+
+    def __init__(self, ctx: RuleContext, stage: Stage) -> None:
+        self.offset: dict[int, int] = {}  # stage index -> position of its first step
+        self.files: dict[str, list[tuple[int, str]]] = {}  # image path -> (position, context path)
+        self.trees: list[tuple[int, str, str]] = []  # (position, image folder, context folder)
+        pos = 0
+        for st in ctx.lineage(stage):
+            self.offset[st.index] = pos
+            for s in st.steps:
+                if copies.from_context(s):
+                    self._add(ctx, s, pos + s.index)
+            pos += len(st.steps)
+
+    def _add(self, ctx: RuleContext, s: Step, pos: int) -> None:
+        srcs = [x for x in copies.sources(s) if not copies.REMOTE.match(x)]
+        dest = posixpath.normpath(copies.dest_path(s))
+        raw_dest = str(s.expanded.get("dest", getattr(s.instruction, "dest", "")))
+        folder = raw_dest.endswith("/") or raw_dest in (".", "..") or len(srcs) > 1
+        for src in srcs:
+            n = copies._norm(src)
+            if n in copies.WHOLE:
+                self.trees.append((pos, dest, "."))
+                continue
+            if any(c in n for c in "*?[$"):
+                continue
+            n = n.lstrip("/")
+            landing = posixpath.normpath(posixpath.join(dest, posixpath.basename(n)) if folder else dest)
+            self.files.setdefault(landing, []).append((pos, n))
+            if ctx.project.is_file(n) is False:
+                self.trees.append((pos, landing, n))  # a folder: the files below it
+
+    def lookup(self, ctx: RuleContext, pos: int, path: str) -> str | None:
+        best: tuple[int, str] | None = None
+        for p, rel in self.files.get(path, ()):
+            if p < pos and (best is None or p > best[0]):
+                best = (p, rel)
+        for p, folder, rel in self.trees:
+            if p < pos and (best is None or p > best[0]) and (path == folder or path.startswith(folder.rstrip("/") + "/")):
+                best = (p, posixpath.normpath(posixpath.join(rel, posixpath.relpath(path, folder))))
+        return best[1] if best else None
+
+
 def context_source(ctx: RuleContext, stage: Stage, step: Step, path: str) -> str | None:
     """The context path of the file at image path ``path`` before ``step``: the latest COPY
     from the context (this stage or the stages it is built FROM) that put it there, or None
-    (not copied by name, or a later step may have replaced it)."""
-    path = posixpath.normpath(path)
-    for st in reversed(ctx.lineage(stage)):
-        for s in reversed(st.steps):
-            if st is stage and s.index >= step.index:
-                continue
-            if not copies.from_context(s):
-                continue
-            srcs = [x for x in copies.sources(s) if not copies.REMOTE.match(x)]
-            dest = posixpath.normpath(copies.dest_path(s))
-            raw_dest = str(s.expanded.get("dest", getattr(s.instruction, "dest", "")))
-            folder = raw_dest.endswith("/") or raw_dest in (".", "..") or len(srcs) > 1
-            for src in srcs:
-                n = copies._norm(src)
-                if n in copies.WHOLE:
-                    if path == dest or path.startswith(dest.rstrip("/") + "/"):
-                        rel = posixpath.relpath(path, dest)
-                        return rel if ctx.project.is_file(rel) is not False else None
-                    continue
-                if any(c in n for c in "*?[$"):
-                    continue
-                n = n.lstrip("/")
-                landing = posixpath.join(dest, posixpath.basename(n)) if folder else dest
-                if path == posixpath.normpath(landing):
-                    return n
-                if ctx.project.is_file(n) is False and path.startswith(posixpath.normpath(landing).rstrip("/") + "/"):
-                    return posixpath.join(n, posixpath.relpath(path, landing))  # below a copied folder
-    return None
+    (not copied by name)."""
+    cache = ctx.__dict__.setdefault("_copy_index", {})
+    index = cache.get(stage.index)
+    if index is None:
+        index = cache[stage.index] = _CopyIndex(ctx, stage)
+    return index.lookup(ctx, index.offset[stage.index] + step.index, posixpath.normpath(path))
 
 
 def requirement_reads(ctx: RuleContext, stage: Stage, step: Step, files: list[str]) -> Iterator[tuple[str, str | None, str]]:
