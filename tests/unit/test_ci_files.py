@@ -55,7 +55,8 @@ jobs:
 
 
 def test_action_and_run_builds_with_their_places(tmp_path):
-    ci = project(tmp_path, {".github/workflows/build.yaml": WORKFLOW})
+    ci = project(tmp_path, {".github/workflows/build.yaml": WORKFLOW, "services/api/Dockerfile": "FROM x\n",
+                            "services/api/docker/Dockerfile": "FROM x\n"})
     assert ci.errors == [] and len(ci.builds) == 2
     action, cmd = ci.builds
     assert (action.kind, action.job, action.pos.line, action.pos.column) == ("action", "image", 11, 9)
@@ -199,3 +200,19 @@ def test_any_text_gives_builds_or_a_located_error(text):
         parse_gitlab(f, "ci.yml")
     else:
         assert err.line >= 1 and err.column >= 1
+
+
+def test_a_build_of_a_dockerfile_that_does_not_exist_is_a_located_error(tmp_path, capsys, monkeypatch):
+    from layerwise.cli import main
+
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\n")
+    wf = ("on: push\njobs:\n  b:\n    runs-on: x\n    steps:\n      - uses: docker/build-push-action@v6\n"
+          "        with:\n          file: docker/Dockerfile.prod\n")
+    ci = project(tmp_path, {".github/workflows/a.yml": wf})
+    (e,) = ci.errors
+    assert (e.line, e.column) == (6, 9) and "docker/Dockerfile.prod does not exist" in e.message
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit):
+        main(["check", "--select", "LW6", "."])
+    err = capsys.readouterr().err
+    assert err.count("docker/Dockerfile.prod does not exist") == 1 and ".github/workflows/a.yml:6:9:" in err

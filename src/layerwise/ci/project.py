@@ -78,4 +78,8 @@ def load_ci(start: str | os.PathLike[str], overlay: dict[str, str] | None = None
             project.builds += parse(f, shown)
         except RecursionError:
             project.errors.append(CiError(shown, 1, 1, "nested too deeply: not analysed"))
+    for b in project.builds:
+        if b.dockerfile is not None and not os.path.isfile(os.path.join(root, b.dockerfile)):
+            project.errors.append(CiError(b.path, b.pos.line, b.pos.column,
+                                          f"this build's Dockerfile {b.dockerfile} does not exist in the repository"))  # fmt: skip
     return project

@@ -115,7 +115,7 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
             context_lines.append(f"context: none (Dockerfile: {os.path.normpath(df_path)}, outside the current"
                                  " folder: checked alone; --context DIR names one)")  # fmt: skip
         result.extend(one)
-    for e in result.errors:
+    for e in dict.fromkeys(result.errors):  # (each Dockerfile's check reports the CI files' problems)
         click.echo(clean(f"layerwise: warning: {e}"), err=True)
     rank = {"info": 0, "warning": 1, "error": 2}
     findings = [f for f in result.findings if rank.get(f.severity, 1) >= rank[min_severity]]

@@ -34,7 +34,7 @@ CATCHES = [
 PASSES = [
     NO_CACHE.replace("push: true", "push: true\n          cache-from: type=gha\n          cache-to: type=gha,mode=max"),
     # another Dockerfile: not this one's build
-    NO_CACHE.replace("context: .", "context: .\n          file: other/Dockerfile"),
+    (NO_CACHE.replace("context: .", "context: .\n          file: other/Dockerfile"), {"other/Dockerfile": "FROM x\n"}),
     # a context that is an expression: unknown, never guessed
     NO_CACHE.replace("context: .", "context: ${{ matrix.dir }}"),
     # inline cache through the build argument counts as an export
@@ -52,7 +52,8 @@ def test_catches(workflow):
 
 @pytest.mark.parametrize("workflow", PASSES)
 def test_passes(workflow):
-    passes(CODE, {WF: dedent(workflow)})
+    workflow, files = workflow if isinstance(workflow, tuple) else (workflow, None)
+    passes(CODE, {WF: dedent(workflow)}, files=files)
 
 
 def test_reports_at_the_step_in_the_workflow():
