@@ -121,6 +121,12 @@ def test_invalid_ci_file_is_reported_by_check_not_raised(tmp_path, capsys):
     assert exc.value.code == 0 and ".github/workflows/bad.yml:2:" in err and "invalid YAML" in err
 
 
+@pytest.mark.parametrize("text", ["#\n> #", "jobs: {a: [\n"])
+def test_text_the_parser_chokes_on_is_a_located_error(text):
+    err = YamlFile("ci.yml", text).load()
+    assert err is not None and err.message.startswith("invalid YAML") and err.line >= 1
+
+
 def test_alias_bomb_is_bounded(tmp_path):
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n"
     for i in range(1, 12):

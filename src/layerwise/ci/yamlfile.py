@@ -46,6 +46,8 @@ class YamlFile:
             return CiError(self.path, line, col, f"invalid YAML: {what}")
         except (YAMLError, RecursionError, ValueError, TypeError) as exc:
             return CiError(self.path, 1, 1, f"invalid YAML: {type(exc).__name__}")
+        except Exception:  # noqa: BLE001 - ruamel's round-trip parser asserts on some malformed text ('#\n> #')
+            return CiError(self.path, 1, 1, "invalid YAML: the parser gave up on it")
         return None
 
     # -- positions ----------------------------------------------------------------------------
