@@ -5,9 +5,7 @@ line endings)."""
 
 from __future__ import annotations
 
-import difflib
 import os
-import secrets
 import stat
 from dataclasses import dataclass
 
@@ -146,6 +144,8 @@ def move_after(df: Dockerfile, node: Node, anchor: Node) -> list[TextEdit]:
 
 
 def unified_diff(path: str, old: str, new: str) -> str:
+    import difflib  # only when a diff is shown (start-up cost of check, #17)
+
     return "".join(
         difflib.unified_diff(
             old.splitlines(keepends=True),
@@ -252,6 +252,8 @@ def _stage(f: FileWrite, roots: list[str | os.PathLike[str]] | None, temps: list
         raise LayerwiseError("is not a regular file (a FIFO, socket or device?): not written", loc)
     if st is not None and not st.st_mode & 0o222:
         raise LayerwiseError("the file is read-only: not written (make it writable to fix it)", loc)
+    import secrets  # only when a file is written (start-up cost of check, #17)
+
     folder = os.path.dirname(target) or "."
     tmp = os.path.join(folder, f".{os.path.basename(target)}.{secrets.token_hex(4)}.layerwise")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)

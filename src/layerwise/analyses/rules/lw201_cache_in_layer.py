@@ -38,9 +38,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
-
 from layerwise.analyses import pkgcache
 from layerwise.analyses.findings import Edit, Finding, Fix
 from layerwise.analyses.installs import requirement_name
@@ -134,7 +131,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
 
 #: Poetry has the global --no-cache option from 1.2.0 (August 2022); a pin is "old" when it
 #: admits none of these, nor any version of 1.2 or later that it names
-_LATER = [Version(v) for v in ("1.2.0", "1.2.2", "1.8.5", "2.0.0", "2.1.3", "99.0")]
+_LATER = ("1.2.0", "1.2.2", "1.8.5", "2.0.0", "2.1.3", "99.0")
 
 
 def _old_poetry(ctx: RuleContext, stage, step) -> bool:
@@ -154,9 +151,15 @@ def _old_poetry(ctx: RuleContext, stage, step) -> bool:
             for y in ctx.analysis(s).installs:
                 if y.manager in ("pip", "uv-pip", "pipx"):
                     specs += [p[len("poetry"):].strip().strip("'\"") for p in y.packages if requirement_name(p) == "poetry"]
+    specs = [spec for spec in specs if spec and "$" not in spec]
+    if not specs:
+        return False
+    # packaging is imported only when a Poetry pin is there to compare (start-up cost, #17)
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    later = [Version(v) for v in _LATER]
     for spec in specs:
-        if "$" in spec or not spec:
-            continue
         try:
             allowed = SpecifierSet(spec)
         except InvalidSpecifier:
@@ -167,7 +170,7 @@ def _old_poetry(ctx: RuleContext, stage, step) -> bool:
                 named.append(Version(one.version.removesuffix(".*")))
             except InvalidVersion:
                 pass
-        candidates = _LATER + [v for v in named if v >= _LATER[0]]
+        candidates = later + [v for v in named if v >= later[0]]
         if not any(allowed.contains(v, prereleases=True) for v in candidates):
             return True
     return False
