@@ -24,7 +24,8 @@ CACHES: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...]]] = {
 _CLEAN = {
     "pip": r"pip3?\s+cache\s+(purge|remove)|rm\s+-[a-zA-Z]*\s+[^&;|]*\.cache(/pip)?\b",
     "uv": r"uv\s+cache\s+(clean|prune)|rm\s+-[a-zA-Z]*\s+[^&;|]*\.cache(/uv)?\b",
-    "poetry": r"poetry\s+cache\s+clear|rm\s+-[a-zA-Z]*\s+[^&;|]*(\.cache|pypoetry|POETRY_CACHE_DIR)",
+    # (rm -rf $(poetry config cache-dir): microsoft/presidio)
+    "poetry": r"poetry\s+cache\s+clear|rm\s+-[a-zA-Z]*\s+[^&;|]*(\.cache|pypoetry|POETRY_CACHE_DIR|poetry\s+config\s+cache-dir)",
     "pdm": r"pdm\s+cache\s+clear|rm\s+-[a-zA-Z]*\s+[^&;|]*\.cache",
     "pipenv": r"rm\s+-[a-zA-Z]*\s+[^&;|]*\.cache|pipenv\s+--clear",
     "conda": r"\b(conda|mamba|micromamba)\s+clean\b|rm\s+-[a-zA-Z]*\s+[^&;|]*pkgs",

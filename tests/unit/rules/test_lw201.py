@@ -12,6 +12,8 @@ CATCHES = [
     ("FROM python:3.12\nRUN poetry install --no-root\n", 2),
     ("FROM python:3.12\nRUN apt-get update && \\\n    pip install flask\n", 3),
     ("FROM continuumio/miniconda3:24.1.2-0\nRUN conda install -y numpy=1.26\n", 2),
+    # PDM keeps wheels in /root/.cache/pdm (32 MB left in one real image)
+    ("FROM python:3.12\nRUN pdm install --prod --frozen-lockfile\n", 2),
 ]
 PASSES = [
     "FROM python:3.12\nRUN pip install --no-cache-dir flask\n",
@@ -26,6 +28,10 @@ PASSES = [
     "FROM python:3.12 AS build\nRUN pip install flask\nFROM python:3.12\nCOPY --from=build /usr/local /usr/local\n",
     "FROM continuumio/miniconda3:24.1.2-0\nRUN conda install -y numpy && conda clean -afy\n",
     "FROM python:3.12\nRUN pip install /wheels/*.whl\n",
+    # microsoft/presidio: the cache folder asked of Poetry itself, removed
+    "FROM python:3.12\nRUN pip install --no-cache-dir poetry==2.3.2 \\\n    && poetry install --no-root \\\n    && rm -rf $(poetry config cache-dir)\n",
+    "FROM python:3.12\nRUN PDM_NO_CACHE=1 pdm install --prod\n",
+    "FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache/pdm pdm install --prod\n",
 ]
 
 
@@ -113,3 +119,10 @@ def test_the_mount_goes_where_the_install_keeps_its_cache(env, target):
     (fix,) = _fix_of(f"FROM python:3.12\n{env}RUN pip install flask\n", cache_mount=True)
     assert fix.description == f"mount a cache at {target}"
     assert [e.replacement for e in fix.edits] == [f" --mount=type=cache,target={target}"]
+
+
+def test_pdm_fix_is_the_global_option():
+    from tests.unit.rules.fixtable import fixed
+
+    assert fixed(CODE, "FROM python:3.12\nRUN pdm install --prod\n") == "FROM python:3.12\nRUN pdm --no-cache install --prod\n"
+    assert fixed(CODE, "FROM python:3.12\nRUN python -m pdm sync -G web\n") == "FROM python:3.12\nRUN python -m pdm --no-cache sync -G web\n"
