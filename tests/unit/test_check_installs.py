@@ -74,3 +74,29 @@ def test_runner_commands(text, manager, reads, project, packages):
 
 def test_runner_of_something_else_is_no_install():
     assert installs("pdm run python app.py && uv run pytest") == []
+
+
+def test_pdm_run_script_of_the_pyproject_is_its_install():
+    """`pdm run deps` runs `[tool.pdm.scripts] deps`: its install is the RUN's (with a check
+    of the project: the rules see it through RuleContext.analysis)."""
+    from layerwise.analyses.installs import analyse_run, pdm_scripts, with_scripts
+    from layerwise.parse import parse
+    from layerwise.parse.instructions import Run
+    from tests.unit.rules.helpers import findings
+
+    scripts = pdm_scripts({"tool": {"pdm": {"scripts": {
+        "deps": "pdm install --prod", "web": {"cmd": ["pip", "install", "-r", "web.txt"]},
+        "both": {"shell": "pdm sync && echo ok"}, "_": {"composite": ["deps", "web"]}}}}})  # fmt: skip
+    assert scripts == {"deps": "pdm install --prod", "web": "pip install -r web.txt", "both": "pdm sync && echo ok"}
+    (node,) = [n for n in parse("FROM x\nRUN PDM_NO_CACHE=1 pdm run web && pdm run both\n").nodes if n.cmd == "run"]
+    from layerwise.parse.instructions import parse_instruction
+
+    run = parse_instruction(node)
+    assert isinstance(run, Run)
+    a = with_scripts(analyse_run(run), scripts)
+    assert [(x.manager, x.reads) for x in a.installs] == [("pip", ["web.txt"]), ("pdm", ["pyproject.toml", "pdm.lock"])]
+    assert a.installs[0].env == {"PDM_NO_CACHE": "1"}
+    files = {"pyproject.toml": '[project]\nname = "x"\nversion = "1"\n[tool.pdm.scripts]\ndeps = "pdm install --prod"\n'}
+    (f,) = findings("LW201", "FROM python:3.12\nRUN pdm run deps\n", files)
+    assert "/root/.cache/pdm" in f.message and f.fix is None  # the script is not the Dockerfile's to edit
+    assert not findings("LW201", "FROM python:3.12\nRUN pdm run deps\n")  # without the project: unknown

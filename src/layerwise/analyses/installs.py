@@ -416,6 +416,45 @@ def analyse_run(run: Run) -> RunAnalysis:
     return RunAnalysis(commands, installs, False, text)
 
 
+def pdm_scripts(pyproject: dict | None) -> dict[str, str]:
+    """The ``[tool.pdm.scripts]`` of a pyproject.toml that run a command line (``name =
+    "cmd"``, ``{cmd = "..."}`` or ``{cmd = [...]}``, ``{shell = "..."}``), by name."""
+    tool = pyproject.get("tool") if isinstance(pyproject, dict) else None
+    pdm = tool.get("pdm") if isinstance(tool, dict) else None
+    scripts = pdm.get("scripts") if isinstance(pdm, dict) else None
+    out: dict[str, str] = {}
+    for name, value in (scripts or {}).items() if isinstance(scripts, dict) else ():
+        if isinstance(value, dict):
+            value = value.get("cmd", value.get("shell"))
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            value = shlex.join(value)
+        if isinstance(name, str) and isinstance(value, str):
+            out[name] = value
+    return out
+
+
+def with_scripts(a: RunAnalysis, scripts: dict[str, str]) -> RunAnalysis:
+    """``a`` with the installs that ``pdm run NAME`` runs through a script of ``scripts``
+    (``install-deps = "pdm install --prod"``); the analysis itself when there is none."""
+    if a.opaque or not scripts:
+        return a
+    extra: list[Install] = []
+    for argv in a.commands:
+        bare, env = strip_prefix(argv)
+        inner = _runner_command(bare) if bare and posixpath.basename(bare[0]) == "pdm" else None
+        if not inner or inner[0] not in scripts:
+            continue
+        for cmd in split_commands(scripts[inner[0]]) or []:
+            ins = classify(cmd)
+            if ins is not None:
+                ins.env = {**env, **ins.env}
+                ins.text = shlex.join(cmd)
+                extra.append(ins)
+    if not extra:
+        return a
+    return RunAnalysis(a.commands, a.installs + extra, a.opaque, a.text)
+
+
 def command_names(a: RunAnalysis) -> list[str]:
     """The program names of a RUN's commands (``apt-get``, ``pip``...), env prefixes stripped."""
     out = []

@@ -112,7 +112,12 @@ class RuleContext:
         key = run_text(run)
         hit = self._analyses.get(key)
         if hit is None:
-            hit = self._analyses[key] = analyse_run(run)
+            hit = analyse_run(run)
+            if "pdm" in key and self.project.known:  # pdm run <script> of [tool.pdm.scripts]
+                from layerwise.analyses.installs import pdm_scripts, with_scripts
+
+                hit = with_scripts(hit, pdm_scripts(self.project.pyproject))
+            self._analyses[key] = hit
         return hit
 
     def image_files_before(self, stage: Stage, index: int) -> ImageAt:
