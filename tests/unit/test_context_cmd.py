@@ -46,7 +46,7 @@ PROJECT = {
 
 def report_for(root: Path, copy_sources=None):
     ignore = IgnoreFile.read(root / ".dockerignore") if (root / ".dockerignore").exists() else None
-    return build_report(Snapshot.take(root, ignore, use_cache=False), copy_sources)
+    return build_report(Snapshot.take(root, ignore, use_cache=False), copy_sources, count_excluded=True)
 
 
 def test_report_counts_junk_and_secrets(tmp_path) -> None:

@@ -38,12 +38,20 @@ Example:
     show_default=True,
     help="Which builder's choice of ignore file to follow.",
 )
+@click.option(
+    "--count-excluded",
+    is_flag=True,
+    help="Also walk the folders the ignore file excludes, to count their entries and size "
+    "(without it they are listed as not counted: a local .venv costs nothing).",
+)
 @format_option(("text", "json"))
-def context(path: str, dockerfile: str | None, builder: str, output_format: str) -> int:
+def context(
+    path: str, dockerfile: str | None, builder: str, count_excluded: bool, output_format: str
+) -> int:
     from layerwise.context.report import build_report, render_text, write_json
 
     snapshot = _snapshot(path, dockerfile, builder, digests=output_format == "json")
-    report = build_report(snapshot, _copy_sources(path, dockerfile))
+    report = build_report(snapshot, _copy_sources(path, dockerfile), count_excluded=count_excluded)
     if output_format == "json":
         write_json(report, sys.stdout)
     else:

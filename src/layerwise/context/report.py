@@ -90,8 +90,11 @@ class RootOnlyPattern:
 class ExcludedByPattern:
     pattern: str
     line: int
-    count: int
-    size: int
+    #: None when the line excludes folders that were not walked (see ``not_counted``)
+    count: int | None
+    size: int | None
+    #: excluded folders of this line whose contents were not counted
+    not_counted: int = 0
 
 
 @dataclass
@@ -101,9 +104,11 @@ class ContextReport:
     sent_entries: int
     sent_files: int
     sent_size: int
-    excluded_count: int
-    excluded_files: int
-    excluded_size: int
+    #: None when excluded folders were not walked (``build_report(count_excluded=False)``):
+    #: never a figure that leaves them out
+    excluded_count: int | None
+    excluded_files: int | None
+    excluded_size: int | None
     excluded_by_pattern: list[ExcludedByPattern]
     heaviest: list[FolderSize]
     junk: list[JunkFinding]
@@ -112,6 +117,8 @@ class ContextReport:
     warnings: list[SnapshotWarning]
     copy_sources_checked: bool = False
     snapshot: Snapshot | None = field(default=None, repr=False)
+    #: excluded folders whose contents were not walked, so not counted
+    excluded_not_counted: int = 0
 
 
 # -- junk ------------------------------------------------------------------------------------
@@ -241,9 +248,14 @@ def build_report(
     copy_sources: Sequence[CopySource] | None = None,
     *,
     heaviest: int = 10,
+    count_excluded: bool = False,
 ) -> ContextReport:
     """Summarise ``snapshot``. With ``copy_sources`` (the context sources of the Dockerfile's
-    COPY/ADD instructions), each secret lists the instructions that copy it into the image."""
+    COPY/ADD instructions), each secret lists the instructions that copy it into the image.
+
+    Folders the ignore file excludes are walked (to count their entries and bytes) only with
+    ``count_excluded``; otherwise the excluded figures that would need them are None and
+    ``excluded_not_counted`` says how many folders were left unwalked (#17)."""
     entries = snapshot.entries
     paths = snapshot.paths
     ignore = snapshot.ignore
@@ -329,11 +341,18 @@ def build_report(
             SecretFinding(s.path, s.reason, s.size, _copied_by(s.path, selections)) for s in secrets
         ]
 
+    excluded = snapshot.excluded
+    counted = count_excluded or not excluded.not_counted
     excluded_by = []
     if ignore is not None:
-        by_line = snapshot.excluded.by_line
+        if counted:
+            by_line, not_walked = excluded.by_line, {}
+        else:
+            by_line, not_walked = excluded.partial_by_line()
         for ip in ignore.patterns:
-            if ip.line in by_line:
+            if ip.line in not_walked:
+                excluded_by.append(ExcludedByPattern(ip.text, ip.line, None, None, not_walked[ip.line]))
+            elif ip.line in by_line:
                 c, sz = by_line[ip.line]
                 excluded_by.append(ExcludedByPattern(ip.text, ip.line, c, sz))
 
@@ -343,9 +362,10 @@ def build_report(
         sent_entries=len(entries),
         sent_files=sent_files,
         sent_size=sent_size,
-        excluded_count=snapshot.excluded.count,
-        excluded_files=snapshot.excluded.files,
-        excluded_size=snapshot.excluded.size,
+        excluded_count=excluded.count if counted else None,
+        excluded_files=excluded.files if counted else None,
+        excluded_size=excluded.size if counted else None,
+        excluded_not_counted=0 if counted else excluded.not_counted,
         excluded_by_pattern=excluded_by,
         heaviest=folders,
         junk=junk,
@@ -522,7 +542,19 @@ def render_text(report: ContextReport, console=None) -> None:
         f"  sent: [bold]{_n(report.sent_files, 'file')}[/bold], {hs(report.sent_size)}"
         f" ({report.sent_entries:,} entries with folders and links)"
     )
-    if report.ignore_file:
+    if report.ignore_file and report.excluded_count is None:
+        not_walked = _n(report.excluded_not_counted, "folder")
+        p(
+            f"  ignore file: {escape(report.ignore_file)} — excluded {not_walked} whose contents are"
+            " not counted (not walked; --count-excluded counts them), and the entries below"
+        )
+        for ex in report.excluded_by_pattern:
+            if ex.count is None:
+                what = f"{_n(ex.not_counted, 'folder')} not counted"
+                p(f"    line {ex.line:<4} {escape(ex.pattern):<30} {what:>30}")
+            else:
+                p(f"    line {ex.line:<4} {escape(ex.pattern):<30} {ex.count:>9,} entries  {hs(ex.size):>10}")
+    elif report.ignore_file:
         p(
             f"  ignore file: {escape(report.ignore_file)} — excluded {_n(report.excluded_count, 'entry').replace('entrys', 'entries')}"
             f" ({_n(report.excluded_files, 'file')}, {hs(report.excluded_size)})"
@@ -593,6 +625,8 @@ def report_dict(report: ContextReport, *, files: bool = True) -> dict:
             "entries": report.excluded_count,
             "files": report.excluded_files,
             "size": report.excluded_size,
+            # folders not walked: entries/files/size are then null, never a partial figure
+            "folders_not_counted": report.excluded_not_counted,
             "by_pattern": [vars_(x) for x in report.excluded_by_pattern],
         },
         "heaviest_folders": [vars_(f) for f in report.heaviest],
