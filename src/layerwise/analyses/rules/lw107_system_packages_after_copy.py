@@ -51,7 +51,7 @@ CODE = "LW107"
 NAME = "system-packages-after-copy"
 SUMMARY = "System packages installed after the source copy: reinstalled on every code change"
 SEVERITY = "warning"
-FIX = None  # the move-above-the-copy fix is not written yet: no finding carries edits
+FIX = "safe"  # unsafe when the RUN is moved past other context-free RUNs (see Fix safety)
 NEEDS_CONTEXT = False
 
 _SYSTEM = {"apt-get": ("install",), "apt": ("install",), "apk": ("add",), "yum": ("install",),
