@@ -197,3 +197,33 @@ def test_text_that_does_not_parse_gets_a_located_diagnostic_and_the_server_lives
             await s.stop()
 
     asyncio.run(scenario())
+
+
+def test_lenses_are_hidden_while_unsaved_edits_move_the_lines_and_come_back_on_save(project):
+    """explain predicts the Dockerfile on disk: with unsaved edits its lines are not the
+    editor's (Neovim showed `cached` on a comment), so no lens until the text is saved."""
+
+    async def scenario():
+        s = Session(project)
+        await s.start()
+        try:
+            uri = s.open(project / "Dockerfile", ARTICLE)
+            await s.lenses(uri, lambda ls: any(lens.range.start.line == 3 for lens in ls))
+            edited = "# a comment above everything\n" + ARTICLE
+            s.change(uri, 2, edited)
+            params = types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
+            assert not await s.client.text_document_code_lens_async(params)
+            hover = await s.client.text_document_hover_async(types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=4, character=2)))
+            assert "RUN" in hover.contents.value and "Next build" not in hover.contents.value
+            (project / "Dockerfile").write_text(edited)
+            s.client.text_document_did_save(types.DidSaveTextDocumentParams(
+                text_document=types.TextDocumentIdentifier(uri=uri)))  # fmt: skip
+            lenses = await s.lenses(uri, lambda ls: any(lens.range.start.line == 4 for lens in ls))
+            titles = {lens.range.start.line: lens.command.title for lens in lenses}
+            assert 0 not in titles and 1 in titles  # the lines of the saved text: the comment has none
+            assert titles[4].startswith("rebuilds")  # RUN pip install: the Dockerfile changed since HEAD
+        finally:
+            await s.stop()
+
+    asyncio.run(scenario())

@@ -43,6 +43,8 @@ class DocState:
     text: str = ""  # the text those findings are about
     lenses: list[types.CodeLens] = field(default_factory=list)
     steps: dict[int, object] = field(default_factory=dict)  # line -> explain StepReport
+    #: the Dockerfile on disk that ``lenses``/``steps`` predict (their lines are its lines)
+    predicted_text: str | None = None
     timer: asyncio.TimerHandle | None = None
 
 
@@ -188,11 +190,14 @@ class LayerwiseServer(LanguageServer):
     # -- predictions (code lenses) ------------------------------------------------------------
 
     def predict(self, uri: str):
+        """(explain's result for the files on disk, the Dockerfile's text it was made of)."""
+        from layerwise import safefs
         from layerwise.api import explain_project
 
         path = uri_to_path(uri)
         context = self.context_of(path)
-        return explain_project(context, dockerfile=path, before="HEAD", timings=False)
+        text = safefs.read_text(path)
+        return explain_project(context, dockerfile=path, before="HEAD", timings=False), text
 
     def schedule_lenses(self, uri: str) -> None:
         state = self.docs.setdefault(uri, DocState())
@@ -201,14 +206,15 @@ class LayerwiseServer(LanguageServer):
 
         async def run() -> None:
             try:
-                got = await loop.run_in_executor(self.pool, self.predict, uri)
+                got, predicted_text = await loop.run_in_executor(self.pool, self.predict, uri)
             except Exception as exc:  # noqa: BLE001 - no git, no HEAD, a parse error: no lenses, a log line
                 self.window_log_message(types.LogMessageParams(type=types.MessageType.Info,
                                                                message=f"layerwise: no prediction: {exc}"))  # fmt: skip
-                state.lenses, state.steps = [], {}
+                state.lenses, state.steps, state.predicted_text = [], {}, None
                 return
             if state.generation != generation:
                 return
+            state.predicted_text = predicted_text
             state.steps = {s.line: s for s in got.explanation.steps}
             state.lenses = lenses_of(got.explanation)
             try:
@@ -291,7 +297,9 @@ def build_server() -> LayerwiseServer:
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
     def code_lens(ls: LayerwiseServer, params: types.CodeLensParams) -> list[types.CodeLens]:
         state = ls.docs.get(params.text_document.uri)
-        return list(state.lenses) if state is not None else []
+        if state is None or not ls.prediction_is_current(params.text_document.uri, state):
+            return []  # unsaved edits: the lines moved under the prediction; it comes back on save
+        return list(state.lenses)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: LayerwiseServer, params: types.HoverParams) -> types.Hover | None:
@@ -316,6 +324,18 @@ def build_server() -> LayerwiseServer:
 
 
 SOURCE_FIX_ALL = "source.fixAll.layerwise"
+
+
+def _prediction_is_current(self: LayerwiseServer, uri: str, state: DocState) -> bool:
+    """The prediction is of the text the editor shows (explain reads the files on disk)."""
+    try:
+        source = self.workspace.get_text_document(uri).source
+    except Exception:  # noqa: BLE001 - not open: nothing shows it
+        return False
+    return state.predicted_text is not None and source == state.predicted_text
+
+
+LayerwiseServer.prediction_is_current = _prediction_is_current  # type: ignore[attr-defined]
 
 
 def _refresh_project(self: LayerwiseServer, changed_uri: str | None) -> None:
@@ -464,6 +484,8 @@ def hover_at(ls: LayerwiseServer, uri: str, line: int) -> types.Hover | None:
         build = resolve(parse(doc.source, uri_to_path(uri)), {})
     except Exception:  # noqa: BLE001 - mid-edit text that does not parse: no hover
         return None
+    state = ls.docs.get(uri)
+    current = state is not None and ls.prediction_is_current(uri, state)
     step = None
     for stage in build.stages:
         for s in [*stage.steps]:
@@ -472,7 +494,7 @@ def hover_at(ls: LayerwiseServer, uri: str, line: int) -> types.Hover | None:
                 step = s
         if stage.from_.line == line:
             return _hover_text([f"**FROM** `{stage.base}`" + (f" AS {stage.name}" if stage.name else "")],
-                               ls.docs.get(uri), line)  # fmt: skip
+                               state, line, current)  # fmt: skip
     if step is None:
         return None
     inst = step.instruction
@@ -480,11 +502,11 @@ def hover_at(ls: LayerwiseServer, uri: str, line: int) -> types.Hover | None:
     expanded = {k: v for k, v in step.expanded.items() if v not in (None, "", [], {})}
     if expanded:
         parts.append("As BuildKit reads it:\n```\n" + "\n".join(f"{k}: {v}" for k, v in expanded.items()) + "\n```")
-    return _hover_text(parts, ls.docs.get(uri), line)
+    return _hover_text(parts, state, line, current)
 
 
-def _hover_text(parts: list[str], state: DocState | None, line: int) -> types.Hover:
-    step = state.steps.get(line) if state is not None else None
+def _hover_text(parts: list[str], state: DocState | None, line: int, current: bool = True) -> types.Hover:
+    step = state.steps.get(line) if state is not None and current else None
     if step is not None and step.status in ("cached", "rebuilt"):
         verdict = "comes from the cache" if step.status == "cached" else "rebuilds"
         parts.append(f"Next build (against HEAD): **{verdict}**" + (f": {step.cause.message}" if step.cause else ""))
