@@ -31,13 +31,26 @@ def fixable(findings, unsafe_fixes: bool = False) -> list:
 
 def _hunks(old: str, new: str) -> list[tuple[int, int]]:
     """(first, last) 1-based lines of the original each changed hunk covers (an insertion:
-    the lines around it)."""
+    the lines around it). Comment and blank lines are left out of the alignment (the comments
+    are checked as a multiset elsewhere): identical comment lines, which a fix may move with
+    their instruction, would otherwise let the diff pair the wrong lines and report an
+    untouched instruction as changed."""
+
+    def code_lines(text: str) -> list[tuple[int, str]]:
+        return [(n, ln) for n, ln in enumerate(text.splitlines(), 1) if ln.strip() and not ln.lstrip().startswith("#")]
+
+    a, b = code_lines(old), code_lines(new)
     out = []
-    sm = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines(), autojunk=False)
+    sm = difflib.SequenceMatcher(None, [t for _, t in a], [t for _, t in b], autojunk=False)
     for tag, i1, i2, _, _ in sm.get_opcodes():
         if tag == "equal":
             continue
-        out.append((i1, i2 + 1) if tag == "insert" else (i1 + 1, i2))
+        if tag == "insert":
+            before = a[i1 - 1][0] if i1 > 0 else 0
+            after = a[i1][0] if i1 < len(a) else before + 1
+            out.append((before, after))
+        else:
+            out.append((a[i1][0], a[i2 - 1][0]))
     return out
 
 
