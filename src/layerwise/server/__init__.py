@@ -5,7 +5,8 @@ publishes ``check``'s findings as diagnostics (same ids, severities, ``[tool.lay
 inline ignores; a link to the rule's doc), offers each finding's fix as a quick fix (safe ones
 preferred, unsafe ones marked), "fix all", and "ignore this finding" (an inline directive);
 code lenses say what ``explain`` predicts for the next build of each instruction against the
-last commit (``cached``, ``rebuilds: app.py modified``); hover shows the instruction as BuildKit
+last commit (``cached``, ``rebuilds: app.py modified``), for the file on disk (none while the
+Dockerfile has unsaved edits); hover shows the instruction as BuildKit
 reads it and the full cause. For ``.dockerignore``, requirements files, ``pyproject.toml``,
 lock files and CI files it publishes the findings that land in them when they are saved.
 
