@@ -354,12 +354,15 @@ def explain_project(
     args = dict(build_args or {})
     from layerwise.context.states import one_walk
 
-    with one_walk():  # the working tree is walked once for both states, and again next call
+    # the working tree is walked once for both states (and again by the next call); the digests
+    # the prediction computes are saved to the stat cache when the scope ends
+    with one_walk():
         old = load_state(path, dockerfile, before, builder=builder, option="--before")
         new = load_state(path, dockerfile, after, builder=builder, option="--after")
-    old_build = resolve(parse_bytes(old.dockerfile_text, old.dockerfile_path), args)
-    new_build = resolve(parse_bytes(new.dockerfile_text, new.dockerfile_path), args)
-    result = explain(old_build, old.files, new_build, new.files, builder=builder, target=target, no_cache=no_cache)
+        old_build = resolve(parse_bytes(old.dockerfile_text, old.dockerfile_path), args)
+        new_build = resolve(parse_bytes(new.dockerfile_text, new.dockerfile_path), args)
+        result = explain(old_build, old.files, new_build, new.files, builder=builder, target=target,
+                         no_cache=no_cache)  # fmt: skip
     if ci:
         from layerwise.analyses.fresh_runner import fresh_runner
 

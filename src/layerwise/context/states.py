@@ -318,7 +318,9 @@ def one_walk():
         yield
     finally:
         if outer is None:
-            _WALKED = None
+            walked, _WALKED = _WALKED, None
+            for files, _ in walked.values():
+                files.save_cache()  # the digests computed meanwhile, for the next command
 
 
 def folder_files(context: Path, dockerfile: Path, builder: str) -> tuple[SnapshotFiles, object]:
@@ -356,6 +358,12 @@ class SnapshotFiles(dict):
         self.unreadable: list[str] = []  # files read by a step that could not be read (sent empty)
         self._bad_dirs: dict[str, str] | None = None
 
+
+    def save_cache(self) -> None:
+        """Write the stat cache now if digests were computed since it was read."""
+        snap = self._snap
+        if snap is not None and getattr(snap, "_unsaved", 0) and getattr(snap, "cache_file", None) is not None:
+            snap.save_cache()
     def _unreadable(self, path: str) -> None:
         """A file a step reads that could not be read. BuildKit sends it empty (the build goes
         on, the image gets an empty file: checked on the engine), so it is predicted so and
