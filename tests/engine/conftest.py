@@ -69,14 +69,3 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def pytest_collection_modifyitems(config, items):
-    """Real projects outside the CI subset (``realproject_full``) are deselected unless
-    ``LAYERWISE_REAL_PROJECTS`` is set (``all`` or names; DEVELOPERS.md)."""
-    if os.environ.get("LAYERWISE_REAL_PROJECTS"):
-        return
-    keep = [it for it in items if it.get_closest_marker("realproject_full") is None]
-    if len(keep) != len(items):
-        config.hook.pytest_deselected(items=[it for it in items if it.get_closest_marker("realproject_full")])
-        items[:] = keep

@@ -60,12 +60,3 @@ def test_corpus(select, ignore, unsafe):
     assert after == 0
     if select is None and not ignore:
         assert before > 50  # the corpus has plenty to fix
-
-
-@pytest.mark.slow
-def test_real_projects():
-    """The trimmed open-source apps of tests/realprojects (each folder with a Dockerfile)."""
-    roots = sorted({p.parent for p in (REPO / "tests" / "realprojects").rglob("Dockerfile")})
-    assert len(roots) >= 12
-    problems = [p for root in roots for unsafe in (False, True) for p in check_project(root, unsafe_fixes=unsafe)]
-    assert problems == []
