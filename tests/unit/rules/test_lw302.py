@@ -46,3 +46,11 @@ def test_passes(pattern):
 
 def test_suppressed_inline():
     assert not findings(CODE, DF, {".dockerignore": "# layerwise: ignore[LW302]\n*.pyc\n"})
+
+
+@pytest.mark.parametrize(("pattern", "deep"), [("README.md", "pkg/README.md"), ("./resources", "src/documents/resources/a.json"),
+                                               ("export", "src/documents/export/x.py"), ("build", "frontend/build/index.js")])  # fmt: skip
+def test_other_names_anchored_at_the_root_are_left_alone(pattern, deep):
+    """paperless-ngx writes ./export and ./resources for its root folders while src/documents has its own
+    (application code): excluding them everywhere would drop the app's files from the image."""
+    passes(CODE, DF, {".dockerignore": f"{pattern}\n", deep: ""})

@@ -1,9 +1,11 @@
 """## What it does
 Finds `.dockerignore` patterns such as `*.pyc`, `__pycache__/` or `.venv` that only match at
 the root of the build context. Docker's patterns are anchored at the context root (unlike
-`.gitignore`): `*.pyc` excludes `x.pyc` but not `app/x.pyc`. Reported for the names Python
-projects have in sub-folders, and for any pattern that leaves matching files deeper in the
-tree. It speaks from what the snapshot of the context sees: a warning when files the pattern
+`.gitignore`): `*.pyc` excludes `x.pyc` but not `app/x.pyc`. Reported only for the junk
+Python projects have in sub-folders (bytecode, caches, virtualenvs, editor files): another
+name anchored at the root (`README.md`, `./resources`) may mean just the root, and excluding
+it everywhere could drop the application's own files from the image, so it is left alone.
+It speaks from what the snapshot of the context sees: a warning when files the pattern
 was meant for are sent from a sub-folder; an `info` (which does not fail `check`) for a
 name such as `__pycache__` that no sub-folder holds today; nothing for the caches tools write
 at the project root (`.pytest_cache`, `.mypy_cache`...) while none is deeper.
@@ -55,6 +57,8 @@ DEEP_NAMES = ("*.pyc", "*.pyo", "*.pyd", "*.py[co]", "*.py[cod]", "*$py.class", 
 # Caches the tools write where they are run (the project root, as a rule): a root-only
 # pattern for them is only wrong when the snapshot shows one deeper.
 ROOT_CACHES = (".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", ".coverage", ".tox", ".nox")
+# Junk whatever folder it is in; only these names are reported (see the doc)
+REPORTED = frozenset(DEEP_NAMES + ROOT_CACHES + (".venv", ".eggs", "htmlcov", ".coverage.*", "*.egg-info"))
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
@@ -65,7 +69,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     deep_names: list[str] | None = None
     for p in ign.matcher.patterns:
         cleaned = p.cleaned.rstrip("/")
-        if p.exclusion or "/" in cleaned or cleaned.startswith("**") or not cleaned:
+        if p.exclusion or "/" in cleaned or cleaned.startswith("**") or not cleaned or cleaned not in REPORTED:
             continue
         examples: list[str] = []
         if snap is not None:
