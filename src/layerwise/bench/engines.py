@@ -146,20 +146,28 @@ def _open_ci_engine(say: Callable[[str], None]) -> Iterator[tuple[Engine, str, s
                              f"({why}). To get it: {INSTALL_HINT}")  # fmt: skip
     say(f"Starting layerwise's private engine (dockerd {install.version}) with the containerd image store, "
         "which exports and imports build caches; stopped again at the end...")  # fmt: skip
+    yield from _private_engine(
+        install, CI_STORE, "did not start with the containerd image store", "buildkit",
+        f"layerwise's private engine (dockerd {install.version}, containerd image store; a fresh runner"
+        " = its build cache emptied, the base images kept)",
+    )
+
+
+def _private_engine(install, config: dict | None, failed: str, builder: str,
+                    label: str) -> Iterator[tuple[Engine, str, str]]:  # fmt: skip
+    """Start layerwise's own daemon (``config``: its daemon.json), import the base images, yield
+    it, and stop it (and remove its data) on the way out."""
     try:
-        daemon = Daemon.start(install=install, config=CI_STORE)
+        daemon = Daemon.start(install=install, config=config)
     except EngineError as exc:
-        raise LayerwiseError(f"the private engine did not start with the containerd image store: {exc}") from None
+        raise LayerwiseError(f"no Docker engine: the private engine {failed}: {exc}") from None
     try:
         try:
             daemon.import_base_images()
         except EngineError as exc:
             raise LayerwiseError(f"the private engine could not import its base images: {exc}") from None
         assert daemon.engine is not None
-        yield daemon.engine, (
-            f"layerwise's private engine (dockerd {install.version}, containerd image store; a fresh runner"
-            " = its build cache emptied, the base images kept)"
-        ), "buildkit"
+        yield daemon.engine, label, builder
     finally:
         daemon.stop()
 
@@ -190,19 +198,8 @@ def _open_engine(say: Callable[[str], None], builder: str, legacy_refused: str |
     else:
         raise LayerwiseError(f"{why}: {problem} ({legacy_refused}); {BUILDX_HINT}")
     assert install is not None
-    try:
-        daemon = Daemon.start(install=install)
-    except EngineError as exc:
-        raise LayerwiseError(f"no Docker engine: the private engine did not start: {exc}") from None
-    try:
-        try:
-            daemon.import_base_images()
-        except EngineError as exc:
-            raise LayerwiseError(f"the private engine could not import its base images: {exc}") from None
-        assert daemon.engine is not None
-        yield daemon.engine, (
-            f"layerwise's private engine (dockerd {install.version}; base images python:3.1x-slim"
-            " = Debian 12's Python 3.11, busybox)"
-        ), builder
-    finally:
-        daemon.stop()
+    yield from _private_engine(
+        install, None, "did not start", builder,
+        f"layerwise's private engine (dockerd {install.version}; base images python:3.1x-slim"
+        " = Debian 12's Python 3.11, busybox)",
+    )

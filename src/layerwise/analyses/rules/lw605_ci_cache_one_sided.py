@@ -51,38 +51,38 @@ def _mirror(spec, to: bool) -> str | None:
     return body + (",mode=max" if to else "")
 
 
-def check(ctx: RuleContext) -> Iterator[Finding]:
+def _finding(ctx: RuleContext, build, spec, *, imports: bool) -> Finding:
+    """The finding for a one-sided ``spec``: an import nothing exports (``imports``), or the
+    reverse; its fix adds the missing side to the action's inputs when there is none yet."""
     from layerwise.fixes import ci as edits
 
+    missing = "cache-to" if imports else "cache-from"
+    mirror = _mirror(spec, to=imports)
+    fix = None
+    if mirror is not None and build.kind == "action" and not getattr(build, missing.replace("-", "_")) \
+            and missing not in build.inputs:
+        e = edits.add_inputs(build, cicache.ci_text(ctx, build), [(missing, mirror)])
+        fix = Fix("safe", f"{missing}: {mirror}", (e,)) if e is not None else None
+    if imports:
+        message = (f"{build.label} imports the cache {spec.raw!r}, which no CI build of the repository exports: "
+                   "the import finds nothing and the build is cold")
+        hint = f"export it too (cache-to: {mirror or 'the same cache'})"
+    else:
+        message = (f"{build.label} exports the cache {spec.raw!r}, which no CI build imports: "
+                   "the upload costs time and storage and no build reuses it")
+        hint = f"import it (cache-from: {mirror or 'the same cache'})"
+    return cicache.finding(ctx, CODE, build, message, pos=spec.pos, hint=hint, fix=fix)
+
+
+def check(ctx: RuleContext) -> Iterator[Finding]:
     for build in ctx.ci_builds():
-        text = cicache.ci_text(ctx, build)
         for spec in build.cache_from:
             if spec.opaque or cicache.exported_by_some_build(ctx, spec):
                 continue
             if spec.type == "registry" and "=" not in spec.raw.split(",", 1)[0]:
                 continue  # ``--cache-from IMAGE``: LW606 says what that image needs
-            mirror = _mirror(spec, to=True)
-            fix = None
-            if mirror is not None and build.kind == "action" and not build.cache_to and "cache-to" not in build.inputs:
-                e = edits.add_inputs(build, text, [("cache-to", mirror)])
-                fix = Fix("safe", f"cache-to: {mirror}", (e,)) if e is not None else None
-            yield cicache.finding(
-                ctx, CODE, build,
-                f"{build.label} imports the cache {spec.raw!r}, which no CI build of the repository exports: "
-                "the import finds nothing and the build is cold",
-                pos=spec.pos, hint=f"export it too (cache-to: {mirror or 'the same cache'})", fix=fix,
-            )  # fmt: skip
+            yield _finding(ctx, build, spec, imports=True)
         for spec in build.cache_to:
             if spec.opaque or spec.type == "inline" or cicache.imported_by_some_build(ctx, spec):
                 continue
-            mirror = _mirror(spec, to=False)
-            fix = None
-            if mirror is not None and build.kind == "action" and not build.cache_from and "cache-from" not in build.inputs:
-                e = edits.add_inputs(build, text, [("cache-from", mirror)])
-                fix = Fix("safe", f"cache-from: {mirror}", (e,)) if e is not None else None
-            yield cicache.finding(
-                ctx, CODE, build,
-                f"{build.label} exports the cache {spec.raw!r}, which no CI build imports: "
-                "the upload costs time and storage and no build reuses it",
-                pos=spec.pos, hint=f"import it (cache-from: {mirror or 'the same cache'})", fix=fix,
-            )  # fmt: skip
+            yield _finding(ctx, build, spec, imports=False)
