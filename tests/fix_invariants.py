@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from layerwise.analyses.check import check_dockerfile, check_parsed, selected_rules
@@ -40,17 +41,23 @@ def _hunks(old: str, new: str) -> list[tuple[int, int]]:
         return [(n, ln) for n, ln in enumerate(text.splitlines(), 1) if ln.strip() and not ln.lstrip().startswith("#")]
 
     a, b = code_lines(old), code_lines(new)
-    out = []
     sm = difflib.SequenceMatcher(None, [t for _, t in a], [t for _, t in b], autojunk=False)
-    for tag, i1, i2, _, _ in sm.get_opcodes():
-        if tag == "equal":
-            continue
-        if tag == "insert":
+    ops = [op for op in sm.get_opcodes() if op[0] != "equal"]
+    # a line deleted in one place and inserted unchanged in another was moved, not changed (the
+    # diff may move the line a fix left alone instead of the one it moved: either reads the same)
+    deleted = Counter(t for _, i1, i2, _, _ in ops for _, t in a[i1:i2])
+    inserted = Counter(t for _, _, _, j1, j2 in ops for _, t in b[j1:j2])
+    moved = deleted & inserted
+    out = []
+    for _, i1, i2, j1, j2 in ops:
+        changed = [n for n, t in a[i1:i2] if not moved[t]]
+        added = [t for _, t in b[j1:j2] if not moved[t]]
+        if changed:
+            out.append((min(changed), max(changed)))
+        elif added:
             before = a[i1 - 1][0] if i1 > 0 else 0
-            after = a[i1][0] if i1 < len(a) else before + 1
+            after = a[i2][0] if i2 < len(a) else before + 1
             out.append((before, after))
-        else:
-            out.append((a[i1][0], a[i2 - 1][0]))
     return out
 
 
