@@ -172,7 +172,7 @@ CLASSIFY = [
     ({"env/pyvenv.cfg": "", "env/lib/x.py": ""}, {"virtualenv"}, set()),
     ({".pytest_cache/v": "", ".mypy_cache/x": "", ".ruff_cache/y": "", ".tox/z": ""},
      {".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox"}, set()),
-    ({"dist/a.whl": "", "build/lib/a.py": "", "nb/.ipynb_checkpoints/x": ""},
+    ({"pyproject.toml": "", "dist/a.whl": "", "build/lib/a.py": "", "nb/.ipynb_checkpoints/x": ""},
      {"dist", "build", ".ipynb_checkpoints"}, set()),
     ({".aws/credentials": "k", ".aws/config": ""}, set(), {".aws"}),
     ({"home/.ssh/id_rsa": "k", "home/.ssh/id_rsa.pub": ""}, set(), {"home/.ssh"}),

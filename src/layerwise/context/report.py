@@ -157,7 +157,15 @@ _JUNK_FILES: list[tuple[str, str, str]] = [
 ]
 
 
-def _junk_dir(entry: Entry, name: str, venvs: set[str]) -> tuple[str, str] | None:
+#: build outputs that are junk only beside the Python project that builds them (elsewhere a
+#: ``build`` folder may be the application's own files: generated templates, a frontend bundle)
+_BUILD_OUTPUTS = frozenset({"build", "dist"})
+_PY_PROJECT_FILES = frozenset({"setup.py", "setup.cfg", "pyproject.toml"})
+
+
+def _junk_dir(entry: Entry, name: str, venvs: set[str], py_projects: set[str] | None = None) -> tuple[str, str] | None:
+    if name in _BUILD_OUTPUTS and py_projects is not None and entry.path.rpartition("/")[0] not in py_projects:
+        return None
     if name in _JUNK_DIRS:
         label, suggestion = _JUNK_DIRS[name]
         if "/" in entry.path and suggestion == name:
@@ -286,13 +294,14 @@ def build_report(
     # junk: topmost junk folders, then junk files outside them
     names = [p.rpartition("/")[2] for p in paths]
     venvs = {p.rpartition("/")[0] for p in paths if p.endswith("/pyvenv.cfg")}
+    py_projects = {p.rpartition("/")[0] for p, n in zip(paths, names) if n in _PY_PROJECT_FILES}
     groups: dict[str, list] = {}
     covered: list[str] = []  # junk folder prefixes already counted
     for e, name in zip(entries, names):
         if covered and _under_any(e.path, covered):
             continue
         if e.kind == DIR:
-            hit = _junk_dir(e, name, venvs)
+            hit = _junk_dir(e, name, venvs, py_projects)
             if hit is not None:
                 label, suggestion = hit
                 files, size = subtree_totals(e.path)

@@ -20,3 +20,17 @@ def test_excluded():
 
 def test_junk_not_copied():
     passes(CODE, "FROM python:3.12\nCOPY app.py .\n", {".dockerignore": "", "pkg/__pycache__/a.pyc": "x", "app.py": ""})
+
+
+def test_build_output_beside_its_python_project():
+    (f,) = catches(CODE, "FROM python:3.12\nCOPY . .\n",
+                   {".dockerignore": "", "pyproject.toml": "", "build/lib/m.py": "x", "m.py": ""}, line=2)  # fmt: skip
+    assert "build" in f.message
+
+
+def test_a_build_folder_of_the_app_is_not_junk():
+    """full-stack-fastapi-template commits its generated e-mail templates in
+    backend/app/email-templates/build/, which the app reads at run time."""
+    passes(CODE, "FROM python:3.12\nCOPY . .\n",
+           {".dockerignore": "", "pyproject.toml": "", "app/email-templates/build/new_account.html": "<p>",
+            "frontend/dist/index.js": "x", "app/main.py": ""})  # fmt: skip

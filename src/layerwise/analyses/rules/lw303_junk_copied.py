@@ -1,7 +1,8 @@
 """## What it does
 Finds Python and tooling junk in the build context that a `COPY`/`ADD` copies into the image:
 `__pycache__`, `*.pyc`, virtualenvs, `.pytest_cache`/`.mypy_cache`, `.git`, `*.egg-info`,
-`build/`/`dist/`. Needs the build context (it reads a snapshot of what is sent).
+`build/`/`dist/` beside the `setup.py`/`pyproject.toml` that builds them (a `build/` folder
+elsewhere may be the application's own files). Needs the build context (it reads a snapshot of what is sent).
 
 ## Why is this bad?
 These files change whenever you run the code, the tests or git: each change invalidates the
