@@ -23,6 +23,7 @@ import pytest
 
 from layerwise.engine import Daemon, EngineError, find_engine
 from tests.engine.conftest import _no_engine
+from tests.unit.rules.test_lw602 import workflow
 
 pytestmark = pytest.mark.engine
 
@@ -47,21 +48,6 @@ RUN --mount=type=cache,target=/root/.cache/pip \\
     && touch /root/.cache/pip/seen && pip install -r requirements.txt
 COPY app.py .
 """
-
-WORKFLOW = """\
-on: push
-jobs:
-  image:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: docker/setup-buildx-action@v3
-      - uses: docker/build-push-action@v6
-        with:
-          push: true
-          cache-from: type=gha
-          cache-to: {cache_to}
-"""
-
 
 def containerd_store_engine():
     """An engine whose daemon uses the containerd image store (cache export with the default
@@ -116,7 +102,7 @@ def _check(proj: Path, code: str, cache_to: str) -> list:
 
     wf = proj / ".github" / "workflows"
     wf.mkdir(parents=True, exist_ok=True)
-    (wf / "ci.yml").write_text(WORKFLOW.format(cache_to=cache_to))
+    (wf / "ci.yml").write_text(workflow(cache_to))
     try:
         result = check_dockerfile(proj / "Dockerfile", context=proj, rules=selected_rules([code]))
     finally:

@@ -19,19 +19,10 @@ from layerwise.parse import parse_bytes
 from layerwise.resolve.stages import resolve
 from tests.engine.scenarios import apply_change, write_files
 from tests.engine.test_ci_cache import containerd_store_engine
+from tests.unit.test_fresh_runner import BUILDER
 
 pytestmark = pytest.mark.engine
 
-BUILDER = """\
-FROM busybox AS builder
-WORKDIR /src
-COPY requirements.txt .
-RUN mkdir -p /install && cp requirements.txt /install/deps.txt
-COPY app.py .
-FROM busybox
-COPY --from=builder /install /install
-COPY --from=builder /src /app
-"""
 DEPS_ONLY = """\
 FROM busybox AS deps
 COPY requirements.txt /req.txt
