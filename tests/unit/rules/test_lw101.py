@@ -38,6 +38,51 @@ PASSES = [
 ]
 
 
+# A builder stage installs the dependencies; the final stage copies the environment they went
+# into and runs the same tool again, which then installs only the project (lnbits, mealie).
+_UV_BUILDER = (
+    "FROM python:3.12-slim AS builder\nWORKDIR /app\nCOPY pyproject.toml uv.lock ./\n"
+    "RUN uv sync --locked --no-install-project\n"
+)
+_PIP_BUILDER = (
+    "FROM python:3.12-slim AS builder\nRUN python -m venv /opt/venv\nENV PATH=/opt/venv/bin:$PATH\n"
+    "COPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+)
+PREINSTALLED_PASSES = [
+    _UV_BUILDER + "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCOPY --from=builder /app/.venv .venv\nRUN uv sync --locked\n",
+    _UV_BUILDER + "FROM python:3.12-slim\nWORKDIR /app\nCOPY --from=builder /app /app\nCOPY . .\nRUN uv sync --locked\n",
+    _PIP_BUILDER + "FROM python:3.12-slim\nCOPY --from=builder /opt/venv /opt/venv\nENV PATH=/opt/venv/bin:$PATH\n"
+    "COPY . .\nRUN pip install -r requirements.txt\n",
+    "FROM python:3.12-slim AS base\nENV POETRY_VIRTUALENVS_IN_PROJECT=true PYSETUP_PATH=/opt/pysetup\n"
+    "FROM base AS builder\nWORKDIR $PYSETUP_PATH\nCOPY poetry.lock pyproject.toml ./\nRUN poetry install --only main\n"
+    "FROM base\nCOPY --from=builder $PYSETUP_PATH $PYSETUP_PATH\nCOPY ./mealie /app/mealie\n"
+    "COPY poetry.lock pyproject.toml /app/\nWORKDIR /app\nRUN poetry install --only main\n",
+    "FROM python:3.12 AS builder\nCOPY requirements.txt .\nRUN pip install --prefix=/install -r requirements.txt\n"
+    "FROM python:3.12-slim\nCOPY --from=builder /install /usr/local\nCOPY . .\nRUN pip install -r requirements.txt\n",
+]
+PREINSTALLED_CATCHES = [
+    # the copy brings no environment of the builder's install
+    _UV_BUILDER + "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCOPY --from=builder /app/static static\nRUN uv sync --locked\n",
+    _UV_BUILDER + "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCOPY --from=builder /usr/local /usr/local\nRUN uv sync --locked\n",
+    # the final install reads a file the builder's did not
+    _PIP_BUILDER + "FROM python:3.12-slim\nCOPY --from=builder /opt/venv /opt/venv\nENV PATH=/opt/venv/bin:$PATH\n"
+    "COPY . .\nRUN pip install -r requirements-dev.txt\n",
+    # another tool
+    _PIP_BUILDER + "FROM python:3.12-slim\nCOPY --from=builder /opt/venv /opt/venv\nWORKDIR /opt/venv\n"
+    "COPY . .\nRUN poetry install\n",
+]
+
+
+@pytest.mark.parametrize("dockerfile", PREINSTALLED_PASSES)
+def test_dependencies_copied_from_a_builder_are_not_reinstalled(dockerfile):
+    passes(CODE, dockerfile)
+
+
+@pytest.mark.parametrize("dockerfile", PREINSTALLED_CATCHES)
+def test_a_builder_copy_without_the_environment_still_reinstalls(dockerfile):
+    copy_line = dockerfile.splitlines().index("COPY . .") + 1
+    catches(CODE, dockerfile, line=copy_line)
+
 @pytest.mark.parametrize("dockerfile,line", CATCHES)
 def test_catches(dockerfile, line):
     catches(CODE, dockerfile, line=line)

@@ -33,6 +33,11 @@ For Poetry, uv or PDM copy `pyproject.toml` and the lock file, install with `--n
 
 `layerwise fix` rewrites the file this way.
 
+Not reported: an install that finds its dependencies already installed because the stage copied
+them in with their environment (`COPY --from=builder /app/.venv .venv`, `/opt/venv`, the
+site-packages or a `--prefix` folder) from a stage whose install of the same tool read the same
+files. The install re-runs after a code change but adds only the project.
+
 ## Fix safety
 The fix is safe: it moves the whole-context `COPY` below the install, copies exactly the
 files the install reads before it (requirements and their `-r`/`-c` includes, lock files) and,
@@ -53,8 +58,9 @@ from collections.abc import Iterator
 from layerwise.analyses import copies
 from layerwise.analyses.findings import Edit, Finding, Fix
 from layerwise.analyses.installs import TOOLS, requirement_name
+from layerwise.analyses.preinstalled import preinstalled_by
 from layerwise.analyses.rules import RuleContext
-from layerwise.parse.instructions import Run
+from layerwise.parse.instructions import Copy, Run
 from layerwise.resolve.stages import Step
 
 CODE = "LW101"
@@ -95,8 +101,12 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         after_deps: list[_Waiting] = []
         any_install = False
         dep_packages = 0
+        stage_copies: list[Step] = []  # COPY --from=<stage> so far: they may bring the dependencies
         for position, step in enumerate(steps):
             inst = step.instruction
+            if isinstance(inst, Copy) and step.expanded.get("stage_refs"):
+                stage_copies.append(step)
+                continue
             if copies.from_context(step):
                 vol = copies.volatile_sources(step)
                 if vol and id(step) not in reported:
@@ -107,6 +117,12 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             if not isinstance(inst, Run):
                 continue
             installs = [x for x in ctx.analysis(step).installs if x.downloads]
+            if stage_copies:
+                # dependencies another stage installed, copied in with their environment: this
+                # install finds them installed and adds only the project
+                ready = [x for x in installs if x.reads and preinstalled_by(ctx, stage_copies, x)]
+                any_install = any_install or bool(ready)
+                installs = [x for x in installs if all(x is not r for r in ready)]
             if not installs:
                 continue
             needed = {r for x in installs for r in x.reads}
