@@ -1,27 +1,25 @@
-"""The rules of ``layerwise check``: one module per rule, discovered automatically.
+"""The rules of ``layerwise check``: one module per rule, declared in one table.
 
-A rule module is named ``lwNNN_<what>.py`` and defines
+:mod:`~layerwise.analyses.rules.registry` declares every rule (code, name, severity, fix and
+its safety, whether it needs the build context, summary) and imports a rule's module only when
+its check or doc is asked for. A rule module ``lwNNN_<what>.py`` holds
 
-* ``CODE`` (``"LW101"``), ``NAME`` (kebab-case), ``SUMMARY`` (one line), ``SEVERITY``
-  (``error``/``warning``/``info``), ``FIX`` (``"safe"``, ``"unsafe"`` or ``None``: whether
-  ``layerwise fix`` can resolve it), ``NEEDS_CONTEXT`` (the rule is silent without a build
-  context);
+* ``CODE`` (``"LW101"``), the code of its findings (the table's row names the module);
 * its documentation as the module docstring, in ruff's shape: *What it does* / *Why is this
-  bad?* / *Example* / *Use instead*;
+  bad?* / *Example* / *Use instead* (and ``## Fix safety`` when it has a fix);
 * ``check(ctx: RuleContext) -> Iterable[Finding]``.
 
-Adding a rule is adding a module: nothing else lists them.
+This package holds :class:`RuleContext`, what a rule's check looks at.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from layerwise.analyses.findings import Edit, Finding, Fix
+from layerwise.analyses.rules.registry import RULES, Rule, all_rules, get_rule
 
 if TYPE_CHECKING:
     from layerwise.analyses.copies import ImageAt, ImageHistories
@@ -31,55 +29,7 @@ if TYPE_CHECKING:
     from layerwise.parse.nodes import Dockerfile, Node
     from layerwise.resolve.stages import Build, Stage, Step
 
-
-@dataclass(frozen=True)
-class Rule:
-    code: str
-    name: str
-    summary: str
-    severity: str
-    fix: str | None
-    needs_context: bool
-    doc: str
-    check: Callable[[RuleContext], Iterable[Finding]]
-
-    @property
-    def family(self) -> str:
-        return {"0": "directives", "1": "layer order", "2": "package caches", "3": "build context",
-                "4": "pinning", "5": "Dockerfile hygiene", "6": "CI cache"}.get(self.code[2], "")  # fmt: skip
-
-
-_RULES: dict[str, Rule] | None = None
-
-
-def all_rules() -> dict[str, Rule]:
-    """Every rule, by code, in code order."""
-    global _RULES
-    if _RULES is None:
-        found: dict[str, Rule] = {}
-        for info in pkgutil.iter_modules(__path__):
-            if not info.name.startswith("lw"):
-                continue
-            mod = importlib.import_module(f"{__name__}.{info.name}")
-            rule = Rule(
-                code=mod.CODE,
-                name=mod.NAME,
-                summary=mod.SUMMARY,
-                severity=mod.SEVERITY,
-                fix=getattr(mod, "FIX", None),
-                needs_context=getattr(mod, "NEEDS_CONTEXT", False),
-                doc=(mod.__doc__ or "").strip(),
-                check=mod.check,
-            )
-            if rule.code in found:
-                raise RuntimeError(f"two rules with code {rule.code}")
-            found[rule.code] = rule
-        _RULES = dict(sorted(found.items()))
-    return _RULES
-
-
-def get_rule(code: str) -> Rule | None:
-    return all_rules().get(code.upper())
+__all__ = ["RULES", "Rule", "RuleContext", "all_rules", "get_rule"]
 
 
 @dataclass

@@ -38,11 +38,6 @@ from layerwise.analyses.findings import Finding
 from layerwise.analyses.rules import RuleContext
 
 CODE = "LW001"
-NAME = "unused-ignore"
-SUMMARY = "Inline ignore directive that suppresses nothing"
-SEVERITY = "warning"
-FIX = "safe"
-NEEDS_CONTEXT = False
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

@@ -64,11 +64,6 @@ from layerwise.parse.instructions import Copy, Run
 from layerwise.resolve.stages import Step
 
 CODE = "LW101"
-NAME = "copy-before-install"
-SUMMARY = "Source code copied before the dependency install: any code edit reinstalls every dependency"
-SEVERITY = "error"
-FIX = "safe"
-NEEDS_CONTEXT = False
 
 _Waiting = tuple[int, Step, list[str], bool]  # a copy an install may report: see check
 

@@ -41,11 +41,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Run
 
 CODE = "LW102"
-NAME = "volatile-dependency-file"
-SUMMARY = "The dependency install reads a file that changes for non-dependency reasons"
-SEVERITY = "info"
-FIX = None
-NEEDS_CONTEXT = True
 
 # [tool.X] tables that the install itself reads: editing them may change what is installed
 _INSTALL_TOOLS = {"poetry", "uv", "pdm", "setuptools", "hatch", "flit", "pipenv", "setuptools_scm", "maturin"}

@@ -36,11 +36,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Run
 
 CODE = "LW103"
-NAME = "missing-install-file"
-SUMMARY = "A file the install needs is not in the image at that point"
-SEVERITY = "error"
-FIX = None
-NEEDS_CONTEXT = False
 
 
 def _plain(path: str) -> bool:

@@ -44,11 +44,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Run
 
 CODE = "LW104"
-NAME = "apt-update-layer"
-SUMMARY = "apt-get update in another RUN than apt-get install, or package lists left in the layer"
-SEVERITY = "warning"
-FIX = "safe"
-NEEDS_CONTEXT = False
 
 _APT = {"apt-get", "apt", "aptitude"}
 

@@ -31,11 +31,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Copy, Run
 
 CODE = "LW105"
-NAME = "moving-image-reference"
-SUMMARY = "Image without a tag or with :latest: the cache silently goes stale or busts"
-SEVERITY = "warning"
-FIX = None
-NEEDS_CONTEXT = False
 
 
 def moving(ref: str) -> str | None:

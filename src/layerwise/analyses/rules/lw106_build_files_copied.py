@@ -44,11 +44,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.analyses.rules._ignore_edits import append_lines, new_patterns
 
 CODE = "LW106"
-NAME = "build-files-copied"
-SUMMARY = "The Dockerfile, .dockerignore or compose files are copied by COPY . ."
-SEVERITY = "info"
-FIX = "safe"
-NEEDS_CONTEXT = True
 
 _BUILD_FILES = ("Dockerfile", "*.Dockerfile", "Dockerfile.*", "Containerfile", ".dockerignore",
                 "*.dockerignore", "docker-compose*.yml", "docker-compose*.yaml", "compose*.yml",

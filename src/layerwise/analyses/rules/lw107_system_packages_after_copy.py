@@ -48,11 +48,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Arg, Env, Expose, Label, Run, StopSignal
 
 CODE = "LW107"
-NAME = "system-packages-after-copy"
-SUMMARY = "System packages installed after the source copy: reinstalled on every code change"
-SEVERITY = "warning"
-FIX = "safe"  # unsafe when the RUN is moved past other context-free RUNs (see Fix safety)
-NEEDS_CONTEXT = False
 
 _SYSTEM = {"apt-get": ("install",), "apt": ("install",), "apk": ("add",), "yum": ("install",),
            "dnf": ("install",), "microdnf": ("install",), "zypper": ("install", "in")}  # fmt: skip

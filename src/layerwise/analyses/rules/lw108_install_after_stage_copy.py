@@ -55,11 +55,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Arg, Copy, Env, Expose, Label, Run, StopSignal
 
 CODE = "LW108"
-NAME = "install-after-stage-copy"
-SUMMARY = "Dependency install after a COPY --from of the stage's whole app: reinstalled on every code change"
-SEVERITY = "warning"
-FIX = "safe"
-NEEDS_CONTEXT = False
 
 
 def _overlaps(a: str, b: str) -> bool:

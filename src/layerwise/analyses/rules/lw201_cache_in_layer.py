@@ -45,11 +45,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Run
 
 CODE = "LW201"
-NAME = "package-cache-in-layer"
-SUMMARY = "Package-manager cache baked into the image layer"
-SEVERITY = "warning"
-FIX = "safe"
-NEEDS_CONTEXT = False
 
 _FLAG = {"pip": "--no-cache-dir", "pip-sync": None, "uv": "--no-cache", "uv-pip": "--no-cache",
          "poetry": "--no-cache", "pdm": "--no-cache", "pipenv": None, "conda": None}  # fmt: skip

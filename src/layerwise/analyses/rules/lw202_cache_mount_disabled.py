@@ -37,11 +37,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Run
 
 CODE = "LW202"
-NAME = "cache-mount-disabled"
-SUMMARY = "A cache mount made useless by --no-cache-dir, PIP_NO_CACHE_DIR or UV_NO_CACHE"
-SEVERITY = "warning"
-FIX = "safe"
-NEEDS_CONTEXT = False
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

@@ -43,11 +43,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Run
 
 CODE = "LW203"
-NAME = "cache-mount-wrong-user"
-SUMMARY = "Cache mount target does not match the cache folder of the user running the install"
-SEVERITY = "warning"
-FIX = "safe"
-NEEDS_CONTEXT = False
 
 
 _UID_OPT = re.compile(r"^(?:-u|--uid)(?:=(\d+))?$")

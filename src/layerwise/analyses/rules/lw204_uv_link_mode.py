@@ -36,11 +36,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Run
 
 CODE = "LW204"
-NAME = "uv-link-mode"
-SUMMARY = "uv with a cache mount but without UV_LINK_MODE=copy"
-SEVERITY = "info"
-FIX = "safe"
-NEEDS_CONTEXT = False
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

@@ -75,11 +75,6 @@ def new_file(ctx: RuleContext) -> list[str]:
     return lines
 
 CODE = "LW301"
-NAME = "no-dockerignore"
-SUMMARY = "No .dockerignore while the whole context is copied"
-SEVERITY = "warning"
-FIX = "safe"
-NEEDS_CONTEXT = True
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

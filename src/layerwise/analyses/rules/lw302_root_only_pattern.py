@@ -43,11 +43,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.analyses.rules._ignore_edits import insert_at
 
 CODE = "LW302"
-NAME = "root-only-ignore-pattern"
-SUMMARY = ".dockerignore pattern only matches at the context root"
-SEVERITY = "warning"
-FIX = "safe"
-NEEDS_CONTEXT = True
 
 # Names that Python projects have in sub-folders: a root-only pattern for them is a bug waiting
 # for the first sub-folder (an `info` while the snapshot shows none below the root).
@@ -78,7 +73,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             examples = [q for q in deep_names if fnmatch.fnmatchcase(q.rsplit("/", 1)[1], cleaned)
                         and not any(fnmatch.fnmatchcase(part, cleaned) for part in q.split("/")[:-1])][:3]  # fmt: skip
         if examples:
-            severity = SEVERITY  # evidence: files the pattern was meant for are sent
+            severity = "warning"  # evidence: files the pattern was meant for are sent (the rule's own severity)
         elif cleaned in DEEP_NAMES or (snap is None and cleaned in ROOT_CACHES):
             severity = "info"  # none sent today: a note, not a failure
         else:

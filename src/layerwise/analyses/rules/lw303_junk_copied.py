@@ -31,11 +31,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.analyses.rules._ignore_edits import append_lines, new_patterns
 
 CODE = "LW303"
-NAME = "junk-copied"
-SUMMARY = "Python junk (caches, virtualenvs, .git) sent to the builder and copied into the image"
-SEVERITY = "warning"
-FIX = "safe"
-NEEDS_CONTEXT = True
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

@@ -35,11 +35,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.analyses.rules._ignore_edits import append_lines
 
 CODE = "LW304"
-NAME = "needed-file-ignored"
-SUMMARY = ".dockerignore excludes a file the build needs"
-SEVERITY = "error"
-FIX = "safe"
-NEEDS_CONTEXT = True
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

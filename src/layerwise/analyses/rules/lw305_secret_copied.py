@@ -30,11 +30,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.analyses.rules._ignore_edits import append_lines, new_patterns
 
 CODE = "LW305"
-NAME = "secret-copied"
-SUMMARY = "A file that looks like a secret is copied into the image"
-SEVERITY = "error"
-FIX = "safe"
-NEEDS_CONTEXT = True
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

@@ -36,11 +36,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Run
 
 CODE = "LW401"
-NAME = "unpinned-requirement"
-SUMMARY = "A requirement is not pinned to one version"
-SEVERITY = "warning"
-FIX = None
-NEEDS_CONTEXT = False
 
 BOOTSTRAP = {"pip", "setuptools", "wheel"}
 _HEX40 = re.compile(r"@[0-9a-f]{40}\b")

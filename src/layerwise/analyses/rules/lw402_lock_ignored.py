@@ -51,11 +51,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Copy, Run
 
 CODE = "LW402"
-NAME = "lock-file-ignored"
-SUMMARY = "A lock file exists but the install ignores it"
-SEVERITY = "warning"
-FIX = "unsafe"
-NEEDS_CONTEXT = False
 
 _COMPILED_MARKERS = ("pip-compile", "uv pip compile", "uv export", "poetry export", "pdm export")
 

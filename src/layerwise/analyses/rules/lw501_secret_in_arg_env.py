@@ -31,11 +31,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Arg, Env
 
 CODE = "LW501"
-NAME = "secret-in-arg-env"
-SUMMARY = "A secret passed in ARG or ENV (stored in the image history or config)"
-SEVERITY = "warning"
-FIX = None
-NEEDS_CONTEXT = False
 
 _LAST = {"token", "password", "passwd", "pass", "pwd", "secret", "key", "apikey", "credential",
          "credentials", "auth"}

@@ -32,11 +32,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Add
 
 CODE = "LW502"
-NAME = "add-instead-of-copy"
-SUMMARY = "ADD used where COPY does"
-SEVERITY = "info"
-FIX = "safe"
-NEEDS_CONTEXT = False
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

@@ -35,11 +35,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import User
 
 CODE = "LW503"
-NAME = "runs-as-root"
-SUMMARY = "The image runs as root"
-SEVERITY = "info"
-FIX = None
-NEEDS_CONTEXT = False
 
 # base images that already switch to an unprivileged user
 NON_ROOT_BASES = ("mambaorg/micromamba", "jupyter/", "quay.io/jupyter/", "cgr.dev/chainguard/",

@@ -38,11 +38,6 @@ from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Cmd, Entrypoint
 
 CODE = "LW504"
-NAME = "shell-form-cmd"
-SUMMARY = "Shell-form CMD/ENTRYPOINT: the app does not receive SIGTERM"
-SEVERITY = "info"
-FIX = "unsafe"
-NEEDS_CONTEXT = False
 
 _SHELL_SYNTAX = re.compile(r"[$&|;<>*?`(){}\[\]~\\]|\n")
 

@@ -48,11 +48,6 @@ from layerwise.analyses.findings import Finding, Fix
 from layerwise.analyses.rules import RuleContext
 
 CODE = "LW601"
-NAME = "ci-build-without-cache"
-SUMMARY = "A CI build neither imports nor exports a build cache: every CI build is cold"
-SEVERITY = "warning"
-FIX = "safe"
-NEEDS_CONTEXT = True
 
 
 def _fix(ctx: RuleContext, build) -> Fix | None:

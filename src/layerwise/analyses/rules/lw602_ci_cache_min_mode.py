@@ -44,11 +44,6 @@ from layerwise.analyses.findings import Finding, Fix
 from layerwise.analyses.rules import RuleContext
 
 CODE = "LW602"
-NAME = "ci-cache-min-mode"
-SUMMARY = "CI cache exported in min mode while the dependency install is in a builder stage"
-SEVERITY = "warning"
-FIX = "safe"
-NEEDS_CONTEXT = True
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

@@ -32,11 +32,6 @@ from layerwise.analyses.findings import Finding
 from layerwise.analyses.rules import RuleContext
 
 CODE = "LW603"
-NAME = "ci-cache-mount-not-exported"
-SUMMARY = "A cache mount the CI build relies on starts empty on every runner"
-SEVERITY = "info"
-FIX = None
-NEEDS_CONTEXT = True
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

@@ -40,11 +40,6 @@ from layerwise.analyses.findings import Finding, Fix
 from layerwise.analyses.rules import RuleContext
 
 CODE = "LW604"
-NAME = "ci-gha-scope-shared"
-SUMMARY = "Several CI builds export their gha cache to one scope and overwrite each other"
-SEVERITY = "warning"
-FIX = "safe"
-NEEDS_CONTEXT = True
 
 
 def _identity(build) -> tuple:

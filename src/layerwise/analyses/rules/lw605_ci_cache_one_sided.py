@@ -33,11 +33,6 @@ from layerwise.analyses.findings import Finding, Fix
 from layerwise.analyses.rules import RuleContext
 
 CODE = "LW605"
-NAME = "ci-cache-one-sided"
-SUMMARY = "A CI cache is imported but never exported, or exported but never imported"
-SEVERITY = "warning"
-FIX = "safe"
-NEEDS_CONTEXT = True
 
 
 def _mirror(spec, to: bool) -> str | None:

@@ -33,11 +33,6 @@ from layerwise.analyses.findings import Finding, Fix
 from layerwise.analyses.rules import RuleContext
 
 CODE = "LW606"
-NAME = "ci-inline-cache-missing"
-SUMMARY = "--cache-from an image that no CI build embeds cache metadata in"
-SEVERITY = "warning"
-FIX = "safe"
-NEEDS_CONTEXT = True
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

@@ -29,11 +29,6 @@ from layerwise.analyses.findings import Finding, Fix
 from layerwise.analyses.rules import RuleContext
 
 CODE = "LW607"
-NAME = "ci-no-cache"
-SUMMARY = "A CI build disables the build cache (no-cache)"
-SEVERITY = "warning"
-FIX = "unsafe"
-NEEDS_CONTEXT = True
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

@@ -40,11 +40,6 @@ from layerwise.analyses.findings import Finding, Fix
 from layerwise.analyses.rules import RuleContext
 
 CODE = "LW608"
-NAME = "ci-cache-export-unsupported"
-SUMMARY = "A CI build exports a cache the default docker driver cannot export"
-SEVERITY = "error"
-FIX = "safe"
-NEEDS_CONTEXT = True
 
 _NEED_BUILDX = ("gha", "local", "registry", "s3", "azblob")
 
