@@ -125,8 +125,8 @@ def _mutate(rng: random.Random, corpus: list[str]) -> str:
 def _check(text: str, rng: random.Random, stats: dict, record) -> None:
     from layerwise.errors import LayerwiseError
     from layerwise.parse import ParseError, parse, parse_bytes
-    from layerwise.resolve.shell import ShellExpansionError, ShellLexer
     from layerwise.resolve.stages import resolve
+    from layerwise.shell.lex import ShellExpansionError, ShellLexer
     from tests.fuzz.reference import Incomparable, comparable, compare
 
     stats["inputs"] += 1

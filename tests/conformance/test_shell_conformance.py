@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from layerwise.resolve.shell import ShellExpansionError, ShellLexer
+from layerwise.shell.lex import ShellExpansionError, ShellLexer
 from tests.shared import shared_path
 
 DATA = shared_path("conformance", "buildkit-shell")

@@ -8,7 +8,7 @@ import re
 
 from layerwise.errors import LayerwiseError
 from layerwise.parse import ParseError, parse, parser
-from layerwise.resolve import shell
+from layerwise.shell import lex as shell
 
 try:
     import dockerfile as buildkit

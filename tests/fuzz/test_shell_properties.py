@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from layerwise.resolve.shell import ShellExpansionError, ShellLexer
+from layerwise.shell.lex import ShellExpansionError, ShellLexer
 from tests.fuzz.strategies import fuzz_settings, shell_envs, shell_words
 
 lexers = st.builds(

@@ -22,8 +22,8 @@ from layerwise.cli import main
 from layerwise.context.ignore import IgnoreFile, read_patterns
 from layerwise.errors import LayerwiseError
 from layerwise.parse import ParseError, parse, parse_bytes, parse_file
-from layerwise.resolve.shell import ShellExpansionError, ShellLexer
 from layerwise.resolve.stages import resolve
+from layerwise.shell.lex import ShellExpansionError, ShellLexer
 
 LONG = os.environ.get("LAYERWISE_FUZZ") == "long"
 REPO = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""Unit table for layerwise.resolve.shell beyond BuildKit's envVarTest/wordsTest files.
+"""Unit table for layerwise.shell.lex beyond BuildKit's envVarTest/wordsTest files.
 
 Expected values marked "Go" were produced by BuildKit's lex.go (73ed6825c4b7) itself; the
 rest are ported from BuildKit's lex_test.go (TestProcessWithMatches and friends).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from layerwise.resolve.shell import (
+from layerwise.shell.lex import (
     ShellExpansionError,
     ShellLexer,
     _convert_shell_pattern_to_regex,

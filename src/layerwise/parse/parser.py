@@ -414,7 +414,7 @@ def _can_contain_heredoc(node: Node) -> bool:
 
 
 def _heredocs_from_line(line: str) -> list[Heredoc]:
-    from layerwise.resolve.shell import ShellExpansionError, ShellLexer
+    from layerwise.shell import ShellExpansionError, ShellLexer
 
     lexer = ShellLexer("\\", raw_quotes=True, raw_escapes=True, skip_unset_env=True)
     try:
@@ -431,7 +431,7 @@ def _heredocs_from_line(line: str) -> list[Heredoc]:
 
 def parse_heredoc(word: str) -> Heredoc | None:
     """``ParseHeredoc``: a word like ``<<EOF``, ``<<-"EOF"`` or ``3<<EOF`` -> its heredoc."""
-    from layerwise.resolve.shell import ShellExpansionError, ShellLexer
+    from layerwise.shell import ShellExpansionError, ShellLexer
 
     m = RE_HEREDOC.match(word)
     if m is None:

@@ -418,14 +418,14 @@ class ForwardRef:
 
 class _Expander:
     def __init__(self, escape: str, path: str) -> None:
-        from layerwise.resolve.shell import ShellLexer
+        from layerwise.shell import ShellLexer
 
         self.lexer = ShellLexer(escape)
         self.path = path
 
     def word(self, word: str, env: Mapping[str, str] | _State, inst: Instruction) -> str:
         """``word`` expanded with ``env`` (a mapping, or a state's scope, built only if needed)."""
-        from layerwise.resolve.shell import ShellExpansionError
+        from layerwise.shell import ShellExpansionError
 
         try:
             if self.lexer._is_plain(word):

@@ -45,7 +45,7 @@ import re
 from collections.abc import Generator, Mapping
 from typing import Any
 
-from layerwise.parse.nodes import go_quote
+from layerwise.shell.quote import go_quote
 
 __all__ = ["ShellExpansionError", "ShellLexer"]
 

@@ -1,0 +1,25 @@
+"""Shell layer: BuildKit's word lexer (variable expansion, word splitting) and Go quoting.
+
+A leaf package, like BuildKit's ``frontend/dockerfile/shell``: it imports nothing else of
+layerwise, and ``parse`` (heredoc words) and ``resolve`` (ARG/ENV expansion) both use it.
+The lexer module is loaded on first use, so importing :func:`go_quote` stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from layerwise.shell.quote import go_quote
+
+if TYPE_CHECKING:
+    from layerwise.shell.lex import ShellExpansionError, ShellLexer
+
+__all__ = ["ShellExpansionError", "ShellLexer", "go_quote"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("ShellExpansionError", "ShellLexer"):
+        from layerwise.shell import lex
+
+        return getattr(lex, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
