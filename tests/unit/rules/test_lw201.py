@@ -14,6 +14,15 @@ CATCHES = [
     ("FROM continuumio/miniconda3:24.1.2-0\nRUN conda install -y numpy=1.26\n", 2),
     # PDM keeps wheels in /root/.cache/pdm (32 MB left in one real image)
     ("FROM python:3.12\nRUN pdm install --prod --frozen-lockfile\n", 2),
+    # upgrading the tools downloads wheels into the cache too (django-on-docker, issue 13)
+    ("FROM python:3.12\nRUN pip install --upgrade pip\n", 2),
+    ("FROM python:3.12\nRUN pip install -U pip\n", 2),
+    ("FROM python:3.12\nRUN python -m pip install --upgrade pip setuptools wheel\n", 2),
+    ("FROM python:3.12\nRUN pip install --upgrade pip && pip install --no-cache-dir -r requirements.txt\n", 2),
+    # a stage only `--target` builds (vote-flask's dev image) holds the cache as well
+    ("FROM python:3.12 AS base\nRUN pip install --no-cache-dir flask\nFROM base AS dev\nRUN pip install watchdog\n"
+     "FROM base AS final\nCOPY . .\n", 4),
+    ("FROM python:3.12 AS test\nRUN pip install pytest\nFROM python:3.12\nRUN pip install --no-cache-dir flask\n", 2),
 ]
 PASSES = [
     "FROM python:3.12\nRUN pip install --no-cache-dir flask\n",
@@ -32,6 +41,12 @@ PASSES = [
     "FROM python:3.12\nRUN pip install --no-cache-dir poetry==2.3.2 \\\n    && poetry install --no-root \\\n    && rm -rf $(poetry config cache-dir)\n",
     "FROM python:3.12\nRUN PDM_NO_CACHE=1 pdm install --prod\n",
     "FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache/pdm pdm install --prod\n",
+    "FROM python:3.12\nRUN pip install --no-cache-dir --upgrade pip setuptools wheel\n",
+    # builders only copied from do not ship their layers, also through a stage built FROM them
+    "FROM python:3.12 AS build\nRUN pip install flask\nFROM build AS wheels\nRUN echo\n"
+    "FROM python:3.12\nCOPY --from=wheels /usr/local /usr/local\n",
+    "FROM python:3.12 AS build\nRUN pip download flask -d /w\nFROM python:3.12\n"
+    "RUN --mount=from=build,source=/w,target=/w pip install --no-cache-dir --no-index -f /w flask\n",
 ]
 
 
@@ -86,6 +101,10 @@ def test_fix_mounts_the_cache_when_asked_and_the_folder_is_known():
     poetry = "FROM python:3.12\nRUN poetry install --only main\n"
     assert [f.description for f in _fix_of(poetry, cache_mount=True)] == ["add --no-cache"]
     exec_form = 'FROM python:3.12\nRUN ["pip", "install", "flask"]\n'
+    # the RUN already keeps the cache out with the option elsewhere: the option, not a mount
+    # (a mount would make that other option a new LW202 finding the check never showed)
+    mixed = "FROM python:3.12\nRUN pip install -U pip && pip install --no-cache /w/*.whl\n"
+    assert [f.description for f in _fix_of(mixed, cache_mount=True)] == ["add --no-cache-dir"]
     assert all(f is None or "mount" not in f.description for f in _fix_of(exec_form, cache_mount=True))
 
 
@@ -126,3 +145,18 @@ def test_pdm_fix_is_the_global_option():
 
     assert fixed(CODE, "FROM python:3.12\nRUN pdm install --prod\n") == "FROM python:3.12\nRUN pdm --no-cache install --prod\n"
     assert fixed(CODE, "FROM python:3.12\nRUN python -m pdm sync -G web\n") == "FROM python:3.12\nRUN python -m pdm --no-cache sync -G web\n"
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("RUN pip install --upgrade pip\n", "RUN pip install --no-cache-dir --upgrade pip\n"),
+    ("RUN python -m pip install -U pip setuptools wheel\n", "RUN python -m pip install --no-cache-dir -U pip setuptools wheel\n"),
+    # only the install that keeps its cache gets the option, once
+    ("RUN pip install -U pip && pip install --no-cache-dir -r r.txt\n", "RUN pip install --no-cache-dir -U pip && pip install --no-cache-dir -r r.txt\n"),
+    ("RUN pip install --no-cache-dir -r r.txt \\\n && pip install gunicorn\n", "RUN pip install --no-cache-dir -r r.txt \\\n && pip install --no-cache-dir gunicorn\n"),
+    ("RUN pip install -U pip \\\n && pip install --no-cache /w/*.whl\n", "RUN pip install --no-cache-dir -U pip \\\n && pip install --no-cache /w/*.whl\n"),
+])  # fmt: skip
+def test_fix_of_what_check_reports_adds_the_option_where_it_is_missing(before, after):
+    """check reports the tool upgrade, so fix fixes it; an install that has the option keeps one."""
+    from tests.unit.rules.fixtable import fixed
+
+    assert fixed(CODE, "FROM python:3.12\n" + before) == "FROM python:3.12\n" + after

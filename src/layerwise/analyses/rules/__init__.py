@@ -123,10 +123,18 @@ class RuleContext:
         return chain[::-1]
 
     def shipped_stages(self) -> set[int]:
-        """Indices of the last stage and the stages it is built FROM (their layers ship)."""
-        if not self.build.stages:
+        """Indices of the stages whose layers end up in an image: the last stage (the default
+        target), every stage no other stage builds FROM or copies from (it exists only to be
+        built with ``--target``: a dev or test image), and the stages they are built FROM. Only
+        the stages that other stages merely copy from (builders) are left out."""
+        stages = self.build.stages
+        if not stages:
             return set()
-        return {s.index for s in self.lineage(self.build.stages[-1])}
+        used: set[int] = set()
+        for st in stages:
+            used |= st.dependencies() - {st.index}
+        targets = [st for st in stages[:-1] if st.index not in used] + [stages[-1]]
+        return {s.index for t in targets for s in self.lineage(t)}
 
     def at(
         self,

@@ -1,7 +1,9 @@
 """## What it does
 Finds `apt-get install` (or `apt install`) whose package lists come from an `apt-get update`
 in an earlier `RUN`, and `RUN`s of the shipped stages that update and install without
-removing the lists (`rm -rf /var/lib/apt/lists/*`) and without a cache mount for them.
+removing the lists (`rm -rf /var/lib/apt/lists/*`) and without a cache mount for them. The
+shipped stages are those whose layers end up in an image, as for LW201: the last stage, a stage
+no other stage uses (a `--target` such as a dev image), and the stages they are built FROM.
 
 ## Why is this bad?
 The `RUN apt-get update` layer is cached forever: when you later add a package to the

@@ -3,7 +3,15 @@ Finds package installs (pip, uv, Poetry, PDM, Pipenv, conda) in the shipped stag
 write their download cache into the image layer: no `--no-cache-dir` / `PIP_NO_CACHE_DIR`
 (`--no-cache` / `UV_NO_CACHE` for uv), no BuildKit cache mount on the cache folder, and no
 cleanup (`pip cache purge`, `rm -rf ~/.cache`, `conda clean -a`) in the same `RUN`.
-Builder stages whose layers are not shipped are not reported.
+Upgrading the tools (`pip install --upgrade pip setuptools wheel`) counts: it leaves the
+downloaded wheels in the cache as any install does.
+
+Which stages: those whose layers end up in an image. That is the last stage (the default
+target), every stage no other stage builds FROM or copies from (it exists only to be built
+with `docker build --target`: a `dev` or `test` image, which holds the cache as well), and the
+stages they are built FROM. A builder stage that later stages only copy files from
+(`COPY --from=builder`) is not reported: its layers are not shipped. `check` has no `--target`
+of its own, so it reports every such target, as LW104 does.
 
 ## Why is this bad?
 The cache holds a second copy of every downloaded wheel: often as large as the installed
@@ -69,8 +77,6 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             if pkgcache.disabled_by(step, x):
                 continue
-            if x.tools_only and all(requirement_name(p) in ("pip", "setuptools", "wheel") for p in x.packages):
-                continue  # `pip install -U pip`: a bootstrap step, its cache is a few MB
             if x.targets and not (x.packages or x.requirements) and all(
                 t.endswith(".whl") or "wheel" in t for t in x.targets
             ):
@@ -92,13 +98,18 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             pat = _INSERT.get(x.manager)
             # as root, a mount (owned by root) serves the cache folder the install uses
             mount = d if x.manager in _MOUNTABLE and d and d.startswith("/") and "$" not in d else None
+            if any(y.manager == x.manager and pkgcache.disabled_by(step, y) for y in a.installs):
+                mount = None  # another install of this RUN has the option: give this one the option too
             if ctx.cache_mount and mount and step.user in pkgcache.ROOT_USERS and step.instruction.prepend_shell:
                 # keep the cache, in a mount, between builds
                 at = node.span.start + len(node.keyword)
                 fix = Fix("safe", f"mount a cache at {mount}", (Edit(ctx.path, at, at, f" --mount=type=cache,target={mount}"),))
             elif flag and pat and not (x.manager == "poetry" and _old_poetry(ctx, stage, step)):
                 src = ctx.dockerfile.source(node)
-                matches = list(pat.finditer(src))
+                # only the installs that keep their cache (`pip install -U pip && pip install
+                # --no-cache-dir -r r.txt`: the second has the option already)
+                opts = pkgcache.CACHES.get(x.manager, ("", "", (), ()))[3] or (flag,)
+                matches = [m for m in pat.finditer(src) if not _has_option(src, m.end(), opts)]
                 if matches:
                     edits = tuple(Edit(ctx.path, node.span.start + m.end(), node.span.start + m.end(), " " + flag) for m in matches)
                     fix = Fix("safe", f"add {flag}", edits)
@@ -122,6 +133,14 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 line=where[0] if where else None,
                 column=where[1] if where else None,
             )
+
+
+def _has_option(src: str, at: int, flags: tuple[str, ...]) -> bool:
+    """Whether the command that starts before ``at`` in ``src`` already has one of ``flags`` (up to its
+    end: ``&&``, ``||``, ``;``, ``|`` or a line end without a continuation)."""
+    end = re.compile(r"&&|\|\||;|\||(?<!\\)\n").search(src, at)
+    words = src[at : end.start() if end else len(src)].split()
+    return any(w.split("=", 1)[0] in flags for w in words)
 
 
 #: Poetry has the global --no-cache option from 1.2.0 (August 2022); a pin is "old" when it
