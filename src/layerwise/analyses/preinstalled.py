@@ -39,11 +39,18 @@ def _option(install: Install, *names: str) -> list[str]:
     return [o.split("=", 1)[1] for o in install.options if "=" in o and o.split("=", 1)[0] in names]
 
 
+def _home(user: str) -> str | None:
+    name = user.split(":", 1)[0]
+    if name in ("", "root", "0"):
+        return "/root"
+    return None if name.isdigit() or "$" in name else f"/home/{name}"
+
+
 def environments(step: Step, install: Install) -> set[str]:
     """Image paths that may hold what ``install`` (run by ``step``) installs: the virtualenv it
     uses (the project's, or the active one), the prefix or target it names, the user site, and
     the system prefix for the installs that use it."""
-    home = _value(step, install, "HOME") or ("/root" if step.user in ("", "root", "0") else None)
+    home = _value(step, install, "HOME") or _home(step.user)
     family = _family(install.manager)
     found: list[str] = []
     if family != "uv" or install.has("--active"):  # uv sync keeps to the project's environment
@@ -95,32 +102,36 @@ def _dependency_installs(steps: Iterable[Step], analysis) -> Iterable[tuple[Step
                     yield step, x
 
 
-def preinstalled_by(ctx, earlier: Sequence[Step], install: Install) -> Step | None:
-    """The ``COPY --from=<stage>`` among ``earlier`` (the steps before ``install`` in its stage
+def carried(ctx, copy_step: Step) -> list[Install]:
+    """The dependency installs whose environment a ``COPY --from=<stage>`` brings: installs of
+    that stage's lineage into (a folder of) what it copies. Empty for any other step."""
+    inst = copy_step.instruction
+    if not isinstance(inst, Copy) or inst.contents:
+        return []
+    refs = copy_step.expanded.get("stage_refs") or []
+    if len(refs) != 1:
+        return []
+    source = ctx.build.stages[refs[0]]
+    workdir = (source.steps[-1].workdir if source.steps else "/") or "/"
+    srcs = [posixpath.normpath(posixpath.join(workdir, s)) for s in copies.sources(copy_step)]
+    if any(c in s for s in srcs for c in "*?[$"):
+        return []
+    chain = [s for st in ctx.lineage(source) for s in st.steps]
+    return [
+        x
+        for run, x in _dependency_installs(chain, ctx.analysis)
+        if any(_brings(src, env) for src in srcs for env in environments(run, x))
+    ]
+
+
+def preinstalled_by(ctx, stage_copies: Sequence[Step], install: Install) -> Step | None:
+    """The ``COPY --from=<stage>`` among ``stage_copies`` (before ``install`` in its stage
     chain) that brought the environment into which that stage installed, with the same tool,
     every file ``install`` reads; or None."""
     wanted = _reads(install)
     if not wanted:
         return None
-    for step in reversed(earlier):
-        inst = step.instruction
-        if not isinstance(inst, Copy) or inst.contents:
-            continue
-        refs = step.expanded.get("stage_refs") or []
-        if len(refs) != 1:
-            continue
-        source = ctx.build.stages[refs[0]]
-        workdir = source.steps[-1].workdir if source.steps else "/"
-        srcs = [
-            posixpath.normpath(s if s.startswith("/") else posixpath.join(workdir or "/", s))
-            for s in copies.sources(step)
-        ]
-        if any(c in s for s in srcs for c in "*?[$"):
-            continue
-        chain = [s for st in ctx.lineage(source) for s in st.steps]
-        for run, x in _dependency_installs(chain, ctx.analysis):
-            if _family(x.manager) != _family(install.manager) or not wanted <= _reads(x):
-                continue
-            if any(_brings(src, env) for src in srcs for env in environments(run, x)):
-                return step
+    for step in reversed(stage_copies):
+        if any(_family(x.manager) == _family(install.manager) and wanted <= _reads(x) for x in carried(ctx, step)):
+            return step
     return None

@@ -59,6 +59,11 @@ PREINSTALLED_PASSES = [
     "COPY poetry.lock pyproject.toml /app/\nWORKDIR /app\nRUN poetry install --only main\n",
     "FROM python:3.12 AS builder\nCOPY requirements.txt .\nRUN pip install --prefix=/install -r requirements.txt\n"
     "FROM python:3.12-slim\nCOPY --from=builder /install /usr/local\nCOPY . .\nRUN pip install -r requirements.txt\n",
+    # freqtrade: the user site of the builder's `pip install --user`, then the project alone
+    "FROM python:3.12-slim AS deps\nCOPY requirements.txt /app/\nUSER ftuser\n"
+    "RUN pip install --user -r /app/requirements.txt\n"
+    "FROM python:3.12-slim\nCOPY --from=deps /home/ftuser/.local /home/ftuser/.local\nUSER ftuser\n"
+    "COPY . /app/\nWORKDIR /app\nRUN pip install -e . --user --no-build-isolation\n",
 ]
 PREINSTALLED_CATCHES = [
     # the copy brings no environment of the builder's install
@@ -68,8 +73,8 @@ PREINSTALLED_CATCHES = [
     _PIP_BUILDER + "FROM python:3.12-slim\nCOPY --from=builder /opt/venv /opt/venv\nENV PATH=/opt/venv/bin:$PATH\n"
     "COPY . .\nRUN pip install -r requirements-dev.txt\n",
     # another tool
-    _PIP_BUILDER + "FROM python:3.12-slim\nCOPY --from=builder /opt/venv /opt/venv\nWORKDIR /opt/venv\n"
-    "COPY . .\nRUN poetry install\n",
+    _PIP_BUILDER + "FROM python:3.12-slim\nWORKDIR /opt/venv\nCOPY . .\n"
+    "COPY --from=builder /opt/venv /opt/venv\nRUN poetry install\n",
 ]
 
 

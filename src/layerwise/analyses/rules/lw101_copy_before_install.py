@@ -58,7 +58,7 @@ from collections.abc import Iterator
 from layerwise.analyses import copies
 from layerwise.analyses.findings import Edit, Finding, Fix
 from layerwise.analyses.installs import TOOLS, requirement_name
-from layerwise.analyses.preinstalled import preinstalled_by
+from layerwise.analyses.preinstalled import carried, preinstalled_by
 from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Copy, Run
 from layerwise.resolve.stages import Step
@@ -101,6 +101,9 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             inst = step.instruction
             if isinstance(inst, Copy) and step.expanded.get("stage_refs"):
                 stage_copies.append(step)
+                # the dependencies, installed by another stage, come in with their environment:
+                # the project's own install after this copy is the right layout
+                any_install = any_install or bool(carried(ctx, step))
                 continue
             if copies.from_context(step):
                 vol = copies.volatile_sources(step)
