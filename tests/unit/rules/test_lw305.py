@@ -1,3 +1,5 @@
+import pytest
+
 from tests.unit.rules.helpers import catches, passes
 
 CODE = "LW305"
@@ -18,3 +20,34 @@ def test_excluded():
 
 def test_example_env_is_fine():
     passes(CODE, "FROM python:3.12\nCOPY . .\n", {".dockerignore": "", ".env.example": "PASSWORD=\n"})
+
+
+# Names that are as often harmless: the text decides (paperless-ngx's and redash's .npmrc, redash's
+# CA bundle were reported as secrets).
+CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+PRIVATE = "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n"
+CONTENT_CASES = [
+    (".npmrc", "shamefully-hoist=true\nauto-install-peers=true\n", False),
+    (".npmrc", "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n", False),
+    (".npmrc", "//registry.npmjs.org/:_authToken=npm_abcdef123\n", True),
+    (".npmrc", "_auth = dXNlcjpwYXNz\n", True),
+    ("certs/ca-bundle.pem", CERT * 3, False),
+    ("certs/server.pem", CERT + PRIVATE, True),
+    ("certs/server.key", PRIVATE, True),
+    ("certs/public.key", "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n", False),
+    ("certs/server.key", "\x00\x01binary DER", True),
+    (".pypirc", "[distutils]\nindex-servers = pypi\n[pypi]\nusername = __token__\n", False),
+    (".pypirc", "[pypi]\nusername = __token__\npassword = pypi-AgEIcHlwaS5vcmc\n", True),
+    (".netrc", "machine example.com login me password hunter2\n", True),
+]
+
+
+@pytest.mark.parametrize("name,text,secret", CONTENT_CASES)
+def test_text_decides_for_names_often_harmless(name, text, secret):
+    files = {".dockerignore": "", name: text}
+    if secret:
+        (f,) = catches(CODE, "FROM python:3.12\nCOPY . .\n", files, line=2)
+        assert name in f.message
+        assert text.split("\n")[0] not in f.message  # the text is never shown
+    else:
+        passes(CODE, "FROM python:3.12\nCOPY . .\n", files)

@@ -3,6 +3,11 @@ Finds files that look like secrets (`.env`, SSH and TLS private keys, `.pypirc`,
 cloud credentials, Terraform state...) that a `COPY`/`ADD` copies from the build context into
 the image. Needs the build context.
 
+A few names are as often harmless, so their text decides (it is read, never shown): an `.npmrc`
+is reported when it sets `_authToken`, `_auth` or `_password` to a value (not `${NPM_TOKEN}`), a
+`.pypirc` or `.netrc` when it holds a password, and a `.pem`, `.key` or `.crt` file unless its
+PEM text holds only certificates or public keys (a CA bundle).
+
 ## Why is this bad?
 Anything copied into a layer stays in the image, even if a later `RUN rm` deletes it, and
 anyone who can pull the image can read it.
@@ -28,6 +33,7 @@ from layerwise.analyses import copies
 from layerwise.analyses.findings import Finding, Fix
 from layerwise.analyses.rules import RuleContext
 from layerwise.analyses.rules._ignore_edits import append_lines, new_patterns
+from layerwise.analyses.secretfiles import holds_secret
 
 CODE = "LW305"
 
@@ -42,6 +48,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     by_loc = {(ctx.path, step.line): step for step in steps}
     per_step: dict[int, list] = {}
     for secret in report.secrets:
+        if secret.copied_by and not holds_secret(ctx.project.root, secret.path):
+            continue  # named like a secret, but its text holds none (a CA bundle, a plain .npmrc)
         for cs in secret.copied_by:
             key = (cs.location.path, cs.location.line) if cs.location else None
             if key in by_loc:
