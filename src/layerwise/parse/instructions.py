@@ -9,7 +9,6 @@ variable expansion happens in :mod:`layerwise.resolve`, which knows the ARG/ENV 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
 
 from layerwise.errors import Location
 from layerwise.parse.nodes import EMPTY, Dockerfile, Heredoc, Node, Span
@@ -120,18 +119,42 @@ def _suggest(name: str, options) -> str | None:
 
 # --------------------------------------------------------------------------------------------
 # Typed instructions: slotted, and an empty list is the shared read-only EMPTY (a file can have
-# millions of instructions).
+# millions of instructions). Plain classes written out rather than dataclasses: a dataclass
+# generates and compiles its methods when the module is imported, and these 24 classes made
+# that a large part of every ``layerwise check``'s start-up. ``_fields`` lists a record's
+# fields in order; equality, repr and :meth:`Record.as_dict` follow it, as a dataclass's would.
 
 
-def _empty() -> list:
-    return EMPTY
+class Record:
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, n) for n in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value (as a dataclass)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields) + ")"
+
+    def as_dict(self) -> dict[str, object]:
+        """The fields and their values (records inside stay records)."""
+        return {n: getattr(self, n) for n in self._fields}
 
 
-@dataclass(slots=True)
-class Instruction:
+class Instruction(Record):
     """Base of every typed instruction: the syntax node it came from."""
 
-    node: Node
+    __slots__ = ("node",)
+    _fields = ("node",)
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
 
     @property
     def name(self) -> str:
@@ -154,169 +177,259 @@ class Instruction:
         return self.node.flags
 
 
-@dataclass(slots=True)
-class KeyValue:
-    key: str
-    value: str
-    legacy: bool = False  # ``ENV k v`` form
+class KeyValue(Record):
+    __slots__ = _fields = ("key", "value", "legacy")
+
+    def __init__(self, key: str, value: str, legacy: bool = False) -> None:
+        self.key = key
+        self.value = value
+        self.legacy = legacy  # ``ENV k v`` form
 
 
-@dataclass(slots=True)
-class ArgDef:
-    key: str
-    value: str | None  # None: declared without a default
+class ArgDef(Record):
+    __slots__ = _fields = ("key", "value")
+
+    def __init__(self, key: str, value: str | None) -> None:
+        self.key = key
+        self.value = value  # None: declared without a default
 
 
-@dataclass(slots=True)
-class Mount:
+class Mount(Record):
     """A ``RUN --mount=...`` (values as written; expanded by the resolver)."""
 
-    type: str = "bind"
-    target: str = ""
-    source: str = ""
-    from_: str = ""
-    id: str = ""
-    sharing: str = ""
-    readonly: bool = True
-    required: bool = False
-    mode: int | None = None
-    uid: int | None = None
-    gid: int | None = None
-    size: str = ""
-    env: str | None = None
-    raw: str = ""
+    __slots__ = _fields = ("type", "target", "source", "from_", "id", "sharing", "readonly", "required", "mode",
+                           "uid", "gid", "size", "env", "raw")  # fmt: skip
+
+    def __init__(self, type: str = "bind", target: str = "", source: str = "", from_: str = "", id: str = "",
+                 sharing: str = "", readonly: bool = True, required: bool = False, mode: int | None = None,
+                 uid: int | None = None, gid: int | None = None, size: str = "", env: str | None = None,
+                 raw: str = "") -> None:  # fmt: skip
+        self.type = type
+        self.target = target
+        self.source = source
+        self.from_ = from_
+        self.id = id
+        self.sharing = sharing
+        self.readonly = readonly
+        self.required = required
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+        self.size = size
+        self.env = env
+        self.raw = raw
 
 
-@dataclass(slots=True)
 class From(Instruction):
-    base: str = ""
-    stage_name: str = ""  # lower-cased, "" when unnamed
-    platform: str = ""
+    _fields = ("node", "base", "stage_name", "platform")
+    __slots__ = _fields[1:]
+
+    def __init__(self, node: Node, base: str = "", stage_name: str = "", platform: str = "") -> None:
+        self.node = node
+        self.base = base
+        self.stage_name = stage_name  # lower-cased, "" when unnamed
+        self.platform = platform
 
 
-@dataclass(slots=True)
 class ShellDependent(Instruction):
     """RUN, CMD, ENTRYPOINT: a command line that is run through SHELL unless in JSON form."""
 
-    cmd_line: list[str] = field(default_factory=_empty)
-    prepend_shell: bool = True
-    files: list[Heredoc] = field(default_factory=_empty)
+    _fields = ("node", "cmd_line", "prepend_shell", "files")
+    __slots__ = _fields[1:]
+
+    def __init__(self, node: Node, cmd_line: list[str] = EMPTY, prepend_shell: bool = True,
+                 files: list[Heredoc] = EMPTY) -> None:  # fmt: skip
+        self.node = node
+        self.cmd_line = cmd_line
+        self.prepend_shell = prepend_shell
+        self.files = files
 
 
-@dataclass(slots=True)
 class Run(ShellDependent):
-    mounts: list[Mount] = field(default_factory=_empty)  # as written (see ``mount_specs``)
-    mount_specs: list[str] = field(default_factory=_empty)
-    network: str = "default"
-    security: str = "sandbox"
-    devices: list[str] = field(default_factory=_empty)
+    _fields = (*ShellDependent._fields, "mounts", "mount_specs", "network", "security", "devices")
+    __slots__ = _fields[len(ShellDependent._fields):]
+
+    def __init__(self, node: Node, cmd_line: list[str] = EMPTY, prepend_shell: bool = True,
+                 files: list[Heredoc] = EMPTY, mounts: list[Mount] = EMPTY, mount_specs: list[str] = EMPTY,
+                 network: str = "default", security: str = "sandbox", devices: list[str] = EMPTY) -> None:  # fmt: skip
+        self.node = node
+        self.cmd_line = cmd_line
+        self.prepend_shell = prepend_shell
+        self.files = files
+        self.mounts = mounts  # as written (see ``mount_specs``)
+        self.mount_specs = mount_specs
+        self.network = network
+        self.security = security
+        self.devices = devices
 
 
-@dataclass(slots=True)
 class Cmd(ShellDependent):
-    pass
+    __slots__ = ()
 
 
-@dataclass(slots=True)
 class Entrypoint(ShellDependent):
-    pass
+    __slots__ = ()
 
 
-@dataclass(slots=True)
-class SourceContent:
+class SourceContent(Record):
     """An inline file given by a heredoc in COPY/ADD."""
 
-    path: str
-    data: str
-    expand: bool
+    __slots__ = _fields = ("path", "data", "expand")
+
+    def __init__(self, path: str, data: str, expand: bool) -> None:
+        self.path = path
+        self.data = data
+        self.expand = expand
 
 
-@dataclass(slots=True)
 class Copy(Instruction):
     """COPY (and the base of ADD): sources, destination and the flags both share."""
 
-    sources: list[str] = field(default_factory=_empty)
-    contents: list[SourceContent] = field(default_factory=_empty)
-    dest: str = ""
-    chown: str = ""
-    chmod: str = ""
-    link: bool = False
-    from_: str = ""
-    parents: bool = False
-    excludes: list[str] = field(default_factory=_empty)
+    _fields = ("node", "sources", "contents", "dest", "chown", "chmod", "link", "from_", "parents", "excludes")
+    __slots__ = _fields[1:]
+
+    def __init__(self, node: Node, sources: list[str] = EMPTY, contents: list[SourceContent] = EMPTY,
+                 dest: str = "", chown: str = "", chmod: str = "", link: bool = False, from_: str = "",
+                 parents: bool = False, excludes: list[str] = EMPTY) -> None:  # fmt: skip
+        self.node = node
+        self.sources = sources
+        self.contents = contents
+        self.dest = dest
+        self.chown = chown
+        self.chmod = chmod
+        self.link = link
+        self.from_ = from_
+        self.parents = parents
+        self.excludes = excludes
 
 
-@dataclass(slots=True)
 class Add(Copy):
-    checksum: str = ""
-    keep_git_dir: bool | None = None
-    unpack: bool | None = None
+    __slots__ = ("checksum", "keep_git_dir", "unpack")
+    _fields = (*Copy._fields, *__slots__)
+
+    def __init__(self, node: Node, sources: list[str] = EMPTY, contents: list[SourceContent] = EMPTY,
+                 dest: str = "", chown: str = "", chmod: str = "", link: bool = False, from_: str = "",
+                 parents: bool = False, excludes: list[str] = EMPTY, checksum: str = "",
+                 keep_git_dir: bool | None = None, unpack: bool | None = None) -> None:  # fmt: skip
+        Copy.__init__(self, node, sources, contents, dest, chown, chmod, link, from_, parents, excludes)
+        self.checksum = checksum
+        self.keep_git_dir = keep_git_dir
+        self.unpack = unpack
 
 
-@dataclass(slots=True)
 class Env(Instruction):
-    pairs: list[KeyValue] = field(default_factory=_empty)
+    __slots__ = ("pairs",)
+    _fields = ("node", "pairs")
+
+    def __init__(self, node: Node, pairs: list[KeyValue] = EMPTY) -> None:
+        self.node = node
+        self.pairs = pairs
 
 
-@dataclass(slots=True)
 class Label(Instruction):
-    pairs: list[KeyValue] = field(default_factory=_empty)
+    __slots__ = ("pairs",)
+    _fields = ("node", "pairs")
+
+    def __init__(self, node: Node, pairs: list[KeyValue] = EMPTY) -> None:
+        self.node = node
+        self.pairs = pairs
 
 
-@dataclass(slots=True)
 class Arg(Instruction):
-    args: list[ArgDef] = field(default_factory=_empty)
+    __slots__ = ("args",)
+    _fields = ("node", "args")
+
+    def __init__(self, node: Node, args: list[ArgDef] = EMPTY) -> None:
+        self.node = node
+        self.args = args
 
 
-@dataclass(slots=True)
 class Workdir(Instruction):
-    path: str = ""
+    __slots__ = ("path",)
+    _fields = ("node", "path")
+
+    def __init__(self, node: Node, path: str = "") -> None:
+        self.node = node
+        self.path = path
 
 
-@dataclass(slots=True)
 class User(Instruction):
-    user: str = ""
+    __slots__ = ("user",)
+    _fields = ("node", "user")
+
+    def __init__(self, node: Node, user: str = "") -> None:
+        self.node = node
+        self.user = user
 
 
-@dataclass(slots=True)
 class Expose(Instruction):
-    ports: list[str] = field(default_factory=_empty)
+    __slots__ = ("ports",)
+    _fields = ("node", "ports")
+
+    def __init__(self, node: Node, ports: list[str] = EMPTY) -> None:
+        self.node = node
+        self.ports = ports
 
 
-@dataclass(slots=True)
 class Volume(Instruction):
-    volumes: list[str] = field(default_factory=_empty)
+    __slots__ = ("volumes",)
+    _fields = ("node", "volumes")
+
+    def __init__(self, node: Node, volumes: list[str] = EMPTY) -> None:
+        self.node = node
+        self.volumes = volumes
 
 
-@dataclass(slots=True)
 class Shell(Instruction):
-    shell: list[str] = field(default_factory=_empty)
+    __slots__ = ("shell",)
+    _fields = ("node", "shell")
+
+    def __init__(self, node: Node, shell: list[str] = EMPTY) -> None:
+        self.node = node
+        self.shell = shell
 
 
-@dataclass(slots=True)
 class StopSignal(Instruction):
-    signal: str = ""
+    __slots__ = ("signal",)
+    _fields = ("node", "signal")
+
+    def __init__(self, node: Node, signal: str = "") -> None:
+        self.node = node
+        self.signal = signal
 
 
-@dataclass(slots=True)
 class Maintainer(Instruction):
-    maintainer: str = ""
+    __slots__ = ("maintainer",)
+    _fields = ("node", "maintainer")
+
+    def __init__(self, node: Node, maintainer: str = "") -> None:
+        self.node = node
+        self.maintainer = maintainer
 
 
-@dataclass(slots=True)
 class Healthcheck(Instruction):
-    test: list[str] = field(default_factory=_empty)  # ["NONE"], ["CMD", ...] or ["CMD-SHELL", cmd]
-    interval: str = ""
-    timeout: str = ""
-    start_period: str = ""
-    start_interval: str = ""
-    retries: int = 0
+    _fields = ("node", "test", "interval", "timeout", "start_period", "start_interval", "retries")
+    __slots__ = _fields[1:]
+
+    def __init__(self, node: Node, test: list[str] = EMPTY, interval: str = "", timeout: str = "",
+                 start_period: str = "", start_interval: str = "", retries: int = 0) -> None:  # fmt: skip
+        self.node = node
+        self.test = test  # ["NONE"], ["CMD", ...] or ["CMD-SHELL", cmd]
+        self.interval = interval
+        self.timeout = timeout
+        self.start_period = start_period
+        self.start_interval = start_interval
+        self.retries = retries
 
 
-@dataclass(slots=True)
 class Onbuild(Instruction):
-    expression: str = ""
-    trigger: Instruction | None = None
+    __slots__ = ("expression", "trigger")
+    _fields = ("node", *__slots__)
+
+    def __init__(self, node: Node, expression: str = "", trigger: Instruction | None = None) -> None:
+        self.node = node
+        self.expression = expression
+        self.trigger = trigger
 
 
 # --------------------------------------------------------------------------------------------
@@ -753,7 +866,7 @@ def _with_node(inst: Instruction, node: Node) -> Instruction:
     cls = type(inst)
     names = _FIELDS.get(cls)
     if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in fields(cls) if f.name != "node")
+        names = _FIELDS[cls] = tuple(n for n in cls._fields if n != "node")
     new = cls.__new__(cls)
     new.node = node
     for name in names:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, is_dataclass
 
-from layerwise.parse.instructions import Copy, Instruction, Onbuild, Run
+from layerwise.parse.instructions import Copy, Instruction, Onbuild, Record, Run
 from layerwise.resolve.stages import Build, Step
 
 METADATA = frozenset(
@@ -21,8 +20,8 @@ def kind_of(inst: Instruction) -> str:
 
 
 def _jsonable(value):
-    if is_dataclass(value) and not isinstance(value, type):
-        return {k.rstrip("_"): _jsonable(v) for k, v in asdict(value).items()}
+    if isinstance(value, Record):
+        return {k.rstrip("_"): _jsonable(v) for k, v in value.as_dict().items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
