@@ -1,6 +1,10 @@
 """## What it does
 Finds images referenced without a tag or with `:latest`: `FROM python`, `FROM python:latest`,
-`COPY --from=ghcr.io/astral-sh/uv:latest`, `RUN --mount=from=image:latest`.
+`COPY --from=ghcr.io/astral-sh/uv:latest`, `RUN --mount=from=image:latest`. Also a variant
+tag without a version (`python:slim`, `python:alpine`, `python:slim-bookworm`, `uv:debian`),
+which moves to each new version as `:latest` does (`python:3.12-slim` is pinned: the version
+pins), and a channel tag (`node:lts`, `debian:stable`, `alpine:edge`). A distribution's codename
+is its release (`debian:bookworm-slim`, `ubuntu:noble`): not reported.
 
 ## Why is this bad?
 The layer cache keys on the reference, not on what it points to. While the builder has an
@@ -24,6 +28,7 @@ COPY --from=ghcr.io/astral-sh/uv:0.5.11 /uv /bin/uv
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from layerwise.analyses.findings import Finding
@@ -42,9 +47,30 @@ def moving(ref: str) -> str | None:
     last = ref.rsplit("/", 1)[-1]
     if ":" not in last:
         return "has no tag (means :latest)"
-    if last.rsplit(":", 1)[1].lower() == "latest":
+    name, tag = last.rsplit(":", 1)
+    tag = tag.lower()
+    if tag == "latest":
         return "uses :latest"
+    words = re.split(r"[-_.]", tag)
+    if any(w in _CHANNELS for w in words) and not any(c.isdigit() for c in tag):
+        return f"uses :{tag}, a channel tag that moves to each new release"
+    if all(w in _VARIANTS for w in words) and name.lower() not in _DISTROS:
+        # python:slim, python:3.12-slim: the version is what pins; the variant alone floats
+        return f"has a variant tag without a version (:{tag} moves to each new version, as :latest does)"
     return None
+
+
+#: tag words that name a variant (a base distribution or flavour) and no version: a tag made of
+#: these alone (``python:slim``, ``python:slim-bookworm``, ``uv:alpine``) follows the newest version
+_VARIANTS = frozenset({
+    "slim", "alpine", "debian", "ubuntu", "bookworm", "bullseye", "buster", "stretch", "trixie",
+    "jammy", "focal", "noble", "bionic", "windowsservercore", "nanoserver", "ltsc", "full", "bare",
+})  # fmt: skip
+#: tag words that name a moving channel (``node:lts``, ``debian:stable``, ``alpine:edge``)
+_CHANNELS = frozenset({"lts", "current", "stable", "mainline", "edge", "nightly", "rc", "beta", "testing", "unstable", "sid"})
+#: images whose codename tags are their release (``debian:bookworm``, ``ubuntu:jammy``):
+#: pinned to a release as a version tag is
+_DISTROS = frozenset({"debian", "ubuntu", "buildpack-deps"})
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
