@@ -3,6 +3,9 @@ Finds a file the build needs that `.dockerignore` excludes: a `COPY` source, a r
 file an install reads (and its `-r`/`-c` includes), or the README/license file that
 `pyproject.toml` names when the project itself is installed. Needs the build context.
 
+A folder that a broad pattern excludes but whose files an exception re-includes (`*` then
+`!src/**`) is sent with those files: it is not reported.
+
 ## Why is this bad?
 The build fails (`"/README.md": not found`, `Readme file does not exist`), often only after a
 broad pattern such as `*.md` or `*.txt` was added to `.dockerignore`.
@@ -44,6 +47,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     for rel, why, node in needed_files(ctx):
         if not project.excluded(rel) or not project.exists(rel):
             continue
+        if project.is_file(rel) is False and project.select(rel):
+            continue  # a folder excluded, but with files re-included (`*`, `!src/**`): it is sent
         pat = project.deciding_pattern(rel)
         where = f"{project.ignore.name}:{pat.source.line} `{pat.source.text}`" if pat is not None else project.ignore.name
         edit = append_lines(ctx, [f"!{rel}"])
