@@ -18,7 +18,8 @@ def pages() -> dict[str, str]:
     out: dict[str, str] = {}
     rows = []
     for r in all_rules().values():
-        fix = {"safe": "yes (safe): `layerwise fix`", "unsafe": "yes (unsafe)"}.get(r.fix or "", "no")
+        fix = {"safe": "yes (safe): `layerwise fix`", "unsafe": "yes (unsafe)",
+               "per-finding": "yes (safe or unsafe by case: see Fix safety)"}.get(r.fix or "", "no")
         out[f"{r.code}.md"] = (
             f"# {r.code}: {r.name}\n\n{r.summary}.\n\n"
             f"- Severity: {r.severity}\n- Fix available: {fix}\n"

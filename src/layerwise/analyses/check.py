@@ -112,8 +112,12 @@ def check_parsed(
         if rule.needs_context and not project.known:
             continue
         try:
-            found.extend(rule.check(ctx))
+            batch = list(rule.check(ctx))
             ran.append(rule.code)
+            found.extend(batch)
+            for f in batch:
+                if f.fix is not None and f.fix.edits and rule.fix not in (f.fix.safety, "per-finding"):
+                    raise ValueError(f"a {f.fix.safety} fix, but the rule declares {rule.fix or 'no fix'}")
         except Exception as exc:  # a bug in a rule: report it, keep checking
             if os.environ.get("LAYERWISE_DEBUG"):
                 raise

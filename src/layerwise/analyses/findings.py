@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 SEVERITIES = ("error", "warning", "info")
+#: a fix's applicability: ``safe`` (``layerwise fix`` applies it) or ``unsafe`` (only with
+#: ``--unsafe-fixes``). Each finding's fix carries its own: a rule whose cases differ (a
+#: ``per-finding`` rule in the registry) says which is which in its doc's ``## Fix safety``.
+APPLICABILITIES = ("safe", "unsafe")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,10 @@ class Fix:
     description: str
     edits: tuple[Edit, ...] = ()
     isolation: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.safety not in APPLICABILITIES:  # a misspelt one would never be applied
+            raise ValueError(f"fix safety must be one of {APPLICABILITIES}, not {self.safety!r}")
 
     def applicable(self, unsafe_fixes: bool = False) -> bool:
         """Whether ``layerwise fix`` (with or without ``--unsafe-fixes``) applies it."""

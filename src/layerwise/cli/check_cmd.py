@@ -185,9 +185,8 @@ def rule(code, output_format) -> int:
                                "fix": r.fix, "needs_context": r.needs_context, "url": help_uri(r.code),
                                "doc": r.doc}, indent=2))  # fmt: skip
         return 0
-    fix = {"safe": "available (safe): `layerwise fix`", "unsafe": "available (unsafe: check the result)"}.get(
-        r.fix or "", "not available"
-    )
+    fix = {"safe": "available (safe): `layerwise fix`", "unsafe": "available (unsafe: check the result)",
+           "per-finding": "available (safe or unsafe by case: see Fix safety)"}.get(r.fix or "", "not available")
     click.echo(f"# {r.code} ({r.name})\n\n{r.summary}.\n\nSeverity: {r.severity}. Fix: {fix}."
                + (" Needs the build context." if r.needs_context else "") + "\n")  # fmt: skip
     click.echo(r.doc)
@@ -210,8 +209,8 @@ def rules(output_format) -> int:
         return 0
     width = max(len(r.name) for r in items)
     for r in items:
-        fix = "*" if r.fix == "safe" else ("~" if r.fix == "unsafe" else " ")
+        fix = {"safe": "*", "unsafe": "~", "per-finding": "+"}.get(r.fix or "", " ")
         ctx = "C" if r.needs_context else " "
         click.echo(f"{r.code} {fix}{ctx} {r.name:<{width}}  {r.severity:<7}  {r.summary}")
-    click.echo("\n* fix available (safe)  ~ fix available (unsafe)  C needs the build context")
+    click.echo("\n* fix available (safe)  ~ fix available (unsafe)  + safe or unsafe by case  C needs the build context")
     return 0

@@ -50,6 +50,18 @@ def step_before(build: CiBuild, text: str, uses: str = SETUP_BUILDX) -> Edit | N
     return Edit(build.path, at, at, f"{' ' * build.step_indent}- uses: {uses}{nl}")
 
 
+def setup_buildx(build: CiBuild, text: str) -> tuple[Edit, str] | None:
+    """A ``docker/setup-buildx-action`` step before the build, and the safety of adding it: the
+    ``docker-container`` driver it sets up keeps the image in the builder, so the image reaches
+    the runner's Docker only when the step pushes or loads it (``push:``, ``load:``,
+    ``outputs:``). Safe then, unsafe otherwise. None when the step cannot be inserted."""
+    edit = step_before(build, text)
+    if edit is None:
+        return None
+    loads = any(k in build.inputs for k in ("push", "load", "outputs"))
+    return edit, "safe" if loads else "unsafe"
+
+
 def set_attr(build: CiBuild, text: str, spec: CacheSpec, key: str, value: str) -> Edit | None:
     """Set ``key=value`` in a cache spec as written in the file (replace it, or append it)."""
     if spec.pos is None or text[spec.pos.offset : spec.pos.offset + len(spec.raw)] != spec.raw:

@@ -39,3 +39,35 @@ def test_pull_requests_reading_the_main_branch_cache_pass():
 def test_matched_pairs_pass():
     passes(CODE, {WF: wf("cache-from: type=gha\ncache-to: type=gha,mode=max")})
     passes(CODE, {WF: wf("cache-from: type=registry,ref=r/a:c\ncache-to: type=registry,ref=r/a:c,mode=max")})
+
+
+def no_buildx(inputs: str) -> str:
+    return wf(inputs).replace("      - uses: docker/setup-buildx-action@v3\n", "")
+
+
+def test_without_buildx_the_added_export_comes_with_a_buildx_step():
+    # the default docker driver cannot export a gha cache (LW608): a cache-to alone would break the build
+    ci = {WF: no_buildx("cache-from: type=gha,scope=api")}
+    (f,) = catches(CODE, ci)
+    assert f.fix.safety == "safe"  # push: true, so the image still leaves the builder
+    assert fixed(CODE, ci, WF) == no_buildx("cache-from: type=gha,scope=api").replace(
+        "      - uses: docker/build-push-action@v6\n        with:\n",
+        "      - uses: docker/setup-buildx-action@v3\n      - uses: docker/build-push-action@v6\n"
+        "        with:\n          cache-to: type=gha,scope=api,mode=max\n",
+    )
+    passes("LW608", {WF: fixed(CODE, ci, WF)})
+
+
+def test_without_buildx_and_without_push_or_load_the_fix_is_unsafe():
+    ci = {WF: no_buildx("cache-from: type=gha,scope=api").replace("          push: true\n", "")}
+    (f,) = catches(CODE, ci)
+    assert f.fix.safety == "unsafe"  # the docker-container driver keeps the image in the builder
+    assert fixed(CODE, ci, WF) == ci[WF]
+    assert "docker/setup-buildx-action@v3" in fixed(CODE, ci, WF, unsafe=True)
+
+
+def test_adding_the_import_needs_no_buildx_step():
+    ci = {WF: no_buildx("cache-to: type=gha,mode=max").replace("          push: true\n", "")}
+    (f,) = catches(CODE, ci)
+    assert f.fix.safety == "safe" and len(f.fix.edits) == 1
+    assert "setup-buildx" not in fixed(CODE, ci, WF)

@@ -63,12 +63,11 @@ def _fix(ctx: RuleContext, build) -> Fix | None:
         return None
     if build.exporting_builder:
         return Fix("safe", "add cache-from/cache-to (type=gha, mode=max)", (add,))
-    setup = edits.step_before(build, text)
+    setup = edits.setup_buildx(build, text)
     if setup is None:
         return None
-    loads = any(k in build.inputs for k in ("push", "load", "outputs"))
-    return Fix("safe" if loads else "unsafe", "set up Buildx and add cache-from/cache-to (type=gha, mode=max)",
-               (setup, add))  # fmt: skip
+    step, safety = setup
+    return Fix(safety, "set up Buildx and add cache-from/cache-to (type=gha, mode=max)", (step, add))
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

@@ -20,8 +20,12 @@ cache-to: type=gha,mode=max,scope=api
 ```
 
 ## Fix safety
-Safe for `gha` and `registry` caches: the missing side is added with the same scope or
-reference (`mode=max`). Other backends get a hint.
+For `gha` and `registry` caches the missing side is added with the same scope or reference
+(`mode=max`). Adding `cache-from` is safe. Adding `cache-to` is safe when the job already sets
+up Buildx; otherwise the default `docker` driver could not export it (LW608), so the fix also
+adds a `docker/setup-buildx-action` step, and with its `docker-container` driver the image
+reaches the runner's Docker only with `push: true` or `load: true`: the fix is safe when the
+step sets one of them (or `outputs:`), unsafe when it sets neither. Other backends get a hint.
 """
 
 from __future__ import annotations
@@ -56,8 +60,14 @@ def _finding(ctx: RuleContext, build, spec, *, imports: bool) -> Finding:
     fix = None
     if mirror is not None and build.kind == "action" and not getattr(build, missing.replace("-", "_")) \
             and missing not in build.inputs:
-        e = edits.add_inputs(build, cicache.ci_text(ctx, build), [(missing, mirror)])
-        fix = Fix("safe", f"{missing}: {mirror}", (e,)) if e is not None else None
+        text = cicache.ci_text(ctx, build)
+        e = edits.add_inputs(build, text, [(missing, mirror)])
+        if e is not None and imports and not build.exporting_builder:
+            # the default docker driver cannot export it (LW608): set up Buildx too
+            setup = edits.setup_buildx(build, text)
+            fix = Fix(setup[1], f"set up Buildx and {missing}: {mirror}", (setup[0], e)) if setup else None
+        elif e is not None:
+            fix = Fix("safe", f"{missing}: {mirror}", (e,))
     if imports:
         message = (f"{build.label} imports the cache {spec.raw!r}, which no CI build of the repository exports: "
                    "the import finds nothing and the build is cold")

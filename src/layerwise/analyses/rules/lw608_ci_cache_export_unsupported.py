@@ -55,9 +55,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             continue
         fix = None
         if build.kind == "action":
-            e = edits.step_before(build, cicache.ci_text(ctx, build))
-            loads = any(k in build.inputs for k in ("push", "load", "outputs"))
-            fix = Fix("safe" if loads else "unsafe", "add a docker/setup-buildx-action step", (e,)) if e else None
+            setup = edits.setup_buildx(build, cicache.ci_text(ctx, build))
+            fix = Fix(setup[1], "add a docker/setup-buildx-action step", (setup[0],)) if setup else None
         yield cicache.finding(
             ctx, CODE, build,
             f"{build.label} exports a {specs[0].type} cache with the default docker driver, which cannot export it "

@@ -10,8 +10,9 @@ for, so a ``check --select LW5`` imports the LW5 modules alone, and a check with
 context never imports the rules that need one.
 
 ``fix`` is the safety of the fix the rule declares: ``"safe"`` (``layerwise fix`` applies it),
-``"unsafe"`` (only with ``--unsafe-fixes``) or ``None`` (no fix; the finding's help says what
-to do). A rule module carries its ``CODE`` (the code of its findings) and nothing else of this
+``"unsafe"`` (only with ``--unsafe-fixes``), ``"per-finding"`` (safe in some cases, unsafe in
+others: each finding's fix carries its own, and the doc's ``## Fix safety`` says which case is
+which) or ``None`` (no fix; the finding's help says what to do). A rule module carries its ``CODE`` (the code of its findings) and nothing else of this
 table; ``tests/unit/rules/test_registry.py`` checks the two agree.
 
 Adding a rule: its module ``lwNNN_<what>.py`` (docstring in ruff's shape: *What it does* /
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from layerwise.analyses.rules import RuleContext
 
 SEVERITIES = ("error", "warning", "info")
-FIX_SAFETY = ("safe", "unsafe", None)
+FIX_SAFETY = ("safe", "unsafe", "per-finding", None)
 
 FAMILIES = {"0": "directives", "1": "layer order", "2": "package caches", "3": "build context",
             "4": "pinning", "5": "Dockerfile hygiene", "6": "CI cache"}  # fmt: skip
@@ -103,7 +104,7 @@ RULES: tuple[Rule, ...] = (
          summary="Image without a tag or with :latest: the cache silently goes stale or busts"),
     Rule("LW106", "build-files-copied", "lw106_build_files_copied", "info", fix="safe", needs_context=True,
          summary="The Dockerfile, .dockerignore or compose files are copied by COPY . ."),
-    Rule("LW107", "system-packages-after-copy", "lw107_system_packages_after_copy", "warning", fix="safe",
+    Rule("LW107", "system-packages-after-copy", "lw107_system_packages_after_copy", "warning", fix="per-finding",
          summary="System packages installed after the source copy: reinstalled on every code change"),
     Rule("LW108", "install-after-stage-copy", "lw108_install_after_stage_copy", "warning", fix="safe",
          summary="Dependency install after a COPY --from of the stage's whole app: reinstalled on every code change"),
@@ -129,7 +130,7 @@ RULES: tuple[Rule, ...] = (
          summary="A file that looks like a secret is copied into the image"),
     Rule("LW401", "unpinned-requirement", "lw401_unpinned_requirement", "warning", fix=None,
          summary="A requirement is not pinned to one version"),
-    Rule("LW402", "lock-file-ignored", "lw402_lock_ignored", "warning", fix="unsafe",
+    Rule("LW402", "lock-file-ignored", "lw402_lock_ignored", "warning", fix="per-finding",
          summary="A lock file exists but the install ignores it"),
     Rule("LW501", "secret-in-arg-env", "lw501_secret_in_arg_env", "warning", fix=None,
          summary="A secret passed in ARG or ENV (stored in the image history or config)"),
@@ -139,7 +140,7 @@ RULES: tuple[Rule, ...] = (
          summary="The image runs as root"),
     Rule("LW504", "shell-form-cmd", "lw504_shell_form_cmd", "info", fix="unsafe",
          summary="Shell-form CMD/ENTRYPOINT: the app does not receive SIGTERM"),
-    Rule("LW601", "ci-build-without-cache", "lw601_ci_build_without_cache", "warning", fix="safe", needs_context=True,
+    Rule("LW601", "ci-build-without-cache", "lw601_ci_build_without_cache", "warning", fix="per-finding", needs_context=True,
          summary="A CI build neither imports nor exports a build cache: every CI build is cold"),
     Rule("LW602", "ci-cache-min-mode", "lw602_ci_cache_min_mode", "warning", fix="safe", needs_context=True,
          summary="CI cache exported in min mode while the dependency install is in a builder stage"),
@@ -148,13 +149,13 @@ RULES: tuple[Rule, ...] = (
          summary="A cache mount the CI build relies on starts empty on every runner"),
     Rule("LW604", "ci-gha-scope-shared", "lw604_ci_gha_scope_shared", "warning", fix="safe", needs_context=True,
          summary="Several CI builds export their gha cache to one scope and overwrite each other"),
-    Rule("LW605", "ci-cache-one-sided", "lw605_ci_cache_one_sided", "warning", fix="safe", needs_context=True,
+    Rule("LW605", "ci-cache-one-sided", "lw605_ci_cache_one_sided", "warning", fix="per-finding", needs_context=True,
          summary="A CI cache is imported but never exported, or exported but never imported"),
     Rule("LW606", "ci-inline-cache-missing", "lw606_ci_inline_cache_missing", "warning", fix="safe", needs_context=True,
          summary="--cache-from an image that no CI build embeds cache metadata in"),
     Rule("LW607", "ci-no-cache", "lw607_ci_no_cache", "warning", fix="unsafe", needs_context=True,
          summary="A CI build disables the build cache (no-cache)"),
-    Rule("LW608", "ci-cache-export-unsupported", "lw608_ci_cache_export_unsupported", "error", fix="safe",
+    Rule("LW608", "ci-cache-export-unsupported", "lw608_ci_cache_export_unsupported", "error", fix="per-finding",
          needs_context=True,
          summary="A CI build exports a cache the default docker driver cannot export"),
 )
