@@ -181,6 +181,14 @@ class ProjectContext:
     def pyproject(self) -> dict | None:
         return self._shaped(self.toml("pyproject.toml"), "pyproject.toml")
 
+    def pyproject_at(self, rel: str) -> dict | None:
+        """The pyproject.toml at ``rel`` in the context (``backend/pyproject.toml``): the file a
+        COPY or a bind mount takes, which need not be the one at the root."""
+        rel = os.path.normpath(rel.lstrip("/") or ".").replace(os.sep, "/")
+        if rel == "pyproject.toml":
+            return self.pyproject
+        return self._shaped(self.toml(rel), rel)
+
     def _shaped(self, data: dict | None, rel: str) -> dict | None:
         """``data`` without keys of the wrong type (``project = 5``), each a located error."""
         if not data:

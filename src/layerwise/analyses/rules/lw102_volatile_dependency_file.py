@@ -2,8 +2,9 @@
 Finds a dependency install that reads a file which also changes for reasons that have
 nothing to do with dependencies: `pyproject.toml` with `[tool.*]` sections of other tools
 (ruff, pytest, mypy...), edited far more often than the dependencies (its static `version`
-and `uv.lock`, which records the project's version, are named too). Needs the build context
-(it reads `pyproject.toml`). A static version alone is not reported: it changes once a
+and `uv.lock`, which records the project's version, are named too). Needs the build context:
+it reads the `pyproject.toml` that the `COPY` or bind mount takes (`backend/pyproject.toml` in a
+project whose context is the repository root), and names that file's sections. A static version alone is not reported: it changes once a
 release, and copying `pyproject.toml` and the lock file is the layout every packaging tool
 documents.
 
@@ -33,6 +34,7 @@ tool settings in their own files (`ruff.toml`, `pytest.ini`).
 from __future__ import annotations
 
 import bisect
+import posixpath
 from collections.abc import Iterator
 
 from layerwise.analyses import copies
@@ -59,37 +61,37 @@ def reasons(data: dict) -> list[str]:
     others = sorted(k for k in tool if k not in _INSTALL_TOOLS)
     if not others:
         return []  # a version bump is a release: not worth a note on a textbook layout
-    out.append("settings of other tools (" + ", ".join(f"[tool.{k}]" for k in others[:4]) + ")")
+    more = f" and {len(others) - 4} more" if len(others) > 4 else ""
+    out.append("settings of other tools (" + ", ".join(f"[tool.{k}]" for k in others[:4]) + more + ")")
     return out
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
-    data = ctx.project.pyproject
-    if not data:
-        return
-    why = reasons(data)
-    if not why:
+    if not ctx.project.known:
         return
     readers: dict[int, tuple[list[int], list]] = {}  # per stage: the installs reading pyproject.toml
     for stage, step in ctx.steps():
         if isinstance(step.instruction, Run):  # RUN --mount=type=bind,source=pyproject.toml
-            mounted = [m.source.strip("/").rsplit("/", 1)[-1] for m in step.expanded.get("mounts") or []  # type: ignore[union-attr]
-                       if m.type == "bind" and not m.from_ and m.source]  # fmt: skip
-            hits = [x for x in ctx.analysis(step).installs if "pyproject.toml" in x.reads] if "pyproject.toml" in mounted else []
+            mounted = {_name(m.source): m.source for m in step.expanded.get("mounts") or []  # type: ignore[union-attr]
+                       if m.type == "bind" and not m.from_ and m.source}  # fmt: skip
+            if "pyproject.toml" not in mounted:
+                continue
+            shown, why = _volatile(ctx, mounted["pyproject.toml"])
+            hits = [x for x in ctx.analysis(step).installs if "pyproject.toml" in x.reads] if why else []
             if hits:
                 lock = " and uv.lock (which records the project's version)" if "uv.lock" in mounted else ""
                 yield ctx.at(
                     CODE,
                     step.instruction.node,
-                    f"pyproject.toml{lock}, mounted for `{' '.join(hits[0].argv[:3])}`, also holds "
+                    f"{shown}{lock}, mounted for `{' '.join(hits[0].argv[:3])}`, also holds "
                     f"{' and '.join(why)}: editing those reruns the install",
                     hint="install from an exported requirements file, or make the version dynamic",
                 )
             continue
         if not copies.from_context(step) or copies.is_whole_context(step):
             continue
-        names = [s.rstrip("/").rsplit("/", 1)[-1] for s in copies.sources(step)]
-        if "pyproject.toml" not in names:
+        srcs = {_name(s): s for s in reversed(copies.sources(step))}  # (the first of a name)
+        if "pyproject.toml" not in srcs:
             continue
         # the next install in the stage that reads it (found by a search: a stage may copy
         # pyproject.toml many times)
@@ -97,24 +99,42 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             readers[stage.index] = _readers(ctx, stage)
         positions, hits_at = readers[stage.index]
         k = bisect.bisect_right(positions, step.index)  # (a step's index is its position in stage.steps)
-        if k < len(positions):
-            later, hits = hits_at[k]
-            x = hits[0]
-            lock = " and uv.lock (which records the project's version)" if "uv.lock" in names else ""
-            if x.manager == "uv":
-                hint = "install from `uv export --no-emit-project` output, or make the version dynamic"
-            elif x.manager == "poetry":
-                hint = "install from `poetry export` output, or use a dynamic version (poetry-dynamic-versioning)"
-            else:
-                hint = "install from an exported requirements file, or make the version dynamic"
-            yield ctx.at(
-                CODE,
-                step.instruction.node,
-                f"pyproject.toml{lock}, copied here for `{' '.join(x.argv[:3])}` (line {later.line}), "
-                f"also holds {' and '.join(why)}: editing those reruns the install",
-                hint=hint,
-                related=((ctx.path, later.line),),
-            )
+        if k >= len(positions):
+            continue
+        # the sections of the file this COPY takes (backend/pyproject.toml is not the root's)
+        shown, why = _volatile(ctx, srcs["pyproject.toml"])
+        if not why:
+            continue
+        later, hits = hits_at[k]
+        x = hits[0]
+        lock = " and uv.lock (which records the project's version)" if "uv.lock" in srcs else ""
+        if x.manager == "uv":
+            hint = "install from `uv export --no-emit-project` output, or make the version dynamic"
+        elif x.manager == "poetry":
+            hint = "install from `poetry export` output, or use a dynamic version (poetry-dynamic-versioning)"
+        else:
+            hint = "install from an exported requirements file, or make the version dynamic"
+        yield ctx.at(
+            CODE,
+            step.instruction.node,
+            f"{shown}{lock}, copied here for `{' '.join(x.argv[:3])}` (line {later.line}), "
+            f"also holds {' and '.join(why)}: editing those reruns the install",
+            hint=hint,
+            related=((ctx.path, later.line),),
+        )
+
+
+def _name(src: str) -> str:
+    return src.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _volatile(ctx: RuleContext, src: str) -> tuple[str, list[str]]:
+    """The context path of the pyproject.toml a COPY source or bind-mount source names (as
+    shown in a message: ``pyproject.toml``, ``backend/pyproject.toml``) and why that file
+    changes without a dependency change (empty: it does not, or it cannot be read)."""
+    rel = posixpath.normpath(src.strip().lstrip("/") or ".")
+    data = ctx.project.pyproject_at(rel)
+    return rel, (reasons(data) if data else [])
 
 
 def _readers(ctx: RuleContext, stage) -> tuple[list[int], list]:
