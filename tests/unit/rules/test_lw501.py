@@ -9,9 +9,14 @@ CATCHES = [
     ("FROM python:3.12\nENV DB_PASSWORD=hunter2\n", 2),
     ("FROM python:3.12\nENV SECRET_KEY=abc123\n", 2),
     ("FROM python:3.12\nARG AWS_SECRET_ACCESS_KEY\n", 2),
-    ("ARG GITHUB_TOKEN\nFROM python:3.12\n", 1),
+    # a stage no other stage uses: an image of its own (--target dev)
+    ("FROM python:3.12 AS dev\nARG GITHUB_TOKEN\nFROM python:3.12\nCMD [\"x\"]\n", 2),
 ]
 PASSES = [
+    # in no image: an ARG before the first FROM, a builder stage the final stage copies from
+    "ARG GITHUB_TOKEN\nFROM python:3.12\n",
+    "FROM node:20 AS ui\nARG VITE_API_KEY\nENV VITE_API_KEY=$VITE_API_KEY\nRUN npm run build\n"
+    "FROM python:3.12\nCOPY --from=ui /dist /dist\n",
     "FROM python:3.12\nENV GPG_KEY=7169605F62C751356D054A26A821E680E5FA6305\n",
     "FROM python:3.12\nENV PASSWORD_FILE=/run/secrets/db\n",
     "FROM python:3.12\nARG TOKEN_URL\n",

@@ -1,7 +1,9 @@
 """## What it does
 Finds `ARG` and `ENV` names that look like secrets: `..._TOKEN`, `PASSWORD`, `SECRET_KEY`,
 `API_KEY`, `AWS_SECRET_ACCESS_KEY`, `..._CREDENTIALS`. Names that only point to a secret
-(`..._FILE`, `..._PATH`, `..._URL`...) and public keys (`GPG_KEY`, `PUBLIC_KEY`) are left alone.
+(`..._FILE`, `..._PATH`, `..._URL`...) and public keys (`GPG_KEY`, `PUBLIC_KEY`) are left alone,
+and so are the stages that end up in no image: an `ARG` before the first `FROM`, and a builder
+stage that other stages only copy from (neither its history nor its configuration is exported).
 
 ## Why is this bad?
 `ENV` values are stored in the image config and `ARG` values in the image history
@@ -47,21 +49,32 @@ def is_secret_name(name: str) -> bool:
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
-    for inst in ctx.build.instructions:
-        if isinstance(inst, Arg):
-            names = [a.key for a in inst.args]
-            kind = "ARG"
-        elif isinstance(inst, Env):
-            names = [p.key for p in inst.pairs if not _PLACEHOLDER.match(p.value.strip().strip("'\""))]
-            kind = "ENV"
-        else:
+    # Only the stages whose layers end up in an image: a builder stage that others merely copy
+    # from is never exported, so neither its history nor its configuration is kept anywhere.
+    # (An ARG before the first FROM is only in scope of the FROM lines: it is in no image.)
+    shipped = ctx.shipped_stages()
+    for stage in ctx.build.stages:
+        if stage.index not in shipped:
             continue
-        for name in names:
-            if is_secret_name(name):
-                yield ctx.at(
-                    CODE,
-                    inst.node,
-                    f"{kind} {name} looks like a secret: its value is kept in the image "
-                    + ("history" if kind == "ARG" else "configuration"),
-                    hint="use RUN --mount=type=secret,id=...,env=" + name,
-                )
+        for step in stage.steps:
+            yield from _check(ctx, step.instruction)
+
+
+def _check(ctx: RuleContext, inst) -> Iterator[Finding]:
+    if isinstance(inst, Arg):
+        names = [a.key for a in inst.args]
+        kind = "ARG"
+    elif isinstance(inst, Env):
+        names = [p.key for p in inst.pairs if not _PLACEHOLDER.match(p.value.strip().strip("'\""))]
+        kind = "ENV"
+    else:
+        return
+    for name in names:
+        if is_secret_name(name):
+            yield ctx.at(
+                CODE,
+                inst.node,
+                f"{kind} {name} looks like a secret: its value is kept in the image "
+                + ("history" if kind == "ARG" else "configuration"),
+                hint="use RUN --mount=type=secret,id=...,env=" + name,
+            )
