@@ -74,6 +74,13 @@ def test_pyproject_ranges_without_lock():
             {"pyproject.toml": '[project]\nname="a"\nversion="1"\ndependencies=["flask>=2"]\n'}, line=3)  # fmt: skip
 
 
+def test_packages_named_by_a_variable_are_not_the_project():
+    # prefect: `uv pip install "${EXTRA_PIP_PACKAGES}"` was said to resolve pyproject.toml's ranges
+    pyproject = {"pyproject.toml": '[project]\nname="a"\nversion="1"\ndependencies=["flask>=2"]\n'}
+    for run in ('uv pip install "${EXTRA_PIP_PACKAGES}"', "pip install $EXTRA"):
+        passes(CODE, f"FROM python:3.12\nARG EXTRA=\nCOPY . .\nRUN {run}\n", pyproject)
+
+
 def test_project_installed_alone_after_a_lock_is_not_unpinned():
     files = {"requirements.txt": "flask==3.0.3\n", "pyproject.toml": '[project]\nname = "x"\nversion = "1"\ndependencies = ["flask"]\n'}
     head = "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .\n"

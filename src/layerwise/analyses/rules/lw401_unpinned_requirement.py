@@ -126,7 +126,16 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                         continue
                     seen_files.add(f)
                     yield from _file_findings(project, f, pinned_by_constraints)
-            elif x.manager in ("pip", "uv-pip") and x.project and not x.requirements and not x.constraints and not x.has("--no-deps"):
+            elif (
+                x.manager in ("pip", "uv-pip")
+                and x.project
+                and not x.requirements
+                and not x.constraints
+                and not x.has("--no-deps")
+                # a bare variable (`pip install "$EXTRA_PACKAGES"`) may name anything: no evidence
+                # that it is this project
+                and not all(t.startswith("$") for t in x.targets)
+            ):
                 # (with --no-deps the project is installed alone: no dependency is resolved)
                 data = project.pyproject or {}
                 deps = data.get("project", {}).get("dependencies", []) if isinstance(data.get("project"), dict) else []
