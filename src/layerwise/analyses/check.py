@@ -104,13 +104,12 @@ def check_parsed(
     build.needed_stages()  # BuildKit's refusals that depend on what is built (COPY --from a later stage)
     if cache_mount is None:
         cache_mount = uses_buildkit_features(df)
-    ctx = RuleContext(path, df, build, project, cache_mount=cache_mount)
+    to_run = [r for r in (rules if rules is not None else all_rules().values()) if project.known or not r.needs_context]
+    ctx = RuleContext(path, df, build, project, cache_mount=cache_mount, active=frozenset(r.code for r in to_run))
     result = CheckResult(sources={path: df.text}, files=[path])
     found: list[Finding] = []
     ran: list[str] = []  # the rules that ran to the end: LW001 speaks only about them
-    for rule in rules if rules is not None else list(all_rules().values()):
-        if rule.needs_context and not project.known:
-            continue
+    for rule in to_run:
         try:
             batch = list(rule.check(ctx))
             ran.append(rule.code)

@@ -1,3 +1,6 @@
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from tests.unit.rules.fixtable import fixed
@@ -69,3 +72,32 @@ def test_fix(before, unsafe, after):
 def test_no_fix_when_the_run_may_depend_on_the_copy(dockerfile):
     (f,) = catches(CODE, dockerfile)
     assert f.fix is None
+
+
+# ------------------------------------------------------------------ with LW101 (one move or the other)
+
+LAYOUT = f"FROM python:3.12\nWORKDIR /app\nCOPY . .\n{APT}RUN pip install -r requirements.txt\n"
+FILES = {"requirements.txt": "flask==3.0.3\n", "app.py": "print(1)\n"}
+
+
+def _fix(select: set[str]) -> str:
+    from layerwise.fixes import fix_dockerfile_text
+
+    with tempfile.TemporaryDirectory() as d:
+        root = Path(d)
+        for rel, body in {**FILES, "Dockerfile": LAYOUT}.items():
+            (root / rel).write_text(body)
+        out, _, _ = fix_dockerfile_text(LAYOUT, str(root / "Dockerfile"), root, select=select)
+    return out
+
+
+def test_leaves_the_move_to_lw101_when_lw101_runs():
+    # LW101's fix moves the COPY below the dependency install, and so below the RUN too
+    assert _fix({"LW101", "LW107"}) == _fix({"LW101"}) != LAYOUT
+    assert _fix({"LW101", "LW107"}).index("apt-get") < _fix({"LW101", "LW107"}).index("COPY . .")
+
+
+def test_moves_the_run_itself_when_lw101_is_not_selected():
+    (f,) = catches(CODE, LAYOUT, FILES)
+    assert f.fix is not None and f.fix.safety == "safe"
+    assert _fix({"LW107"}) == f"FROM python:3.12\nWORKDIR /app\n{APT}COPY . .\nRUN pip install -r requirements.txt\n"

@@ -43,10 +43,17 @@ class RuleContext:
     #: fixes that can either turn a package cache off or mount it prefer the mount (LW201;
     #: ``layerwise fix --cache-mount``)
     cache_mount: bool = False
+    #: the codes of the rules this check runs (None: every rule), for a rule that leaves a
+    #: case to another one only when that one runs (LW107 leaves a move to LW101's fix)
+    active: frozenset[str] | None = None
     _analyses: dict[str, RunAnalysis] = field(default_factory=dict)
     _report: object = None
     _images: ImageHistories | None = None
     _ci: CiProject | None = None
+
+    def runs(self, code: str) -> bool:
+        """Whether the rule ``code`` runs in this check (selected, and able to run)."""
+        return self.active is None or code in self.active
 
     def steps(self) -> Iterator[tuple[Stage, Step]]:
         for stage in self.build.stages:

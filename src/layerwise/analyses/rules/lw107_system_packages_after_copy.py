@@ -32,7 +32,8 @@ and the instructions it moves past are metadata that it does not use (`LABEL`, `
 `ENV`/`ARG` whose name it does not mention). It is unsafe when it moves past other `RUN`s that
 read no context either (their order changes). Past a `WORKDIR`, `USER`, another `COPY`/`ADD`,
 or any other `RUN`, there is no fix: the hint says where to move it. Nor when LW101's fix moves
-the same copy below the dependency install (and so below this `RUN`): that one fix does both.
+the same copy below the dependency install (and so below this `RUN`): that one fix does both
+(when LW101 is not selected, this fix moves the `RUN`).
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def _mentions(text: str, name: str) -> bool:
 def _move_fix(ctx: RuleContext, stage, copy_step, step) -> Fix | None:
     from layerwise.analyses.rules.lw101_copy_before_install import _layout
 
-    if copy_step.instruction.node.span.start_line in _layout(ctx)[0]:
+    if ctx.runs("LW101") and copy_step.instruction.node.span.start_line in _layout(ctx)[0]:
         return None  # LW101's fix moves this copy below the install, and so below this RUN
     dest = posixpath.normpath(copies.dest_path(copy_step))
     if dest == "/" or not _reads_nothing(ctx, step, dest):
