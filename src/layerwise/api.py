@@ -328,6 +328,24 @@ def ci_cache_mode(path: str, dockerfile: str) -> tuple[str, str]:
     return "min", where
 
 
+def _with_dockerfile_text(state, context: str, text: bytes):
+    """``state`` with the Dockerfile's text replaced, in the context too when the context
+    sends the Dockerfile (``COPY . .`` copies the text that is saved, not the old file's)."""
+    import hashlib
+    from dataclasses import replace
+
+    from layerwise.analyses.cache import Entry
+
+    files = state.files
+    rel = os.path.relpath(os.path.realpath(state.dockerfile_path), os.path.realpath(context)).replace(os.sep, "/")
+    if not rel.startswith("../") and rel in files and text != state.dockerfile_text:
+        old = files[rel]
+        if old.kind == "file":
+            files = files.overlay() if hasattr(files, "overlay") else dict(files)  # never the kept walk itself
+            files[rel] = Entry("file", old.mode, hashlib.sha256(text).digest(), "")
+    return replace(state, dockerfile_text=text, files=files)
+
+
 def explain_project(
     path: str = ".",
     *,
@@ -341,11 +359,18 @@ def explain_project(
     timings: bool = True,
     ci: bool = False,
     cache_mode: str | None = None,
+    dockerfile_text: str | None = None,
+    walks: dict | None = None,
 ) -> ProjectExplanation:
     """Predict which steps of the next build come from cache: the project's state ``before``
     (a git revision or a folder; default ``HEAD``) against ``after`` (default: the working
     tree at ``path``); with ``timings``, the steps carry the durations of the last measured
-    build."""
+    build.
+
+    ``dockerfile_text``: the text of the Dockerfile to build next, in place of the file's
+    (an editor's unsaved text; the step lines are its lines). ``walks``: a dict the caller
+    keeps between calls: the folders walked are kept there and not walked again by the calls
+    given the same dict (the caller empties it when a file of the context changes)."""
     from layerwise.analyses.explain import explain
     from layerwise.context.states import load_state
     from layerwise.parse import parse_bytes
@@ -356,9 +381,11 @@ def explain_project(
 
     # the working tree is walked once for both states (and again by the next call); the digests
     # the prediction computes are saved to the stat cache when the scope ends
-    with one_walk():
+    with one_walk(walks):
         old = load_state(path, dockerfile, before, builder=builder, option="--before")
         new = load_state(path, dockerfile, after, builder=builder, option="--after")
+        if dockerfile_text is not None:
+            new = _with_dockerfile_text(new, path, dockerfile_text.encode())
         old_build = resolve(parse_bytes(old.dockerfile_text, old.dockerfile_path), args)
         new_build = resolve(parse_bytes(new.dockerfile_text, new.dockerfile_path), args)
         result = explain(old_build, old.files, new_build, new.files, builder=builder, target=target,

@@ -79,6 +79,51 @@ def test_explain_project(tmp_path):
     assert {s["line"]: s["status"] for s in json.loads(cli_out.output)["steps"]} == status
 
 
+def _committed(p: Path) -> Path:
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "init"]):
+        subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=p, check=True,
+                       capture_output=True)  # fmt: skip
+    return p
+
+
+def test_explain_project_of_unsaved_dockerfile_text(tmp_path):
+    """An editor's unsaved text: its lines are the steps' lines, and the context sends it
+    (``ADD . /app`` copies the Dockerfile as it will be saved)."""
+    p = _committed(project(tmp_path, **{".dockerignore": "**/.git\n"}))
+
+    def status(**kw):
+        return {s.line: s.status for s in layerwise.explain_project(str(p), timings=False, **kw).explanation.steps}
+
+    on_disk = status()
+    assert on_disk[3] == on_disk[4] == "cached"
+    text = BAD.replace("WORKDIR /app\n", "WORKDIR /app\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n")
+    moved = status(dockerfile_text=text)
+    assert moved[2] == "cached" and moved[3] == moved[4] == moved[5] == "rebuilt" and 7 in moved
+    commented = layerwise.explain_project(str(p), dockerfile_text=BAD + "# a comment\n", timings=False)
+    add = next(s for s in commented.explanation.steps if s.line == 3)
+    assert add.status == "rebuilt" and add.cause.type == "files"
+    assert "Dockerfile" in [x["path"] for x in add.cause.detail["paths"]]
+    assert (p / "Dockerfile").read_text() == BAD  # nothing written
+    # the Dockerfile left out of the context: a comment in it no longer changes what ADD copies
+    (p / ".dockerignore").write_text("**/.git\nDockerfile\n")
+    _committed(p)
+    assert status(dockerfile_text=BAD + "# a comment\n") == on_disk
+
+
+def test_explain_project_keeps_its_walks_in_the_dict_given(tmp_path):
+    p = _committed(project(tmp_path))
+    walks: dict = {}
+    first = layerwise.explain_project(str(p), walks=walks, timings=False)
+    assert walks and {s.line: s.status for s in first.explanation.steps}[3] == "cached"
+    (p / "app.py").write_text("print('changed')\n")
+    kept = layerwise.explain_project(str(p), walks=walks, timings=False)
+    assert {s.line: s.status for s in kept.explanation.steps}[3] == "cached"  # the kept walk: app.py as it was
+    walks.clear()  # what a caller does when a file changes
+    fresh = layerwise.explain_project(str(p), walks=walks, timings=False)
+    assert {s.line: s.status for s in fresh.explanation.steps}[3] == "rebuilt"
+    assert {s.line: s.status for s in layerwise.explain_project(str(p), timings=False).explanation.steps}[3] == "rebuilt"
+
+
 def test_import_layerwise_stays_cheap():
     out = subprocess.run([sys.executable, "-c", "import sys, layerwise; print(sorted(m for m in sys.modules if m.startswith('layerwise')))"],
                          capture_output=True, text=True, check=True)  # fmt: skip

@@ -301,25 +301,28 @@ def _dockerfile_in(context: Path, dockerfile: str | None, base: Path) -> Path:
     return context / rel
 
 
-#: the walks of the current :func:`one_walk` scope (None outside one: every call walks)
-_WALKED: dict[tuple[str, str, str], tuple[SnapshotFiles, object]] | None = None
+#: the walks of the current :func:`one_walk` scope, per thread (``walks`` unset outside one:
+#: every call walks)
+_SCOPE = threading.local()
 
 
 @contextlib.contextmanager
-def one_walk():
+def one_walk(keep: dict | None = None):
     """Within this scope a folder is walked once, however many states read it (the worktree
     is both a state and the base of a revision's state). Outside it every load walks again,
-    so a long-running process (the language server) never sees a stale tree."""
-    global _WALKED
-    outer = _WALKED
+    so a long-running process (the language server) never sees a stale tree, unless it passes
+    ``keep``: a dict it holds on to, where the walks are kept for the next scopes given the
+    same dict (the caller empties it when a file changes). The scope is per thread."""
+    outer = getattr(_SCOPE, "walks", None)
     if outer is None:
-        _WALKED = {}
+        _SCOPE.walks = {} if keep is None else keep
     try:
         yield
     finally:
         if outer is None:
-            walked, _WALKED = _WALKED, None
-            for files, _ in walked.values():
+            walked = _SCOPE.walks
+            _SCOPE.walks = None
+            for files, _ in list(walked.values()):
                 files.save_cache()  # the digests computed meanwhile, for the next command
 
 
@@ -336,12 +339,20 @@ def folder_files(context: Path, dockerfile: Path, builder: str) -> tuple[Snapsho
 def _folder_files_once(context: Path, dockerfile: Path, builder: str) -> tuple[SnapshotFiles, object]:
     """``folder_files``, walked once per command (the worktree is both a state and the base
     of a revision's state)."""
-    if _WALKED is None:
+    walks = getattr(_SCOPE, "walks", None)
+    if walks is None:
         return folder_files(context, dockerfile, builder)
+    return walked(walks, context, dockerfile, builder)
+
+
+def walked(walks: dict, context: Path, dockerfile: Path, builder: str) -> tuple[SnapshotFiles, object]:
+    """``folder_files``, from ``walks`` when this folder was walked for this Dockerfile and
+    builder (kept there otherwise)."""
     key = (str(context.resolve()), str(dockerfile.resolve()), builder)
-    if key not in _WALKED:
-        _WALKED[key] = folder_files(context, dockerfile, builder)
-    return _WALKED[key]
+    got = walks.get(key)
+    if got is None:
+        got = walks[key] = folder_files(context, dockerfile, builder)
+    return got
 
 
 class SnapshotFiles(dict):
