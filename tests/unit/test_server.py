@@ -38,8 +38,10 @@ def project(tmp_path):
 class Session:
     """A client connected to a `layerwise server` child, with what the server published."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, watch: bool = False) -> None:
         self.root = root
+        self.watch = watch  # the client can register file watchers
+        self.registrations: list[types.Registration] = []
         self.client = LanguageClient("layerwise-test", "1")
         self.diagnostics: dict[str, list[types.Diagnostic]] = {}
         self.changed = asyncio.Event()
@@ -56,6 +58,10 @@ class Session:
 
         self.log: list[str] = []
 
+        @self.client.feature(types.CLIENT_REGISTER_CAPABILITY)
+        def on_register(params: types.RegistrationParams) -> None:
+            self.registrations += params.registrations
+
         @self.client.feature(types.WINDOW_LOG_MESSAGE)
         def on_log(params) -> None:
             self.log.append(params.message)
@@ -65,7 +71,9 @@ class Session:
         uri = self.root.as_uri()
         await self.client.initialize_async(types.InitializeParams(
             capabilities=types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(
-                code_lens=types.CodeLensWorkspaceClientCapabilities(refresh_support=True))),
+                code_lens=types.CodeLensWorkspaceClientCapabilities(refresh_support=True),
+                did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(
+                    dynamic_registration=self.watch))),
             root_uri=uri, workspace_folders=[types.WorkspaceFolder(uri=uri, name="p")]))  # fmt: skip
         self.client.initialized(types.InitializedParams())
 
@@ -98,6 +106,19 @@ class Session:
         self.client.text_document_did_change(types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
             content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))  # fmt: skip
+
+    def walks(self) -> list[str]:
+        return [m for m in self.log if m.startswith("layerwise: walked the build context")]
+
+    async def hover(self, uri: str, line: int) -> str:
+        got = await self.client.text_document_hover_async(types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=1)))
+        return got.contents.value if got is not None else ""
+
+    async def titles(self, uri: str, predicate, timeout: float = 60) -> dict[int, str]:
+        """The lenses (line -> title) once ``predicate(titles)`` holds."""
+        got = await self.lenses(uri, lambda ls: predicate({x.range.start.line: x.command.title for x in ls}), timeout)
+        return {x.range.start.line: x.command.title for x in got}
 
     async def lenses(self, uri: str, predicate, timeout: float = 60) -> list[types.CodeLens]:
         async def loop():
@@ -199,30 +220,147 @@ def test_text_that_does_not_parse_gets_a_located_diagnostic_and_the_server_lives
     asyncio.run(scenario())
 
 
-def test_lenses_are_hidden_while_unsaved_edits_move_the_lines_and_come_back_on_save(project):
-    """explain predicts the Dockerfile on disk: with unsaved edits its lines are not the
-    editor's (Neovim showed `cached` on a comment), so no lens until the text is saved."""
+MOVED = ("FROM python:3.10-slim\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+         "ADD . /app\nCMD [\"python\", \"app.py\"]\n")
+
+
+def test_lenses_follow_the_unsaved_text(project):
+    """The prediction is of the text in the editor, saved or not: its lines are the lenses'."""
 
     async def scenario():
         s = Session(project)
         await s.start()
         try:
             uri = s.open(project / "Dockerfile", ARTICLE)
-            await s.lenses(uri, lambda ls: any(lens.range.start.line == 3 for lens in ls))
-            edited = "# a comment above everything\n" + ARTICLE
-            s.change(uri, 2, edited)
-            params = types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
-            assert not await s.client.text_document_code_lens_async(params)
-            hover = await s.client.text_document_hover_async(types.HoverParams(
-                text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=4, character=2)))
-            assert "RUN" in hover.contents.value and "Next build" not in hover.contents.value
-            (project / "Dockerfile").write_text(edited)
-            s.client.text_document_did_save(types.DidSaveTextDocumentParams(
-                text_document=types.TextDocumentIdentifier(uri=uri)))  # fmt: skip
-            lenses = await s.lenses(uri, lambda ls: any(lens.range.start.line == 4 for lens in ls))
-            titles = {lens.range.start.line: lens.command.title for lens in lenses}
-            assert 0 not in titles and 1 in titles  # the lines of the saved text: the comment has none
-            assert titles[4].startswith("rebuilds")  # RUN pip install: the Dockerfile changed since HEAD
+            titles = await s.titles(uri, lambda t: t.get(3) == "cached")
+            assert titles[2] == "cached"  # ADD . /app: the tree is HEAD's
+            s.change(uri, 2, MOVED)  # unsaved: the install moves above the ADD
+            titles = await s.titles(uri, lambda t: t.get(2, "").startswith("rebuilds"))
+            assert titles[1] == "cached"  # WORKDIR: unchanged
+            assert titles[2] == "rebuilds: a new instruction (not in the previous build)"
+            assert titles[3] == "rebuilds: parent step rebuilt"
+            assert titles[4] == "rebuilds: parent step rebuilt"  # ADD . /app, now after the install
+            assert "Next build (against HEAD): **rebuilds**" in await s.hover(uri, 4)
+            assert (project / "Dockerfile").read_text() == ARTICLE
+            s.change(uri, 3, ARTICLE)  # back to the saved text
+            await s.titles(uri, lambda t: t.get(2) == "cached" and t.get(3) == "cached")
+        finally:
+            await s.stop()
+
+    asyncio.run(scenario())
+
+
+def test_the_context_is_walked_once_while_typing_and_again_when_a_watched_file_changes(project):
+    async def scenario():
+        s = Session(project, watch=True)
+        await s.start()
+        try:
+            uri = s.open(project / "Dockerfile", ARTICLE)
+            await s.titles(uri, lambda t: t.get(3) == "cached")
+            assert [r.method for r in s.registrations] == ["workspace/didChangeWatchedFiles"]
+            assert [w["globPattern"] for w in s.registrations[0].register_options["watchers"]] == ["**/*"]
+            for version in range(2, 7):  # a pause after each keystroke: checks and a prediction each
+                s.change(uri, version, ARTICLE + "#" * version + "\n")
+                await s.titles(uri, lambda t, v=version: t.get(2, "").startswith("rebuilds: Dockerfile"))
+                await asyncio.sleep(0.3)
+            s.change(uri, 7, ARTICLE)
+            await s.titles(uri, lambda t: t.get(2) == "cached")
+            assert len(s.walks()) == 1, s.walks()
+            # a change the ignore file leaves out (.git/, __pycache__) keeps the walk
+            (project / "__pycache__").mkdir()
+            (project / "__pycache__" / "app.cpython-312.pyc").write_bytes(b"x")
+            s.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
+                uri=(project / "__pycache__" / "app.cpython-312.pyc").as_uri(), type=types.FileChangeType.Created)]))
+            await asyncio.sleep(1.0)
+            assert len(s.walks()) == 1
+            # a file the build sends: walked again, the lens of the install switches to rebuild
+            (project / "app.py").write_text("print('changed')\n")
+            s.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+                types.FileEvent(uri=(project / "app.py").as_uri(), type=types.FileChangeType.Changed)]))  # fmt: skip
+            titles = await s.titles(uri, lambda t: t.get(3) == "rebuilds: parent step rebuilt")
+            assert titles[2].startswith("rebuilds: app.py")
+            assert len(s.walks()) == 2
+        finally:
+            await s.stop()
+
+    asyncio.run(scenario())
+
+
+def test_without_file_watching_a_kept_walk_is_checked_before_use(project):
+    """A client that cannot watch files: app.py edited on disk with no event is seen at the
+    next pause in typing (the kept walk's stat check), not only after a save."""
+
+    async def scenario():
+        s = Session(project, watch=False)
+        await s.start()
+        try:
+            uri = s.open(project / "Dockerfile", ARTICLE)
+            await s.titles(uri, lambda t: t.get(3) == "cached")
+            assert not s.registrations
+            s.change(uri, 2, ARTICLE + "# typing\n")
+            await s.titles(uri, lambda t: t.get(2, "").startswith("rebuilds: Dockerfile"))
+            assert len(s.walks()) == 1  # nothing changed on disk: the kept walk served
+            (project / "app.py").write_text("print('changed')\n")
+            s.change(uri, 3, ARTICLE)
+            titles = await s.titles(uri, lambda t: t.get(3) == "rebuilds: parent step rebuilt")
+            assert titles[2].startswith("rebuilds: app.py")
+            assert len(s.walks()) == 2
+        finally:
+            await s.stop()
+
+    asyncio.run(scenario())
+
+
+HOVER_DOCKERFILE = """FROM python:3.12-slim AS build
+WORKDIR /app
+COPY requirements.txt .
+COPY . .
+COPY src/*.py missing.txt lib/
+ADD https://example.com/x.tar.gz /tmp/
+FROM python:3.12-slim
+COPY --from=build /app /app
+COPY --from=busybox:1.36 /bin/true /bin/true
+"""
+
+
+def test_hover_says_how_many_files_a_copy_copies_and_their_size(tmp_path):
+    files = {
+        "Dockerfile": HOVER_DOCKERFILE,
+        ".dockerignore": "**/.git\n*.log\nsrc/skip.py\n",
+        "requirements.txt": "flask==3.0.3\n",
+        "app.py": "print('hi')\n" * 3,
+        "src/a.py": "a = 1\n",
+        "src/b.py": "b = 22\n",
+        "src/skip.py": "skipped\n",
+        "src/data.json": "{}\n",
+        "debug.log": "x" * 500,
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    sent = {n: len(t) for n, t in files.items() if n not in ("debug.log", "src/skip.py")}
+
+    async def scenario():
+        s = Session(tmp_path)
+        await s.start()
+        try:
+            uri = s.open(tmp_path / "Dockerfile", HOVER_DOCKERFILE)
+            req = await s.hover(uri, 2)
+            assert "Copies **1 file, 13 B** from the build context (after .dockerignore)" in req
+            everything = await s.hover(uri, 3)
+            assert f"Copies **{len(sent)} files, {sum(sent.values())} B**" in everything
+            some = await s.hover(uri, 4)
+            py = len(files["src/a.py"]) + len(files["src/b.py"])
+            assert f"Copies **2 files, {py} B**" in some
+            assert f"- `src/*.py`: 2 files, {py} B" in some and "- `missing.txt`: selects nothing that is sent" in some
+            assert "1 download (not from the build context)" in await s.hover(uri, 5)
+            stage = await s.hover(uri, 7)
+            assert "Copies from the stage `build`" in stage and "files" not in stage.split("Copies")[1].split("(")[0]
+            assert "Copies from the image `busybox:1.36`" in await s.hover(uri, 8)
+            # the unsaved text: the hover reads the editor's text, the counts the files sent
+            s.change(uri, 2, HOVER_DOCKERFILE.replace("COPY requirements.txt .", "COPY app.py requirements.txt ./"))
+            both = await s.hover(uri, 2)
+            assert f"Copies **2 files, {13 + len(files['app.py'])} B**" in both
         finally:
             await s.stop()
 

@@ -152,6 +152,13 @@ class ProjectContext:
             self.errors.append(exc)
             return None
 
+    def use_snapshot(self, snapshot, ignore) -> None:
+        """Take this snapshot of the context (taken with the ignore file ``ignore``, as
+        :attr:`ignore` would load it) instead of walking: a long-running caller (the language
+        server) keeps one until a file changes."""
+        self.__dict__["ignore"] = ignore
+        self.__dict__["snapshot"] = snapshot
+
     def select(self, src: str) -> list[str] | None:
         """Context files (not folders) a COPY source selects (None: unknown)."""
         snap = self.snapshot

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
+from layerwise.server.contexts import Contexts
 from layerwise.server.convert import Lines, diagnostic, path_to_uri, uri_to_path, workspace_edit
 
 log = logging.getLogger("layerwise.server")
@@ -43,9 +44,13 @@ class DocState:
     text: str = ""  # the text those findings are about
     lenses: list[types.CodeLens] = field(default_factory=list)
     steps: dict[int, object] = field(default_factory=dict)  # line -> explain StepReport
-    #: the Dockerfile on disk that ``lenses``/``steps`` predict (their lines are its lines)
+    #: the Dockerfile text that ``lenses``/``steps`` predict (their lines are its lines)
     predicted_text: str | None = None
     timer: asyncio.TimerHandle | None = None
+    predicting: bool = False  # a prediction runs (in the pool)
+    #: the newest prediction asked for while one ran: (text, generation); older asks are dropped
+    pending: tuple[str, int] | None = None
+    last_error: str | None = None  # the last "no prediction" logged (not repeated per keystroke)
 
 
 class LayerwiseServer(LanguageServer):
@@ -60,6 +65,17 @@ class LayerwiseServer(LanguageServer):
         # behind a context walk or a prediction running in the pool
         self.fast = ThreadPoolExecutor(max_workers=1, thread_name_prefix="layerwise-text")
         self.tasks: set[asyncio.Future] = set()  # background predictions (kept referenced)
+        self.contexts = Contexts()  # the context walks, kept until a file changes
+        self.contexts.on_walk = self._log_from_thread
+        self.event_loop: asyncio.AbstractEventLoop | None = None  # the server's, once initialized
+
+    def _log_from_thread(self, message: str) -> None:
+        """A log line for the client, from a worker thread (sent from the event loop)."""
+        params = types.LogMessageParams(type=types.MessageType.Log, message=message)
+        try:
+            self.event_loop.call_soon_threadsafe(self.window_log_message, params)
+        except Exception:  # noqa: BLE001 - no loop (not started, or closing): the line is lost
+            log.info("%s", message)
 
     # -- the project around a document -------------------------------------------------------
 
@@ -96,8 +112,25 @@ class LayerwiseServer(LanguageServer):
         context = self.context_of(path)
         cfg = self.config_for(context)
         rel = os.path.relpath(path, context)
-        result = check_text(text, context=context if with_context else None, path=rel,
-                            rules=rules_for(None, (), (), cfg), severities=cfg.severity)  # fmt: skip
+        rules = rules_for(None, (), (), cfg)
+        if with_context:
+            from layerwise.errors import LayerwiseError
+
+            try:
+                files, ignore = self.contexts.files(context, path)
+            except LayerwiseError:
+                pass  # an unreadable ignore file, a context that is not a folder: check_text reports it
+            else:
+                from layerwise.analyses.check import check_parsed
+                from layerwise.analyses.project import ProjectContext
+                from layerwise.parse import parse
+
+                df = parse(text, rel)
+                project = ProjectContext(context, path)
+                project.use_snapshot(files._snap, ignore)  # the kept walk: no walk per typing pause
+                return check_parsed(df, rel, project, rules=rules, severities=cfg.severity), context
+        result = check_text(text, context=context if with_context else None, path=rel, rules=rules,
+                            severities=cfg.severity)  # fmt: skip
         return result, context
 
     def publish(self, uri: str, text: str, result, context: str) -> None:
@@ -168,6 +201,7 @@ class LayerwiseServer(LanguageServer):
                 return  # superseded by a newer change
             state.findings, state.text = result.findings, text
             self.publish(uri, text, result, context)
+        self.schedule_lenses(uri, text, generation)
 
     def publish_error(self, uri: str, text: str, exc: Exception) -> None:
         from layerwise.errors import LayerwiseError
@@ -189,42 +223,66 @@ class LayerwiseServer(LanguageServer):
 
     # -- predictions (code lenses) ------------------------------------------------------------
 
-    def predict(self, uri: str):
-        """(explain's result for the files on disk, the Dockerfile's text it was made of)."""
-        from layerwise import safefs
+    def predict(self, uri: str, text: str):
+        """explain's prediction for the next build of the Dockerfile ``uri`` with the text
+        ``text`` (unsaved edits included) and the files on disk, against the last commit."""
         from layerwise.api import explain_project
 
         path = uri_to_path(uri)
         context = self.context_of(path)
-        text = safefs.read_text(path)
-        return explain_project(context, dockerfile=path, before="HEAD", timings=False), text
+        self.contexts.files(context, path)  # the kept walk (checked when the client does not watch files)
+        return explain_project(context, dockerfile=path, before="HEAD", timings=False, dockerfile_text=text,
+                               walks=self.contexts.walks(context))  # fmt: skip
 
-    def schedule_lenses(self, uri: str) -> None:
-        state = self.docs.setdefault(uri, DocState())
-        generation = state.generation
+    def schedule_lenses(self, uri: str, text: str, generation: int) -> None:
+        """Predict ``text`` in the background. One prediction runs per document: asked again
+        meanwhile, only the newest ask is kept and runs next (the older ones are dropped
+        unstarted); a result superseded by a change while it ran is dropped."""
+        state = self.docs.get(uri)
+        if state is None:
+            return
+        if state.predicting:
+            state.pending = (text, generation)
+            return
+        state.predicting = True
         loop = asyncio.get_event_loop()
 
-        async def run() -> None:
+        async def run(text: str, generation: int) -> None:
             try:
-                got, predicted_text = await loop.run_in_executor(self.pool, self.predict, uri)
-            except Exception as exc:  # noqa: BLE001 - no git, no HEAD, a parse error: no lenses, a log line
-                self.window_log_message(types.LogMessageParams(type=types.MessageType.Info,
-                                                               message=f"layerwise: no prediction: {exc}"))  # fmt: skip
-                state.lenses, state.steps, state.predicted_text = [], {}, None
-                return
-            if state.generation != generation:
-                return
-            state.predicted_text = predicted_text
-            state.steps = {s.line: s for s in got.explanation.steps}
-            state.lenses = lenses_of(got.explanation)
-            try:
-                await self.workspace_code_lens_refresh_async(None)
-            except Exception:  # noqa: BLE001 - a client without refresh asks again on its own
-                pass
+                while True:
+                    if state.generation == generation and self.docs.get(uri) is state:
+                        await self._predict_once(loop, uri, state, text, generation)
+                    if state.pending is None:
+                        return
+                    (text, generation), state.pending = state.pending, None
+            finally:
+                state.predicting = False
 
-        task = asyncio.ensure_future(run())
+        task = asyncio.ensure_future(run(text, generation))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+
+    async def _predict_once(self, loop, uri: str, state: DocState, text: str, generation: int) -> None:
+        try:
+            got = await loop.run_in_executor(self.pool, self.predict, uri, text)
+        except Exception as exc:  # noqa: BLE001 - no git, no HEAD, a parse error: no lenses, a log line
+            if state.generation == generation:
+                state.lenses, state.steps, state.predicted_text = [], {}, None
+            if str(exc) != state.last_error:
+                state.last_error = str(exc)
+                self.window_log_message(types.LogMessageParams(type=types.MessageType.Info,
+                                                               message=f"layerwise: no prediction: {exc}"))  # fmt: skip
+            return
+        if state.generation != generation:
+            return  # the text changed meanwhile: the prediction of the new text follows
+        state.last_error = None
+        state.predicted_text = text
+        state.steps = {s.line: s for s in got.explanation.steps}
+        state.lenses = lenses_of(got.explanation)
+        try:
+            await self.workspace_code_lens_refresh_async(None)
+        except Exception:  # noqa: BLE001 - a client without refresh asks again on its own
+            pass
 
 
 def short_cause(step) -> str:
@@ -270,8 +328,7 @@ def build_server() -> LayerwiseServer:
     def did_open(ls: LayerwiseServer, params: types.DidOpenTextDocumentParams) -> None:
         uri = params.text_document.uri
         if dockerfile_uri(uri):
-            ls.schedule(uri, delay=0)
-            ls.schedule_lenses(uri)
+            ls.schedule(uri, delay=0)  # the checks, then the prediction
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: LayerwiseServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -279,32 +336,40 @@ def build_server() -> LayerwiseServer:
         if dockerfile_uri(uri):
             ls.schedule(uri)
 
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: LayerwiseServer, params: types.InitializedParams) -> None:
+        ls.event_loop = asyncio.get_running_loop()
+        await ls.watch_files()
+
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: LayerwiseServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.refresh_project(params.text_document.uri)
+        ls.refresh_project([params.text_document.uri])
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: LayerwiseServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         state = ls.docs.pop(uri, None)
-        if state is not None and state.timer is not None:
-            state.timer.cancel()
+        if state is not None:
+            state.generation += 1  # a running check or prediction is dropped
+            state.pending = None
+            if state.timer is not None:
+                state.timer.cancel()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched(ls: LayerwiseServer, params: types.DidChangeWatchedFilesParams) -> None:
-        ls.refresh_project(params.changes[0].uri if params.changes else None)
+        ls.refresh_project([c.uri for c in params.changes])
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
     def code_lens(ls: LayerwiseServer, params: types.CodeLensParams) -> list[types.CodeLens]:
         state = ls.docs.get(params.text_document.uri)
         if state is None or not ls.prediction_is_current(params.text_document.uri, state):
-            return []  # unsaved edits: the lines moved under the prediction; it comes back on save
+            return []  # of an older text (the lines moved): the prediction of this one follows
         return list(state.lenses)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
-    def hover(ls: LayerwiseServer, params: types.HoverParams) -> types.Hover | None:
+    async def hover(ls: LayerwiseServer, params: types.HoverParams) -> types.Hover | None:
         try:
-            return hover_at(ls, params.text_document.uri, params.position.line + 1)
+            return await hover_at(ls, params.text_document.uri, params.position.line + 1)
         except Exception:
             log.exception("layerwise: hover failed")
             return None
@@ -327,7 +392,7 @@ SOURCE_FIX_ALL = "source.fixAll.layerwise"
 
 
 def _prediction_is_current(self: LayerwiseServer, uri: str, state: DocState) -> bool:
-    """The prediction is of the text the editor shows (explain reads the files on disk)."""
+    """The prediction is of the text the editor shows."""
     try:
         source = self.workspace.get_text_document(uri).source
     except Exception:  # noqa: BLE001 - not open: nothing shows it
@@ -338,15 +403,39 @@ def _prediction_is_current(self: LayerwiseServer, uri: str, state: DocState) -> 
 LayerwiseServer.prediction_is_current = _prediction_is_current  # type: ignore[attr-defined]
 
 
-def _refresh_project(self: LayerwiseServer, changed_uri: str | None) -> None:
-    """A file was saved or changed on disk: re-check every open Dockerfile (their findings in
-    other files come from the files on disk) and recompute the predictions."""
+def _refresh_project(self: LayerwiseServer, changed_uris: list[str] | None) -> None:
+    """Files were saved or changed on disk: forget the context walks they change (a change the
+    ignore file leaves out, in ``.git/`` say, keeps them), then re-check every open Dockerfile
+    (their findings in other files come from the files on disk) and predict again (the last
+    commit may have moved)."""
+    self.contexts.invalidate(None if changed_uris is None else [uri_to_path(u) for u in changed_uris])
     for uri in list(self.docs):
-        self.schedule(uri, delay=0 if changed_uri != uri else DEBOUNCE)
-        self.schedule_lenses(uri)
+        self.schedule(uri, delay=0 if uri not in (changed_uris or ()) else DEBOUNCE)
 
 
 LayerwiseServer.refresh_project = _refresh_project  # type: ignore[attr-defined]
+
+
+async def _watch_files(self: LayerwiseServer) -> None:
+    """Ask the client to report changed files (``workspace/didChangeWatchedFiles``) when it
+    can register watchers dynamically; then the kept context walks are trusted until an event
+    says otherwise. Without: each kept walk is checked with lstat before use."""
+    caps = self.client_capabilities.workspace
+    watched = caps.did_change_watched_files if caps is not None else None
+    if watched is None or not watched.dynamic_registration:
+        return
+    try:
+        await self.client_register_capability_async(types.RegistrationParams(registrations=[types.Registration(
+            id="layerwise-watch", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                watchers=[types.FileSystemWatcher(glob_pattern="**/*")]))]))  # fmt: skip
+    except Exception as exc:  # noqa: BLE001 - refused: the lstat checks stay on
+        log.warning("layerwise: no file watching: %s", exc)
+        return
+    self.contexts.watching = True
+
+
+LayerwiseServer.watch_files = _watch_files  # type: ignore[attr-defined]
 
 
 def _overlaps(f, line: int, end_line: int) -> bool:
@@ -471,9 +560,10 @@ def fix_all_action(ls: LayerwiseServer, uri: str, path: str, source: str, versio
                             edit=types.WorkspaceEdit(document_changes=changes))  # fmt: skip
 
 
-def hover_at(ls: LayerwiseServer, uri: str, line: int) -> types.Hover | None:
-    """The instruction under the cursor as BuildKit reads it (ARG/ENV expanded), and what the
-    next build does with it (the prediction's full cause)."""
+async def hover_at(ls: LayerwiseServer, uri: str, line: int) -> types.Hover | None:
+    """The instruction under the cursor as BuildKit reads it (ARG/ENV expanded), for a
+    COPY/ADD what it copies (the number and size of the files, from the kept context walk),
+    and what the next build does with it (the prediction's full cause)."""
     from layerwise.parse import parse
     from layerwise.resolve.stages import resolve
 
@@ -502,7 +592,67 @@ def hover_at(ls: LayerwiseServer, uri: str, line: int) -> types.Hover | None:
     expanded = {k: v for k, v in step.expanded.items() if v not in (None, "", [], {})}
     if expanded:
         parts.append("As BuildKit reads it:\n```\n" + "\n".join(f"{k}: {v}" for k, v in expanded.items()) + "\n```")
+    from layerwise.parse.instructions import Copy
+
+    if isinstance(inst, Copy):
+        loop = asyncio.get_event_loop()
+        what = await loop.run_in_executor(ls.pool, copied, ls, uri_to_path(uri), build, step)
+        if what:
+            parts.append(what)
     return _hover_text(parts, state, line, current)
+
+
+def copied(ls: LayerwiseServer, path: str, build, step) -> str:
+    """What a COPY/ADD copies, for its hover: from a stage or an image (named), URLs, inline
+    files, and for the build context the number and total size of the files its sources
+    select among those Docker sends (after ``.dockerignore``), with each source's share."""
+    from layerwise.analyses.copies import REMOTE, sources
+    from layerwise.context.report import human_size
+
+    inst = step.instruction
+    src = step.expanded.get("from") or inst.from_
+    if src:
+        refs = step.expanded.get("stage_refs") or ()
+        if refs:
+            stage = build.stages[refs[0]]
+            return f"Copies from the stage `{stage.label}` (files of that stage's image, not of the build context)"
+        return f"Copies from the image `{src}` (not from the build context)"
+    srcs = [x for x in sources(step) if not x.startswith("<<")]
+    notes = []
+    if inst.contents:
+        notes.append(f"{len(inst.contents)} inline file{'s' if len(inst.contents) != 1 else ''} (heredoc)")
+    urls = [x for x in srcs if REMOTE.match(x)]
+    if urls:
+        notes.append(f"{len(urls)} download{'s' if len(urls) != 1 else ''} (not from the build context)")
+    local = [x for x in srcs if not REMOTE.match(x)]
+    if not local:
+        return ("Copies " + ", ".join(notes)) if notes else ""
+    context = ls.context_of(path)
+    files, _ignore = ls.contexts.files(context, path)
+    snap = files._snap
+    seen: dict[str, int] = {}
+    rows = []
+    for x in local:
+        try:
+            entries = snap.select(x)
+        except Exception:  # noqa: BLE001 - a bad pattern: the check reports it
+            rows.append(f"- `{x}`: not a valid pattern")
+            continue
+        sel = [e for e in entries if e.kind == "file"]
+        for e in sel:
+            seen[e.path] = e.size
+        size = sum(e.size for e in sel)
+        rows.append(f"- `{x}`: " + (f"{_n(len(sel), 'file')}, {human_size(size)}" if entries else "selects nothing that is sent"))
+    total = f"Copies **{_n(len(seen), 'file')}, {human_size(sum(seen.values()))}** from the build context (after .dockerignore)"
+    if inst.excludes:
+        total += f", before its --exclude pattern{'s' if len(inst.excludes) != 1 else ''}"
+    if notes:
+        total += "; and " + ", ".join(notes)
+    return total + (":\n" + "\n".join(rows) if len(local) > 1 or not seen else "")
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}{'s' if count != 1 else ''}"
 
 
 def _hover_text(parts: list[str], state: DocState | None, line: int, current: bool = True) -> types.Hover:
