@@ -98,6 +98,12 @@ def test_passes(dockerfile):
     passes(CODE, dockerfile)
 
 
+def test_names_the_dependency_install_not_the_tool_install_before_it():
+    (f,) = catches(CODE, "FROM python:3.12\nCOPY . .\nRUN pip install pipenv\nRUN pipenv sync\n", line=2)
+    assert "`pipenv sync` (line 4)" in f.message, f.message
+    passes(CODE, "FROM python:3.12\nCOPY . .\nRUN pip install pipenv==2024.4.0 poetry==1.8.3\n")
+
+
 def test_names_copy_install_and_volatile_files():
     (f,) = catches(CODE, "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
                    files={"requirements.txt": "flask==3.0.3\n", "app.py": "print()\n", "pkg/mod.py": ""})

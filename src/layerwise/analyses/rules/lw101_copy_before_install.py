@@ -121,7 +121,9 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 ready = [x for x in installs if x.reads and preinstalled_by(ctx, stage_copies, x)]
                 any_install = any_install or bool(ready)
                 installs = [x for x in installs if all(x is not r for r in ready)]
-            if not installs:
+            if not installs or all(x.tools_only for x in installs):
+                # (packaging tools alone, `pip install pipenv`: no dependency of the app; the
+                # install that follows with them is the one a copy before it reinstalls)
                 continue
             needed = {r for x in installs for r in x.reads}
             deps = [x for x in installs if not x.tools_only]
