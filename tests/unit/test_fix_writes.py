@@ -364,3 +364,80 @@ def test_a_symlink_into_the_repository_outside_the_context_folder_is_written_thr
     assert code == 0, err
     assert os.readlink(root / "Dockerfile") == "../../docker/Dockerfile.shared"
     assert "COPY requirements.txt" in (repo / "docker" / "Dockerfile.shared").read_text()
+
+
+# ------------------------------------------------------------ hard links and extended attributes
+
+
+def test_a_hard_linked_dockerfile_is_rewritten_in_place_for_every_name(tmp_path, capsys):
+    root = project(tmp_path / "p")
+    other = tmp_path / "Dockerfile.also"
+    os.link(root / "Dockerfile", other)  # a rename would leave this name on the old text
+    inode = (root / "Dockerfile").stat().st_ino
+    code, err = run(["fix", str(root), "--no-dockerignore"], capsys)
+    assert code == 0, err
+    after = (root / "Dockerfile").stat()
+    assert (after.st_ino, after.st_nlink) == (inode, 2)
+    assert "COPY requirements.txt" in other.read_text() and other.read_bytes() == (root / "Dockerfile").read_bytes()
+    assert not leftovers(root)
+
+
+def _xattrs_or_skip(path):
+    try:
+        os.setxattr(path, "user.layerwise.test", b"kept")
+    except OSError as exc:  # a file system without user attributes
+        pytest.skip(f"no user extended attributes here: {exc}")
+
+
+def test_extended_attributes_are_kept(tmp_path, capsys):
+    root = project(tmp_path / "p")
+    _xattrs_or_skip(root / "Dockerfile")
+    inode = (root / "Dockerfile").stat().st_ino
+    code, err = run(["fix", str(root), "--no-dockerignore"], capsys)
+    assert code == 0, err
+    assert "COPY requirements.txt" in (root / "Dockerfile").read_text()
+    assert (root / "Dockerfile").stat().st_ino != inode  # written by a rename, attributes copied
+    assert os.getxattr(root / "Dockerfile", "user.layerwise.test") == b"kept"
+
+
+def test_an_attribute_the_new_file_cannot_take_makes_it_rewritten_in_place(tmp_path, capsys, monkeypatch):
+    # as a security label the user may not set on a new file: the file itself is rewritten
+    root = project(tmp_path / "p")
+    _xattrs_or_skip(root / "Dockerfile")
+    inode = (root / "Dockerfile").stat().st_ino
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "setxattr", refuse)
+    code, err = run(["fix", str(root), "--no-dockerignore"], capsys)
+    assert code == 0, err
+    assert (root / "Dockerfile").stat().st_ino == inode and "COPY requirements.txt" in (root / "Dockerfile").read_text()
+    assert os.getxattr(root / "Dockerfile", "user.layerwise.test") == b"kept" and not leftovers(root)
+
+
+def test_a_file_rewritten_in_place_is_put_back_when_another_write_fails(tmp_path, monkeypatch):
+    (tmp_path / "linked").write_text("old linked\n")
+    os.link(tmp_path / "linked", tmp_path / "other-name")
+    (tmp_path / "plain").write_text("old plain\n")
+
+    def fail(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", fail)  # the rename after the in-place write fails
+    with pytest.raises(LayerwiseError, match="cannot write: No space left on device"):
+        write_all_atomic([FileWrite(str(tmp_path / "linked"), "new linked\n"),
+                          FileWrite(str(tmp_path / "plain"), "new plain\n")])  # fmt: skip
+    assert (tmp_path / "other-name").read_text() == "old linked\n" and (tmp_path / "plain").read_text() == "old plain\n"
+    assert not leftovers(tmp_path)
+
+
+def test_a_hard_linked_file_saved_while_fix_ran_is_not_overwritten(tmp_path):
+    root = project(tmp_path / "p")
+    os.link(root / "Dockerfile", tmp_path / "other")
+    result = fix_project(root, root / "Dockerfile", dockerignore=False)
+    with open(tmp_path / "other", "a") as f:
+        f.write("# saved meanwhile\n")
+    with pytest.raises(LayerwiseError, match="changed while layerwise fix ran"):
+        result.write()
+    assert (root / "Dockerfile").read_text() == ARTICLE + "# saved meanwhile\n"

@@ -246,6 +246,24 @@ def test_the_projects_tool_runs(tmp_path, fake_tools, files, tool, command, outp
     assert Path(path).read_text() == result.files[path][1]
 
 
+def test_a_lock_saved_while_pin_ran_is_not_overwritten(tmp_path, fake_tools):
+    # pin writes with fix's writer: the file is compared with what pin read just before the rename
+    project = write(tmp_path / "project", {"pyproject.toml": "[project]\nname='x'\n", "uv.lock": "old\r\n"})
+    result = pin(project)
+    assert result.files[str(project / "uv.lock")] == ("old\r\n", "locked by uv\n")  # read as its bytes are
+    (project / "uv.lock").write_text("edited meanwhile\n")
+    with pytest.raises(LayerwiseError, match=r"uv.lock: changed while layerwise pin ran: not written \(run pin again\)"):
+        result.write()
+    assert (project / "uv.lock").read_text() == "edited meanwhile\n"
+
+
+def test_a_hard_linked_lock_is_written_for_every_name(tmp_path, fake_tools):
+    project = write(tmp_path / "project", {"pyproject.toml": "[project]\nname='x'\n", "uv.lock": "old\n"})
+    os.link(project / "uv.lock", tmp_path / "uv.lock.link")
+    pin(project).write()
+    assert (tmp_path / "uv.lock.link").read_text() == "locked by uv\n" == (project / "uv.lock").read_text()
+
+
 def test_uv_project_compiles_requirements_in_with_uv(tmp_path, fake_tools):
     project = write(tmp_path / "p", {"requirements.in": "alpha\n", "uv.lock": "", "pyproject.toml": ""})
     result = pin(project / "requirements.in", hashes=True)

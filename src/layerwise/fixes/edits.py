@@ -178,37 +178,57 @@ def write_all_atomic(
     files: list[FileWrite] | list[tuple[str | os.PathLike[str], str, bool]],
     *,
     roots: list[str | os.PathLike[str]] | None = None,
+    command: str = "fix",
 ) -> list[str]:
     """Write several files all or nothing, keeping what the user had (returns the paths written).
 
     Every new content goes to a temporary file beside its target first, written and synced,
-    with the target's owner, group and mode (a new file gets the mode a normal file creation
-    gives: 0666 less the umask). Only when every temporary file is complete, and every target
-    is found unchanged since it was read (``FileWrite.original``), are they renamed over the
-    targets. A symlink is written through when its target is inside one of ``roots`` (default:
-    the folder of the path) and refused when it leaves them: the link stays a link. A folder,
-    a read-only file, a full disk, a file changed meanwhile: a located error, every target as
-    it was, no temporary file left. SIGTERM, SIGHUP and Ctrl-C during the preparation end it
-    the same way (KeyboardInterrupt: the command exits 128 + the signal); during the renames
-    they wait until the last one is done."""
+    with the target's owner, group, mode and extended attributes (ACLs among them; a new file
+    gets the mode a normal file creation gives: 0666 less the umask). Only when every temporary
+    file is complete, and every target is found unchanged since it was read
+    (``FileWrite.original``), are they renamed over the targets. A target with other hard links
+    (a rename would leave them on the old text), or with an extended attribute the temporary
+    file cannot take, is rewritten in place instead, its old bytes kept to put back should a
+    later write of the set fail. A symlink is written through when its target is inside one of
+    ``roots`` (default: the folder of the path) and refused when it leaves them: the link stays
+    a link. A folder, a read-only file, a full disk, a file changed meanwhile: a located error,
+    every target as it was, no temporary file left. SIGTERM, SIGHUP and Ctrl-C during the
+    preparation end it the same way (KeyboardInterrupt: the command exits 128 + the signal);
+    during the writes they wait until the last one is done. ``command`` names the layerwise
+    command writing (``fix``, ``pin``) in the messages."""
     from layerwise.bench.signals import held_while
 
     plan = [f if isinstance(f, FileWrite) else FileWrite(os.fspath(f[0]), f[1], f[2]) for f in files]
     temps: list[str] = []  # every temporary file name, listed before it is created
+    staged: list[_Staged] = []
+    rewritten: list[_Staged] = []  # written in place: put back if a later write fails
     with held_while() as guard:
         try:
-            staged = [_stage(f, roots, temps) for f in plan]
-            guard.holding = True  # from here to the last rename: no signal stops it halfway
-            for f, target in staged:
-                _recheck(f, target)
-            for (f, target), tmp in zip(staged, list(temps)):
-                try:
-                    os.replace(tmp, target)
-                except OSError as exc:
-                    raise LayerwiseError(f"cannot write: {exc.strerror or exc}", Location(f.path)) from None
-                temps.remove(tmp)
-            for folder in dict.fromkeys(os.path.dirname(target) for _, target in staged):
+            for f in plan:
+                staged.append(_stage(f, roots, temps, command))
+            guard.holding = True  # from here to the last write: no signal stops it halfway
+            for st in staged:
+                _recheck(st.file, st.target, command)
+            for st in staged:
+                if st.fd is not None:
+                    rewritten.append(st)
+                    _rewrite(st.fd, _encode(st.file.text, st.file.bom), Location(st.file.path))
+            for st in staged:
+                if st.tmp is not None:
+                    try:
+                        os.replace(st.tmp, st.target)
+                    except OSError as exc:
+                        raise LayerwiseError(f"cannot write: {exc.strerror or exc}", Location(st.file.path)) from None
+                    temps.remove(st.tmp)
+            for folder in dict.fromkeys(os.path.dirname(st.target) for st in staged):
                 _fsync_dir(folder)
+        except BaseException:
+            for st in rewritten:
+                try:
+                    _rewrite(st.fd, st.old, Location(st.file.path))
+                except LayerwiseError:
+                    pass
+            raise
         finally:
             guard.holding = True
             for tmp in temps:
@@ -216,7 +236,22 @@ def write_all_atomic(
                     os.unlink(tmp)
                 except OSError:
                     pass
+            for st in staged:
+                if st.fd is not None:
+                    os.close(st.fd)
     return [f.path for f in plan]
+
+
+@dataclass
+class _Staged:
+    """A file ready to be written: its new content in ``tmp`` (renamed over ``target``), or
+    ``target`` itself open as ``fd`` to be rewritten in place, with its ``old`` bytes."""
+
+    file: FileWrite
+    target: str
+    tmp: str | None = None
+    fd: int | None = None
+    old: bytes = b""
 
 
 def _target(f: FileWrite, roots: list[str | os.PathLike[str]] | None) -> str:
@@ -235,9 +270,10 @@ def _target(f: FileWrite, roots: list[str | os.PathLike[str]] | None) -> str:
     return real
 
 
-def _stage(f: FileWrite, roots: list[str | os.PathLike[str]] | None, temps: list[str]) -> tuple[FileWrite, str]:
+def _stage(f: FileWrite, roots: list[str | os.PathLike[str]] | None, temps: list[str], command: str) -> _Staged:
     """Check the target and write the new content to a temporary file beside it (its name
-    appended to ``temps`` before it exists, so that no interruption can leave it behind)."""
+    appended to ``temps`` before it exists, so that no interruption can leave it behind); or,
+    for a target a rename would not keep whole, open it to be rewritten in place."""
     loc = Location(f.path)
     target = _target(f, roots)
     try:
@@ -252,6 +288,8 @@ def _stage(f: FileWrite, roots: list[str | os.PathLike[str]] | None, temps: list
         raise LayerwiseError("is not a regular file (a FIFO, socket or device?): not written", loc)
     if st is not None and not st.st_mode & 0o222:
         raise LayerwiseError("the file is read-only: not written (make it writable to fix it)", loc)
+    if st is not None and st.st_nlink > 1:  # a rename would leave the other links on the old text
+        return _open_in_place(f, target, st, command)
     import secrets  # only when a file is written (start-up cost of check, #17)
 
     folder = os.path.dirname(target) or "."
@@ -265,17 +303,74 @@ def _stage(f: FileWrite, roots: list[str | os.PathLike[str]] | None, temps: list
     except OSError as exc:
         temps.remove(tmp)
         raise LayerwiseError(f"cannot write in its folder: {exc.strerror or exc}", loc) from None
+    kept = True
     try:
         with os.fdopen(fd, "wb") as out:
             if st is not None:
                 _keep_owner(out.fileno(), st, loc)
                 os.fchmod(out.fileno(), stat.S_IMODE(st.st_mode))  # after chown, which clears setuid
+                kept = _copy_xattrs(target, out.fileno())
             out.write(_encode(f.text, f.bom))
             out.flush()
             os.fsync(out.fileno())
     except OSError as exc:
         raise LayerwiseError(f"cannot write: {exc.strerror or exc}", loc) from None
-    return f, target
+    if not kept:  # an attribute the new file cannot take (a security label...)
+        os.unlink(tmp)
+        temps.remove(tmp)
+        return _open_in_place(f, target, st, command)
+    return _Staged(f, target, tmp=tmp)
+
+
+def _copy_xattrs(path: str, fd: int) -> bool:
+    """Give the file open as ``fd`` the extended attributes of ``path`` (user attributes, ACLs,
+    security labels); False when one cannot be set."""
+    if not hasattr(os, "listxattr"):
+        return True
+    try:
+        names = os.listxattr(path, follow_symlinks=False)
+    except OSError:  # a file system without extended attributes: nothing to keep
+        return True
+    for name in names:
+        try:
+            os.setxattr(fd, name, os.getxattr(path, name, follow_symlinks=False))
+        except OSError:
+            return False
+    return True
+
+
+def _open_in_place(f: FileWrite, target: str, st: os.stat_result, command: str) -> _Staged:
+    """Open ``target`` (the file ``st`` describes, nothing swapped in) to rewrite it in place,
+    and read its bytes to put back should the set not be written whole."""
+    loc = Location(f.path)
+    flags = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(target, flags)
+    except OSError as exc:
+        raise LayerwiseError(f"cannot write: {exc.strerror or exc}", loc) from None
+    try:
+        now = os.fstat(fd)
+        if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+            raise LayerwiseError(f"changed while layerwise {command} ran: not written (run {command} again)", loc)
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+    except BaseException:
+        os.close(fd)
+        raise
+    return _Staged(f, target, fd=fd, old=b"".join(chunks))
+
+
+def _rewrite(fd: int, data: bytes, loc: Location) -> None:
+    """Replace the whole content of the file open as ``fd`` with ``data``, synced."""
+    try:
+        done = 0
+        while done < len(data):
+            done += os.pwrite(fd, data[done:], done)
+        os.ftruncate(fd, len(data))
+        os.fsync(fd)
+    except OSError as exc:
+        raise LayerwiseError(f"cannot write: {exc.strerror or exc}", loc) from None
 
 
 def _keep_owner(fd: int, st: os.stat_result, loc: Location) -> None:
@@ -298,13 +393,14 @@ def _encode(text: str, bom: bool) -> bytes:
         return text.encode("utf-8", "surrogatepass")
 
 
-def _recheck(f: FileWrite, target: str) -> None:
+def _recheck(f: FileWrite, target: str, command: str = "fix") -> None:
     """Refuse when the file is no longer what the fix was computed from (saved meanwhile)."""
     if not f.check_original:
         return
     if f.original is None:
         if os.path.lexists(target):
-            raise LayerwiseError("was created while layerwise fix ran: not written (run fix again)", Location(f.path))
+            raise LayerwiseError(f"was created while layerwise {command} ran: not written (run {command} again)",
+                                 Location(f.path))  # fmt: skip
         return
     expected = _encode(f.original, f.bom)
     now = None
@@ -328,7 +424,8 @@ def _recheck(f: FileWrite, target: str) -> None:
         finally:
             os.close(fd)
     if now != expected:
-        raise LayerwiseError("changed while layerwise fix ran: not written (run fix again)", Location(f.path))
+        raise LayerwiseError(f"changed while layerwise {command} ran: not written (run {command} again)",
+                             Location(f.path))  # fmt: skip
 
 
 def _fsync_dir(folder: str) -> None:

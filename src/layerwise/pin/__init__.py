@@ -66,14 +66,12 @@ class PinResult:
         return out
 
     def write(self) -> list[str]:
-        from layerwise.fixes.edits import write_atomic
+        """Write the changed files with ``fix``'s writer: all or nothing, owner, mode, links and
+        attributes kept, and refused when a file changed since pin read it."""
+        from layerwise.fixes.edits import FileWrite, write_all_atomic
 
-        written = []
-        for path, (old, new) in self.files.items():
-            if old != new:
-                write_atomic(path, new)
-                written.append(path)
-        return written
+        return write_all_atomic([FileWrite(path, new, original=old, check_original=True)
+                                 for path, (old, new) in self.files.items() if old != new], command="pin")  # fmt: skip
 
 
 def pin(
@@ -101,6 +99,15 @@ def pin(
         return _pin_with_pip(target, hashes=hashes, python=python or _python_of(target.parent),
                              index_options=index_options, image=want, chosen_python=python is not None)  # fmt: skip
     return _pin_with_tool(chosen, target, hashes=hashes, index_options=index_options, image=want)
+
+
+def _read_exactly(path: Path) -> str | None:
+    """The file's text as its bytes are (line endings untouched, undecodable bytes kept), so
+    that :meth:`PinResult.write` can tell whether it changed meanwhile; None when absent."""
+    if not path.is_file():
+        return None
+    with open(path, encoding="utf-8", errors="surrogateescape", newline="") as f:
+        return f.read()
 
 
 # ----------------------------------------------------------------------- which tool
@@ -283,7 +290,7 @@ def _pin_with_pip(top: Path, *, hashes: bool, python: str, index_options: Sequen
                     lines.append(ln.body + ln.comment)  # options, -c, -e ., paths of the top file
         if dependencies:
             lines += [DEPENDENCIES_HEADER, *dependencies]
-        old = out.read_text(encoding="utf-8") if out.is_file() else None
+        old = _read_exactly(out)
         result.files[str(out)] = (old, "\n".join(lines) + "\n")
     else:
         for rf in files:
@@ -365,7 +372,7 @@ def _pin_with_tool(tool: str, source: Path, *, hashes: bool, index_options: Sequ
     result = PinResult(tool, command=argv, notes=notes)
     if tool in LOCK_FILES and hashes:
         result.notes.append(f"{output.name} records hashes by itself")
-    old = output.read_text(encoding="utf-8") if output.is_file() else None
+    old = _read_exactly(output)
     # Run in a scratch copy of what the tool reads, so that nothing changes before write().
     with tempfile.TemporaryDirectory(prefix="layerwise-pin-") as tmp:
         work = Path(tmp) / source.parent.name
