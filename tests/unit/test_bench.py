@@ -472,17 +472,24 @@ def test_build_args_and_target_reach_the_builds(tmp_path):
 @pytest.mark.parametrize(("text", "why"), [
     ("FROM --platform=linux/amd64 python:3.12 AS b\nCOPY --from=b --chown=1:1 --link a /a\n"
      "ADD --checksum=sha256:00 https://x/y /y\nRUN pip install x\n", None),
-    ("FROM x\nRUN --mount=type=cache,target=/c pip install y\n", "line 2: RUN --mount needs BuildKit"),
-    ("FROM x\n\nCOPY --chmod=600 a /a\n", "line 3: COPY --chmod needs BuildKit"),
-    ("FROM x\nCOPY --exclude=*.md . .\n", "line 2: COPY --exclude needs BuildKit"),
-    ("FROM x\nRUN <<EOF\necho hi\nEOF\n", "line 2: a heredoc needs BuildKit"),
+    ("FROM x\nRUN --mount=type=cache,target=/c pip install y\n",
+     'line 2: RUN --mount needs BuildKit ("the --mount option requires BuildKit")'),
+    ("FROM x\n\nCOPY --chmod=600 a /a\n", 'line 3: COPY --chmod needs BuildKit ("the --chmod option requires BuildKit")'),
+    ("FROM x\nCOPY --exclude=*.md . .\n", "line 2: COPY --exclude is a flag it does not know (dockerfile parse error)"),
+    ("FROM x\nRUN <<EOF\necho hi\nEOF\n",
+     "line 2: RUN <<EOF (a heredoc) needs BuildKit: it drops the heredoc's body and runs only the RUN line"),
+    ("FROM --platform=$BUILDPLATFORM x\n", 'line 1: FROM --platform=$BUILDPLATFORM: it does not set BUILDPLATFORM '
+                                          '("failed to parse platform")'),
+    # only the stages the target builds reach a refusal of a known flag
+    ("FROM x AS app\nRUN true\nFROM x AS other\nRUN --mount=type=cache,target=/c true\n", None),
 ])  # fmt: skip
 def test_legacy_blocker(text, why):
-    """What Docker's legacy builder refuses (checked on dockerd 26.1: --chmod and RUN flags
-    "require BuildKit", --exclude is an unknown flag; --link and --checksum are accepted)."""
+    """What Docker's legacy builder refuses: analyses.cache.legacy_unsupported's first reason,
+    engine-tested there (dockerd 26.1: --chmod and RUN flags "require BuildKit", --exclude is
+    an unknown flag; --link and --checksum are accepted)."""
     from layerwise.bench.engines import legacy_blocker
 
-    assert legacy_blocker(text) == why
+    assert legacy_blocker(text, target="app" if "AS app" in text else None) == why
 
 
 def test_a_shared_step_is_filed_under_one_stage_whatever_name_the_engine_printed():

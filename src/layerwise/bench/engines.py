@@ -49,28 +49,20 @@ def buildkit_problem(engine: Engine) -> str | None:
     return f"its docker CLI ({version or 'unknown version'}) has no buildx plugin, which BuildKit builds need"
 
 
-_LEGACY_FLAGS = {"from": {"platform"}, "copy": {"from", "chown", "link"}, "add": {"from", "chown", "link", "checksum"}}
-
-
-def legacy_blocker(text: str) -> str | None:
-    """Why Docker's legacy builder cannot build this Dockerfile (``line N: ...``), or None:
-    a flag it does not know (RUN --mount, COPY --chmod...) or a heredoc."""
+def legacy_blocker(text: str, build_args: dict[str, str] | None = None, target: str | None = None) -> str | None:
+    """Why Docker's legacy builder cannot build this Dockerfile as BuildKit does (``line N:
+    ...``, the first of :func:`~layerwise.analyses.cache.legacy_unsupported`), or None."""
+    from layerwise.analyses.cache import legacy_unsupported
     from layerwise.errors import LayerwiseError
     from layerwise.parse import parse_bytes
+    from layerwise.resolve.stages import resolve
 
     try:
-        df = parse_bytes(text.encode("utf-8", "surrogateescape"), "Dockerfile")
+        build = resolve(parse_bytes(text.encode("utf-8", "surrogateescape"), "Dockerfile"), dict(build_args or {}))
+        refused = legacy_unsupported(build, target)
     except LayerwiseError:
         return None  # the build reports it
-    for node in df.nodes:
-        if node.heredocs:
-            return f"line {node.start_line}: a heredoc needs BuildKit"
-        allowed = _LEGACY_FLAGS.get(node.cmd, set())
-        for flag in node.flags:
-            name = flag.lstrip("-").split("=", 1)[0].lower()
-            if name not in allowed:
-                return f"line {node.start_line}: {node.cmd.upper()} --{name} needs BuildKit"
-    return None
+    return next((f"line {inst.line}: {why}" for inst, why in refused), None)
 
 
 @dataclass

@@ -128,7 +128,8 @@ def bench(path, dockerfile, change, fixed, against, floor, runs, builder, target
         legacy_refused = "--builder buildkit"
     else:
         specs = plan.variants + ([plan.floor] if plan.floor else [])
-        legacy_refused = next((f"{v.label}: {why}" for v in specs if (why := legacy_blocker(v.dockerfile))), None)
+        legacy_refused = next((f"{v.label}: {why}" for v in specs
+                               if (why := legacy_blocker(v.dockerfile, plan.build_args, plan.target))), None)  # fmt: skip
     from layerwise.api import context_is_elsewhere, context_line
 
     df_used = dockerfile or os.path.join(path, "Dockerfile")
