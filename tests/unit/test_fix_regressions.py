@@ -66,6 +66,23 @@ CASES = [
         "COPY . /app\nRUN uv pip install --no-deps --no-cache --system /app\n",
         id="uv-pip-install-absolute",
     ),
+    pytest.param(
+        # the copy moves past the tool install to the install that uses the tool, in one go
+        "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir uv==0.5.0\n"
+        "RUN uv pip install --no-cache --system -r pyproject.toml\n",
+        "FROM python:3.11-slim\nWORKDIR /app\nRUN pip install --no-cache-dir uv==0.5.0\n"
+        "COPY pyproject.toml ./\nRUN uv pip install --no-cache --system -r pyproject.toml\nCOPY . .\n",
+        id="past-a-tool-install",
+    ),
+    pytest.param(
+        # was: moved the copy below `pip install poetry` alone, a fix that fixed nothing: the
+        # install it reported (pip wheel) comes after `poetry build`, which needs the code
+        "FROM python:3.11\nWORKDIR /project\nCOPY . /project\nRUN pip install --no-cache-dir poetry==1.8.3\n"
+        "RUN poetry build --format=wheel\nRUN poetry export -o /tmp/r.txt\nRUN pip wheel -r /tmp/r.txt -w /tmp\n",
+        "FROM python:3.11\nWORKDIR /project\nCOPY . /project\nRUN pip install --no-cache-dir poetry==1.8.3\n"
+        "RUN poetry build --format=wheel\nRUN poetry export -o /tmp/r.txt\nRUN pip wheel -r /tmp/r.txt -w /tmp\n",
+        id="no-fix-past-a-build-that-needs-the-code",
+    ),
 ]
 
 

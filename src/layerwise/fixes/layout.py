@@ -185,6 +185,8 @@ def _plan_stage(stage: Stage, project: Project) -> tuple[_Plan | None, LayoutHin
             deps = [x for x in analysis.installs if x.reads or x.project]
             readable = all(classify(cmd) is not None for cmd in analysis.commands)
             if not deps:
+                if readable and analysis.installs and all(x.tools_only for x in analysis.installs):
+                    continue  # packaging tools alone (pip install poetry): the install that uses them is the one
                 if readable:
                     # pip install flask gunicorn: needs no file; the copy moves below it
                     return _Plan(c, s, analysis.installs, []), None
