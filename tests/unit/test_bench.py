@@ -17,7 +17,7 @@ from layerwise.bench import make_plan
 from layerwise.bench.edit import edit_text, pick_change_file, temporary_edit
 from layerwise.bench.results import BuildTime, StepTime, median_build
 from layerwise.bench.run import copy_context, floor_dockerfile
-from layerwise.engine.crosscheck import compare, disagreements, pair_steps
+from layerwise.engine.crosscheck import compare, disagreements, pair_steps, shared_step_stages
 from layerwise.errors import LayerwiseError
 
 EXAMPLES = Path(layerwise.__file__).parent / "examples"
@@ -271,6 +271,55 @@ def test_crosscheck_buildkit_an_env_before_the_step_makes_it_another_vertex():
     ]
     (d,) = disagreements(pred, [_eng("one", 2, "RUN make", True)], "buildkit")
     assert d.key == ("two", 2)
+
+
+@pytest.mark.parametrize(("one", "two", "shared"), [
+    # pdm-telegram-bot (issue 13): an ENV changes the image config, not the chain
+    (["ENV A=1", "WORKDIR /app"], ["WORKDIR /app"], True),
+    (["ENV A=1", "LABEL x=y", "COPY r.txt /app/"], ["COPY r.txt /app/"], True),
+    (["USER 1000", "WORKDIR /app"], ["WORKDIR /app"], False),  # the mkdir is made as the user
+    (["ENV D=/app", "WORKDIR $D"], ["WORKDIR $D"], False),  # expanded in another environment
+    (["WORKDIR /src", "WORKDIR /"], ["COPY r.txt r.txt"], False),  # another chain
+    (["WORKDIR /", "COPY r.txt r.txt"], ["COPY r.txt r.txt"], True),  # WORKDIR / makes no vertex
+    (["WORKDIR /app", "WORKDIR .."], ["WORKDIR /app", "WORKDIR /"], True),
+    (["SHELL [\"/bin/sh\", \"-ec\"]", "RUN make"], ["RUN make"], False),
+    (["USER 1000", "RUN make"], ["RUN make"], False),
+])  # fmt: skip
+def test_crosscheck_buildkit_pairs_a_step_with_the_vertex_buildkit_shares(one, two, shared):
+    """Two stages on one base: the last step of each is one vertex exactly when the chains and
+    operations are equal (tests/engine/test_crosscheck_dedup.py checks these on the engine)."""
+    kind = {"ENV": "metadata", "LABEL": "metadata", "USER": "metadata", "SHELL": "metadata"}
+
+    def steps(stage, lines):
+        out = [_pred(stage, "from", f"FROM busybox AS {stage}", "cached")]
+        for line in lines:
+            k = kind.get(line.split()[0], line.split()[0].lower())
+            out.append(_pred(stage, k, line, "metadata" if k == "metadata" else "cached"))
+        return out
+
+    pred = steps("one", one) + steps("two", two)
+    n_one = sum(1 for p in pred if p.stage == "one" and p.status == "cached" and p.kind != "from") + 1
+    n_two = sum(1 for p in pred if p.stage == "two" and p.status == "cached" and p.kind != "from") + 1
+    engine = [_eng("one", i, p.instruction, True) for i, p in enumerate([p for p in pred if p.stage == "one" and p.status == "cached"], 1) if i > 1]
+    engine += [_eng("two", i, p.instruction, True) for i, p in enumerate([p for p in pred if p.stage == "two" and p.status == "cached"], 1) if 1 < i < n_two]
+    missing = [d.key for d in disagreements(pred, engine, "buildkit")]
+    assert missing == ([] if shared else [("two", n_two)]), missing
+    assert (("two", n_two) in shared_step_stages(pred)) == shared and n_one > 1
+
+
+def test_crosscheck_buildkit_from_an_image_spelled_two_ways_and_from_a_stage():
+    from layerwise.engine.crosscheck import _vertex_keys
+
+    a = [_pred(0, "from", "FROM busybox", "cached"), _pred(0, "workdir", "WORKDIR /w", "cached")]
+    b = [_pred(1, "from", "FROM docker.io/library/busybox:latest AS b", "cached"), _pred(1, "workdir", "WORKDIR /w", "cached")]
+    c = [_pred(2, "from", "FROM busybox:1.36", "cached"), _pred(2, "workdir", "WORKDIR /w", "cached")]
+    # FROM <stage> goes on from that stage's chain and settings (its USER makes the mkdir)
+    d = [_pred(3, "from", "FROM busybox AS base", "cached"), _pred(3, "metadata", "USER 1000", "metadata"),
+         _pred(4, "from", "FROM base", "cached", base_stage=3), _pred(4, "workdir", "WORKDIR /w", "cached")]  # fmt: skip
+    keys = _vertex_keys(a + b + c + d)
+    assert keys[1] == keys[3] and keys[1] != keys[5] and keys[9] not in (keys[1], keys[5])
+    assert keys[9] == _vertex_keys([_pred(0, "from", "FROM busybox", "cached"), _pred(0, "metadata", "USER 1000", "metadata"),
+                                    _pred(0, "workdir", "WORKDIR /w", "cached")])[2]  # fmt: skip
 
 
 @pytest.mark.parametrize("builder", ["buildkit", "legacy"])

@@ -15,14 +15,28 @@ BuildKit runs identical vertices once: two stages that start alike (``FROM x AS 
 ``FROM x AS b``, both then ``WORKDIR /w``) share those steps, and the engine prints each shared
 step once, under the name of one of the stages (either one: it varies from build to build). A
 predicted step the engine did not print under its own stage is paired with the shared step
-when its stage's instructions up to it are those of a stage whose step the engine did print
-(the same base, the same instructions, config ones included, as text).
+when both make the same vertex. A vertex is its parent vertex and its own operation (LLB
+digests: the step's name is metadata, no part of it), so two steps are the same vertex when
+their parent chains are and their operations are (:func:`_vertex_keys`):
+
+- ``WORKDIR``: a ``mkdir`` of the absolute path (a relative one joined to the workdir before),
+  as the ``USER`` set before it; ``WORKDIR /`` makes no vertex.
+- ``COPY``/``ADD``: the instruction, and the workdir its destination is relative to.
+- ``RUN``: the instruction, with the environment (``ENV``, ``ARG``), ``USER``, workdir and
+  ``SHELL`` it runs with.
+- Config instructions (``ENV``, ``LABEL``, ``CMD``...) make no vertex: an ``ENV`` before a
+  ``WORKDIR`` or ``COPY`` leaves it the same vertex (it changes the image config, not the LLB
+  chain), but an ``ENV`` before a ``RUN`` changes the RUN's environment. An instruction that
+  names a variable (``$``) is compared with the environment it is expanded in.
+- ``FROM <stage>`` continues that stage's chain and its settings; ``FROM image`` starts from
+  the image (``busybox``, ``busybox:latest`` and ``docker.io/library/busybox`` are one).
 
 Used by the real-engine scenario tests and by ``layerwise bench``.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -58,27 +72,82 @@ def _stage_key(stage) -> str:
 
 
 _FROM_AS = re.compile(r"\s+AS\s+\S+\s*$", re.IGNORECASE)
+_KEYWORD = re.compile(r"\s*(\S+)\s*(.*)$", re.DOTALL)
 
 
-def _same_vertex_text(s) -> str:
-    """An instruction as far as the vertex it makes goes: whitespace runs as one space, and a
-    FROM without its ``AS name`` (the stage's name is no part of what it builds)."""
-    text = " ".join(s.instruction.split())
-    return _FROM_AS.sub("", text) if s.kind == "from" else text
+def _image(ref: str) -> str:
+    """An image reference as the registry knows it: ``busybox`` -> ``docker.io/library/busybox:latest``."""
+    if "$" in ref or ref.lower() == "scratch":
+        return ref
+    name, digest = ref.split("@", 1) if "@" in ref else (ref, "")
+    first, _, rest = name.partition("/")
+    if not rest:
+        name = "docker.io/library/" + name
+    elif "." not in first and ":" not in first and first != "localhost":
+        name = "docker.io/" + name
+    if not digest and ":" not in name.rsplit("/", 1)[-1]:
+        name += ":latest"
+    return name + ("@" + digest if digest else "")
+
+
+def _vertex_keys(steps: Sequence) -> list[tuple]:
+    """For each step, a key equal to another step's exactly when BuildKit makes them one
+    vertex (see the module's doc). Config-only steps get the key of the vertex they sit on."""
+    final: dict[int, tuple] = {}  # stage index -> (its last vertex key, its settings)
+    keys: list[tuple] = []
+    index = -1
+    key: tuple = ()
+    env: tuple = ()
+    user = shell = ""
+    workdir = "/"
+    for s in steps:
+        if s.kind == "from" and not s.onbuild:
+            index += 1
+        m = _KEYWORD.match(s.instruction)
+        word, rest = (m.group(1).upper(), m.group(2).strip()) if m else ("", "")
+        dollar = "$" in rest
+        if s.kind == "from":
+            base = getattr(s, "base_stage", None)
+            if base is not None and base in final:
+                key, (env, user, shell, workdir) = final[base]
+            else:
+                words = [w for w in _FROM_AS.sub("", rest).split() if not w.startswith("--")]
+                flags = tuple(w for w in _FROM_AS.sub("", rest).split() if w.startswith("--"))
+                key = ("FROM", _image(words[0]) if words else "", flags)
+                env, user, shell, workdir = (), "", "", "/"
+        elif s.kind == "workdir":
+            path = " ".join(rest.split())
+            new = path if path.startswith("/") else posixpath.normpath(posixpath.join("/", workdir, path))
+            if new != "/" or dollar:
+                key = (key, "WORKDIR", new, user, env if dollar else ())
+            workdir = new
+        elif s.kind in ("copy", "add"):
+            key = (key, word, " ".join(rest.split()), workdir, env if dollar else ())
+        elif s.kind == "run":
+            key = (key, "RUN", rest, env, user, workdir, shell)
+        elif word in ("ENV", "ARG"):
+            env += (" ".join(rest.split()),)
+        elif word == "USER":
+            user = rest
+        elif word == "SHELL":
+            shell = rest
+        keys.append(key)
+        final[index] = (key, (env, user, shell, workdir))
+    return keys
 
 
 def _predicted(steps: Iterable, builder: str) -> list[tuple]:
-    """``(stage, number, instruction, cached, prefix)`` for every predicted step the engine
-    executes; ``prefix``: the stage's instructions up to this one (see _same_vertex_text)."""
+    """``(stage, number, instruction, cached, vertex)`` for every predicted step the engine
+    executes; ``vertex``: the key of the vertex it makes (see _vertex_keys)."""
     pred = []
     stages: dict[object, int] = {}
-    prefixes: dict[object, tuple] = {}
-    for s in steps:
+    steps = list(steps)
+    vertices = _vertex_keys(steps) if builder == "buildkit" else [None] * len(steps)
+    for s, vertex in zip(steps, vertices):
         if s.status == "not-built":
             continue
         if builder == "legacy" and s.onbuild:
             continue  # the legacy builder runs triggers inside its FROM step
-        prefix = prefixes[s.stage] = prefixes.get(s.stage, ()) + (_same_vertex_text(s),)
         if builder == "buildkit" and s.status == "metadata":
             continue
         if s.kind == "from" and s.base_stage is not None:
@@ -88,7 +157,7 @@ def _predicted(steps: Iterable, builder: str) -> list[tuple]:
         if s.kind == "from":
             continue
         number = n if builder == "buildkit" else None
-        pred.append((s.stage, number, s.instruction, s.status == "cached", prefix))
+        pred.append((s.stage, number, s.instruction, s.status == "cached", vertex))
     return pred
 
 
@@ -126,10 +195,10 @@ def pair_steps(predicted_steps: Sequence, engine_steps: Sequence, builder: str) 
             instr = (p or e)[2]  # type: ignore[index]
             out.append(StepPair((i,), instr, p[3] if p else None, e[3] if e else None))
         return out
-    by_key = {(_stage_key(st), n): (instr, c, prefix) for st, n, instr, c, prefix in pred}
+    by_key = {(_stage_key(st), n): (instr, c, vertex) for st, n, instr, c, vertex in pred}
     out = []
     seen = set()
-    shared: dict[tuple, bool] = {}  # a stage's prefix -> the engine's status of the step it ends in
+    shared: dict[tuple, bool] = {}  # a vertex -> the engine's status of the step that made it
     for st, n, instr, c in sorted(eng, key=lambda t: (_stage_key(t[0]), t[1])):
         key = (_stage_key(st), n)
         seen.add(key)
@@ -137,9 +206,9 @@ def pair_steps(predicted_steps: Sequence, engine_steps: Sequence, builder: str) 
         out.append(StepPair(key, p[0] if p else instr, p[1] if p else None, c))
         if p is not None:
             shared.setdefault(p[2], c)
-    for key, (instr, c, prefix) in by_key.items():
+    for key, (instr, c, vertex) in by_key.items():
         if key not in seen:  # not printed under its own stage: maybe as a step shared with another one
-            out.append(StepPair(key, instr, c, shared.get(prefix)))
+            out.append(StepPair(key, instr, c, shared.get(vertex)))
     return out
 
 
@@ -154,8 +223,8 @@ def shared_step_stages(predicted_steps: Sequence) -> dict[tuple[str, int], str]:
     to build, and bench files it under one."""
     first: dict[tuple, object] = {}
     out: dict[tuple[str, int], str] = {}
-    for st, n, _, _, prefix in _predicted(predicted_steps, "buildkit"):
-        owner = first.setdefault(prefix, st)
+    for st, n, _, _, vertex in _predicted(predicted_steps, "buildkit"):
+        owner = first.setdefault(vertex, st)
         if owner != st:
             label = owner if isinstance(owner, str) else f"stage-{owner}"
             out[(_stage_key(st), n)] = label
