@@ -1,7 +1,7 @@
-"""How ``bench`` ends on a signal: SIGTERM and SIGHUP (a ``kill``, a closed terminal) end it
-the way Ctrl-C does, by raising KeyboardInterrupt in the main thread, so that every cleanup
-runs (the edited file restored, temporary copies deleted, images removed, a private engine
-stopped), and the command exits as the shell reports a process ended by that signal: 128 + its
+"""How a command that cleans up (``bench``, the writes of ``fix`` and ``pin``) ends on a signal:
+SIGTERM and SIGHUP (a ``kill``, a closed terminal) end it the way Ctrl-C does, by raising
+KeyboardInterrupt in the main thread, so that every cleanup runs (the edited file restored,
+temporary files deleted, images removed, a private engine stopped), and the command exits as the shell reports a process ended by that signal: 128 + its
 number (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP; :func:`exit_status`).
 
 A signal that the process ignores (``nohup``, a background job) stays ignored. Once one

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import layerwise
-from layerwise.bench.signals import held_while, terminate_as_interrupt
+from layerwise.signals import held_while, terminate_as_interrupt
 
 EXAMPLES = Path(layerwise.__file__).parent / "examples"
 SRC = str(Path(layerwise.__file__).parent.parent)

@@ -9,8 +9,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from layerwise.bench.signals import held_while
 from layerwise.errors import LayerwiseError, Location
+from layerwise.signals import held_while
 
 # Files the change goes to, in order of preference, when the user names none.
 PREFERRED = ("app.py", "main.py", "manage.py", "server.py", "wsgi.py", "run.py")

@@ -18,9 +18,9 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from layerwise.bench.signals import terminate_as_interrupt
 from layerwise.engine import Daemon, Engine, EngineError, find_engine
 from layerwise.errors import LayerwiseError
+from layerwise.signals import terminate_as_interrupt
 
 INSTALL_HINT = (
     "start Docker (so that `docker info` works), or, as root on Debian 12, install layerwise's "

@@ -18,8 +18,8 @@ from typing import Protocol
 
 from layerwise.bench.edit import temporary_edit
 from layerwise.bench.results import BenchResult, BuildTime, Run, StepTime, Variant
-from layerwise.bench.signals import held_while, terminate_as_interrupt
 from layerwise.errors import LayerwiseError
+from layerwise.signals import held_while, terminate_as_interrupt
 
 
 class Progress(Protocol):

@@ -118,6 +118,6 @@ def main(argv: list[str] | None = None) -> None:
 def _interrupt_status() -> int:
     """128 + the signal that interrupted the command (130 for Ctrl-C; ``bench`` turns SIGTERM
     and SIGHUP into an interrupt too, to clean up: then 143 or 129, as the shell reports them)."""
-    from layerwise.bench.signals import exit_status
+    from layerwise.signals import exit_status
 
     return exit_status()

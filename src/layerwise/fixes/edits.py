@@ -196,7 +196,7 @@ def write_all_atomic(
     preparation end it the same way (KeyboardInterrupt: the command exits 128 + the signal);
     during the writes they wait until the last one is done. ``command`` names the layerwise
     command writing (``fix``, ``pin``) in the messages."""
-    from layerwise.bench.signals import held_while
+    from layerwise.signals import held_while
 
     plan = [f if isinstance(f, FileWrite) else FileWrite(os.fspath(f[0]), f[1], f[2]) for f in files]
     temps: list[str] = []  # every temporary file name, listed before it is created
