@@ -47,8 +47,6 @@ def load_ci(start: str | os.PathLike[str], overlay: dict[str, str] | None = None
     :func:`file_key` s to texts that replace the files' (a fix not yet written). Files are read
     confined to the repository (:mod:`layerwise.safefs`: no link out, no FIFO, bounded)."""
     from layerwise import safefs
-    from layerwise.ci.github import parse_workflow
-    from layerwise.ci.gitlab import parse_gitlab
 
     root = repository_root(start)
     project = CiProject(root)
@@ -73,7 +71,10 @@ def load_ci(start: str | os.PathLike[str], overlay: dict[str, str] | None = None
             continue
         project.files.append(shown)
         project.texts[shown] = text
-        parse = parse_gitlab if rel == GITLAB else parse_workflow
+        if rel == GITLAB:  # (the parsers are imported only when there is such a file)
+            from layerwise.ci.gitlab import parse_gitlab as parse
+        else:
+            from layerwise.ci.github import parse_workflow as parse
         try:
             project.builds += parse(f, shown)
         except RecursionError:

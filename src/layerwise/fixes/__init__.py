@@ -11,12 +11,25 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from layerwise.errors import LayerwiseError, Location
 from layerwise.fixes.edits import unified_diff
-from layerwise.fixes.loop import MAX_PASSES, AppliedFix, fix_loop
+
+if TYPE_CHECKING:
+    from layerwise.fixes.loop import AppliedFix
 
 __all__ = ["MAX_PASSES", "AppliedFix", "FixResult", "fix_dockerfile_text", "fix_project"]
+
+
+def __getattr__(name: str):
+    """The fix loop's names, imported on first use: ``check`` imports this package (its rules
+    plan their edits with :mod:`~layerwise.fixes.layout`) but never runs the loop."""
+    if name in ("MAX_PASSES", "AppliedFix", "fix_loop"):
+        from layerwise.fixes import loop
+
+        return getattr(loop, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -85,6 +98,8 @@ def fix_dockerfile_text(
     """The fixed Dockerfile text, the fixes applied and the hints (fixes not applied). With a
     ``context``, the ``.dockerignore`` fixes are applied in memory too (they can change what
     the rules see) but only the Dockerfile is returned."""
+    from layerwise.fixes.loop import fix_loop
+
     out = fix_loop(text, path, context, rules=_rules(select, ignore), unsafe_fixes=unsafe_fixes,
                    cache_mount=cache_mount, build_args=build_args)  # fmt: skip
     return out.dockerfile, out.applied, out.hints
@@ -131,6 +146,8 @@ def fix_project(
             what = "a folder" if ign.is_dir() else "not a regular file"
             raise LayerwiseError(f"is {what}: fix cannot write .dockerignore (rename it, or use --no-dockerignore)",
                                  Location(str(ign)))  # fmt: skip
+    from layerwise.fixes.loop import fix_loop
+
     out = fix_loop(df.text, df_path, context_dir, rules=_rules(select, ignore), unsafe_fixes=unsafe_fixes,
                    cache_mount=cache_mount, build_args=build_args, dockerignore=dockerignore,
                    # read confined (a link out: refused, never shown); bytes decoded as they are: CRLF kept
