@@ -121,6 +121,7 @@ def _url_with_credentials():
                      st.sampled_from(["", "/simple", "/o/r.git@v1#egg=r"]))  # fmt: skip
 
 
+@pytest.mark.slow
 @fuzz_settings()
 @given(_url_with_credentials(), st.text(max_size=10), st.text(max_size=10))
 def test_credentials_never_survive(url, before, after):
@@ -174,6 +175,7 @@ _YAML_PIECES = st.sampled_from([
 _yaml_texts = st.lists(st.one_of(_YAML_PIECES, st.text(max_size=12)), max_size=25).map("\n".join)
 
 
+@pytest.mark.slow
 @fuzz_settings(max_examples=150)
 @given(_yaml_texts, st.sampled_from([".github/workflows/ci.yml", ".gitlab-ci.yml"]))
 def test_ci_files_load_without_surprises(text, name):

@@ -103,6 +103,7 @@ def test_parse_size():
     assert parse_size("12 parsecs") is None
 
 
+@pytest.mark.slow
 def test_measured_rss_is_the_commands_own(tmp_path):
     """A small command started by a big process reports its own peak RSS, not the parent's
     (Python's vfork + exec would hand the parent's high-water mark to a direct child)."""

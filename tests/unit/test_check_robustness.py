@@ -31,6 +31,7 @@ def _check(tmp_path, text: str) -> None:
     assert not result.errors, result.errors
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(INSTALLS, min_size=1, max_size=8))
 def test_rule_mixes(tmp_path, lines):

@@ -196,6 +196,7 @@ def test_any_structure_parses_without_exceptions(value):
     parse_gitlab(f, "ci.yml")
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="ab:-[]{}&*!|>'\"\n #$", max_size=80))
 def test_any_text_gives_builds_or_a_located_error(text):

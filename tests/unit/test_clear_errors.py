@@ -313,6 +313,7 @@ def test_context_reports_a_file_it_cannot_read(tmp_path):
             "on it") in proc.stdout  # fmt: skip
 
 
+@pytest.mark.slow
 def test_explain_says_what_happens_to_a_file_it_cannot_read(tmp_path):
     """As the engine does (docker 26, checked with the CLI without the capabilities that let
     root read any file): BuildKit copies such a file empty and goes on; the legacy builder

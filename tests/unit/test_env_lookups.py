@@ -135,6 +135,7 @@ def _pairs_built(monkeypatch, text: str) -> tuple[int, list]:
     return built, found
 
 
+@pytest.mark.slow
 def test_env_before_each_install_grows_linearly(monkeypatch):
     # env_of built dict(step.args) + step.env at every install: n installs built n*n/2 pairs
     # each time it was called (2,000: 8.7 million; 20,000 pairs took 37 s). Now the pairs built

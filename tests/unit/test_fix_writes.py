@@ -333,6 +333,7 @@ CHILD_AT_RENAME = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_a_signal_during_the_renames_waits_for_the_last_one(tmp_path):
     root = project(tmp_path / "p")
     child = subprocess.Popen([sys.executable, "-c", CHILD_AT_RENAME, str(root)], stdout=subprocess.PIPE,

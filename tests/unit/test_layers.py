@@ -11,6 +11,7 @@ function does.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -102,9 +103,14 @@ def _package(module: str) -> str:
 
 
 def _violations() -> tuple[list[str], set[tuple[str, str]]]:
+    return _violations_below(SRC)
+
+
+@functools.cache  # two tests read the same tree: scan it once
+def _violations_below(src: Path) -> tuple[list[str], set[tuple[str, str]]]:
     bad: list[str] = []
     excused: set[tuple[str, str]] = set()
-    for path in sorted(SRC.rglob("*.py")):
+    for path in sorted(src.rglob("*.py")):
         importer, _ = _module_name(path)
         own = _package(importer)
         for line, imported in _imports(path):
