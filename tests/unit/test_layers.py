@@ -49,16 +49,8 @@ LEAVES = ("shell", "errors", "signals", "engine")
 # Imports against the direction that exist today, each with why; (importer, imported) module
 # names. A new one fails the test; so does an entry here once its import is gone (delete it).
 KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    # Findings carry their fixes, and these rules build them with the fix package's editors.
-    ("layerwise.analyses.rules.lw101_copy_before_install", "layerwise.fixes.layout"): "edits",
-    ("layerwise.analyses.rules.lw107_system_packages_after_copy", "layerwise.fixes.commands"): "edits",
-    ("layerwise.analyses.rules.lw601_ci_build_without_cache", "layerwise.fixes"): "CI edits",
-    ("layerwise.analyses.rules.lw602_ci_cache_min_mode", "layerwise.fixes"): "CI edits",
-    ("layerwise.analyses.rules.lw604_ci_gha_scope_shared", "layerwise.fixes"): "CI edits",
-    ("layerwise.analyses.rules.lw605_ci_cache_one_sided", "layerwise.fixes"): "CI edits",
-    ("layerwise.analyses.rules.lw606_ci_inline_cache_missing", "layerwise.fixes"): "CI edits",
-    ("layerwise.analyses.rules.lw607_ci_no_cache", "layerwise.fixes"): "CI edits",
-    ("layerwise.analyses.rules.lw608_ci_cache_export_unsupported", "layerwise.fixes"): "CI edits",
+    # Findings carry their fixes; LW101's is the layout rewrite, which lives with the fix loop.
+    ("layerwise.analyses.rules.lw101_copy_before_install", "layerwise.fixes.layout"): "layout fix",
     # The context model still asks the cache simulation (#18: one model of the files Docker sees).
     ("layerwise.context.states", "layerwise.analyses.cache"): "context model",
     # Terminal escaping lives with the reporters; the context report renders text itself.

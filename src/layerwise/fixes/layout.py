@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from layerwise import safefs
-from layerwise.fixes.commands import Install, analyse_run, classify
+from layerwise.analyses.commands import Install, analyse_run, classify
 from layerwise.fixes.edits import (
     ProposedFix,
     TextEdit,

@@ -72,7 +72,7 @@ def system_install(commands: list[list[str]]) -> str | None:
 
 def _reads_nothing(ctx: RuleContext, step, dest: str) -> bool:
     """Whether the RUN is provably independent of the files a copy to ``dest`` brings."""
-    from layerwise.fixes.commands import analyse_run
+    from layerwise.analyses.commands import analyse_run
 
     a = analyse_run(step.instruction)
     if a.opaque or not a.context_free or step.instruction.node.heredocs:
@@ -113,7 +113,7 @@ def _move_fix(ctx: RuleContext, stage, copy_step, step) -> Fix | None:
                 return None
             continue
         if isinstance(inst, Run):
-            from layerwise.fixes.commands import analyse_run
+            from layerwise.analyses.commands import analyse_run
 
             a = analyse_run(inst)
             if a.opaque or not a.context_free:

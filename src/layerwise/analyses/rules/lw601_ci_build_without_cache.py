@@ -51,7 +51,7 @@ CODE = "LW601"
 
 
 def _fix(ctx: RuleContext, build) -> Fix | None:
-    from layerwise.fixes import ci as edits
+    from layerwise.analyses import ciedits as edits
 
     if build.kind != "action" or build.no_cache is not None:
         return None

@@ -47,7 +47,7 @@ CODE = "LW602"
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
-    from layerwise.fixes import ci as edits
+    from layerwise.analyses import ciedits as edits
 
     for build in ctx.ci_builds():
         exports = [s for s in build.cache_to if not s.opaque]

@@ -47,7 +47,7 @@ def _identity(build) -> tuple:
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
-    from layerwise.fixes import ci as edits
+    from layerwise.analyses import ciedits as edits
 
     ci = ctx.ci()
     if ci is None:

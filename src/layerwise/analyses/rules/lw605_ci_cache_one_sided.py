@@ -53,7 +53,7 @@ def _mirror(spec, to: bool) -> str | None:
 def _finding(ctx: RuleContext, build, spec, *, imports: bool) -> Finding:
     """The finding for a one-sided ``spec``: an import nothing exports (``imports``), or the
     reverse; its fix adds the missing side to the action's inputs when there is none yet."""
-    from layerwise.fixes import ci as edits
+    from layerwise.analyses import ciedits as edits
 
     missing = "cache-to" if imports else "cache-from"
     mirror = _mirror(spec, to=imports)

@@ -36,7 +36,7 @@ CODE = "LW606"
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
-    from layerwise.fixes import ci as edits
+    from layerwise.analyses import ciedits as edits
 
     ci = ctx.ci()
     inline_somewhere = any(b.uses_registry_inline for b in (ci.builds if ci is not None else ()))

@@ -32,7 +32,7 @@ CODE = "LW607"
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
-    from layerwise.fixes import ci as edits
+    from layerwise.analyses import ciedits as edits
 
     for build in ctx.ci_builds():
         if build.no_cache is None:

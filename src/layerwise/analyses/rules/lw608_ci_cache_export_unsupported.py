@@ -45,7 +45,7 @@ _NEED_BUILDX = ("gha", "local", "registry", "s3", "azblob")
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
-    from layerwise.fixes import ci as edits
+    from layerwise.analyses import ciedits as edits
 
     for build in ctx.ci_builds():
         if build.exporting_builder:

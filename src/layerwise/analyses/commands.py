@@ -1,5 +1,5 @@
-"""What the layout fix needs to know of a RUN on top of the shared install recogniser
-(:mod:`layerwise.analyses.installs`): whether each command is a dependency install, a command
+"""What the layout fix (and LW107's move) need to know of a RUN on top of the shared install
+recogniser (:mod:`layerwise.analyses.installs`): whether each command is a dependency install, a command
 known *not* to read the build context (system packages, users, folders, downloads), or
 something that may read it.
 """
