@@ -80,14 +80,14 @@ LAYOUT = f"FROM python:3.12\nWORKDIR /app\nCOPY . .\n{APT}RUN pip install -r req
 FILES = {"requirements.txt": "flask==3.0.3\n", "app.py": "print(1)\n"}
 
 
-def _fix(select: set[str]) -> str:
+def _fix(select: set[str], dockerfile: str = LAYOUT) -> str:
     from layerwise.fixes import fix_dockerfile_text
 
     with tempfile.TemporaryDirectory() as d:
         root = Path(d)
-        for rel, body in {**FILES, "Dockerfile": LAYOUT}.items():
+        for rel, body in {**FILES, "Dockerfile": dockerfile}.items():
             (root / rel).write_text(body)
-        out, _, _ = fix_dockerfile_text(LAYOUT, str(root / "Dockerfile"), root, select=select)
+        out, _, _ = fix_dockerfile_text(dockerfile, str(root / "Dockerfile"), root, select=select)
     return out
 
 
@@ -101,3 +101,10 @@ def test_moves_the_run_itself_when_lw101_is_not_selected():
     (f,) = catches(CODE, LAYOUT, FILES)
     assert f.fix is not None and f.fix.safety == "safe"
     assert _fix({"LW107"}) == f"FROM python:3.12\nWORKDIR /app\n{APT}COPY . .\nRUN pip install -r requirements.txt\n"
+
+
+def test_moves_the_run_itself_when_an_inline_directive_turns_lw101_off_at_the_copy():
+    ignored = LAYOUT.replace("COPY . .\n", "# layerwise: ignore[LW101]\nCOPY . .\n")
+    assert _fix({"LW101", "LW107"}, ignored) == (
+        f"FROM python:3.12\nWORKDIR /app\n{APT}# layerwise: ignore[LW101]\nCOPY . .\nRUN pip install -r requirements.txt\n"
+    )

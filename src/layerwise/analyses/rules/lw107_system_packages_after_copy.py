@@ -33,7 +33,8 @@ and the instructions it moves past are metadata that it does not use (`LABEL`, `
 read no context either (their order changes). Past a `WORKDIR`, `USER`, another `COPY`/`ADD`,
 or any other `RUN`, there is no fix: the hint says where to move it. Nor when LW101's fix moves
 the same copy below the dependency install (and so below this `RUN`): that one fix does both
-(when LW101 is not selected, this fix moves the `RUN`).
+(when LW101 is not selected, or an inline directive turns it off at the copy, this fix moves
+the `RUN`).
 """
 
 from __future__ import annotations
@@ -93,11 +94,21 @@ def _mentions(text: str, name: str) -> bool:
     return bool(re.search(r"\$\{?" + re.escape(name) + r"\b", text))
 
 
-def _move_fix(ctx: RuleContext, stage, copy_step, step) -> Fix | None:
+def _lw101_moves(ctx: RuleContext, copy_step) -> bool:
+    """Whether LW101's fix moves this copy below the install (and so below the RUN) in this
+    check: LW101 runs, has a layout fix for the copy, and no inline directive turns it off."""
+    from layerwise.analyses.directives import FileDirectives
     from layerwise.analyses.rules.lw101_copy_before_install import _layout
 
-    if ctx.runs("LW101") and copy_step.instruction.node.span.start_line in _layout(ctx)[0]:
-        return None  # LW101's fix moves this copy below the install, and so below this RUN
+    line = copy_step.instruction.node.span.start_line
+    if not ctx.runs("LW101") or line not in _layout(ctx)[0]:
+        return False
+    return not FileDirectives(ctx.path, ctx.dockerfile.text, ctx.dockerfile).suppresses("LW101", line, record=False)
+
+
+def _move_fix(ctx: RuleContext, stage, copy_step, step) -> Fix | None:
+    if _lw101_moves(ctx, copy_step):
+        return None  # that one fix does both
     dest = posixpath.normpath(copies.dest_path(copy_step))
     if dest == "/" or not _reads_nothing(ctx, step, dest):
         return None
