@@ -27,12 +27,22 @@ REFUSED = {
     "exclude-after-target": ("FROM busybox AS a\nRUN echo\nFROM busybox\nCOPY --exclude=x . /a\n", "unknown flag: exclude"),
     # builds, but without the heredoc's body: the `exit 3` never runs
     "run-heredoc": ("FROM busybox\nRUN <<EOF\nexit 3\nEOF\n", None),
+    # COPY --from a stage defined later: BuildKit finds it, the legacy builder knows only the
+    # stages before (a name is pulled as an image; an index is out of bounds)
+    "copy-from-later-name": ("FROM busybox AS web\nCOPY --from=deps /x /x\nFROM busybox AS deps\nRUN echo > /x\n",
+                             "invalid from flag value deps: "),
+    "copy-from-later-index": ("FROM busybox AS web\nCOPY --from=1 /x /x\nFROM busybox\nRUN echo > /x\n",
+                              "invalid from flag value 1: index out of bounds"),
 }
 BUILT = {
     "copy-link": "FROM busybox\nCOPY --link a.txt /a\n",
     "add-checksum": "FROM busybox\nADD --checksum=sha256:" + "0" * 64 + " a.txt /a\n",
     "syntax-directive": "# syntax=docker/dockerfile:1\nFROM busybox\nRUN echo hi\n",
     "mount-after-target": "FROM busybox AS a\nRUN echo\nFROM busybox\nRUN --mount=type=cache,target=/c echo\n",
+    # the stage that copies from a later one is after the target: not built
+    "copy-from-later-after-target": "FROM busybox AS a\nRUN echo > /y\nFROM busybox AS web\nCOPY --from=deps /x /x\n"
+                                    "FROM busybox AS deps\nRUN echo > /x\n",
+    "copy-from-earlier": "FROM busybox AS deps\nRUN echo > /x\nFROM busybox\nCOPY --from=deps /x /x\nCOPY --from=0 /x /y\n",
 }
 
 

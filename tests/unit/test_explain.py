@@ -331,6 +331,10 @@ def test_only_wildcards_matching_nothing_buildkit_goes_on_legacy_fails():
     ("FROM busybox\nRUN <<EOF\necho hi\nEOF\n", "RUN <<EOF (a heredoc) needs BuildKit: it drops the heredoc's body"),
     ("FROM busybox\nCOPY <<EOF /x\nhi\nEOF\n", "COPY <<EOF (a heredoc) needs BuildKit"),
     ("FROM --platform=${BUILDPLATFORM} busybox\n", "FROM --platform=$BUILDPLATFORM: it does not set BUILDPLATFORM"),
+    ("FROM busybox AS web\nCOPY --from=deps /x /x\nFROM busybox AS deps\nRUN echo > /x\n",
+     'COPY --from=deps names a later stage, and it knows only the stages before: it pulls "deps" as an image'),
+    ("FROM busybox AS web\nCOPY --from=1 /x /x\nFROM busybox\nRUN echo > /x\n",
+     'COPY --from=1 names a later stage, and it knows only the stages before ("invalid from flag value 1: index out of bounds")'),
 ])  # fmt: skip
 def test_legacy_refuses_what_it_cannot_build(text, reason):
     from layerwise.analyses.explain import UnsupportedByBuilder
@@ -347,6 +351,9 @@ def test_legacy_refuses_what_it_cannot_build(text, reason):
     "FROM busybox\nADD --checksum=sha256:" + "0" * 64 + " a /a\n",
     "FROM busybox AS a\nRUN echo\nFROM busybox\nRUN --mount=type=cache,target=/c echo\n",  # not built
     "FROM --platform=$BUILDPLATFORM busybox\n",            # given as a build arg
+    # the stage copying from a later one comes after the target: not built
+    "FROM busybox AS a\nRUN echo > /y\nFROM busybox AS web\nCOPY --from=deps /x /x\nFROM busybox AS deps\nRUN echo > /x\n",
+    "FROM busybox AS deps\nRUN echo > /x\nFROM busybox\nCOPY --from=deps /x /x\nCOPY --from=0 /x /y\n",
 ])  # fmt: skip
 def test_legacy_builds_these(text):
     args = {"BUILDPLATFORM": "linux/amd64"} if "BUILDPLATFORM" in text else None

@@ -141,6 +141,30 @@ def test_measured_timings_give_a_cost_estimate(repo, monkeypatch, tmp_path):
     assert "~15.3 s" in result.output and "about 16.3 s of work" in result.output
 
 
+@pytest.mark.parametrize("target", [[], ["--target", "web"]])
+def test_legacy_builder_refuses_a_copy_from_a_later_stage_in_one_line(tmp_path, target, capsys):
+    """The legacy builder knows only the stages before a COPY --from (it pulls the name as an
+    image: tests/engine/test_legacy_refusal.py); BuildKit builds it."""
+    from layerwise.cli import main
+
+    (tmp_path / "Dockerfile").write_text("FROM busybox AS web\nCOPY --from=deps /x /x\nFROM busybox AS deps\nRUN echo > /x\n")
+    with pytest.raises(SystemExit) as exit_:
+        main(["explain", str(tmp_path), "--before", str(tmp_path), "--builder", "legacy", *target])
+    assert exit_.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.strip().splitlines() == [
+        f"layerwise: error: {tmp_path / 'Dockerfile'}:2:1: the legacy builder cannot build this Dockerfile:"
+        ' COPY --from=deps names a later stage, and it knows only the stages before: it pulls "deps" as an image'
+        ' ("invalid from flag value deps: ..."); explain it with --builder buildkit'
+    ]
+    # BuildKit builds the default target (deps) and skips web; built, web fails there too
+    with pytest.raises(SystemExit) as exit_:
+        main(["explain", str(tmp_path), "--before", str(tmp_path), "--format", "json", *target])
+    assert exit_.value.code == (2 if target else 0)
+    capsys.readouterr()
+
+
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_legacy_builder_refuses_buildkit_only_syntax_in_one_line(repo, fmt, capsys):
     from layerwise.cli import main

@@ -686,6 +686,17 @@ def _flag_names(inst: Instruction) -> list[str]:
     return [f[2:].split("=", 1)[0].lower() for f in inst.node.flags if f.startswith("--")]
 
 
+def _legacy_later_stage(ref: str) -> str:
+    """Why the legacy builder fails on ``COPY --from=<a later stage>``: it knows only the
+    stages built before (checked on Docker 26.1: a name is pulled as an image, an index is
+    "out of bounds"); BuildKit finds the later stage."""
+    if ref.isdigit():
+        return (f"COPY --from={ref} names a later stage, and it knows only the stages before"
+                f' ("invalid from flag value {ref}: index out of bounds")')  # fmt: skip
+    return (f"COPY --from={ref} names a later stage, and it knows only the stages before: it"
+            f' pulls "{ref}" as an image ("invalid from flag value {ref}: ...")')  # fmt: skip
+
+
 def legacy_unsupported(build: Build, target: str | int | None = None) -> list[tuple[Instruction, str]]:
     """Instructions the legacy builder (``DOCKER_BUILDKIT=0``, Docker 26.1) cannot build as
     BuildKit does, with why: in file order; empty when it can build the file."""
@@ -712,6 +723,9 @@ def legacy_unsupported(build: Build, target: str | int | None = None) -> list[tu
                 if name in _LEGACY_NEEDS_BUILDKIT.get(inst.name, ()):
                     out.append((inst, f"{inst.name.upper()} --{name} needs BuildKit"
                                       " (\"the --" + name + " option requires BuildKit\")"))  # fmt: skip
+            later = [r for r in step.expanded.get("stage_refs", ()) if r > stage.index]  # type: ignore[union-attr]
+            if isinstance(inst, Copy) and later and not inst.contents:
+                out.append((inst, _legacy_later_stage(str(step.expanded.get("from") or inst.from_ or ""))))
             if isinstance(inst, Copy) and inst.contents:
                 out.append((inst, f"{inst.name.upper()} <<{inst.contents[0].path} (a heredoc) needs BuildKit:"
                                   " it copies no inline file"

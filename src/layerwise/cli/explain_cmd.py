@@ -39,7 +39,7 @@ Example:
 @click.option("--builder", type=click.Choice(["buildkit", "legacy"]), default="buildkit",
               show_default=True,
               help="Which Docker builder's cache rules to apply. With legacy, a Dockerfile it cannot build"
-                   " (RUN --mount/--network, COPY --chmod/--exclude, heredocs...) is an error (exit 2).")  # fmt: skip
+                   " (RUN --mount/--network, COPY --chmod/--exclude, COPY --from a later stage, heredocs...) is an error (exit 2).")  # fmt: skip
 @click.option("--no-cache", is_flag=True, help="As with `docker build --no-cache`.")
 @click.option("--ci", is_flag=True,
               help="Predict the build on a fresh CI runner, which imports only the cache the before build exported"
