@@ -104,7 +104,7 @@ class LayerwiseServer(LanguageServer):
 
     # -- checks -------------------------------------------------------------------------------
 
-    def check(self, uri: str, text: str, with_context: bool):
+    def check(self, uri: str, text: str, with_context: bool, token: object = None):
         """``check``'s findings for the Dockerfile ``uri`` with the text ``text``."""
         from layerwise.api import check_text, rules_for
 
@@ -117,7 +117,7 @@ class LayerwiseServer(LanguageServer):
             from layerwise.errors import LayerwiseError
 
             try:
-                files, ignore = self.contexts.files(context, path)
+                files, ignore = self.contexts.files(context, path, token=token)
             except LayerwiseError:
                 pass  # an unreadable ignore file, a context that is not a folder: check_text reports it
             else:
@@ -192,7 +192,8 @@ class LayerwiseServer(LanguageServer):
                     return  # a newer change: its own checks follow
             try:
                 executor = self.pool if with_context else self.fast
-                result, context = await loop.run_in_executor(executor, self.check, uri, text, with_context)
+                result, context = await loop.run_in_executor(executor, self.check, uri, text, with_context,
+                                                             (uri, generation))  # fmt: skip
             except Exception as exc:  # noqa: BLE001 - a parse error is a diagnostic, anything else a log line
                 if state.generation == generation:
                     self.publish_error(uri, text, exc)
@@ -223,14 +224,14 @@ class LayerwiseServer(LanguageServer):
 
     # -- predictions (code lenses) ------------------------------------------------------------
 
-    def predict(self, uri: str, text: str):
+    def predict(self, uri: str, text: str, token: object = None):
         """explain's prediction for the next build of the Dockerfile ``uri`` with the text
         ``text`` (unsaved edits included) and the files on disk, against the last commit."""
         from layerwise.api import explain_project
 
         path = uri_to_path(uri)
         context = self.context_of(path)
-        self.contexts.files(context, path)  # the kept walk (checked when the client does not watch files)
+        self.contexts.files(context, path, token=token)  # the kept walk (checked when the client cannot watch)
         return explain_project(context, dockerfile=path, before="HEAD", timings=False, dockerfile_text=text,
                                walks=self.contexts.walks(context))  # fmt: skip
 
@@ -264,7 +265,7 @@ class LayerwiseServer(LanguageServer):
 
     async def _predict_once(self, loop, uri: str, state: DocState, text: str, generation: int) -> None:
         try:
-            got = await loop.run_in_executor(self.pool, self.predict, uri, text)
+            got = await loop.run_in_executor(self.pool, self.predict, uri, text, (uri, generation))
         except Exception as exc:  # noqa: BLE001 - no git, no HEAD, a parse error: no lenses, a log line
             if state.generation == generation:
                 state.lenses, state.steps, state.predicted_text = [], {}, None

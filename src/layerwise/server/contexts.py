@@ -8,10 +8,11 @@ the ignore file depends on the Dockerfile) and shared by the checks, the predict
 
 * the client watches the files (``workspace/didChangeWatchedFiles``, registered by the server
   when the client allows it) or a document is saved: the server calls :meth:`invalidate`;
-* a client that cannot watch files: before a kept walk is used, its entries are compared with
-  ``lstat`` (size, mtime, ctime, inode of every file and folder sent, the context folder and the
-  ignore file): a changed file, or a folder whose entries changed, drops it. That costs a
-  fraction of a walk (no listing, no ignore matching) and runs in the background only.
+* a client that cannot watch files: before a kept walk is used (once per change of the
+  Dockerfile: its check and its prediction share one), its entries are compared with ``lstat`` (size, mtime, ctime, inode of every file and folder
+  sent, the context folder and the ignore file): a changed file, or a folder whose entries
+  changed, drops it. That costs less than a walk (no listing, no ignore matching: about two
+  thirds of one at 100,000 files) and runs in the background only.
 """
 
 from __future__ import annotations
@@ -41,9 +42,13 @@ class Contexts:
         #: (context, walk key) -> stamps of the context folder and the ignore file at walk time
         self._outer: dict[tuple[str, tuple], tuple[bytes | None, str | None, bytes | None]] = {}
         self._locks: dict[str, threading.Lock] = {}
+        self._checked: dict[tuple, object] = {}  # walk key -> the token it was walked or last checked for
         #: the client tells the server of changed files: no stat checks needed
         self.watching = False
         self.walked = 0  # walks made
+        #: LAYERWISE_SERVER_KEEP_WALKS=0: walk again at each use (how the server worked before the
+        #: walks were kept; bench/server_bench.py's reference)
+        self.keep = os.environ.get("LAYERWISE_SERVER_KEEP_WALKS", "1") != "0"
         self.on_walk = None  # called with a line for the log after each walk
 
     def _key(self, context: str) -> str:
@@ -55,10 +60,11 @@ class Contexts:
         with self._lock:
             return self._walks.setdefault(key, {})
 
-    def files(self, context: str, dockerfile: str, builder: str = BUILDER):
+    def files(self, context: str, dockerfile: str, builder: str = BUILDER, *, token: object = None):
         """(the files Docker sends, as a lazily hashed ``path -> Entry`` mapping, the ignore
         file used): the kept walk, else a new one (kept). Blocks for a walk: call it from a
-        worker thread, never from the event loop."""
+        worker thread, never from the event loop. ``token``: the calls given the same token
+        (the check with the context and the prediction of one change) share one stat check."""
         from layerwise.context.states import walked
 
         ctx = self._key(context)
@@ -67,8 +73,13 @@ class Contexts:
         with lock:  # one walk of a context at a time: a second caller waits for it and shares it
             walks = self.walks(ctx)
             key = (ctx, str(Path(dockerfile).resolve()), builder)
-            if key in walks and not self.watching and self._stale(ctx, key, walks[key]):
+            if key in walks and not self.keep:
                 walks.pop(key, None)
+            elif key in walks and not self.watching and (token is None or self._checked.get(key) != token):
+                if self._stale(ctx, key, walks[key]):
+                    walks.pop(key, None)
+                else:
+                    self._checked[key] = token
             if key not in walks:
                 root_stamp = _stamp(ctx)
                 t0 = time.perf_counter()
@@ -80,6 +91,7 @@ class Contexts:
                 ignore = got[1]
                 ign_path = os.fspath(ignore.path) if ignore is not None and getattr(ignore, "path", None) else None
                 self._outer[(ctx, key)] = (root_stamp, ign_path, _stamp(ign_path) if ign_path else None)
+                self._checked[key] = token
             return walks[key]
 
     def peek(self, context: str, dockerfile: str, builder: str = BUILDER):
