@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from layerwise.analyses.findings import Edit
+from layerwise.analyses.findings import Edit, Fix
 from layerwise.ci.model import CacheSpec, CiBuild
 
 SETUP_BUILDX = "docker/setup-buildx-action@v3"
@@ -50,16 +50,19 @@ def step_before(build: CiBuild, text: str, uses: str = SETUP_BUILDX) -> Edit | N
     return Edit(build.path, at, at, f"{' ' * build.step_indent}- uses: {uses}{nl}")
 
 
-def setup_buildx(build: CiBuild, text: str) -> tuple[Edit, str] | None:
-    """A ``docker/setup-buildx-action`` step before the build, and the safety of adding it: the
-    ``docker-container`` driver it sets up keeps the image in the builder, so the image reaches
-    the runner's Docker only when the step pushes or loads it (``push:``, ``load:``,
-    ``outputs:``). Safe then, unsafe otherwise. None when the step cannot be inserted."""
-    edit = step_before(build, text)
-    if edit is None:
+def buildx_fix(build: CiBuild, text: str, description: str, *edits: Edit) -> Fix | None:
+    """A fix that adds a ``docker/setup-buildx-action`` step before the build (and ``edits``).
+    Its safety: the ``docker-container`` driver the step sets up keeps the image in the builder,
+    so the image reaches the runner's Docker only when the step pushes or loads it (``push:``,
+    ``load:``, ``outputs:``): safe then, unsafe otherwise. One such fix per job and pass of the
+    fix loop (``isolation``): after it, the job's later builds have their builder. None when the
+    step cannot be inserted."""
+    step = step_before(build, text)
+    if step is None:
         return None
     loads = any(k in build.inputs for k in ("push", "load", "outputs"))
-    return edit, "safe" if loads else "unsafe"
+    return Fix("safe" if loads else "unsafe", description, (step, *edits),
+               isolation=f"setup-buildx {build.path} {build.job}")  # fmt: skip
 
 
 def set_attr(build: CiBuild, text: str, spec: CacheSpec, key: str, value: str) -> Edit | None:

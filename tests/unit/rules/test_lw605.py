@@ -71,3 +71,20 @@ def test_adding_the_import_needs_no_buildx_step():
     (f,) = catches(CODE, ci)
     assert f.fix.safety == "safe" and len(f.fix.edits) == 1
     assert "setup-buildx" not in fixed(CODE, ci, WF)
+
+
+def test_two_builds_of_a_job_without_buildx_get_one_buildx_step(tmp_path):
+    # the fix loop applies one setup-buildx fix per job and pass; then the later build has its builder
+    from layerwise.fixes import fix_project
+
+    second = "      - uses: docker/build-push-action@v6\n        with:\n          push: true\n          target: other\n" \
+             "          cache-from: type=gha,scope=b\n"  # fmt: skip
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / WF).write_text(no_buildx("cache-from: type=gha,scope=a") + second)
+    (tmp_path / "requirements.txt").write_text("flask==3.0.3\n")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\nCOPY requirements.txt .\n"
+                                         "RUN pip install --no-cache-dir -r requirements.txt\n")  # fmt: skip
+    result = fix_project(tmp_path, tmp_path / "Dockerfile", select={CODE})
+    ((_, out),) = result.others.values()
+    assert out.count("docker/setup-buildx-action") == 1 and out.count("cache-to: type=gha,scope=") == 2, out
+    assert out.index("setup-buildx") < out.index("build-push-action")

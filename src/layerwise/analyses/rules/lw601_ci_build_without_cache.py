@@ -63,11 +63,7 @@ def _fix(ctx: RuleContext, build) -> Fix | None:
         return None
     if build.exporting_builder:
         return Fix("safe", "add cache-from/cache-to (type=gha, mode=max)", (add,))
-    setup = edits.setup_buildx(build, text)
-    if setup is None:
-        return None
-    step, safety = setup
-    return Fix(safety, "set up Buildx and add cache-from/cache-to (type=gha, mode=max)", (step, add))
+    return edits.buildx_fix(build, text, "set up Buildx and add cache-from/cache-to (type=gha, mode=max)", add)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:

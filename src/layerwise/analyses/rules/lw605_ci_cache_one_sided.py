@@ -64,8 +64,7 @@ def _finding(ctx: RuleContext, build, spec, *, imports: bool) -> Finding:
         e = edits.add_inputs(build, text, [(missing, mirror)])
         if e is not None and imports and not build.exporting_builder:
             # the default docker driver cannot export it (LW608): set up Buildx too
-            setup = edits.setup_buildx(build, text)
-            fix = Fix(setup[1], f"set up Buildx and {missing}: {mirror}", (setup[0], e)) if setup else None
+            fix = edits.buildx_fix(build, text, f"set up Buildx and {missing}: {mirror}", e)
         elif e is not None:
             fix = Fix("safe", f"{missing}: {mirror}", (e,))
     if imports:

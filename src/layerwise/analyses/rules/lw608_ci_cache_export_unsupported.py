@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from layerwise.analyses import cicache
-from layerwise.analyses.findings import Finding, Fix
+from layerwise.analyses.findings import Finding
 from layerwise.analyses.rules import RuleContext
 
 CODE = "LW608"
@@ -55,8 +55,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             continue
         fix = None
         if build.kind == "action":
-            setup = edits.setup_buildx(build, cicache.ci_text(ctx, build))
-            fix = Fix(setup[1], "add a docker/setup-buildx-action step", (setup[0],)) if setup else None
+            fix = edits.buildx_fix(build, cicache.ci_text(ctx, build), "add a docker/setup-buildx-action step")
         yield cicache.finding(
             ctx, CODE, build,
             f"{build.label} exports a {specs[0].type} cache with the default docker driver, which cannot export it "
