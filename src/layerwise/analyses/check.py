@@ -110,6 +110,9 @@ def check_parsed(
     found: list[Finding] = []
     ran: list[str] = []  # the rules that ran to the end: LW001 speaks only about them
     for rule in to_run:
+        if getattr(rule, "needs_ci", False) and not ctx.has_ci_files():
+            ran.append(rule.code)  # nothing to look at: it finds nothing (and is not even imported)
+            continue
         try:
             batch = list(rule.check(ctx))
             ran.append(rule.code)

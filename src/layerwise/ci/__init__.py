@@ -13,7 +13,18 @@ unknown (``None``), never guessed. Invalid YAML, alias bombs and oversized files
 :class:`CiError`, never a traceback or a hang.
 """
 
-from layerwise.ci.model import CacheSpec, CiBuild, CiError, CiProject, Pos
 from layerwise.ci.project import ci_files, load_ci, repository_root
+
+_MODEL = ("CacheSpec", "CiBuild", "CiError", "CiProject", "Pos")
+
+
+def __getattr__(name: str):
+    """The CI model's classes, imported on first use: finding that a repository has no CI
+    file (:func:`ci_files`) imports neither them nor the YAML reader."""
+    if name in _MODEL:
+        from layerwise.ci import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["CacheSpec", "CiBuild", "CiError", "CiProject", "Pos", "ci_files", "load_ci", "repository_root"]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from layerwise.ci.model import CiError, CiProject
-from layerwise.ci.yamlfile import MAX_BYTES, YamlFile
+if TYPE_CHECKING:
+    from layerwise.ci.model import CiProject
 
 WORKFLOWS = os.path.join(".github", "workflows")
 GITLAB = ".gitlab-ci.yml"
@@ -47,6 +48,8 @@ def load_ci(start: str | os.PathLike[str], overlay: dict[str, str] | None = None
     :func:`file_key` s to texts that replace the files' (a fix not yet written). Files are read
     confined to the repository (:mod:`layerwise.safefs`: no link out, no FIFO, bounded)."""
     from layerwise import safefs
+    from layerwise.ci.model import CiError, CiProject
+    from layerwise.ci.yamlfile import MAX_BYTES, YamlFile
 
     root = repository_root(start)
     project = CiProject(root)

@@ -58,16 +58,21 @@ try:
 except SystemExit as exc:
     code = exc.code
 print(json.dumps({"code": code, "rules": sorted(m.rsplit(".", 1)[1] for m in sys.modules
-                                                 if m.startswith("layerwise.analyses.rules.lw"))}))
+                                                 if m.startswith("layerwise.analyses.rules.lw")),
+                  "ci_model": "layerwise.ci.model" in sys.modules}))
 """
 
 
-def _loaded_rules(tmp_path, *args: str) -> tuple[int, list[str]]:
+def _probe(tmp_path, *args: str) -> dict:
     (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\nADD . /app\nRUN pip install -r /app/r.txt\n")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    proc = subprocess.run([sys.executable, "-c", PROBE, "check", "--format", "json", "--fail-level", "info", *args, str(tmp_path / "Dockerfile")],
-                          check=False, capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    proc = subprocess.run([sys.executable, "-c", PROBE, "check", "--format", "json", "--fail-level", "info", *args],
+                          check=False, capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)  # fmt: skip
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _loaded_rules(tmp_path, *args: str) -> tuple[int, list[str]]:
+    out = _probe(tmp_path, *args, "Dockerfile")
     return out["code"], out["rules"]
 
 
@@ -81,3 +86,14 @@ def test_without_a_context_the_rules_that_need_one_are_not_imported(tmp_path):
     code, loaded = _loaded_rules(tmp_path, "--no-context")
     assert code == 1
     assert loaded == [r.module for r in RULES if not r.needs_context]
+
+
+def test_without_ci_files_the_ci_rules_are_neither_imported_nor_run(tmp_path):
+    (tmp_path / ".git").mkdir()  # the repository whose CI files count
+    out = _probe(tmp_path, "Dockerfile")
+    assert out["code"] == 1 and not out["ci_model"]
+    assert out["rules"] == [r.module for r in RULES if not r.needs_ci]
+    (tmp_path / ".gitlab-ci.yml").write_text("build:\n  script:\n    - docker build .\n")
+    out = _probe(tmp_path, "Dockerfile")
+    assert out["ci_model"] and out["rules"] == [r.module for r in RULES]
+    assert [r.code for r in RULES if r.needs_ci] == [r.code for r in RULES if r.code.startswith("LW6")]

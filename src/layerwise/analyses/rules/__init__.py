@@ -50,6 +50,7 @@ class RuleContext:
     _report: object = None
     _images: ImageHistories | None = None
     _ci: CiProject | None = None
+    _has_ci: bool | None = None
 
     def runs(self, code: str) -> bool:
         """Whether the rule ``code`` runs in this check (selected, and able to run)."""
@@ -96,6 +97,18 @@ class RuleContext:
 
             self._report = build_report(self.project.snapshot, copy_sources(self.build, self.path))
         return self._report
+
+    def has_ci_files(self) -> bool:
+        """Whether the repository around the build context has CI files (GitHub workflows,
+        ``.gitlab-ci.yml``): a look at two names, without importing the CI model or YAML."""
+        if self._has_ci is None:
+            if self.project.root is None:
+                self._has_ci = False
+            else:
+                from layerwise.ci.project import ci_files, repository_root
+
+                self._has_ci = bool(ci_files(repository_root(self.project.root)))
+        return self._has_ci
 
     def ci(self) -> CiProject | None:
         """The CI files of the repository around the build context (GitHub Actions, GitLab

@@ -9,6 +9,9 @@ server and the fix loop. A rule's documentation is its module's docstring and it
 for, so a ``check --select LW5`` imports the LW5 modules alone, and a check without a build
 context never imports the rules that need one.
 
+``needs_context`` rules are skipped without a build context, ``needs_ci`` ones (the CI cache
+rules) when the repository has no CI file.
+
 ``fix`` is the safety of the fix the rule declares: ``"safe"`` (``layerwise fix`` applies it),
 ``"unsafe"`` (only with ``--unsafe-fixes``), ``"per-finding"`` (safe in some cases, unsafe in
 others: each finding's fix carries its own, and the doc's ``## Fix safety`` says which case is
@@ -39,16 +42,19 @@ FAMILIES = {"0": "directives", "1": "layer order", "2": "package caches", "3": "
 class Rule:
     """One rule's declared metadata; its doc and check come from its module on first use."""
 
-    __slots__ = ("_mod", "code", "fix", "module", "name", "needs_context", "severity", "summary")
+    __slots__ = ("_mod", "code", "fix", "module", "name", "needs_ci", "needs_context", "severity", "summary")
 
     def __init__(self, code: str, name: str, module: str, severity: str, *, fix: str | None,
-                 summary: str, needs_context: bool = False) -> None:  # fmt: skip
+                 summary: str, needs_context: bool = False, needs_ci: bool = False) -> None:  # fmt: skip
         self.code = code
         self.name = name
         self.module = module  # in layerwise.analyses.rules
         self.severity = severity
         self.fix = fix
         self.needs_context = needs_context
+        # speaks only about CI files: with none in the repository it has nothing to look at,
+        # and the engine neither imports nor runs it
+        self.needs_ci = needs_ci
         self.summary = summary
         self._mod = None
 
@@ -73,7 +79,8 @@ class Rule:
         return FAMILIES.get(self.code[2], "")
 
     def _key(self) -> tuple:
-        return (self.code, self.name, self.module, self.severity, self.fix, self.needs_context, self.summary)
+        return (self.code, self.name, self.module, self.severity, self.fix, self.needs_context, self.needs_ci,
+                self.summary)  # fmt: skip
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -140,23 +147,29 @@ RULES: tuple[Rule, ...] = (
          summary="The image runs as root"),
     Rule("LW504", "shell-form-cmd", "lw504_shell_form_cmd", "info", fix="unsafe",
          summary="Shell-form CMD/ENTRYPOINT: the app does not receive SIGTERM"),
-    Rule("LW601", "ci-build-without-cache", "lw601_ci_build_without_cache", "warning", fix="per-finding", needs_context=True,
+    Rule("LW601", "ci-build-without-cache", "lw601_ci_build_without_cache", "warning", fix="per-finding",
+         needs_context=True, needs_ci=True,
          summary="A CI build neither imports nor exports a build cache: every CI build is cold"),
-    Rule("LW602", "ci-cache-min-mode", "lw602_ci_cache_min_mode", "warning", fix="safe", needs_context=True,
+    Rule("LW602", "ci-cache-min-mode", "lw602_ci_cache_min_mode", "warning", fix="safe",
+         needs_context=True, needs_ci=True,
          summary="CI cache exported in min mode while the dependency install is in a builder stage"),
     Rule("LW603", "ci-cache-mount-not-exported", "lw603_ci_cache_mount_not_exported", "info", fix=None,
-         needs_context=True,
+         needs_context=True, needs_ci=True,
          summary="A cache mount the CI build relies on starts empty on every runner"),
-    Rule("LW604", "ci-gha-scope-shared", "lw604_ci_gha_scope_shared", "warning", fix="safe", needs_context=True,
+    Rule("LW604", "ci-gha-scope-shared", "lw604_ci_gha_scope_shared", "warning", fix="safe",
+         needs_context=True, needs_ci=True,
          summary="Several CI builds export their gha cache to one scope and overwrite each other"),
-    Rule("LW605", "ci-cache-one-sided", "lw605_ci_cache_one_sided", "warning", fix="per-finding", needs_context=True,
+    Rule("LW605", "ci-cache-one-sided", "lw605_ci_cache_one_sided", "warning", fix="per-finding",
+         needs_context=True, needs_ci=True,
          summary="A CI cache is imported but never exported, or exported but never imported"),
-    Rule("LW606", "ci-inline-cache-missing", "lw606_ci_inline_cache_missing", "warning", fix="safe", needs_context=True,
+    Rule("LW606", "ci-inline-cache-missing", "lw606_ci_inline_cache_missing", "warning", fix="safe",
+         needs_context=True, needs_ci=True,
          summary="--cache-from an image that no CI build embeds cache metadata in"),
-    Rule("LW607", "ci-no-cache", "lw607_ci_no_cache", "warning", fix="unsafe", needs_context=True,
+    Rule("LW607", "ci-no-cache", "lw607_ci_no_cache", "warning", fix="unsafe",
+         needs_context=True, needs_ci=True,
          summary="A CI build disables the build cache (no-cache)"),
     Rule("LW608", "ci-cache-export-unsupported", "lw608_ci_cache_export_unsupported", "error", fix="per-finding",
-         needs_context=True,
+         needs_context=True, needs_ci=True,
          summary="A CI build exports a cache the default docker driver cannot export"),
 )
 
