@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from layerwise.analyses.directives import UNUSED_CODE, Suppressions, is_suppressed
 from layerwise.analyses.findings import Finding
@@ -19,12 +19,29 @@ from layerwise.analyses.rules import Rule, all_rules
 __all__ = ["CheckResult", "check_dockerfile", "is_suppressed", "matches", "selected_rules"]
 
 
-@dataclass
 class CheckResult:
-    findings: list[Finding] = field(default_factory=list)
-    sources: dict[str, str] = field(default_factory=dict)  # path -> text, for code frames
-    errors: list[str] = field(default_factory=list)  # rules that failed (bugs), context problems
-    files: list[str] = field(default_factory=list)  # Dockerfiles checked
+    """What a check found (a plain class: a dataclass would be built at every start-up)."""
+
+    __slots__ = ("errors", "files", "findings", "sources")
+
+    def __init__(self, findings: list[Finding] | None = None, sources: dict[str, str] | None = None,
+                 errors: list[str] | None = None, files: list[str] | None = None) -> None:  # fmt: skip
+        self.findings: list[Finding] = [] if findings is None else findings
+        self.sources: dict[str, str] = {} if sources is None else sources  # path -> text, for code frames
+        self.errors: list[str] = [] if errors is None else errors  # rules that failed (bugs), context problems
+        self.files: list[str] = [] if files is None else files  # Dockerfiles checked
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.findings, self.sources, self.errors, self.files) == (
+            other.findings, other.sources, other.errors, other.files)  # type: ignore[attr-defined]  # fmt: skip
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (f"CheckResult(findings={self.findings!r}, sources={self.sources!r}, errors={self.errors!r}, "
+                f"files={self.files!r})")  # fmt: skip
 
     def extend(self, other: CheckResult) -> None:
         self.findings += other.findings

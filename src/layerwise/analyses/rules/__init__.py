@@ -15,7 +15,6 @@ This package holds :class:`RuleContext`, what a rule's check looks at.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from layerwise.analyses.findings import Edit, Finding, Fix
@@ -32,25 +31,31 @@ if TYPE_CHECKING:
 __all__ = ["RULES", "Rule", "RuleContext", "all_rules", "get_rule"]
 
 
-@dataclass
 class RuleContext:
-    """What a rule looks at: the parsed and resolved Dockerfile and (maybe) the project."""
+    """What a rule looks at: the parsed and resolved Dockerfile and (maybe) the project.
 
-    path: str  # the Dockerfile as shown to users
-    dockerfile: Dockerfile
-    build: Build
-    project: ProjectContext
-    #: fixes that can either turn a package cache off or mount it prefer the mount (LW201;
-    #: ``layerwise fix --cache-mount``)
-    cache_mount: bool = False
-    #: the codes of the rules this check runs (None: every rule), for a rule that leaves a
-    #: case to another one only when that one runs (LW107 leaves a move to LW101's fix)
-    active: frozenset[str] | None = None
-    _analyses: dict[str, RunAnalysis] = field(default_factory=dict)
-    _report: object = None
-    _images: ImageHistories | None = None
-    _ci: CiProject | None = None
-    _has_ci: bool | None = None
+    (A plain class, not a dataclass: building a dataclass at import costs every start-up.)"""
+
+    def __init__(self, path: str, dockerfile: Dockerfile, build: Build, project: ProjectContext,
+                 cache_mount: bool = False, active: frozenset[str] | None = None) -> None:  # fmt: skip
+        self.path = path  # the Dockerfile as shown to users
+        self.dockerfile = dockerfile
+        self.build = build
+        self.project = project
+        #: fixes that can either turn a package cache off or mount it prefer the mount (LW201;
+        #: ``layerwise fix --cache-mount``)
+        self.cache_mount = cache_mount
+        #: the codes of the rules this check runs (None: every rule), for a rule that leaves a
+        #: case to another one only when that one runs (LW107 leaves a move to LW101's fix)
+        self.active = active
+        self._analyses: dict[str, RunAnalysis] = {}
+        self._report: object = None
+        self._images: ImageHistories | None = None
+        self._ci: CiProject | None = None
+        self._has_ci: bool | None = None
+
+    def __repr__(self) -> str:
+        return f"RuleContext({self.path!r}, cache_mount={self.cache_mount!r}, active={self.active!r})"
 
     def runs(self, code: str) -> bool:
         """Whether the rule ``code`` runs in this check (selected, and able to run)."""
