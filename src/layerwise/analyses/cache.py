@@ -50,10 +50,13 @@ import hashlib
 import json
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
+from layerwise.context.files import WILDCARD as _WILDCARD
+from layerwise.context.files import Entry as Entry  # (re-exported: the simulation's entry)
+from layerwise.context.files import Selection, items_digest, normalize_source, selection
 from layerwise.parse.instructions import (
     Add,
     Arg,
@@ -77,16 +80,6 @@ class FileEntry(Protocol):
     mode: int  # permission bits (and setuid/setgid/sticky)
     digest: str  # content digest for files, "" otherwise
     target: str  # link target for symlinks, "" otherwise
-
-
-class Entry(NamedTuple):
-    """One context entry as the simulation sees it (a tuple: a selection stores it as is,
-    and a million of them stay small)."""
-
-    kind: str
-    mode: int = 0o644
-    digest: str = ""
-    target: str = ""
 
 
 ContextFiles = Mapping[str, FileEntry]  # posix path relative to the context root -> entry
@@ -121,7 +114,7 @@ class StepKey:
     key: str  # "" for metadata steps of BuildKit (no cache entry)
     parent: str
     op: dict  # the canonical operation (everything but parent and file contents)
-    files: dict[str, tuple] | None = None  # selected context files, for COPY/ADD/bind mounts
+    files: SelectedFiles | None = None  # selected context files, for COPY/ADD/bind mounts
     missing: list[str] = field(default_factory=list)  # sources not in the context
     assumptions: list[str] = field(default_factory=list)
     stage_refs: list[int] = field(default_factory=list)
@@ -158,18 +151,23 @@ class Writer:
     step: StepKey
     key: str
     prefix: str | None = None
-    files: dict[str, tuple] | None = None
+    files: dict[str, tuple] | Callable[[], dict[str, tuple]] | None = None  # (a callable: listed when asked)
     builder: str = "buildkit"
+
+    def written(self) -> dict[str, tuple]:
+        if callable(self.files):
+            self.files = self.files()
+        return self.files or {}
 
     def touches(self, path: str) -> bool:
         if self.files is not None:
-            return any(_overlaps(d, path) for d in self.files)
+            return any(_overlaps(d, path) for d in self.written())
         return self.prefix is None or _overlaps(self.prefix, path)
 
     def ident(self, path: str) -> str:
         if self.files is None:
             return self.key
-        sub = {d: e for d, e in self.files.items() if _overlaps(d, path)}
+        sub = {d: e for d, e in self.written().items() if _overlaps(d, path)}
         return _h(self.key, _files_digest(sub, self.builder))
 
     @property
@@ -189,68 +187,75 @@ def _h(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-_WILDCARD = re.compile(r"[*?\[]")
 # ADD unpacks a local tar archive (recognized by its content; here by its name)
 _ARCHIVE = re.compile(r"\.(tar|tgz|tbz2?|txz|tzst|gz|bz2|xz|zst|lz4)$", re.IGNORECASE)
 
 
-def _go_match(pattern: str, name: str) -> bool:
-    """Go ``filepath.Match``: ``*`` and ``?`` never match ``/``; a bad pattern matches nothing."""
-    from layerwise.context import gopath
-
-    try:
-        return gopath.match(pattern, name)
-    except gopath.BadPattern:
-        return False
-
-
-def normalize_source(src: str) -> str:
-    """A COPY source as BuildKit selects it: relative to the context root, cleaned."""
-    p = posixpath.normpath("/" + src).lstrip("/")
-    return "" if p == "." else p
-
-
 def select(files: ContextFiles, src: str, excludes: Iterable[str] = ()) -> dict[str, tuple] | None:
-    """The entries a ``COPY <src>`` reads, keyed by path relative to what is copied.
+    """The entries a ``COPY <src>`` reads, keyed by path relative to what is copied (a listed
+    :func:`~layerwise.context.files.selection`).
 
     Returns ``None`` when a plain path is not there (the build fails there), and an empty
     selection when a wildcard matches nothing (BuildKit's ``AllowEmptyWildcard``: no error).
     """
-    p = normalize_source(src)
-    roots: list[str]
-    if _WILDCARD.search(p):
-        roots = sorted(path for path in files if _go_match(p, path))
-        if not roots:
-            return {}
-    elif p == "":
-        roots = [""]
-    elif p in files:
-        roots = [p]
-    else:
-        return None
-    prefetch = getattr(files, "prefetch", None)
-    if prefetch is not None:  # hash only what this COPY reads
-        prefixes = tuple(r + "/" for r in roots if r)
-        prefetch([p for p in files if "" in roots or p in roots or p.startswith(prefixes)])
-    excluder = None
-    if excludes:
-        from layerwise.context.ignore import IgnoreFile
+    sel = selection(files, src, list(excludes))
+    return None if sel is None else sel.items()
 
-        excluder = IgnoreFile.from_patterns(list(excludes))
-    out: dict[str, tuple] = {}
-    for root in roots:
-        prefix = root + "/" if root else ""
-        base = posixpath.basename(root) if len(roots) > 1 or (root and files[root].kind != "dir") else ""
-        for path in files:
-            if root and path != root and not path.startswith(prefix):
-                continue
-            rel = path[len(prefix) :] if path != root else ""
-            if excluder is not None and rel and excluder.excludes(rel):
-                continue
-            name = (posixpath.join(base, rel) if rel else base) if base else rel
-            e = files[path]
-            out[name] = e if type(e) is Entry else (e.kind, e.mode, e.digest, e.target)
-    return out
+
+class SelectedFiles:
+    """The context files one step reads: its selections, each under a label (a COPY's source
+    index, a bind mount's target), as views of the state. ``as_dict()`` lists them
+    (``"label:name" -> entry``); :meth:`digest` keys them without listing them when the
+    state's folder digests can (``COPY .`` of an unchanged tree: one lookup)."""
+
+    __slots__ = ("_dict", "parts")
+
+    def __init__(self, parts: list[tuple[str, Selection]]) -> None:
+        self.parts = parts
+        self._dict: dict[str, tuple] | None = None
+
+    def __bool__(self) -> bool:
+        return any(s.roots for _, s in self.parts)
+
+    def as_dict(self) -> dict[str, tuple]:
+        if self._dict is None:
+            out: dict[str, tuple] = {}
+            for label, sel in self.parts:
+                for name, v in sel.items().items():
+                    out[f"{label}:{name}"] = v
+            self._dict = out
+        return self._dict
+
+    def digest(self, builder: str) -> str:
+        labels = [label for label, _ in self.parts]
+        if len(set(labels)) != len(labels):  # two mounts at one target: one merged listing
+            merged: dict[str, dict[str, tuple]] = {}
+            for label, sel in self.parts:
+                merged.setdefault(label, {}).update(sel.items())
+            return _h([[label, items_digest(items, builder).hex()] for label, items in merged.items()])
+        return _h([[label, sel.digest(builder).hex()] for label, sel in self.parts])
+
+    def changes_from(self, before: SelectedFiles) -> dict[str, tuple[tuple | None, tuple | None]] | None:
+        """``"label:name" -> (before's entry, this one's)`` for every name whose entry may differ,
+        read from the paths the two states have otherwise than their shared snapshot (a
+        revision against the working tree): None when they share none (then list both)."""
+        if [label for label, _ in before.parts] != [label for label, _ in self.parts]:
+            return None
+        out: dict[str, tuple[tuple | None, tuple | None]] = {}
+        for (label, new), (_, old) in zip(self.parts, before.parts):
+            a, b = old.files, new.files
+            same_base = getattr(a, "same_base", None)
+            if (same_base is None or not same_base(b) or old.roots != new.roots or old.bases != new.bases
+                    or old.excludes or new.excludes):  # fmt: skip
+                return None
+            for path in sorted(set(a.overlaid) | set(b.overlaid)):  # type: ignore[attr-defined]
+                for root, base in zip(new.roots, new.bases):
+                    if root and path != root and not path.startswith(root + "/"):
+                        continue
+                    rel = path[len(root) + 1 :] if root and path != root else ("" if root else path)
+                    name = (posixpath.join(base, rel) if rel else base) if base else rel
+                    out[f"{label}:{name}"] = (a.get(path), b.get(path))
+        return out
 
 
 def _files_digest(files: dict[str, tuple], builder: str) -> str:
@@ -471,7 +476,7 @@ def _step_key(
         if builder == "buildkit":
             op["env"] = _run_env(step, declared)
             mounts = []
-            content: dict[str, tuple] = {}
+            content_parts: list[tuple[str, Selection]] = []
             missing: list[str] = []
             refs: list[int] = list(ex.get("stage_refs", []))  # type: ignore[arg-type]
             for m in ex.get("mounts", []):  # type: ignore[union-attr]
@@ -481,12 +486,11 @@ def _step_key(
                     desc.update(id=m.id, required=m.required)
                 mounts.append(desc)
                 if m.type == "bind" and not m.from_:
-                    sel = select(files, m.source or ".")
+                    sel = selection(files, m.source or ".")
                     if sel is None:
                         missing.append(m.source)
                     else:
-                        for name, v in sel.items():
-                            content[f"{m.target}:{name}"] = v
+                        content_parts.append((m.target, sel))
             op["mounts"] = mounts
             # a bind mount from a stage is keyed on the content of what it selects there (as
             # COPY --from); other mounts from a stage (a cache seeded from it) on its chain
@@ -502,8 +506,9 @@ def _step_key(
                     reads.append((_abs(m.source or "/"), touching))
                 else:
                     refs_keys.append(stage_key.get(ref, ""))
-            key = _h(parent, op, _files_digest(content, builder) if content else "", refs_keys)
-            sk = StepKey(stage, step, inst, "run", key, parent, op, content or None, missing,
+            content = SelectedFiles(content_parts) if content_parts else None
+            key = _h(parent, op, content.digest(builder) if content else "", refs_keys)
+            sk = StepKey(stage, step, inst, "run", key, parent, op, content, missing,
                          stage_refs=refs, reads=reads)  # fmt: skip
             sk.writes = _run_writer(sk, step, inst, builder)
             return sk
@@ -543,14 +548,14 @@ def _step_key(
         src_from = str(ex.get("from", ""))
         refs: list[int] = list(ex.get("stage_refs", []))  # type: ignore[no-redef, arg-type]
         content_key = ""
-        selected: dict[str, tuple] | None = None
+        selected: SelectedFiles | None = None
         missing: list[str] = []  # type: ignore[no-redef]
         failure = ""
         reads: list[tuple[str, list[tuple[Writer, str]]]] = []
         dest_dir = posixpath.normpath(dest_abs)
         into_dir = dest.endswith(("/", "/.")) or dest == "."  # a folder either way
         # where each copied entry lands (None: somewhere under dest_dir, names not known)
-        written: dict[str, tuple] | None = None if (inst.contents or inst.parents) else {}
+        written: dict[str, tuple] | Callable[[], dict[str, tuple]] | None = None if (inst.contents or inst.parents) else {}
         if refs:
             op["from"] = f"stage {refs[0]}"
             # BuildKit and the legacy builder both key COPY --from on the content of the
@@ -572,32 +577,31 @@ def _step_key(
             written = None
             assumptions.append(f"the image {src_from} is assumed unchanged since the last build")
         else:
-            selected = {}
+            parts: list[tuple[str, Selection]] = []
+            plan: list[tuple[bool, Selection]] = []  # what lands where: (one file, selection)
             for i, s in enumerate(sources):
                 if kind == "add" and re.match(r"^(https?://|git@|[a-z]+://)", s):
                     assumptions.append(f"remote source {s} is assumed unchanged"
                                        + ("" if inst.checksum else " (no --checksum)"))  # fmt: skip
                     written = None
                     continue
-                sel = select(files, s, op["excludes"])
+                sel = selection(files, s, op["excludes"])
                 if sel is None:
                     missing.append(s)
                     continue
+                parts.append((str(i), sel))
                 p = normalize_source(s)
                 one_file = len(sources) == 1 and not _WILDCARD.search(p) and p != "" and files[p].kind != "dir"
-                for name, v in sel.items():
-                    selected[f"{i}:{name}"] = v
-                    if written is None:
-                        continue
-                    if kind == "add" and _ARCHIVE.search(name):
-                        written = None  # ADD unpacks a local archive: names not known
-                    elif one_file and not into_dir:
-                        written[dest_dir] = v  # (inside it when it is an existing folder)
-                    else:
-                        written[posixpath.join(dest_dir, name) if name else dest_dir] = v
-            content_key = _files_digest(selected, builder)
+                if written is not None and kind == "add" and any(_ARCHIVE.search(n) for n in sel.items()):
+                    written = None  # ADD unpacks a local archive: names not known
+                plan.append((one_file, sel))
+            selected = SelectedFiles(parts)
+            content_key = selected.digest(builder)
+            if written is not None:
+                written = _destinations(plan, dest_dir, into_dir)
             wildcards = [s for s in sources if _WILDCARD.search(normalize_source(s))]
-            if builder == "legacy" and sources and not missing and not selected and len(wildcards) == len(sources):
+            if (builder == "legacy" and sources and not missing and len(wildcards) == len(sources)
+                    and not selected.as_dict()):  # fmt: skip
                 # BuildKit copies nothing and goes on; the legacy builder needs one file
                 # (moby builder/dockerfile/copy.go: "no source files were specified")
                 missing = list(wildcards)
@@ -636,6 +640,23 @@ def _step_key(
         return StepKey(stage, step, inst, "metadata", "", parent, op)
     op["config"] = _legacy_config(step)
     return StepKey(stage, step, inst, "metadata", _h(parent, op), parent, op)
+
+
+def _destinations(plan: list[tuple[bool, Selection]], dest_dir: str, into_dir: bool) -> Callable[[], dict[str, tuple]]:
+    """Where a COPY puts what it selects (destination path -> entry), listed when first asked
+    (only ``COPY --from`` of this stage reads it)."""
+
+    def listing() -> dict[str, tuple]:
+        out: dict[str, tuple] = {}
+        for one_file, sel in plan:
+            for name, v in sel.items().items():
+                if one_file and not into_dir:
+                    out[dest_dir] = v  # (inside it when it is an existing folder)
+                else:
+                    out[posixpath.join(dest_dir, name) if name else dest_dir] = v
+        return out
+
+    return listing
 
 
 def _run_writer(sk: StepKey, step: Step, inst: Run, builder: str) -> Writer:

@@ -10,6 +10,7 @@ from layerwise.analyses.cache import (
     Cause,
     ContextFiles,
     FileChange,
+    SelectedFiles,
     StepKey,
     Writer,
     legacy_unsupported,
@@ -100,10 +101,17 @@ class Explanation:
         }
 
 
-def diff_files(before: dict[str, tuple] | None, after: dict[str, tuple] | None) -> list[FileChange]:
-    """Per-path differences between two selections (``kind, mode, digest, target`` tuples)."""
-    before = before or {}
-    after = after or {}
+def diff_files(before: dict[str, tuple] | SelectedFiles | None, after: dict[str, tuple] | SelectedFiles | None) -> list[FileChange]:
+    """Per-path differences between two selections (``kind, mode, digest, target`` tuples).
+    Two states of one snapshot are compared on the paths they have otherwise than it (a
+    revision against the working tree: the paths git reports changed), not listed."""
+    if isinstance(before, SelectedFiles) and isinstance(after, SelectedFiles):
+        pairs = after.changes_from(before)
+        if pairs is not None:
+            before = {k: a for k, (a, _) in pairs.items() if a is not None}
+            after = {k: b for k, (_, b) in pairs.items() if b is not None}
+    before = before.as_dict() if isinstance(before, SelectedFiles) else before or {}
+    after = after.as_dict() if isinstance(after, SelectedFiles) else after or {}
     changes: list[FileChange] = []
     for path in sorted(set(before) | set(after)):
         a, b = before.get(path), after.get(path)

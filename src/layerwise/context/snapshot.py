@@ -141,6 +141,7 @@ class Snapshot:
         digests: bool = False,
         workers: int | None = None,
         progress: Callable[[int], None] | None = None,
+        cached_digests: bool = False,
     ) -> Snapshot:
         """Walk ``context_dir`` as the docker CLI / BuildKit would send it.
 
@@ -148,7 +149,9 @@ class Snapshot:
         ``use_cache=False`` neither reads nor writes it. ``digests=True`` hashes every file
         not served by the cache during the walk (and saves the cache). ``workers``: processes
         for big trees (default: the CPU count, at most 8; 1 walks in-process). ``progress(entries_seen)``
-        is called every few thousand entries.
+        is called every few thousand entries. ``cached_digests=True`` takes the digests of
+        unchanged files from the stat cache during the walk (searched in place by the C
+        listing) without hashing the others: for callers that will want most digests.
         """
         started = _now_ns()
         try:
@@ -163,7 +166,7 @@ class Snapshot:
         cache = StatCache.EMPTY
         if use_cache:
             cache_file = _cache_file_for(root, cache_dir)
-            if digests:  # otherwise read on the first ensure_digests(), if any
+            if digests or cached_digests:  # otherwise read on the first ensure_digests(), if any
                 cache = _load_cache(cache_file, root)
         if workers is None:
             workers = min(8, os.cpu_count() or 1)
@@ -195,7 +198,7 @@ class Snapshot:
             cache_hits=walker.cache_hits,
             cache_loaded=cache_loaded,
         )
-        snap._cache_unread = use_cache and not digests
+        snap._cache_unread = use_cache and not (digests or cached_digests)
         snap.hashed = walker.hashed
         snap.hashed_bytes = walker.hashed_bytes
         snap._failed.update(w.path for w in walker.warnings)

@@ -18,13 +18,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from layerwise.analyses.cache import Entry
+from layerwise.context.files import ContextFiles, Entry, StateError
 from layerwise.errors import LayerwiseError, Location
 from layerwise.safefs import DOCKERFILE_LIMIT, PROJECT_FILE_LIMIT, size_text
-
-
-class StateError(LayerwiseError):
-    pass
 
 
 @dataclass
@@ -167,24 +163,28 @@ def revision_state(
     dockerfile: Path,
     excluded,
     option: str = "--before",
+    diff: _PendingDiff | None = None,
 ) -> ProjectState:
     """The state of ``rev`` as Docker would see it (see the module docstring).
 
     ``worktree_files`` is the working tree snapshot (after .dockerignore); ``excluded(path)``
-    tells whether .dockerignore drops a path.
+    tells whether .dockerignore drops a path. ``diff``: git's list of changed paths, started
+    (:func:`start_diff`) while the working tree was walked.
     """
     top, commit = resolve_revision(context, rev, option)
     label = rev
     rev = commit  # the commit itself from here on: never read as an option or a path
-    prefix = os.path.relpath(context.resolve(), top.resolve()).replace(os.sep, "/")
-    prefix = "" if prefix == "." else prefix + "/"
+    prefix = _prefix_in(context, top)
     # Tracked paths that differ between rev and the working tree.
-    raw = _git(top, "diff", "--no-renames", "--name-status", "-z", rev, "--", prefix or ".")
+    raw = diff.result() if diff is not None and diff.commit == rev else None
+    if raw is None:
+        raw = _git(top, *_diff_args(rev, prefix))
     parts = raw.split(b"\0")
     changed: list[tuple[str, str]] = []
     for i in range(0, len(parts) - 1, 2):
         changed.append((parts[i].decode(), os.fsdecode(parts[i + 1])))
-    files = worktree_files.overlay() if isinstance(worktree_files, SnapshotFiles) else dict(worktree_files)
+    # a view of the working tree's snapshot with the revision's paths put back (nothing copied)
+    files = worktree_files.overlay() if isinstance(worktree_files, ContextFiles) else dict(worktree_files)
     # The rev's view of those paths.
     wanted = [p for _, p in changed]
     tree: dict[str, tuple[str, str]] = {}
@@ -237,6 +237,40 @@ def revision_state(
     return ProjectState(label, text, str(dockerfile), files)
 
 
+def _prefix_in(context: Path, top: Path) -> str:
+    prefix = os.path.relpath(context.resolve(), top.resolve()).replace(os.sep, "/")
+    return "" if prefix == "." else prefix + "/"
+
+
+def _diff_args(commit: str, prefix: str) -> list[str]:
+    return ["diff", "--no-renames", "--name-status", "-z", commit, "--", prefix or "."]
+
+
+class _PendingDiff:
+    """``git diff`` of a commit against the working tree, running in the background (git
+    stats the tracked files while the snapshot walks the same tree: two cores, one wait)."""
+
+    def __init__(self, top: Path, commit: str, prefix: str) -> None:
+        self.commit = commit
+        self.proc = subprocess.Popen(["git", *_diff_args(commit, prefix)], cwd=top, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+
+    def result(self) -> bytes | None:
+        """git's output, or None when it failed (then asked again, for its error)."""
+        out, _ = self.proc.communicate()
+        return out if self.proc.returncode == 0 else None
+
+
+def start_diff(context: Path, rev: str, option: str = "--before") -> _PendingDiff | None:
+    """Start listing the paths ``rev`` and the working tree differ in (None when ``rev``
+    names no commit: the error comes from :func:`revision_state`, where it always did)."""
+    try:
+        top, commit = resolve_revision(context, rev, option)
+        return _PendingDiff(top, commit, _prefix_in(context, top))
+    except (StateError, OSError):
+        return None
+
+
 def revision_ignore(context: Path, rev: str, dockerfile: Path, builder: str, option: str = "--before"):
     """The ignore file the build of revision ``rev``'s state used (that state: the working
     tree with the tracked paths put back as in ``rev``): for each file the builder looks
@@ -274,8 +308,7 @@ def _drop_emptied_dirs(top: Path, rev: str, prefix: str, files, candidates: set[
         if d in seen or d not in files or files[d].kind != "dir":
             continue
         seen.add(d)
-        below = d + "/"
-        if any(p.startswith(below) for p in files):
+        if files.has_below(d) if isinstance(files, ContextFiles) else any(p.startswith(d + "/") for p in files):
             continue
         in_rev = _git(top, "ls-tree", "--full-tree", "--name-only", rev, "--", prefix + d)
         if not in_rev.strip():
@@ -332,7 +365,8 @@ def folder_files(context: Path, dockerfile: Path, builder: str) -> tuple[Snapsho
     from layerwise.context.snapshot import Snapshot
 
     ignore = load_ignore(context, dockerfile, builder)
-    snap = Snapshot.take(context, ignore)
+    # a build reads most of its context (COPY .): the stat cache's digests come with the walk
+    snap = Snapshot.take(context, ignore, cached_digests=True)
     return snapshot_entries(snap), ignore
 
 
@@ -355,88 +389,12 @@ def walked(walks: dict, context: Path, dockerfile: Path, builder: str) -> tuple[
     return got
 
 
-class SnapshotFiles(dict):
-    """A snapshot as the simulation's ``path -> Entry`` mapping.
-
-    Content is hashed lazily: :meth:`prefetch` hashes (in parallel, through the stat cache)
-    only the files a COPY actually selects; reading an entry that was not prefetched hashes it.
-    """
-
-    def __init__(self, snap) -> None:
-        # path -> the snapshot's entry until read, then the simulation's Entry
-        super().__init__((e.path, e) for e in snap.entries)
-        self._snap = snap
-        self.unreadable: list[str] = []  # files read by a step that could not be read (sent empty)
-        self._bad_dirs: dict[str, str] | None = None
+#: the context files of a snapshot (the name this module's callers know)
+SnapshotFiles = ContextFiles
 
 
-    def save_cache(self) -> None:
-        """Write the stat cache now if digests were computed since it was read."""
-        snap = self._snap
-        if snap is not None and getattr(snap, "_unsaved", 0) and getattr(snap, "cache_file", None) is not None:
-            snap.save_cache()
-    def _unreadable(self, path: str) -> None:
-        """A file a step reads that could not be read. BuildKit sends it empty (the build goes
-        on, the image gets an empty file: checked on the engine), so it is predicted so and
-        noted in ``unreadable``; the legacy builder refuses the whole context (see
-        :func:`refuse_unreadable`)."""
-        msg = next((w.message for w in self._snap.warnings if w.path == path), "")
-        if msg.startswith("cannot read") and path not in self.unreadable:
-            self.unreadable.append(path)
-
-    def _check_folder(self, path: str) -> None:
-        """A folder a step reads that could not be listed: BuildKit's sender fails on it."""
-        if self._bad_dirs is None:
-            self._bad_dirs = {w.path: w.message for w in self._snap.warnings if w.message.startswith("cannot read folder")}
-        msg = self._bad_dirs.get(path)
-        if msg:
-            raise StateError(msg, Location(os.path.join(os.fspath(self._snap.root), path)))
-
-    def prefetch(self, paths) -> None:
-        raw = dict.get
-        todo = [e for e in (raw(self, p) for p in paths) if e is not None and type(e) is not Entry]
-        if todo:
-            self._snap.ensure_digests(todo)
-
-    def __getitem__(self, path: str) -> Entry:
-        e = dict.__getitem__(self, path)
-        if type(e) is not Entry:
-            if e.kind == "file" and e.digest is None:
-                self._snap.ensure_digests([e])
-                if e.digest is None:
-                    self._unreadable(path)
-            elif e.kind == "dir" and self._snap.warnings:
-                self._check_folder(path)
-            e = Entry(e.kind, e.mode, e.digest or b"" if e.kind == "file" else "", e.target or "")
-            dict.__setitem__(self, path, e)
-        return e
-
-    def get(self, path, default=None):
-        return self[path] if path in self else default  # noqa: SIM401 - this is get(): through __getitem__
-
-    def items(self):
-        return [(p, self[p]) for p in self]
-
-    def values(self):
-        return [self[p] for p in self]
-
-    def copy(self) -> dict[str, Entry]:
-        """A plain dict with every digest computed (a frozen view of the files now)."""
-        self.prefetch(list(self))
-        return dict(self.items())
-
-    def overlay(self) -> SnapshotFiles:
-        """A lazy copy to change (a revision's state on top of the working tree)."""
-        other = SnapshotFiles.__new__(SnapshotFiles)
-        dict.__init__(other, dict.items(self))
-        other._snap = self._snap
-        other.unreadable = self.unreadable  # (one list: the same files)
-        other._bad_dirs = None
-        return other
-
-
-def snapshot_entries(snap) -> SnapshotFiles:
-    return SnapshotFiles(snap)
+def snapshot_entries(snap) -> ContextFiles:
+    return ContextFiles(snap)
 
 
 def refuse_unreadable(files) -> None:
@@ -481,7 +439,14 @@ def load_state(
             refuse_unreadable(files)
         return ProjectState(str(context) if spec else "the working tree", text, str(df), files)
     df = _dockerfile_in(base, dockerfile, base)
-    files, ignore = _folder_files_once(base, df, builder)
+    pending = start_diff(base, spec, option)  # git stats the tree while we walk it
+    try:
+        files, ignore = _folder_files_once(base, df, builder)
+    except BaseException:
+        if pending is not None:
+            pending.proc.kill()
+            pending.proc.communicate()
+        raise
     rev_ignore = revision_ignore(base, spec, df, builder, option)
     if not _same_ignore(rev_ignore, ignore):
         # the revision's .dockerignore, not the tree's: what its build sent (walked again)
@@ -494,4 +459,4 @@ def load_state(
 
     if builder == "legacy":
         refuse_unreadable(files)
-    return revision_state(base, spec, files, df, excluded, option)
+    return revision_state(base, spec, files, df, excluded, option, diff=pending)
