@@ -246,7 +246,7 @@ class SelectedFiles:
             a, b = old.files, new.files
             same_base = getattr(a, "same_base", None)
             if (same_base is None or not same_base(b) or old.roots != new.roots or old.bases != new.bases
-                    or old.excludes or new.excludes):  # fmt: skip
+                    or old.excludes or new.excludes or len(set(new.bases)) != len(new.bases)):  # fmt: skip
                 return None
             for path in sorted(set(a.overlaid) | set(b.overlaid)):  # type: ignore[attr-defined]
                 for root, base in zip(new.roots, new.bases):

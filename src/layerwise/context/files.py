@@ -526,7 +526,10 @@ def items_digest(items: Mapping[str, tuple], builder: str) -> bytes:
                 metas.append(b"m" + digests.get(path, _EMPTY_FOLDER))
                 continue
             kind, mode, digest, target = e
-            metas.append(_meta(kind, mode, digest, target, digests.get(path) if kind == DIR else None, builder))
+            sub = digests.get(path)
+            meta = _meta(kind, mode, digest, target, sub if kind == DIR else None, builder)
+            # names below a non-folder: two wildcard matches of one name merged (a file and a folder)
+            metas.append(meta if sub is None or kind == DIR else b"s" + meta + sub)
         digests[folder] = _folder_digest(names, metas)
     return _top("" in items, digests[""])
 

@@ -1,0 +1,166 @@
+"""context/files.py: the states of a build context as views of one snapshot, COPY selections as
+views, and content digests from per-folder (Merkle) digests.
+
+The folder digests are a shortcut: the digest of a selection read through them must be the
+digest of its listing (``items_digest``), and two selections must have equal digests exactly
+when their listings are equal. Checked on random trees and random revisions of them."""
+
+from __future__ import annotations
+
+import ast
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from layerwise.analyses.cache import SelectedFiles
+from layerwise.analyses.explain import diff_files
+from layerwise.context.files import ContextFiles, Entry, items_digest, selection
+from layerwise.context.snapshot import Snapshot
+
+SOURCES = ["", ".", "a", "a/b", "a/b/", "*.txt", "a/*", "*/x", "a/f1.txt", "c", "[ab]", "nothere"]
+
+
+def make_tree(root: Path, rng: random.Random) -> None:
+    folders = [root]
+    for i in range(rng.randint(5, 40)):
+        parent = rng.choice(folders)
+        kind = rng.random()
+        name = rng.choice(["a", "b", "c", "x", "f1.txt", "a.txt", "a-b", f"n{i}", f"d{i}.txt"])
+        path = parent / name
+        if path.exists() or path.is_symlink():
+            continue
+        if kind < 0.3:
+            path.mkdir()
+            if rng.random() < 0.2:
+                path.chmod(0o700)
+            folders.append(path)
+        elif kind < 0.9:
+            path.write_bytes(rng.choice([b"", b"one", b"two", b"one\n" * 3]))
+            if rng.random() < 0.2:
+                path.chmod(0o755)
+        else:
+            os.symlink(rng.choice(["a", "../x", "f1.txt"]), path)
+
+
+def take(root: Path) -> ContextFiles:
+    return ContextFiles(Snapshot.take(root, None, use_cache=False))
+
+
+def revise(files: ContextFiles, rng: random.Random) -> ContextFiles:
+    """Another state of the same snapshot, as a revision's would be: files changed, removed,
+    added (with their folders)."""
+    other = files.overlay()
+    paths = list(files)
+    for _ in range(rng.randint(0, 4)):
+        if not paths:
+            break
+        p = rng.choice(paths)
+        e = other.get(p)
+        if e is None:  # removed already
+            continue
+        r = rng.random()
+        if e.kind == "file" and r < 0.4:
+            other[p] = Entry("file", e.mode, rng.choice([b"\1" * 32, b"\2" * 32, e.digest]), "")
+        elif e.kind == "file" and r < 0.6:
+            other[p] = Entry("file", e.mode ^ 0o100, e.digest, "")
+        elif e.kind != "dir" and r < 0.8:
+            other.pop(p)
+        else:
+            base = p if e.kind == "dir" else os.path.dirname(p)
+            new = f"{base}/new{rng.randint(0, 3)}" if base else f"new{rng.randint(0, 3)}"
+            other[new] = Entry("dir", 0o755)
+            other[f"{new}/f1.txt"] = Entry("file", 0o644, b"\3" * 32, "")
+    return other
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_folder_digests_agree_with_the_listing(tmp_path, seed) -> None:
+    rng = random.Random(seed)
+    make_tree(tmp_path, rng)
+    base = take(tmp_path)
+    states = [base, revise(base, rng), revise(base, rng), base.overlay()]
+    for builder in ("buildkit", "legacy"):
+        for src in SOURCES:
+            seen: dict[bytes, dict] = {}
+            for state in states:
+                sel = selection(state, src)
+                plain = selection(dict(state.items()), src)  # the same files, not a view
+                if sel is None:
+                    assert plain is None
+                    continue
+                items = sel.items()
+                assert items == plain.items()
+                d = sel.digest(builder)
+                assert d == items_digest(items, builder) == plain.digest(builder)
+                for other_digest, other_items in seen.items():
+                    same = _same(other_items, items, builder)
+                    assert (other_digest == d) == same, (src, builder)
+                seen[d] = items
+
+
+def _same(a: dict, b: dict, builder: str) -> bool:
+    """Listings equal as the cache key sees them (a folder's mode counts for the legacy
+    builder only, and the copied folder's own mode never)."""
+    def norm(items: dict) -> dict:
+        return {n: (k, 0 if k == "dir" and (builder == "buildkit" or not n) else m, d, t)
+                for n, (k, m, d, t) in items.items()}  # fmt: skip
+
+    return norm(a) == norm(b)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_changes_of_two_states_of_one_snapshot_are_read_from_their_overlays(tmp_path, seed) -> None:
+    rng = random.Random(100 + seed)
+    make_tree(tmp_path, rng)
+    base = take(tmp_path)
+    before, after = revise(base, rng), revise(base, rng)
+    for src in SOURCES:
+        a, b = selection(before, src), selection(after, src)
+        if a is None or b is None:
+            continue
+        old, new = SelectedFiles([("0", a)]), SelectedFiles([("0", b)])
+        fast = diff_files(old, new)
+        full = diff_files(old.as_dict(), new.as_dict())
+        assert [(c.path, c.change) for c in fast] == [(c.path, c.change) for c in full], src
+
+
+def test_a_revision_shares_the_snapshot_entries(tmp_path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "f").write_text("x")
+    (tmp_path / "g").write_text("y")
+    base = take(tmp_path)
+    rev = base.overlay()
+    rev["a/f"] = Entry("file", 0o644, b"\1" * 32, "")
+    rev.pop("g")
+    assert rev.same_base(base) and rev.overlaid == {"a/f": rev["a/f"], "g": None}
+    assert list(rev) == ["a", "a/f"] and len(rev) == 2 and "g" not in rev and "g" in base
+    assert base["a/f"].digest != rev["a/f"].digest
+    # the folder above the change has another digest, the untouched ones keep theirs
+    assert base.folder_digest("a", "buildkit") != rev.folder_digest("a", "buildkit")
+    assert base.folder_digest("", "buildkit") != rev.folder_digest("", "buildkit")
+
+
+def test_a_folder_digest_is_computed_once_per_snapshot(tmp_path) -> None:
+    for i in range(3):
+        (tmp_path / f"d{i}").mkdir()
+        (tmp_path / f"d{i}" / "f").write_text(str(i))
+    base = take(tmp_path)
+    rev = base.overlay()
+    rev["d0/f"] = Entry("file", 0o644, b"\1" * 32, "")
+    rev.folder_digest("", "buildkit")
+    memo = base._tree.digests["buildkit"]
+    assert set(memo) == {"", "d0", "d1", "d2"}  # the snapshot's, computed once for both states
+    assert set(rev._memo["buildkit"]) == {"", "d0"}  # the revision's own: only above its change
+
+
+def test_context_does_not_import_analyses() -> None:
+    """parse -> resolve -> context -> analyses: the context package never imports analyses."""
+    pkg = Path(__file__).resolve().parents[2] / "src" / "layerwise" / "context"
+    for py in pkg.glob("*.py"):
+        for node in ast.walk(ast.parse(py.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else (
+                [a.name for a in node.names] if isinstance(node, ast.Import) else [])  # fmt: skip
+            for name in names:
+                assert not name.startswith("layerwise.analyses"), f"{py.name} imports {name}"
