@@ -542,6 +542,35 @@ def test_single_lazy_digests_are_saved_later(tmp_path, future_clock) -> None:
     assert (again.hashed, again.cache_hits) == (1, 1)
 
 
+def test_one_edited_file_among_many_is_hashed_again_not_the_cache_rewritten(tmp_path, future_clock) -> None:
+    """The user's loop (edit a file, run again) on a big tree: rewriting the whole stat cache
+    for one digest costs more than hashing that file again next time; many digests (or big
+    files) are saved, and on a small tree one is."""
+    ctx = make_tree(tmp_path / "ctx", {f"d{i // 100}/f{i}": str(i) for i in range(2000)})
+    cache = tmp_path / "cache"
+    Snapshot.take(ctx, None, cache_dir=cache, digests=True)
+    cache_file = next(cache.glob("*.cache"))
+    written = cache_file.read_bytes()
+    (ctx / "d3" / "f301").write_text("edited")
+    snap = Snapshot.take(ctx, None, cache_dir=cache, cached_digests=True)
+    assert snap.cache_hits == 1999
+    snap.ensure_digests()  # the edited file
+    assert snap.hashed == 1 and cache_file.read_bytes() == written  # not rewritten
+    for i in range(0, 2000, 4):
+        (ctx / f"d{i // 100}" / f"f{i}").write_text("many")
+    snap = Snapshot.take(ctx, None, cache_dir=cache, cached_digests=True)
+    snap.ensure_digests()
+    assert snap.hashed == 501 and cache_file.read_bytes() != written
+    again = Snapshot.take(ctx, None, cache_dir=cache, digests=True)
+    assert again.hashed == 0  # the first edited file saved with the others
+    small = make_tree(tmp_path / "small", {"a": "1", "b": "2"})
+    Snapshot.take(small, None, cache_dir=cache, digests=True)
+    (small / "a").write_text("edited")
+    snap = Snapshot.take(small, None, cache_dir=cache, cached_digests=True)
+    snap.ensure_digests()
+    assert Snapshot.take(small, None, cache_dir=cache, digests=True).hashed == 0
+
+
 # -- the stat cache folder does not grow forever ------------------------------------------------------
 
 

@@ -340,9 +340,11 @@ class ContextFiles(Mapping):
         return dict(self.items())
 
     def save_cache(self) -> None:
-        """Write the stat cache now if digests were computed since it was read."""
+        """Write the stat cache now if digests were computed since it was read (and rewriting
+        it costs less than hashing them again would)."""
         snap = self._snap
-        if snap is not None and getattr(snap, "_unsaved", 0) and getattr(snap, "cache_file", None) is not None:
+        if snap is not None and getattr(snap, "_unsaved", 0) and getattr(snap, "cache_file", None) is not None \
+                and snap._worth_saving():  # fmt: skip
             snap.save_cache()
 
     def folder_digest(self, folder: str, builder: str) -> bytes:
