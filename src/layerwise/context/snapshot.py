@@ -37,7 +37,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -447,6 +446,8 @@ class Snapshot:
                 for c in chunks:
                     run(c)
             else:
+                from concurrent.futures import ThreadPoolExecutor  # (and logging: ~10 ms of start-up, when needed)
+
                 with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="layerwise-hash") as pool:
                     list(pool.map(run, chunks))
         finally:

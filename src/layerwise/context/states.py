@@ -132,7 +132,18 @@ def _content_digest(data: bytes) -> bytes:
 
 def resolve_revision(context: Path, rev: str, option: str = "--before") -> tuple[Path, str]:
     """(the repository's top folder, the commit ``rev`` names); a located error naming the
-    revision and the folder when there is no repository, no commit yet, or no such revision."""
+    revision and the folder when there is no repository, no commit yet, or no such revision.
+    Within a :func:`one_walk` scope, asked of git once per folder and revision."""
+    resolved = getattr(_SCOPE, "resolved", None)
+    if resolved is not None:
+        key = (str(context.resolve()), rev)
+        if key not in resolved:
+            resolved[key] = _resolve_revision(context, rev, option)
+        return resolved[key]
+    return _resolve_revision(context, rev, option)
+
+
+def _resolve_revision(context: Path, rev: str, option: str) -> tuple[Path, str]:
     top = git_toplevel(context)
     if top is None:
         raise StateError(f"{option} {rev}: no such folder, and this folder is not in a git repository "
@@ -226,14 +237,18 @@ def revision_state(
     # Folders that only exist for files added since the revision did not exist then
     # (git records no folders: a folder of the revision has at least one tracked file).
     _drop_emptied_dirs(top, rev, prefix, files, removed_dirs)
-    # Dockerfile of that revision (when tracked), else the one on disk.
+    # Dockerfile of that revision (when tracked), else the one on disk (also when git says the
+    # revision's is the one on disk: no git call then).
     df_rel = os.path.relpath(dockerfile.resolve(), top.resolve()).replace(os.sep, "/")
-    try:
-        text = _git_blob(top, f"{rev}:{df_rel}", DOCKERFILE_LIMIT, str(dockerfile))
-    except StateError:
-        from layerwise.parse.parser import read_dockerfile
+    from layerwise.parse.parser import read_dockerfile
 
+    if df_rel.startswith(prefix) and df_rel not in {p for _, p in changed}:
         text = read_dockerfile(dockerfile)
+    else:
+        try:
+            text = _git_blob(top, f"{rev}:{df_rel}", DOCKERFILE_LIMIT, str(dockerfile))
+        except StateError:
+            text = read_dockerfile(dockerfile)
     return ProjectState(label, text, str(dockerfile), files)
 
 
@@ -252,13 +267,27 @@ class _PendingDiff:
 
     def __init__(self, top: Path, commit: str, prefix: str) -> None:
         self.commit = commit
+        self.prefix = prefix
+        self._out: bytes | None = None
+        self._changed: set[str] | None = None
         self.proc = subprocess.Popen(["git", *_diff_args(commit, prefix)], cwd=top, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
 
     def result(self) -> bytes | None:
         """git's output, or None when it failed (then asked again, for its error)."""
-        out, _ = self.proc.communicate()
-        return out if self.proc.returncode == 0 else None
+        if self._out is None:
+            self._out, _ = self.proc.communicate()
+        return self._out if self.proc.returncode == 0 else None
+
+    def changed(self) -> set[str] | None:
+        """The paths (from the repository's top) git reports changed; None when it failed."""
+        if self._changed is None:
+            raw = self.result()
+            if raw is None:
+                return None
+            parts = raw.split(b"\0")
+            self._changed = {os.fsdecode(parts[i + 1]) for i in range(0, len(parts) - 1, 2)}
+        return self._changed
 
 
 def start_diff(context: Path, rev: str, option: str = "--before") -> _PendingDiff | None:
@@ -271,19 +300,26 @@ def start_diff(context: Path, rev: str, option: str = "--before") -> _PendingDif
         return None
 
 
-def revision_ignore(context: Path, rev: str, dockerfile: Path, builder: str, option: str = "--before"):
+def revision_ignore(context: Path, rev: str, dockerfile: Path, builder: str, option: str = "--before",
+                    diff: _PendingDiff | None = None):  # fmt: skip
     """The ignore file the build of revision ``rev``'s state used (that state: the working
     tree with the tracked paths put back as in ``rev``): for each file the builder looks
     for, in order, ``rev``'s version when git tracks a difference there (absent in ``rev``:
-    the next candidate), else the one on disk."""
+    the next candidate), else the one on disk. ``diff``: the paths git reports changed in
+    the context (:func:`start_diff`), read instead of asking git again."""
     from layerwise.context.ignore import IgnoreFile, ignore_file_candidates
 
     top, commit = resolve_revision(context, rev, option)
+    known = diff.changed() if diff is not None and diff.commit == commit else None
     for cand in ignore_file_candidates(context, dockerfile, builder):
         rel = os.path.relpath(os.path.realpath(cand), top.resolve()).replace(os.sep, "/")
         if rel.startswith("../"):
             continue
-        if _git(top, "diff", "--no-renames", "--name-only", "-z", commit, "--", rel).strip(b"\0"):
+        if known is not None and rel.startswith(diff.prefix):  # type: ignore[union-attr]
+            differs = rel in known
+        else:
+            differs = bool(_git(top, "diff", "--no-renames", "--name-only", "-z", commit, "--", rel).strip(b"\0"))
+        if differs:
             try:
                 text = _git_blob(top, f"{commit}:{rel}", PROJECT_FILE_LIMIT, str(cand))
             except StateError:
@@ -337,6 +373,7 @@ def _dockerfile_in(context: Path, dockerfile: str | None, base: Path) -> Path:
 #: the walks of the current :func:`one_walk` scope, per thread (``walks`` unset outside one:
 #: every call walks)
 _SCOPE = threading.local()
+#: (``resolved``: the commits revisions name, within that scope; outside it git is asked each time)
 
 
 @contextlib.contextmanager
@@ -349,12 +386,13 @@ def one_walk(keep: dict | None = None):
     outer = getattr(_SCOPE, "walks", None)
     if outer is None:
         _SCOPE.walks = {} if keep is None else keep
+        _SCOPE.resolved = {}  # never kept: a branch moves without a file changing
     try:
         yield
     finally:
         if outer is None:
             walked = _SCOPE.walks
-            _SCOPE.walks = None
+            _SCOPE.walks = _SCOPE.resolved = None
             for files, _ in list(walked.values()):
                 files.save_cache()  # the digests computed meanwhile, for the next command
 
@@ -447,7 +485,7 @@ def load_state(
             pending.proc.kill()
             pending.proc.communicate()
         raise
-    rev_ignore = revision_ignore(base, spec, df, builder, option)
+    rev_ignore = revision_ignore(base, spec, df, builder, option, diff=pending)
     if not _same_ignore(rev_ignore, ignore):
         # the revision's .dockerignore, not the tree's: what its build sent (walked again)
         from layerwise.context.snapshot import Snapshot
