@@ -7,7 +7,6 @@ when their listings are equal. Checked on random trees and random revisions of t
 
 from __future__ import annotations
 
-import ast
 import os
 import random
 from pathlib import Path
@@ -153,14 +152,3 @@ def test_a_folder_digest_is_computed_once_per_snapshot(tmp_path) -> None:
     memo = base._tree.digests["buildkit"]
     assert set(memo) == {"", "d0", "d1", "d2"}  # the snapshot's, computed once for both states
     assert set(rev._memo["buildkit"]) == {"", "d0"}  # the revision's own: only above its change
-
-
-def test_context_does_not_import_analyses() -> None:
-    """parse -> resolve -> context -> analyses: the context package never imports analyses."""
-    pkg = Path(__file__).resolve().parents[2] / "src" / "layerwise" / "context"
-    for py in pkg.glob("*.py"):
-        for node in ast.walk(ast.parse(py.read_text())):
-            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else (
-                [a.name for a in node.names] if isinstance(node, ast.Import) else [])  # fmt: skip
-            for name in names:
-                assert not name.startswith("layerwise.analyses"), f"{py.name} imports {name}"

@@ -144,6 +144,8 @@ def test_a_revisions_dockerfile_over_the_limit_is_refused_before_it_is_read(tmp_
     _git(tmp_path, "init", "-q")
     _git(tmp_path, "add", "-A")
     _git(tmp_path, "commit", "-qm", "df")
+    # changed since the commit: the revision's own is read from git (an unchanged one is the file on disk)
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\n")
     shown: list[str] = []
     real_git = states._git
     monkeypatch.setattr(states, "_git", lambda top, *a, **k: shown.append(a[0]) or real_git(top, *a, **k))

@@ -51,8 +51,6 @@ LEAVES = ("shell", "errors", "signals", "engine")
 KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
     # Findings carry their fixes; LW101's is the layout rewrite, which lives with the fix loop.
     ("layerwise.analyses.rules.lw101_copy_before_install", "layerwise.fixes.layout"): "layout fix",
-    # The context model still asks the cache simulation (#18: one model of the files Docker sees).
-    ("layerwise.context.states", "layerwise.analyses.cache"): "context model",
     # Terminal escaping lives with the reporters; the context report renders text itself.
     ("layerwise.context.report", "layerwise.report.escape"): "escaping",
     # The library's rule selection parses the CLI's --select syntax.
