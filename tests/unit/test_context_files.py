@@ -152,3 +152,24 @@ def test_a_folder_digest_is_computed_once_per_snapshot(tmp_path) -> None:
     memo = base._tree.digests["buildkit"]
     assert set(memo) == {"", "d0", "d1", "d2"}  # the snapshot's, computed once for both states
     assert set(rev._memo["buildkit"]) == {"", "d0"}  # the revision's own: only above its change
+
+
+def test_the_report_name_prefilters_never_drop_a_match() -> None:
+    """context's report tests a name against its secret and junk globs only when their literal
+    heads and tails could match: never a name one of the globs matches."""
+    from layerwise.context import report
+
+    rng = random.Random(7)
+    parts = ["", ".", "*", "a", "secrets", ".y", "ml", ".json", "service-account", ".pem", ".key", ".coverage",
+             ".pyc", ".DS_Store", "x", ".tfvars", "serviceaccount", ".kdbx", ".p12", "id", "_rsa"]  # fmt: skip
+    names = {"".join(rng.choice(parts) for _ in range(rng.randint(1, 4))) for _ in range(20000)}
+    names |= {g.replace("*", "") for g, _ in report._SECRET_GLOBS} | {g.replace("*", "z") for g, _, _ in report._JUNK_FILES}
+    secret = junk = 0
+    for n in names:
+        if report._SECRET_GLOB(n):
+            secret += 1
+            assert report._SECRET_MAYBE(n), n
+        if report._JUNK_FILE_GLOB(n):
+            junk += 1
+            assert report._JUNK_FILE_MAYBE(n), n
+    assert secret > 100 and junk > 100

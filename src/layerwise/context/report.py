@@ -235,6 +235,26 @@ _SECRET_GLOB = _first_glob([g for g, _ in _SECRET_GLOBS])
 _JUNK_FILE_GLOB = _first_glob([g for g, _, _ in _JUNK_FILES])
 
 
+def _could_match(globs: list[str]):
+    """A test no name matching one of ``globs`` fails (most names fail it without a regex):
+    each glob's literal head (before its first ``*``) and tail (after its last)."""
+    heads, tails = [], []
+    for g in globs:
+        head, star, _ = g.partition("*")
+        tail = g.rpartition("*")[2] if star else g
+        assert not any(c in head + tail for c in "?["), g  # literal parts only
+        if tail:
+            tails.append(tail)
+        else:
+            heads.append(head)  # (a glob ending in * has a non-empty head here)
+    tails_t, heads_t = tuple(tails), tuple(heads)
+    return lambda name: name.endswith(tails_t) or name.startswith(heads_t)
+
+
+_SECRET_MAYBE = _could_match([g for g, _ in _SECRET_GLOBS])
+_JUNK_FILE_MAYBE = _could_match([g for g, _, _ in _JUNK_FILES])
+
+
 def _secret_reason(entry: Entry, name: str) -> str | None:
     if entry.kind == DIR:
         return _SECRET_DIRS.get(name)
@@ -244,7 +264,10 @@ def _secret_reason(entry: Entry, name: str) -> str | None:
         return _SECRET_NAMES[name]
     if name.startswith(".env.") and not name.endswith(_ENV_OK):
         return "environment file (often holds credentials)"
-    m = _SECRET_GLOB(name.lower())
+    lower = name.lower()
+    if not _SECRET_MAYBE(lower):
+        return None
+    m = _SECRET_GLOB(lower)
     return _SECRET_GLOBS[m.lastindex - 1][1] if m else None
 
 
@@ -313,7 +336,7 @@ def build_report(
                 covered.append(e.path + "/")
                 covered.sort()
             continue
-        if e.kind == FILE:
+        if e.kind == FILE and _JUNK_FILE_MAYBE(name):
             m = _JUNK_FILE_GLOB(name)
             if m:
                 _glob, label, suggestion = _JUNK_FILES[m.lastindex - 1]
@@ -379,7 +402,7 @@ def build_report(
         heaviest=folders,
         junk=junk,
         secrets=secrets,
-        root_only_patterns=_root_only_patterns(snapshot),
+        root_only_patterns=_root_only_patterns(snapshot, names),
         warnings=_with_unreadable_files(snapshot),
         copy_sources_checked=copy_sources is not None,
         snapshot=snapshot,
@@ -443,14 +466,13 @@ def _under_any(path: str, sorted_prefixes: list[str]) -> bool:
     return i > 0 and path.startswith(sorted_prefixes[i - 1])
 
 
-def _root_only_patterns(snapshot: Snapshot) -> list[RootOnlyPattern]:
+def _root_only_patterns(snapshot: Snapshot, names: list[str] | None = None) -> list[RootOnlyPattern]:
     """Patterns such as ``*.pyc`` or ``__pycache__`` (no ``/``, no leading ``**``) that only
     match at the root, while paths deeper in the context, still sent, match ``**/PATTERN``."""
     ignore = snapshot.ignore
     if ignore is None:
         return []
     out = []
-    names: list[str] | None = None
     for p in ignore.matcher.patterns:
         if p.exclusion or "/" in p.cleaned or p.cleaned.startswith("**"):
             continue
