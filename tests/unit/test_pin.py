@@ -146,7 +146,9 @@ def test_hashes_for_every_requirement(tmp_path, wheelhouse):
     bad = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--require-hashes",
                           *local(wheelhouse), "-r", "requirements.txt"], cwd=tmp_path, capture_output=True, text=True, check=False)  # fmt: skip
     assert bad.returncode != 0 and "DO NOT MATCH" in bad.stderr, bad.stderr
-    result.write()
+    with pytest.raises(LayerwiseError, match="changed while layerwise pin ran"):
+        result.write()  # no longer the text pin read: not overwritten
+    (tmp_path / "requirements.txt").write_text(new)
     again = pin(tmp_path, hashes=True, index_options=local(wheelhouse))
     assert not again.changed, again.diff()
 
