@@ -13,6 +13,8 @@ adds what does not move: the instructions each command executes (one run under v
 callgrind, when valgrind is installed), the number to compare two versions with.
 
     .venv/bin/python bench/startup_bench.py [--runs 20] [--instructions] [--json FILE]
+    .venv/bin/python bench/startup_bench.py --compare-src /tmp/old/src   # another version's
+                                            # layerwise (its src/ folder) in the same run
 """
 
 from __future__ import annotations
@@ -46,19 +48,23 @@ TARGET_MS = 60.0
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def run_once(argv: list[str], cwd: Path) -> tuple[float, float]:
+def _env(src: str | None) -> dict[str, str]:
+    return ENV if src is None else {**ENV, "PYTHONPATH": src}
+
+
+def run_once(argv: list[str], cwd: Path, src: str | None = None) -> tuple[float, float]:
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, cwd=cwd)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(src), cwd=cwd)
     _, _, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = 0  # reaped by wait4
     return wall, usage.ru_utime + usage.ru_stime
 
 
-def instructions(argv: list[str], cwd: Path, valgrind: str) -> int | None:
+def instructions(argv: list[str], cwd: Path, valgrind: str, src: str | None = None) -> int | None:
     """Instructions executed by ``argv`` (callgrind's ``Collected``), or None."""
     proc = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
-                          cwd=cwd, env=ENV, capture_output=True, text=True, check=False)  # fmt: skip
+                          cwd=cwd, env=_env(src), capture_output=True, text=True, check=False)  # fmt: skip
     m = re.search(r"Collected\s*:\s*(\d+)", proc.stderr)
     return int(m.group(1)) if m else None
 
@@ -67,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--instructions", action="store_true", help="also count instructions (valgrind)")
+    ap.add_argument("--compare-src", metavar="DIR",
+                    help="also run the layerwise commands with PYTHONPATH=DIR (another version's src/)")
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args(argv)
 
@@ -84,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         "layerwise check --format json Dockerfile": [*lw, "--format", "json", "Dockerfile"],
         "layerwise check --no-context Dockerfile": [*lw, "--no-context", "Dockerfile"],
     }
+    srcs: dict[str, str | None] = dict.fromkeys(commands)
+    if args.compare_src:
+        for name in [n for n in commands if n.startswith("layerwise")]:
+            commands[f"{name} [compare-src]"] = commands[name]
+            srcs[f"{name} [compare-src]"] = os.path.abspath(args.compare_src)
     ruff = shutil.which("ruff") or str(Path(py).with_name("ruff"))
     if Path(ruff).exists():
         commands["ruff check (one .py)"] = [ruff, "check", "--no-cache", "app.py"]
@@ -91,13 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     if hadolint:
         commands["hadolint Dockerfile"] = [hadolint, "Dockerfile"]
 
-    for cmd in commands.values():  # warm the page cache and write the .pyc files
-        run_once(cmd, tmp)
+    for name, cmd in commands.items():  # warm the page cache and write the .pyc files
+        run_once(cmd, tmp, srcs.get(name))
     load_before = os.getloadavg()[0]
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(args.runs):
         for name, cmd in commands.items():
-            samples[name].append(run_once(cmd, tmp))
+            samples[name].append(run_once(cmd, tmp, srcs.get(name)))
     load = (load_before + os.getloadavg()[0]) / 2
 
     result: dict[str, dict[str, float | int | None]] = {}
@@ -113,17 +126,17 @@ def main(argv: list[str] | None = None) -> int:
     if valgrind:
         for name, cmd in commands.items():
             if name.startswith(("python", "layerwise")):
-                result[name]["instructions"] = instructions(cmd, tmp, valgrind)
+                result[name]["instructions"] = instructions(cmd, tmp, valgrind, srcs.get(name))
 
     refs = ["python -c pass"] + [n for n in result if n.startswith(("ruff", "hadolint"))]
     print(f"{args.runs} interleaved runs, medians; load average (1 min) {load:.1f} during the runs")
-    header = f"{'command':42} {'wall ms':>8} {'min ms':>7} {'cpu ms':>7}"
+    header = f"{'command':56} {'wall ms':>8} {'min ms':>7} {'cpu ms':>7}"
     header += "".join(f" {'cpu/' + r.split()[0]:>11}" for r in refs)
     if valgrind:
         header += f" {'Minstr':>7} {'instr/py':>8}"
     print(header)
     for name, row in result.items():
-        line = f"{name:42} {row['wall_ms']:8.1f} {row['wall_min_ms']:7.1f} {row['cpu_ms']:7.1f}"
+        line = f"{name:56} {row['wall_ms']:8.1f} {row['wall_min_ms']:7.1f} {row['cpu_ms']:7.1f}"
         line += "".join(f" {row['cpu_ms'] / max(result[r]['cpu_ms'], 1e-3):11.2f}" for r in refs)
         if valgrind:
             n, base = row.get("instructions"), result["python -c pass"].get("instructions")
