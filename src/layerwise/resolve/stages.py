@@ -19,7 +19,6 @@ from __future__ import annotations
 import posixpath
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from layerwise.errors import Location
@@ -47,6 +46,22 @@ from layerwise.parse.nodes import Dockerfile
 from layerwise.parse.parser import gc_paused
 
 T = TypeVar("T")
+
+
+# The records below are plain classes written out, not dataclasses (built at every start-up):
+# equality and repr follow their ``_fields``, as a dataclass's would.
+def _values(self) -> tuple:
+    return tuple(getattr(self, n) for n in self._fields)
+
+
+def _eq(self, other: object) -> bool:
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    return _values(self) == _values(other)
+
+
+def _repr(self) -> str:
+    return f"{type(self).__qualname__}(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields) + ")"
 
 # Arguments BuildKit defines automatically in the global scope.
 DEFAULT_PLATFORM_ARGS = {
@@ -334,16 +349,23 @@ class Step:
         return self.instruction.line
 
 
-@dataclass
 class Stage:
-    index: int
-    name: str  # "" when unnamed
-    from_: From
-    base: str  # expanded base name
-    platform: str
-    base_stage: int | None  # index of the earlier stage it is built FROM
-    steps: list[Step] = field(default_factory=list)
-    args: dict[str, str | None] = field(default_factory=dict)  # ARGs declared in the stage
+    _fields = ("index", "name", "from_", "base", "platform", "base_stage", "steps", "args")
+
+    def __init__(self, index: int, name: str, from_: From, base: str, platform: str, base_stage: int | None,
+                 steps: list[Step] | None = None, args: dict[str, str | None] | None = None) -> None:  # fmt: skip
+        self.index = index
+        self.name = name  # "" when unnamed
+        self.from_ = from_
+        self.base = base  # expanded base name
+        self.platform = platform
+        self.base_stage = base_stage  # index of the earlier stage it is built FROM
+        self.steps: list[Step] = [] if steps is None else steps
+        self.args: dict[str, str | None] = {} if args is None else args  # ARGs declared in the stage
+
+    __eq__ = _eq
+    __hash__ = None  # type: ignore[assignment]
+    __repr__ = _repr
 
     @property
     def label(self) -> str | int:
@@ -361,16 +383,24 @@ class Stage:
         return deps
 
 
-@dataclass
 class Build:
     """A resolved Dockerfile: global ARGs, stages and the build args given."""
 
-    dockerfile: Dockerfile
-    instructions: list[Instruction]
-    meta_args: list[tuple[str, str | None]]
-    stages: list[Stage]
-    build_args: dict[str, str]
-    forward_refs: list[ForwardRef] = field(default_factory=list)
+    _fields = ("dockerfile", "instructions", "meta_args", "stages", "build_args", "forward_refs")
+
+    def __init__(self, dockerfile: Dockerfile, instructions: list[Instruction],
+                 meta_args: list[tuple[str, str | None]], stages: list[Stage], build_args: dict[str, str],
+                 forward_refs: list[ForwardRef] | None = None) -> None:  # fmt: skip
+        self.dockerfile = dockerfile
+        self.instructions = instructions
+        self.meta_args = meta_args
+        self.stages = stages
+        self.build_args = build_args
+        self.forward_refs: list[ForwardRef] = [] if forward_refs is None else forward_refs
+
+    __eq__ = _eq
+    __hash__ = None  # type: ignore[assignment]
+    __repr__ = _repr
 
     def stage(self, ref: str | int) -> Stage:
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
@@ -405,15 +435,23 @@ class Build:
         return [s for s in self.stages if s.index in needed]
 
 
-@dataclass(frozen=True)
 class ForwardRef:
     """A ``COPY --from`` or ``RUN --mount from`` naming a stage defined after its own: BuildKit
     finds it, and refuses to build it (checked on the engine) when the stage is built."""
 
-    stage: int
-    message: str
-    line: int
-    column: int
+    __slots__ = _fields = ("stage", "message", "line", "column")
+
+    def __init__(self, stage: int, message: str, line: int, column: int) -> None:
+        self.stage = stage
+        self.message = message
+        self.line = line
+        self.column = column
+
+    __eq__ = _eq
+    __repr__ = _repr
+
+    def __hash__(self) -> int:
+        return hash(_values(self))
 
 
 class _Expander:
@@ -595,19 +633,24 @@ class _Scope:
         return default if value is None else value
 
 
-@dataclass
 class _State:
     """What an instruction runs with: set by earlier ENV/ARG/WORKDIR/USER/SHELL."""
 
-    env: _Pairs = field(default_factory=_Pairs)  # shared with the steps (persistent)
-    args: dict[str, str | None] = field(default_factory=dict)  # ARGs declared in the stage so far
-    workdir: str = "/"
-    user: str = ""
-    shell: list[str] = field(default_factory=lambda: list(DEFAULT_SHELL))  # never changed in place
-    arg_pairs: _Pairs = field(default_factory=_Pairs)  # the ARGs with a value, for the steps
-    _env_map: dict[str, str] | None = None  # ENV as a dict: built when a word needs it, then kept
-    _scope: _Scope | None = None
-    _where: _Where | None = None  # shared by the steps until the state changes
+    _fields = ("env", "args", "workdir", "user", "shell", "arg_pairs")
+
+    def __init__(self, env: _Pairs | None = None, args: dict[str, str | None] | None = None, workdir: str = "/",
+                 user: str = "", shell: list[str] | None = None, arg_pairs: _Pairs | None = None) -> None:  # fmt: skip
+        self.env = _Pairs() if env is None else env  # shared with the steps (persistent)
+        self.args: dict[str, str | None] = {} if args is None else args  # ARGs declared in the stage so far
+        self.workdir = workdir
+        self.user = user
+        self.shell = list(DEFAULT_SHELL) if shell is None else shell  # never changed in place
+        self.arg_pairs = _Pairs() if arg_pairs is None else arg_pairs  # the ARGs with a value, for the steps
+        self._env_map: dict[str, str] | None = None  # ENV as a dict: built when a word needs it, then kept
+        self._scope: _Scope | None = None
+        self._where: _Where | None = None  # shared by the steps until the state changes
+
+    __repr__ = _repr
 
     def where(self, stage_index: int, onbuild: bool) -> _Where:
         if onbuild:  # a parent's ONBUILD trigger (rare): a record of its own
@@ -642,29 +685,30 @@ class _State:
         self._where = None
 
 
-@dataclass
 class _Context:
-    ex: _Expander
-    path: str
-    build_args: dict[str, str]
-    global_scope: dict[str, str]
-    meta_args: list[tuple[str, str | None]]
-    names: dict[str, int]
-    stages: list[Stage]
-    declared_globally: frozenset[str] = frozenset()
-    # every stage's name -> index, later stages too: what --from names (FROM sees earlier ones only)
-    all_names: dict[str, int] = field(default_factory=dict)
-    stage_count: int = 0
-    forward_refs: list[ForwardRef] = field(default_factory=list)
+    def __init__(self, ex: _Expander, path: str, build_args: dict[str, str], global_scope: dict[str, str],
+                 meta_args: list[tuple[str, str | None]], names: dict[str, int], stages: list[Stage],
+                 declared_globally: frozenset[str] = frozenset()) -> None:  # fmt: skip
+        self.ex = ex
+        self.path = path
+        self.build_args = build_args
+        self.global_scope = global_scope
+        self.meta_args = meta_args
+        self.names = names
+        self.stages = stages
+        self.declared_globally = declared_globally
+        # every stage's name -> index, later stages too: what --from names (FROM sees earlier ones only)
+        self.all_names: dict[str, int] = {}
+        self.stage_count = 0
+        self.forward_refs: list[ForwardRef] = []
+        # Recent (name, value) pairs of ENV, LABEL and ARG: equal pairs (a big file repeats
+        # them) are one tuple, and so are short equal values expanded from variables.
+        self.pairs: dict[tuple[str, str | None], tuple[str, str | None]] = {}
 
     def stage_name(self, index: int) -> str:
         """How BuildKit names a stage in messages: its name, else stage-N."""
         st = self.stages[index]
         return st.name or f"stage-{index}"
-    # Recent (name, value) pairs of ENV, LABEL and ARG: equal pairs (a big file repeats them)
-    # are one tuple, and so are short equal values expanded from variables.
-    pairs: dict[tuple[str, str | None], tuple[str, str | None]] = field(default_factory=dict)
-
     def pair(self, key: str, value: str | None) -> tuple[str, str | None]:
         p = (key, value)
         hit = self.pairs.get(p)
