@@ -23,6 +23,8 @@ Scenario file keys (all optional except ``files``)::
     symlink = { "link" = "app.py" }          # link -> target
     [known]                                  # documented engine/explain disagreements
     buildkit = "why"                         # the scenario is expected to differ there
+    hedged = true                            # (top level) every known disagreement is a step
+                                             # explain said may come from the cache after all
 """
 
 from __future__ import annotations

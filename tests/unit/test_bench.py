@@ -560,3 +560,33 @@ def test_a_shared_step_is_filed_under_one_stage_whatever_name_the_engine_printed
         result = SimpleNamespace(steps=parse_build_output((DATA / f"modern_buildkit_dedup_{log}.log").read_text()).steps)
         workdir = [(t.stage, t.index) for t in _step_times(result, shared) if t.instruction == "WORKDIR /w"]
         assert workdir == [("one", 2)]
+
+
+def test_a_step_explain_said_may_come_from_the_cache_is_no_disagreement_when_it_does():
+    """explain: REBUILD unless the re-run RUN writes the same bytes (StepReport.may_be_cached);
+    the engine took it from the cache: the cross-check says so, and does not fail."""
+    from layerwise.bench.results import BuildTime, Run
+
+    pred = [
+        _pred("builder", "from", "FROM python:3.12-slim AS builder", "cached"),
+        _pred("builder", "run", "RUN pip wheel -w /w -r r.txt", "rebuilt"),
+        _pred(1, "from", "FROM python:3.12-slim", "cached"),
+        SimpleNamespace(stage=1, kind="copy", instruction="COPY --from=builder /w /w", status="rebuilt",
+                        onbuild=False, base_stage=None, may_be_cached=True),
+        _pred(1, "run", "RUN pip install /w/*", "rebuilt"),
+    ]  # fmt: skip
+    engine = [_eng("builder", 2, "RUN pip wheel -w /w -r r.txt", False), _eng("stage-1", 2, "COPY --from=builder /w /w", True),
+              _eng("stage-1", 3, "RUN pip install /w/*", True)]  # fmt: skip
+    pairs = pair_steps(pred, engine, "buildkit")
+    by = {p.instruction: p for p in pairs}
+    copy, install = by["COPY --from=builder /w /w"], by["RUN pip install /w/*"]
+    assert copy.hedge_held and not copy.agrees
+    assert copy.describe() == ("COPY --from=builder /w /w: explain predicted REBUILD (or CACHED if a re-run RUN"
+                               " writes the same bytes), the engine did CACHED")  # fmt: skip
+    assert not install.hedge_held  # explain did not hedge this one: a real disagreement
+    run = Run(BuildTime(1.0, []), BuildTime(1.0, []), pairs)
+    assert run.disagreements == [install] and run.hedges_held == [copy]
+    # a hedge the engine did not need (it rebuilt) agrees as usual
+    rebuilt = next(p for p in pair_steps(pred, [*engine[:1], _eng("stage-1", 2, "COPY --from=builder /w /w", False)], "buildkit")
+                   if p.instruction == "COPY --from=builder /w /w")
+    assert rebuilt.agrees and not rebuilt.hedge_held

@@ -220,6 +220,58 @@ def test_copy_from_of_a_path_the_rebuild_did_not_touch_stays_cached(builder):
     assert by_line[8].cause.type == "parent" and by_line[8].cause.detail["parent_line"] == 7
 
 
+WHEELS = (
+    "FROM python:3.12-slim AS builder\nWORKDIR /usr/src/app\nCOPY . .\n"
+    "RUN pip wheel --no-deps --wheel-dir /usr/src/app/wheels -r requirements.txt\n"
+    "FROM python:3.12-slim\nCOPY --from=builder /usr/src/app/wheels /wheels\n"
+    "RUN pip install --no-cache /wheels/*\nCOPY . /app\n"
+)
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "legacy"])
+def test_copy_from_of_what_a_rerun_run_wrote_says_it_may_come_from_the_cache(builder):
+    """django-on-docker-prod (issue 13): the re-run `pip wheel` wrote byte-identical wheels and
+    the engine kept the COPY --from (and what follows it) cached. explain cannot know what a RUN
+    writes: it says REBUILD, and that the step and those after it may come from the cache
+    (tests/engine/scenarios/51b: the engine did)."""
+    files = F(app_DOT_py="a", requirements_DOT_txt="flask==3.0.3")
+    e = run(WHEELS, files, files_after=F(app_DOT_py="b", requirements_DOT_txt="flask==3.0.3"), builder=builder)
+    by_line = {s.line: s for s in e.steps}
+    assert [by_line[n].status for n in (3, 4, 6, 7, 8)] == ["rebuilt"] * 5
+    assert [by_line[n].may_be_cached for n in (3, 4, 6, 7, 8)] == [False, False, True, True, False]
+    copy, install = by_line[6], by_line[7]
+    assert copy.cause.type == "stage" and copy.cause.detail["may_be_cached"] is True
+    assert "written by line 4 (RUN pip wheel" in copy.cause.message
+    assert "If the RUN writes the same bytes again" in copy.cause.message and "from the cache" in copy.cause.message
+    assert install.cause.type == "parent" and install.cause.message.endswith("which may come from the cache: then this step does too")
+    # its own files changed: rebuilt whatever the wheels
+    assert by_line[8].cause.type == "parent" and "may come from the cache" not in by_line[8].cause.message
+    assert e.to_json()["steps"][6]["may_be_cached"] is True and "may_be_cached" not in e.to_json()["steps"][3]
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "legacy"])
+def test_a_copy_from_of_changed_files_is_no_hedge(builder):
+    """The copied path holds a file that changed (not only what a RUN wrote): it rebuilds."""
+    df = ("FROM busybox AS build\nCOPY app.py /src/app.py\nRUN cp /etc/passwd /src/lib.txt\n"
+          "FROM busybox\nCOPY --from=build /src /src\nRUN cat /src/app.py\n")  # fmt: skip
+    e = run(df, F(app_DOT_py="a"), files_after=F(app_DOT_py="b"), builder=builder)
+    assert [(s.status, s.may_be_cached) for s in e.steps[-2:]] == [("rebuilt", False), ("rebuilt", False)]
+    assert "If the RUN writes" not in e.steps[-2].cause.message
+
+
+def test_explain_text_counts_the_steps_that_may_come_from_the_cache():
+    from layerwise.report.explain import render_text
+
+    files = F(app_DOT_py="a", requirements_DOT_txt="flask==3.0.3")
+    e = run(WHEELS, files, files_after=F(app_DOT_py="b", requirements_DOT_txt="flask==3.0.3"))
+    from rich.console import Console
+
+    console = Console(record=True, width=200, no_color=True)
+    render_text(e, before="HEAD", after=".", color=False, console=console)
+    text = console.export_text()
+    assert "5 step(s) rebuild" in text and "\n2 of them may come from the cache instead" in text, text
+
+
 @pytest.mark.parametrize("builder", ["buildkit", "legacy"])
 def test_copy_from_of_what_a_rerun_run_wrote_rebuilds(builder):
     df = ("FROM busybox AS build\nCOPY app.py /src/app.py\nRUN cp /etc/passwd /opt/lib.txt\n"

@@ -23,7 +23,8 @@ BuildKit (content-addressed, global)
       destination paths with known files, a WORKDIR its folder, while a RUN (and the base
       image) may write anything, so a RUN that re-runs makes every path "may differ" (it
       often writes the same bytes, and the engine then keeps the COPY cached: a documented
-      limit, scenario 51a), unless it is only ``rm``/``mkdir``/``chmod``/``chown``/``touch``
+      limit, scenarios 51a/51b, which explain states: such a step "may come from the cache"),
+      unless it is only ``rm``/``mkdir``/``chmod``/``chown``/``touch``
       on literal paths and ``echo`` of literal words (:func:`confined_writes`, scenario 51). A read-only ``RUN --mount=type=bind,
       from=<stage>`` is keyed the same way on what it mounts. Confirmed on Docker 26.1 for
       both builders (scenarios 49-56, 51a, 54a).

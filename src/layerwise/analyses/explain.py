@@ -39,9 +39,14 @@ class StepReport:
     onbuild: bool = False  # an ONBUILD trigger of the parent stage (its line is the ONBUILD's)
     seconds: float | None = None  # what it took in the last measured build (layerwise bench)
     base_stage: int | None = None  # for FROM <earlier stage>: that stage's index
+    #: rebuilt only if a re-run RUN writes other bytes than last time (which layerwise cannot
+    #: know offline): the builder takes it from the cache when they come out the same
+    may_be_cached: bool = False
 
     def to_json(self) -> dict:
         extra: dict = {}
+        if self.may_be_cached:
+            extra["may_be_cached"] = True
         if self.onbuild:
             extra["onbuild_trigger"] = True
         if self.base_stage is not None:
@@ -254,6 +259,7 @@ def explain(
     producer: dict[str, StepKey] = {}
     reports: list[StepReport] = []
     statuses: dict[str, str] = {}
+    hedged: set[str] = set()  # keys of the rebuilt steps that may come from the cache after all
     built_stages = {k.stage.index for k in new}
 
     for i, k in enumerate(new):
@@ -280,6 +286,9 @@ def explain(
         else:
             rep.status = "rebuilt"
             rep.cause = _cause(k, counterpart.get(i), producer, statuses)
+            rep.may_be_cached = _hedged(k, rep, counterpart.get(i), producer, hedged)
+            if rep.may_be_cached:
+                hedged.add(k.key)
         producer.setdefault(k.key, k)
         statuses[k.key] = rep.status
 
@@ -348,11 +357,31 @@ def _cause(
     return Cause("unknown", "no difference found; the cache may have been pruned", {})
 
 
+def _hedged(k: StepKey, rep: StepReport, old: StepKey | None, producer: dict[str, StepKey], hedged: set[str]) -> bool:
+    """Whether a rebuilt step rebuilds only because a re-run RUN may have written other bytes
+    (what BuildKit and the legacy builder compare for ``COPY --from`` is the content): its own
+    cause says so, or its parent is such a step and nothing else of it changed. Its cause then
+    says that it may come from the cache."""
+    cause = rep.cause
+    if cause is None:
+        return False
+    if cause.detail.get("may_be_cached"):
+        return True
+    if cause.type != "parent" or k.parent not in hedged:
+        return False
+    own = _cause(k, old, producer, {})  # the cause with the parent left out
+    if own.type not in ("parent", "unknown") and not own.detail.get("may_be_cached"):
+        return False
+    rep.cause = Cause("parent", cause.message + ", which may come from the cache: then this step does too",
+                      {**cause.detail, "may_be_cached": True})  # fmt: skip
+    return True
+
+
 def _writer_why(w: Writer) -> str:
     if w.step.kind == "from":
         return "which is another image" if w.step.stage.base_stage is None else "whose base changed"
     if w.reruns_unknown:
-        return "which re-runs (what a RUN writes is assumed to differ)"
+        return "which re-runs (layerwise cannot know what a RUN writes: it assumes other bytes)"
     if w.step.reads:
         return "which copies other content"
     if w.files is not None:
@@ -366,11 +395,13 @@ def _stage_cause(k: StepKey, old: StepKey) -> Cause:
     before = dict(old.reads)
     parts: list[str] = []
     paths: list[dict] = []
+    runs_only = True  # every path may differ only because a RUN re-ran
     for path, touching in k.reads:
         old_ids = {i for _, i in before.get(path, [])}
         changed = [w for w, i in touching if i not in old_ids]
         if not changed and [i for _, i in touching] == [i for _, i in before.get(path, [])]:
             continue
+        runs_only = runs_only and bool(changed) and all(w.reruns_unknown and w.step.kind == "run" for w in changed)
         lines = [w.step.instruction.line for w in changed]
         paths.append({"path": path, "written_by": lines})
         if changed:
@@ -387,6 +418,17 @@ def _stage_cause(k: StepKey, old: StepKey) -> Cause:
         stage, verb = (f"stage {name}" if name else str(k.op.get("from", "its stage"))), "copies"
     if not parts:
         return Cause("stage", f"what it {verb} from {stage} changed", {"paths": paths})
+    if runs_only:
+        # the builder compares the content: a RUN that writes the same bytes again (a re-run
+        # `pip wheel` or `pip download` of the same versions can) leaves this step cached
+        return Cause(
+            "stage",
+            f"what it {verb} from {stage} may have changed: " + "; ".join(parts[:MAX_PATHS])
+            + ". If the RUN writes the same bytes again (a re-run `pip wheel` or `pip download` of"
+            " the same versions can), the builder finds this step by its content and takes it, and"
+            " the steps after it, from the cache",
+            {"paths": paths, "may_be_cached": True},
+        )
     return Cause(
         "stage",
         f"what it {verb} from {stage} may have changed: " + "; ".join(parts[:MAX_PATHS]),

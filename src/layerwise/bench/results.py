@@ -42,7 +42,13 @@ class Run:
 
     @property
     def disagreements(self) -> list[StepPair]:
-        return [p for p in self.crosscheck if not p.agrees]
+        return [p for p in self.crosscheck if not p.agrees and not p.hedge_held]
+
+    @property
+    def hedges_held(self) -> list[StepPair]:
+        """Steps explain said would rebuild unless a re-run RUN writes the same bytes, which the
+        engine took from the cache: no disagreement, but explain could not tell."""
+        return [p for p in self.crosscheck if p.hedge_held]
 
 
 @dataclass
@@ -139,6 +145,10 @@ class Variant:
     @property
     def disagreements(self) -> list[tuple[int, StepPair]]:
         return [(i + 1, p) for i, r in enumerate(self.runs) for p in r.disagreements]
+
+    @property
+    def hedges_held(self) -> list[tuple[int, StepPair]]:
+        return [(i + 1, p) for i, r in enumerate(self.runs) for p in r.hedges_held]
 
     @property
     def checked_steps(self) -> int:
@@ -251,6 +261,10 @@ class BenchResult:
         return [(v.label, run, p) for v in self.variants for run, p in v.disagreements]
 
     @property
+    def hedges_held(self) -> list[tuple[str, int, StepPair]]:
+        return [(v.label, run, p) for v in self.variants for run, p in v.hedges_held]
+
+    @property
     def checked_steps(self) -> int:
         return sum(v.checked_steps for v in self.variants)
 
@@ -283,6 +297,7 @@ class BenchResult:
                     "cold": build(v.cold, [r.cold.seconds for r in v.runs]),
                     "rebuild": build(v.rebuild, [r.rebuild.seconds for r in v.runs]),
                     "crosscheck_disagreements": [f"run {n}: {p.describe()}" for n, p in v.disagreements],
+                    "crosscheck_cached_as_hedged": [f"run {n}: {p.describe()}" for n, p in v.hedges_held],
                 }
                 for v in self.variants + ([self.floor] if self.floor else [])
             ],

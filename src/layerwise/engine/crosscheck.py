@@ -52,16 +52,28 @@ class StepPair:
     instruction: str
     predicted: bool | None  # predicted cached?
     engine: bool | None  # the engine reported it cached?
+    #: explain predicted REBUILD but said the step may come from the cache (a re-run RUN that
+    #: writes the same bytes: StepReport.may_be_cached)
+    hedged: bool = False
 
     @property
     def agrees(self) -> bool:
         return self.predicted == self.engine
 
+    @property
+    def hedge_held(self) -> bool:
+        """explain said REBUILD unless a re-run RUN writes the same bytes, and the engine took
+        the step from the cache: what explain said may happen did."""
+        return self.hedged and self.predicted is False and self.engine is True
+
     def describe(self) -> str:
         def word(v: bool | None) -> str:
             return "no such step" if v is None else ("CACHED" if v else "REBUILD")
 
-        return f"{self.instruction}: explain predicted {word(self.predicted)}, the engine did {word(self.engine)}"
+        said = word(self.predicted)
+        if self.hedged and self.predicted is False:
+            said += " (or CACHED if a re-run RUN writes the same bytes)"
+        return f"{self.instruction}: explain predicted {said}, the engine did {word(self.engine)}"
 
 
 def _stage_key(stage) -> str:
@@ -137,8 +149,9 @@ def _vertex_keys(steps: Sequence) -> list[tuple]:
 
 
 def _predicted(steps: Iterable, builder: str) -> list[tuple]:
-    """``(stage, number, instruction, cached, vertex)`` for every predicted step the engine
-    executes; ``vertex``: the key of the vertex it makes (see _vertex_keys)."""
+    """``(stage, number, instruction, cached, vertex, hedged)`` for every predicted step the
+    engine executes; ``vertex``: the key of the vertex it makes (see _vertex_keys); ``hedged``:
+    explain said it may come from the cache (StepReport.may_be_cached)."""
     pred = []
     stages: dict[object, int] = {}
     steps = list(steps)
@@ -157,7 +170,7 @@ def _predicted(steps: Iterable, builder: str) -> list[tuple]:
         if s.kind == "from":
             continue
         number = n if builder == "buildkit" else None
-        pred.append((s.stage, number, s.instruction, s.status == "cached", vertex))
+        pred.append((s.stage, number, s.instruction, s.status == "cached", vertex, bool(getattr(s, "may_be_cached", False))))
     return pred
 
 
@@ -175,7 +188,7 @@ def compare(predicted_steps: Sequence, engine_steps: Sequence, builder: str) -> 
     if builder == "legacy":
         pred = _predicted(predicted_steps, builder)
         eng = _engine(engine_steps)
-        return [(i, c) for i, (_, _, _, c, _) in enumerate(pred)], [(i, c) for i, (_, _, _, c) in enumerate(eng)]
+        return [(i, p[3]) for i, p in enumerate(pred)], [(i, c) for i, (_, _, _, c) in enumerate(eng)]
     pairs = pair_steps(predicted_steps, engine_steps, builder)
     p = sorted((*x.key, x.predicted) for x in pairs if x.predicted is not None)
     e = sorted((*x.key, x.engine) for x in pairs if x.engine is not None)
@@ -193,9 +206,9 @@ def pair_steps(predicted_steps: Sequence, engine_steps: Sequence, builder: str) 
             p = pred[i] if i < len(pred) else None
             e = eng[i] if i < len(eng) else None
             instr = (p or e)[2]  # type: ignore[index]
-            out.append(StepPair((i,), instr, p[3] if p else None, e[3] if e else None))
+            out.append(StepPair((i,), instr, p[3] if p else None, e[3] if e else None, bool(p and p[5])))
         return out
-    by_key = {(_stage_key(st), n): (instr, c, vertex) for st, n, instr, c, vertex in pred}
+    by_key = {(_stage_key(st), n): (instr, c, vertex, h) for st, n, instr, c, vertex, h in pred}
     out = []
     seen = set()
     shared: dict[tuple, bool] = {}  # a vertex -> the engine's status of the step that made it
@@ -203,12 +216,12 @@ def pair_steps(predicted_steps: Sequence, engine_steps: Sequence, builder: str) 
         key = (_stage_key(st), n)
         seen.add(key)
         p = by_key.get(key)
-        out.append(StepPair(key, p[0] if p else instr, p[1] if p else None, c))
+        out.append(StepPair(key, p[0] if p else instr, p[1] if p else None, c, bool(p and p[3])))
         if p is not None:
             shared.setdefault(p[2], c)
-    for key, (instr, c, vertex) in by_key.items():
+    for key, (instr, c, vertex, hedged) in by_key.items():
         if key not in seen:  # not printed under its own stage: maybe as a step shared with another one
-            out.append(StepPair(key, instr, c, shared.get(vertex)))
+            out.append(StepPair(key, instr, c, shared.get(vertex), hedged))
     return out
 
 
@@ -223,7 +236,7 @@ def shared_step_stages(predicted_steps: Sequence) -> dict[tuple[str, int], str]:
     to build, and bench files it under one."""
     first: dict[tuple, object] = {}
     out: dict[tuple[str, int], str] = {}
-    for st, n, _, _, vertex in _predicted(predicted_steps, "buildkit"):
+    for st, n, _, _, vertex, _ in _predicted(predicted_steps, "buildkit"):
         owner = first.setdefault(vertex, st)
         if owner != st:
             label = owner if isinstance(owner, str) else f"stage-{owner}"

@@ -62,6 +62,7 @@ def render_text(explanation: Explanation, *, before: str, after: str, color: boo
         console.print(f"[green]Every step comes from the cache[/] ({cached} cached).")
     else:
         est = counts.get("estimated_rebuild_seconds")
+        maybe = sum(1 for s in explanation.steps if s.may_be_cached)
         console.print(
             f"[bold]{rebuilt} step(s) rebuild, {cached} cached"
             + (f", about {est:.1f} s of work (last measured)" if est else "")
@@ -69,5 +70,8 @@ def render_text(explanation: Explanation, *, before: str, after: str, color: boo
         )
         if first.cause is not None:
             console.print(f"  because {escape(first.cause.message)}")
+        if maybe:
+            console.print(f"{maybe} of them may come from the cache instead: they rebuild only if a re-run RUN"
+                          " writes other bytes than last time (see their causes).")  # fmt: skip
     for a in explanation.assumptions:
         console.print(f"[dim]Assumes {escape(a)}.[/]")
