@@ -10,13 +10,45 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from layerwise.shell.quote import go_quote
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class _Frozen:
+    """An immutable record: equality, hash and repr from ``_fields``. The records of this module
+    are written out rather than frozen dataclasses, which are built at every start-up."""
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, n) for n in self._fields)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields) + ")"
+
+    def __reduce__(self):
+        return (type(self), self._values())
+
+
+_set = object.__setattr__
+
+
+class Span(_Frozen):
     """A region of the source text.
 
     Lines and columns are 1-based (columns count characters); ``end_column`` is the column
@@ -25,32 +57,41 @@ class Span:
     comments inside it and heredoc bodies included, without the final line ending.
     """
 
-    start_line: int
-    start_column: int
-    end_line: int
-    end_column: int
-    start: int
-    end: int
+    __slots__ = _fields = ("start_line", "start_column", "end_line", "end_column", "start", "end")
+
+    def __init__(self, start_line: int, start_column: int, end_line: int, end_column: int, start: int,
+                 end: int) -> None:  # fmt: skip
+        _set(self, "start_line", start_line)
+        _set(self, "start_column", start_column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "start", start)
+        _set(self, "end", end)
 
 
-@dataclass(frozen=True, slots=True)
-class Heredoc:
+class Heredoc(_Frozen):
     """A here-document attached to RUN/COPY/ADD (``<<EOF`` ... ``EOF``)."""
 
-    name: str
-    content: str
-    expand: bool = True  # False when the delimiter word is quoted
-    chomp: bool = False  # ``<<-``: leading tabs are stripped
-    file_descriptor: int = 0
+    __slots__ = _fields = ("name", "content", "expand", "chomp", "file_descriptor")
+
+    def __init__(self, name: str, content: str, expand: bool = True, chomp: bool = False,
+                 file_descriptor: int = 0) -> None:  # fmt: skip
+        _set(self, "name", name)
+        _set(self, "content", content)
+        _set(self, "expand", expand)  # False when the delimiter word is quoted
+        _set(self, "chomp", chomp)  # ``<<-``: leading tabs are stripped
+        _set(self, "file_descriptor", file_descriptor)
 
 
-@dataclass(frozen=True)
-class Directive:
+class Directive(_Frozen):
     """A parser directive (``# syntax=``, ``# escape=``, ``# check=``) at the top of the file."""
 
-    name: str
-    value: str
-    line: int
+    __slots__ = _fields = ("name", "value", "line")
+
+    def __init__(self, name: str, value: str, line: int) -> None:
+        _set(self, "name", name)
+        _set(self, "value", value)
+        _set(self, "line", line)
 
 
 _NO_SPAN = Span(0, 0, 0, 0, 0, 0)
@@ -323,17 +364,30 @@ class Node:
         return " ".join(parts).strip()
 
 
-@dataclass
 class Dockerfile:
     """A parsed Dockerfile: directives, instructions, and the text they came from."""
 
-    path: str
-    text: str  # decoded, without BOM
-    nodes: list[Node]
-    directives: list[Directive]
-    escape: str = "\\"
-    bom: bool = False
-    warnings: list[str] = field(default_factory=list)
+    _fields = ("path", "text", "nodes", "directives", "escape", "bom", "warnings")
+
+    def __init__(self, path: str, text: str, nodes: list[Node], directives: list[Directive], escape: str = "\\",
+                 bom: bool = False, warnings: list[str] | None = None) -> None:  # fmt: skip
+        self.path = path
+        self.text = text  # decoded, without BOM
+        self.nodes = nodes
+        self.directives = directives
+        self.escape = escape
+        self.bom = bom
+        self.warnings: list[str] = [] if warnings is None else warnings
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self._fields)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "Dockerfile(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields) + ")"
 
     def __str__(self) -> str:
         """The file as it was read: ``str(parse(x))`` round-trips ``x`` exactly."""

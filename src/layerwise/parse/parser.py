@@ -17,7 +17,6 @@ import re
 import sys
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from layerwise.errors import LayerwiseError, Location
 from layerwise.parse.nodes import (
@@ -98,13 +97,13 @@ class DirectiveParser:
 # parser.go
 
 
-@dataclass
 class _State:
-    escape: str
-    continuation: re.Pattern[str]
-    # How recent short lines split: a big Dockerfile repeats its lines, and equal lines then
-    # share one keyword, flag list and argument list (never changed in place), split once.
-    seen: dict[str, tuple[str, list[str], tuple[list[str], bool] | None]] = field(default_factory=dict)
+    def __init__(self, escape: str, continuation: re.Pattern[str]) -> None:
+        self.escape = escape
+        self.continuation = continuation
+        # How recent short lines split: a big Dockerfile repeats its lines, and equal lines then
+        # share one keyword, flag list and argument list (never changed in place), split once.
+        self.seen: dict[str, tuple[str, list[str], tuple[list[str], bool] | None]] = {}
 
 
 SEEN_MAX = 4096  # lines remembered (then forgotten all at once)
