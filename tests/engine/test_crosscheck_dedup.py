@@ -32,6 +32,9 @@ CASES = {
     "env-then-run": ("ENV APP_ENV=prod\n", "", "RUN mkdir -p /app && echo x > /app/x", 2),
     "user-then-workdir": ("USER 1000\n", "", "WORKDIR /app", 2),
     "other-workdir-then-copy": ("WORKDIR /src\n", "", "COPY b.txt b.txt", 2),
+    # WORKDIR / makes no vertex, but the COPY's destination is relative to it
+    "workdir-root-then-copy": ("WORKDIR /app\nWORKDIR /\n", "WORKDIR /app\nWORKDIR /\n", "COPY b.txt b.txt", 1),
+    "workdir-root-differs": ("WORKDIR /app\nWORKDIR /\n", "WORKDIR /app\n", "COPY b.txt b.txt", 2),
 }  # fmt: skip
 
 

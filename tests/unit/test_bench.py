@@ -281,7 +281,8 @@ def test_crosscheck_buildkit_an_env_before_the_step_makes_it_another_vertex():
     (["ENV D=/app", "WORKDIR $D"], ["WORKDIR $D"], False),  # expanded in another environment
     (["WORKDIR /src", "WORKDIR /"], ["COPY r.txt r.txt"], False),  # another chain
     (["WORKDIR /", "COPY r.txt r.txt"], ["COPY r.txt r.txt"], True),  # WORKDIR / makes no vertex
-    (["WORKDIR /app", "WORKDIR .."], ["WORKDIR /app", "WORKDIR /"], True),
+    (["WORKDIR /app", "WORKDIR ..", "COPY r.txt r.txt"], ["WORKDIR /app", "WORKDIR /", "COPY r.txt r.txt"], True),
+    (["WORKDIR /app", "WORKDIR /", "COPY r.txt r.txt"], ["WORKDIR /app", "COPY r.txt r.txt"], False),  # /r.txt, /app/r.txt
     (["SHELL [\"/bin/sh\", \"-ec\"]", "RUN make"], ["RUN make"], False),
     (["USER 1000", "RUN make"], ["RUN make"], False),
 ])  # fmt: skip
@@ -294,6 +295,8 @@ def test_crosscheck_buildkit_pairs_a_step_with_the_vertex_buildkit_shares(one, t
         out = [_pred(stage, "from", f"FROM busybox AS {stage}", "cached")]
         for line in lines:
             k = kind.get(line.split()[0], line.split()[0].lower())
+            if line in ("WORKDIR /", "WORKDIR .."):
+                k = "metadata"  # explain: WORKDIR / makes no BuildKit step
             out.append(_pred(stage, k, line, "metadata" if k == "metadata" else "cached"))
         return out
 

@@ -127,7 +127,7 @@ def _vertex_keys(steps: Sequence) -> list[tuple]:
                 flags = tuple(w for w in _FROM_AS.sub("", rest).split() if w.startswith("--"))
                 key = ("FROM", _image(words[0]) if words else "", flags)
                 env, user, shell, workdir = (), "", "", "/"
-        elif s.kind == "workdir":
+        elif s.kind == "workdir" or word == "WORKDIR":  # (explain files `WORKDIR /` as metadata: no vertex)
             path = " ".join(rest.split())
             new = path if path.startswith("/") else posixpath.normpath(posixpath.join("/", workdir, path))
             if new != "/" or dollar:
