@@ -99,6 +99,27 @@ def test_folder_digests_agree_with_the_listing(tmp_path, seed) -> None:
                 seen[d] = items
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_digests_of_changes_are_equal_exactly_when_the_selections_are(tmp_path, seed) -> None:
+    """States of one snapshot compared by what they change (explain's revision against the
+    working tree): no listing, no folder digest, and the same answer."""
+    rng = random.Random(50 + seed)
+    make_tree(tmp_path, rng)
+    base = take(tmp_path)
+    states = [base, revise(base, rng), revise(base, rng), revise(base, rng), base.overlay()]
+    for builder in ("buildkit", "legacy"):
+        for src in SOURCES:
+            seen: list[tuple[bytes, dict]] = []
+            for state in states:
+                sel = selection(state.by_changes(), src)
+                if sel is None:
+                    continue
+                d, items = sel.digest(builder), selection(state, src).items()
+                for other_digest, other_items in seen:
+                    assert (other_digest == d) == _same(other_items, items, builder), (src, builder)
+                seen.append((d, items))
+
+
 def _same(a: dict, b: dict, builder: str) -> bool:
     """Listings equal as the cache key sees them (a folder's mode counts for the legacy
     builder only, and the copied folder's own mode never)."""
@@ -139,6 +160,20 @@ def test_a_revision_shares_the_snapshot_entries(tmp_path) -> None:
     # the folder above the change has another digest, the untouched ones keep theirs
     assert base.folder_digest("a", "buildkit") != rev.folder_digest("a", "buildkit")
     assert base.folder_digest("", "buildkit") != rev.folder_digest("", "buildkit")
+
+
+def test_a_revision_against_the_working_tree_lists_and_hashes_nothing_but_its_changes(tmp_path) -> None:
+    for i in range(3):
+        (tmp_path / f"d{i}").mkdir()
+        (tmp_path / f"d{i}" / "f").write_text(str(i))
+    base = take(tmp_path)
+    rev = base.overlay()
+    rev["d0/f"] = Entry("file", 0o644, b"\1" * 32, "")
+    same = base.overlay()
+    same["d1/f"] = base["d1/f"]  # put back as it is: no change
+    a, b, c = (selection(s.by_changes(), "") for s in (base, rev, same))
+    assert a.digest("buildkit") != b.digest("buildkit") and a.digest("buildkit") == c.digest("buildkit")
+    assert base._tree.digests == {} and a._items is None and b._items is None  # no listing, no folder digest
 
 
 def test_a_folder_digest_is_computed_once_per_snapshot(tmp_path) -> None:

@@ -246,6 +246,11 @@ def explain(
                 " --builder buildkit",
                 Location(after.dockerfile.path, inst.line, inst.span.start_column),
             )
+    by_changes = getattr(before_files, "same_base", None)
+    if by_changes is not None and by_changes(after_files):
+        # two states of one snapshot (a revision against the working tree): the files a step
+        # reads are keyed by what the states have otherwise than the snapshot, nothing listed
+        before_files, after_files = before_files.by_changes(), after_files.by_changes()  # type: ignore[union-attr]
     try:
         old = simulate(before, before_files, builder=builder, target=_map_target(before, final),
                        link_effective=link_effective)  # fmt: skip

@@ -99,6 +99,7 @@ class _Tree:
         self.entries = snap.entries
         self.paths: list[str] = snap.paths
         self.digests: dict[str, dict[str, bytes]] = {}  # builder -> folder -> digest
+        self.token = os.urandom(16)  # this snapshot, in digests of changes (ContextFiles.by_changes)
         self.unreadable: list[str] = []  # files read by a step that could not be read (sent empty)
         self._bad_dirs: dict[str, str] | None = None
 
@@ -207,6 +208,7 @@ class ContextFiles(Mapping):
         self._over: dict[str, Entry | None] = {}  # None: removed in this state
         self._affected: dict[str, list[str]] | None = None  # folder -> overlay paths just below
         self._memo: dict[str, dict[str, bytes]] = {}  # this view's own folder digests
+        self._by_changes = False  # selection digests from the overlay alone (see by_changes)
 
     # -- the mapping -----------------------------------------------------------------------
 
@@ -314,6 +316,17 @@ class ContextFiles(Mapping):
         """A view of the same snapshot to change (a revision's state on top of this one)."""
         other = ContextFiles(self._snap, _tree=self._tree)
         other._over = dict(self._over)
+        return other
+
+    def by_changes(self) -> ContextFiles:
+        """This state, for comparing with other states of the same snapshot only: the digest
+        of a selection is then one of what this state has otherwise than the snapshot below
+        what it selects (nothing is listed or hashed but that), not of its content. Two such
+        digests are equal exactly when the selections are, for states of one snapshot (a
+        revision against the working tree); never compare them with any other digest."""
+        other = ContextFiles(self._snap, _tree=self._tree)
+        other._over = self._over
+        other._by_changes = True
         return other
 
     def same_base(self, other: object) -> bool:
@@ -428,12 +441,13 @@ class Selection:
     names relative to what is copied); :meth:`digest` is their content digest, from the
     state's folder digests when it can be (one lookup per selected folder)."""
 
-    __slots__ = ("_items", "bases", "excludes", "files", "roots")
+    __slots__ = ("_items", "bases", "excludes", "files", "roots", "wildcard")
 
-    def __init__(self, files: Mapping, roots: list[str], excludes: list[str]) -> None:
+    def __init__(self, files: Mapping, roots: list[str], excludes: list[str], wildcard: bool = False) -> None:
         self.files = files
         self.roots = roots
         self.excludes = excludes
+        self.wildcard = wildcard  # the source is a pattern
         many = len(roots) > 1
         self.bases = [posixpath.basename(r) if many or (r and files[r].kind != DIR) else "" for r in roots]
         self._items: dict[str, tuple] | None = None
@@ -483,6 +497,10 @@ class Selection:
             return items_digest(self.items(), builder)
         files: ContextFiles = self.files  # type: ignore[assignment]
         roots, bases = self.roots, self.bases
+        if files._by_changes and not self.wildcard:
+            # (a wildcard's roots may differ between the states while what they list does not:
+            # its content digest, from the folder digests, compares them)
+            return self._changes_digest(builder)
         if len(roots) == 1 and not bases[0]:  # a folder copied as itself (or the whole context)
             root = roots[0]
             if root:
@@ -495,6 +513,56 @@ class Selection:
             kids[base] = _meta(e.kind, e.mode, e.digest, e.target, sub, builder)
         names = sorted(kids)
         return _top(False, _folder_digest(names, [kids[n] for n in names]))
+
+
+    def _changes_digest(self, builder: str) -> bytes:
+        """:meth:`digest` of a state kept :meth:`~ContextFiles.by_changes`: the snapshot, the
+        roots and the overlay's entries below them that differ from the snapshot's (as the
+        cache key sees entries: a folder's mode only for the legacy builder, the copied
+        folder's never). The files read are hashed as a copy would (the stat cache first),
+        so that unreadable ones are noted, and a folder that could not be listed is an error."""
+        files: ContextFiles = self.files  # type: ignore[assignment]
+        tree = files._tree
+        snap = tree.snap
+        for root in self.roots:
+            lo, hi = tree.below(root)
+            e = tree.get(root) if root else None
+            span = tree.entries[lo:hi] if e is None or e.kind == DIR else []
+            snap.ensure_digests([e, *span] if e is not None else span)
+            prefix = root + "/" if root else ""
+            for p in sorted(snap._failed):
+                if p == root or p.startswith(prefix):
+                    f = tree.get(p)
+                    if f is not None and f.kind == FILE and f.digest is None:
+                        tree.unreadable_file(p)
+            if snap.warnings:
+                for w in snap.warnings:
+                    if w.path == root or w.path.startswith(prefix):
+                        tree.check_folder(w.path)
+        over = files._over
+        changed = []
+        for p in sorted(over):
+            for root, base in zip(self.roots, self.bases):
+                if root and p != root and not p.startswith(root + "/"):
+                    continue
+                rel = p[len(root) + 1 :] if root and p != root else ("" if root else p)
+                name = (posixpath.join(base, rel) if rel else base) if base else rel
+                b = tree.get(p)
+                was = _key_view(files._entry(b) if b is not None else None, name, builder)
+                now = _key_view(over[p], name, builder)
+                if now != was:
+                    changed.append((name, now))
+        return hashlib.sha256(repr((tree.token, builder, self.roots, self.bases, changed)).encode()).digest()
+
+
+def _key_view(e: tuple | None, name: str, builder: str) -> tuple | None:
+    """An entry as a COPY's cache key sees it (see :func:`_meta`)."""
+    if e is None:
+        return None
+    kind, mode, digest, target = e
+    if kind == DIR and (builder != "legacy" or not name):
+        mode = 0
+    return (kind, mode & 0o7777, digest or (b"" if kind == FILE else ""), target or "")
 
 
 def _top(has_root: bool, folder: bytes) -> bytes:
@@ -542,7 +610,8 @@ def selection(files: Mapping, src: str, excludes=()) -> Selection | None:
     ``AllowEmptyWildcard``: no error)."""
     p = normalize_source(src)
     roots: list[str]
-    if WILDCARD.search(p):
+    wildcard = bool(WILDCARD.search(p))
+    if wildcard:
         roots = sorted(path for path in files if _go_match(p, path))
     elif p == "":
         roots = [""]
@@ -550,4 +619,4 @@ def selection(files: Mapping, src: str, excludes=()) -> Selection | None:
         roots = [p]
     else:
         return None
-    return Selection(files, roots, list(excludes))
+    return Selection(files, roots, list(excludes), wildcard)
