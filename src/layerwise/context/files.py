@@ -100,6 +100,7 @@ class _Tree:
         self.paths: list[str] = snap.paths
         self.digests: dict[str, dict[str, bytes]] = {}  # builder -> folder -> digest
         self.token = os.urandom(16)  # this snapshot, in digests of changes (ContextFiles.by_changes)
+        self.read: set[str] = set()  # roots whose files were hashed (and checked) for a digest of changes
         self.unreadable: list[str] = []  # files read by a step that could not be read (sent empty)
         self._bad_dirs: dict[str, str] | None = None
 
@@ -525,6 +526,8 @@ class Selection:
         tree = files._tree
         snap = tree.snap
         for root in self.roots:
+            if root in tree.read:
+                continue
             lo, hi = tree.below(root)
             e = tree.get(root) if root else None
             span = tree.entries[lo:hi] if e is None or e.kind == DIR else []
@@ -539,6 +542,7 @@ class Selection:
                 for w in snap.warnings:
                     if w.path == root or w.path.startswith(prefix):
                         tree.check_folder(w.path)
+            tree.read.add(root)  # (checked: a folder that cannot be listed raises each time)
         over = files._over
         changed = []
         for p in sorted(over):
