@@ -24,7 +24,8 @@ class Location:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return (self.path, self.line, self.column) == (other.path, other.line, other.column)  # type: ignore[attr-defined]
+        return (self.path, self.line, self.column) == (
+            other.path, other.line, other.column)  # type: ignore[attr-defined]  # fmt: skip
 
     def __hash__(self) -> int:
         return hash((self.path, self.line, self.column))

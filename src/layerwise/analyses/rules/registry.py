@@ -1,5 +1,5 @@
 """Every rule of ``layerwise check`` declared in one table: code, name, module, severity, fix,
-whether it needs the build context, summary.
+whether it needs the build context (or CI files), summary.
 
 This table is what everything that speaks about rules reads: the check engine (which rules a
 selection turns on, their default severity, which ones to skip without a context), ``layerwise
@@ -15,8 +15,10 @@ rules) when the repository has no CI file.
 ``fix`` is the safety of the fix the rule declares: ``"safe"`` (``layerwise fix`` applies it),
 ``"unsafe"`` (only with ``--unsafe-fixes``), ``"per-finding"`` (safe in some cases, unsafe in
 others: each finding's fix carries its own, and the doc's ``## Fix safety`` says which case is
-which) or ``None`` (no fix; the finding's help says what to do). A rule module carries its ``CODE`` (the code of its findings) and nothing else of this
-table; ``tests/unit/rules/test_registry.py`` checks the two agree.
+which) or ``None`` (no fix; the finding's help says what to do).
+
+A rule module carries its ``CODE`` (the code of its findings) and nothing else of this table;
+``tests/unit/rules/test_registry.py`` checks the two agree.
 
 Adding a rule: its module ``lwNNN_<what>.py`` (docstring in ruff's shape: *What it does* /
 *Why is this bad?* / *Example* / *Use instead*, and ``## Fix safety`` when it has a fix), one
