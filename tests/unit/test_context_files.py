@@ -203,8 +203,8 @@ def test_the_report_name_prefilters_never_drop_a_match() -> None:
     for n in names:
         if report._SECRET_GLOB(n):
             secret += 1
-            assert report._SECRET_MAYBE(n), n
+            assert report._secret_maybe(n), n
         if report._JUNK_FILE_GLOB(n):
             junk += 1
-            assert report._JUNK_FILE_MAYBE(n), n
+            assert report._junk_file_maybe(n), n
     assert secret > 100 and junk > 100

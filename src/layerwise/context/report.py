@@ -235,9 +235,10 @@ _SECRET_GLOB = _first_glob([g for g, _ in _SECRET_GLOBS])
 _JUNK_FILE_GLOB = _first_glob([g for g, _, _ in _JUNK_FILES])
 
 
-def _could_match(globs: list[str]):
-    """A test no name matching one of ``globs`` fails (most names fail it without a regex):
-    each glob's literal head (before its first ``*``) and tail (after its last)."""
+def _heads_tails(globs: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a name matching one of ``globs`` starts or ends with (most names neither, so no
+    regex runs on them): each glob's literal tail (after its last ``*``), or its head (before
+    its first) when the tail is empty."""
     heads, tails = [], []
     for g in globs:
         head, star, _ = g.partition("*")
@@ -247,12 +248,19 @@ def _could_match(globs: list[str]):
             tails.append(tail)
         else:
             heads.append(head)  # (a glob ending in * has a non-empty head here)
-    tails_t, heads_t = tuple(tails), tuple(heads)
-    return lambda name: name.endswith(tails_t) or name.startswith(heads_t)
+    return tuple(heads), tuple(tails)
 
 
-_SECRET_MAYBE = _could_match([g for g, _ in _SECRET_GLOBS])
-_JUNK_FILE_MAYBE = _could_match([g for g, _, _ in _JUNK_FILES])
+_SECRET_HEADS, _SECRET_TAILS = _heads_tails([g for g, _ in _SECRET_GLOBS])
+_JUNK_HEADS, _JUNK_TAILS = _heads_tails([g for g, _, _ in _JUNK_FILES])
+
+
+def _secret_maybe(lower: str) -> bool:
+    return lower.endswith(_SECRET_TAILS) or lower.startswith(_SECRET_HEADS)
+
+
+def _junk_file_maybe(name: str) -> bool:
+    return name.endswith(_JUNK_TAILS) or name.startswith(_JUNK_HEADS)
 
 
 def _secret_reason(entry: Entry, name: str) -> str | None:
@@ -265,7 +273,7 @@ def _secret_reason(entry: Entry, name: str) -> str | None:
     if name.startswith(".env.") and not name.endswith(_ENV_OK):
         return "environment file (often holds credentials)"
     lower = name.lower()
-    if not _SECRET_MAYBE(lower):
+    if not _secret_maybe(lower):
         return None
     m = _SECRET_GLOB(lower)
     return _SECRET_GLOBS[m.lastindex - 1][1] if m else None
@@ -336,7 +344,7 @@ def build_report(
                 covered.append(e.path + "/")
                 covered.sort()
             continue
-        if e.kind == FILE and _JUNK_FILE_MAYBE(name):
+        if e.kind == FILE and (name.endswith(_JUNK_TAILS) or name.startswith(_JUNK_HEADS)):  # (inlined: per name)
             m = _JUNK_FILE_GLOB(name)
             if m:
                 _glob, label, suggestion = _JUNK_FILES[m.lastindex - 1]
@@ -356,7 +364,16 @@ def build_report(
     # secrets
     secrets: list[SecretFinding] = []
     secret_dirs: list[str] = []
+    tails, heads = _SECRET_TAILS, _SECRET_HEADS
     for e, name in zip(entries, names):
+        kind = e.kind
+        if kind == FILE:  # most names: a few C string tests, no call (see _secret_reason)
+            if name not in _SECRET_NAMES and not name.startswith(".env."):
+                lower = name.lower()
+                if not (lower.endswith(tails) or lower.startswith(heads)):
+                    continue
+        elif kind != DIR or name not in _SECRET_DIRS:
+            continue
         if secret_dirs and _under_any(e.path, secret_dirs):
             continue
         reason = _secret_reason(e, name)
