@@ -13,6 +13,7 @@ import re
 from layerwise.errors import Location
 from layerwise.parse.nodes import EMPTY, Dockerfile, Heredoc, Node, Span
 from layerwise.parse.parser import ParseError, gc_paused, parse_heredoc
+from layerwise.records import Record
 
 INSTRUCTIONS = (
     "add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "from", "healthcheck", "label",
@@ -123,28 +124,6 @@ def _suggest(name: str, options) -> str | None:
 # generates and compiles its methods when the module is imported, and these 24 classes made
 # that a large part of every ``layerwise check``'s start-up. ``_fields`` lists a record's
 # fields in order; equality, repr and :meth:`Record.as_dict` follow it, as a dataclass's would.
-
-
-class Record:
-    __slots__ = ()
-    _fields: tuple[str, ...] = ()
-
-    def _values(self) -> tuple:
-        return tuple(getattr(self, n) for n in self._fields)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value (as a dataclass)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__qualname__}(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields) + ")"
-
-    def as_dict(self) -> dict[str, object]:
-        """The fields and their values (records inside stay records)."""
-        return {n: getattr(self, n) for n in self._fields}
 
 
 class Instruction(Record):

@@ -44,24 +44,10 @@ from layerwise.parse.instructions import (
 )
 from layerwise.parse.nodes import Dockerfile
 from layerwise.parse.parser import gc_paused
+from layerwise.records import Record
 
 T = TypeVar("T")
 
-
-# The records below are plain classes written out, not dataclasses (built at every start-up):
-# equality and repr follow their ``_fields``, as a dataclass's would.
-def _values(self) -> tuple:
-    return tuple(getattr(self, n) for n in self._fields)
-
-
-def _eq(self, other: object) -> bool:
-    if other.__class__ is not self.__class__:
-        return NotImplemented
-    return _values(self) == _values(other)
-
-
-def _repr(self) -> str:
-    return f"{type(self).__qualname__}(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields) + ")"
 
 # Arguments BuildKit defines automatically in the global scope.
 DEFAULT_PLATFORM_ARGS = {
@@ -349,7 +335,7 @@ class Step:
         return self.instruction.line
 
 
-class Stage:
+class Stage(Record):
     _fields = ("index", "name", "from_", "base", "platform", "base_stage", "steps", "args")
 
     def __init__(self, index: int, name: str, from_: From, base: str, platform: str, base_stage: int | None,
@@ -362,10 +348,6 @@ class Stage:
         self.base_stage = base_stage  # index of the earlier stage it is built FROM
         self.steps: list[Step] = [] if steps is None else steps
         self.args: dict[str, str | None] = {} if args is None else args  # ARGs declared in the stage
-
-    __eq__ = _eq
-    __hash__ = None  # type: ignore[assignment]
-    __repr__ = _repr
 
     @property
     def label(self) -> str | int:
@@ -383,7 +365,7 @@ class Stage:
         return deps
 
 
-class Build:
+class Build(Record):
     """A resolved Dockerfile: global ARGs, stages and the build args given."""
 
     _fields = ("dockerfile", "instructions", "meta_args", "stages", "build_args", "forward_refs")
@@ -398,9 +380,6 @@ class Build:
         self.build_args = build_args
         self.forward_refs: list[ForwardRef] = [] if forward_refs is None else forward_refs
 
-    __eq__ = _eq
-    __hash__ = None  # type: ignore[assignment]
-    __repr__ = _repr
 
     def stage(self, ref: str | int) -> Stage:
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
@@ -435,7 +414,7 @@ class Build:
         return [s for s in self.stages if s.index in needed]
 
 
-class ForwardRef:
+class ForwardRef(Record):
     """A ``COPY --from`` or ``RUN --mount from`` naming a stage defined after its own: BuildKit
     finds it, and refuses to build it (checked on the engine) when the stage is built."""
 
@@ -447,11 +426,8 @@ class ForwardRef:
         self.line = line
         self.column = column
 
-    __eq__ = _eq
-    __repr__ = _repr
-
     def __hash__(self) -> int:
-        return hash(_values(self))
+        return hash(self._values())
 
 
 class _Expander:
@@ -650,7 +626,7 @@ class _State:
         self._scope: _Scope | None = None
         self._where: _Where | None = None  # shared by the steps until the state changes
 
-    __repr__ = _repr
+    __repr__ = Record.__repr__
 
     def where(self, stage_index: int, onbuild: bool) -> _Where:
         if onbuild:  # a parent's ONBUILD trigger (rare): a record of its own

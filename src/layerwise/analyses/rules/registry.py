@@ -30,6 +30,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from layerwise.records import Record
+
 if TYPE_CHECKING:
     from layerwise.analyses.findings import Finding
     from layerwise.analyses.rules import RuleContext
@@ -41,10 +43,11 @@ FAMILIES = {"0": "directives", "1": "layer order", "2": "package caches", "3": "
             "4": "pinning", "5": "Dockerfile hygiene", "6": "CI cache"}  # fmt: skip
 
 
-class Rule:
+class Rule(Record):
     """One rule's declared metadata; its doc and check come from its module on first use."""
 
     __slots__ = ("_mod", "code", "fix", "module", "name", "needs_ci", "needs_context", "severity", "summary")
+    _fields = ("code", "name", "module", "severity", "fix", "needs_context", "needs_ci", "summary")
 
     def __init__(self, code: str, name: str, module: str, severity: str, *, fix: str | None,
                  summary: str, needs_context: bool = False, needs_ci: bool = False) -> None:  # fmt: skip
@@ -80,17 +83,8 @@ class Rule:
     def family(self) -> str:
         return FAMILIES.get(self.code[2], "")
 
-    def _key(self) -> tuple:
-        return (self.code, self.name, self.module, self.severity, self.fix, self.needs_context, self.needs_ci,
-                self.summary)  # fmt: skip
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
-
     def __hash__(self) -> int:
-        return hash(self._key())
+        return hash(self._values())
 
     def __repr__(self) -> str:
         return f"Rule({self.code!r}, {self.name!r}, severity={self.severity!r}, fix={self.fix!r})"
