@@ -143,7 +143,27 @@ def test_changes_of_two_states_of_one_snapshot_are_read_from_their_overlays(tmp_
         old, new = SelectedFiles([("0", a)]), SelectedFiles([("0", b)])
         fast = diff_files(old, new)
         full = diff_files(old.as_dict(), new.as_dict())
-        assert [(c.path, c.change) for c in fast] == [(c.path, c.change) for c in full], src
+        # (the views name each change by its context path, the listings by its copied name)
+        named = [(new.context_path("0:" + c.path) or old.context_path("0:" + c.path), c.change) for c in full]
+        assert [(c.path, c.change) for c in fast] == named, src
+
+
+def test_changes_are_named_by_their_context_path(tmp_path) -> None:
+    (tmp_path / "app" / "pkg").mkdir(parents=True)
+    (tmp_path / "app" / "pkg" / "mod.py").write_text("x = 1\n")
+    (tmp_path / "run.py").write_text("y = 1\n")
+    cases = (("app", "app/pkg/mod.py"), ("./app/pkg/", "app/pkg/mod.py"), ("run.py", "run.py"),
+             ("*.py", "run.py"), (".", "app/pkg/mod.py"))  # fmt: skip
+    before = take(tmp_path)
+    old = [SelectedFiles([("0", selection(before, src))]) for src, _ in cases]
+    for sel in old:
+        sel.as_dict()  # (digests are read when listed: list them before the edit)
+    (tmp_path / "app" / "pkg" / "mod.py").write_text("x = 2\n")
+    (tmp_path / "run.py").write_text("y = 2\n")
+    after = take(tmp_path)
+    for (src, path), a in zip(cases, old):
+        b = SelectedFiles([("0", selection(after, src))])
+        assert path in [c.path for c in diff_files(a, b)], src
 
 
 def test_a_revision_shares_the_snapshot_entries(tmp_path) -> None:

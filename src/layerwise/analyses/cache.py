@@ -227,6 +227,11 @@ class SelectedFiles:
             self._dict = out
         return self._dict
 
+    def context_path(self, key: str) -> str | None:
+        """The context path of a ``"label:name"`` key of :meth:`as_dict` (None: not known)."""
+        label, _, name = key.partition(":")
+        return next((p for lab, sel in self.parts if lab == label and (p := sel.context_path(name)) is not None), None)
+
     def digest(self, builder: str) -> str:
         labels = [label for label, _ in self.parts]
         if len(set(labels)) != len(labels):  # two mounts at one target: one merged listing

@@ -110,6 +110,7 @@ def diff_files(before: dict[str, tuple] | SelectedFiles | None, after: dict[str,
     """Per-path differences between two selections (``kind, mode, digest, target`` tuples).
     Two states of one snapshot are compared on the paths they have otherwise than it (a
     revision against the working tree: the paths git reports changed), not listed."""
+    named = [s for s in (after, before) if isinstance(s, SelectedFiles)]
     if isinstance(before, SelectedFiles) and isinstance(after, SelectedFiles):
         pairs = after.changes_from(before)
         if pairs is not None:
@@ -122,7 +123,9 @@ def diff_files(before: dict[str, tuple] | SelectedFiles | None, after: dict[str,
         a, b = before.get(path), after.get(path)
         if a == b:
             continue
-        shown = path.split(":", 1)[1] if ":" in path else path
+        shown = next((p for s in named if (p := s.context_path(path)) is not None), None)
+        if shown is None:
+            shown = path.split(":", 1)[1] if ":" in path else path
         if a is None:
             changes.append(FileChange(shown, "added"))
         elif b is None:

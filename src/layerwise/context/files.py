@@ -456,6 +456,19 @@ class Selection:
     def __bool__(self) -> bool:
         return bool(self.roots)
 
+    def context_path(self, name: str) -> str | None:
+        """The context path of the selected ``name`` (names are relative to what is copied:
+        ``COPY ./app /app/app`` names ``app/main.py`` ``main.py``): the file a user edits.
+        None when no root of this selection names it."""
+        for root, base in zip(self.roots, self.bases):
+            if not base:
+                return posixpath.join(root, name) if root and name else root or name
+            if name == base:
+                return root
+            if name.startswith(base + "/"):
+                return posixpath.join(root, name[len(base) + 1 :])
+        return None
+
     def items(self) -> dict[str, tuple]:
         """``name -> entry`` of everything selected (computed once)."""
         if self._items is not None:
