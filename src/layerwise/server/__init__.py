@@ -16,7 +16,10 @@ Keystrokes never wait for the build context: a change is checked first without t
 predicted in the background. The walk of the context is kept until a file changes
 (:mod:`layerwise.server.contexts`: the client's file watchers, saves, or stat checks when the
 client cannot watch), so a pause in typing costs no walk. One prediction runs at a time per
-document; a newer change drops the older results and the asks that did not start.
+document; a newer change drops the older results and the asks that did not start. While the
+prediction of a new text runs, the lenses of the last one stay on the instructions still
+written the same (moved to their new lines; an edited instruction loses its lens), so they do
+not blink away at each keystroke; its result comes with ``workspace/codeLens/refresh``.
 A failure in one request is logged and answered empty; the server keeps running.
 """
 

@@ -268,7 +268,10 @@ class LayerwiseServer(LanguageServer):
             got = await loop.run_in_executor(self.pool, self.predict, uri, text, (uri, generation))
         except Exception as exc:  # noqa: BLE001 - no git, no HEAD, a parse error: no lenses, a log line
             if state.generation == generation:
+                had = bool(state.lenses)
                 state.lenses, state.steps, state.predicted_text = [], {}, None
+                if had:  # the lenses carried over from an older text go too
+                    await self._refresh_lenses()
             if str(exc) != state.last_error:
                 state.last_error = str(exc)
                 self.window_log_message(types.LogMessageParams(type=types.MessageType.Info,
@@ -280,6 +283,10 @@ class LayerwiseServer(LanguageServer):
         state.predicted_text = text
         state.steps = {s.line: s for s in got.explanation.steps}
         state.lenses = lenses_of(got.explanation)
+        await self._refresh_lenses()
+
+    async def _refresh_lenses(self) -> None:
+        """Ask the client for the lenses again (``workspace/codeLens/refresh``)."""
         try:
             await self.workspace_code_lens_refresh_async(None)
         except Exception:  # noqa: BLE001 - a client without refresh asks again on its own
@@ -316,6 +323,30 @@ def lenses_of(explanation) -> list[types.CodeLens]:
         line0 = max(s.line - 1, 0)
         rng = types.Range(start=types.Position(line=line0, character=0), end=types.Position(line=line0, character=0))
         out.append(types.CodeLens(range=rng, command=types.Command(title=title, command="")))
+    return out
+
+
+def carried_lenses(lenses: list[types.CodeLens], steps: dict, old_text: str, new_text: str) -> list[types.CodeLens]:
+    """The lenses predicted for ``old_text`` that still apply, as far as the text shows, to
+    ``new_text``: those whose instruction (all its lines) is unchanged, moved to where it
+    sits now. A lens of an instruction that was edited, or whose lines were cut, is dropped."""
+    from difflib import SequenceMatcher
+
+    old_lines, new_lines = old_text.splitlines(), new_text.splitlines()
+    moved: dict[int, int] = {}  # 0-based line of old_text -> its line in new_text, unchanged
+    for a, b, size in SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_matching_blocks():
+        for k in range(size):
+            moved[a + k] = b + k
+    out = []
+    for lens in lenses:
+        line0 = lens.range.start.line
+        step = steps.get(line0 + 1)
+        end0 = max(line0, (getattr(step, "end_line", 0) or 0) - 1)
+        to = moved.get(line0)
+        if to is None or any(moved.get(line0 + k) != to + k for k in range(end0 - line0 + 1)):
+            continue
+        pos = types.Position(line=to, character=lens.range.start.character)
+        out.append(types.CodeLens(range=types.Range(start=pos, end=pos), command=lens.command, data=lens.data))
     return out
 
 
@@ -362,10 +393,21 @@ def build_server() -> LayerwiseServer:
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
     def code_lens(ls: LayerwiseServer, params: types.CodeLensParams) -> list[types.CodeLens]:
-        state = ls.docs.get(params.text_document.uri)
-        if state is None or not ls.prediction_is_current(params.text_document.uri, state):
-            return []  # of an older text (the lines moved): the prediction of this one follows
-        return list(state.lenses)
+        uri = params.text_document.uri
+        state = ls.docs.get(uri)
+        if state is None or state.predicted_text is None:
+            return []
+        if ls.prediction_is_current(uri, state):
+            return list(state.lenses)
+        # the prediction is of an older text: until the one of this text arrives (with a
+        # workspace/codeLens/refresh), the lenses of the instructions still written the same,
+        # moved to their lines now; the others go (the editor would blink them away and back
+        # at each keystroke otherwise)
+        try:
+            source = ls.workspace.get_text_document(uri).source
+        except Exception:  # noqa: BLE001 - not open
+            return []
+        return carried_lenses(state.lenses, state.steps, state.predicted_text, source)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: LayerwiseServer, params: types.HoverParams) -> types.Hover | None:
