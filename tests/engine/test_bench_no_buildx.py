@@ -72,7 +72,7 @@ def test_bench_falls_back_to_the_legacy_builder_with_a_note(no_buildx, tmp_path)
 @pytest.mark.parametrize(("dockerfile", "args", "why"), [
     ("FROM busybox\nCOPY app.py /\n", ["--builder", "buildkit"], "(--builder buildkit)"),
     ("FROM busybox\nRUN --mount=type=cache,target=/c true\nCOPY app.py /\n", [],
-     "(your Dockerfile: line 2: RUN --mount needs BuildKit)"),
+     '(your Dockerfile: line 2: RUN --mount needs BuildKit ("the --mount option requires BuildKit"))'),
 ])  # fmt: skip
 def test_bench_stops_with_one_line_when_buildkit_is_needed(no_buildx, tmp_path, dockerfile, args, why):
     ctx = _project(tmp_path, dockerfile)
