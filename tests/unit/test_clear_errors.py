@@ -11,6 +11,7 @@ import pytest
 from layerwise.cli import main
 from layerwise.parse import parse
 from layerwise.resolve.stages import resolve
+from tests.shared import committed_repo, git
 
 BAD = "FROM python:3.12\nWORKDIR /app\nADD . .\nRUN pip install -r requirements.txt\nCMD python app.py\n"
 
@@ -81,18 +82,9 @@ def test_ignore_all_ignores_everything_in_check_and_fix(tmp_path, capsys):
 # --- explain: the states compared --------------------------------------------------------------
 
 
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-                          cwd=cwd, check=True, capture_output=True, text=True).stdout  # fmt: skip
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = project(tmp_path / "repo")
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "init")
-    return root
+    return committed_repo(tmp_path / "repo", project)
 
 
 @pytest.mark.parametrize("option", ["--before", "--after"])
@@ -354,10 +346,10 @@ def test_explain_says_what_happens_to_a_file_it_cannot_read(tmp_path):
 def test_explain_of_a_revision_uses_its_dockerignore(tmp_path, capsys, before, after, cause):
     import json
 
-    root = project(tmp_path / "r", "FROM busybox\nCOPY . /app\nRUN ls -R /app\n", **{"docs/a.md": "doc\n", ".dockerignore": before})
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "init")
+    def write(root: Path) -> None:
+        project(root, "FROM busybox\nCOPY . /app\nRUN ls -R /app\n", **{"docs/a.md": "doc\n", ".dockerignore": before})
+
+    root = committed_repo(tmp_path / "r", write, key=("dockerignore", before))
     (root / ".dockerignore").write_text(after)
     code, out, err = run(["explain", str(root), "--format", "json"], capsys)
     assert code == 0, err

@@ -4,33 +4,26 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from layerwise.cli import cli
+from tests.shared import committed_repo, git
 
 BAD = 'FROM python:3.10-slim\nWORKDIR /app\nADD . /app\nRUN pip install -r requirements.txt\nCMD ["python", "app.py"]\n'
 
 
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
-        cwd=cwd, check=True, capture_output=True,
-    )  # fmt: skip
+def write_app(root: Path) -> None:
+    (root / "Dockerfile").write_text(BAD)
+    (root / "app.py").write_text("print('Hello, Docker!')\n")
+    (root / "requirements.txt").write_text("flask==2.3.2\n")
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    (tmp_path / "Dockerfile").write_text(BAD)
-    (tmp_path / "app.py").write_text("print('Hello, Docker!')\n")
-    (tmp_path / "requirements.txt").write_text("flask==2.3.2\n")
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-qm", "init")
-    return tmp_path
+    return committed_repo(tmp_path, write_app)
 
 
 def explain_json(path: Path, *args: str) -> dict:
