@@ -406,6 +406,17 @@ def test_requirements_in_stays_loose_without_a_compiler(tmp_path, wheelhouse, mo
     assert not pin(tmp_path / "requirements.in", index_options=local(wheelhouse)).changed
 
 
+@pytest.mark.slow
+def test_a_crlf_requirements_txt_written_from_the_in_file_keeps_its_endings(tmp_path, wheelhouse, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))
+    write(tmp_path, {"requirements.in": "alpha<2\n"})
+    first = pin(tmp_path / "requirements.in", index_options=local(wheelhouse))
+    text = first.files[str(tmp_path / "requirements.txt")][1]
+    (tmp_path / "requirements.txt").write_bytes(text.replace("\n", "\r\n").encode())
+    again = pin(tmp_path / "requirements.in", index_options=local(wheelhouse))
+    assert not again.changed  # the same pins in CRLF: nothing to write
+
+
 def test_index_options_go_to_tools_that_take_them(tmp_path, fake_tools):
     uv = write(tmp_path / "uv", {"pyproject.toml": "[tool.uv]\n"})
     pin(uv, index_options=["--no-index", "--find-links", "/w"])

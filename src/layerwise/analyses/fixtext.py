@@ -14,6 +14,7 @@ from layerwise.parse.nodes import Dockerfile, Node
 
 
 def newline_of(text: str) -> str:
+    """The file's line ending: CRLF when its first line ends so, else LF."""
     i = text.find("\n")
     return "\r\n" if i > 0 and text[i - 1] == "\r" else "\n"
 

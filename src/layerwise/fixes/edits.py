@@ -9,6 +9,7 @@ import os
 import stat
 from dataclasses import dataclass
 
+from layerwise.analyses.fixtext import newline_of
 from layerwise.errors import LayerwiseError, Location
 from layerwise.parse.nodes import Dockerfile, Node
 
@@ -53,12 +54,6 @@ def apply_edits(text: str, edits: list[TextEdit]) -> str:
         pos = e.end
     out.append(text[pos:])
     return "".join(out)
-
-
-def newline_of(text: str) -> str:
-    """The file's line ending: CRLF when its first line ends so, else LF."""
-    i = text.find("\n")
-    return "\r\n" if i > 0 and text[i - 1] == "\r" else "\n"
 
 
 def newline_at(text: str, offset: int) -> str:

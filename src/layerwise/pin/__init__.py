@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from layerwise import safefs
+from layerwise.analyses.fixtext import newline_of
 from layerwise.errors import LayerwiseError, Location
 
 TOOLS = ("auto", "pip", "pip-compile", "uv", "poetry", "pdm", "pipenv")
@@ -291,7 +292,8 @@ def _pin_with_pip(top: Path, *, hashes: bool, python: str, index_options: Sequen
         if dependencies:
             lines += [DEPENDENCIES_HEADER, *dependencies]
         old = _read_exactly(out)
-        result.files[str(out)] = (old, "\n".join(lines) + "\n")
+        nl = newline_of(old) if old else "\n"  # an existing file keeps its line endings
+        result.files[str(out)] = (old, nl.join(lines) + nl)
     else:
         for rf in files:
             replacements = {start: text for (path, start), text in pinned.items() if path == rf.path}
