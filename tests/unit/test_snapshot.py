@@ -61,6 +61,18 @@ def backend(request, monkeypatch):
     return request.param
 
 
+def only_in_ci(*slow: str) -> pytest.MarkDecorator:
+    """Run one test with every ``backend``, those named here marked slow: CI runs them, the inner
+    loop does not. For tests where such a variant repeats another's work (no digests taken: the C
+    listing with or without hashlib is the same code), or only repeats, on a bigger tree, what
+    the other tests of that backend already check."""
+    return pytest.mark.parametrize(
+        "backend",
+        [pytest.param(b, marks=pytest.mark.slow) if b in slow else b for b in ("c", "c-hashlib", "python")],
+        indirect=True,
+    )
+
+
 def c_cannot_read(monkeypatch, name: str) -> None:
     """Make the C hashing leave files called ``name`` unread, as it does with any file it fails
     to open or read (the Python path then reads them again and reports why)."""
@@ -414,7 +426,8 @@ def test_diff(tmp_path) -> None:
 # -- memory ------------------------------------------------------------------------------------------
 
 
-def test_entries_are_compact() -> None:
+@pytest.mark.parametrize("backend", ["any"])  # builds entries itself: no walk, no backend to vary
+def test_entries_are_compact(backend) -> None:
     """1,000,000 files must fit in 500 MB: measure what the walker keeps per file."""
     n = 20_000
     modes = {0o100644: 0o100644}
@@ -470,7 +483,19 @@ def fsutil_reference(root: Path, ignore: IgnoreFile) -> list[str]:
     return sorted(out)
 
 
-@pytest.mark.parametrize("seed", range(40))
+# no digests: the C listing with hashlib ("c-hashlib") walks exactly as "c"; the pure-Python
+# listing's first 10 seeds in the inner loop, all 40 in CI
+@pytest.mark.parametrize(
+    ("backend", "seed"),
+    [
+        pytest.param(b, seed, marks=pytest.mark.slow)
+        if b == "c-hashlib" or (b == "python" and seed >= 10)
+        else (b, seed)
+        for b in ("c", "c-hashlib", "python")
+        for seed in range(40)
+    ],
+    indirect=["backend"],
+)
 def test_walker_matches_fsutil_reference(tmp_path, seed) -> None:
     import random
 
@@ -542,6 +567,7 @@ def test_single_lazy_digests_are_saved_later(tmp_path, future_clock) -> None:
     assert (again.hashed, again.cache_hits) == (1, 1)
 
 
+@only_in_ci("c-hashlib", "python")  # their stat cache is tested on small trees above; 2,000 files once
 def test_one_edited_file_among_many_is_hashed_again_not_the_cache_rewritten(tmp_path, future_clock) -> None:
     """The user's loop (edit a file, run again) on a big tree: rewriting the whole stat cache
     for one digest costs more than hashing that file again next time; many digests (or big
