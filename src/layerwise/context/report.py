@@ -238,16 +238,16 @@ _JUNK_FILE_GLOB = _first_glob([g for g, _, _ in _JUNK_FILES])
 def _heads_tails(globs: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """What a name matching one of ``globs`` starts or ends with (most names neither, so no
     regex runs on them): each glob's literal tail (after its last ``*``), or its head (before
-    its first) when the tail is empty."""
+    its first) when that is longer (``secrets.y*ml``: ``secrets.y``, not ``ml``)."""
     heads, tails = [], []
     for g in globs:
         head, star, _ = g.partition("*")
         tail = g.rpartition("*")[2] if star else g
         assert not any(c in head + tail for c in "?["), g  # literal parts only
-        if tail:
+        if len(tail) >= len(head):  # the longer literal: fewer names to try the regex on
             tails.append(tail)
         else:
-            heads.append(head)  # (a glob ending in * has a non-empty head here)
+            heads.append(head)
     return tuple(heads), tuple(tails)
 
 
@@ -294,62 +294,115 @@ def build_report(
 
     Folders the ignore file excludes are walked (to count their entries and bytes) only with
     ``count_excluded``; otherwise the excluded figures that would need them are None and
-    ``excluded_not_counted`` says how many folders were left unwalked (#17)."""
+    ``excluded_not_counted`` says how many folders were left unwalked (#17).
+
+    One pass over the entries (#17) sums the sizes and notes the few entries each finding needs
+    (junk, secret and root-only-pattern candidates, files not readable by all); the findings
+    are then made from those few, in path order, as if each were a pass of its own."""
     entries = snapshot.entries
     paths = snapshot.paths
     ignore = snapshot.ignore
+    root_only = _RootOnlyCandidates(ignore)
+    exact_root_only = root_only.exact
+    glob_heads, glob_tails = root_only.heads, root_only.tails
+    any_glob = bool(glob_heads or glob_tails)
 
     sent_files = 0
     sent_size = 0
     top: dict[str, list[int]] = {}
-    for e in entries:
-        if e.kind == FILE:
+    slot = top.setdefault("", [0, 0])
+    top_prefix = "/"  # the current top folder's "name/" ("/" matches no path)
+    venvs: set[str] = set()
+    py_projects: set[str] = set()
+    junk_candidates: list[int] = []  # junk-named folders, junk files
+    secret_candidates: list[int] = []
+    root_only_found: list[int] = []
+    not_all_readable: list[int] = []
+    secret_names, secret_dirs_named, junk_dirs = _SECRET_NAMES, _SECRET_DIRS, _JUNK_DIRS
+    secret_tails, secret_heads = _SECRET_TAILS, _SECRET_HEADS
+    junk_tails, junk_heads = _JUNK_TAILS, _JUNK_HEADS
+    i = -1
+    for e, path in zip(entries, paths):
+        i += 1
+        name = path[path.rfind("/") + 1 :]
+        kind = e.kind
+        if kind == FILE:
+            size = e.size
             sent_files += 1
-            sent_size += e.size
-            head, sep, _ = e.path.partition("/")
-            slot = top.setdefault(head if sep else "", [0, 0])
+            sent_size += size
+            if not path.startswith(top_prefix):
+                head, sep, _ = path.partition("/")
+                if sep:
+                    top_prefix = head + "/"
+                    slot = top.setdefault(head, [0, 0])
+                else:
+                    top_prefix = "/"
+                    slot = top[""]
             slot[0] += 1
-            slot[1] += e.size
+            slot[1] += size
+            if not e.st_mode & 0o004:
+                not_all_readable.append(i)
+            if name.endswith(junk_tails) or name.startswith(junk_heads):
+                junk_candidates.append(i)
+            if name in secret_names or name.startswith(".env."):
+                secret_candidates.append(i)
+            else:
+                lower = name.lower()
+                if lower.endswith(secret_tails) or lower.startswith(secret_heads):
+                    secret_candidates.append(i)
+        elif kind == DIR:
+            if name in junk_dirs or name.endswith(".egg-info"):
+                junk_candidates.append(i)
+            if name in secret_dirs_named:
+                secret_candidates.append(i)
+        if name == "pyvenv.cfg":
+            if "/" in path:
+                venvs.add(path[: -len(name) - 1])
+        elif name in _PY_PROJECT_FILES:
+            py_projects.add(path[: -len(name) - 1] if "/" in path else "")
+        if name in exact_root_only or (any_glob and (name.endswith(glob_tails) or name.startswith(glob_heads))):
+            root_only_found.append(i)
+    if not top[""][0]:
+        del top[""]
     folders = sorted(
         (FolderSize(p, c, s) for p, (c, s) in top.items()), key=lambda f: (-f.size, f.path)
     )[:heaviest]
 
-    def subtree_totals(path: str) -> tuple[int, int]:
-        files = size = 0
-        for e in _subtree(entries, paths, path):
-            if e.kind == FILE:
-                files += 1
-                size += e.size
-        return files, size
-
-    # junk: topmost junk folders, then junk files outside them
-    names = [p.rpartition("/")[2] for p in paths]
-    venvs = {p.rpartition("/")[0] for p in paths if p.endswith("/pyvenv.cfg")}
-    py_projects = {p.rpartition("/")[0] for p, n in zip(paths, names) if n in _PY_PROJECT_FILES}
+    # junk: topmost junk folders (by name, or a virtualenv by its pyvenv.cfg), then junk files
+    # outside them
+    for v in venvs:
+        j = bisect.bisect_left(paths, v)
+        if j < len(paths) and paths[j] == v:
+            junk_candidates.append(j)
+    if venvs:
+        junk_candidates = sorted(set(junk_candidates))
     groups: dict[str, list] = {}
     covered: list[str] = []  # junk folder prefixes already counted
-    for e, name in zip(entries, names):
-        if covered and _under_any(e.path, covered):
+    for i in junk_candidates:
+        e = entries[i]
+        path = paths[i]
+        if covered and _under_any(path, covered):
             continue
+        name = path[path.rfind("/") + 1 :]
         if e.kind == DIR:
             hit = _junk_dir(e, name, venvs, py_projects)
             if hit is not None:
                 label, suggestion = hit
-                files, size = subtree_totals(e.path)
+                files, size = _subtree_totals(entries, paths, path)
                 g = groups.setdefault(label, [[], 0, 0, set()])
-                g[0].append(e.path)
+                g[0].append(path)
                 g[1] += files
                 g[2] += size
                 g[3].add(suggestion)
-                covered.append(e.path + "/")
+                covered.append(path + "/")
                 covered.sort()
             continue
-        if e.kind == FILE and (name.endswith(_JUNK_TAILS) or name.startswith(_JUNK_HEADS)):  # (inlined: per name)
+        if e.kind == FILE:
             m = _JUNK_FILE_GLOB(name)
             if m:
                 _glob, label, suggestion = _JUNK_FILES[m.lastindex - 1]
                 g = groups.setdefault(label, [[], 0, 0, set()])
-                g[0].append(e.path)
+                g[0].append(path)
                 g[1] += 1
                 g[2] += e.size
                 g[3].add(suggestion)
@@ -364,27 +417,22 @@ def build_report(
     # secrets
     secrets: list[SecretFinding] = []
     secret_dirs: list[str] = []
-    tails, heads = _SECRET_TAILS, _SECRET_HEADS
-    for e, name in zip(entries, names):
-        kind = e.kind
-        if kind == FILE:  # most names: a few C string tests, no call (see _secret_reason)
-            if name not in _SECRET_NAMES and not name.startswith(".env."):
-                lower = name.lower()
-                if not (lower.endswith(tails) or lower.startswith(heads)):
-                    continue
-        elif kind != DIR or name not in _SECRET_DIRS:
+    for i in secret_candidates:
+        e = entries[i]
+        path = paths[i]
+        if secret_dirs and _under_any(path, secret_dirs):
             continue
-        if secret_dirs and _under_any(e.path, secret_dirs):
-            continue
-        reason = _secret_reason(e, name)
+        reason = _secret_reason(e, path[path.rfind("/") + 1 :])
         if reason is None:
             continue
-        size = subtree_totals(e.path)[1] if e.kind == DIR else e.size
         if e.kind == DIR:
-            secret_dirs.append(e.path + "/")
+            size = _subtree_totals(entries, paths, path)[1]
+            secret_dirs.append(path + "/")
             secret_dirs.sort()
-        secrets.append(SecretFinding(e.path, reason, size))
-    if copy_sources is not None:
+        else:
+            size = e.size
+        secrets.append(SecretFinding(path, reason, size))
+    if copy_sources is not None and secrets:  # (no selection to make without secrets)
         selections = _selections(snapshot, copy_sources)
         secrets = [
             SecretFinding(s.path, s.reason, s.size, _copied_by(s.path, selections)) for s in secrets
@@ -419,23 +467,25 @@ def build_report(
         heaviest=folders,
         junk=junk,
         secrets=secrets,
-        root_only_patterns=_root_only_patterns(snapshot, names),
-        warnings=_with_unreadable_files(snapshot),
+        root_only_patterns=_root_only_patterns(snapshot, root_only, root_only_found),
+        warnings=_with_unreadable_files(snapshot, not_all_readable),
         copy_sources_checked=copy_sources is not None,
         snapshot=snapshot,
     )
 
 
-def _with_unreadable_files(snapshot: Snapshot) -> list[SnapshotWarning]:
+def _with_unreadable_files(snapshot: Snapshot, candidates: Sequence[int] | None = None) -> list[SnapshotWarning]:
     """The snapshot's warnings, and one for each file sent that this process cannot read (the
     walk lists files without opening them; ``docker build`` sends them as this user and fails
-    on such a file). A file anyone may read is not opened; the others are, without blocking."""
+    on such a file). A file anyone may read is not opened; the others are, without blocking.
+    ``candidates``: the indices of the files not readable by all, when already known."""
     warnings = list(snapshot.warnings)
     warned = {w.path for w in warnings}
     root = os.fspath(snapshot.root)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     found = False
-    for e in snapshot.entries:
+    entries = snapshot.entries
+    for e in entries if candidates is None else (entries[i] for i in candidates):
         if e.kind != FILE or e.mode & 0o004 or e.path in warned:
             continue
         try:
@@ -468,14 +518,19 @@ def _copied_by(path: str, selections: list[tuple[CopySource, set[str]]]) -> tupl
     )
 
 
-def _subtree(entries: list[Entry], paths: list[str], path: str) -> list[Entry]:
+def _subtree_totals(entries: list[Entry], paths: list[str], path: str) -> tuple[int, int]:
+    """Files and bytes below the folder ``path``."""
     prefix = path + "/"
     i = bisect.bisect_left(paths, prefix)
-    out = []
-    while i < len(paths) and paths[i].startswith(prefix):
-        out.append(entries[i])
+    n = len(paths)
+    files = size = 0
+    while i < n and paths[i].startswith(prefix):
+        e = entries[i]
+        if e.kind == FILE:
+            files += 1
+            size += e.size
         i += 1
-    return out
+    return files, size
 
 
 def _under_any(path: str, sorted_prefixes: list[str]) -> bool:
@@ -483,28 +538,58 @@ def _under_any(path: str, sorted_prefixes: list[str]) -> bool:
     return i > 0 and path.startswith(sorted_prefixes[i - 1])
 
 
-def _root_only_patterns(snapshot: Snapshot, names: list[str] | None = None) -> list[RootOnlyPattern]:
+class _RootOnlyCandidates:
+    """The ignore patterns that only match at the root (``*.pyc``, ``__pycache__``: no ``/``,
+    no leading ``**``), and what a name they may match deeper starts or ends with, so that the
+    one pass over the entries notes the few names to try (#17). ``exact``: names such patterns
+    match as they are; ``heads``/``tails``: of the globs whose only wildcard is ``*``; the
+    other patterns (``?``, classes, ``**``) are tried on every entry (``scan``)."""
+
+    def __init__(self, ignore) -> None:
+        self.patterns: list = []
+        self.scan: set[int] = set()  # indices in patterns tried on every entry
+        exact, heads, tails = set(), [], []
+        if ignore is not None:
+            for p in ignore.matcher.patterns:
+                if p.exclusion or "/" in p.cleaned or p.cleaned.startswith("**"):
+                    continue
+                cleaned = p.cleaned
+                self.patterns.append(p)
+                if any(c in cleaned for c in "?[\\") or "**" in cleaned:
+                    self.scan.add(len(self.patterns) - 1)
+                elif "*" not in cleaned:
+                    exact.add(cleaned)
+                else:
+                    head, tail = cleaned.partition("*")[0], cleaned.rpartition("*")[2]
+                    if tail:
+                        tails.append(tail)
+                    else:
+                        heads.append(head)  # "" when the glob is all stars: every name
+        self.exact = frozenset(exact)
+        self.heads, self.tails = tuple(heads), tuple(tails)
+
+
+def _root_only_patterns(
+    snapshot: Snapshot, candidates: _RootOnlyCandidates | None = None, found: Sequence[int] | None = None
+) -> list[RootOnlyPattern]:
     """Patterns such as ``*.pyc`` or ``__pycache__`` (no ``/``, no leading ``**``) that only
-    match at the root, while paths deeper in the context, still sent, match ``**/PATTERN``."""
-    ignore = snapshot.ignore
-    if ignore is None:
-        return []
+    match at the root, while paths deeper in the context, still sent, match ``**/PATTERN``.
+    ``found``: the indices of the entries whose names ``candidates`` may match (all when None)."""
+    if candidates is None:
+        candidates = _RootOnlyCandidates(snapshot.ignore)
+    entries, paths = snapshot.entries, snapshot.paths
     out = []
-    for p in ignore.matcher.patterns:
-        if p.exclusion or "/" in p.cleaned or p.cleaned.startswith("**"):
-            continue
-        if names is None:
-            names = [path.rpartition("/")[2] for path in snapshot.paths]
-        hits = _deep_matches(snapshot, names, p.cleaned, p.source.line)
+    for k, p in enumerate(candidates.patterns):
+        scope = None if (found is None or k in candidates.scan) else found
+        hits = _deep_matches(entries, paths, scope, p.cleaned, p.source.line)
         if not hits:
             continue
         files = size = 0
         for e in hits:
             if e.kind == DIR:
-                for sub in _subtree(snapshot.entries, snapshot.paths, e.path):
-                    if sub.kind == FILE:
-                        files += 1
-                        size += sub.size
+                f, s = _subtree_totals(entries, paths, e.path)
+                files += f
+                size += s
             elif e.kind == FILE:
                 files += 1
                 size += e.size
@@ -521,24 +606,20 @@ def _root_only_patterns(snapshot: Snapshot, names: list[str] | None = None) -> l
     return out
 
 
-def _deep_matches(snapshot: Snapshot, names: list[str], cleaned: str, line: int) -> list[Entry]:
+def _deep_matches(
+    entries: list[Entry], paths: list[str], scope: Sequence[int] | None, cleaned: str, line: int
+) -> list[Entry]:
     """Topmost sent entries below the root that ``**/<cleaned>`` matches (``cleaned`` has no
-    "/"). Such a pattern matches a path when its last component matches ``cleaned``, unless
-    ``cleaned`` holds a ``**`` or a class (which could span components): then the whole path
-    is tried."""
-    entries = snapshot.entries
+    "/"), among the entries at the indices ``scope`` (all when None). Such a pattern matches a
+    path when its last component matches ``cleaned``, unless ``cleaned`` holds a ``**`` or a
+    class (which could span components): then the whole path is tried."""
+    indices = range(len(entries)) if scope is None else scope
     if "**" in cleaned or "[" in cleaned:
         deep = PatternMatcher([IgnorePattern("**/" + cleaned, line)]).patterns[0]
-        found = [i for i, e in enumerate(entries) if deep.match(e.path)]
+        found = [i for i in indices if deep.match(paths[i])]
     else:
-        on_name = PatternMatcher([IgnorePattern(cleaned, line)]).patterns[0]
-        if on_name.match_type == 1:  # exact
-            found = [i for i, n in enumerate(names) if n == cleaned]
-        elif on_name.regex is not None:
-            m = on_name.regex.match
-            found = [i for i, n in enumerate(names) if m(n)]
-        else:
-            found = [i for i, n in enumerate(names) if on_name.match(n)]
+        match = PatternMatcher([IgnorePattern(cleaned, line)]).patterns[0].match
+        found = [i for i in indices if match(paths[i][paths[i].rfind("/") + 1 :])]
     hits: list[Entry] = []
     prefixes: list[str] = []
     for i in found:
