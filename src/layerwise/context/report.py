@@ -14,7 +14,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -651,20 +651,53 @@ def _n(count: int, word: str) -> str:
     return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
+def _shown(text: str) -> str:
+    """A name as printed: names that are not UTF-8 (surrogate-escaped) with \\x escapes, control
+    characters (ESC, CR...) escaped, never sent to the terminal, URL credentials masked."""
+    from layerwise.report.escape import redact, terminal
+
+    return terminal(redact(text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")))
+
+
 def render_text(report: ContextReport, console=None) -> None:
     """Print the report with rich (styled on a terminal, plain text otherwise)."""
     from rich.console import Console
     from rich.markup import escape as _escape
 
-    def escape(text: str) -> str:
-        # names that are not UTF-8 (surrogate-escaped) are shown with \x escapes; control
-        # characters (ESC, CR...) in names are shown escaped, never sent to the terminal
-        from layerwise.report.escape import redact, terminal
-
-        return _escape(terminal(redact(text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))))
-
     console = console or Console(highlight=False, soft_wrap=True)
-    p = console.print
+    for line in _markup_lines(report, lambda text: _escape(_shown(text))):
+        # emoji=False: ":100:" in "Dockerfile:100:1" (or a file name) is not an emoji code
+        console.print(line, emoji=False)
+
+
+#: the markup of _markup_lines' own text (names in it are escaped)
+_TAGS = re.compile(r"\[/?(?:bold yellow|bold red|bold|yellow|cyan|green)\]")
+
+
+def write_text_plain(report: ContextReport, out: TextIO) -> bool:
+    """Write the text report as :func:`render_text` prints it to a file that is not a terminal,
+    without colour, byte for byte, but without importing rich (#17: start-up). False, and
+    nothing written, when a name holds what rich would render otherwise (``[``, a backslash, a
+    tab, a line break): then :func:`render_text` is the one to use."""
+    unsafe = False
+
+    def escape(text: str) -> str:
+        nonlocal unsafe
+        shown = _shown(text)
+        if "[" in shown or "\\" in shown or "\t" in shown or "\n" in shown:
+            unsafe = True
+        return shown
+
+    markup = list(_markup_lines(report, escape))
+    if unsafe:
+        return False
+    out.write("".join(_TAGS.sub("", line) + "\n" for line in markup))
+    return True
+
+
+def _markup_lines(report: ContextReport, escape) -> Iterator[str]:
+    """The lines of the text report, in rich markup; ``escape`` shows a name in it."""
+    p = _Lines()
     hs = human_size
     p(f"[bold]Build context[/bold] {escape(report.root)}")
     p(
@@ -743,6 +776,19 @@ def render_text(report: ContextReport, console=None) -> None:
             p(f"  {escape(str(w))}")
         if len(report.warnings) > 20:
             p(f"  … and {len(report.warnings) - 20} more (see --format json)")
+
+    yield from p.lines
+
+class _Lines:
+    """Collects the lines ``p(...)`` is called with (as ``console.print`` would print them)."""
+
+    __slots__ = ("lines",)
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __call__(self, line: str) -> None:
+        self.lines.append(line)
 
 
 def report_dict(report: ContextReport, *, files: bool = True) -> dict:
