@@ -228,3 +228,36 @@ def test_the_report_name_prefilters_never_drop_a_match() -> None:
             junk += 1
             assert report._junk_file_maybe(n), n
     assert secret > 100 and junk > 100
+
+
+def test_the_report_one_pass_gate_keeps_every_name_a_finding_tests() -> None:
+    """build_report's one pass notes a name for the findings when _name_gate lets it through:
+    every name a junk, secret, virtualenv, Python-project or root-only test could concern."""
+    from layerwise.context import report
+    from layerwise.context.ignore import IgnoreFile
+
+    ignore = IgnoreFile.from_text("*.log\n__pycache__\nfoo*\n!keep\nsub/x\n**/deep\n")
+    root_only = report._RootOnlyCandidates(ignore)
+    assert sorted(p.cleaned for p in root_only.patterns) == ["*.log", "__pycache__", "foo*"]
+    exact, tails, heads = report._name_gate(root_only)
+
+    def gated(name: str) -> bool:
+        return name in exact or name.lower().endswith(tails) or name.lower().startswith(heads)
+
+    rng = random.Random(11)
+    parts = ["", ".", "a", "Z", "secrets", ".y", "ml", ".json", "service-account", ".pem", ".KEY", ".coverage",
+             ".pyc", ".DS_Store", ".env", ".", "_rsa", "id", ".egg-info", "foo", ".log", "__pycache__", "build",
+             "pyvenv.cfg", "setup.py", ".aws", "dist", ".venv"]  # fmt: skip
+    names = {"".join(rng.choice(parts) for _ in range(rng.randint(1, 3))) for _ in range(20000)}
+    matching = 0
+    for n in names:
+        concerns = (
+            n in report._SECRET_NAMES or n in report._SECRET_DIRS or n in report._JUNK_DIRS
+            or n.startswith(".env.") or n.endswith(".egg-info") or n == "pyvenv.cfg" or n in report._PY_PROJECT_FILES
+            or report._SECRET_GLOB(n.lower()) or report._JUNK_FILE_GLOB(n)
+            or any(p.match(n) for p in root_only.patterns)
+        )  # fmt: skip
+        if concerns:
+            matching += 1
+            assert gated(n), n
+    assert matching > 1000

@@ -303,57 +303,66 @@ def build_report(
     paths = snapshot.paths
     ignore = snapshot.ignore
     root_only = _RootOnlyCandidates(ignore)
-    exact_root_only = root_only.exact
-    glob_heads, glob_tails = root_only.heads, root_only.tails
-    any_glob = bool(glob_heads or glob_tails)
 
     sent_files = 0
     sent_size = 0
-    top: dict[str, list[int]] = {}
-    slot = top.setdefault("", [0, 0])
-    top_prefix = "/"  # the current top folder's "name/" ("/" matches no path)
+    top: dict[str, list[int]] = {}  # top folder ("" for the root's files) -> [files, bytes]
+    group, top_prefix = "", "/"  # the current top folder and its "name/" ("/" matches no path)
+    group_files = group_size = 0  # sent_files and sent_size where the current group began
+    candidates: list[int] = []  # entries whose names may matter to a finding (few)
+    not_all_readable: list[int] = []
+    exact, tails, heads = _name_gate(root_only)
+    i = -1
+    for e, path in zip(entries, paths):
+        i += 1
+        if e.kind == FILE:
+            if not path.startswith(top_prefix):
+                if sent_files != group_files:
+                    slot = top.setdefault(group, [0, 0])
+                    slot[0] += sent_files - group_files
+                    slot[1] += sent_size - group_size
+                group_files, group_size = sent_files, sent_size
+                head, sep, _ = path.partition("/")
+                group, top_prefix = (head, head + "/") if sep else ("", "/")
+            sent_files += 1
+            sent_size += e.size
+            if not e.st_mode & 0o004:
+                not_all_readable.append(i)
+        name = path[path.rfind("/") + 1 :]
+        if name in exact:
+            candidates.append(i)
+        else:
+            lower = name.lower()
+            if lower.endswith(tails) or lower.startswith(heads):
+                candidates.append(i)
+    if sent_files != group_files:
+        slot = top.setdefault(group, [0, 0])
+        slot[0] += sent_files - group_files
+        slot[1] += sent_size - group_size
+
+    # the candidates, as each finding sees names
     venvs: set[str] = set()
     py_projects: set[str] = set()
     junk_candidates: list[int] = []  # junk-named folders, junk files
     secret_candidates: list[int] = []
     root_only_found: list[int] = []
-    not_all_readable: list[int] = []
-    secret_names, secret_dirs_named, junk_dirs = _SECRET_NAMES, _SECRET_DIRS, _JUNK_DIRS
-    secret_tails, secret_heads = _SECRET_TAILS, _SECRET_HEADS
-    junk_tails, junk_heads = _JUNK_TAILS, _JUNK_HEADS
-    i = -1
-    for e, path in zip(entries, paths):
-        i += 1
+    exact_root_only = root_only.exact
+    glob_heads, glob_tails = root_only.heads, root_only.tails
+    any_glob = bool(glob_heads or glob_tails)
+    for i in candidates:
+        e = entries[i]
+        path = paths[i]
         name = path[path.rfind("/") + 1 :]
         kind = e.kind
         if kind == FILE:
-            size = e.size
-            sent_files += 1
-            sent_size += size
-            if not path.startswith(top_prefix):
-                head, sep, _ = path.partition("/")
-                if sep:
-                    top_prefix = head + "/"
-                    slot = top.setdefault(head, [0, 0])
-                else:
-                    top_prefix = "/"
-                    slot = top[""]
-            slot[0] += 1
-            slot[1] += size
-            if not e.st_mode & 0o004:
-                not_all_readable.append(i)
-            if name.endswith(junk_tails) or name.startswith(junk_heads):
+            if name.endswith(_JUNK_TAILS) or name.startswith(_JUNK_HEADS):
                 junk_candidates.append(i)
-            if name in secret_names or name.startswith(".env."):
+            if name in _SECRET_NAMES or name.startswith(".env.") or _secret_maybe(name.lower()):
                 secret_candidates.append(i)
-            else:
-                lower = name.lower()
-                if lower.endswith(secret_tails) or lower.startswith(secret_heads):
-                    secret_candidates.append(i)
         elif kind == DIR:
-            if name in junk_dirs or name.endswith(".egg-info"):
+            if name in _JUNK_DIRS or name.endswith(".egg-info"):
                 junk_candidates.append(i)
-            if name in secret_dirs_named:
+            if name in _SECRET_DIRS:
                 secret_candidates.append(i)
         if name == "pyvenv.cfg":
             if "/" in path:
@@ -362,8 +371,6 @@ def build_report(
             py_projects.add(path[: -len(name) - 1] if "/" in path else "")
         if name in exact_root_only or (any_glob and (name.endswith(glob_tails) or name.startswith(glob_heads))):
             root_only_found.append(i)
-    if not top[""][0]:
-        del top[""]
     folders = sorted(
         (FolderSize(p, c, s) for p, (c, s) in top.items()), key=lambda f: (-f.size, f.path)
     )[:heaviest]
@@ -536,6 +543,20 @@ def _subtree_totals(entries: list[Entry], paths: list[str], path: str) -> tuple[
 def _under_any(path: str, sorted_prefixes: list[str]) -> bool:
     i = bisect.bisect_right(sorted_prefixes, path)
     return i > 0 and path.startswith(sorted_prefixes[i - 1])
+
+
+def _name_gate(root_only: _RootOnlyCandidates) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
+    """When some finding may concern a name (the one pass over the entries notes those; most
+    names are none): the names the findings test as they are (junk and secret names, virtualenv
+    and Python project files, root-only patterns without wildcards), and what the name, in
+    lower case, ends or starts with for their other tests (lower-cased literal parts). A test
+    that holds for a name holds for these."""
+    names = frozenset({
+        *_SECRET_NAMES, *_JUNK_DIRS, *_SECRET_DIRS, "pyvenv.cfg", *_PY_PROJECT_FILES, *root_only.exact,
+    })  # fmt: skip
+    tails = {*_JUNK_TAILS, *_SECRET_TAILS, ".egg-info", *root_only.tails}
+    heads = {*_JUNK_HEADS, *_SECRET_HEADS, ".env.", *root_only.heads}
+    return names, tuple(sorted({t.lower() for t in tails})), tuple(sorted({h.lower() for h in heads}))
 
 
 class _RootOnlyCandidates:
