@@ -98,3 +98,25 @@ def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR")}
     env["XDG_CACHE_HOME"] = str(tmp_path / "xdg-cache")
     return env
+
+
+def test_json_file_lines_are_what_the_encoder_writes(tmp_path) -> None:
+    import json
+    import os
+
+    from layerwise.context.report import _file_dict, _file_json
+
+    root = _tree(tmp_path, ["a.py", 'q"uote\\back.txt', "日本/é😀.txt", "ctl\x01x", "exec.sh"])
+    os.chmod(root / "exec.sh", 0o4755)
+    os.symlink("a.py", root / "link")
+    os.symlink("../../out\"side", root / "bad link")
+    os.mkfifo(root / "fifo")
+    (root / os.fsdecode(b"bad\xffname")).write_text("x")
+    encode = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
+    for digests in (False, True):
+        snap = Snapshot.take(root, None, digests=digests, use_cache=False)
+        kinds = {e.kind for e in snap.entries}
+        assert kinds == {"file", "dir", "symlink", "other"}
+        assert any(e.digest is not None for e in snap.entries) == digests
+        for e in snap.entries:
+            assert _file_json(e) == encode(_file_dict(e)), e

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from layerwise.context.ignore import IgnorePattern, PatternMatcher
-from layerwise.context.snapshot import DIR, FILE, Entry, Snapshot, SnapshotWarning
+from layerwise.context.snapshot import DIR, FILE, OTHER, Entry, Snapshot, SnapshotWarning
 from layerwise.errors import LayerwiseError, Location
 
 __all__ = [
@@ -864,6 +864,22 @@ def _file_dict(e: Entry) -> dict:
     return d
 
 
+def _file_json(e: Entry, _str=json.encoder.encode_basestring_ascii) -> str:
+    """``_file_dict(e)`` as ``json.JSONEncoder(ensure_ascii=True, separators=(", ", ": "))``
+    encodes it, without the dict (#17: one line per entry of the context)."""
+    rec = e.rec
+    digest = f'"sha256:{rec[32:].hex()}"' if len(rec) == 64 else "null"
+    line = (f'{{"path": {_str(e.path)}, "type": {_str(e.kind)}, "mode": "{e.st_mode & 0o7777:04o}", '
+            f'"size": {int(e.size)}, "digest": {digest}')  # fmt: skip
+    if e.target is not None:
+        line += f', "target": {_str(e.target)}'
+    if e.kind == OTHER:
+        special = e.special
+        if special:
+            line += f', "special": {_str(special)}'
+    return line + "}"
+
+
 def vars_(obj) -> dict:
     from dataclasses import asdict
 
@@ -884,11 +900,10 @@ def write_json(report: ContextReport, out: TextIO) -> None:
         out.write(head + "\n")
         return
     out.write(head[:-2] + ',\n  "files": [')
-    encode = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
     sep = "\n    "
     batch: list[str] = []
     for e in report.snapshot.entries:
-        batch.append(sep + encode(_file_dict(e)))
+        batch.append(sep + _file_json(e))
         sep = ",\n    "
         if len(batch) >= 4096:
             out.write("".join(batch))
