@@ -28,8 +28,8 @@ CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 PRIVATE = "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n"
 CONTENT_CASES = [
     (".npmrc", "shamefully-hoist=true\nauto-install-peers=true\n", False),
-    (".npmrc", "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n", False),
-    (".npmrc", "//registry.npmjs.org/:_authToken=npm_abcdef123\n", True),
+    (".npmrc", "//npm.example.com/:_authToken=${NPM_TOKEN}\n", False),
+    (".npmrc", "//npm.example.com/:_authToken=npm_abcdef123\n", True),
     (".npmrc", "_auth = dXNlcjpwYXNz\n", True),
     ("certs/ca-bundle.pem", CERT * 3, False),
     ("certs/server.pem", CERT + PRIVATE, True),
