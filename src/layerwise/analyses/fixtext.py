@@ -95,3 +95,33 @@ def append_command(path: str, df: Dockerfile, node: Node, command: str) -> Edit 
         if re.search(rf"&&[ \t]*{re.escape(esc)}\r?$", lines[-2]):
             return Edit(path, end, end, f" && {esc}{nl}{indent}{command}")
     return Edit(path, end, end, f" && {command}")
+
+
+def move_safety(between, run_text: str, *, past_context_free_runs: bool = False) -> str | None:
+    """Whether a RUN (its shell text ``run_text``) may move above the instructions ``between``
+    (the steps it would pass): ``"safe"`` past metadata it does not use (LABEL, EXPOSE,
+    STOPSIGNAL, an ENV or ARG it does not mention); with ``past_context_free_runs`` also past
+    RUNs that need nothing from the context, then ``"unsafe"`` (two RUNs change order); None
+    when anything else stands between (WORKDIR, USER, COPY, SHELL...: what the RUN sees may
+    change)."""
+    from layerwise.analyses.commands import analyse_run
+    from layerwise.parse.instructions import Arg, Env, Expose, Label, Run, StopSignal
+
+    safety = "safe"
+    for s in between:
+        inst = s.instruction
+        if isinstance(inst, (Label, Expose, StopSignal)):
+            continue
+        if isinstance(inst, (Env, Arg)):
+            names = [p.key for p in inst.pairs] if isinstance(inst, Env) else [a.key for a in inst.args]
+            if any(n and re.search(r"\$\{?" + re.escape(n) + r"\b", run_text) for n in names):
+                return None
+            continue
+        if past_context_free_runs and isinstance(inst, Run):
+            a = analyse_run(inst)
+            if a.opaque or not a.context_free:
+                return None
+            safety = "unsafe"
+            continue
+        return None
+    return safety

@@ -47,7 +47,7 @@ from layerwise.analyses import copies, fixtext
 from layerwise.analyses.findings import Edit, Finding, Fix
 from layerwise.analyses.installs import strip_prefix
 from layerwise.analyses.rules import RuleContext
-from layerwise.parse.instructions import Arg, Env, Expose, Label, Run, StopSignal
+from layerwise.parse.instructions import Run
 
 CODE = "LW107"
 
@@ -90,10 +90,6 @@ def _reads_nothing(ctx: RuleContext, step, dest: str) -> bool:
     return True
 
 
-def _mentions(text: str, name: str) -> bool:
-    return bool(re.search(r"\$\{?" + re.escape(name) + r"\b", text))
-
-
 def _lw101_moves(ctx: RuleContext, copy_step) -> bool:
     """Whether LW101's fix moves this copy below the install (and so below the RUN) in this
     check: LW101 runs, has a layout fix for the copy, and no inline directive turns it off."""
@@ -112,26 +108,10 @@ def _move_fix(ctx: RuleContext, stage, copy_step, step) -> Fix | None:
     dest = posixpath.normpath(copies.dest_path(copy_step))
     if dest == "/" or not _reads_nothing(ctx, step, dest):
         return None
-    text = ctx.analysis(step).text
-    safety = "safe"
-    for s in stage.steps[copy_step.index + 1 : step.index]:
-        inst = s.instruction
-        if isinstance(inst, (Label, Expose, StopSignal)):
-            continue
-        if isinstance(inst, (Env, Arg)):
-            names = [p.key for p in inst.pairs] if isinstance(inst, Env) else [a.key for a in inst.args]
-            if any(n and _mentions(text, n) for n in names):
-                return None
-            continue
-        if isinstance(inst, Run):
-            from layerwise.analyses.commands import analyse_run
-
-            a = analyse_run(inst)
-            if a.opaque or not a.context_free:
-                return None
-            safety = "unsafe"  # the order of two RUNs changes
-            continue
-        return None  # WORKDIR, USER, COPY, ADD, SHELL...: what the RUN sees may change
+    between = stage.steps[copy_step.index + 1 : step.index]
+    safety = fixtext.move_safety(between, ctx.analysis(step).text, past_context_free_runs=True)
+    if safety is None:
+        return None
     df = ctx.dockerfile
     moved = fixtext.block_text(df, step.instruction.node)
     start, end = fixtext.block(df, step.instruction.node)

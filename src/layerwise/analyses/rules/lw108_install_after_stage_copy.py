@@ -52,7 +52,7 @@ from collections.abc import Iterator
 from layerwise.analyses import copies, fixtext
 from layerwise.analyses.findings import Edit, Finding, Fix
 from layerwise.analyses.rules import RuleContext
-from layerwise.parse.instructions import Arg, Copy, Env, Expose, Label, Run, StopSignal
+from layerwise.parse.instructions import Copy, Run
 
 CODE = "LW108"
 
@@ -124,16 +124,7 @@ def _needed(ctx: RuleContext, step, installs) -> list[str] | None:
 
 
 def _fix(ctx: RuleContext, stage, copy_step, run_step, src: str, dest: str, needed: list[str]) -> Fix | None:
-    text = ctx.analysis(run_step).text
-    for s in stage.steps[copy_step.index + 1 : run_step.index]:
-        inst = s.instruction
-        if isinstance(inst, (Label, Expose, StopSignal)):
-            continue
-        if isinstance(inst, (Env, Arg)):
-            names = [p.key for p in inst.pairs] if isinstance(inst, Env) else [a.key for a in inst.args]
-            if any(re.search(r"\$\{?" + re.escape(n) + r"\b", text) for n in names):
-                return None
-            continue
+    if fixtext.move_safety(stage.steps[copy_step.index + 1 : run_step.index], ctx.analysis(run_step).text) is None:
         return None
     cnode = copy_step.instruction.node
     if cnode.json:
