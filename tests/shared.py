@@ -10,6 +10,7 @@ are not redistributed here); the tests then read that one instead."""
 from __future__ import annotations
 
 import atexit
+import io
 import os
 import shutil
 import subprocess
@@ -82,3 +83,90 @@ def committed_repo(dest: Path, write: Callable[[Path], object], key: Hashable = 
         _REPOS[key] = template
     shutil.copytree(template, dest, symlinks=True, dirs_exist_ok=True)
     return dest
+
+
+class CliResult:
+    """What a ``layerwise`` run printed and its exit status (see :func:`run_cli`)."""
+
+    def __init__(self, exit_code: int, stdout: str, stderr: str, output: str) -> None:
+        self.exit_code = exit_code
+        self.stdout = stdout
+        self.stderr = stderr
+        self.output = output  # stdout and stderr interleaved, in the order they were written
+
+    def __repr__(self) -> str:
+        return f"CliResult(exit_code={self.exit_code}, output={self.output!r})"
+
+
+class _Capture(io.TextIOBase):
+    """A text stream that records what is written to it, in its own list and in one shared by
+    stdout and stderr; a terminal when ``tty`` (as a user's colour terminal)."""
+
+    encoding = "utf-8"
+    errors = "strict"
+
+    def __init__(self, mine: list[str], both: list[str], tty: bool) -> None:
+        self._mine, self._both, self._tty = mine, both, tty
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        if not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        self._mine.append(s)
+        self._both.append(s)
+        return len(s)
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
+def run_cli(args: list[str], input: str | None = None, env: dict[str, str | None] | None = None,
+            cwd: str | os.PathLike | None = None, tty: bool = False) -> CliResult:  # fmt: skip
+    """Run ``layerwise ARGS`` in this process through :func:`layerwise.cli.main` (its error
+    handling included) and capture what it prints. ``input`` is stdin's text; ``env`` sets
+    environment variables for the run (None: unset); ``cwd`` the current folder; ``tty``: stdout
+    and stderr are terminals. An exception main lets through (LAYERWISE_DEBUG) propagates."""
+    import sys
+
+    from layerwise.cli import main
+
+    out: list[str] = []
+    err: list[str] = []
+    both: list[str] = []
+    saved_env = {k: os.environ.get(k) for k in (env or {})}
+    saved_streams = sys.stdin, sys.stdout, sys.stderr
+    saved_cwd = os.getcwd() if cwd is not None else None
+    code: object = 0
+    try:
+        for k, v in (env or {}).items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        if cwd is not None:
+            os.chdir(cwd)
+        sys.stdin = io.StringIO(input or "")
+        sys.stdout = _Capture(out, both, tty)
+        sys.stderr = _Capture(err, both, tty)
+        try:
+            main([str(a) for a in args])
+        except SystemExit as exc:
+            code = exc.code
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved_streams
+        if saved_cwd is not None:
+            os.chdir(saved_cwd)
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        err.append(f"{code}\n")
+        both.append(f"{code}\n")
+        code = 1
+    return CliResult(code, "".join(out), "".join(err), "".join(both))

@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import layerwise
-from layerwise.cli import cli
 from layerwise.errors import LayerwiseError, UsageError
+from tests.shared import run_cli
 
 BAD = 'FROM python:3.12-slim\nWORKDIR /app\nADD . /app\nRUN pip install -r requirements.txt\nCMD ["python", "app.py"]\n'
 
@@ -29,7 +28,7 @@ def project(root: Path, dockerfile: str = BAD, **files: str) -> Path:
 def test_check_project_is_what_the_cli_prints(tmp_path):
     p = project(tmp_path)
     result = layerwise.check_project(p)
-    cli_out = CliRunner().invoke(cli, ["check", str(p), "--format", "json"])
+    cli_out = run_cli(["check", str(p), "--format", "json"])
     assert cli_out.exit_code == 1
     assert [(f.code, f.line) for f in result.findings] == [(f["code"], f["location"]["row"]) for f in json.loads(cli_out.output)]
     assert {"LW101", "LW301", "LW502"} <= {f.code for f in result.findings}  # LW301: the context was used
@@ -75,7 +74,7 @@ def test_explain_project(tmp_path):
     assert got.before.startswith("HEAD") and got.after
     status = {s.line: s.status for s in got.explanation.steps}
     assert status[2] == "cached" and status[3] == "rebuilt" and status[4] == "rebuilt"
-    cli_out = CliRunner().invoke(cli, ["explain", str(p), "--format", "json"])
+    cli_out = run_cli(["explain", str(p), "--format", "json"])
     assert {s["line"]: s["status"] for s in json.loads(cli_out.output)["steps"]} == status
 
 

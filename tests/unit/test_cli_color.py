@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from layerwise.cli import COMMANDS, cli
+from tests.shared import run_cli
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 LONG = "src/" + "/".join(f"package_{i}" for i in range(12)) + "/module.py"  # a path of 140 characters
@@ -19,7 +20,7 @@ def test_every_command_takes_no_color(name):
     cmd = cli.get_command(None, name)
     opts = {o for p in cmd.params for o in getattr(p, "opts", []) + getattr(p, "secondary_opts", [])}
     assert {"--color", "--no-color"} <= opts
-    r = CliRunner().invoke(cli, [name, "--no-color", "--help"])
+    r = run_cli([name, "--no-color", "--help"])
     assert r.exit_code == 0 and "--no-color" in r.output
 
 
@@ -35,9 +36,9 @@ def _states(tmp_path):
     return tmp_path / "before", tmp_path / "after"
 
 
-def _explain(tmp_path, *args, env=None, color=False):
+def _explain(tmp_path, *args, env=None):
     before, after = _states(tmp_path)
-    r = CliRunner().invoke(cli, ["explain", str(after), "--before", str(before), *args], env=env, color=color)
+    r = run_cli(["explain", str(after), "--before", str(before), *args], env=env)
     assert r.exit_code == 0, r.output
     return r.output
 
@@ -55,8 +56,8 @@ def test_explain_is_not_wrapped_at_80_columns_off_a_terminal(tmp_path):
 def test_explain_colour_on_request_and_never_with_no_color(tmp_path):
     assert ANSI.search(_explain(tmp_path / "a", "--color"))
     assert not ANSI.search(_explain(tmp_path / "b", "--color", "--no-color"))
-    assert not ANSI.search(_explain(tmp_path / "c", env={"NO_COLOR": "1"}, color=True))
-    assert not ANSI.search(_explain(tmp_path / "d", "--no-color", color=True))
+    assert not ANSI.search(_explain(tmp_path / "c", env={"NO_COLOR": "1"}))
+    assert not ANSI.search(_explain(tmp_path / "d", "--no-color"))
 
 
 def test_no_color_reaches_click_styles(tmp_path):

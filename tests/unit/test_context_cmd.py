@@ -7,12 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from layerwise.cli import cli, main
+from layerwise.cli import main
 from layerwise.context.ignore import IgnoreFile
 from layerwise.context.report import CopySource, build_report
 from layerwise.context.snapshot import Snapshot
+from tests.shared import run_cli
 
 
 @pytest.fixture(autouse=True)
@@ -87,7 +87,7 @@ def test_secrets_with_copy_sources(tmp_path) -> None:
 
 def test_cli_text(tmp_path) -> None:
     make_tree(tmp_path, PROJECT)
-    result = CliRunner().invoke(cli, ["context", str(tmp_path)])
+    result = run_cli(["context", str(tmp_path)])
     assert result.exit_code == 0, result.output
     out = result.output
     assert "\x1b[" not in out  # plain text when not a terminal
@@ -97,7 +97,7 @@ def test_cli_text(tmp_path) -> None:
 
 def test_cli_json(tmp_path) -> None:
     make_tree(tmp_path, PROJECT)
-    result = CliRunner().invoke(cli, ["context", str(tmp_path), "--format", "json"])
+    result = run_cli(["context", str(tmp_path), "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     files = {f["path"]: f for f in data["files"]}
@@ -120,8 +120,7 @@ def test_cli_dockerfile_picks_its_ignore_file(tmp_path) -> None:
             "docker/prod.Dockerfile.dockerignore": "b.txt\n",
         },
     )
-    result = CliRunner().invoke(
-        cli, ["context", str(tmp_path), "-f", str(tmp_path / "docker/prod.Dockerfile"), "--format", "json"]
+    result = run_cli(["context", str(tmp_path), "-f", str(tmp_path / "docker/prod.Dockerfile"), "--format", "json"]
     )
     data = json.loads(result.output)
     assert data["ignore_file"].endswith("prod.Dockerfile.dockerignore")
@@ -133,9 +132,9 @@ def test_cli_non_utf8_name(tmp_path) -> None:
     with open(os.fsencode(str(tmp_path)) + b"/id_rsa\xff", "wb") as f:
         f.write(b"k")
     (tmp_path / "id_rsa").write_text("k")
-    text = CliRunner().invoke(cli, ["context", str(tmp_path)])
+    text = run_cli(["context", str(tmp_path)])
     assert text.exit_code == 0 and "id_rsa" in text.output
-    js = CliRunner().invoke(cli, ["context", str(tmp_path), "--format", "json"])
+    js = run_cli(["context", str(tmp_path), "--format", "json"])
     assert js.exit_code == 0
     assert len(json.loads(js.output)["files"]) == 2
 
@@ -160,7 +159,7 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, capsys, args, needle) -> None:
 
 
 def test_help_has_an_example() -> None:
-    result = CliRunner().invoke(cli, ["context", "--help"])
+    result = run_cli(["context", "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.output and "layerwise context" in result.output
 

@@ -9,13 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from rich.console import Console
 
-from layerwise.cli import cli
 from layerwise.context.ignore import IgnoreFile
 from layerwise.context.report import CopySource, build_report, render_text, write_text_plain
 from layerwise.context.snapshot import Snapshot
+from tests.shared import run_cli
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +66,7 @@ def test_plain_declines_what_rich_renders_otherwise(tmp_path, name) -> None:
     assert not write_text_plain(report, out)
     assert out.getvalue() == ""
     # and the command then prints through rich: the name shown as it is
-    result = CliRunner().invoke(cli, ["context", str(tmp_path)])
+    result = run_cli(["context", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert result.output == _rich(report)
 
@@ -76,7 +75,7 @@ def test_rich_shows_line_100_not_an_emoji(tmp_path) -> None:
     # ":100:" in "Dockerfile:100:1" was printed as an emoji by rich
     root = _tree(tmp_path, ["app/main.py", ".env"])
     (root / "Dockerfile").write_text("FROM python:3.12\n" + "\n" * 98 + "COPY . /app\n")
-    result = CliRunner().invoke(cli, ["context", str(root), "--color"])
+    result = run_cli(["context", str(root), "--color"])
     assert result.exit_code == 0, result.output
     assert "Dockerfile:100:1: ." in result.output and "\U0001f4af" not in result.output
 

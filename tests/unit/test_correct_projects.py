@@ -14,10 +14,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from layerwise.cli import cli
 from layerwise.fixes import fix_project
+from tests.shared import run_cli
 
 PROJECTS = sorted((Path(__file__).parents[1] / "data" / "correct_projects").iterdir())
 
@@ -38,7 +37,7 @@ def checkout(src: Path, tmp_path: Path) -> Path:
 @pytest.mark.parametrize("src", PROJECTS, ids=lambda p: p.name)
 def test_check_is_silent(src, tmp_path):
     root = checkout(src, tmp_path)
-    r = CliRunner().invoke(cli, ["check", "--no-color", str(root)])
+    r = run_cli(["check", "--no-color", str(root)])
     assert (r.exit_code, r.output) == (0, "All checks passed!\n")
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import layerwise
 from layerwise.bench import engines
-from layerwise.cli import cli
 from layerwise.cli.demo_cmd import shorten_diff
+from tests.shared import run_cli
 
 EXAMPLE = Path(layerwise.__file__).parent / "examples" / "flask-demo"
 
@@ -21,7 +20,7 @@ def no_engine_output():
     mp.setattr(engines, "choose_engine", lambda: engines.EngineChoice(None, "`docker info` failed: test"))
     try:
         before = {p.name: p.read_bytes() for p in EXAMPLE.iterdir() if p.is_file()}
-        result = CliRunner().invoke(cli, ["demo"], catch_exceptions=False)
+        result = run_cli(["demo"])
         after = {p.name: p.read_bytes() for p in EXAMPLE.iterdir() if p.is_file()}
     finally:
         mp.undo()
@@ -58,15 +57,16 @@ def test_demo_offline_skips_bench(monkeypatch):
         raise AssertionError("no engine lookup with --offline")
 
     monkeypatch.setattr(engines, "choose_engine", boom)
-    result = CliRunner().invoke(cli, ["demo", "--offline", "--example", "data-api"], catch_exceptions=False)
+    result = run_cli(["demo", "--offline", "--example", "data-api"])
     assert result.exit_code == 0, result.output
     assert "(skipped: --offline)" in result.output
     assert "REBUILD" in result.output and "COPY . ." in result.output
 
 
 def test_demo_unknown_example():
-    result = CliRunner().invoke(cli, ["demo", "--example", "nope"])
-    assert result.exit_code != 0 and "no bundled example named 'nope'" in str(result.exception)
+    result = run_cli(["demo", "--example", "nope"])
+    assert result.exit_code == 2 and "no bundled example named 'nope'" in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_shorten_diff():
@@ -80,7 +80,7 @@ def test_shorten_diff():
 
 def test_help_has_an_example():
     for name in ("demo", "bench"):
-        result = CliRunner().invoke(cli, [name, "--help"])
+        result = run_cli([name, "--help"])
         assert result.exit_code == 0 and "Example:" in result.output
 
 
@@ -90,7 +90,7 @@ def test_demo_no_color_on_a_colour_terminal(monkeypatch):
     import re
 
     monkeypatch.setattr(engines, "choose_engine", lambda: engines.EngineChoice(None, "test"))
-    plain = CliRunner().invoke(cli, ["demo", "--offline", "--no-color"], color=True, catch_exceptions=False)
+    plain = run_cli(["demo", "--offline", "--no-color"], tty=True)
     assert plain.exit_code == 0 and not re.search(r"\x1b\[", plain.output)
-    coloured = CliRunner().invoke(cli, ["demo", "--offline"], color=True, catch_exceptions=False)
+    coloured = run_cli(["demo", "--offline"], tty=True)
     assert re.search(r"\x1b\[", coloured.output)  # the headings are styled otherwise

@@ -7,10 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from layerwise.cli import cli
-from tests.shared import committed_repo, git
+from tests.shared import committed_repo, git, run_cli
 
 BAD = 'FROM python:3.10-slim\nWORKDIR /app\nADD . /app\nRUN pip install -r requirements.txt\nCMD ["python", "app.py"]\n'
 
@@ -27,7 +25,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def explain_json(path: Path, *args: str) -> dict:
-    result = CliRunner().invoke(cli, ["explain", str(path), "--format", "json", *args])
+    result = run_cli(["explain", str(path), "--format", "json", *args])
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 
@@ -103,13 +101,13 @@ def test_folders(tmp_path, repo):
 
 
 def test_errors_are_one_line(tmp_path):
-    result = CliRunner().invoke(cli, ["explain", str(tmp_path)])
+    result = run_cli(["explain", str(tmp_path)])
     assert result.exit_code != 0
 
 
 def test_text_output_tells_the_story(repo):
     (repo / "app.py").write_text("print('Hello, World!')\n")
-    result = CliRunner().invoke(cli, ["explain", str(repo)])
+    result = run_cli(["explain", str(repo)])
     assert result.exit_code == 0, result.output
     assert "REBUILD" in result.output and "app.py (modified)" in result.output
     assert "The first miss is line 3: ADD . /app" in result.output
@@ -130,7 +128,7 @@ def test_measured_timings_give_a_cost_estimate(repo, monkeypatch, tmp_path):
     data = explain_json(repo)
     assert data["summary"]["estimated_rebuild_seconds"] == 16.3
     assert [s.get("seconds") for s in data["steps"]] == [None, None, 1.0, 15.3, None], data
-    result = CliRunner().invoke(cli, ["explain", str(repo)])
+    result = run_cli(["explain", str(repo)])
     assert "~15.3 s" in result.output and "about 16.3 s of work" in result.output
 
 
@@ -172,4 +170,4 @@ def test_legacy_builder_refuses_buildkit_only_syntax_in_one_line(repo, fmt, caps
         f"layerwise: error: {repo / 'Dockerfile'}:4:1: the legacy builder cannot build this Dockerfile:"
         ' RUN --mount needs BuildKit ("the --mount option requires BuildKit"); explain it with --builder buildkit'
     ]
-    assert CliRunner().invoke(cli, ["explain", str(repo), "--format", fmt]).exit_code == 0
+    assert run_cli(["explain", str(repo), "--format", fmt]).exit_code == 0

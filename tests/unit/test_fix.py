@@ -7,13 +7,11 @@ import stat
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from layerwise.cli import cli
 from layerwise.errors import LayerwiseError
 from layerwise.fixes import fix_dockerfile_text, fix_project
 from layerwise.parse import parse, parse_file
-from tests.shared import corpus_files
+from tests.shared import corpus_files, run_cli
 
 
 def fixed(text: str, files: dict[str, str] | None = None, tmp_path=None, **kw) -> str:
@@ -204,15 +202,14 @@ def test_never_writes_when_the_dockerfile_does_not_parse(tmp_path):
 def test_cli_diff_exit_codes(tmp_path):
     (tmp_path / "Dockerfile").write_text(ARTICLE)
     (tmp_path / "requirements.txt").write_text("flask==2.3.2\n")
-    runner = CliRunner()
-    r = runner.invoke(cli, ["fix", str(tmp_path), "--diff"])
+    r = run_cli(["fix", str(tmp_path), "--diff"])
     assert r.exit_code == 1 and "+COPY requirements.txt ./" in r.output
     assert (tmp_path / "Dockerfile").read_text() == ARTICLE  # --diff writes nothing
-    r = runner.invoke(cli, ["fix", str(tmp_path), "--diff", "--exit-zero"])  # report only
+    r = run_cli(["fix", str(tmp_path), "--diff", "--exit-zero"])  # report only
     assert r.exit_code == 0 and "+COPY requirements.txt ./" in r.output
     assert (tmp_path / "Dockerfile").read_text() == ARTICLE
-    assert runner.invoke(cli, ["fix", str(tmp_path)]).exit_code == 0
-    r = runner.invoke(cli, ["fix", str(tmp_path), "--diff"])
+    assert run_cli(["fix", str(tmp_path)]).exit_code == 0
+    r = run_cli(["fix", str(tmp_path), "--diff"])
     assert r.exit_code == 0
 
 
@@ -346,11 +343,10 @@ def test_fix_reads_the_rule_selection_of_tool_layerwise(tmp_path, monkeypatch):
     text = "FROM python:3.12\nRUN pip install flask\nADD app.py .\n"
     (tmp_path / "pyproject.toml").write_text('[tool.layerwise]\nignore = ["LW201"]\n')
     monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
 
     def run(*args: str) -> str:
         (tmp_path / "Dockerfile").write_text(text)
-        r = runner.invoke(cli, ["fix", "--no-dockerignore", *args])
+        r = run_cli(["fix", "--no-dockerignore", *args])
         assert r.exit_code == 0, r.output
         return (tmp_path / "Dockerfile").read_text()
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
-
-from layerwise.cli import cli, main
+from layerwise.cli import main
 from layerwise.examples import example_path
+from tests.shared import run_cli
 
 
 def invoke(*args):
-    return CliRunner().invoke(cli, list(args))
+    return run_cli(list(args))
 
 
 def test_json_model_of_the_example():

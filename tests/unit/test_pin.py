@@ -13,12 +13,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from layerwise.cli import cli, main
+from layerwise.cli import main
 from layerwise.errors import LayerwiseError
 from layerwise.pin import DEPENDENCIES_HEADER, detect, pin
 from layerwise.pin.requirements import RequirementsFile, is_pinned
+from tests.shared import run_cli
 
 # ------------------------------------------------------------------ a wheelhouse by hand
 
@@ -298,17 +298,17 @@ def test_nothing_to_pin(tmp_path):
 @pytest.mark.slow
 def test_cli_diff_writes_nothing_and_exits_1(tmp_path, wheelhouse):
     write(tmp_path, {"requirements.txt": "alpha<2\n"})
-    r = CliRunner().invoke(cli, ["pin", str(tmp_path), "--diff", "--no-index", "-f", str(wheelhouse)])
+    r = run_cli(["pin", str(tmp_path), "--diff", "--no-index", "-f", str(wheelhouse)])
     assert r.exit_code == 1, r.output
     assert "-alpha<2\n+alpha==1.2\n" in r.output
     assert (tmp_path / "requirements.txt").read_text() == "alpha<2\n"
-    r = CliRunner().invoke(cli, ["pin", str(tmp_path), "--no-index", "-f", str(wheelhouse)])
+    r = run_cli(["pin", str(tmp_path), "--no-index", "-f", str(wheelhouse)])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "requirements.txt").read_text() == "alpha==1.2\n"
 
 
 def test_cli_help_has_an_example():
-    r = CliRunner().invoke(cli, ["pin", "--help"])
+    r = run_cli(["pin", "--help"])
     assert r.exit_code == 0 and "Example:" in r.output and "layerwise pin requirements.txt" in r.output
 
 
@@ -553,7 +553,7 @@ def test_image_python_follows_the_final_stage_and_then_the_others(tmp_path):
 
 def test_cli_rejects_a_bad_python_version(tmp_path):
     write(tmp_path, {"requirements.txt": "alpha\n"})
-    r = CliRunner().invoke(cli, ["pin", str(tmp_path), "--python-version", "three"])
+    r = run_cli(["pin", str(tmp_path), "--python-version", "three"])
     assert r.exit_code == 2 and "X.Y, e.g. 3.12" in r.output
 
 
