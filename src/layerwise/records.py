@@ -51,3 +51,14 @@ class Frozen(Record):
 
     def __reduce__(self):
         return (type(self), self._values())
+
+
+def replace(obj: Record, /, **changes: object) -> Record:
+    """A copy of the record ``obj`` with ``changes`` (as :func:`dataclasses.replace`): its class
+    is called with every field by name, so its ``__init__`` (and checks) run again."""
+    values = obj.as_dict()
+    unknown = set(changes) - set(values)
+    if unknown:
+        raise TypeError(f"{type(obj).__qualname__} has no field {sorted(unknown)[0]!r}")
+    values.update(changes)
+    return type(obj)(**values)

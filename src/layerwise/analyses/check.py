@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 
 from layerwise.analyses.directives import UNUSED_CODE, Suppressions, is_suppressed
 from layerwise.analyses.findings import Finding
 from layerwise.analyses.rules import Rule, all_rules
+from layerwise.records import replace
 
 __all__ = ["CheckResult", "check_dockerfile", "is_suppressed", "matches", "selected_rules"]
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 
 from layerwise.analyses.installs import Install, strip_prefix
 from layerwise.analyses.installs import analyse_run as _analyse_run
 from layerwise.analyses.installs import classify as _classify
 from layerwise.parse.instructions import Run
+from layerwise.records import Record
 
 __all__ = ["CONTEXT_FREE", "Install", "RunAnalysis", "analyse_run", "classify"]
 
@@ -29,12 +29,16 @@ _PY = re.compile(r"^(?:.*/)?python(?:3(?:\.\d+)?)?$")
 _PIP = re.compile(r"^(?:.*/)?pip(?:3(?:\.\d+)?)?$")
 
 
-@dataclass
-class RunAnalysis:
-    installs: list[Install]
-    context_free: bool  # every command is known not to read the build context
-    opaque: bool  # we could not read it
-    commands: list[list[str]]
+class RunAnalysis(Record):
+    """(A record written out: a dataclass would be built at every start-up.)"""
+
+    _fields = ("installs", "context_free", "opaque", "commands")
+
+    def __init__(self, installs: list[Install], context_free: bool, opaque: bool, commands: list[list[str]]) -> None:
+        self.installs = installs
+        self.context_free = context_free  # every command is known not to read the build context
+        self.opaque = opaque  # we could not read it
+        self.commands = commands
 
 
 def classify(argv: list[str]) -> Install | str | None:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from layerwise.parse.instructions import Add, Copy, Run
+from layerwise.records import Record
 from layerwise.resolve.stages import Stage, Step
 
 REMOTE = re.compile(r"^(https?://|git@|git://|ssh://)", re.I)
@@ -182,13 +182,20 @@ class _Adds:
                 self._file(target, step)
 
 
-@dataclass
-class ImageFiles(_Adds):
-    """What a stage's image holds at a point, as far as COPY/ADD/mounts/RUN text tell."""
+class ImageFiles(Record, _Adds):
+    """What a stage's image holds at a point, as far as COPY/ADD/mounts/RUN text tell.
 
-    files: dict[str, Step] = field(default_factory=dict)  # exact paths
-    trees: list[tuple[str, Step | None]] = field(default_factory=list)  # anything below may exist
-    mentioned: set[str] = field(default_factory=set)  # basenames/paths written in earlier RUNs
+    (A record written out: a dataclass would be built at every start-up.)"""
+
+    _fields = ("files", "trees", "mentioned")
+
+    def __init__(self, files: dict[str, Step] | None = None, trees: list[tuple[str, Step | None]] | None = None,
+                 mentioned: set[str] | None = None) -> None:  # fmt: skip
+        self.files: dict[str, Step] = {} if files is None else files  # exact paths
+        #: anything below may exist
+        self.trees: list[tuple[str, Step | None]] = [] if trees is None else trees
+        #: basenames/paths written in earlier RUNs
+        self.mentioned: set[str] = set() if mentioned is None else mentioned
 
     def has(self, path: str) -> bool:
         path = _clean(path)

@@ -27,9 +27,9 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from layerwise.analyses.findings import Edit, Finding, Fix
+from layerwise.records import Record
 
 UNUSED_CODE = "LW001"
 
@@ -40,20 +40,25 @@ _DIRECTIVE = re.compile(
 )
 
 
-@dataclass
-class Directive:
-    """One ``# layerwise: ignore...`` comment of a file."""
+class Directive(Record):
+    """One ``# layerwise: ignore...`` comment of a file (a record written out: a dataclass
+    would be built at every start-up)."""
 
-    line: int  # 1-based
-    column: int  # 1-based column of its '#'
-    file_wide: bool
-    codes: tuple[str, ...] | None  # None: every rule
-    reason: str  # what follows the codes ("-- the reason"), without the "--"
-    start: int  # offset of its '#'
-    end: int  # offset of its end (the end of the line, line ending excluded)
-    codes_span: tuple[int, int] | None  # offsets of the text between the brackets
-    own_line: bool  # nothing but blanks before it on its line
-    used: set[str] = field(default_factory=set)  # the codes that turned a finding off ("*": bare)
+    _fields = ("line", "column", "file_wide", "codes", "reason", "start", "end", "codes_span", "own_line", "used")
+
+    def __init__(self, line: int, column: int, file_wide: bool, codes: tuple[str, ...] | None, reason: str,
+                 start: int, end: int, codes_span: tuple[int, int] | None, own_line: bool,
+                 used: set[str] | None = None) -> None:  # fmt: skip
+        self.line = line  # 1-based
+        self.column = column  # 1-based column of its '#'
+        self.file_wide = file_wide
+        self.codes = codes  # None: every rule
+        self.reason = reason  # what follows the codes ("-- the reason"), without the "--"
+        self.start = start  # offset of its '#'
+        self.end = end  # offset of its end (the end of the line, line ending excluded)
+        self.codes_span = codes_span  # offsets of the text between the brackets
+        self.own_line = own_line  # nothing but blanks before it on its line
+        self.used: set[str] = set() if used is None else used  # the codes that turned a finding off ("*": bare)
 
     def match(self, code: str) -> list[str]:
         """The codes of this directive that cover ``code`` (["*"] for a bare directive)."""

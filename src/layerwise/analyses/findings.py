@@ -6,7 +6,9 @@ their fixes. A finding is *fixable* when its fix has edits and its applicability
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from layerwise.records import Frozen
+
+_set = object.__setattr__
 
 SEVERITIES = ("error", "warning", "info")
 #: a fix's applicability: ``safe`` (``layerwise fix`` applies it) or ``unsafe`` (only with
@@ -15,55 +17,65 @@ SEVERITIES = ("error", "warning", "info")
 APPLICABILITIES = ("safe", "unsafe")
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(Frozen):
     """Replace ``text[start_offset:end_offset]`` of the file at ``path`` with ``replacement``.
-    A file that does not exist yet reads as empty: an insertion at 0 creates it."""
+    A file that does not exist yet reads as empty: an insertion at 0 creates it.
 
-    path: str
-    start_offset: int
-    end_offset: int
-    replacement: str
+    (Immutable, hashable records written out: a dataclass would be built at every start-up.)"""
+
+    __slots__ = _fields = ("path", "start_offset", "end_offset", "replacement")
+
+    def __init__(self, path: str, start_offset: int, end_offset: int, replacement: str) -> None:
+        _set(self, "path", path)
+        _set(self, "start_offset", start_offset)
+        _set(self, "end_offset", end_offset)
+        _set(self, "replacement", replacement)
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(Frozen):
     """A way to resolve a finding. ``safety`` (the applicability) is ``"safe"`` (the build's
     result is kept) or ``"unsafe"`` (applied only with ``--unsafe-fixes``). Without ``edits``
     nothing is applied: the finding is not fixable. Fixes with the same ``isolation`` key are
     applied one per pass of the fix loop (e.g. two inserts of the same ``ENV``: the first may
     serve both findings)."""
 
-    safety: str
-    description: str
-    edits: tuple[Edit, ...] = ()
-    isolation: str | None = None
+    __slots__ = _fields = ("safety", "description", "edits", "isolation")
 
-    def __post_init__(self) -> None:
-        if self.safety not in APPLICABILITIES:  # a misspelt one would never be applied
-            raise ValueError(f"fix safety must be one of {APPLICABILITIES}, not {self.safety!r}")
+    def __init__(self, safety: str, description: str, edits: tuple[Edit, ...] = (),
+                 isolation: str | None = None) -> None:  # fmt: skip
+        if safety not in APPLICABILITIES:  # a misspelt one would never be applied
+            raise ValueError(f"fix safety must be one of {APPLICABILITIES}, not {safety!r}")
+        _set(self, "safety", safety)
+        _set(self, "description", description)
+        _set(self, "edits", edits)
+        _set(self, "isolation", isolation)
 
     def applicable(self, unsafe_fixes: bool = False) -> bool:
         """Whether ``layerwise fix`` (with or without ``--unsafe-fixes``) applies it."""
         return bool(self.edits) and (self.safety == "safe" or (unsafe_fixes and self.safety == "unsafe"))
 
 
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    message: str
-    path: str
-    line: int
-    column: int = 1
-    end_line: int | None = None
-    end_column: int | None = None
-    severity: str = "warning"
-    fix: Fix | None = None
-    hint: str = ""  # a one-line "how to fix" shown under the message
-    related: tuple[tuple[str, int], ...] = field(default=())  # other (path, line) involved
-    #: the severity was chosen for this finding (a rule's milder case: a build that warns
-    #: rather than fails), not left to the rule's default
-    own_severity: bool = False
+class Finding(Frozen):
+    __slots__ = _fields = ("code", "message", "path", "line", "column", "end_line", "end_column", "severity", "fix",
+                           "hint", "related", "own_severity")  # fmt: skip
+
+    def __init__(self, code: str, message: str, path: str, line: int, column: int = 1, end_line: int | None = None,
+                 end_column: int | None = None, severity: str = "warning", fix: Fix | None = None, hint: str = "",
+                 related: tuple[tuple[str, int], ...] = (), own_severity: bool = False) -> None:  # fmt: skip
+        _set(self, "code", code)
+        _set(self, "message", message)
+        _set(self, "path", path)
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "end_line", end_line)
+        _set(self, "end_column", end_column)
+        _set(self, "severity", severity)
+        _set(self, "fix", fix)
+        _set(self, "hint", hint)  # a one-line "how to fix" shown under the message
+        _set(self, "related", related)  # other (path, line) involved
+        #: the severity was chosen for this finding (a rule's milder case: a build that warns
+        #: rather than fails), not left to the rule's default
+        _set(self, "own_severity", own_severity)
 
     def fixable(self, unsafe_fixes: bool = False) -> bool:
         return self.fix is not None and self.fix.applicable(unsafe_fixes)

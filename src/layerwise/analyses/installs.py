@@ -15,9 +15,9 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from dataclasses import dataclass, field
 
 from layerwise.parse.instructions import Run
+from layerwise.records import Record
 
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _PY = re.compile(r"^(?:.*/)?python(?:3(?:\.\d+)?)?(?:\.exe)?$", re.I)
@@ -66,23 +66,32 @@ def requirement_name(req: str) -> str:
     return re.sub(r"[-_.]+", "-", m.group(1)).lower() if m else req.lower()
 
 
-@dataclass
-class Install:
-    """One dependency install inside a RUN."""
+class Install(Record):
+    """One dependency install inside a RUN.
 
-    manager: str  # pip | uv-pip | uv | poetry | pdm | pipenv | pip-sync | conda | setuptools
-    action: str  # install | sync | create | develop ...
-    argv: list[str]
-    env: dict[str, str] = field(default_factory=dict)  # inline VAR=value prefixes
-    requirements: list[str] = field(default_factory=list)  # -r files (as written)
-    constraints: list[str] = field(default_factory=list)  # -c files
-    reads: list[str] = field(default_factory=list)  # every file it reads (reqs, locks...)
-    project: bool = False  # installs the local project (needs its sources)
-    targets: list[str] = field(default_factory=list)  # local project paths it installs
-    packages: list[str] = field(default_factory=list)  # named requirements (pip install x y)
-    editable: list[str] = field(default_factory=list)  # -e values
-    options: list[str] = field(default_factory=list)  # option words as written
-    text: str = ""
+    (This module's records are written out: a dataclass would be built at every start-up.)"""
+
+    _fields = ("manager", "action", "argv", "env", "requirements", "constraints", "reads", "project", "targets",
+               "packages", "editable", "options", "text")  # fmt: skip
+
+    def __init__(self, manager: str, action: str, argv: list[str], env: dict[str, str] | None = None,
+                 requirements: list[str] | None = None, constraints: list[str] | None = None,
+                 reads: list[str] | None = None, project: bool = False, targets: list[str] | None = None,
+                 packages: list[str] | None = None, editable: list[str] | None = None,
+                 options: list[str] | None = None, text: str = "") -> None:  # fmt: skip
+        self.manager = manager  # pip | uv-pip | uv | poetry | pdm | pipenv | pip-sync | conda | setuptools
+        self.action = action  # install | sync | create | develop ...
+        self.argv = argv
+        self.env: dict[str, str] = {} if env is None else env  # inline VAR=value prefixes
+        self.requirements: list[str] = [] if requirements is None else requirements  # -r files (as written)
+        self.constraints: list[str] = [] if constraints is None else constraints  # -c files
+        self.reads: list[str] = [] if reads is None else reads  # every file it reads (reqs, locks...)
+        self.project = project  # installs the local project (needs its sources)
+        self.targets: list[str] = [] if targets is None else targets  # local project paths it installs
+        self.packages: list[str] = [] if packages is None else packages  # named requirements (pip install x y)
+        self.editable: list[str] = [] if editable is None else editable  # -e values
+        self.options: list[str] = [] if options is None else options  # option words as written
+        self.text = text
 
     def has(self, *names: str) -> bool:
         """Whether any of the options is given (``--opt`` or ``--opt=value``)."""
@@ -112,12 +121,14 @@ class Install:
         return not self.project
 
 
-@dataclass
-class RunAnalysis:
-    commands: list[list[str]]  # simple commands, argv each (env prefixes kept)
-    installs: list[Install]
-    opaque: bool  # the shell text could not be tokenised
-    text: str  # the shell text analysed
+class RunAnalysis(Record):
+    _fields = ("commands", "installs", "opaque", "text")
+
+    def __init__(self, commands: list[list[str]], installs: list[Install], opaque: bool, text: str) -> None:
+        self.commands = commands  # simple commands, argv each (env prefixes kept)
+        self.installs = installs
+        self.opaque = opaque  # the shell text could not be tokenised
+        self.text = text  # the shell text analysed
 
     def words(self) -> list[str]:
         return [w for c in self.commands for w in c]

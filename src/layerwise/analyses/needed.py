@@ -17,11 +17,11 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
 
 from layerwise.analyses import copies
 from layerwise.parse.instructions import Run
 
+TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing at start-up)
 if TYPE_CHECKING:
     from layerwise.analyses.rules import RuleContext
     from layerwise.parse.nodes import Node

@@ -9,13 +9,13 @@ parse is never produced (it raises instead).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from layerwise.errors import LayerwiseError, Location
 from layerwise.fixes.edits import unified_diff
+from layerwise.records import Record
 
+TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing at start-up)
 if TYPE_CHECKING:
     from layerwise.fixes.loop import AppliedFix
 
@@ -32,19 +32,27 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@dataclass
-class FixResult:
-    dockerfile_path: str
-    original: str
-    dockerfile: str  # the fixed Dockerfile text
-    dockerignore_path: str | None = None
-    dockerignore_original: str | None = None
-    dockerignore: str | None = None  # new text, None when unchanged
-    applied: list[AppliedFix] = field(default_factory=list)
-    hints: list[AppliedFix] = field(default_factory=list)
-    bom: bool = False
-    roots: list[str] = field(default_factory=list)  # symlinks written through must stay inside them
-    others: dict[str, tuple[str, str]] = field(default_factory=dict)  # CI file -> (original, fixed)
+class FixResult(Record):
+    """What ``fix`` made of a project (a record written out: no dataclass built at start-up)."""
+
+    _fields = ("dockerfile_path", "original", "dockerfile", "dockerignore_path", "dockerignore_original",
+               "dockerignore", "applied", "hints", "bom", "roots", "others")  # fmt: skip
+
+    def __init__(self, dockerfile_path: str, original: str, dockerfile: str, dockerignore_path: str | None = None,
+                 dockerignore_original: str | None = None, dockerignore: str | None = None,
+                 applied: list[AppliedFix] | None = None, hints: list[AppliedFix] | None = None, bom: bool = False,
+                 roots: list[str] | None = None, others: dict[str, tuple[str, str]] | None = None) -> None:  # fmt: skip
+        self.dockerfile_path = dockerfile_path
+        self.original = original
+        self.dockerfile = dockerfile  # the fixed Dockerfile text
+        self.dockerignore_path = dockerignore_path
+        self.dockerignore_original = dockerignore_original
+        self.dockerignore = dockerignore  # new text, None when unchanged
+        self.applied: list[AppliedFix] = [] if applied is None else applied
+        self.hints: list[AppliedFix] = [] if hints is None else hints
+        self.bom = bom
+        self.roots: list[str] = [] if roots is None else roots  # symlinks written through must stay inside them
+        self.others: dict[str, tuple[str, str]] = {} if others is None else others  # CI file -> (original, fixed)
 
     @property
     def changed(self) -> bool:

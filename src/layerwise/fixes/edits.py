@@ -7,35 +7,43 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 
 from layerwise.analyses.fixtext import newline_of
 from layerwise.errors import LayerwiseError, Location
 from layerwise.parse.nodes import Dockerfile, Node
+from layerwise.records import Frozen, Record
+
+_set = object.__setattr__
 
 
-@dataclass(frozen=True)
-class TextEdit:
-    """Replace ``text[start:end]`` with ``replacement`` (an insertion when start == end)."""
+class TextEdit(Frozen):
+    """Replace ``text[start:end]`` with ``replacement`` (an insertion when start == end).
 
-    start: int
-    end: int
-    replacement: str
+    (This module's records are written out: a dataclass would be built at every start-up.)"""
+
+    __slots__ = _fields = ("start", "end", "replacement")
+
+    def __init__(self, start: int, end: int, replacement: str) -> None:
+        _set(self, "start", start)
+        _set(self, "end", end)
+        _set(self, "replacement", replacement)
 
 
 class EditConflict(LayerwiseError):
     pass
 
 
-@dataclass
-class ProposedFix:
+class ProposedFix(Record):
     """One rule's fix: its text edits, with the rule code, a message and ruff-like safety."""
 
-    code: str
-    message: str
-    edits: list[TextEdit]
-    safety: str = "safe"
-    line: int = 0
+    _fields = ("code", "message", "edits", "safety", "line")
+
+    def __init__(self, code: str, message: str, edits: list[TextEdit], safety: str = "safe", line: int = 0) -> None:
+        self.code = code
+        self.message = message
+        self.edits = edits
+        self.safety = safety
+        self.line = line
 
 
 def apply_edits(text: str, edits: list[TextEdit]) -> str:
@@ -157,16 +165,19 @@ def write_atomic(path: str | os.PathLike[str], text: str, *, bom: bool = False) 
     write_all_atomic([FileWrite(os.fspath(path), text, bom)])
 
 
-@dataclass(frozen=True)
-class FileWrite:
+class FileWrite(Frozen):
     """One file to write: its new text, and the text it was made from (``original``: None
     when the file did not exist) so that an edit saved meanwhile is noticed, not lost."""
 
-    path: str
-    text: str
-    bom: bool = False
-    original: str | None = None
-    check_original: bool = False  # compare the file with ``original`` just before the rename
+    __slots__ = _fields = ("path", "text", "bom", "original", "check_original")
+
+    def __init__(self, path: str, text: str, bom: bool = False, original: str | None = None,
+                 check_original: bool = False) -> None:  # fmt: skip
+        _set(self, "path", path)
+        _set(self, "text", text)
+        _set(self, "bom", bom)
+        _set(self, "original", original)
+        _set(self, "check_original", check_original)  # compare the file with ``original`` just before the rename
 
 
 def write_all_atomic(
@@ -237,16 +248,19 @@ def write_all_atomic(
     return [f.path for f in plan]
 
 
-@dataclass
-class _Staged:
+class _Staged(Record):
     """A file ready to be written: its new content in ``tmp`` (renamed over ``target``), or
     ``target`` itself open as ``fd`` to be rewritten in place, with its ``old`` bytes."""
 
-    file: FileWrite
-    target: str
-    tmp: str | None = None
-    fd: int | None = None
-    old: bytes = b""
+    _fields = ("file", "target", "tmp", "fd", "old")
+
+    def __init__(self, file: FileWrite, target: str, tmp: str | None = None, fd: int | None = None,
+                 old: bytes = b"") -> None:  # fmt: skip
+        self.file = file
+        self.target = target
+        self.tmp = tmp
+        self.fd = fd
+        self.old = old
 
 
 def _target(f: FileWrite, roots: list[str | os.PathLike[str]] | None) -> str:

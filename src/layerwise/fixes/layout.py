@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from layerwise import safefs
@@ -50,6 +49,7 @@ from layerwise.parse.instructions import (
     Workdir,
 )
 from layerwise.parse.nodes import Dockerfile
+from layerwise.records import Record
 from layerwise.resolve.stages import Build, Stage, Step
 
 PASSABLE_METADATA = (Env, Arg, Label, Expose, StopSignal, Volume)
@@ -75,12 +75,16 @@ PYPROJECT_DEPS_EXTRAS = (
 )
 
 
-@dataclass
-class Project:
+class Project(Record):
     """What the fixer can see of the build context (nothing when only a Dockerfile is given).
-    Reads go through :mod:`layerwise.safefs`: inside the context only, regular files, bounded."""
+    Reads go through :mod:`layerwise.safefs`: inside the context only, regular files, bounded.
 
-    root: Path | None = None
+    (This module's records are written out: a dataclass would be built at every start-up.)"""
+
+    _fields = ("root",)
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root
 
     def inside(self, rel: str) -> bool | None:
         """Whether ``rel`` stays in the context (``..`` and symlinks followed)."""
@@ -102,20 +106,25 @@ class Project:
             return None
 
 
-@dataclass
-class LayoutHint:
-    code: str
-    message: str
-    line: int
+class LayoutHint(Record):
+    _fields = ("code", "message", "line")
+
+    def __init__(self, code: str, message: str, line: int) -> None:
+        self.code = code
+        self.message = message
+        self.line = line
 
 
-@dataclass
-class _Plan:
-    copy_step: Step
-    install_step: Step
-    installs: list[Install]
-    files: list[str] = field(default_factory=list)  # context-relative
-    split: bool = False  # the install also needs the project: keep it after the copy
+class _Plan(Record):
+    _fields = ("copy_step", "install_step", "installs", "files", "split")
+
+    def __init__(self, copy_step: Step, install_step: Step, installs: list[Install], files: list[str] | None = None,
+                 split: bool = False) -> None:  # fmt: skip
+        self.copy_step = copy_step
+        self.install_step = install_step
+        self.installs = installs
+        self.files: list[str] = [] if files is None else files  # context-relative
+        self.split = split  # the install also needs the project: keep it after the copy
 
 
 def _is_whole_context(step: Step) -> bool:

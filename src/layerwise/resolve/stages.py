@@ -19,7 +19,6 @@ from __future__ import annotations
 import posixpath
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
 
 from layerwise.errors import Location
 from layerwise.parse.instructions import (
@@ -46,8 +45,11 @@ from layerwise.parse.nodes import Dockerfile
 from layerwise.parse.parser import gc_paused
 from layerwise.records import Record
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing at start-up)
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
 
+    T = TypeVar("T")
 
 # Arguments BuildKit defines automatically in the global scope.
 DEFAULT_PLATFORM_ARGS = {

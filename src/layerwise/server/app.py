@@ -527,7 +527,7 @@ def _abs(p: str, context: str) -> str:
 
 def _on_disk(edits, path: str, context: str):
     """The edits with absolute paths (the Dockerfile's own shown relative to the context)."""
-    from dataclasses import replace
+    from layerwise.records import replace
 
     return [replace(e, path=os.path.abspath(_abs(e.path, context))) for e in edits]
 

@@ -7,11 +7,12 @@ The lexer module is loaded on first use, so importing :func:`go_quote` stays che
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from layerwise.shell.quote import go_quote
 
+TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing at start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from layerwise.shell.lex import ShellExpansionError, ShellLexer
 
 __all__ = ["ShellExpansionError", "ShellLexer", "go_quote"]

@@ -43,7 +43,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Generator, Mapping
-from typing import Any
 
 from layerwise.shell.quote import go_quote
 
@@ -311,7 +310,11 @@ class _Words:
 # calling a sub-step they ``yield`` its generator and receive its return value. Like
 # in Go, every step returns its error instead of raising it.
 _Result = tuple[str, str | None]  # (value, error message)
-_Step = Generator[Any, Any, Any]  # sends/receives the tuples described above
+TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing at start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
+    _Step = Generator[Any, Any, Any]  # sends/receives the tuples described above
 
 
 def _run(step: _Step) -> Any:

@@ -15,11 +15,11 @@ This package holds :class:`RuleContext`, what a rule's check looks at.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from layerwise.analyses.findings import Edit, Finding, Fix
 from layerwise.analyses.rules.registry import RULES, Rule, all_rules, get_rule
 
+TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing at start-up)
 if TYPE_CHECKING:
     from layerwise.analyses.copies import ImageAt, ImageHistories
     from layerwise.analyses.installs import RunAnalysis

@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator
-from dataclasses import replace
 
 from layerwise.analyses.findings import Finding
 from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Run
+from layerwise.records import replace
 
 CODE = "LW103"
 

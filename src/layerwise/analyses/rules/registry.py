@@ -28,10 +28,10 @@ row here, its fixture and snapshot (DEVELOPERS.md), then ``python docs/rules/gen
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
 
 from layerwise.records import Record
 
+TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing at start-up)
 if TYPE_CHECKING:
     from layerwise.analyses.findings import Finding
     from layerwise.analyses.rules import RuleContext
