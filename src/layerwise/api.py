@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+
+from layerwise.records import Record
 
 TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing at start-up)
 if TYPE_CHECKING:
@@ -293,16 +294,19 @@ def check_project(
                             rules=rules, severities=sev, build_args=build_args)  # fmt: skip
 
 
-@dataclass
-class ProjectExplanation:
-    """What :func:`explain_project` returns: the prediction and the two states compared."""
+class ProjectExplanation(Record):
+    """What :func:`explain_project` returns: the prediction and the two states compared (a
+    record written out: a dataclass would be built at every start-up)."""
 
-    explanation: Explanation
-    before: str  # the state the cache was built from, as named for people ("HEAD (1a2b3c4)")
-    after: str  # the state to build next
-    # files a step copies that cannot be read: BuildKit sends them empty (the image gets an
-    # empty file; the build goes on), as predicted; worth a warning
-    warnings: list[str] = field(default_factory=list)
+    _fields = ("explanation", "before", "after", "warnings")
+
+    def __init__(self, explanation: Explanation, before: str, after: str, warnings: list[str] | None = None) -> None:
+        self.explanation = explanation
+        self.before = before  # the state the cache was built from, as named for people ("HEAD (1a2b3c4)")
+        self.after = after  # the state to build next
+        # files a step copies that cannot be read: BuildKit sends them empty (the image gets an
+        # empty file; the build goes on), as predicted; worth a warning
+        self.warnings: list[str] = [] if warnings is None else warnings
 
 
 def ci_cache_mode(path: str, dockerfile: str) -> tuple[str, str]:

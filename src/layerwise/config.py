@@ -16,26 +16,32 @@ Command-line options override it. The file is found from the checked folder upwa
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from layerwise import safefs
 from layerwise.errors import Location, UsageError
+from layerwise.records import Record
 
 KEYS = {"select", "ignore", "extend-select", "extend-ignore", "severity", "dockerfile", "context", "format"}
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
 
 
-@dataclass
-class Config:
-    path: Path | None = None  # the pyproject.toml it came from
-    select: list[str] | None = None
-    ignore: list[str] = field(default_factory=list)
-    extend_select: list[str] = field(default_factory=list)
-    severity: dict[str, str] = field(default_factory=dict)
-    dockerfile: str | None = None
-    context: str | None = None
-    format: str | None = None
+class Config(Record):
+    """(A record written out: a dataclass would be built at every start-up.)"""
+
+    _fields = ("path", "select", "ignore", "extend_select", "severity", "dockerfile", "context", "format")
+
+    def __init__(self, path: Path | None = None, select: list[str] | None = None, ignore: list[str] | None = None,
+                 extend_select: list[str] | None = None, severity: dict[str, str] | None = None,
+                 dockerfile: str | None = None, context: str | None = None, format: str | None = None) -> None:  # fmt: skip
+        self.path = path  # the pyproject.toml it came from
+        self.select = select
+        self.ignore: list[str] = [] if ignore is None else ignore
+        self.extend_select: list[str] = [] if extend_select is None else extend_select
+        self.severity: dict[str, str] = {} if severity is None else severity
+        self.dockerfile = dockerfile
+        self.context = context
+        self.format = format
 
     def resolve(self, rel: str) -> str:
         base = self.path.parent if self.path else Path(".")

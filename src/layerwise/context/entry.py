@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import stat as st
 import struct
-from dataclasses import dataclass
+
+from layerwise.records import Frozen
 
 __all__ = ["DIR", "FILE", "OTHER", "STAMP", "SYMLINK", "Entry", "ExcludedStats", "SnapshotWarning", "stamp_of"]
 
@@ -89,12 +90,15 @@ def _special_name(mode: int) -> str:
     return "unknown"
 
 
-@dataclass(frozen=True, slots=True)
-class SnapshotWarning:
-    """Something about the context the user should know; ``path`` is context-relative."""
+class SnapshotWarning(Frozen):
+    """Something about the context the user should know; ``path`` is context-relative. (A
+    record written out: a dataclass would be built at every start-up.)"""
 
-    path: str
-    message: str
+    __slots__ = _fields = ("path", "message")
+
+    def __init__(self, path: str, message: str) -> None:
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "message", message)
 
     def __str__(self) -> str:
         return f"{self.path or '.'}: {self.message}"

@@ -20,12 +20,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from layerwise.context import gopath
 from layerwise.context.re2 import RE2Error, compile_re2
 from layerwise.errors import LayerwiseError, Location
+from layerwise.records import Frozen
 
 __all__ = [
     "IgnoreFile",
@@ -41,14 +41,17 @@ _BOM = b"\xef\xbb\xbf"
 _MAX_LINE = 64 * 1024  # bufio.Scanner's default maximum token size
 
 
-@dataclass(frozen=True, slots=True)
-class IgnorePattern:
+class IgnorePattern(Frozen):
     """One pattern as ``ReadAll`` returns it (``!`` kept for exceptions) and its 1-based line
-    (0 when the pattern did not come from a file)."""
+    (0 when the pattern did not come from a file). (This module's records are written out: a
+    dataclass would be built at every start-up.)"""
 
-    text: str
-    line: int = 0
-    column: int = 1  # 1-based column (in characters) where the pattern starts on its line
+    __slots__ = _fields = ("text", "line", "column")
+
+    def __init__(self, text: str, line: int = 0, column: int = 1) -> None:
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "line", line)
+        object.__setattr__(self, "column", column)  # 1-based column (in characters) where it starts on its line
 
 
 def read_patterns(data: bytes | str, path: str | None = None) -> list[IgnorePattern]:
@@ -327,14 +330,16 @@ def _error(message: str, path: str | None, line: int, column: int | None = None)
     return LayerwiseError(message, loc)
 
 
-@dataclass(frozen=True)
-class IgnoreFile:
+class IgnoreFile(Frozen):
     """The ignore file a build uses: where it is (None when built from a list) and its
     patterns, compiled."""
 
-    path: Path | None
-    patterns: tuple[IgnorePattern, ...]
-    matcher: PatternMatcher
+    __slots__ = _fields = ("path", "patterns", "matcher")
+
+    def __init__(self, path: Path | None, patterns: tuple[IgnorePattern, ...], matcher: PatternMatcher) -> None:
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "patterns", patterns)
+        object.__setattr__(self, "matcher", matcher)
 
     @classmethod
     def from_patterns(

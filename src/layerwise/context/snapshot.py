@@ -25,19 +25,17 @@ The walk itself (and its split over worker processes) is in :mod:`layerwise.cont
 
 from __future__ import annotations
 
+import _thread
 import array
 import bisect
-import hashlib
 import marshal
 import operator
 import os
 import stat
 import struct
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from layerwise.context import gopath
@@ -55,6 +53,7 @@ from layerwise.context.entry import (
 from layerwise.context.ignore import IgnoreFile
 from layerwise.context.walk import SMALL, Walker, hash_file
 from layerwise.errors import LayerwiseError, Location
+from layerwise.records import Frozen
 
 __all__ = [
     "DIR",
@@ -120,7 +119,7 @@ class Snapshot:
         self.hashed = 0
         self.hashed_bytes = 0
         self._paths: list[str] | None = None
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()  # (threading.Lock, without importing threading)
         self._failed: set[str] = set()  # files that could not be hashed (already warned about)
         self._racy: set[str] = set()  # files too recently changed to be trusted by the cache
         self._cache_unread = False  # the stat cache is read only once digests are wanted
@@ -331,6 +330,8 @@ class Snapshot:
                     by_path[e.path] = e
             chosen = sorted(by_path.values(), key=_path_key)
         self.ensure_digests(chosen)
+        import hashlib
+
         h = hashlib.sha256()
         for e in chosen:
             d = e.digest if e.kind == FILE else b""
@@ -395,7 +396,7 @@ class Snapshot:
         failed = self._failed
         racy = self._racy
 
-        native = _walk._hash_files
+        native = _walk._hashes()
         root_fd = -1
         if native is not None:
             try:
@@ -468,7 +469,7 @@ class Snapshot:
             return
         racy = self._racy
         entries = self.entries
-        tmp = self.cache_file.with_name(f"{self.cache_file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp = self.cache_file.with_name(f"{self.cache_file.name}.{os.getpid()}.{_thread.get_ident()}.tmp")
         try:
             self.cache_file.parent.mkdir(parents=True, exist_ok=True)
             # files with a trusted digest, by fs-encoded path (bytes order, as searched)
@@ -528,6 +529,8 @@ def _now_ns() -> int:
 
 def _cache_file_for(root: Path, cache_dir: str | os.PathLike[str] | None) -> Path:
     base = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    import hashlib  # (here: a check that hashes nothing does not load OpenSSL at start-up)
+
     key = hashlib.sha256(os.fsencode(root)).hexdigest()[:24]
     return base / f"{key}.cache"
 
@@ -670,15 +673,19 @@ def _touch(path: Path) -> None:
 # -- comparing snapshots -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(Frozen):
     """How one path differs between two snapshots: added, removed, modified (content, type,
-    size or link target) or mode (permission bits only)."""
+    size or link target) or mode (permission bits only). (A record written out: a dataclass
+    would be built at every start-up.)"""
 
-    kind: str
-    path: str
-    old: Entry | None
-    new: Entry | None
+    __slots__ = _fields = ("kind", "path", "old", "new")
+
+    def __init__(self, kind: str, path: str, old: Entry | None, new: Entry | None) -> None:
+        _set = object.__setattr__
+        _set(self, "kind", kind)
+        _set(self, "path", path)
+        _set(self, "old", old)
+        _set(self, "new", new)
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.path}"

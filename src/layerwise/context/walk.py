@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import marshal
 import os
 import stat as st
 import sys
-import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from itertools import repeat
@@ -242,8 +240,22 @@ if _list_dir is not _list_dir_py:
     from layerwise.context._fastscan import make_entries as _make_entries
 #: which of the two the walk uses ("c" or "python"), for reports and benchmarks
 BACKEND = "python" if _list_dir is _list_dir_py else "c"
-#: hashes a folder's files in C, in place (None: hash_file in Python); tests replace it
-_hash_files = _native_hash_files()
+
+
+def _hashes() -> Callable | None:
+    """``_hash_files``: hashes a folder's files in C, in place (None: hash_file in Python);
+    tests replace it. Looked up on first use (it loads libcrypto: a walk that hashes nothing,
+    as check's, does not pay for it at start-up)."""
+    g = globals()
+    if "_hash_files" not in g:
+        g["_hash_files"] = _native_hash_files()
+    return g["_hash_files"]
+
+
+def __getattr__(name: str):
+    if name == "_hash_files":
+        return _hashes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -269,6 +281,8 @@ def hash_file(
     Fast path (the file did not change since the walk): open, one read, fstat, close. Any
     difference from the walk's stamp takes the careful path, which re-checks the type and
     reports a change during the read."""
+    import hashlib  # (here: a check that hashes nothing does not load OpenSSL at start-up)
+
     try:
         fd = _open(path, _OPEN_FLAGS, dir_fd=dir_fd)
     except FileNotFoundError:
@@ -467,10 +481,10 @@ class Walker:
                 flagged = screen(rels)
         hash_now = self._hashing
         done = hits  # regular files with their digest
-        if hash_now and hits < nreg and dfd >= 0 and _hash_files is not None:
+        if hash_now and hits < nreg and dfd >= 0 and (native := _hashes()) is not None:
             # every file no pattern may exclude is sent: hash them all in one call, without
             # the GIL (the others, and any the C path could not read, are hashed below)
-            got, nbytes = _hash_files(dfd, rels, recs, nreg, len(rel_dir) + 1 if rel_dir else 0, flagged or None, self._buffer())
+            got, nbytes = native(dfd, rels, recs, nreg, len(rel_dir) + 1 if rel_dir else 0, flagged or None, self._buffer())
             self.hashed += got
             self.hashed_bytes += nbytes
             done += got
@@ -576,13 +590,15 @@ class Walker:
     # -- parallel walk ----------------------------------------------------------------------
 
     def run(self, workers: int) -> None:
+        import threading  # (here: most walks run on one thread; start-up does not import it)
+
         frames: list[tuple] = [("", None, None)]
         if workers > 1:
             # The C listing releases the GIL for its system calls: threads share the work,
             # unless every file is to be hashed (a cold snapshot) in Python: many small reads
             # and hashes on threads fight over the GIL, and forked workers do not. Hashed in C
             # (without the GIL), a cold snapshot takes the threads too.
-            cold = self.hash_now and not self.cache and _hash_files is None
+            cold = self.hash_now and not self.cache and _hashes() is None
             if _list_dir is not _list_dir_py and not cold:
                 frames = self.walk(frames, stop_at=workers * _FRONTIER_PER_WORKER, min_seen=_FORK_MIN_ENTRIES)
                 if frames:
@@ -609,6 +625,8 @@ class Walker:
         return sub
 
     def _run_threaded(self, frames: list[tuple], workers: int) -> None:
+        import threading
+
         """Walk the frontier on ``workers`` threads (this one included), each taking the next
         folder from a shared queue and walking all of it; then merge their results."""
         from collections import deque
