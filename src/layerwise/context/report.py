@@ -15,12 +15,17 @@ import json
 import os
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import TextIO
 
 from layerwise.context.ignore import IgnorePattern, PatternMatcher
 from layerwise.context.snapshot import DIR, FILE, OTHER, Entry, Snapshot, SnapshotWarning
 from layerwise.errors import LayerwiseError, Location
+from layerwise.records import Frozen, Record
+
+TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing at start-up)
+if TYPE_CHECKING:
+    from typing import TextIO
+
+_set = object.__setattr__
 
 __all__ = [
     "ContextReport",
@@ -36,89 +41,118 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class CopySource:
+# The report's records are written out (layerwise.records): a dataclass would be built at
+# every start-up of a ``check`` (its context rules read this report).
+
+
+class CopySource(Frozen):
     """One source of a ``COPY``/``ADD`` from the build context, and where the instruction is."""
 
-    src: str
-    location: Location | None = None
+    __slots__ = _fields = ("src", "location")
+
+    def __init__(self, src: str, location: Location | None = None) -> None:
+        _set(self, "src", src)
+        _set(self, "location", location)
 
     def __str__(self) -> str:
         return f"{self.location}: {self.src}" if self.location else self.src
 
 
-@dataclass(frozen=True)
-class FolderSize:
-    path: str  # "" for the files directly at the context root
-    files: int
-    size: int
+class FolderSize(Frozen):
+    __slots__ = _fields = ("path", "files", "size")
+
+    def __init__(self, path: str, files: int, size: int) -> None:
+        _set(self, "path", path)  # "" for the files directly at the context root
+        _set(self, "files", files)
+        _set(self, "size", size)
 
 
-@dataclass(frozen=True)
-class JunkFinding:
+class JunkFinding(Frozen):
     """Python/tooling junk that is sent: ``what`` names the kind (e.g. ``__pycache__``)."""
 
-    what: str
-    paths: tuple[str, ...]  # the topmost junk folders or files
-    files: int
-    size: int
-    suggestion: str  # a .dockerignore line that would exclude them
+    __slots__ = _fields = ("what", "paths", "files", "size", "suggestion")
+
+    def __init__(self, what: str, paths: tuple[str, ...], files: int, size: int, suggestion: str) -> None:
+        _set(self, "what", what)
+        _set(self, "paths", paths)  # the topmost junk folders or files
+        _set(self, "files", files)
+        _set(self, "size", size)
+        _set(self, "suggestion", suggestion)  # a .dockerignore line that would exclude them
 
 
-@dataclass(frozen=True)
-class SecretFinding:
-    path: str
-    reason: str
-    size: int
-    copied_by: tuple[CopySource, ...] = ()  # filled when COPY sources are given
+class SecretFinding(Frozen):
+    __slots__ = _fields = ("path", "reason", "size", "copied_by")
+
+    def __init__(self, path: str, reason: str, size: int, copied_by: tuple[CopySource, ...] = ()) -> None:
+        _set(self, "path", path)
+        _set(self, "reason", reason)
+        _set(self, "size", size)
+        _set(self, "copied_by", copied_by)  # filled when COPY sources are given
 
 
-@dataclass(frozen=True)
-class RootOnlyPattern:
+class RootOnlyPattern(Frozen):
     """An ignore pattern that only matches at the context root while matching paths exist
     deeper (``*.pyc`` leaves ``pkg/x.pyc`` in the context)."""
 
-    pattern: str
-    line: int
-    files: int
-    size: int
-    examples: tuple[str, ...]
-    suggestion: str
+    __slots__ = _fields = ("pattern", "line", "files", "size", "examples", "suggestion")
+
+    def __init__(self, pattern: str, line: int, files: int, size: int, examples: tuple[str, ...],
+                 suggestion: str) -> None:  # fmt: skip
+        _set(self, "pattern", pattern)
+        _set(self, "line", line)
+        _set(self, "files", files)
+        _set(self, "size", size)
+        _set(self, "examples", examples)
+        _set(self, "suggestion", suggestion)
 
 
-@dataclass(frozen=True)
-class ExcludedByPattern:
-    pattern: str
-    line: int
-    #: None when the line excludes folders that were not walked (see ``not_counted``)
-    count: int | None
-    size: int | None
-    #: excluded folders of this line whose contents were not counted
-    not_counted: int = 0
+class ExcludedByPattern(Frozen):
+    __slots__ = _fields = ("pattern", "line", "count", "size", "not_counted")
+
+    def __init__(self, pattern: str, line: int, count: int | None, size: int | None, not_counted: int = 0) -> None:
+        _set(self, "pattern", pattern)
+        _set(self, "line", line)
+        #: None when the line excludes folders that were not walked (see ``not_counted``)
+        _set(self, "count", count)
+        _set(self, "size", size)
+        #: excluded folders of this line whose contents were not counted
+        _set(self, "not_counted", not_counted)
 
 
-@dataclass
-class ContextReport:
-    root: str
-    ignore_file: str | None
-    sent_entries: int
-    sent_files: int
-    sent_size: int
-    #: None when excluded folders were not walked (``build_report(count_excluded=False)``):
-    #: never a figure that leaves them out
-    excluded_count: int | None
-    excluded_files: int | None
-    excluded_size: int | None
-    excluded_by_pattern: list[ExcludedByPattern]
-    heaviest: list[FolderSize]
-    junk: list[JunkFinding]
-    secrets: list[SecretFinding]
-    root_only_patterns: list[RootOnlyPattern]
-    warnings: list[SnapshotWarning]
-    copy_sources_checked: bool = False
-    snapshot: Snapshot | None = field(default=None, repr=False)
-    #: excluded folders whose contents were not walked, so not counted
-    excluded_not_counted: int = 0
+class ContextReport(Record):
+    _fields = ("root", "ignore_file", "sent_entries", "sent_files", "sent_size", "excluded_count", "excluded_files",
+               "excluded_size", "excluded_by_pattern", "heaviest", "junk", "secrets", "root_only_patterns",
+               "warnings", "copy_sources_checked", "snapshot", "excluded_not_counted")  # fmt: skip
+
+    def __init__(self, root: str, ignore_file: str | None, sent_entries: int, sent_files: int, sent_size: int,
+                 excluded_count: int | None, excluded_files: int | None, excluded_size: int | None,
+                 excluded_by_pattern: list[ExcludedByPattern], heaviest: list[FolderSize], junk: list[JunkFinding],
+                 secrets: list[SecretFinding], root_only_patterns: list[RootOnlyPattern],
+                 warnings: list[SnapshotWarning], copy_sources_checked: bool = False,
+                 snapshot: Snapshot | None = None, excluded_not_counted: int = 0) -> None:  # fmt: skip
+        self.root = root
+        self.ignore_file = ignore_file
+        self.sent_entries = sent_entries
+        self.sent_files = sent_files
+        self.sent_size = sent_size
+        #: None when excluded folders were not walked (``build_report(count_excluded=False)``):
+        #: never a figure that leaves them out
+        self.excluded_count = excluded_count
+        self.excluded_files = excluded_files
+        self.excluded_size = excluded_size
+        self.excluded_by_pattern = excluded_by_pattern
+        self.heaviest = heaviest
+        self.junk = junk
+        self.secrets = secrets
+        self.root_only_patterns = root_only_patterns
+        self.warnings = warnings
+        self.copy_sources_checked = copy_sources_checked
+        self.snapshot = snapshot  # (not in the repr)
+        #: excluded folders whose contents were not walked, so not counted
+        self.excluded_not_counted = excluded_not_counted
+
+    def __repr__(self) -> str:
+        return "ContextReport(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields if n != "snapshot") + ")"
 
 
 # -- junk ------------------------------------------------------------------------------------
@@ -880,10 +914,8 @@ def _file_json(e: Entry, _str=json.encoder.encode_basestring_ascii) -> str:
     return line + "}"
 
 
-def vars_(obj) -> dict:
-    from dataclasses import asdict
-
-    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(obj).items()}
+def vars_(obj: Record) -> dict:
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in obj.as_dict().items()}
 
 
 def render_json(report: ContextReport) -> str:
