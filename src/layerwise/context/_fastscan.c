@@ -719,7 +719,471 @@ done:
     return result;
 }
 
+/* ---- the context report's per-entry work (layerwise.context.report) ---------------------
+ *
+ * report_pass(entries, paths, file_kind, exact, tails, heads, middles)
+ *     -> (sent_files, sent_size, top, candidates, not_all_readable)
+ *
+ *   The one pass of report.build_report over a snapshot's entries (its Python twin is
+ *   report._report_pass_py; tests compare them): files sent and their bytes, per top folder
+ *   top[name] = [files, bytes] ("" for the files at the root), the indices of the entries
+ *   whose name may matter to a finding (the name in the set exact, or the name in lower case
+ *   ending with one of tails, starting with one of heads or holding one of middles), and of
+ *   the files (kind
+ *   file_kind) not readable by all (st_mode & 0o004 clear).
+ *
+ * json_lines(entries, start, stop, other_kind) -> str
+ *
+ *   report._file_json(e) of entries[start:stop], joined by ",\n    " (ASCII: json's
+ *   ensure_ascii escaping of the strings).
+ */
+
+static PyObject *entry_attr(PyObject *e, PyTypeObject *tp, const Py_ssize_t offsets[6], int k) {
+    /* a new reference to slot k of an entry (getattr when it is not of the Entry type) */
+    if (tp != NULL && Py_TYPE(e) == tp) {
+        PyObject *v = *(PyObject **)((char *)e + offsets[k]);
+        if (v == NULL) {
+            PyErr_Format(PyExc_AttributeError, "entry has no %s", ENTRY_SLOTS[k]);
+            return NULL;
+        }
+        Py_INCREF(v);
+        return v;
+    }
+    return PyObject_GetAttrString(e, ENTRY_SLOTS[k]);
+}
+
+static PyTypeObject *entry_type_of(PyObject *entries, Py_ssize_t offsets[6]) {
+    /* the type of the first entry when it has the slots of an Entry, else NULL (getattr) */
+    if (PyList_GET_SIZE(entries) == 0) return NULL;
+    PyTypeObject *tp = Py_TYPE(PyList_GET_ITEM(entries, 0));
+    if (entry_offsets(tp, offsets) < 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    return tp;
+}
+
+typedef struct {
+    const char *s; /* ASCII data, or NULL when the string is not ASCII (never matches an ASCII name) */
+    Py_ssize_t len;
+} literal_t;
+
+static int literals_of(PyObject *tuple, literal_t **out, Py_ssize_t *n) {
+    *n = PyTuple_GET_SIZE(tuple);
+    *out = PyMem_Calloc(*n ? *n : 1, sizeof(literal_t));
+    if (*out == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < *n; k++) {
+        PyObject *t = PyTuple_GET_ITEM(tuple, k);
+        if (!PyUnicode_Check(t)) {
+            PyErr_SetString(PyExc_TypeError, "report_pass: tails and heads must be str");
+            return -1;
+        }
+        if (PyUnicode_IS_ASCII(t)) {
+            (*out)[k].s = (const char *)PyUnicode_1BYTE_DATA(t);
+            (*out)[k].len = PyUnicode_GET_LENGTH(t);
+        }
+    }
+    return 0;
+}
+
+static int lower_eq(const char *name, const char *lit, Py_ssize_t len) {
+    for (Py_ssize_t k = 0; k < len; k++) {
+        char c = name[k];
+        if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
+        if (c != lit[k]) return 0;
+    }
+    return 1;
+}
+
+static int add_to_top(PyObject *top, PyObject *group, long long files, unsigned long long size) {
+    PyObject *slot = PyDict_GetItemWithError(top, group); /* borrowed */
+    PyObject *f = NULL, *s = NULL;
+    if (slot == NULL) {
+        if (PyErr_Occurred()) return -1;
+        f = PyLong_FromLongLong(files);
+        s = PyLong_FromUnsignedLongLong(size);
+    } else {
+        PyObject *add_f = PyLong_FromLongLong(files), *add_s = PyLong_FromUnsignedLongLong(size);
+        if (add_f != NULL && add_s != NULL) {
+            f = PyNumber_Add(PyList_GET_ITEM(slot, 0), add_f);
+            s = PyNumber_Add(PyList_GET_ITEM(slot, 1), add_s);
+        }
+        Py_XDECREF(add_f);
+        Py_XDECREF(add_s);
+    }
+    if (f == NULL || s == NULL) {
+        Py_XDECREF(f);
+        Py_XDECREF(s);
+        return -1;
+    }
+    PyObject *pair = PyList_New(2);
+    if (pair == NULL) {
+        Py_DECREF(f);
+        Py_DECREF(s);
+        return -1;
+    }
+    PyList_SET_ITEM(pair, 0, f);
+    PyList_SET_ITEM(pair, 1, s);
+    int rc = PyDict_SetItem(top, group, pair);
+    Py_DECREF(pair);
+    return rc;
+}
+
+static int append_index(PyObject *list, Py_ssize_t i) {
+    PyObject *v = PyLong_FromSsize_t(i);
+    if (v == NULL) return -1;
+    int rc = PyList_Append(list, v);
+    Py_DECREF(v);
+    return rc;
+}
+
+static int lower_has(const char *name, Py_ssize_t len, const literal_t *lit) {
+    for (Py_ssize_t k = 0; k + lit->len <= len; k++)
+        if (lower_eq(name + k, lit->s, lit->len)) return 1;
+    return 0;
+}
+
+static PyObject *fastscan_report_pass(PyObject *self, PyObject *args) {
+    PyObject *entries, *paths, *file_kind, *exact, *tails_t, *heads_t, *middles_t;
+    if (!PyArg_ParseTuple(args, "O!O!UO!O!O!O!:report_pass", &PyList_Type, &entries, &PyList_Type, &paths, &file_kind,
+                          &PyFrozenSet_Type, &exact, &PyTuple_Type, &tails_t, &PyTuple_Type, &heads_t, &PyTuple_Type,
+                          &middles_t))
+        return NULL;
+    /* the first bytes of the ASCII names in exact (an ASCII name starting otherwise is not in
+     * it: no lookup); any other name is looked up */
+    unsigned char first[128] = {0};
+    {
+        PyObject *it = PyObject_GetIter(exact), *key;
+        if (it == NULL) return NULL;
+        while ((key = PyIter_Next(it)) != NULL) {
+            if (!PyUnicode_Check(key) || !PyUnicode_IS_ASCII(key) || PyUnicode_GET_LENGTH(key) == 0)
+                memset(first, 1, sizeof first);
+            else
+                first[PyUnicode_1BYTE_DATA(key)[0]] = 1;
+            Py_DECREF(key);
+        }
+        Py_DECREF(it);
+        if (PyErr_Occurred()) return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(entries);
+    if (PyList_GET_SIZE(paths) < n) n = PyList_GET_SIZE(paths); /* as zip() */
+    Py_ssize_t offsets[6];
+    PyTypeObject *tp = entry_type_of(entries, offsets);
+    literal_t *tails = NULL, *heads = NULL, *middles = NULL;
+    Py_ssize_t ntails, nheads, nmiddles;
+    PyObject *top = NULL, *candidates = NULL, *unreadable = NULL, *group = NULL, *result = NULL;
+    PyObject *empty = NULL;
+    if (literals_of(tails_t, &tails, &ntails) < 0 || literals_of(heads_t, &heads, &nheads) < 0 ||
+        literals_of(middles_t, &middles, &nmiddles) < 0)
+        goto done;
+    top = PyDict_New();
+    candidates = PyList_New(0);
+    unreadable = PyList_New(0);
+    empty = PyUnicode_New(0, 0);
+    if (top == NULL || candidates == NULL || unreadable == NULL || empty == NULL) goto done;
+    group = empty; /* the current top folder: its name, and "name/" is the prefix of its paths */
+    Py_INCREF(group);
+    Py_ssize_t group_len = -1; /* -1: the root's files ("/" matches no path) */
+    long long sent_files = 0, group_files = 0;
+    unsigned long long sent_size = 0, group_size = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *e = PyList_GET_ITEM(entries, i), *path = PyList_GET_ITEM(paths, i);
+        if (!PyUnicode_Check(path)) {
+            PyErr_SetString(PyExc_TypeError, "report_pass: paths must be str");
+            goto done;
+        }
+        Py_ssize_t plen = PyUnicode_GET_LENGTH(path);
+        PyObject *kind = entry_attr(e, tp, offsets, 1);
+        if (kind == NULL) goto done;
+        int is_file = kind == file_kind;
+        if (!is_file) {
+            is_file = PyObject_RichCompareBool(kind, file_kind, Py_EQ);
+            if (is_file < 0) {
+                Py_DECREF(kind);
+                goto done;
+            }
+        }
+        Py_DECREF(kind);
+        if (is_file) {
+            int same = group_len >= 0 && plen > group_len &&
+                       PyUnicode_Tailmatch(path, group, 0, group_len, -1) == 1 &&
+                       PyUnicode_READ_CHAR(path, group_len) == '/';
+            if (!same) {
+                if (sent_files != group_files &&
+                    add_to_top(top, group, sent_files - group_files, sent_size - group_size) < 0)
+                    goto done;
+                group_files = sent_files;
+                group_size = sent_size;
+                Py_ssize_t slash = PyUnicode_FindChar(path, '/', 0, plen, 1);
+                if (slash == -2) goto done;
+                Py_SETREF(group, slash >= 0 ? PyUnicode_Substring(path, 0, slash) : (Py_INCREF(empty), empty));
+                if (group == NULL) goto done;
+                group_len = slash; /* -1 at the root */
+            }
+            PyObject *size = entry_attr(e, tp, offsets, 3);
+            if (size == NULL) goto done;
+            unsigned long long sz = PyLong_AsUnsignedLongLong(size);
+            Py_DECREF(size);
+            if (sz == (unsigned long long)-1 && PyErr_Occurred()) goto done;
+            sent_files += 1;
+            sent_size += sz;
+            PyObject *mode = entry_attr(e, tp, offsets, 2);
+            if (mode == NULL) goto done;
+            long m = PyLong_AsLong(mode);
+            Py_DECREF(mode);
+            if (m == -1 && PyErr_Occurred()) goto done;
+            if (!(m & 04) && append_index(unreadable, i) < 0) goto done;
+        }
+        /* the name gate */
+        Py_ssize_t slash = PyUnicode_FindChar(path, '/', 0, plen, -1);
+        if (slash == -2) goto done;
+        PyObject *name = slash >= 0 ? PyUnicode_Substring(path, slash + 1, plen) : (Py_INCREF(path), path);
+        if (name == NULL) goto done;
+        int ascii = PyUnicode_IS_ASCII(name);
+        Py_ssize_t len = PyUnicode_GET_LENGTH(name);
+        const char *s = ascii ? (const char *)PyUnicode_1BYTE_DATA(name) : NULL;
+        int hit = ascii && len > 0 && !first[(unsigned char)s[0]] ? 0 : PySet_Contains(exact, name);
+        if (hit == 0) {
+            if (ascii) {
+                for (Py_ssize_t k = 0; k < ntails && !hit; k++)
+                    hit = tails[k].s != NULL && tails[k].len <= len && lower_eq(s + len - tails[k].len, tails[k].s, tails[k].len);
+                for (Py_ssize_t k = 0; k < nheads && !hit; k++)
+                    hit = heads[k].s != NULL && heads[k].len <= len && lower_eq(s, heads[k].s, heads[k].len);
+                for (Py_ssize_t k = 0; k < nmiddles && !hit; k++)
+                    hit = middles[k].s != NULL && lower_has(s, len, &middles[k]);
+            } else { /* as Python does it: name.lower().endswith(tails) or .startswith(heads) */
+                PyObject *lower = PyObject_CallMethod(name, "lower", NULL);
+                if (lower == NULL) {
+                    Py_DECREF(name);
+                    goto done;
+                }
+                PyObject *r = PyObject_CallMethod(lower, "endswith", "(O)", tails_t);
+                hit = r == NULL ? -1 : PyObject_IsTrue(r);
+                Py_XDECREF(r);
+                if (hit == 0) {
+                    r = PyObject_CallMethod(lower, "startswith", "(O)", heads_t);
+                    hit = r == NULL ? -1 : PyObject_IsTrue(r);
+                    Py_XDECREF(r);
+                }
+                for (Py_ssize_t k = 0; k < nmiddles && hit == 0; k++)
+                    hit = PySequence_Contains(lower, PyTuple_GET_ITEM(middles_t, k));
+                Py_DECREF(lower);
+            }
+        }
+        Py_DECREF(name);
+        if (hit < 0) goto done;
+        if (hit && append_index(candidates, i) < 0) goto done;
+    }
+    if (sent_files != group_files && add_to_top(top, group, sent_files - group_files, sent_size - group_size) < 0)
+        goto done;
+    result = Py_BuildValue("LKOOO", sent_files, sent_size, top, candidates, unreadable);
+done:
+    PyMem_Free(tails);
+    PyMem_Free(heads);
+    PyMem_Free(middles);
+    Py_XDECREF(group);
+    Py_XDECREF(empty);
+    Py_XDECREF(top);
+    Py_XDECREF(candidates);
+    Py_XDECREF(unreadable);
+    return result;
+}
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+} out_t;
+
+static int out_reserve(out_t *o, size_t more) {
+    if (o->len + more <= o->cap) return 0;
+    size_t cap = o->cap ? o->cap * 2 : 1 << 16;
+    while (cap < o->len + more) cap *= 2;
+    char *buf = PyMem_Realloc(o->buf, cap);
+    if (buf == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    o->buf = buf;
+    o->cap = cap;
+    return 0;
+}
+
+static int out_put(out_t *o, const char *s, size_t len) {
+    if (out_reserve(o, len) < 0) return -1;
+    memcpy(o->buf + o->len, s, len);
+    o->len += len;
+    return 0;
+}
+
+static const char HEX[] = "0123456789abcdef";
+
+static void put_u4(char *p, unsigned int c) {
+    p[0] = '\\';
+    p[1] = 'u';
+    p[2] = HEX[(c >> 12) & 0xf];
+    p[3] = HEX[(c >> 8) & 0xf];
+    p[4] = HEX[(c >> 4) & 0xf];
+    p[5] = HEX[c & 0xf];
+}
+
+#define JSON_PLAIN(c) ((c) >= ' ' && (c) <= '~' && (c) != '\\' && (c) != '"')
+
+/* one character json.encoder.encode_basestring_ascii escapes, written at p: the end */
+static char *json_escape(char *p, Py_UCS4 c) {
+    *p++ = '\\';
+    switch (c) {
+    case '\\': *p++ = '\\'; return p;
+    case '"': *p++ = '"'; return p;
+    case '\b': *p++ = 'b'; return p;
+    case '\f': *p++ = 'f'; return p;
+    case '\n': *p++ = 'n'; return p;
+    case '\r': *p++ = 'r'; return p;
+    case '\t': *p++ = 't'; return p;
+    }
+    p--;
+    if (c >= 0x10000) { /* a surrogate pair */
+        Py_UCS4 v = c - 0x10000;
+        put_u4(p, 0xd800 | ((v >> 10) & 0x3ff));
+        put_u4(p + 6, 0xdc00 | (v & 0x3ff));
+        return p + 12;
+    }
+    put_u4(p, c);
+    return p + 6;
+}
+
+/* a JSON string as json.encoder.encode_basestring_ascii writes it */
+static int out_json_str(out_t *o, PyObject *s) {
+    if (!PyUnicode_Check(s)) {
+        PyErr_SetString(PyExc_TypeError, "json_lines: a str is needed");
+        return -1;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    if (out_reserve(o, (size_t)n * 12 + 2) < 0) return -1; /* at most 12 bytes a character */
+    char *p = o->buf + o->len;
+    *p++ = '"';
+    if (PyUnicode_IS_ASCII(s)) {
+        const unsigned char *d = PyUnicode_1BYTE_DATA(s);
+        Py_ssize_t k = 0;
+        while (k < n) {
+            Py_ssize_t run = k;
+            while (run < n && JSON_PLAIN(d[run])) run++;
+            memcpy(p, d + k, (size_t)(run - k));
+            p += run - k;
+            if (run == n) break;
+            p = json_escape(p, d[run]);
+            k = run + 1;
+        }
+    } else {
+        int kind = PyUnicode_KIND(s);
+        const void *data = PyUnicode_DATA(s);
+        for (Py_ssize_t k = 0; k < n; k++) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, k);
+            if (JSON_PLAIN(c))
+                *p++ = (char)c;
+            else
+                p = json_escape(p, c);
+        }
+    }
+    *p++ = '"';
+    o->len = (size_t)(p - o->buf);
+    return 0;
+}
+
+static const char *special_name(long mode) {
+    switch (mode & S_IFMT) {
+    case S_IFIFO: return "fifo";
+    case S_IFSOCK: return "socket";
+    case S_IFCHR: return "char-device";
+    case S_IFBLK: return "block-device";
+    default: return "unknown";
+    }
+}
+
+static PyObject *fastscan_json_lines(PyObject *self, PyObject *args) {
+    PyObject *entries, *other_kind;
+    Py_ssize_t start, stop;
+    if (!PyArg_ParseTuple(args, "O!nnU:json_lines", &PyList_Type, &entries, &start, &stop, &other_kind)) return NULL;
+    if (start < 0) start = 0;
+    if (stop > PyList_GET_SIZE(entries)) stop = PyList_GET_SIZE(entries);
+    Py_ssize_t offsets[6];
+    PyTypeObject *tp = entry_type_of(entries, offsets);
+    out_t o = {NULL, 0, 0};
+    PyObject *result = NULL;
+    char num[96];
+    for (Py_ssize_t i = start; i < stop; i++) {
+        PyObject *e = PyList_GET_ITEM(entries, i);
+        PyObject *path = NULL, *kind = NULL, *mode = NULL, *size = NULL, *target = NULL, *rec = NULL;
+        int ok = 0;
+        if (i > start && out_put(&o, ",\n    ", 6) < 0) goto done;
+        path = entry_attr(e, tp, offsets, 0);
+        kind = path ? entry_attr(e, tp, offsets, 1) : NULL;
+        mode = kind ? entry_attr(e, tp, offsets, 2) : NULL;
+        size = mode ? entry_attr(e, tp, offsets, 3) : NULL;
+        target = size ? entry_attr(e, tp, offsets, 4) : NULL;
+        rec = target ? entry_attr(e, tp, offsets, 5) : NULL;
+        if (rec == NULL) goto entry_done;
+        long m = PyLong_AsLong(mode);
+        if (m == -1 && PyErr_Occurred()) goto entry_done;
+        long long sz = PyLong_AsLongLong(size);
+        if (sz == -1 && PyErr_Occurred()) goto entry_done;
+        if (!PyBytes_Check(rec)) {
+            PyErr_SetString(PyExc_TypeError, "json_lines: rec must be bytes");
+            goto entry_done;
+        }
+        if (out_put(&o, "{\"path\": ", 9) < 0 || out_json_str(&o, path) < 0 || out_put(&o, ", \"type\": ", 10) < 0 ||
+            out_json_str(&o, kind) < 0)
+            goto entry_done;
+        int len = snprintf(num, sizeof num, ", \"mode\": \"%04lo\", \"size\": %lld, \"digest\": ", m & 07777, sz);
+        if (out_put(&o, num, (size_t)len) < 0) goto entry_done;
+        if (PyBytes_GET_SIZE(rec) == 64) {
+            if (out_reserve(&o, 7 + 64 + 2) < 0) goto entry_done;
+            const unsigned char *d = (const unsigned char *)PyBytes_AS_STRING(rec) + 32;
+            char *p = o.buf + o.len;
+            memcpy(p, "\"sha256:", 8);
+            p += 8;
+            for (int k = 0; k < 32; k++) {
+                *p++ = HEX[d[k] >> 4];
+                *p++ = HEX[d[k] & 0xf];
+            }
+            *p++ = '"';
+            o.len = (size_t)(p - o.buf);
+        } else if (out_put(&o, "null", 4) < 0) {
+            goto entry_done;
+        }
+        if (target != Py_None && (out_put(&o, ", \"target\": ", 12) < 0 || out_json_str(&o, target) < 0))
+            goto entry_done;
+        int other = kind == other_kind || PyUnicode_Compare(kind, other_kind) == 0;
+        if (other) {
+            const char *sp = special_name(m);
+            len = snprintf(num, sizeof num, ", \"special\": \"%s\"", sp);
+            if (out_put(&o, num, (size_t)len) < 0) goto entry_done;
+        }
+        if (out_put(&o, "}", 1) < 0) goto entry_done;
+        ok = 1;
+    entry_done:
+        Py_XDECREF(path);
+        Py_XDECREF(kind);
+        Py_XDECREF(mode);
+        Py_XDECREF(size);
+        Py_XDECREF(target);
+        Py_XDECREF(rec);
+        if (!ok) goto done;
+    }
+    result = PyUnicode_New((Py_ssize_t)o.len, 127);
+    if (result != NULL && o.len) memcpy(PyUnicode_1BYTE_DATA(result), o.buf, o.len);
+done:
+    PyMem_Free(o.buf);
+    return result;
+}
+
 static PyMethodDef fastscan_methods[] = {
+    {"report_pass", fastscan_report_pass, METH_VARARGS,
+     "report_pass(entries, paths, file_kind, exact, tails, heads, middles) -> (sent_files, sent_size, top, candidates, not_all_readable)"},
+    {"json_lines", fastscan_json_lines, METH_VARARGS,
+     "json_lines(entries, start, stop, other_kind) -> str: the report's JSON lines of entries[start:stop]"},
     {"make_entries", fastscan_make_entries, METH_VARARGS,
      "make_entries(entry_type, paths, kind, modes, sizes, recs, stop, out): append entries for paths[:stop] to out"},
     {"list_dir", fastscan_list_dir, METH_VARARGS,

@@ -269,32 +269,41 @@ _SECRET_GLOB = _first_glob([g for g, _ in _SECRET_GLOBS])
 _JUNK_FILE_GLOB = _first_glob([g for g, _, _ in _JUNK_FILES])
 
 
-def _heads_tails(globs: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """What a name matching one of ``globs`` starts or ends with (most names neither, so no
-    regex runs on them): each glob's literal tail (after its last ``*``), or its head (before
-    its first) when that is longer (``secrets.y*ml``: ``secrets.y``, not ``ml``)."""
-    heads, tails = [], []
+def _heads_tails(globs: list[str]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """What a name matching one of ``globs`` starts or ends with, or holds (most names none of
+    them, so no regex runs on them): each glob's longest literal part: its tail (after its last
+    ``*``), its head (before its first: ``secrets.y*ml``: ``secrets.y``, not ``ml``), or a part
+    between two ``*`` (``*service-account*.json``: ``service-account``, not ``.json``, which
+    every JSON file ends with)."""
+    heads, tails, middles = [], [], []
     for g in globs:
-        head, star, _ = g.partition("*")
-        tail = g.rpartition("*")[2] if star else g
-        assert not any(c in head + tail for c in "?["), g  # literal parts only
-        if len(tail) >= len(head):  # the longer literal: fewer names to try the regex on
+        parts = g.split("*")
+        assert not any(c in "".join(parts) for c in "?["), g  # literal parts only
+        if len(parts) == 1:
+            tails.append(g)
+            continue
+        head, tail, inner = parts[0], parts[-1], parts[1:-1]
+        longest = max([head, tail, *inner], key=len)
+        if len(tail) >= len(head) and len(tail) >= len(longest):  # ties: the tail
             tails.append(tail)
-        else:
+        elif len(head) >= len(longest):
             heads.append(head)
-    return tuple(heads), tuple(tails)
+        else:
+            middles.append(longest)
+    return tuple(heads), tuple(tails), tuple(middles)
 
 
-_SECRET_HEADS, _SECRET_TAILS = _heads_tails([g for g, _ in _SECRET_GLOBS])
-_JUNK_HEADS, _JUNK_TAILS = _heads_tails([g for g, _, _ in _JUNK_FILES])
+_SECRET_HEADS, _SECRET_TAILS, _SECRET_MIDDLES = _heads_tails([g for g, _ in _SECRET_GLOBS])
+_JUNK_HEADS, _JUNK_TAILS, _JUNK_MIDDLES = _heads_tails([g for g, _, _ in _JUNK_FILES])
 
 
 def _secret_maybe(lower: str) -> bool:
-    return lower.endswith(_SECRET_TAILS) or lower.startswith(_SECRET_HEADS)
+    return (lower.endswith(_SECRET_TAILS) or lower.startswith(_SECRET_HEADS)
+            or any(m in lower for m in _SECRET_MIDDLES))  # fmt: skip
 
 
 def _junk_file_maybe(name: str) -> bool:
-    return name.endswith(_JUNK_TAILS) or name.startswith(_JUNK_HEADS)
+    return name.endswith(_JUNK_TAILS) or name.startswith(_JUNK_HEADS) or any(m in name for m in _JUNK_MIDDLES)
 
 
 def _secret_reason(entry: Entry, name: str) -> str | None:
@@ -338,41 +347,11 @@ def build_report(
     ignore = snapshot.ignore
     root_only = _RootOnlyCandidates(ignore)
 
-    sent_files = 0
-    sent_size = 0
-    top: dict[str, list[int]] = {}  # top folder ("" for the root's files) -> [files, bytes]
-    group, top_prefix = "", "/"  # the current top folder and its "name/" ("/" matches no path)
-    group_files = group_size = 0  # sent_files and sent_size where the current group began
-    candidates: list[int] = []  # entries whose names may matter to a finding (few)
-    not_all_readable: list[int] = []
-    exact, tails, heads = _name_gate(root_only)
-    i = -1
-    for e, path in zip(entries, paths):
-        i += 1
-        if e.kind == FILE:
-            if not path.startswith(top_prefix):
-                if sent_files != group_files:
-                    slot = top.setdefault(group, [0, 0])
-                    slot[0] += sent_files - group_files
-                    slot[1] += sent_size - group_size
-                group_files, group_size = sent_files, sent_size
-                head, sep, _ = path.partition("/")
-                group, top_prefix = (head, head + "/") if sep else ("", "/")
-            sent_files += 1
-            sent_size += e.size
-            if not e.st_mode & 0o004:
-                not_all_readable.append(i)
-        name = path[path.rfind("/") + 1 :]
-        if name in exact:
-            candidates.append(i)
-        else:
-            lower = name.lower()
-            if lower.endswith(tails) or lower.startswith(heads):
-                candidates.append(i)
-    if sent_files != group_files:
-        slot = top.setdefault(group, [0, 0])
-        slot[0] += sent_files - group_files
-        slot[1] += sent_size - group_size
+    exact, tails, heads, middles = _name_gate(root_only)
+    one_pass = _report_pass if type(entries) is list and type(paths) is list else _report_pass_py
+    sent_files, sent_size, top, candidates, not_all_readable = one_pass(
+        entries, paths, FILE, exact, tails, heads, middles
+    )
 
     # the candidates, as each finding sees names
     venvs: set[str] = set()
@@ -389,7 +368,7 @@ def build_report(
         name = path[path.rfind("/") + 1 :]
         kind = e.kind
         if kind == FILE:
-            if name.endswith(_JUNK_TAILS) or name.startswith(_JUNK_HEADS):
+            if _junk_file_maybe(name):
                 junk_candidates.append(i)
             if name in _SECRET_NAMES or name.startswith(".env.") or _secret_maybe(name.lower()):
                 secret_candidates.append(i)
@@ -515,6 +494,71 @@ def build_report(
     )
 
 
+def _report_pass_py(
+    entries: Sequence[Entry], paths: Sequence[str], file_kind: str, exact: frozenset[str], tails: tuple[str, ...],
+    heads: tuple[str, ...], middles: tuple[str, ...],
+) -> tuple[int, int, dict[str, list[int]], list[int], list[int]]:
+    """The one pass of :func:`build_report` over the entries: files sent and their bytes, per
+    top folder ``[files, bytes]`` ("" for the root's files), the indices of the entries whose
+    name may matter to a finding (in ``exact``, or in lower case ending with one of ``tails``,
+    starting with one of ``heads`` or holding one of ``middles``: :func:`_name_gate`), and of
+    the files not readable by all.
+    ``_fastscan.report_pass`` is its C twin (tests compare them)."""
+    sent_files = 0
+    sent_size = 0
+    top: dict[str, list[int]] = {}  # top folder ("" for the root's files) -> [files, bytes]
+    group, top_prefix = "", "/"  # the current top folder and its "name/" ("/" matches no path)
+    group_files = group_size = 0  # sent_files and sent_size where the current group began
+    candidates: list[int] = []  # entries whose names may matter to a finding (few)
+    not_all_readable: list[int] = []
+    i = -1
+    for e, path in zip(entries, paths):
+        i += 1
+        if e.kind == file_kind:
+            if not path.startswith(top_prefix):
+                if sent_files != group_files:
+                    slot = top.setdefault(group, [0, 0])
+                    slot[0] += sent_files - group_files
+                    slot[1] += sent_size - group_size
+                group_files, group_size = sent_files, sent_size
+                head, sep, _ = path.partition("/")
+                group, top_prefix = (head, head + "/") if sep else ("", "/")
+            sent_files += 1
+            sent_size += e.size
+            if not e.st_mode & 0o004:
+                not_all_readable.append(i)
+        name = path[path.rfind("/") + 1 :]
+        if name in exact:
+            candidates.append(i)
+        else:
+            lower = name.lower()
+            if lower.endswith(tails) or lower.startswith(heads) or (middles and any(m in lower for m in middles)):
+                candidates.append(i)
+    if sent_files != group_files:
+        slot = top.setdefault(group, [0, 0])
+        slot[0] += sent_files - group_files
+        slot[1] += sent_size - group_size
+    return sent_files, sent_size, top, candidates, not_all_readable
+
+
+def _native(name: str):
+    """A function of the C accelerator (``_fastscan``), or None when it was not built, is
+    older than this module, or ``LAYERWISE_PURE_PYTHON`` is set."""
+    if os.environ.get("LAYERWISE_PURE_PYTHON"):
+        return None
+    try:
+        from layerwise.context import _fastscan
+    except ImportError:
+        return None
+    return getattr(_fastscan, name, None)
+
+
+#: the one pass of build_report (C when built; tests replace it to compare both)
+_report_pass = _native("report_pass") or _report_pass_py
+#: ``",\n    ".join(_file_json(e) for e in entries[start:stop])`` in C, or None
+_json_lines = _native("json_lines")
+
+
 def _with_unreadable_files(snapshot: Snapshot, candidates: Sequence[int] | None = None) -> list[SnapshotWarning]:
     """The snapshot's warnings, and one for each file sent that this process cannot read (the
     walk lists files without opening them; ``docker build`` sends them as this user and fails
@@ -579,18 +623,25 @@ def _under_any(path: str, sorted_prefixes: list[str]) -> bool:
     return i > 0 and path.startswith(sorted_prefixes[i - 1])
 
 
-def _name_gate(root_only: _RootOnlyCandidates) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
+def _name_gate(
+    root_only: _RootOnlyCandidates,
+) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """When some finding may concern a name (the one pass over the entries notes those; most
     names are none): the names the findings test as they are (junk and secret names, virtualenv
     and Python project files, root-only patterns without wildcards), and what the name, in
-    lower case, ends or starts with for their other tests (lower-cased literal parts). A test
-    that holds for a name holds for these."""
+    lower case, ends with, starts with or holds for their other tests (lower-cased literal
+    parts: tails, heads, middles). A test that holds for a name holds for these."""
     names = frozenset({
         *_SECRET_NAMES, *_JUNK_DIRS, *_SECRET_DIRS, "pyvenv.cfg", *_PY_PROJECT_FILES, *root_only.exact,
     })  # fmt: skip
     tails = {*_JUNK_TAILS, *_SECRET_TAILS, ".egg-info", *root_only.tails}
     heads = {*_JUNK_HEADS, *_SECRET_HEADS, ".env.", *root_only.heads}
-    return names, tuple(sorted({t.lower() for t in tails})), tuple(sorted({h.lower() for h in heads}))
+    middles = {*_JUNK_MIDDLES, *_SECRET_MIDDLES}
+
+    def lowered(parts: set[str]) -> tuple[str, ...]:
+        return tuple(sorted({p.lower() for p in parts}))
+
+    return names, lowered(tails), lowered(heads), lowered(middles)
 
 
 class _RootOnlyCandidates:
@@ -932,13 +983,21 @@ def write_json(report: ContextReport, out: TextIO) -> None:
         out.write(head + "\n")
         return
     out.write(head[:-2] + ',\n  "files": [')
+    entries = report.snapshot.entries
+    if not entries:
+        out.write("]\n}\n")
+        return
+    lines = _json_lines if _json_lines is not None and type(entries) is list else _json_lines_py
     sep = "\n    "
-    batch: list[str] = []
-    for e in report.snapshot.entries:
-        batch.append(sep + _file_json(e))
+    for start in range(0, len(entries), _JSON_BATCH):
+        out.write(sep + lines(entries, start, start + _JSON_BATCH, OTHER))
         sep = ",\n    "
-        if len(batch) >= 4096:
-            out.write("".join(batch))
-            batch.clear()
-    out.write("".join(batch))
-    out.write("\n  ]\n}\n" if sep != "\n    " else "]\n}\n")
+    out.write("\n  ]\n}\n")
+
+
+_JSON_BATCH = 8192  # entries a write (about 1.4 MB)
+
+
+def _json_lines_py(entries: Sequence[Entry], start: int, stop: int, other_kind: str = OTHER) -> str:
+    """The JSON lines of ``entries[start:stop]`` (the C twin: ``_fastscan.json_lines``)."""
+    return ",\n    ".join(map(_file_json, entries[start:stop]))
