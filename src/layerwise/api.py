@@ -82,7 +82,8 @@ def project_dockerfile(path: str | os.PathLike[str]) -> str:
     return found
 
 
-_DOCKERFILE_NAME = re.compile(r"^((Docker|Container)file|dockerfile)(\.[^/]*)?$|\.(docker|container)file$")
+# compiled on first use (re's cache), not at every check's start-up
+_DOCKERFILE_NAME = r"^((Docker|Container)file|dockerfile)(\.[^/]*)?$|\.(docker|container)file$"
 
 
 def _dockerfiles_in(folder: str) -> list[str]:
@@ -92,7 +93,7 @@ def _dockerfiles_in(folder: str) -> list[str]:
     except OSError:
         return []
     return [os.path.join(folder, n) for n in names
-            if _DOCKERFILE_NAME.search(n) and not n.endswith(".dockerignore") and os.path.isfile(os.path.join(folder, n))]
+            if re.search(_DOCKERFILE_NAME, n) and not n.endswith(".dockerignore") and os.path.isfile(os.path.join(folder, n))]
 
 
 def changed_file_targets(paths: tuple[str, ...], cfg) -> list[tuple[str, str | None]]:
@@ -110,7 +111,7 @@ def changed_file_targets(paths: tuple[str, ...], cfg) -> list[tuple[str, str | N
     cwd = os.path.abspath(".")
     for p in paths:
         name = os.path.basename(p)
-        if _DOCKERFILE_NAME.search(name) and not name.endswith(".dockerignore"):
+        if re.search(_DOCKERFILE_NAME, name) and not name.endswith(".dockerignore"):
             if os.path.isfile(p):
                 add(p, guess_context(p))
             continue

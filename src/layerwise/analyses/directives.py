@@ -25,6 +25,7 @@ checked for use.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterable
 
@@ -33,11 +34,16 @@ from layerwise.records import Record
 
 UNUSED_CODE = "LW001"
 
-_DIRECTIVE = re.compile(
-    r"#[ \t]*layerwise:[ \t]*(?:ignore|noqa)(?P<file>-file)?\b"
-    r"(?:[ \t]*\[(?P<codes>[A-Za-z0-9,\s]*)\])?(?P<rest>[^\r\n]*)",
-    re.I,
-)
+
+@functools.cache
+def _directive_re() -> re.Pattern[str]:
+    """The directive comment (compiled on first use: most files hold none, and the check of
+    one without any never compiles it)."""
+    return re.compile(
+        r"#[ \t]*layerwise:[ \t]*(?:ignore|noqa)(?P<file>-file)?\b"
+        r"(?:[ \t]*\[(?P<codes>[A-Za-z0-9,\s]*)\])?(?P<rest>[^\r\n]*)",
+        re.I,
+    )
 
 
 class Directive(Record):
@@ -73,7 +79,7 @@ def parse_directives(text: str, *, comment_lines_only: bool) -> list[Directive]:
         return []
     out = []
     newlines: list[int] | None = None
-    for m in _DIRECTIVE.finditer(text):
+    for m in _directive_re().finditer(text):
         line_start = text.rfind("\n", 0, m.start()) + 1
         if comment_lines_only and not text[line_start : m.start() + 1].lstrip(" \t").startswith("#"):
             continue

@@ -19,11 +19,12 @@ _LIMIT = 1024 * 1024  # larger files keep the verdict of their name
 
 # A value that is not a reference to the environment (`${NPM_TOKEN}`, `$TOKEN`).
 _VALUE = r"[ \t]*[=:][ \t]*(?![\"']?\$)[^\s]"
-_NPMRC = re.compile(r"^\s*(?:[^#;\s]*:)?_(?:authToken|auth|password)" + _VALUE, re.M | re.I)
-_PYPIRC = re.compile(r"^\s*password" + _VALUE, re.M | re.I)
-_NETRC = re.compile(r"(?:^|\s)password\s+(?!\$)\S", re.I)
-_PRIVATE_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
-_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]+-----")
+# (pattern, flags): compiled on first use by re's cache, not at every check's start-up
+_NPMRC = (r"^\s*(?:[^#;\s]*:)?_(?:authToken|auth|password)" + _VALUE, re.M | re.I)
+_PYPIRC = (r"^\s*password" + _VALUE, re.M | re.I)
+_NETRC = (r"(?:^|\s)password\s+(?!\$)\S", re.I)
+_PRIVATE_PEM = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
+_PEM = r"-----BEGIN [A-Z0-9 ]+-----"
 
 
 def _text(root, rel: str) -> str | None:
@@ -54,7 +55,7 @@ def holds_secret(root, rel: str) -> bool:
     if text is None:
         return True
     if pattern is not None:
-        return bool(pattern.search(text))
+        return bool(re.search(pattern[0], text, pattern[1]))
     # PEM text: a private key block is a secret, certificates and public keys are not;
     # anything else (DER bytes, another format) keeps the verdict of its name
-    return bool(_PRIVATE_PEM.search(text)) or not _PEM.search(text)
+    return bool(re.search(_PRIVATE_PEM, text)) or not re.search(_PEM, text)

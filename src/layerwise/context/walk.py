@@ -326,6 +326,13 @@ def hash_file(
     return stamp + h.digest(), msg
 
 
+
+def _one_thread() -> bool:
+    """Whether this process runs one thread (``threading`` is imported only when some code
+    started threads through it: a walk on one thread, as check's, does not import it)."""
+    threading = sys.modules.get("threading")
+    return threading is None or threading.active_count() == 1
+
 class Walker:
     """The walk itself. Runs in-process, or split over forked workers for big trees: the
     parent walks breadth-first until it has a frontier of folders, the workers each walk a
@@ -590,8 +597,6 @@ class Walker:
     # -- parallel walk ----------------------------------------------------------------------
 
     def run(self, workers: int) -> None:
-        import threading  # (here: most walks run on one thread; start-up does not import it)
-
         frames: list[tuple] = [("", None, None)]
         if workers > 1:
             # The C listing releases the GIL for its system calls: threads share the work,
@@ -606,7 +611,7 @@ class Walker:
                     frames = []
             # Forking is only safe while this process runs no other thread (a lock held by
             # one would stay locked forever in the child): otherwise walk in-process.
-            elif hasattr(os, "fork") and threading.active_count() == 1:
+            elif hasattr(os, "fork") and _one_thread():
                 frames = self.walk(frames, stop_at=workers * _FRONTIER_PER_WORKER, min_seen=_FORK_MIN_ENTRIES)
                 if frames:
                     self._run_forked(frames, workers)

@@ -22,7 +22,8 @@ from __future__ import annotations
 import re
 
 # scheme://userinfo@ : userinfo runs to the last '@' before the host's '/', whitespace or quote
-_URL_AUTH = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<auth>[^/\s'\"<>]*)@(?=[^/\s@'\"<>]*(?:[/\s'\"<>]|$))")
+# (compiled on first use, by re's cache: most text holds no URL with credentials)
+_URL_AUTH = r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<auth>[^/\s'\"<>]*)@(?=[^/\s@'\"<>]*(?:[/\s'\"<>]|$))"
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
@@ -39,7 +40,7 @@ def redact(text: str) -> str:
     """``text`` with the credentials of every URL in it masked."""
     if "@" not in text or "://" not in text:
         return text
-    return _URL_AUTH.sub(lambda m: m.group("scheme") + redact_url_auth(m.group("auth")) + "@", text)
+    return re.sub(_URL_AUTH, lambda m: m.group("scheme") + redact_url_auth(m.group("auth")) + "@", text)
 
 
 def _control(m: re.Match[str]) -> str:

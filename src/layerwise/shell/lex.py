@@ -712,9 +712,12 @@ class ShellLexer:
         return self._process(word, env, False, True)[1]
 
 
-_NON_SPACE_RUN = re.compile("[^" + re.escape("".join(sorted(_GO_SPACE))) + "]+")
+@functools.cache
+def _non_space_run() -> re.Pattern[str]:
+    """Runs of non-space characters (compiled on first use, not at every start-up)."""
+    return re.compile("[^" + re.escape("".join(sorted(_GO_SPACE))) + "]+")
 
 
 def _split_go_space(word: str) -> list[str]:
     """Word splitting of a word with nothing to expand: runs of non-space characters."""
-    return _NON_SPACE_RUN.findall(word)
+    return _non_space_run().findall(word)

@@ -36,8 +36,9 @@ CODE = "LW501"
 
 _LAST = {"token", "password", "passwd", "pass", "pwd", "secret", "key", "apikey", "credential",
          "credentials", "auth"}
-_NOT = re.compile(r"(?i)^(gpg|public|pub|ssh_known|apt)_|_(file|path|dir|url|uri|host|port|name|user|username|id)$")
-_PLACEHOLDER = re.compile(r"(?i)^(|no|none|false|true|0|1|changeme|x+|\.+|<.*>|/.*|.*\.(pem|key|crt|json))$")
+# compiled on first use (re's cache), not at every check's start-up
+_NOT = r"(?i)^(gpg|public|pub|ssh_known|apt)_|_(file|path|dir|url|uri|host|port|name|user|username|id)$"
+_PLACEHOLDER = r"(?i)^(|no|none|false|true|0|1|changeme|x+|\.+|<.*>|/.*|.*\.(pem|key|crt|json))$"
 
 
 def is_secret_name(name: str) -> bool:
@@ -45,7 +46,7 @@ def is_secret_name(name: str) -> bool:
     parts = [p for p in re.split(r"[_\-.]", name.lower()) if p]
     if not parts or parts[-1] not in _LAST:
         return False
-    return not _NOT.search(name)
+    return not re.search(_NOT, name)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
@@ -65,7 +66,7 @@ def _check(ctx: RuleContext, inst) -> Iterator[Finding]:
         names = [a.key for a in inst.args]
         kind = "ARG"
     elif isinstance(inst, Env):
-        names = [p.key for p in inst.pairs if not _PLACEHOLDER.match(p.value.strip().strip("'\""))]
+        names = [p.key for p in inst.pairs if not re.match(_PLACEHOLDER, p.value.strip().strip("'\""))]
         kind = "ENV"
     else:
         return
