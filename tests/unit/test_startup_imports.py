@@ -26,6 +26,11 @@ CMD ["python", "app.py"]
 # Dockerfile that it reads without writing or diffing
 NEVER = ("rich", "ruamel", "pygls", "lsprotocol", "yaml", "secrets", "difflib", "packaging")
 
+# the standard library's costly modules that a check of one Dockerfile does not use (#17,
+# session 6): dataclasses (records are written out: layerwise.records), hashlib and its
+# OpenSSL (_hashlib: only what hashes file contents imports it; check's walk hashes nothing)
+NEVER_STDLIB = ("dataclasses", "hashlib", "_hashlib")
+
 PROBE = """\
 import json, sys
 from layerwise.cli import main
@@ -37,21 +42,26 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.__std
 """
 
 
-def _run(args: list[str]) -> dict:
+def _run(args: list[str], cwd=None) -> dict:
     # .pyc files written and reused, as on users' machines: keeps the test fast
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE, *args], check=False, capture_output=True, text=True, timeout=60, env=env
+        [sys.executable, "-c", PROBE, *args], check=False, capture_output=True, text=True, timeout=60, env=env,
+        cwd=cwd,
     )
     report = json.loads(proc.stderr.strip().splitlines()[-1])
     report["stderr"] = proc.stderr
     return report
 
 
-def _modules(args: list[str]) -> set[str]:
-    report = _run(args)
+def _all_modules(args: list[str], cwd=None) -> list[str]:
+    report = _run(args, cwd)
     assert report["code"] == 1, report["stderr"]  # findings were reported: the command really ran
-    return {m.split(".")[0] for m in report["modules"]}
+    return report["modules"]
+
+
+def _modules(args: list[str], cwd=None) -> set[str]:
+    return {m.split(".")[0] for m in _all_modules(args, cwd)}
 
 
 @pytest.mark.parametrize("fmt", ["json", "github", "sarif", "gitlab", "text"])
@@ -68,3 +78,34 @@ def test_probe_sees_a_forbidden_import(tmp_path):
     (tmp_path / "Dockerfile").write_text(DOCKERFILE)
     report = _run(["fix", "--diff", "--no-context", str(tmp_path / "Dockerfile")])
     assert "difflib" in report["modules"], report["stderr"]
+
+
+@pytest.mark.parametrize("no_context", [True, False], ids=["no-context", "with-context"])
+def test_check_one_dockerfile_imports_no_costly_stdlib_module(tmp_path, no_context):
+    """As users run it: ``layerwise check Dockerfile`` in the project's folder (the build
+    context is walked and its report built: LW106, LW301, LW303, LW305), and with --no-context."""
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    loaded = _all_modules(["check", *(["--no-context"] if no_context else []), "Dockerfile"], cwd=tmp_path)
+    assert "layerwise.analyses.rules.lw101_copy_before_install" in loaded  # the rules really ran
+    assert ("layerwise.context.snapshot" in loaded) is not no_context  # the context was walked (or not)
+    top = {m.split(".")[0] for m in loaded}
+    assert not top & set(NEVER_STDLIB), sorted(top & set(NEVER_STDLIB))
+
+
+def test_check_without_context_imports_no_context_module(tmp_path):
+    """``--no-context``: nothing of layerwise.context (snapshot, walk, ignore files, report)."""
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    loaded = _all_modules(["check", "--no-context", "Dockerfile"], cwd=tmp_path)
+    assert not [m for m in loaded if m.startswith("layerwise.context")]
+
+
+def test_probe_sees_a_costly_stdlib_module(tmp_path):
+    """The probe reports hashlib when the command hashes: ``explain`` of two folders compares
+    the digests of the files they copy."""
+    for name, code in (("before", "1"), ("after", "2")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "Dockerfile").write_text("FROM python:3.12-slim\nCOPY . /app\n")
+        (tmp_path / name / "app.py").write_text(code + "\n")
+    report = _run(["explain", "--before", "../before", "--after", "."], cwd=tmp_path / "after")
+    assert "_hashlib" in report["modules"], report["stderr"]
