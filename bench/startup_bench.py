@@ -87,11 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     lw = [py, "-m", "layerwise", "check"]
     commands: dict[str, list[str]] = {
         "python -c pass": [py, "-c", "pass"],
-        "python -c 'import click'": [py, "-c", "import click"],
+        "python -c 'import click'": [py, "-c", "import click"],  # a reference, when installed
         "layerwise check Dockerfile": [*lw, "Dockerfile"],
         "layerwise check --format json Dockerfile": [*lw, "--format", "json", "Dockerfile"],
         "layerwise check --no-context Dockerfile": [*lw, "--no-context", "Dockerfile"],
     }
+    if subprocess.run([py, "-c", "import click"], capture_output=True, check=False).returncode != 0:
+        del commands["python -c 'import click'"]  # (layerwise no longer depends on it)
     srcs: dict[str, str | None] = dict.fromkeys(commands)
     if args.compare_src:
         for name in [n for n in commands if n.startswith("layerwise")]:

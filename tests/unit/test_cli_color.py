@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from click.testing import CliRunner
 
-from layerwise.cli import COMMANDS, cli
+from layerwise.cli import COMMANDS, load
 from tests.shared import run_cli
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -17,11 +16,10 @@ LONG = "src/" + "/".join(f"package_{i}" for i in range(12)) + "/module.py"  # a 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_every_command_takes_no_color(name):
-    cmd = cli.get_command(None, name)
-    opts = {o for p in cmd.params for o in getattr(p, "opts", []) + getattr(p, "secondary_opts", [])}
-    assert {"--color", "--no-color"} <= opts
+    opts = load(name).parser()._option_string_actions
+    assert {"--color", "--no-color"} <= set(opts)
     r = run_cli([name, "--no-color", "--help"])
-    assert r.exit_code == 0 and "--no-color" in r.output
+    assert r.exit_code == 0 and "--color / --no-color" in r.output
 
 
 def _states(tmp_path):
@@ -60,24 +58,49 @@ def test_explain_colour_on_request_and_never_with_no_color(tmp_path):
     assert not ANSI.search(_explain(tmp_path / "d", "--no-color"))
 
 
-def test_no_color_reaches_click_styles(tmp_path):
-    """click.secho (the demo's headings) honours --no-color and NO_COLOR on a colour terminal."""
-    import click
+def test_no_color_reaches_styles(tmp_path):
+    """color.style (the demo's headings) honours --no-color and NO_COLOR on a colour terminal."""
+    from layerwise.cli.args import command, echo
+    from layerwise.cli.color import style
 
-    from layerwise.cli.color import add_color_option
+    @command(help="Say hello.")
+    def hello() -> int:
+        echo(style("hello", fg="red"))
+        return 0
 
-    @click.command()
-    def hello():
-        click.secho("hello", fg="red")
+    def run(*args, env=None):
+        return _run_command(hello, list(args), env)
 
-    add_color_option(hello)
-    runner = CliRunner()
-    assert ANSI.search(runner.invoke(hello, [], color=True).output)
-    assert not ANSI.search(runner.invoke(hello, ["--no-color"], color=True).output)
-    assert not ANSI.search(runner.invoke(hello, [], color=True, env={"NO_COLOR": "1"}).output)
-    assert ANSI.search(runner.invoke(hello, ["--color"], color=True, env={"NO_COLOR": "1"}).output)
+    assert ANSI.search(run())
+    assert not ANSI.search(run("--no-color"))
+    assert not ANSI.search(run(env={"NO_COLOR": "1"}))
+    assert ANSI.search(run("--color", env={"NO_COLOR": "1"}))
+
+
+def _run_command(cmd, args, env) -> str:
+    """What ``cmd`` prints to a terminal when run with ``args`` (and ``env``)."""
+    import io
+    import os
+    import sys
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out, saved = Tty(), (sys.stdout, dict(os.environ))
+    try:
+        os.environ.pop("NO_COLOR", None)
+        os.environ.update(env or {})
+        sys.stdout = out
+        assert cmd(args) == 0
+    finally:
+        sys.stdout = saved[0]
+        os.environ.clear()
+        os.environ.update(saved[1])
+    return out.getvalue()
 
 
 def test_check_keeps_its_own_colour_option():
-    cmd = cli.get_command(None, "check")
-    assert sum(1 for p in cmd.params if "--no-color" in getattr(p, "secondary_opts", [])) == 1
+    r = run_cli(["check", "--help"])
+    assert r.exit_code == 0 and r.output.count("--no-color") == 1
+    assert load("check").parser()._option_string_actions["--no-color"].help == "Colour the text output (default: on a terminal)."

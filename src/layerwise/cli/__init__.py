@@ -7,27 +7,27 @@ Subcommands live in their own modules and are imported only when invoked, so tha
 
 from __future__ import annotations
 
-import importlib
 import sys
-
-import click
 
 from layerwise import __version__
 
-# name -> "module:attribute"; each module defines one click command.
-COMMANDS: dict[str, str] = {
-    "inspect": "layerwise.cli.inspect_cmd:inspect",
-    "context": "layerwise.cli.context_cmd:context",
-    "explain": "layerwise.cli.explain_cmd:explain",
-    "check": "layerwise.cli.check_cmd:check",
-    "rule": "layerwise.cli.check_cmd:rule",
-    "rules": "layerwise.cli.check_cmd:rules",
-    "fix": "layerwise.cli.fix_cmd:fix",
-    "pin": "layerwise.cli.pin_cmd:pin",
-    "bench": "layerwise.cli.bench_cmd:bench",
-    "demo": "layerwise.cli.demo_cmd:demo",
-    "server": "layerwise.cli.server_cmd:server",
-}
+# name -> ("module:attribute", one-line summary); each module defines its commands with
+# layerwise.cli.args.command, and only the module of the command that runs is imported.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "inspect": ("layerwise.cli.inspect_cmd:inspect", "Show how layerwise (and BuildKit) read a Dockerfile."),
+    "context": ("layerwise.cli.context_cmd:context", "Show what `docker build` sends as the build context."),
+    "explain": ("layerwise.cli.explain_cmd:explain", "Predict which build steps come from the cache, which rebuild, and why."),
+    "check": ("layerwise.cli.check_cmd:check", "Find Docker layer-cache problems in Dockerfiles of Python projects."),
+    "rule": ("layerwise.cli.check_cmd:rule", "Explain a rule: what it does, why it is bad, what to use instead."),
+    "rules": ("layerwise.cli.check_cmd:rules", "List the rules of `layerwise check`."),
+    "fix": ("layerwise.cli.fix_cmd:fix", "Rewrite a project's Dockerfile and .dockerignore for a cache-friendly build."),
+    "pin": ("layerwise.cli.pin_cmd:pin", "Turn loose requirements into exact pins."),
+    "bench": ("layerwise.cli.bench_cmd:bench", "Measure what the layer cache saves on your project, on a real engine."),
+    "demo": ("layerwise.cli.demo_cmd:demo", "Show what layerwise does, on the bundled example project."),
+    "server": ("layerwise.cli.server_cmd:server", "Run the layerwise language server (LSP over stdin/stdout) for editors."),
+}  # fmt: skip
+
+USAGE = "Usage: layerwise [OPTIONS] COMMAND [ARGS]..."
 
 HELP = """\
 Make Docker builds of Python applications fast by getting the layer cache right.
@@ -44,35 +44,61 @@ Examples:
     layerwise explain            # which steps will the next build rebuild, and why?
     layerwise fix --diff         # the cache-friendly Dockerfile and .dockerignore
     layerwise context            # what is sent to the builder
+    layerwise COMMAND --help     # a command's options and examples
 """
 
 
-class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use."""
+def help_text() -> str:
+    """``layerwise --help``: what it is for, the options and the commands (no command module
+    is imported for it)."""
+    import shutil
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in COMMANDS if self.get_command(ctx, name) is not None]
+    from layerwise.cli.args import HELP_WIDTH, fill_paragraphs
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
-            return None
-        module_name, _, attr = target.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:  # a command still being written
-            if exc.name == module_name:
-                return None
-            raise
-        from layerwise.cli.color import add_color_option
-
-        return add_color_option(getattr(module, attr))
+    width = min(shutil.get_terminal_size((HELP_WIDTH, 24)).columns, HELP_WIDTH)
+    pad = max(map(len, COMMANDS)) + 2
+    lines = [USAGE, "", fill_paragraphs(HELP, width - 2, "  "), "Options:",
+             "  --version   Show the version and exit.", "  -h, --help  Show this message and exit.", "", "Commands:"]  # fmt: skip
+    lines += [f"  {name:<{pad}}{summary}" for name, (_, summary) in COMMANDS.items()]
+    return "\n".join(lines) + "\n"
 
 
-@click.group(cls=LazyGroup, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="layerwise")
-def cli() -> None:
-    pass
+def load(name: str):
+    """The command ``name`` (importing its module), or None when there is no such command."""
+    import importlib
+
+    target = COMMANDS.get(name)
+    if target is None:
+        return None
+    module_name, _, attr = target[0].partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def _usage_error(message: str) -> int:
+    sys.stderr.write(f"{USAGE}\nTry 'layerwise --help' for help.\n\nError: {message}\n")
+    return 2
+
+
+def run(argv: list[str]) -> int | None:
+    """Run the command line ``argv`` (without the program name): its exit status."""
+    for i, arg in enumerate(argv):
+        if arg in ("-h", "--help"):
+            sys.stdout.write(help_text())
+            return 0
+        if arg == "--version":
+            sys.stdout.write(f"layerwise, version {__version__}\n")
+            return 0
+        if arg.startswith("-"):
+            return _usage_error(f"No such option: {arg}")
+        cmd = load(arg)
+        if cmd is None:
+            import difflib
+
+            close = difflib.get_close_matches(arg, COMMANDS, n=1)
+            return _usage_error(f"No such command {arg!r}." + (f" Did you mean {close[0]!r}?" if close else ""))
+        return cmd(argv[i + 1 :])
+    sys.stderr.write(help_text())  # no command: what there is to run
+    return 2
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -80,24 +106,17 @@ def main(argv: list[str] | None = None) -> None:
     from layerwise.errors import LayerwiseError
 
     try:
-        rv = cli.main(args=argv, prog_name="layerwise", standalone_mode=False)
+        rv = run(sys.argv[1:] if argv is None else list(argv))
     except LayerwiseError as exc:
         from layerwise.report.escape import line as clean
 
-        click.echo(clean(f"layerwise: error: {exc}"), err=True)
+        _say(clean(f"layerwise: error: {exc}"))
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+    except (KeyboardInterrupt, EOFError):  # Ctrl-C (or SIGTERM/SIGHUP in bench), end of input
+        _say("\nAborted.")
         sys.exit(_interrupt_status())
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(_interrupt_status())
-    except BrokenPipeError:
+    except BrokenPipeError:  # `layerwise rules | head`: stop quietly
+        _silence_stdout()
         sys.exit(1)
     except Exception as exc:  # a bug: one line, not a traceback (unless asked for)
         import os
@@ -106,13 +125,33 @@ def main(argv: list[str] | None = None) -> None:
             raise
         from layerwise.report.escape import line as clean
 
-        click.echo(
-            clean(f"layerwise: internal error: {type(exc).__name__}: {exc}") + "\n"
-            "  This is a bug in layerwise; rerun with LAYERWISE_DEBUG=1 to see the traceback.",
-            err=True,
-        )
+        _say(clean(f"layerwise: internal error: {type(exc).__name__}: {exc}") + "\n"
+             "  This is a bug in layerwise; rerun with LAYERWISE_DEBUG=1 to see the traceback.")  # fmt: skip
         sys.exit(2)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _say(text: str) -> None:
+    from layerwise.cli.args import echo
+
+    echo(text, err=True)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's own flush at exit does not report the
+    broken pipe a second time."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _interrupt_status() -> int:

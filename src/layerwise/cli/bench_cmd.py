@@ -6,8 +6,7 @@ import sys
 import threading
 import time
 
-import click
-
+from layerwise.cli.args import command, echo, flag, folder, int_range, repeated
 from layerwise.cli.options import build_arg_option, parse_build_args
 
 
@@ -57,7 +56,37 @@ class TerminalProgress:
         self._line(f"  !!! {text}")
 
 
-@click.command(
+def _arguments(p) -> None:
+    p.add_argument("path", nargs="?", default=".", type=folder, metavar="PATH",
+                   help="The project folder, the build context (default: the current folder).")  # fmt: skip
+    p.add_argument("-f", "--file", dest="dockerfile", metavar="DOCKERFILE", help="The Dockerfile (default: PATH/Dockerfile).")
+    p.add_argument("--change", metavar="FILE",
+                   help="The source file to change (default: app.py, main.py... or the first .py file).")  # fmt: skip
+    flag(p, "--fixed", help="Also benchmark the Dockerfile (and .dockerignore) that `layerwise fix` writes.")
+    p.add_argument("--against", metavar="FILE", help="Also benchmark this other Dockerfile (built in a copy of PATH).")
+    flag(p, "--floor", help="Also measure the floor: a build where only the final COPY runs.")
+    p.add_argument("--runs", default=1, type=int_range(1, 50), metavar="N",
+                   help="Repeat, report medians (1 to 50).  [default: 1]")  # fmt: skip
+    p.add_argument("--builder", default=None, metavar="buildkit|legacy|NAME",
+                   help="BuildKit (default), Docker's legacy builder, or a `docker buildx` builder by name. Without "
+                        "this option, a docker lacking the buildx plugin measures with the legacy builder (with a note) "
+                        "when the private engine cannot be used.")  # fmt: skip
+    p.add_argument("--target", default=None, metavar="STAGE", help="Build up to this stage.")
+    build_arg_option(p)
+    p.add_argument("-o", "--output", metavar="FILE", default="layerwise-bench.svg",
+                   help="The picture: .svg, .png (needs rsvg-convert) or .html (picture, table, Dockerfiles)."
+                        "  [default: layerwise-bench.svg]")  # fmt: skip
+    p.add_argument("--json", dest="json_path", metavar="FILE", help="Also write the measurements as JSON.")
+    flag(p, "--ci", help="Measure a fresh CI runner: the cold build exports its cache, the builder is emptied, the "
+                         "rebuild imports it (the private engine with the containerd image store, as root).")  # fmt: skip
+    repeated(p, "--cache-mode", dest="cache_modes", metavar="{min,max,none}", choices=["min", "max", "none"],
+             help="With --ci: the exported cache's mode (default: the CI file's, else max). Given twice "
+                  "(--cache-mode min --cache-mode max), your Dockerfile is measured in both. Implies --ci.")  # fmt: skip
+
+
+@command(
+    usage="[OPTIONS] [PATH]",
+    arguments=_arguments,
     help="""Measure what the layer cache saves on your project, on a real Docker engine.
 
 Builds the project cold, makes a one-line change to a source file (a temporary edit, undone
@@ -74,30 +103,8 @@ Uses your Docker when `docker info` works; else, as root, layerwise's private en
 Example:
     layerwise bench --fixed --runs 3 --output bench.svg
     layerwise bench myproject --against myproject/Dockerfile.new --change src/app/main.py
-"""
+""",
 )
-@click.argument("path", required=False, default=".", type=click.Path(file_okay=False))
-@click.option("-f", "--file", "dockerfile", metavar="DOCKERFILE", help="The Dockerfile (default: PATH/Dockerfile).")
-@click.option("--change", metavar="FILE", help="The source file to change (default: app.py, main.py... or the first .py file).")
-@click.option("--fixed", is_flag=True, help="Also benchmark the Dockerfile (and .dockerignore) that `layerwise fix` writes.")
-@click.option("--against", metavar="FILE", help="Also benchmark this other Dockerfile (built in a copy of PATH).")
-@click.option("--floor", is_flag=True, help="Also measure the floor: a build where only the final COPY runs.")
-@click.option("--runs", default=1, show_default=True, type=click.IntRange(1, 50), help="Repeat, report medians.")
-@click.option("--builder", default=None, metavar="buildkit|legacy|NAME",
-              help="BuildKit (default), Docker's legacy builder, or a `docker buildx` builder by name. Without "
-                   "this option, a docker lacking the buildx plugin measures with the legacy builder (with a note) "
-                   "when the private engine cannot be used.")  # fmt: skip
-@click.option("--target", default=None, metavar="STAGE", help="Build up to this stage.")
-@build_arg_option
-@click.option("-o", "--output", metavar="FILE", default="layerwise-bench.svg", show_default=True,
-              help="The picture: .svg, .png (needs rsvg-convert) or .html (picture, table, Dockerfiles).")  # fmt: skip
-@click.option("--json", "json_path", metavar="FILE", help="Also write the measurements as JSON.")
-@click.option("--ci", is_flag=True,
-              help="Measure a fresh CI runner: the cold build exports its cache, the builder is emptied, the "
-                   "rebuild imports it (the private engine with the containerd image store, as root).")  # fmt: skip
-@click.option("--cache-mode", "cache_modes", multiple=True, type=click.Choice(["min", "max", "none"]),
-              help="With --ci: the exported cache's mode (default: the CI file's, else max). Given twice "
-                   "(--cache-mode min --cache-mode max), your Dockerfile is measured in both. Implies --ci.")  # fmt: skip
 def bench(path, dockerfile, change, fixed, against, floor, runs, builder, target, build_arg, output,
           json_path, ci, cache_modes) -> int:  # fmt: skip
     import json
@@ -134,13 +141,13 @@ def bench(path, dockerfile, change, fixed, against, floor, runs, builder, target
 
     df_used = dockerfile or os.path.join(path, "Dockerfile")
     if context_is_elsewhere(df_used, path):  # the one context rule: PATH, as docker build -f
-        click.echo(context_line(df_used, path), err=True)
+        echo(context_line(df_used, path), err=True)
     for n in notes:
-        click.echo(f"note: {n}", err=True)
+        echo(f"note: {n}", err=True)
     if len(plan.variants) == 1 and not floor:
-        click.echo("note: only your Dockerfile is measured; add --fixed to compare with the fixed one.", err=True)
+        echo("note: only your Dockerfile is measured; add --fixed to compare with the fixed one.", err=True)
     progress = TerminalProgress()
-    say = lambda s: click.echo(s, err=True)  # noqa: E731
+    say = lambda s: echo(s, err=True)  # noqa: E731
     project = os.path.basename(os.path.abspath(path))
     with open_engine(say, builder=plan.builder, legacy_refused=legacy_refused,
                      private_ok=not plan.buildx, ci=ci) as (engine, label, used):  # fmt: skip
@@ -159,19 +166,19 @@ def bench(path, dockerfile, change, fixed, against, floor, runs, builder, target
         say(f"Change: a comment line appended to {plan.change} before each rebuild (undone after)")
         result = run_bench(engine, plan, progress, project=project, engine_label=label)
     _save_timings(plan, result)
-    click.echo()
-    click.echo(render_table(result))
-    click.echo(render_bars(result))
+    echo()
+    echo(render_table(result))
+    echo(render_bars(result))
     check = render_crosscheck(result)
-    click.echo(check, err=bool(result.disagreements))
+    echo(check, err=bool(result.disagreements))
     for p in write_report(result, output):
-        click.echo(f"wrote {p}")
+        echo(f"wrote {p}")
     if json_path:
         with open(json_path, "w") as f:
             json.dump(result.to_json(), f, indent=1)
-        click.echo(f"wrote {json_path}")
+        echo(f"wrote {json_path}")
     if result.disagreements:
-        click.get_current_context().exit(1)
+        return 1
     return 0
 
 
@@ -189,7 +196,7 @@ def _fresh_runner_variants(plan, path: str, modes: tuple[str, ...], floor: bool,
         raise UsageError("--cache-mode: at most two modes (to compare them)")
     if not modes:
         mode, source = ci_cache_mode(path, str(plan.dockerfile))
-        click.echo(f"note: fresh runner, mode={mode} ({source})", err=True)
+        echo(f"note: fresh runner, mode={mode} ({source})", err=True)
         modes = (mode,)
     if len(modes) == 2:
         if len(plan.variants) > 1:

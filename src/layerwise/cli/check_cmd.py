@@ -5,13 +5,46 @@ from __future__ import annotations
 import os
 import sys
 
-import click
-
-from layerwise.cli.options import build_arg_option, parse_build_args
+from layerwise.cli.args import command, echo, flag, folder, not_folder, repeated
+from layerwise.cli.options import build_arg_option, format_option, parse_build_args
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
 
-@click.command(
+
+def _check_arguments(p) -> None:
+    p.add_argument("paths", nargs="*", metavar="PATH", help="Project folders or Dockerfiles (default: .).")
+    p.add_argument("-f", "--file", dest="dockerfile", metavar="DOCKERFILE", help="The Dockerfile (default: PATH/Dockerfile).")
+    p.add_argument("--context", metavar="DIR", type=folder,
+                   help="The build context (default: PATH when it is a folder, else the current folder).")
+    flag(p, "--no-context", help="Check the Dockerfile alone (rules that need the context are skipped).")
+    p.add_argument("--format", dest="output_format", choices=FORMATS, default=None, help="Output format (default: text).")
+    p.add_argument("-o", "--output", metavar="FILE", type=not_folder, help="Write the report to this file.")
+    repeated(p, "--select", metavar="CODES", help="Only these rules (code prefixes: LW1, LW201, ALL).")
+    repeated(p, "--ignore", dest="ignore_codes", metavar="CODES", help="Not these rules.")
+    repeated(p, "--extend-select", metavar="CODES", help="Add rules to the configured selection.")
+    repeated(p, "--severity", dest="severities", metavar="CODE=LEVEL",
+             help="Override a rule's severity (error, warning, info).")
+    p.add_argument("--min-severity", choices=["info", "warning", "error"], default="info",
+                   help="Report only findings of at least this severity.  [default: info]")
+    p.add_argument("--fail-level", choices=["error", "warning", "info"], default="warning",
+                   help="Exit 1 for findings of at least this severity; the others are reported (info: notes"
+                        " without evidence) but do not fail the run.  [default: warning]")
+    flag(p, "--exit-zero", help="Exit 0 even when there are findings (errors still exit 2).")
+    flag(p, "--unsafe-fixes",
+         help="Count (and mark [*]) the unsafe fixes too, as `layerwise fix --unsafe-fixes` applies them.")
+    flag(p, "--no-config", help="Ignore [tool.layerwise] in pyproject.toml.")
+    from layerwise.cli.color import add_color_option
+
+    add_color_option(p, "Colour the text output (default: on a terminal).")
+    flag(p, "--changed-files",
+         help="PATHS are changed files (the pre-commit hook): check each changed Dockerfile, and the "
+              "project of each changed requirements, lock, pyproject.toml or .dockerignore file.")
+    build_arg_option(p)
+
+
+@command(
+    usage="[OPTIONS] [PATHS]...",
+    arguments=_check_arguments,
     help="""Find Docker layer-cache problems in Dockerfiles of Python projects.
 
 PATH is a project folder (its Dockerfile and build context; default: the current folder) or
@@ -32,34 +65,8 @@ Examples:
     layerwise check services/*/ --format github   # each folder: its Dockerfile and context
     layerwise check --select LW1,LW2 --ignore LW204 --format sarif -o layerwise.sarif
     layerwise check --fail-level error      # report everything, fail only on errors
-"""
+""",
 )
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option("-f", "--file", "dockerfile", metavar="DOCKERFILE", help="The Dockerfile (default: PATH/Dockerfile).")
-@click.option("--context", "context", metavar="DIR", type=click.Path(file_okay=False),
-              help="The build context (default: PATH when it is a folder, else the current folder).")  # fmt: skip
-@click.option("--no-context", is_flag=True, help="Check the Dockerfile alone (rules that need the context are skipped).")
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default=None,
-              help="Output format (default: text).")  # fmt: skip
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report to this file.")
-@click.option("--select", multiple=True, metavar="CODES", help="Only these rules (code prefixes: LW1, LW201, ALL).")
-@click.option("--ignore", "ignore_codes", multiple=True, metavar="CODES", help="Not these rules.")
-@click.option("--extend-select", multiple=True, metavar="CODES", help="Add rules to the configured selection.")
-@click.option("--severity", "severities", multiple=True, metavar="CODE=LEVEL",
-              help="Override a rule's severity (error, warning, info).")  # fmt: skip
-@click.option("--min-severity", type=click.Choice(["info", "warning", "error"]), default="info", show_default=True,
-              help="Report only findings of at least this severity.")  # fmt: skip
-@click.option("--fail-level", type=click.Choice(["error", "warning", "info"]), default="warning", show_default=True,
-              help="Exit 1 for findings of at least this severity; the others are reported (info: notes without evidence) but do not fail the run.")  # fmt: skip
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (errors still exit 2).")
-@click.option("--unsafe-fixes", is_flag=True,
-              help="Count (and mark [*]) the unsafe fixes too, as `layerwise fix --unsafe-fixes` applies them.")  # fmt: skip
-@click.option("--no-config", is_flag=True, help="Ignore [tool.layerwise] in pyproject.toml.")
-@click.option("--color/--no-color", default=None, help="Colour the text output (default: on a terminal).")
-@click.option("--changed-files", is_flag=True,
-              help="PATHS are changed files (the pre-commit hook): check each changed Dockerfile, and the "
-                   "project of each changed requirements, lock, pyproject.toml or .dockerignore file.")  # fmt: skip
-@build_arg_option
 def check(paths, dockerfile, context, no_context, output_format, output, select, ignore_codes, extend_select,
           severities, min_severity, fail_level, exit_zero, unsafe_fixes, no_config, color, changed_files, build_arg) -> int:  # fmt: skip
     from layerwise.analyses.check import CheckResult
@@ -104,7 +111,7 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
             one = check_project(df_path, context=ctx_dir, no_context=ctx_dir is None, rules=rules,
                                 severities=sev, build_args=args, config=cfg)  # fmt: skip
         except LayerwiseError as exc:
-            click.echo(clean(f"{exc}" if exc.location else f"{df_path}: {exc}"), err=True)
+            echo(clean(f"{exc}" if exc.location else f"{df_path}: {exc}"), err=True)
             failed = True
             continue
         for f in one.findings:
@@ -116,7 +123,7 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
                                  " folder: checked alone; --context DIR names one)")  # fmt: skip
         result.extend(one)
     for e in dict.fromkeys(result.errors):  # (each Dockerfile's check reports the CI files' problems)
-        click.echo(clean(f"layerwise: warning: {e}"), err=True)
+        echo(clean(f"layerwise: warning: {e}"), err=True)
     rank = {"info": 0, "warning": 1, "error": 2}
     findings = [f for f in result.findings if rank.get(f.severity, 1) >= rank[min_severity]]
 
@@ -159,17 +166,21 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
         except OSError as exc:  # a full disk (-o /dev/full), a folder, no permission
             raise LayerwiseError(f"cannot write the report: {exc.strerror or exc}", Location(output)) from None
     else:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
     if failed:
-        click.get_current_context().exit(2)
+        return 2
     if not exit_zero and any(rank.get(f.severity, 1) >= rank[fail_level] for f in findings):
-        click.get_current_context().exit(1)
+        return 1
     return 0
 
 
-@click.command(help="Explain a rule: what it does, why it is bad, an example and what to use instead.")
-@click.argument("code")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def _rule_arguments(p) -> None:
+    p.add_argument("code", metavar="CODE", help="A rule's code, e.g. LW101.")
+    format_option(p, ("text", "json"))
+
+
+@command(usage="[OPTIONS] CODE", arguments=_rule_arguments,
+         help="Explain a rule: what it does, why it is bad, an example and what to use instead.")
 def rule(code, output_format) -> int:
     import json
 
@@ -181,20 +192,19 @@ def rule(code, output_format) -> int:
     if r is None:
         raise UsageError(f"unknown rule {code!r} (see `layerwise rules`)")
     if output_format == "json":
-        click.echo(json.dumps({"code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity,
+        echo(json.dumps({"code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity,
                                "fix": r.fix, "needs_context": r.needs_context, "url": help_uri(r.code),
                                "doc": r.doc}, indent=2))  # fmt: skip
         return 0
     fix = {"safe": "available (safe): `layerwise fix`", "unsafe": "available (unsafe: check the result)",
            "per-finding": "available (safe or unsafe by case: see Fix safety)"}.get(r.fix or "", "not available")
-    click.echo(f"# {r.code} ({r.name})\n\n{r.summary}.\n\nSeverity: {r.severity}. Fix: {fix}."
+    echo(f"# {r.code} ({r.name})\n\n{r.summary}.\n\nSeverity: {r.severity}. Fix: {fix}."
                + (" Needs the build context." if r.needs_context else "") + "\n")  # fmt: skip
-    click.echo(r.doc)
+    echo(r.doc)
     return 0
 
 
-@click.command(help="List the rules of `layerwise check`.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@command(arguments=lambda p: format_option(p, ("text", "json")), help="List the rules of `layerwise check`.")
 def rules(output_format) -> int:
     import json
 
@@ -203,7 +213,7 @@ def rules(output_format) -> int:
 
     items = list(all_rules().values())
     if output_format == "json":
-        click.echo(json.dumps([{"code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity,
+        echo(json.dumps([{"code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity,
                                 "fix": r.fix, "needs_context": r.needs_context, "url": help_uri(r.code)}
                                for r in items], indent=2))  # fmt: skip
         return 0
@@ -211,6 +221,6 @@ def rules(output_format) -> int:
     for r in items:
         fix = {"safe": "*", "unsafe": "~", "per-finding": "+"}.get(r.fix or "", " ")
         ctx = "C" if r.needs_context else " "
-        click.echo(f"{r.code} {fix}{ctx} {r.name:<{width}}  {r.severity:<7}  {r.summary}")
-    click.echo("\n* fix available (safe)  ~ fix available (unsafe)  + safe or unsafe by case  C needs the build context")
+        echo(f"{r.code} {fix}{ctx} {r.name:<{width}}  {r.severity:<7}  {r.summary}")
+    echo("\n* fix available (safe)  ~ fix available (unsafe)  + safe or unsafe by case  C needs the build context")
     return 0

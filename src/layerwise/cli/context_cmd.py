@@ -4,12 +4,39 @@ from __future__ import annotations
 
 import sys
 
-import click
-
+from layerwise.cli.args import command, flag
 from layerwise.cli.options import format_option
 
 
-@click.command(
+def _arguments(p) -> None:
+    p.add_argument("path", nargs="?", default=".", metavar="PATH", help="The build context.  [default: .]")
+    p.add_argument(
+        "-f",
+        "--file",
+        dest="dockerfile",
+        metavar="DOCKERFILE",
+        default=None,
+        help="The Dockerfile (as with `docker build -f`): BuildKit then uses DOCKERFILE.dockerignore "
+        "beside it, when it exists, instead of PATH/.dockerignore.",
+    )
+    p.add_argument(
+        "--builder",
+        choices=("buildkit", "legacy"),
+        default="buildkit",
+        help="Which builder's choice of ignore file to follow.  [default: buildkit]",
+    )
+    flag(
+        p,
+        "--count-excluded",
+        help="Also walk the folders the ignore file excludes, to count their entries and size "
+        "(without it they are listed as not counted: a local .venv costs nothing).",
+    )
+    format_option(p, ("text", "json"))
+
+
+@command(
+    usage="[OPTIONS] [PATH]",
+    arguments=_arguments,
     help="""Show what `docker build` sends as the build context: total size and file count,
 what the .dockerignore excluded (and which ignore file BuildKit uses), the heaviest folders,
 Python junk (__pycache__, .venv, .git, dist, *.egg-info, ...) and files that look like
@@ -19,32 +46,8 @@ only match at the context root (`*.pyc` instead of `**/*.pyc`).
 \b
 Example:
     layerwise context . -f docker/Dockerfile --format json
-"""
+""",
 )
-@click.argument("path", required=False, default=".", metavar="[PATH]")
-@click.option(
-    "-f",
-    "--file",
-    "dockerfile",
-    metavar="DOCKERFILE",
-    default=None,
-    help="The Dockerfile (as with `docker build -f`): BuildKit then uses DOCKERFILE.dockerignore "
-    "beside it, when it exists, instead of PATH/.dockerignore.",
-)
-@click.option(
-    "--builder",
-    type=click.Choice(("buildkit", "legacy")),
-    default="buildkit",
-    show_default=True,
-    help="Which builder's choice of ignore file to follow.",
-)
-@click.option(
-    "--count-excluded",
-    is_flag=True,
-    help="Also walk the folders the ignore file excludes, to count their entries and size "
-    "(without it they are listed as not counted: a local .venv costs nothing).",
-)
-@format_option(("text", "json"))
 def context(
     path: str, dockerfile: str | None, builder: str, count_excluded: bool, output_format: str
 ) -> int:

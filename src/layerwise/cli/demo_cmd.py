@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-import click
+from layerwise.cli.args import command, echo, flag, int_range
 
 CHANGE_FROM = "Hello, Docker!"
 CHANGE_TO = "Hello, World!"
 
 
 def _heading(n: int, total: int, text: str) -> None:
-    click.echo()
-    click.secho(f"── {n}/{total}  {text} " + "─" * max(3, 72 - len(text)), bold=True)
+    from layerwise.cli.color import style
+
+    echo()
+    echo(style(f"── {n}/{total}  {text} " + "─" * max(3, 72 - len(text)), bold=True))
 
 
 def _say(text: str) -> None:
     for line in text.strip("\n").splitlines():
-        click.echo(f"   {line}")
+        echo(f"   {line}")
 
 
 def _available(name: str) -> bool:
-    from layerwise.cli import cli
+    from layerwise.cli import COMMANDS
 
-    return cli.get_command(None, name) is not None  # type: ignore[arg-type]
+    return name in COMMANDS
 
 
 def shorten_diff(text: str, keep: int = 8) -> str:
@@ -55,9 +57,9 @@ def _layerwise(args: list[str], cwd, *, stream: bool = False, shorten: bool = Fa
     import subprocess
     import sys
 
-    from layerwise.cli.color import color_choice
+    from layerwise.cli.color import color_choice, style
 
-    click.secho(f"   $ layerwise {' '.join(args)}", fg="cyan")
+    echo(style(f"   $ layerwise {' '.join(args)}", fg="cyan"))
     cmd = [sys.executable, "-m", "layerwise", *args]
     base = dict(os.environ, NO_COLOR="1") if color_choice() is False else None  # --no-color: the commands too
     if stream:
@@ -71,13 +73,23 @@ def _layerwise(args: list[str], cwd, *, stream: bool = False, shorten: bool = Fa
     if p.stderr.strip():
         text = (text + "\n" + p.stderr.rstrip("\n")).strip("\n")
     for line in text.splitlines():
-        click.echo(f"   │ {line}")
+        echo(f"   │ {line}")
     if p.returncode == 2:
-        click.secho(f"   (layerwise {args[0]} failed: exit 2)", fg="red")
+        echo(style(f"   (layerwise {args[0]} failed: exit 2)", fg="red"))
     return p.returncode
 
 
-@click.command(
+def _arguments(p) -> None:
+    p.add_argument("-o", "--output", metavar="FILE", default="layerwise-demo.svg",
+                   help="Where bench writes its picture (.svg, .png or .html).  [default: layerwise-demo.svg]")  # fmt: skip
+    flag(p, "--offline", help="Skip the real builds (bench).")
+    p.add_argument("--example", default="flask-demo", metavar="NAME",
+                   help="The bundled example to use (flask-demo, data-api).  [default: flask-demo]")  # fmt: skip
+    p.add_argument("--runs", default=1, type=int_range(1, 20), metavar="N", help="bench --runs (1 to 20).  [default: 1]")
+
+
+@command(
+    arguments=_arguments,
     help="""Show what layerwise does, on the bundled example project (the article's flask-demo).
 
 Copies the example into a temporary folder and runs, narrating each step: `check` (what is
@@ -90,14 +102,8 @@ picture, written to --output.
 Example:
     layerwise demo
     layerwise demo --offline          # no builds, only the offline commands
-"""
+""",
 )
-@click.option("-o", "--output", metavar="FILE", default="layerwise-demo.svg", show_default=True,
-              help="Where bench writes its picture (.svg, .png or .html).")  # fmt: skip
-@click.option("--offline", is_flag=True, help="Skip the real builds (bench).")
-@click.option("--example", default="flask-demo", show_default=True, metavar="NAME",
-              help="The bundled example to use (flask-demo, data-api).")  # fmt: skip
-@click.option("--runs", default=1, show_default=True, type=click.IntRange(1, 20), help="bench --runs.")
 def demo(output, offline, example, runs) -> int:
     import os
     import shutil
@@ -124,7 +130,7 @@ def demo(output, offline, example, runs) -> int:
         _heading(1, total, f"the project: {example}, copied to {tmp}")
         _say(f"The Dockerfile everyone writes ({example}/Dockerfile):\n")
         for line in dockerfile.splitlines():
-            click.echo(f"   │ {line}")
+            echo(f"   │ {line}")
         _say("\nIt copies the whole project before `pip install`: any code change reinstalls every package.")
 
         _heading(2, total, "check: what is wrong with it?")

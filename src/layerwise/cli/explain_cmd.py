@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
-import click
-
+from layerwise.cli.args import command, echo, flag, folder
 from layerwise.cli.options import build_arg_option, format_option, parse_build_args
 
 
-@click.command(
+def _arguments(p) -> None:
+    p.add_argument("path", nargs="?", default=".", type=folder, metavar="PATH",
+                   help="The build context (default: the current folder).")  # fmt: skip
+    p.add_argument("-f", "--file", dest="dockerfile", metavar="DOCKERFILE",
+                   help="The Dockerfile (default: PATH/Dockerfile); the context stays PATH, as with docker build -f.")  # fmt: skip
+    p.add_argument("--before", default="HEAD", metavar="REV|DIR",
+                   help="The state the cache was built from: a git revision or a folder.  [default: HEAD]")  # fmt: skip
+    p.add_argument("--after", default=None, metavar="REV|DIR",
+                   help="The state to build next (default: the working tree, PATH).")  # fmt: skip
+    p.add_argument("--target", default=None, metavar="STAGE", help="Build up to this stage.")
+    build_arg_option(p)
+    p.add_argument("--builder", choices=["buildkit", "legacy"], default="buildkit",
+                   help="Which Docker builder's cache rules to apply. With legacy, a Dockerfile it cannot build"
+                        " (RUN --mount/--network, COPY --chmod/--exclude, COPY --from a later stage, heredocs...)"
+                        " is an error (exit 2).  [default: buildkit]")  # fmt: skip
+    flag(p, "--no-cache", help="As with `docker build --no-cache`.")
+    flag(p, "--ci", help="Predict the build on a fresh CI runner, which imports only the cache the before build"
+                         " exported (settings from the project's CI file, or --cache-mode).")  # fmt: skip
+    p.add_argument("--cache-mode", choices=["min", "max", "none"], default=None,
+                   help="With --ci: the imported cache's mode (min: the final image's layers; max: every stage's;"
+                        " none: no cache-from). Implies --ci.")  # fmt: skip
+    flag(p, "--no-cache-import", help="With --ci: the runner imports no cache (--cache-mode none).")
+    format_option(p, ("text", "json"))
+
+
+@command(
+    usage="[OPTIONS] [PATH]",
+    arguments=_arguments,
     help="""Predict, offline and before you build, which steps of your Docker build come from
 the cache and which rebuild, with the file or change that causes each miss.
 
@@ -25,30 +51,8 @@ Example:
     layerwise explain --before ../old-copy --after . --builder legacy
     layerwise explain --ci                  # on a fresh CI runner, with the CI file's cache settings
     layerwise explain --ci --cache-mode min # what mode=min would keep
-"""
+""",
 )
-@click.argument("path", required=False, default=".", type=click.Path(file_okay=False))
-@click.option("-f", "--file", "dockerfile", metavar="DOCKERFILE",
-              help="The Dockerfile (default: PATH/Dockerfile); the context stays PATH, as with docker build -f.")  # fmt: skip
-@click.option("--before", default="HEAD", show_default=True, metavar="REV|DIR",
-              help="The state the cache was built from: a git revision or a folder.")  # fmt: skip
-@click.option("--after", default=None, metavar="REV|DIR",
-              help="The state to build next (default: the working tree, PATH).")  # fmt: skip
-@click.option("--target", default=None, metavar="STAGE", help="Build up to this stage.")
-@build_arg_option
-@click.option("--builder", type=click.Choice(["buildkit", "legacy"]), default="buildkit",
-              show_default=True,
-              help="Which Docker builder's cache rules to apply. With legacy, a Dockerfile it cannot build"
-                   " (RUN --mount/--network, COPY --chmod/--exclude, COPY --from a later stage, heredocs...) is an error (exit 2).")  # fmt: skip
-@click.option("--no-cache", is_flag=True, help="As with `docker build --no-cache`.")
-@click.option("--ci", is_flag=True,
-              help="Predict the build on a fresh CI runner, which imports only the cache the before build exported"
-                   " (settings from the project's CI file, or --cache-mode).")  # fmt: skip
-@click.option("--cache-mode", type=click.Choice(["min", "max", "none"]), default=None,
-              help="With --ci: the imported cache's mode (min: the final image's layers; max: every stage's;"
-                   " none: no cache-from). Implies --ci.")  # fmt: skip
-@click.option("--no-cache-import", is_flag=True, help="With --ci: the runner imports no cache (--cache-mode none).")
-@format_option(("text", "json"))
 def explain(path, dockerfile, before, after, target, build_arg, builder, no_cache, ci, cache_mode,
             no_cache_import, output_format) -> int:  # fmt: skip
     from layerwise.api import explain_project
@@ -60,14 +64,14 @@ def explain(path, dockerfile, before, after, target, build_arg, builder, no_cach
                           cache_mode="none" if no_cache_import else cache_mode)  # fmt: skip
     result = got.explanation
     for w in got.warnings:
-        click.echo(f"layerwise: warning: {w}", err=True)
+        echo(f"layerwise: warning: {w}", err=True)
     import os
 
     from layerwise.api import context_line
 
     df_path = dockerfile or os.path.join(path, "Dockerfile")
     if output_format == "json":
-        click.echo(render_json(result, before=got.before, after=got.after, context=os.path.normpath(path),
+        echo(render_json(result, before=got.before, after=got.after, context=os.path.normpath(path),
                                dockerfile=os.path.normpath(df_path)))  # fmt: skip
     else:
         from layerwise.cli.color import console

@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
-import click
+from layerwise.cli.args import command, echo, flag, flag_pair, folder, repeated
 
 
-@click.command(
+def _arguments(p) -> None:
+    p.add_argument("path", nargs="?", default=".", type=folder, metavar="PATH",
+                   help="The build context (default: the current folder).")  # fmt: skip
+    p.add_argument("-f", "--file", dest="dockerfile", metavar="DOCKERFILE",
+                   help="The Dockerfile (default: PATH/Dockerfile); the context stays PATH, as with docker build -f.")  # fmt: skip
+    flag(p, "--diff", dest="show_diff", help="Print a unified diff and write nothing.")
+    flag_pair(p, "--cache-mount", "--no-cache-dir", "cache_mount",
+              help="Keep package caches in a BuildKit cache mount, or disable them in the layer "
+                   "(default: a cache mount when the file already uses BuildKit features).")  # fmt: skip
+    repeated(p, "--select", metavar="CODES",
+             help="Only these rules' fixes (code prefixes, e.g. LW101,LW3; the longest prefix wins).")  # fmt: skip
+    repeated(p, "--ignore", dest="ignore_codes", metavar="CODES", help="Not these rules' fixes.")
+    repeated(p, "--extend-select", metavar="CODES", help="Add rules to the configured selection.")
+    flag(p, "--no-config", help="Ignore [tool.layerwise] in pyproject.toml.")
+    flag(p, "--no-dockerignore", help="Leave .dockerignore alone.")
+    flag(p, "--unsafe-fixes", help="Apply the unsafe fixes too (they may change what the build does: review the diff).")
+    flag(p, "--exit-zero", help="With --diff: exit 0 even when there is something to fix.")
+
+
+@command(
+    usage="[OPTIONS] [PATH]",
+    arguments=_arguments,
     help="""Rewrite a project's Dockerfile for a cache-friendly build and fix its .dockerignore.
 
 Copies only the dependency files before the install and the code after it (pip/requirements,
@@ -26,24 +47,8 @@ Example:
     layerwise fix --diff          # show what would change (exit 1 if anything would)
     layerwise fix                 # write it
     layerwise fix -f docker/Dockerfile   # context: the current folder
-"""
+""",
 )
-@click.argument("path", required=False, default=".", type=click.Path(file_okay=False))
-@click.option("-f", "--file", "dockerfile", metavar="DOCKERFILE",
-              help="The Dockerfile (default: PATH/Dockerfile); the context stays PATH, as with docker build -f.")  # fmt: skip
-@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff and write nothing.")
-@click.option("--cache-mount/--no-cache-dir", "cache_mount", default=None,
-              help="Keep package caches in a BuildKit cache mount, or disable them in the layer "
-                   "(default: a cache mount when the file already uses BuildKit features).")  # fmt: skip
-@click.option("--select", multiple=True, metavar="CODES",
-              help="Only these rules' fixes (code prefixes, e.g. LW101,LW3; the longest prefix wins).")  # fmt: skip
-@click.option("--ignore", "ignore_codes", multiple=True, metavar="CODES", help="Not these rules' fixes.")
-@click.option("--extend-select", multiple=True, metavar="CODES", help="Add rules to the configured selection.")
-@click.option("--no-config", is_flag=True, help="Ignore [tool.layerwise] in pyproject.toml.")
-@click.option("--no-dockerignore", is_flag=True, help="Leave .dockerignore alone.")
-@click.option("--unsafe-fixes", is_flag=True,
-              help="Apply the unsafe fixes too (they may change what the build does: review the diff).")  # fmt: skip
-@click.option("--exit-zero", is_flag=True, help="With --diff: exit 0 even when there is something to fix.")
 def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, extend_select, no_config, no_dockerignore,
         unsafe_fixes, exit_zero) -> int:  # fmt: skip
     import os
@@ -67,7 +72,7 @@ def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, extend_s
     if not os.path.exists(df_path):
         raise LayerwiseError("no Dockerfile here (use -f to name it)", Location(df_path))
     if context_is_elsewhere(df_path, path):
-        click.echo(clean(context_line(df_path, path)), err=True)
+        echo(clean(context_line(df_path, path)), err=True)
     result = fix_project(
         path,
         df_path,
@@ -81,17 +86,17 @@ def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, extend_s
         text = result.diff()
         if text:
             # a patch keeps the file's bytes (to be applied); a terminal gets no raw controls
-            click.echo(terminal(text) if sys.stdout.isatty() else text, nl=False)
+            echo(terminal(text) if sys.stdout.isatty() else text, nl=False)
     written = [] if show_diff or not result.changed else result.write()  # all or nothing
     for f in result.applied:
-        click.echo(clean(f"{'would fix' if show_diff else 'fixed'}: {f.code} {f.message}"), err=True)
+        echo(clean(f"{'would fix' if show_diff else 'fixed'}: {f.code} {f.message}"), err=True)
     for h in result.hints:
-        click.echo(clean(f"hint: {h.code} {h.message}"), err=True)
+        echo(clean(f"hint: {h.code} {h.message}"), err=True)
     if not result.changed:
-        click.echo("nothing to fix", err=True)
+        echo("nothing to fix", err=True)
         return 0
     if show_diff and not exit_zero:
-        click.get_current_context().exit(1)  # something to fix: fail CI
+        return 1  # something to fix: fail CI
     for p in written:
-        click.echo(clean(f"wrote {p}"), err=True)
+        echo(clean(f"wrote {p}"), err=True)
     return 0

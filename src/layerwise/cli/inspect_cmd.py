@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-import click
-
+from layerwise.cli.args import command, echo
 from layerwise.cli.options import build_arg_option, format_option, parse_build_args
 
 
-@click.command(
+def _arguments(p) -> None:
+    p.add_argument("dockerfile", nargs="?", default="Dockerfile", metavar="DOCKERFILE",
+                   help="The Dockerfile to read.  [default: Dockerfile]")  # fmt: skip
+    build_arg_option(p)
+    format_option(p, ("text", "json"))
+
+
+@command(
+    usage="[OPTIONS] [DOCKERFILE]",
+    arguments=_arguments,
     help="""Show how layerwise (and BuildKit) read a Dockerfile: parser directives, stages,
 and every instruction with its exact lines, flags and arguments after ARG/ENV expansion.
 
 \b
 Example:
     layerwise inspect Dockerfile --build-arg PYTHON=3.12 --format json
-"""
+""",
 )
-@click.argument("dockerfile", required=False, default="Dockerfile", metavar="[DOCKERFILE]")
-@build_arg_option
-@format_option(("text", "json"))
-def inspect(dockerfile: str, build_arg: tuple[str, ...], output_format: str) -> int:
+def inspect(dockerfile: str, build_arg: list[str], output_format: str) -> int:
     from layerwise.parse import parse_file
     from layerwise.report.inspect import render_json, render_text
     from layerwise.resolve.stages import resolve
@@ -27,7 +32,7 @@ def inspect(dockerfile: str, build_arg: tuple[str, ...], output_format: str) -> 
     df = parse_file(dockerfile)
     build = resolve(df, parse_build_args(build_arg))
     if output_format == "json":
-        click.echo(render_json(build))
+        echo(render_json(build))
     else:
         from layerwise.cli.color import console
 

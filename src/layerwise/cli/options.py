@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-import click
-
 from layerwise.errors import UsageError
 
 
-def format_option(choices: tuple[str, ...]):
-    return click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(choices),
-        default=choices[0],
-        show_default=True,
-        help="Output format.",
-    )
+def format_option(p, choices: tuple[str, ...]) -> None:
+    """``--format`` (dest ``output_format``), the first choice by default."""
+    p.add_argument("--format", dest="output_format", choices=choices, default=choices[0],
+                   help=f"Output format.  [default: {choices[0]}]")  # fmt: skip
 
 
-build_arg_option = click.option(
-    "--build-arg",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="A build argument, as with `docker build --build-arg` (repeatable).",
-)
+def build_arg_option(p) -> None:
+    """``--build-arg KEY=VALUE`` (repeatable; dest ``build_arg``)."""
+    p.add_argument("--build-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="A build argument, as with `docker build --build-arg` (repeatable).")  # fmt: skip
 
 
-def parse_build_args(values: tuple[str, ...]) -> dict[str, str]:
+def parse_build_args(values) -> dict[str, str]:
     """``KEY=VALUE`` strings -> dict. ``KEY`` alone takes the value from the environment."""
     import os
 
@@ -43,7 +34,7 @@ def parse_build_args(values: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def codes(values: tuple[str, ...]) -> list[str]:
+def codes(values) -> list[str]:
     """``--select LW1,LW201 --select LW3`` -> ``["LW1", "LW201", "LW3"]``."""
     return [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
 
@@ -60,7 +51,7 @@ def known_codes(prefixes: list[str], where: str, location=None) -> list[str]:
     return prefixes
 
 
-def rule_selection(cfg, select: tuple[str, ...], ignore: tuple[str, ...], extend_select: tuple[str, ...] = ()):
+def rule_selection(cfg, select, ignore, extend_select=()):
     """The (select, ignore) code prefixes of ``check`` and ``fix``: the command line over
     ``[tool.layerwise]`` (an explicit ``--select`` drops the configured ignores too), plus the
     extensions of both. An unknown code is a usage error, located in pyproject.toml when it

@@ -2,10 +2,36 @@
 
 from __future__ import annotations
 
-import click
+from layerwise.cli.args import command, echo, existing, flag, repeated
 
 
-@click.command(
+def _python_version(value: str) -> str:
+    import argparse
+    import re
+
+    if not re.fullmatch(r"\d+\.\d+", value):
+        raise argparse.ArgumentTypeError(f"{value!r}: X.Y, e.g. 3.12")
+    return value
+
+
+def _arguments(p) -> None:
+    p.add_argument("path", nargs="?", default=".", type=existing, metavar="PATH",
+                   help="A requirements file or a project folder.  [default: .]")  # fmt: skip
+    flag(p, "--hashes", help="Add --hash lines (pip's hash-checking mode).")
+    flag(p, "--diff", dest="show_diff", help="Print a unified diff and write nothing (exit 1 if anything would change).")
+    p.add_argument("--tool", choices=["auto", "pip", "pip-compile", "uv", "poetry", "pdm", "pipenv"],
+                   default="auto", help="Who resolves the versions.  [default: auto]")  # fmt: skip
+    p.add_argument("--python", metavar="PYTHON", help="The interpreter pip runs with (and resolves for).")
+    p.add_argument("--python-version", metavar="X.Y", type=_python_version,
+                   help="Resolve for this Python (default: the image's, from the Dockerfile or .python-version).")  # fmt: skip
+    p.add_argument("-i", "--index-url", metavar="URL", help="Package index (passed to the resolver).")
+    repeated(p, "-f", "--find-links", dest="find_links", metavar="DIR", help="Also look for wheels here.")
+    flag(p, "--no-index", help="Use only --find-links.")
+
+
+@command(
+    usage="[OPTIONS] [PATH]",
+    arguments=_arguments,
     help="""Turn loose requirements into exact pins, so that the dependency layer is the same
 on every build.
 
@@ -21,22 +47,9 @@ not. --python names the interpreter pip runs with (default: the project's .venv,
 \b
 Example:
     layerwise pin requirements.txt --hashes --diff
-"""
+""",
 )
-@click.argument("path", required=False, default=".", type=click.Path(exists=True))
-@click.option("--hashes", is_flag=True, help="Add --hash lines (pip's hash-checking mode).")
-@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff and write nothing (exit 1 if anything would change).")
-@click.option("--tool", type=click.Choice(["auto", "pip", "pip-compile", "uv", "poetry", "pdm", "pipenv"]),
-              default="auto", show_default=True, help="Who resolves the versions.")  # fmt: skip
-@click.option("--python", "python", metavar="PYTHON", help="The interpreter pip runs with (and resolves for).")
-@click.option("--python-version", "python_version", metavar="X.Y",
-              help="Resolve for this Python (default: the image's, from the Dockerfile or .python-version).")  # fmt: skip
-@click.option("-i", "--index-url", metavar="URL", help="Package index (passed to the resolver).")
-@click.option("-f", "--find-links", "find_links", multiple=True, metavar="DIR", help="Also look for wheels here.")
-@click.option("--no-index", is_flag=True, help="Use only --find-links.")
 def pin(path, hashes, show_diff, tool, python, python_version, index_url, find_links, no_index) -> int:
-    import re
-
     from layerwise.pin import pin as pin_project
     from layerwise.report.escape import line as clean
 
@@ -47,21 +60,19 @@ def pin(path, hashes, show_diff, tool, python, python_version, index_url, find_l
         options += ["--find-links", f]
     if no_index:
         options.append("--no-index")
-    if python_version and not re.fullmatch(r"\d+\.\d+", python_version):
-        raise click.BadParameter("X.Y, e.g. 3.12", param_hint="--python-version")
     result = pin_project(path, hashes=hashes, tool=tool, python=python, index_options=options,
                          python_version=python_version)
     if show_diff:
         text = result.diff()
         if text:
-            click.echo(text, nl=False)
+            echo(text, nl=False)
     for note in result.notes:
-        click.echo(clean(f"note: {note}"), err=True)
+        echo(clean(f"note: {note}"), err=True)
     if not result.changed:
-        click.echo(f"nothing to pin ({result.tool})", err=True)
+        echo(f"nothing to pin ({result.tool})", err=True)
         return 0
     if show_diff:
-        click.get_current_context().exit(1)
+        return 1
     for p in result.write():
-        click.echo(f"wrote {p} ({result.tool})", err=True)
+        echo(f"wrote {p} ({result.tool})", err=True)
     return 0

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import click
+from layerwise.cli.args import command
 
 
-@click.command(
+@command(
     help="""Run the layerwise language server (LSP over stdin/stdout) for editors.
 
 Diagnostics are `layerwise check`'s findings (same rules, [tool.layerwise], inline ignores),
@@ -16,11 +16,13 @@ lenses say what the next build does with each instruction compared with the last
 \b
 Neovim:   vim.lsp.start({ name = "layerwise", cmd = { "layerwise", "server" } })
 Helix:    [language-server.layerwise] command = "layerwise", args = ["server"]
-"""
+""",
 )
 def server() -> int:
     try:
         from layerwise.server import main
     except ImportError as exc:  # pragma: no cover - pygls is a dependency; a broken install says so
-        raise click.ClickException(f"the language server needs pygls: {exc}") from None
+        from layerwise.errors import LayerwiseError
+
+        raise LayerwiseError(f"the language server needs pygls: {exc}") from None
     return main()
