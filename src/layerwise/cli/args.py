@@ -27,6 +27,11 @@ class _Formatter(argparse.HelpFormatter):
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         return fill_paragraphs(text, width, indent)
 
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        import textwrap
+
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)  # --build-arg whole
+
     def _format_action_invocation(self, action: argparse.Action) -> str:
         if isinstance(action, _Pair):
             return " / ".join(action.option_strings)
