@@ -226,15 +226,18 @@ def test_hashing_lets_other_threads_run(tmp_path) -> None:
     assert during > 0
 
 
-@pytest.mark.parametrize("keep_fd", [0, 1, 2])
+@pytest.mark.parametrize("keep_fd", [0, 1, 2, 3, 4, 5, 6, 7])
 @pytest.mark.parametrize("cached", [False, True], ids=["miss", "hit"])
-def test_listing_equals_the_python_twin(tmp_path, keep_fd, cached) -> None:
+@pytest.mark.parametrize("link", [True, False], ids=["link", "nolink"])
+def test_listing_equals_the_python_twin(tmp_path, keep_fd, cached, link) -> None:
     """The same listing from both (descriptors aside); with keep_fd=2 the folder stays open
-    only when some regular file missed the cache."""
+    only when some regular file missed the cache, with 3 only when it holds a symlink; 4
+    added (the place check) changes neither."""
     for name in ["b", "a", "é", "z.py"]:
         (tmp_path / name).write_bytes(name.encode())
     (tmp_path / "sub").mkdir()
-    (tmp_path / "ln").symlink_to("a")
+    if link:
+        (tmp_path / "ln").symlink_to("a")
     first = listing(tmp_path, "p/", None, 0)
     cache = {rel: rec + b"\x22" * 32 for rel, rec in zip(first[0], first[3])} if cached else None
     c = listing(tmp_path, "p/", cache, keep_fd)
@@ -249,8 +252,36 @@ def test_listing_equals_the_python_twin(tmp_path, keep_fd, cached) -> None:
 
     assert by_entry(c) == by_entry(py)
     assert by_entry(c)[2:4] == (4, 4 if cached else 0)
-    expect_open = keep_fd == 1 or (keep_fd == 2 and not cached)
+    keep = keep_fd & 3
+    expect_open = keep == 1 or (keep == 2 and not cached) or (keep == 3 and link)
     assert (c[8] >= 0, py[8] >= 0) == (expect_open, expect_open)
+
+
+@pytest.mark.parametrize("keep_fd", [4, 5, 7])
+def test_place_check_fails_through_a_symlinked_parent(tmp_path, keep_fd) -> None:
+    """With keep_fd | 4 both listings refuse (ELOOP, nothing left open) a folder whose path
+    goes through a symlink: the opened folder is not at that path (a parent swapped for a
+    link during the walk); without it they list it."""
+    import errno
+
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "real" / "sub" / "f").write_text("x")
+    (tmp_path / "via").symlink_to(tmp_path / "real")
+    through = str(tmp_path / "via" / "sub")
+    fds = set(os.listdir("/proc/self/fd"))
+    for lister in (NATIVE, walkmod._list_dir_py):
+        with pytest.raises(OSError) as exc:
+            lister(through, "", None, 1 << 62, MODES, keep_fd)
+        assert exc.value.errno == errno.ELOOP
+        out = lister(str(tmp_path / "real" / "sub"), "", None, 1 << 62, MODES, keep_fd)
+        assert out[0] == ["f"]
+        if out[8] >= 0:
+            os.close(out[8])
+        out = lister(through, "", None, 1 << 62, MODES, keep_fd & 3)
+        assert out[0] == ["f"]
+        if out[8] >= 0:
+            os.close(out[8])
+    assert set(os.listdir("/proc/self/fd")) == fds
 
 
 def test_c_made_entries_equal_python_made_ones() -> None:

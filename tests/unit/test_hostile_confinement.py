@@ -340,9 +340,12 @@ def _backends():
     return out
 
 
+@pytest.mark.parametrize("digests", [True, False], ids=["digests", "stat-only"])
 @pytest.mark.parametrize("swapped", ["the folder", "its parent"])
 @pytest.mark.parametrize(("backend", "lister"), _backends(), ids=[b for b, _ in _backends()])
-def test_folder_swapped_for_a_link_during_the_walk_is_not_followed(tmp_path, monkeypatch, backend, lister, swapped):
+def test_folder_swapped_for_a_link_during_the_walk_is_not_followed(
+    tmp_path, monkeypatch, backend, lister, swapped, digests
+):
     from layerwise.context import walk
     from layerwise.context.snapshot import Snapshot
 
@@ -371,7 +374,7 @@ def test_folder_swapped_for_a_link_during_the_walk_is_not_followed(tmp_path, mon
     if backend == "python":
         monkeypatch.setattr(walk, "_make_entries", walk._make_entries_py)
         monkeypatch.setattr(walk, "_hash_files", None)
-    snap = Snapshot.take(ctx, None, use_cache=False, digests=True)
+    snap = Snapshot.take(ctx, None, use_cache=False, digests=digests)
     paths = [e.path for e in snap.entries]
     assert listed == ["", "a/", "a/b/"]  # the walk did come to the swapped folder
     assert not any("id_rsa" in p for p in paths), paths

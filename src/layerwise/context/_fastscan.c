@@ -19,7 +19,10 @@
  *   modes       dict used to share the int objects of equal st_mode values
  *   keep_fd     return an open descriptor of the folder as fd (else fd is -1), for the
  *               caller to read files relative to it and close: 1 always, 2 only when some
- *               regular file is not a cache hit (0 never)
+ *               regular file is not a cache hit, 3 only when some entry is a symlink (for
+ *               the caller to read it relative to the folder), 0 never; plus 4: check where the opened
+ *               folder is (/proc/self/fd, when there is one) and fail with ELOOP when that is
+ *               not path (a parent swapped for a symlink: the walk does not follow it)
  *
  *   rels, modes, sizes, recs: one item per entry that could be stat'ed; regular files first
  *   (nreg of them), then the others, each group in name order (byte order; the order is
@@ -195,13 +198,34 @@ static int by_name(const void *a, const void *b) {
     return strcmp(((const item_t *)a)->name, ((const item_t *)b)->name);
 }
 
+/* 0 when the open folder fd is path (or the system does not say where it is), else ELOOP */
+static int check_place(int fd, const char *path) {
+    char proc[64], where[4097]; /* an open path is shorter than PATH_MAX (4096) */
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(proc, where, sizeof where);
+    if (n < 0) return 0;
+    return (size_t)n == strlen(path) && memcmp(where, path, (size_t)n) == 0 ? 0 : ELOOP;
+}
+
 static int list_raw(const char *path, int keep_fd, int *kept, listing_t *l) {
     *kept = -1;
     /* O_NOFOLLOW: a folder swapped for a symlink after its parent was listed is not followed
-     * (the caller also checks where the open folder really is) */
+     * (the caller, or keep_fd & 4, also checks where the open folder really is) */
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return errno;
+    if (keep_fd & 4) {
+        int err = check_place(fd, path);
+        if (err) {
+            close(fd);
+            return err;
+        }
+        keep_fd &= 3;
+    }
     read_entries(fd, l);
+    if (keep_fd == 3) {
+        keep_fd = 0;
+        for (size_t i = 0; i < l->n && !keep_fd; i++) keep_fd = !l->items[i].err && S_ISLNK(l->items[i].mode);
+    }
     if (keep_fd)
         *kept = fd;
     else
@@ -447,7 +471,7 @@ static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
         }
         PyList_SET_ITEM(recs, k, rec);
     }
-    if (keep_fd == 2 && hits == nreg && kept >= 0) {
+    if ((keep_fd & 3) == 2 && hits == nreg && kept >= 0) {
         close(kept); /* nothing to read here */
         kept = -1;
     }

@@ -104,13 +104,22 @@ def _list_dir_py(
     ``racy_limit``; ``errors`` has ``(rel, errno)`` per entry that could not be stat'ed and
     ``(None, errno)`` if reading the folder failed part-way; ``fd`` is an open descriptor of
     the folder with ``keep_fd`` (the caller closes it; with ``keep_fd=2`` only if some regular
-    file is not a cache hit), else -1. Raises OSError if the folder cannot be listed at all."""
+    file is not a cache hit, with 3 only if some entry is a symlink), else -1; ``keep_fd | 4``
+    also checks that the opened folder is ``path`` (a parent swapped for a symlink: OSError
+    ELOOP). Raises OSError if the folder cannot be listed at all."""
     dfd = os.open(path, _SUBDIR_FLAGS)
     try:
+        if keep_fd & 4:
+            where = _opened_dir(dfd)
+            if where is not None and where != path:
+                raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
+            keep_fd &= 3
         listing = _list_open_dir(dfd, prefix, cache, racy_limit, modes)
     except BaseException:
         os.close(dfd)
         raise
+    if keep_fd == 3:
+        keep_fd = any(m & 0o170000 == _S_IFLNK for m in listing[1][listing[4] :])
     if not keep_fd or (keep_fd == 2 and listing[5] == listing[4]):
         os.close(dfd)
         dfd = -1
@@ -352,6 +361,8 @@ class Walker:
         #: really there: a folder (or a parent of it) swapped for a symlink while walking is
         #: not followed (its files outside the context are never listed nor hashed)
         self.real_root = os.path.realpath(self.root)
+        #: the real root and "/": the absolute path of a context path is root_slash + path
+        self.root_slash = self.real_root.rstrip("/") + "/"
         self.matcher = walk_matcher(ignore.matcher) if ignore is not None and ignore.matcher.patterns else None
         self.lines = self.matcher.lines if self.matcher else []
         self.cache = cache
@@ -433,11 +444,16 @@ class Walker:
         return list(queue)
 
     def _walk_dir(self, rel_dir: str, info: tuple | None, chain: _Pending | None, queue) -> None:
-        root = self.real_root
-        abs_dir = os.path.join(root, rel_dir) if rel_dir else root
+        if rel_dir:
+            abs_dir = self.root_slash + rel_dir
+            # the listing checks where the folder it opened is; it stays open only when its
+            # files or symlinks are to be read (relative to it) here
+            keep = 5 if self._hashing else 7
+        else:
+            abs_dir = self.real_root
+            keep = 1  # (the root is checked below)
         try:
-            # the folder stays open (checked below, and its files read relative to it)
-            listing = _list_dir(abs_dir, rel_dir + "/" if rel_dir else "", self._lookup, self.racy_limit, MODES, 1)
+            listing = _list_dir(abs_dir, rel_dir + "/" if rel_dir else "", self._lookup, self.racy_limit, MODES, keep)
         except FileNotFoundError:
             self.warnings.append(SnapshotWarning(rel_dir, "folder vanished during the snapshot"))
             return
@@ -454,7 +470,7 @@ class Walker:
                 )
             return
         dfd = listing[8]
-        if dfd >= 0:
+        if dfd >= 0 and not rel_dir:
             where = _opened_dir(dfd)
             if where is not None and where != abs_dir:  # a parent swapped for a symlink meanwhile
                 os.close(dfd)
@@ -576,7 +592,7 @@ class Walker:
                 self.pendings.append(pending)
                 queue.append((rel, child_info, pending))
             else:
-                self.excluded.add_tree(line, os.path.join(abs_dir, name))
+                self.excluded.add_tree(line, self.root_slash + rel)
         elif fmt == _S_IFREG:
             self.excluded.add(line, 1, 1, size)
         else:
