@@ -75,7 +75,7 @@ __all__ = [
 #: trusted by the next one: a change in the same timestamp tick would keep the same stat.
 RACY_WINDOW_NS = 2_000_000_000
 
-_CACHE_VERSION = 4
+_CACHE_VERSION = 5  # 5: a token in the header (what a revision's cached git state was checked against)
 #: stat-cache files of contexts not snapshot for this long are deleted (when a cache is saved)
 CACHE_MAX_AGE_S = 30 * 24 * 3600
 #: and beyond this total size, the least recently used ones go too
@@ -126,6 +126,12 @@ class Snapshot:
         self._unsaved = 0  # digests computed since the cache was last written
         self._unsaved_bytes = 0  # and the bytes hashed for them
         self._exit_hook = False
+        #: the loaded stat cache's token (None: no cache): a new one each time it is written
+        self.cache_token: bytes | None = None
+        #: what the walk found against that cache (see :meth:`walk_changes`)
+        self._walk_misses: list[str] | None = None
+        self._walk_misses_cached: set[str] = set()
+        self.walk_links: list[Entry] = []
 
     # -- construction ----------------------------------------------------------------------
 
@@ -182,6 +188,11 @@ class Snapshot:
                 gc.enable()
         walker.cache = StatCache.EMPTY
         cache_loaded = len(cache)
+        misses = walker.misses
+        if misses is not None and len(misses) > _MISSES_KEPT:
+            misses = None  # (a revision's cached git state is then read again in full)
+        misses_cached = {p for p in misses if cache.contains(p)} if misses else set()
+        token = cache.token if cache_loaded else None
         del cache
         entries = walker.entries
         entries.sort(key=_PATH_KEY)
@@ -198,6 +209,10 @@ class Snapshot:
             cache_loaded=cache_loaded,
         )
         snap._cache_unread = use_cache and not (digests or cached_digests)
+        snap.cache_token = token
+        snap._walk_misses = misses if token is not None else None
+        snap._walk_misses_cached = misses_cached
+        snap.walk_links = walker.links
         snap.hashed = walker.hashed
         snap.hashed_bytes = walker.hashed_bytes
         snap._failed.update(w.path for w in walker.warnings)
@@ -209,6 +224,21 @@ class Snapshot:
             # every file is hashed already unless the walk left some (big ones) for threads
             snap.ensure_digests(None if walker.deferred else [])
         return snap
+
+    def walk_changes(self) -> tuple[list[str], int] | None:
+        """What the walk found changed since the stat cache was written (the cache whose token
+        is :attr:`cache_token`): (the files sent that it holds no record of, or another stamp:
+        new or changed since; how many files it holds that the walk did not send: removed,
+        renamed, now excluded or no longer plain files). None when not known (no cache, too
+        many changes, a forked walk). Every other file sent is unchanged since the cache was
+        written (same size, mtime, ctime and inode: git's test)."""
+        misses = self._walk_misses
+        if misses is None:
+            return None
+        sent = [p for p in misses if (e := self.get(p)) is not None and e.kind == FILE]
+        cached = self._walk_misses_cached
+        vanished = self.cache_loaded - self.cache_hits - sum(1 for p in sent if p in cached)
+        return sent, vanished
 
     # -- lookup ----------------------------------------------------------------------------
 
@@ -371,6 +401,7 @@ class Snapshot:
         if self.cache_file is None:
             return
         cache = _load_cache(self.cache_file, self.root)
+        self.cache_token = cache.token if len(cache) else None
         hits = 0
         for e in self.entries:
             if e.kind == FILE and len(e.rec) == 32:
@@ -498,13 +529,16 @@ class Snapshot:
                 recs = bytearray(b"".join(r for _, r in pairs))
             if sys.byteorder != "little":
                 offsets.byteswap()
+            token = os.urandom(16)
             with open(tmp, "wb") as f:
-                _write_chunk(f, (_CACHE_VERSION, os.fsencode(self.root)))
+                _write_chunk(f, (_CACHE_VERSION, os.fsencode(self.root), token))
                 f.write(_HEAD.pack(len(offsets) - 1, len(paths)))
                 f.write(paths)
                 f.write(offsets)
                 f.write(recs)
             os.replace(tmp, self.cache_file)
+            self.cache_token = token if len(offsets) > 1 else None
+            self._walk_misses = None  # (relative to the cache replaced)
             self._cache_stale = False
             self._unsaved = self._unsaved_bytes = 0
             prune_cache_dir(self.cache_file.parent, keep=self.cache_file)
@@ -585,6 +619,10 @@ def prune_cache_dir(
                 path.unlink()
             except OSError:
                 continue
+            try:
+                path.with_suffix(".rev").unlink()  # a revision's cached git state (revcache)
+            except OSError:
+                pass
             total -= size
             gone.append(path)
     return gone
@@ -599,15 +637,36 @@ class StatCache:
     (32-byte stamp + 32-byte sha256) in another. The C listing searches it in place (no
     Python object per file is made to load it); Python code gets a dict on demand."""
 
-    __slots__ = ("_dict", "n", "offsets", "paths", "recs")
+    __slots__ = ("_dict", "n", "offsets", "paths", "recs", "token")
     EMPTY: StatCache
 
-    def __init__(self, paths: bytes = b"", offsets: bytes = b"\0" * 8, recs: bytes = b"", n: int = 0) -> None:
+    def __init__(self, paths: bytes = b"", offsets: bytes = b"\0" * 8, recs: bytes = b"", n: int = 0,
+                 token: bytes | None = None) -> None:  # fmt: skip
         self.paths = paths
         self.offsets = offsets
         self.recs = recs
         self.n = n
+        self.token = token
         self._dict: dict[str, bytes] | None = None
+
+    def contains(self, path: str) -> bool:
+        """Whether the cache holds a record of ``path`` (a binary search of the buffers)."""
+        if self._dict is not None:
+            return path in self._dict
+        key = os.fsencode(path)
+        offs = memoryview(self.offsets).cast("Q") if sys.byteorder == "little" else _swapped(self.offsets)
+        paths = self.paths
+        lo, hi = 0, self.n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            p = paths[offs[mid] : offs[mid + 1]]
+            if p < key:
+                lo = mid + 1
+            elif p > key:
+                hi = mid
+            else:
+                return True
+        return False
 
     def __len__(self) -> int:
         return self.n
@@ -633,6 +692,15 @@ class StatCache:
 
 
 StatCache.EMPTY = StatCache()
+#: beyond this many files changed since the stat cache was written, the walk does not list them
+_MISSES_KEPT = 4096
+
+
+def _swapped(offsets: bytes) -> array.array:
+    a = array.array("Q")
+    a.frombytes(offsets)
+    a.byteswap()
+    return a
 
 
 def _load_cache(path: Path, root: Path) -> StatCache:
@@ -647,7 +715,9 @@ def _load_cache(path: Path, root: Path) -> StatCache:
             return StatCache.EMPTY
         with os.fdopen(fd, "rb") as f:
             file_size = os.fstat(f.fileno()).st_size
-            if _read_chunk(f, file_size) != (_CACHE_VERSION, os.fsencode(root)):
+            head = _read_chunk(f, file_size)
+            if type(head) is not tuple or len(head) != 3 or head[:2] != (_CACHE_VERSION, os.fsencode(root)) \
+                    or type(head[2]) is not bytes:  # fmt: skip
                 return StatCache.EMPTY
             n, npaths = _HEAD.unpack(f.read(_HEAD.size))
             if f.tell() + npaths + 8 * (n + 1) + 64 * n != file_size:
@@ -660,7 +730,7 @@ def _load_cache(path: Path, root: Path) -> StatCache:
     if int.from_bytes(offsets[-8:], "little") != npaths:
         return StatCache.EMPTY
     _touch(path)  # recently used: kept by prune_cache_dir
-    return StatCache(paths, offsets, recs, n)
+    return StatCache(paths, offsets, recs, n, head[2])
 
 
 def _touch(path: Path) -> None:

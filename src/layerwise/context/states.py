@@ -143,8 +143,34 @@ def resolve_revision(context: Path, rev: str, option: str = "--before") -> tuple
     return _resolve_revision(context, rev, option)
 
 
+def _git_dirs(path: Path) -> tuple[Path, tuple[str, ...]] | None:
+    """(the repository's top folder, the paths of its index, config and info/attributes
+    files), in one git process; None outside a repository."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--show-toplevel", "--git-path", "index", "--git-path", "config",
+                              "--git-path", "info/attributes"], cwd=path, capture_output=True, check=False)  # fmt: skip
+    except FileNotFoundError:
+        return None
+    lines = out.stdout.decode(errors="surrogateescape").splitlines()
+    if out.returncode != 0 or len(lines) != 4:
+        return None
+    return Path(lines[0]), tuple(os.path.join(os.path.abspath(path), p) for p in lines[1:])
+
+
+def git_dirs(context: Path) -> tuple[Path, tuple[str, ...]] | None:
+    """:func:`_git_dirs`, asked once per folder within a :func:`one_walk` scope."""
+    resolved = getattr(_SCOPE, "resolved", None)
+    if resolved is None:
+        return _git_dirs(context)
+    key = ("dirs", str(context.resolve()))
+    if key not in resolved:
+        resolved[key] = _git_dirs(context)
+    return resolved[key]
+
+
 def _resolve_revision(context: Path, rev: str, option: str) -> tuple[Path, str]:
-    top = git_toplevel(context)
+    dirs = git_dirs(context)
+    top = dirs[0] if dirs is not None else None
     if top is None:
         raise StateError(f"{option} {rev}: no such folder, and this folder is not in a git repository "
                          "(so it names no revision)", Location(str(context)))  # fmt: skip
@@ -330,6 +356,78 @@ def revision_ignore(context: Path, rev: str, dockerfile: Path, builder: str, opt
     return None
 
 
+class _RevisionPlan:
+    """How a revision's git state is read for one command: from the record kept with the
+    stat cache (:mod:`layerwise.context.revcache`), asking git about the paths in question
+    only, or from git's full diff (then recorded when the command ends)."""
+
+    def __init__(self, context: Path, top: Path, commit: str, prefix: str, git_paths: tuple[str, ...],
+                 extras: list[str]) -> None:  # fmt: skip
+        from layerwise.context import revcache
+
+        self.top, self.commit, self.prefix, self.git_paths = top, commit, prefix, git_paths
+        self.extra_paths = extras
+        # (stamped before git reads anything: a change after that is seen by the next run)
+        self.key = revcache.gitkey(top, prefix, git_paths)
+        self.extras = revcache.extra_stamps(top, prefix, extras)
+        self.record = revcache.lookup(context, top, commit, prefix, self.key)
+        self._scheduled = None
+
+    @classmethod
+    def make(cls, context: Path, rev: str, option: str, dockerfile: Path, builder: str) -> _RevisionPlan | None:
+        dirs = git_dirs(context)
+        if dirs is None:
+            return None
+        try:
+            top, commit = resolve_revision(context, rev, option)
+        except StateError:
+            return None  # (the error comes from revision_state, where it always did)
+        from layerwise.context.ignore import ignore_file_candidates
+
+        real_top = top.resolve()
+        extras = [os.path.relpath(os.path.realpath(c), real_top).replace(os.sep, "/")
+                  for c in [*ignore_file_candidates(context, dockerfile, builder), dockerfile]]  # fmt: skip
+        return cls(context, top, commit, _prefix_in(context, top), dirs[1], extras)
+
+    def diff(self, snap, pending):
+        """git's changed paths for this walk: from the record when it holds (asking git about
+        the paths in question), else git's full diff (``pending``, or started now), recorded."""
+        from layerwise.context import revcache
+
+        if self.record is not None:
+            from layerwise.context.revcache import extra_stamps
+
+            extras = extra_stamps(self.top, self.prefix, self.extra_paths)
+            try:
+                known = revcache.known_diff(self.record, snap, self.top, self.commit, self.prefix, self.key, extras)
+            except (StateError, TypeError, ValueError, AttributeError):
+                known = None  # (a damaged record, or git failing on the paths: its full diff says why)
+            if known is not None:
+                # (recorded again if this run rewrites the stat cache: git's state for this walk)
+                pending, self.extras = known, extras
+            else:
+                self.extras = extras
+                self.key = revcache.gitkey(self.top, self.prefix, self.git_paths)
+                pending = _PendingDiff(self.top, self.commit, self.prefix)
+        if pending is None:
+            return None
+        self._scheduled = revcache.Pending(snap, self.top, self.commit, self.prefix, self.git_paths, self.key,
+                                           self.extras, pending)  # fmt: skip
+        records = getattr(_SCOPE, "records", None)
+        if records is not None:
+            records.append(self._scheduled)
+        return pending
+
+    def cancel(self) -> None:
+        if self._scheduled is not None:
+            self._scheduled.cancelled = True
+
+    def write_now(self) -> None:
+        """Outside a :func:`one_walk` scope: the record is written once git's diff is read."""
+        if self._scheduled is not None and getattr(_SCOPE, "records", None) is None:
+            self._scheduled.write()
+
+
 def _same_ignore(a, b) -> bool:
     if a is None or b is None:
         return a is b
@@ -387,14 +485,18 @@ def one_walk(keep: dict | None = None):
     if outer is None:
         _SCOPE.walks = {} if keep is None else keep
         _SCOPE.resolved = {}  # never kept: a branch moves without a file changing
+        _SCOPE.records = []
     try:
         yield
     finally:
         if outer is None:
             walked = _SCOPE.walks
-            _SCOPE.walks = _SCOPE.resolved = None
+            records = _SCOPE.records
+            _SCOPE.walks = _SCOPE.resolved = _SCOPE.records = None
             for files, _ in list(walked.values()):
                 files.save_cache()  # the digests computed meanwhile, for the next command
+            for rec in records:
+                rec.write()  # revisions' git state, for the stat cache as now written
 
 
 def folder_files(context: Path, dockerfile: Path, builder: str) -> tuple[SnapshotFiles, object]:
@@ -477,7 +579,9 @@ def load_state(
             refuse_unreadable(files)
         return ProjectState(str(context) if spec else "the working tree", text, str(df), files)
     df = _dockerfile_in(base, dockerfile, base)
-    pending = start_diff(base, spec, option)  # git stats the tree while we walk it
+    plan = _RevisionPlan.make(base, spec, option, df, builder)
+    # without a record of this revision's git state, git stats the tree while we walk it
+    pending = start_diff(base, spec, option) if plan is None or plan.record is None else None
     try:
         files, ignore = _folder_files_once(base, df, builder)
     except BaseException:
@@ -485,11 +589,19 @@ def load_state(
             pending.proc.kill()
             pending.proc.communicate()
         raise
+    snap = getattr(files, "_snap", None)
+    if plan is not None and snap is not None:
+        pending = plan.diff(snap, pending)
     rev_ignore = revision_ignore(base, spec, df, builder, option, diff=pending)
     if not _same_ignore(rev_ignore, ignore):
         # the revision's .dockerignore, not the tree's: what its build sent (walked again)
         from layerwise.context.snapshot import Snapshot
 
+        if pending is not None and pending.proc is None:
+            # (git's state from a record covers the files walked with the tree's ignore file only)
+            pending = start_diff(base, spec, option)
+        if plan is not None:
+            plan.cancel()
         files, ignore = snapshot_entries(Snapshot.take(base, rev_ignore)), rev_ignore
 
     def excluded(rel: str) -> bool:
@@ -497,4 +609,7 @@ def load_state(
 
     if builder == "legacy":
         refuse_unreadable(files)
-    return revision_state(base, spec, files, df, excluded, option, diff=pending)
+    state = revision_state(base, spec, files, df, excluded, option, diff=pending)
+    if plan is not None:
+        plan.write_now()
+    return state

@@ -382,6 +382,11 @@ class Walker:
         self.pendings: list[_Pending] = []
         self.emitted_remote: list[str] = []
         self.racy: list[str] = []
+        #: regular files listed without a stat-cache record (the cache's misses: new or
+        #: changed since it was written; excluded ones too), and the symlinks sent: what a
+        #: revision's cached git state must ask git about again (None: not known, a forked walk)
+        self.misses: list[str] | None = [] if cache else None
+        self.links: list[Entry] = []
         self.racy_limit = 0
         self._view: memoryview | None = None
         self.emit_lock = _NO_LOCK
@@ -492,6 +497,8 @@ class Walker:
             self._listing_errors(rel_dir, errors)
         if racy:
             self.racy.extend(racy)
+        if hits < nreg and self.misses is not None:
+            self.misses.extend([rels[i] for i in range(nreg) if len(recs[i]) <= 32])
         n = len(rels)
         matcher = self.matcher
         # which entries some pattern may match: the others are sent, with nothing inherited
@@ -545,6 +552,8 @@ class Walker:
                 self._emit(entry, chain)
             if kind == DIR:
                 subdirs.append((rel, child_info, None))
+            elif kind == SYMLINK:
+                self.links.append(entry)
             elif kind == OTHER:
                 self._warn_special(entry)
         if subdirs:
@@ -642,6 +651,7 @@ class Walker:
         sub.entries, sub.warnings, sub.excluded = [], [], ExcludedStats()
         sub.cache_hits = sub.hashed = sub.hashed_bytes = sub.seen = sub.deferred = 0
         sub.pendings, sub.emitted_remote, sub.racy = [], [], []
+        sub.misses, sub.links = ([] if self.misses is not None else None), []
         sub._view = None
         return sub
 
@@ -701,6 +711,9 @@ class Walker:
             self.entries.extend(sub.entries)
             self.warnings.extend(sub.warnings)
             self.racy.extend(sub.racy)
+            if self.misses is not None and sub.misses is not None:
+                self.misses.extend(sub.misses)
+            self.links.extend(sub.links)
             self.pendings.extend(sub.pendings)
             self.excluded.merge(sub.excluded)
             self.cache_hits += sub.cache_hits
@@ -724,6 +737,8 @@ class Walker:
             self.walk(frames[k * group : (k + 1) * group])
 
     def _run_forked(self, frames: list[tuple], workers: int) -> None:
+        self.misses = None  # (not sent back by the workers)
+        self.links = []
         for p in self.pendings:
             p.remote = True  # seen by the children as their parents' folders
         group = -(-len(frames) // 8192)  # at most 8192 tokens: 32 kB, fits a pipe's buffer
