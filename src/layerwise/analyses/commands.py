@@ -25,8 +25,9 @@ CONTEXT_FREE = frozenset(
      "chown", "chmod", "printf", "cd", "ldconfig", "npm", "corepack"}
 )  # fmt: skip
 
-_PY = re.compile(r"^(?:.*/)?python(?:3(?:\.\d+)?)?$")
-_PIP = re.compile(r"^(?:.*/)?pip(?:3(?:\.\d+)?)?$")
+# (compiled on first use, by re's cache: not at every check's start-up)
+_PY = r"^(?:.*/)?python(?:3(?:\.\d+)?)?$"
+_PIP = r"^(?:.*/)?pip(?:3(?:\.\d+)?)?$"
 
 
 class RunAnalysis(Record):
@@ -51,9 +52,9 @@ def classify(argv: list[str]) -> Install | str | None:
     if not bare:
         return "free"
     cmd = posixpath.basename(bare[0])
-    if _PY.match(bare[0]) and bare[1:3] == ["-m", "venv"]:
+    if re.match(_PY, bare[0]) and bare[1:3] == ["-m", "venv"]:
         return "free"
-    if _PIP.match(bare[0]) and bare[1:2] in (["config"], ["--version"], ["list"], ["freeze"]):
+    if re.match(_PIP, bare[0]) and bare[1:2] in (["config"], ["--version"], ["list"], ["freeze"]):
         return "free"
     if cmd in ("conda", "mamba", "micromamba") and bare[1:2] in (["clean"], ["config"], ["init"]):
         return "free"

@@ -16,9 +16,9 @@ REMOTE = re.compile(r"^(https?://|git@|git://|ssh://)", re.I)
 ARCHIVE = re.compile(r"\.(tar|tgz|tbz2?|txz|tar\.(gz|bz2|xz|zst)|gz|bz2|xz|zst)$", re.I)
 
 # Files that describe dependencies (or that packaging reads): copying them before an install
-# is the cache-friendly layout, not a problem.
-_DEP_NAME = re.compile(
-    r"""^(
+# is the cache-friendly layout, not a problem. (Compiled on first use: a check without a
+# build context never asks.)
+_DEP_NAME = r"""^(
       .*requirements.*\.(txt|in|lock)|requirements|reqs?|.*constraints.*\.txt|
       pyproject\.toml|poetry\.lock|uv\.lock|pdm\.lock|pylock\..*toml|Pipfile|Pipfile\.lock|
       setup\.py|setup\.cfg|MANIFEST\.in|environment\.ya?ml|env\.ya?ml|conda.*\.ya?ml|
@@ -26,14 +26,12 @@ _DEP_NAME = re.compile(
       \.python-version|pip\.conf|\.?pypirc|poetry\.toml|pdm\.toml|uv\.toml|
       package(-lock)?\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb?|
       pip_packages\.txt|.*\.whl|dist|wheels
-    )$""",
-    re.I | re.X,
-)
+    )$"""
 WHOLE = {".", "./", "/", "*", "./*", "", ".\\"}
 
 
 def is_dependency_file(path: str) -> bool:
-    return bool(_DEP_NAME.match(posixpath.basename(path.rstrip("/")) or path))
+    return bool(re.match(_DEP_NAME, posixpath.basename(path.rstrip("/")) or path, re.I | re.X))
 
 
 def sources(step: Step) -> list[str]:

@@ -23,7 +23,7 @@ _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _PY = re.compile(r"^(?:.*/)?python(?:3(?:\.\d+)?)?(?:\.exe)?$", re.I)
 _PIP = re.compile(r"^(?:.*/)?pip(?:3(?:\.\d+)?)?(?:\.exe)?$", re.I)
 _WRAPPERS = frozenset({"sudo", "exec", "env", "time", "nice", "nohup", "command", "xargs"})
-_HEREDOC_ONLY = re.compile(r"""^\s*<<-?\s*(["']?)[A-Za-z0-9_.-]+\1\s*$""")
+_HEREDOC_ONLY = r"""^\s*<<-?\s*(["']?)[A-Za-z0-9_.-]+\1\s*$"""  # (compiled on first use)
 _SHELLS = frozenset({"sh", "bash", "/bin/sh", "/bin/bash", "/usr/bin/env", "dash", "ash", "zsh"})
 
 # pip options that take a value (so the value is not a requirement)
@@ -138,7 +138,7 @@ def run_text(run: Run) -> str:
     """The shell script a RUN executes, as text."""
     if run.prepend_shell:
         text = " ".join(run.cmd_line)
-        if run.files and _HEREDOC_ONLY.match(text):
+        if run.files and re.match(_HEREDOC_ONLY, text):
             return "\n".join(h.content for h in run.files)
         first = text.split(None, 1)[0] if text.strip() else ""
         if run.files and posixpath.basename(first) in {posixpath.basename(s) for s in _SHELLS}:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from layerwise.analyses.rules import RuleContext
     from layerwise.parse.nodes import Node
 
-_GLOB = re.compile(r"[*?\[$]")
+_GLOB = r"[*?\[$]"  # (compiled on first use)
 
 
 def needed_files(ctx: RuleContext, *, expand: bool = False) -> Iterator[tuple[str, str, Node]]:
@@ -57,17 +57,17 @@ def _needed(ctx: RuleContext, expand: bool) -> Iterator[tuple[str, str, Node]]:
                         whole_dests.append(dest)
                         continue
                     why = f"a source of this {node.keyword.upper()}"
-                    if not _GLOB.search(n):
+                    if not re.search(_GLOB, n):
                         yield n, why, node
                         copied_to[posixpath.normpath(posixpath.join(dest, posixpath.basename(n)))] = n
                         copied_to[posixpath.normpath(dest)] = n
-                    if expand and (_GLOB.search(n) or project.is_file(n) is False):
+                    if expand and (re.search(_GLOB, n) or project.is_file(n) is False):
                         for f in project.select(s) or []:
                             yield f, why, node
             elif isinstance(inst, Run):
                 for m in step.expanded.get("mounts") or []:  # type: ignore[union-attr]
                     src = (m.source or "").strip("/")
-                    if m.type == "bind" and not m.from_ and src and src != "." and not _GLOB.search(src):
+                    if m.type == "bind" and not m.from_ and src and src != "." and not re.search(_GLOB, src):
                         yield src, "the source of a bind mount", node
                         if expand and project.is_file(src) is False:
                             for f in project.select(src) or []:

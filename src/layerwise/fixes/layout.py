@@ -273,7 +273,8 @@ def _plan_stage(stage: Stage, project: Project) -> tuple[_Plan | None, LayoutHin
     return None, None
 
 
-_VAR = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+# This module's patterns are compiled on first use (re's cache), not at every check's start-up.
+_VAR = r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))"
 
 
 def _expand_word(word: str, step: Step) -> str | None:
@@ -295,7 +296,7 @@ def _expand_word(word: str, step: Step) -> str | None:
             return ""
         return str(v)
 
-    out = _VAR.sub(value, word)
+    out = re.sub(_VAR, value, word)
     return None if unknown or "$" in out else out
 
 
@@ -380,9 +381,9 @@ def _copy_lines(plan: _Plan, project: Project) -> list[str]:
 
 
 _NO_PROJECT = {
-    "uv": (re.compile(r"\buv(\s+)sync\b"), r"uv\1sync --no-install-project"),
-    "poetry": (re.compile(r"\bpoetry(\s+)(install|sync)\b"), r"poetry\1\2 --no-root"),
-    "pdm": (re.compile(r"\bpdm((?:\s+-\S+)*\s+)(install|sync)\b"), r"pdm\1\2 --no-self"),
+    "uv": (r"\buv(\s+)sync\b", r"uv\1sync --no-install-project"),
+    "poetry": (r"\bpoetry(\s+)(install|sync)\b", r"poetry\1\2 --no-root"),
+    "pdm": (r"\bpdm((?:\s+-\S+)*\s+)(install|sync)\b", r"pdm\1\2 --no-self"),
 }
 def _local_target_regex(target: str) -> re.Pattern[str]:
     """The target as written, quoted or not, with its ``-e``."""
@@ -398,7 +399,7 @@ def _deps_only_run(source: str, x: Install) -> str | None:
     """The RUN's text turned into a dependencies-only install (formatting kept)."""
     if x.manager in _NO_PROJECT:
         regex, repl = _NO_PROJECT[x.manager]
-        new, n = regex.subn(repl, source, count=1)
+        new, n = re.subn(regex, repl, source, count=1)
         return new if n else None
     if x.manager == "uv-pip":
         # uv installs a pyproject's dependencies alone: uv pip install -r pyproject.toml
@@ -501,8 +502,8 @@ def _edits_for(df: Dockerfile, plan: _Plan, project: Project) -> ProposedFix | N
 
 
 _PIP_INSTALL = {
-    "pip": re.compile(r"\bpip(?:3(?:\.\d+)?)?\s+install\b|-m\s+pip\s+install\b"),
-    "uv-pip": re.compile(r"\buv\s+pip\s+install\b"),
+    "pip": r"\bpip(?:3(?:\.\d+)?)?\s+install\b|-m\s+pip\s+install\b",
+    "uv-pip": r"\buv\s+pip\s+install\b",
 }
 
 
@@ -543,7 +544,7 @@ def _no_deps_edit(df: Dockerfile, plan: _Plan, project: Project) -> TextEdit | N
         return None
     node = plan.install_step.instruction.node
     src = df.source(node)
-    hits = list(_PIP_INSTALL[x.manager].finditer(src))
+    hits = list(re.finditer(_PIP_INSTALL[x.manager], src))
     if len(hits) != 1:
         return None
     at = node.span.start + hits[0].end()

@@ -56,11 +56,12 @@ CODE = "LW201"
 
 _FLAG = {"pip": "--no-cache-dir", "pip-sync": None, "uv": "--no-cache", "uv-pip": "--no-cache",
          "poetry": "--no-cache", "pdm": "--no-cache", "pipenv": None, "conda": None}  # fmt: skip
-_INSERT = {"pip": re.compile(r"\bpip(?:3(?:\.\d+)?)?\s+install\b|-m\s+pip\s+install\b"),
-           "uv-pip": re.compile(r"\buv\s+pip\s+install\b"), "uv": re.compile(r"\buv\s+sync\b"),
-           "poetry": re.compile(r"\bpoetry\s+install\b"),
+# (patterns compiled on first use, by re's cache: not at every check's start-up)
+_INSERT = {"pip": r"\bpip(?:3(?:\.\d+)?)?\s+install\b|-m\s+pip\s+install\b",
+           "uv-pip": r"\buv\s+pip\s+install\b", "uv": r"\buv\s+sync\b",
+           "poetry": r"\bpoetry\s+install\b",
            # pdm's --no-cache is a global option: pdm --no-cache install
-           "pdm": re.compile(r"\bpdm(?=\s+(?:install|sync)\b)")}  # fmt: skip
+           "pdm": r"\bpdm(?=\s+(?:install|sync)\b)"}  # fmt: skip
 #: the managers whose fix can mount their cache instead (``layerwise fix --cache-mount``)
 _MOUNTABLE = ("pip", "uv", "uv-pip")
 
@@ -95,7 +96,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             flag = _FLAG.get(x.manager)
             fix = None
             where = ctx.locate_command(node, x.argv)
-            pat = _INSERT.get(x.manager)
+            pat = re.compile(_INSERT[x.manager]) if x.manager in _INSERT else None
             # as root, a mount (owned by root) serves the cache folder the install uses
             mount = d if x.manager in _MOUNTABLE and d and d.startswith("/") and "$" not in d else None
             if any(y.manager == x.manager and pkgcache.disabled_by(step, y) for y in a.installs):

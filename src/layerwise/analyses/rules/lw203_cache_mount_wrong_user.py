@@ -45,7 +45,7 @@ from layerwise.parse.instructions import Run
 CODE = "LW203"
 
 
-_UID_OPT = re.compile(r"^(?:-u|--uid)(?:=(\d+))?$")
+_UID_OPT = r"^(?:-u|--uid)(?:=(\d+))?$"  # (compiled on first use)
 
 
 def _ids(ctx: RuleContext, stage, step) -> tuple[str, str | None] | None:
@@ -67,7 +67,7 @@ def _ids(ctx: RuleContext, stage, step) -> tuple[str, str | None] | None:
                 words = [w for w in argv[1:] if not w.startswith("-")]
                 uid = None
                 for k, w in enumerate(argv[1:], 1):
-                    m = _UID_OPT.match(w)
+                    m = re.match(_UID_OPT, w)
                     if m:
                         uid = m.group(1) or (argv[k + 1] if k + 1 < len(argv) else None)
                 if name in words and uid and uid.isdigit():

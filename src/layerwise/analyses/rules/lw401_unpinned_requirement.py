@@ -38,7 +38,7 @@ from layerwise.parse.instructions import Run
 CODE = "LW401"
 
 BOOTSTRAP = {"pip", "setuptools", "wheel"}
-_HEX40 = re.compile(r"@[0-9a-f]{40}\b")
+_HEX40 = r"@[0-9a-f]{40}\b"  # (compiled on first use)
 
 
 def unpinned(req: str, *, conda: bool = False) -> str | None:
@@ -50,7 +50,7 @@ def unpinned(req: str, *, conda: bool = False) -> str | None:
         return "editable (-e) requirement"
     r = r.split(";", 1)[0].strip()
     if re.match(r"^(git|hg|svn|bzr)\+", r) or re.search(r"@\s*(git|hg|svn|bzr)\+", r):
-        return None if _HEX40.search(r) else "VCS branch or tag, not a commit"
+        return None if re.search(_HEX40, r) else "VCS branch or tag, not a commit"
     if "://" in r:
         return None if re.search(r"[#&]sha(256|384|512)=|--hash", req) else "URL without a hash"
     if r.startswith((".", "/", "~", "$")) or r.endswith((".whl", ".tar.gz", ".zip")):

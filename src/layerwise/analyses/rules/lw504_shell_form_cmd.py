@@ -39,7 +39,7 @@ from layerwise.parse.instructions import Cmd, Entrypoint
 
 CODE = "LW504"
 
-_SHELL_SYNTAX = re.compile(r"[$&|;<>*?`(){}\[\]~\\]|\n")
+_SHELL_SYNTAX = r"[$&|;<>*?`(){}\[\]~\\]|\n"  # (compiled on first use)
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
@@ -55,7 +55,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             continue
         node = inst.node
         fix = None
-        if not _SHELL_SYNTAX.search(text) and "\\" not in ctx.dockerfile.source(node):
+        if not re.search(_SHELL_SYNTAX, text) and "\\" not in ctx.dockerfile.source(node):
             try:
                 argv = shlex.split(text)
             except ValueError:
