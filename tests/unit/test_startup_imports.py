@@ -27,9 +27,15 @@ CMD ["python", "app.py"]
 NEVER = ("rich", "ruamel", "pygls", "lsprotocol", "yaml", "secrets", "difflib", "packaging", "click")
 
 # the standard library's costly modules that a check of one Dockerfile does not use (#17,
-# session 6): dataclasses (records are written out: layerwise.records), hashlib and its
-# OpenSSL (_hashlib: only what hashes file contents imports it; check's walk hashes nothing)
-NEVER_STDLIB = ("dataclasses", "hashlib", "_hashlib")
+# session 6): dataclasses and what it imports (inspect: ast, dis, tokenize; copy), typing
+# (records are written out: layerwise.records; TYPE_CHECKING is a constant of each module),
+# hashlib and its OpenSSL (_hashlib: only what hashes file contents imports it; check's walk
+# hashes nothing, and the GitLab report's fingerprints are its only use), threading (only a
+# walk on threads), and what click brought (uuid, platform, datetime)
+NEVER_STDLIB = ("dataclasses", "inspect", "ast", "dis", "tokenize", "copy", "typing", "hashlib", "_hashlib",
+                "threading", "uuid", "platform", "datetime")  # fmt: skip
+#: the GitLab report's fingerprints are SHA-256 digests
+HASHES = ("hashlib", "_hashlib")
 
 PROBE = """\
 import json, sys
@@ -70,6 +76,8 @@ def test_check_one_dockerfile_imports_no_heavy_module(tmp_path, fmt):
     loaded = _modules(["check", "--no-context", "--format", fmt, str(tmp_path / "Dockerfile")])
     assert "layerwise" in loaded and "argparse" in loaded  # the probe sees real imports
     assert not loaded & set(NEVER), sorted(loaded & set(NEVER))
+    never = {m for m in NEVER_STDLIB if fmt != "gitlab" or m not in HASHES}
+    assert not loaded & never, sorted(loaded & never)
 
 
 def test_probe_sees_a_forbidden_import(tmp_path):

@@ -9,12 +9,11 @@ some build of the repository exports the cache that another imports.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from layerwise.analyses.findings import Finding, Fix
 from layerwise.parse.instructions import Add, Copy, Run
+from layerwise.records import Frozen
 
+TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing at start-up)
 if TYPE_CHECKING:
     from layerwise.analyses.rules import RuleContext
     from layerwise.ci import CacheSpec, CiBuild, Pos
@@ -52,14 +51,17 @@ def _is_context_copy(step: Step) -> bool:
     return isinstance(inst, (Copy, Add)) and not step.expanded.get("from") and not getattr(inst, "heredocs", None)
 
 
-@dataclass(frozen=True)
-class BuilderInstall:
+class BuilderInstall(Frozen):
     """A dependency install in a stage the image does not ship, and the later step of that
-    stage that copies from the build context (and so re-runs on a code change)."""
+    stage that copies from the build context (and so re-runs on a code change). (A record
+    written out: the SARIF report imports every rule module, this one's too.)"""
 
-    stage: Stage
-    install: Step
-    code_copy: Step
+    __slots__ = _fields = ("stage", "install", "code_copy")
+
+    def __init__(self, stage: Stage, install: Step, code_copy: Step) -> None:
+        object.__setattr__(self, "stage", stage)
+        object.__setattr__(self, "install", install)
+        object.__setattr__(self, "code_copy", code_copy)
 
 
 def install_in_builder(ctx: RuleContext, build: CiBuild) -> BuilderInstall | None:
