@@ -148,6 +148,25 @@ def test_json_escapes_every_code_point_as_json_does() -> None:
     assert JSON_LINES(entries, 0, len(entries), OTHER) == report._json_lines_py(entries, 0, len(entries))
 
 
+@pytest.mark.usefixtures("_need_c")
+def test_json_numbers_as_python_writes_them() -> None:
+    """Every permission/setuid/sticky combination and sizes up to 2**63 - 1, with and without
+    a digest, for each kind (fifo, socket and devices as other entries)."""
+    import stat
+
+    rng = random.Random(3)
+    kinds = [("file", stat.S_IFREG), ("dir", stat.S_IFDIR), ("symlink", stat.S_IFLNK), ("other", stat.S_IFIFO),
+             ("other", stat.S_IFSOCK), ("other", stat.S_IFCHR), ("other", stat.S_IFBLK)]  # fmt: skip
+    sizes = [0, 1, 9, 10, 99, 100, 2**31 - 1, 2**31, 2**32, 10**15, 2**63 - 1]
+    entries = []
+    for perm in range(0o10000):
+        kind, fmt = kinds[perm % len(kinds)]
+        rec = b"s" * 32 + (rng.randbytes(32) if perm % 3 else b"")
+        target = "t\u00e9" if kind == "symlink" else None
+        entries.append(Entry(f"p{perm}", kind, fmt | perm, sizes[perm % len(sizes)], target, rec))
+    assert JSON_LINES(entries, 0, len(entries), OTHER) == report._json_lines_py(entries, 0, len(entries))
+
+
 @pytest.mark.parametrize("pure", [False, True])
 def test_write_json_in_batches_is_one_document(tmp_path, monkeypatch, pure) -> None:
     """write_json writes the file list in batches (C or Python): the same bytes as the whole

@@ -1126,6 +1126,32 @@ static const char *special_name(long mode) {
     }
 }
 
+/* ', "mode": "%04lo", "size": %lld, "digest": ' of (mode & 07777, size) at p (at most 72
+ * bytes, no NUL): how many bytes */
+static size_t fmt_mode_size(char *p, long mode, long long size) {
+    static const char head[] = ", \"mode\": \"";
+    static const char mid[] = "\", \"size\": ";
+    static const char tail[] = ", \"digest\": ";
+    char *start = p;
+    memcpy(p, head, sizeof head - 1);
+    p += sizeof head - 1;
+    for (int shift = 9; shift >= 0; shift -= 3) *p++ = (char)('0' + ((mode >> shift) & 7));
+    memcpy(p, mid, sizeof mid - 1);
+    p += sizeof mid - 1;
+    char digits[24];
+    int n = 0;
+    unsigned long long v = size < 0 ? 0ULL - (unsigned long long)size : (unsigned long long)size;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (size < 0) *p++ = '-';
+    while (n) *p++ = digits[--n];
+    memcpy(p, tail, sizeof tail - 1);
+    p += sizeof tail - 1;
+    return (size_t)(p - start);
+}
+
 static PyObject *fastscan_json_lines(PyObject *self, PyObject *args) {
     PyObject *entries, *other_kind;
     Py_ssize_t start, stop;
@@ -1160,8 +1186,8 @@ static PyObject *fastscan_json_lines(PyObject *self, PyObject *args) {
         if (out_put(&o, "{\"path\": ", 9) < 0 || out_json_str(&o, path) < 0 || out_put(&o, ", \"type\": ", 10) < 0 ||
             out_json_str(&o, kind) < 0)
             goto entry_done;
-        int len = snprintf(num, sizeof num, ", \"mode\": \"%04lo\", \"size\": %lld, \"digest\": ", m & 07777, sz);
-        if (out_put(&o, num, (size_t)len) < 0) goto entry_done;
+        if (out_reserve(&o, 80) < 0) goto entry_done;
+        o.len += fmt_mode_size(o.buf + o.len, m, sz);
         if (PyBytes_GET_SIZE(rec) == 64) {
             if (out_reserve(&o, 7 + 64 + 2) < 0) goto entry_done;
             const unsigned char *d = (const unsigned char *)PyBytes_AS_STRING(rec) + 32;
@@ -1182,7 +1208,7 @@ static PyObject *fastscan_json_lines(PyObject *self, PyObject *args) {
         int other = kind == other_kind || PyUnicode_Compare(kind, other_kind) == 0;
         if (other) {
             const char *sp = special_name(m);
-            len = snprintf(num, sizeof num, ", \"special\": \"%s\"", sp);
+            int len = snprintf(num, sizeof num, ", \"special\": \"%s\"", sp);
             if (out_put(&o, num, (size_t)len) < 0) goto entry_done;
         }
         if (out_put(&o, "}", 1) < 0) goto entry_done;
