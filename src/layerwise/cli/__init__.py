@@ -51,11 +51,9 @@ Examples:
 def help_text() -> str:
     """``layerwise --help``: what it is for, the options and the commands (no command module
     is imported for it)."""
-    import shutil
+    from layerwise.cli.args import fill_paragraphs, help_width
 
-    from layerwise.cli.args import HELP_WIDTH, fill_paragraphs
-
-    width = min(shutil.get_terminal_size((HELP_WIDTH, 24)).columns, HELP_WIDTH)
+    width = help_width()
     pad = max(map(len, COMMANDS)) + 2
     lines = [USAGE, "", fill_paragraphs(HELP, width - 2, "  "), "Options:",
              "  --version   Show the version and exit.", "  -h, --help  Show this message and exit.", "", "Commands:"]  # fmt: skip

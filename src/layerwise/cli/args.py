@@ -17,12 +17,25 @@ from collections.abc import Callable
 HELP_WIDTH = 80
 
 
+def help_width() -> int:
+    """The width of help text: the terminal's (COLUMNS, else stdout's), at most 80 columns.
+    (shutil.get_terminal_size without importing shutil, which every parser would pay for:
+    argparse makes a formatter for each option it adds.)"""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = HELP_WIDTH
+    return min(columns or HELP_WIDTH, HELP_WIDTH)
+
+
 class _Formatter(argparse.HelpFormatter):
     def __init__(self, prog: str) -> None:
-        import shutil
-
-        width = min(shutil.get_terminal_size((HELP_WIDTH, 24)).columns, HELP_WIDTH)
-        super().__init__(prog, width=width, max_help_position=32)
+        super().__init__(prog, width=help_width(), max_help_position=32)
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         return fill_paragraphs(text, width, indent)
