@@ -71,3 +71,20 @@ def console(file=None, *, color: bool | None = None, **kwargs):
     kwargs.setdefault("highlight", False)
     kwargs.setdefault("soft_wrap", not tty)
     return Console(file=file, force_terminal=True if color else None, no_color=color is False, **kwargs)
+
+
+def plain_stdout() -> bool:
+    """Whether rich would print to stdout without any style (not a terminal, no colour asked
+    for: rich's own test, FORCE_COLOR and TTY_COMPATIBLE included), so that a command's text
+    can be written without importing rich (#17: start-up; as ``context`` does)."""
+    if color_choice():
+        return False
+    tty_compatible = os.environ.get("TTY_COMPATIBLE", "")
+    if tty_compatible == "0":
+        return True
+    if tty_compatible == "1" or os.environ.get("FORCE_COLOR"):
+        return False
+    try:
+        return not sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -74,8 +74,13 @@ def explain(path, dockerfile, before, after, target, build_arg, builder, no_cach
         echo(render_json(result, before=got.before, after=got.after, context=os.path.normpath(path),
                                dockerfile=os.path.normpath(df_path)))  # fmt: skip
     else:
-        from layerwise.cli.color import console
+        import sys
 
-        render_text(result, before=got.before, after=got.after, console=console(),
-                    context=context_line(df_path, path))  # fmt: skip
+        from layerwise.cli.color import console, plain_stdout
+        from layerwise.report.explain import write_text_plain
+
+        shown = context_line(df_path, path)
+        if not (plain_stdout() and write_text_plain(result, sys.stdout, before=got.before, after=got.after,
+                                                    context=shown)):  # fmt: skip
+            render_text(result, before=got.before, after=got.after, console=console(emoji=False), context=shown)
     return 0
