@@ -102,10 +102,13 @@ def test_check_one_dockerfile_imports_no_costly_stdlib_module(tmp_path, no_conte
 
 
 def test_check_without_context_imports_no_context_module(tmp_path):
-    """``--no-context``: nothing of layerwise.context (snapshot, walk, ignore files, report)."""
+    """``--no-context``: nothing of layerwise.context (snapshot, walk, ignore files, report),
+    and no json: the exec form ``CMD ["python", "app.py"]`` is read without it (the JSON
+    reports and the context report, which the context rules build, import it)."""
     (tmp_path / "Dockerfile").write_text(DOCKERFILE)
     loaded = _all_modules(["check", "--no-context", "Dockerfile"], cwd=tmp_path)
     assert not [m for m in loaded if m.startswith("layerwise.context")]
+    assert "json" not in loaded
 
 
 def test_probe_sees_a_costly_stdlib_module(tmp_path):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import json
 import os
 import re
 import sys
@@ -688,14 +687,64 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"invalid JSON constant {name}")
 
 
+_JSON_SPACE = " \t\n\r"
+
+
+def _string_array(text: str) -> list[str] | None:
+    """``json.loads(text)`` when ``text`` (which starts with ``[``) is an array of strings
+    without escapes, as exec forms are written; None otherwise, and ``json`` decides (escapes,
+    other values, errors). json itself is then not imported: most Dockerfiles need no more.
+    Its grammar: JSON's whitespace (space, tab, CR, LF: no other), no trailing comma, no
+    control character inside a string, nothing after the array but whitespace."""
+    if "\\" in text:
+        return None
+    n = len(text)
+    out: list[str] = []
+    i = 1
+    while i < n and text[i] in _JSON_SPACE:
+        i += 1
+    if i < n and text[i] == "]":
+        i += 1
+    else:
+        while True:
+            if i >= n or text[i] != '"':
+                return None
+            j = text.find('"', i + 1)
+            if j < 0:
+                return None
+            value = text[i + 1 : j]
+            if value and min(value) < " ":
+                return None
+            out.append(value)
+            i = j + 1
+            while i < n and text[i] in _JSON_SPACE:
+                i += 1
+            if i < n and text[i] == ",":
+                i += 1
+                while i < n and text[i] in _JSON_SPACE:
+                    i += 1
+                continue
+            if i < n and text[i] == "]":
+                i += 1
+                break
+            return None
+    while i < n and text[i] in _JSON_SPACE:
+        i += 1
+    return out if i == n else None
+
+
 def _parse_json(rest: str) -> _Args | None:
     rest = go_trim_left_space(rest)
     if not rest.startswith("["):
         return None
-    try:
-        value = json.loads(rest, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        return None
+    value = _string_array(rest)
+    if value is None:
+        import json
+
+        try:
+            value = json.loads(rest, parse_constant=_reject_constant)
+        except (ValueError, RecursionError):
+            return None
     if not isinstance(value, list):
         return None
     if not all(isinstance(v, str) for v in value):

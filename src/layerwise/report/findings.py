@@ -10,7 +10,6 @@ SARIF lives in :mod:`layerwise.report.sarif`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
 from layerwise.analyses.findings import Finding
@@ -167,6 +166,8 @@ def finding_dict(f: Finding) -> dict:
 
 
 def render_json(findings: Sequence[Finding]) -> str:
+    import json  # (here: the text report does not load json)
+
     return json.dumps([finding_dict(f) for f in findings], indent=2) + "\n"
 
 

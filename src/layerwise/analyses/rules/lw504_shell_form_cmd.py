@@ -28,7 +28,6 @@ done by the shell, the shell's environment handling): check the container still 
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from collections.abc import Iterator
@@ -62,6 +61,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 argv = []
             if argv:
                 kw_end = node.span.start + len(node.keyword)
+                import json  # (here: only a fix writes JSON)
+
                 fix = Fix("unsafe", "exec form", (Edit(ctx.path, kw_end, node.span.end, " " + json.dumps(argv)),))
         kind = node.keyword.upper()
         yield ctx.at(
