@@ -529,6 +529,8 @@ class Walker:
             self.deferred += nreg - done
             start = nreg
         subdirs: list[tuple] = []
+        strip = len(rel_dir) + 1 if rel_dir else 0
+        append = self.entries.append if chain is None else None
         for i in range(start, n):
             rel = rels[i]
             mode = modes[i]
@@ -539,20 +541,26 @@ class Walker:
                 if excluded:
                     if i < nreg and len(rec) > 32:
                         hits -= 1  # a cache hit, but not an entry
-                    self._excluded(rel, mode, sizes[i], rec, rel[len(rel_dir) + 1 if rel_dir else 0 :], abs_dir, chain, child_info, decider, queue)
+                    self._excluded(rel, mode, sizes[i], rec, rel[strip:], abs_dir, chain, child_info, decider, queue)
                     continue
+            if i >= nreg and mode & 0o170000 == _S_IFDIR:  # (most entries here: as _entry makes it)
+                entry = Entry(rel, DIR, mode, 0, None, rec)
+                subdirs.append((rel, child_info, None))
+                if append is not None:
+                    append(entry)
+                else:
+                    self._emit(entry, chain)
+                continue
             kind = FILE if i < nreg else _KINDS.get(mode & 0o170000, OTHER)
-            name = rel[len(rel_dir) + 1 if rel_dir else 0 :]
+            name = rel[strip:]
             entry = self._entry(rel, kind, mode, sizes[i], rec, name if dfd >= 0 else os.path.join(abs_dir, name), dfd)
             if entry is None:
                 continue
-            if chain is None:
-                self.entries.append(entry)
+            if append is not None:
+                append(entry)
             else:
                 self._emit(entry, chain)
-            if kind == DIR:
-                subdirs.append((rel, child_info, None))
-            elif kind == SYMLINK:
+            if kind == SYMLINK:
                 self.links.append(entry)
             elif kind == OTHER:
                 self._warn_special(entry)
