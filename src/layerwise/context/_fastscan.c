@@ -932,9 +932,10 @@ static PyObject *fastscan_report_pass(PyObject *self, PyObject *args) {
         }
         Py_DECREF(kind);
         if (is_file) {
-            int same = group_len >= 0 && plen > group_len &&
-                       PyUnicode_Tailmatch(path, group, 0, group_len, -1) == 1 &&
-                       PyUnicode_READ_CHAR(path, group_len) == '/';
+            int same = group_len >= 0 && plen > group_len && PyUnicode_READ_CHAR(path, group_len) == '/' &&
+                       (PyUnicode_IS_ASCII(path) && PyUnicode_IS_ASCII(group)
+                            ? memcmp(PyUnicode_1BYTE_DATA(path), PyUnicode_1BYTE_DATA(group), (size_t)group_len) == 0
+                            : PyUnicode_Tailmatch(path, group, 0, group_len, -1) == 1);
             if (!same) {
                 if (sent_files != group_files &&
                     add_to_top(top, group, sent_files - group_files, sent_size - group_size) < 0)
@@ -962,23 +963,33 @@ static PyObject *fastscan_report_pass(PyObject *self, PyObject *args) {
             if (!(m & 04) && append_index(unreadable, i) < 0) goto done;
         }
         /* the name gate */
-        Py_ssize_t slash = PyUnicode_FindChar(path, '/', 0, plen, -1);
-        if (slash == -2) goto done;
-        PyObject *name = slash >= 0 ? PyUnicode_Substring(path, slash + 1, plen) : (Py_INCREF(path), path);
-        if (name == NULL) goto done;
-        int ascii = PyUnicode_IS_ASCII(name);
-        Py_ssize_t len = PyUnicode_GET_LENGTH(name);
-        const char *s = ascii ? (const char *)PyUnicode_1BYTE_DATA(name) : NULL;
-        int hit = ascii && len > 0 && !first[(unsigned char)s[0]] ? 0 : PySet_Contains(exact, name);
-        if (hit == 0) {
-            if (ascii) {
-                for (Py_ssize_t k = 0; k < ntails && !hit; k++)
-                    hit = tails[k].s != NULL && tails[k].len <= len && lower_eq(s + len - tails[k].len, tails[k].s, tails[k].len);
-                for (Py_ssize_t k = 0; k < nheads && !hit; k++)
-                    hit = heads[k].s != NULL && heads[k].len <= len && lower_eq(s, heads[k].s, heads[k].len);
-                for (Py_ssize_t k = 0; k < nmiddles && !hit; k++)
-                    hit = middles[k].s != NULL && lower_has(s, len, &middles[k]);
-            } else { /* as Python does it: name.lower().endswith(tails) or .startswith(heads) */
+        int hit = 0;
+        if (PyUnicode_IS_ASCII(path)) { /* on the path's own bytes: no name object unless needed */
+            const char *pd = (const char *)PyUnicode_1BYTE_DATA(path);
+            Py_ssize_t at = plen;
+            while (at > 0 && pd[at - 1] != '/') at--;
+            const char *s = pd + at;
+            Py_ssize_t len = plen - at;
+            if (len == 0 || first[(unsigned char)s[0]]) {
+                PyObject *name = at ? PyUnicode_Substring(path, at, plen) : (Py_INCREF(path), path);
+                if (name == NULL) goto done;
+                hit = PySet_Contains(exact, name);
+                Py_DECREF(name);
+                if (hit < 0) goto done;
+            }
+            for (Py_ssize_t k = 0; k < ntails && !hit; k++)
+                hit = tails[k].s != NULL && tails[k].len <= len && lower_eq(s + len - tails[k].len, tails[k].s, tails[k].len);
+            for (Py_ssize_t k = 0; k < nheads && !hit; k++)
+                hit = heads[k].s != NULL && heads[k].len <= len && lower_eq(s, heads[k].s, heads[k].len);
+            for (Py_ssize_t k = 0; k < nmiddles && !hit; k++)
+                hit = middles[k].s != NULL && lower_has(s, len, &middles[k]);
+        } else { /* as Python does it: name in exact, name.lower().endswith(tails), ... */
+            Py_ssize_t slash = PyUnicode_FindChar(path, '/', 0, plen, -1);
+            if (slash == -2) goto done;
+            PyObject *name = slash >= 0 ? PyUnicode_Substring(path, slash + 1, plen) : (Py_INCREF(path), path);
+            if (name == NULL) goto done;
+            hit = PySet_Contains(exact, name);
+            if (hit == 0) {
                 PyObject *lower = PyObject_CallMethod(name, "lower", NULL);
                 if (lower == NULL) {
                     Py_DECREF(name);
@@ -996,9 +1007,9 @@ static PyObject *fastscan_report_pass(PyObject *self, PyObject *args) {
                     hit = PySequence_Contains(lower, PyTuple_GET_ITEM(middles_t, k));
                 Py_DECREF(lower);
             }
+            Py_DECREF(name);
+            if (hit < 0) goto done;
         }
-        Py_DECREF(name);
-        if (hit < 0) goto done;
         if (hit && append_index(candidates, i) < 0) goto done;
     }
     if (sent_files != group_files && add_to_top(top, group, sent_files - group_files, sent_size - group_size) < 0)
