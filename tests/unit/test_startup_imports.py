@@ -38,13 +38,15 @@ NEVER_STDLIB = ("dataclasses", "inspect", "ast", "dis", "tokenize", "copy", "typ
 HASHES = ("hashlib", "_hashlib")
 
 PROBE = """\
-import json, sys
+import sys
 from layerwise.cli import main
 try:
     main(sys.argv[1:])
 except SystemExit as exc:
     code = exc.code
-print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.__stderr__)
+modules = sorted(sys.modules)  # (before the probe's own json)
+import json
+print(json.dumps({"code": code, "modules": modules}), file=sys.__stderr__)
 """
 
 
