@@ -54,9 +54,9 @@ def test_version():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["nosuch"], "No such command 'nosuch'."),
-        (["chek"], "Did you mean 'check'?"),
-        (["--nosuch"], "No such option: --nosuch"),
+        (["nosuch"], "layerwise: error: no such command 'nosuch'\n"),
+        (["chek"], "layerwise: error: no such command 'chek' (did you mean 'check'?)\n"),
+        (["--nosuch"], "layerwise: error: no such option: --nosuch\n"),
         (["check", "--nosuch"], "layerwise check: error: unrecognized arguments: --nosuch"),
         (["check", "--sel", "LW1"], "unrecognized arguments: --sel"),  # no abbreviations
         (["rules", "--format", "xml"], "argument --format: invalid choice: 'xml'"),

@@ -73,7 +73,8 @@ def load(name: str):
 
 
 def _usage_error(message: str) -> int:
-    sys.stderr.write(f"{USAGE}\nTry 'layerwise --help' for help.\n\nError: {message}\n")
+    """As a command's usage errors read (argparse): the usage, the error, where help is."""
+    sys.stderr.write(f"{USAGE}\nlayerwise: error: {message}\nTry 'layerwise --help' for help.\n")
     return 2
 
 
@@ -87,13 +88,13 @@ def run(argv: list[str]) -> int | None:
             sys.stdout.write(f"layerwise, version {__version__}\n")
             return 0
         if arg.startswith("-"):
-            return _usage_error(f"No such option: {arg}")
+            return _usage_error(f"no such option: {arg}")
         cmd = load(arg)
         if cmd is None:
             import difflib
 
             close = difflib.get_close_matches(arg, COMMANDS, n=1)
-            return _usage_error(f"No such command {arg!r}." + (f" Did you mean {close[0]!r}?" if close else ""))
+            return _usage_error(f"no such command {arg!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         return cmd(argv[i + 1 :])
     sys.stderr.write(help_text())  # no command: what there is to run
     return 2
