@@ -19,3 +19,23 @@ def test_no_whole_copy():
 
 def test_without_context():
     passes(CODE, DF)
+
+
+def test_build_file_names_match_as_fnmatch_does():
+    """The one pattern the rule compiles matches exactly the names one of its globs matches
+    with ``fnmatch.fnmatchcase`` (what the rule asked glob by glob before)."""
+    import fnmatch
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from layerwise.analyses.rules.lw106_build_files_copied import _BUILD_FILES, _build_file_match
+
+    pieces = st.sampled_from(["Dockerfile", "dockerfile", "Containerfile", "docker-compose", "compose", ".yml",
+                              ".yaml", ".dockerignore", ".", "-", "x", "\n", "é", ".Dockerfile", "er"])  # fmt: skip
+
+    @given(st.lists(pieces, max_size=5).map("".join))
+    def same(name):
+        assert bool(_build_file_match()(name)) == any(fnmatch.fnmatchcase(name, g) for g in _BUILD_FILES)
+
+    same()

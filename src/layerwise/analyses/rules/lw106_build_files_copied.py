@@ -36,6 +36,8 @@ itself is unchanged.
 from __future__ import annotations
 
 import fnmatch
+import functools
+import re
 from collections.abc import Iterator
 
 from layerwise.analyses import copies
@@ -50,6 +52,13 @@ _BUILD_FILES = ("Dockerfile", "*.Dockerfile", "Dockerfile.*", "Containerfile", "
                 "compose*.yaml")  # fmt: skip
 
 
+@functools.cache
+def _build_file_match():
+    """``fnmatch.fnmatchcase`` against any of ``_BUILD_FILES``, as one pattern (compiled once,
+    not ten)."""
+    return re.compile("|".join(fnmatch.translate(g) for g in _BUILD_FILES)).match
+
+
 def check(ctx: RuleContext) -> Iterator[Finding]:
     project = ctx.project
     whole = [step for _, step in ctx.steps() if copies.is_whole_context(step)]
@@ -60,7 +69,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         top = sorted(p.name for p in project.root.iterdir())
     except OSError:
         return
-    candidates = [n for n in top if any(fnmatch.fnmatchcase(n, g) for g in _BUILD_FILES)]
+    is_build_file = _build_file_match()
+    candidates = [n for n in top if is_build_file(n)]
     rel = project.dockerfile_rel
     if rel and rel not in candidates:
         candidates.append(rel)

@@ -33,7 +33,6 @@ from layerwise.analyses import copies
 from layerwise.analyses.findings import Finding, Fix
 from layerwise.analyses.rules import RuleContext
 from layerwise.analyses.rules._ignore_edits import append_lines, new_patterns
-from layerwise.analyses.secretfiles import holds_secret
 
 CODE = "LW305"
 
@@ -48,7 +47,11 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     by_loc = {(ctx.path, step.line): step for step in steps}
     per_step: dict[int, list] = {}
     for secret in report.secrets:
-        if secret.copied_by and not holds_secret(ctx.project.root, secret.path):
+        if not secret.copied_by:
+            continue
+        from layerwise.analyses.secretfiles import holds_secret  # (only for a secret that is copied)
+
+        if not holds_secret(ctx.project.root, secret.path):
             continue  # named like a secret, but its text holds none (a CA bundle, a plain .npmrc)
         for cs in secret.copied_by:
             key = (cs.location.path, cs.location.line) if cs.location else None
