@@ -91,6 +91,25 @@ def test_command_imports_no_rich_for_plain_text(tmp_path) -> None:
     assert got.stdout == _rich(_report(root, count_excluded=False))
 
 
+def test_text_report_needs_no_stat_cache(tmp_path) -> None:
+    """The text report reads no digest: it neither reads nor writes the stat cache, nor
+    loads OpenSSL to name its file (#17: start-up); the JSON report, which lists digests,
+    keeps the cache."""
+    root = _tree(tmp_path / "ctx", PLAIN_NAMES)
+    code = ("import sys; from layerwise.cli import main\n"
+            "try:\n    main(['context', *sys.argv[1:]])\nexcept SystemExit:\n    pass\n"
+            "print('HASHLIB' if {'hashlib', '_hashlib'} & set(sys.modules) else 'NO HASHLIB', file=sys.stderr)")  # fmt: skip
+    env = _env(tmp_path)
+    cache = tmp_path / "xdg-cache" / "layerwise" / "stat"
+    got = subprocess.run([sys.executable, "-c", code, str(root)], check=False, capture_output=True, text=True, env=env)
+    assert got.stderr.strip().endswith("NO HASHLIB"), got.stderr
+    assert "Build context" in got.stdout and not (cache.exists() and any(cache.iterdir()))
+    got = subprocess.run([sys.executable, "-c", code, str(root), "--format", "json"], check=False, capture_output=True,
+                         text=True, env=env)  # fmt: skip
+    assert got.stderr.strip().endswith("HASHLIB"), got.stderr
+    assert '"digest": "sha256:' in got.stdout and any(cache.iterdir())
+
+
 def _env(tmp_path: Path) -> dict[str, str]:
     import os
 

@@ -115,7 +115,9 @@ def _snapshot(path: str, dockerfile: str | None, builder: str, *, digests: bool)
     ignore = load_ignore(path, dockerfile, builder)
     progress = _Progress() if sys.stderr.isatty() else None
     try:
-        snap = Snapshot.take(path, ignore, digests=digests, progress=progress)
+        # the stat cache serves digests only: the text report reads none (as check's context
+        # rules, it neither reads the cache nor names its file: no OpenSSL at start-up)
+        snap = Snapshot.take(path, ignore, digests=digests, use_cache=digests, progress=progress)
     finally:
         if progress is not None:
             progress.close()
