@@ -337,9 +337,9 @@ def _with_dockerfile_text(state, context: str, text: bytes):
     """``state`` with the Dockerfile's text replaced, in the context too when the context
     sends the Dockerfile (``COPY . .`` copies the text that is saved, not the old file's)."""
     import hashlib
-    from dataclasses import replace
 
     from layerwise.analyses.cache import Entry
+    from layerwise.records import replace
 
     files = state.files
     rel = os.path.relpath(os.path.realpath(state.dockerfile_path), os.path.realpath(context)).replace(os.sep, "/")

@@ -52,8 +52,6 @@ import json
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Protocol
 
 from layerwise.context.files import WILDCARD as _WILDCARD
 from layerwise.context.files import Entry as Entry  # (re-exported: the simulation's entry)
@@ -69,12 +67,13 @@ from layerwise.parse.instructions import (
     Run,
     Workdir,
 )
+from layerwise.records import Record
 from layerwise.resolve.stages import PROXY_ARGS, Build, Stage, Step
 
 BUILDERS = ("buildkit", "legacy")
 
 
-class FileEntry(Protocol):
+class FileEntry:
     """What the simulation needs to know of one entry of the build context."""
 
     kind: str  # "file" | "dir" | "symlink" | "other"
@@ -86,43 +85,54 @@ class FileEntry(Protocol):
 ContextFiles = Mapping[str, FileEntry]  # posix path relative to the context root -> entry
 
 
-@dataclass
-class FileChange:
-    path: str
-    change: str  # added | removed | modified | mode | type
+class FileChange(Record):
+    _fields = ("path", "change")
+
+    def __init__(self, path: str, change: str) -> None:
+        self.path = path
+        self.change = change  # added | removed | modified | mode | type
 
 
-@dataclass
-class Cause:
-    """Why a step rebuilt: the first of these that applies."""
+class Cause(Record):
+    """Why a step rebuilt: the first of these that applies (a record written out: a dataclass
+    would be built at every start-up)."""
 
-    type: str  # parent | instruction | variables | files | new | stage | base | no-cache | unknown | ci-*
-    message: str
-    detail: dict = field(default_factory=dict)
+    _fields = ("type", "message", "detail")
+
+    def __init__(self, type: str, message: str, detail: dict | None = None) -> None:
+        self.type = type  # parent | instruction | variables | files | new | stage | base | no-cache | unknown | ci-*
+        self.message = message
+        self.detail = {} if detail is None else detail
 
     def to_json(self) -> dict:
         return {"type": self.type, "message": self.message, **self.detail}
 
 
-@dataclass
-class StepKey:
+class StepKey(Record):
     """One executed step of one simulated build."""
 
-    stage: Stage
-    step: Step | None  # None for the FROM of the stage
-    instruction: Instruction
-    kind: str  # from | run | copy | add | workdir | metadata
-    key: str  # "" for metadata steps of BuildKit (no cache entry)
-    parent: str
-    op: dict  # the canonical operation (everything but parent and file contents)
-    files: SelectedFiles | None = None  # selected context files, for COPY/ADD/bind mounts
-    missing: list[str] = field(default_factory=list)  # sources not in the context
-    assumptions: list[str] = field(default_factory=list)
-    stage_refs: list[int] = field(default_factory=list)
-    failure: str = ""  # why the builder fails at this step, when it does (else "")
-    writes: Writer | None = None  # what the step writes into its stage's filesystem
-    # COPY --from <stage>: for each source path, the writers of that stage that touch it
-    reads: list[tuple[str, list[tuple[Writer, str]]]] = field(default_factory=list)
+    _fields = ("stage", "step", "instruction", "kind", "key", "parent", "op", "files", "missing", "assumptions",
+               "stage_refs", "failure", "writes", "reads")  # fmt: skip
+
+    def __init__(self, stage: Stage, step: Step | None, instruction: Instruction, kind: str, key: str, parent: str,
+                 op: dict, files: SelectedFiles | None = None, missing: list[str] | None = None,
+                 assumptions: list[str] | None = None, stage_refs: list[int] | None = None, failure: str = "",
+                 writes: Writer | None = None, reads: list[tuple[str, list[tuple[Writer, str]]]] | None = None) -> None:  # fmt: skip
+        self.stage = stage
+        self.step = step  # None for the FROM of the stage
+        self.instruction = instruction
+        self.kind = kind  # from | run | copy | add | workdir | metadata
+        self.key = key  # "" for metadata steps of BuildKit (no cache entry)
+        self.parent = parent
+        self.op = op  # the canonical operation (everything but parent and file contents)
+        self.files = files  # selected context files, for COPY/ADD/bind mounts
+        self.missing: list[str] = [] if missing is None else missing  # sources not in the context
+        self.assumptions: list[str] = [] if assumptions is None else assumptions
+        self.stage_refs: list[int] = [] if stage_refs is None else stage_refs
+        self.failure = failure  # why the builder fails at this step, when it does (else "")
+        self.writes = writes  # what the step writes into its stage's filesystem
+        # COPY --from <stage>: for each source path, the writers of that stage that touch it
+        self.reads: list[tuple[str, list[tuple[Writer, str]]]] = [] if reads is None else reads
 
 
 def _overlaps(a: str, b: str) -> bool:
@@ -136,8 +146,7 @@ def _abs(path: str) -> str:
     return posixpath.normpath("/" + path.lstrip("/"))
 
 
-@dataclass
-class Writer:
+class Writer(Record):
     """What one step writes into its stage's filesystem, for ``COPY --from`` (whose cache key is
     the content of the paths it copies, not the stage's chain): ``ident(path)`` is equal in two
     builds exactly when this writer puts the same bytes at and under ``path`` (when it can be
@@ -149,11 +158,16 @@ class Writer:
     - otherwise everything it writes is at or under ``prefix``, and ``ident`` is ``key``.
     """
 
-    step: StepKey
-    key: str
-    prefix: str | None = None
-    files: dict[str, tuple] | Callable[[], dict[str, tuple]] | None = None  # (a callable: listed when asked)
-    builder: str = "buildkit"
+    _fields = ("step", "key", "prefix", "files", "builder")
+
+    def __init__(self, step: StepKey, key: str, prefix: str | None = None,
+                 files: dict[str, tuple] | Callable[[], dict[str, tuple]] | None = None,
+                 builder: str = "buildkit") -> None:  # fmt: skip
+        self.step = step
+        self.key = key
+        self.prefix = prefix
+        self.files = files  # (a callable: listed when asked)
+        self.builder = builder
 
     def written(self) -> dict[str, tuple]:
         if callable(self.files):

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
 
 from layerwise.analyses.cache import (
     Cause,
@@ -17,6 +16,7 @@ from layerwise.analyses.cache import (
     simulate,
 )
 from layerwise.errors import LayerwiseError, Location
+from layerwise.records import Record
 from layerwise.resolve.stages import Build
 
 MAX_PATHS = 5
@@ -26,22 +26,30 @@ class UnsupportedByBuilder(LayerwiseError):
     """The builder asked for cannot build this Dockerfile: there is nothing to predict."""
 
 
-@dataclass
-class StepReport:
-    stage: str | int
-    line: int
-    instruction: str  # the original text (continuations joined)
-    kind: str  # from | run | copy | add | workdir | metadata
-    status: str  # cached | rebuilt | not-built | metadata
-    cause: Cause | None = None
-    assumptions: list[str] = field(default_factory=list)
-    end_line: int = 0
-    onbuild: bool = False  # an ONBUILD trigger of the parent stage (its line is the ONBUILD's)
-    seconds: float | None = None  # what it took in the last measured build (layerwise bench)
-    base_stage: int | None = None  # for FROM <earlier stage>: that stage's index
-    #: rebuilt only if a re-run RUN writes other bytes than last time (which layerwise cannot
-    #: know offline): the builder takes it from the cache when they come out the same
-    may_be_cached: bool = False
+class StepReport(Record):
+    """One step of the after build as predicted (a record written out: a dataclass would be
+    built at every start-up)."""
+
+    _fields = ("stage", "line", "instruction", "kind", "status", "cause", "assumptions", "end_line", "onbuild",
+               "seconds", "base_stage", "may_be_cached")  # fmt: skip
+
+    def __init__(self, stage: str | int, line: int, instruction: str, kind: str, status: str, cause: Cause | None = None,
+                 assumptions: list[str] | None = None, end_line: int = 0, onbuild: bool = False,
+                 seconds: float | None = None, base_stage: int | None = None, may_be_cached: bool = False) -> None:  # fmt: skip
+        self.stage = stage
+        self.line = line
+        self.instruction = instruction  # the original text (continuations joined)
+        self.kind = kind  # from | run | copy | add | workdir | metadata
+        self.status = status  # cached | rebuilt | not-built | metadata
+        self.cause = cause
+        self.assumptions: list[str] = [] if assumptions is None else assumptions
+        self.end_line = end_line
+        self.onbuild = onbuild  # an ONBUILD trigger of the parent stage (its line is the ONBUILD's)
+        self.seconds = seconds  # what it took in the last measured build (layerwise bench)
+        self.base_stage = base_stage  # for FROM <earlier stage>: that stage's index
+        #: rebuilt only if a re-run RUN writes other bytes than last time (which layerwise cannot
+        #: know offline): the builder takes it from the cache when they come out the same
+        self.may_be_cached = may_be_cached
 
     def to_json(self) -> dict:
         extra: dict = {}
@@ -72,12 +80,15 @@ CACHE_ASSUMPTION = (
 )
 
 
-@dataclass
-class Explanation:
-    builder: str
-    target: str | int
-    steps: list[StepReport]
-    assumptions: list[str] = field(default_factory=lambda: [CACHE_ASSUMPTION])
+class Explanation(Record):
+    _fields = ("builder", "target", "steps", "assumptions")
+
+    def __init__(self, builder: str, target: str | int, steps: list[StepReport],
+                 assumptions: list[str] | None = None) -> None:  # fmt: skip
+        self.builder = builder
+        self.target = target
+        self.steps = steps
+        self.assumptions: list[str] = [CACHE_ASSUMPTION] if assumptions is None else assumptions
 
     def apply_timings(self, timings: dict[str, float]) -> None:
         """Attach measured step times (by instruction text) for the cost estimate."""

@@ -22,10 +22,9 @@ empty, which changes how long a step takes, not whether it runs.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from layerwise.analyses.cache import Cause
 from layerwise.analyses.explain import Explanation, StepReport
+from layerwise.records import replace
 from layerwise.resolve.stages import Build
 
 MODES = ("none", "min", "max")

@@ -21,8 +21,8 @@ import os
 import posixpath
 import re
 import struct
+from collections import namedtuple
 from collections.abc import Iterator, Mapping
-from typing import NamedTuple
 
 from layerwise.errors import LayerwiseError, Location
 
@@ -33,15 +33,13 @@ class StateError(LayerwiseError):
     """A project state that cannot be read (no such revision, an unreadable folder...)."""
 
 
-class Entry(NamedTuple):
+class Entry(namedtuple("Entry", "kind mode digest target", defaults=(0o644, "", ""))):
     """One context entry as the cache simulation sees it (a tuple: a selection stores it as
-    is, and many of them stay small). ``digest`` is the raw sha256 of a file's content (``b""``
-    when it cannot be read; ``""`` for other kinds), ``target`` a symlink's target."""
+    is, and many of them stay small): ``kind``, ``mode`` (permission bits), ``digest`` the raw
+    sha256 of a file's content (``b""`` when it cannot be read; ``""`` for other kinds),
+    ``target`` a symlink's target. (A namedtuple, not a typing.NamedTuple: no typing import.)"""
 
-    kind: str
-    mode: int = 0o644
-    digest: bytes | str = ""
-    target: str = ""
+    __slots__ = ()
 
 
 FILE, DIR, SYMLINK = "file", "dir", "symlink"

@@ -15,22 +15,24 @@ import os
 import posixpath
 import subprocess
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from layerwise.context.files import ContextFiles, Entry, StateError
 from layerwise.errors import LayerwiseError, Location
+from layerwise.records import Record
 from layerwise.safefs import DOCKERFILE_LIMIT, PROJECT_FILE_LIMIT, size_text
 
 
-@dataclass
-class ProjectState:
+class ProjectState(Record):
     """One state of a project: the Dockerfile text and the context files Docker would see."""
 
-    label: str
-    dockerfile_text: bytes
-    dockerfile_path: str  # for messages
-    files: dict[str, Entry]
+    _fields = ("label", "dockerfile_text", "dockerfile_path", "files")
+
+    def __init__(self, label: str, dockerfile_text: bytes, dockerfile_path: str, files: dict[str, Entry]) -> None:
+        self.label = label
+        self.dockerfile_text = dockerfile_text
+        self.dockerfile_path = dockerfile_path  # for messages
+        self.files = files
 
 
 def _git(cwd: Path, *args: str, input: bytes | None = None) -> bytes:
