@@ -539,10 +539,13 @@ class Selection:
         for root in self.roots:
             if root in tree.read:
                 continue
-            lo, hi = tree.below(root)
-            e = tree.get(root) if root else None
-            span = tree.entries[lo:hi] if e is None or e.kind == DIR else []
-            snap.ensure_digests([e, *span] if e is not None else span)
+            todo = snap.without_digest(root) if hasattr(snap, "without_digest") else None
+            if todo is None:
+                lo, hi = tree.below(root)
+                e = tree.get(root) if root else None
+                span = tree.entries[lo:hi] if e is None or e.kind == DIR else []
+                todo = [e, *span] if e is not None else span
+            snap.ensure_digests(todo)
             prefix = root + "/" if root else ""
             for p in sorted(snap._failed):
                 if p == root or p.startswith(prefix):

@@ -131,6 +131,9 @@ class Snapshot:
         #: what the walk found against that cache (see :meth:`walk_changes`)
         self._walk_misses: list[str] | None = None
         self._walk_misses_cached: set[str] = set()
+        #: the files the walk listed without a digest (a superset of those still without one;
+        #: excluded ones too), or None when not known
+        self._undigested: list[str] | None = None
         self.walk_links: list[Entry] = []
 
     # -- construction ----------------------------------------------------------------------
@@ -212,6 +215,7 @@ class Snapshot:
         snap.cache_token = token
         snap._walk_misses = misses if token is not None else None
         snap._walk_misses_cached = misses_cached
+        snap._undigested = None if misses is None or digests else misses
         snap.walk_links = walker.links
         snap.hashed = walker.hashed
         snap.hashed_bytes = walker.hashed_bytes
@@ -224,6 +228,20 @@ class Snapshot:
             # every file is hashed already unless the walk left some (big ones) for threads
             snap.ensure_digests(None if walker.deferred else [])
         return snap
+
+    def without_digest(self, root: str) -> list[Entry] | None:
+        """The files at or below ``root`` ("": all) that may have no digest yet, from what the
+        walk noted (no pass over the others); None when it noted nothing."""
+        if self._undigested is None:
+            return None
+        prefix = root + "/"
+        out = []
+        for p in self._undigested:
+            if not root or p == root or p.startswith(prefix):
+                e = self.get(p)
+                if e is not None and e.kind == FILE:
+                    out.append(e)
+        return out
 
     def walk_changes(self) -> tuple[list[str], int] | None:
         """What the walk found changed since the stat cache was written (the cache whose token
