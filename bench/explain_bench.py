@@ -1,78 +1,83 @@
-"""Benchmark: ``layerwise explain`` (warm) against ``layerwise context`` (warm) on the same
-100,000-file tree, both as the user runs them (one process each), best of --repeat.
+"""Benchmark: ``layerwise explain`` (warm, HEAD against the working tree with one edited file,
+as in the user's loop) against ``git status --porcelain`` in the same rounds, interleaved.
 
-Target (issue 4): a warm ``explain`` costs no more than twice a warm ``context``: explain
-walks the working tree once, overlays HEAD's tracked changes from git, and hashes only the
-files that COPY instructions read (through the same stat cache).
+The #17 targets: explain <= 2x git status at 100,000 files, <= 3x at 1,000,000 (and <= 500 MB),
+<= 120 ms on a small project. Each round runs every command once in a fresh process, in a
+rotated order (``tree_bench.bench``: wall clock of the whole process, peak RSS, the 1-minute
+load average before the round). Printed per command: the median seconds and their range, the
+median of the per-round ratios to the same round's ``git status`` and their range, the peak
+RSS; per tree, the load averages seen. On a machine shared with others, the ranges matter as
+much as the medians: report them.
 
-Usage:  python bench/explain_bench.py [--dir DIR] [--files N] [--size-mb MB] [--repeat K]
+``--src DIR`` (repeatable) runs each given source tree (``PYTHONPATH=DIR``, a checkout's
+``src``) in the same rounds: code before and after a change, compared in one run.
+
+Trees as in tree_bench.py (``small``: the flask-demo example in a fresh repository; ``100k``,
+``1m``: scale_bench.py's, generated once under --dir).
+
+Usage:  python bench/explain_bench.py [--sizes small,100k] [--rounds 9] [--src /old/src --src src]
+                                      [--commands explain,explain-json] [--json FILE]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
+import json
+import shutil
+import statistics
 import sys
-import time
+import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from context_bench import generate
-
-DOCKERFILE = """FROM python:3.12-slim
-WORKDIR /app
-COPY requirements.txt ./
-RUN pip install --no-cache-dir -r requirements.txt
-COPY . .
-CMD ["python", "-m", "app"]
-"""
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from scale_bench import prepare  # noqa: E402
+from tree_bench import bench, small_project  # noqa: E402
 
 
-def run(cmd: list[str], cwd: Path) -> float:
-    t = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, check=False)
-    dt = time.perf_counter() - t
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.decode()[-2000:]}")
-    return dt
+def ranges(result: dict) -> list[dict]:
+    """Each command's seconds and per-round ratios to git status: median and range."""
+    git = next(r for r in result["rows"] if r["command"] == "git status")["runs"]
+    out = []
+    for row in result["rows"]:
+        ratios = [s / g for s, g in zip(row["runs"], git)]
+        out.append({"command": row["command"], "median_s": statistics.median(row["runs"]),
+                    "min_s": min(row["runs"]), "max_s": max(row["runs"]),
+                    "ratio": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
+                    "rss_mb": row["rss_mb"]})  # fmt: skip
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dir", default="/tmp/layerwise-bench")
-    ap.add_argument("--files", type=int, default=100_000)
-    ap.add_argument("--size-mb", type=int, default=1024)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--sizes", default="small,100k")
+    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--src", action="append", default=[], help="a source tree to run (PYTHONPATH); repeatable")
+    ap.add_argument("--commands", default="explain", help="explain and/or explain-json")
+    ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args(argv)
-    tree = Path(args.dir) / f"tree-{args.files}-{args.size_mb}"
-    generate(tree, args.files, args.size_mb)
-    git = ["git", "-c", "user.email=b@example.com", "-c", "user.name=bench"]
-    if not (tree / "Dockerfile").exists():
-        (tree / "Dockerfile").write_text(DOCKERFILE)
-        (tree / "requirements.txt").write_text("flask==3.0.3\n")
-        subprocess.run([*git, "add", "Dockerfile", "requirements.txt"], cwd=tree, check=True)
-        subprocess.run([*git, "commit", "-qm", "Dockerfile"], cwd=tree, check=True)
-    exe = str(Path(sys.executable).parent / "layerwise")
-    # one code change, as in the user's loop
-    victim = next(p for p in sorted(tree.rglob("*.py")) if ".git" not in p.parts)
-    original = victim.read_bytes()
-    victim.write_bytes(original + b"\n# edited\n")
+    work = Path(tempfile.mkdtemp(prefix="lw-explain-bench-"))
+    srcs = [str(Path(s).resolve()) for s in args.src] or [""]
+    results = []
     try:
-        run([exe, "context", ".", "--format", "json"], tree)  # cold: fills the stat cache
-        run([exe, "explain", ".", "--format", "json"], tree)
-        ctx = min(run([exe, "context", ".", "--format", "json"], tree) for _ in range(args.repeat))
-        exp = min(run([exe, "explain", ".", "--format", "json"], tree) for _ in range(args.repeat))
-        status = min(run(["git", "status", "--porcelain"], tree) for _ in range(args.repeat))
+        for label in args.sizes.split(","):
+            tree = small_project(work) if label == "small" else prepare(label, Path(args.dir))
+            result = bench(tree, srcs, args.rounds, args.commands.split(","), work)
+            result["ranges"] = ranges(result)
+            results.append(result)
     finally:
-        victim.write_bytes(original)
-    n = sum(1 for _ in os.scandir(tree))
-    print(f"tree: {tree} ({args.files} files, ~{args.size_mb} MB; {n} top-level entries)")
-    print(f"{'command':38} {'seconds':>8} {'ratio':>7}")
-    print(f"{'layerwise context --format json (warm)':38} {ctx:8.2f} {1.0:7.2f}")
-    print(f"{'layerwise explain --format json (warm)':38} {exp:8.2f} {exp / ctx:7.2f}")
-    print(f"{'git status --porcelain':38} {status:8.2f} {status / ctx:7.2f}")
-    print(f"target: explain/context <= 2.00 -> {'met' if exp / ctx <= 2 else 'NOT met'}")
+        shutil.rmtree(work, ignore_errors=True)
+    for result in results:
+        print(f"\n{result['tree']}: {result['rounds']} interleaved rounds, load average "
+              f"{result['load_min']}-{result['load_max']} (median {result['load_median']})")  # fmt: skip
+        print("| command | median s (range) | x git status: median of rounds (range) | peak RSS MB |")
+        print("|---|---|---|---|")
+        for r in result["ranges"]:
+            print(f"| {r['command']} | {r['median_s']:.3f} ({r['min_s']:.3f}-{r['max_s']:.3f}) | "
+                  f"{r['ratio']:.2f} ({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | {r['rss_mb']:.0f} |")  # fmt: skip
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
     return 0
 
 
