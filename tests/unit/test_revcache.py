@@ -335,3 +335,19 @@ def test_scenarios_predict_the_same_from_a_record(tmp_path, monkeypatch, scenari
             m.setenv("GIT_OPTIONAL_LOCKS", "0")
             truth = predict()
         assert got == truth
+
+
+def test_the_walk_notes_what_changed_since_the_cache(repo, monkeypatch) -> None:
+    ignore = snapmod.IgnoreFile.read(repo / ".dockerignore")
+    snapmod.Snapshot.take(repo, ignore, digests=True).save_cache()
+    (repo / "app" / "m1.py").write_text("changed\n")
+    (repo / "app" / "new.py").write_text("new\n")
+    (repo / "README.md").unlink()
+    snap = snapmod.Snapshot.take(repo, ignore, cached_digests=True)
+    sent, vanished = snap.walk_changes()
+    assert sorted(sent) == ["app/m1.py", "app/new.py"]
+    assert vanished == 1  # README.md
+    assert [e.path for e in snap.without_digest("app")] == sorted(sent)
+    assert snap.without_digest("docs") == []
+    assert all(e.digest is not None for e in snap.entries if e.kind == "file" and e.path not in sent)
+    assert [e.path for e in snap.walk_links] == ["link"]
