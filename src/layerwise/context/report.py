@@ -261,8 +261,19 @@ _SECRET_DIRS: dict[str, str] = {
 
 def _first_glob(globs: list[str]):
     """One regex for a list of file-name globs: ``match(name).lastindex - 1`` is the index of
-    the first glob that matches (as ``fnmatch.fnmatchcase`` tried in order), no match: None."""
-    return re.compile("|".join(f"({fnmatch.translate(g)})" for g in globs)).match
+    the first glob that matches (as ``fnmatch.fnmatchcase`` tried in order), no match: None.
+    Compiled on the first name asked about: only names that pass the literal gates below are
+    (a small project has none, and its ``check`` does not compile these alternations)."""
+    pattern = "|".join(f"({fnmatch.translate(g)})" for g in globs)
+    compiled = None
+
+    def match(name: str):
+        nonlocal compiled
+        if compiled is None:
+            compiled = re.compile(pattern).match
+        return compiled(name)
+
+    return match
 
 
 _SECRET_GLOB = _first_glob([g for g, _ in _SECRET_GLOBS])

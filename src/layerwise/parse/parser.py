@@ -35,10 +35,12 @@ GO_SPACE = frozenset(
 _GO_SPACE_STR = "".join(sorted(GO_SPACE))
 
 RE_WHITESPACE = re.compile(r"[\t\v\f\r ]+")
-RE_HEREDOC = re.compile(r"^([0-9]*)<<(-?)[" + re.escape(_GO_SPACE_STR) + r"]*([^<]*)$")
+# (the heredoc and directive patterns are compiled on first use: a Dockerfile without
+# heredocs or parser directives never compiles them)
+RE_HEREDOC = r"^([0-9]*)<<(-?)[" + re.escape(_GO_SPACE_STR) + r"]*([^<]*)$"
 # Go's \s is ASCII [\t\n\f\r ] (no \v, no Unicode spaces), unlike Python's.
 _GO_RE_S = r"[\t\n\f\r ]"
-RE_DIRECTIVE = re.compile(r"^#" + _GO_RE_S + r"*([a-zA-Z][a-zA-Z0-9]*)" + _GO_RE_S + r"*=" + _GO_RE_S + r"*(.+?)" + _GO_RE_S + r"*$")
+RE_DIRECTIVE = r"^#" + _GO_RE_S + r"*([a-zA-Z][a-zA-Z0-9]*)" + _GO_RE_S + r"*=" + _GO_RE_S + r"*(.+?)" + _GO_RE_S + r"*$"
 VALID_DIRECTIVES = ("syntax", "escape", "check")
 
 # bufio.Scanner's default limit: BuildKit rejects longer lines.
@@ -78,7 +80,7 @@ class DirectiveParser:
         if not line.startswith("#"):
             self.done = True
             return None
-        m = RE_DIRECTIVE.match(line)
+        m = re.match(RE_DIRECTIVE, line)
         if m is None:
             self.done = True
             return None
@@ -429,9 +431,11 @@ def _heredocs_from_line(line: str) -> list[Heredoc]:
 
 def parse_heredoc(word: str) -> Heredoc | None:
     """``ParseHeredoc``: a word like ``<<EOF``, ``<<-"EOF"`` or ``3<<EOF`` -> its heredoc."""
+    if "<<" not in word:  # (what the pattern starts with: most words are not heredocs)
+        return None
     from layerwise.shell import ShellExpansionError, ShellLexer
 
-    m = RE_HEREDOC.match(word)
+    m = re.match(RE_HEREDOC, word)
     if m is None:
         return None
     fd = int(m.group(1)) if m.group(1) else 0

@@ -24,8 +24,22 @@ import re
 # scheme://userinfo@ : userinfo runs to the last '@' before the host's '/', whitespace or quote
 # (compiled on first use, by re's cache: most text holds no URL with credentials)
 _URL_AUTH = r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<auth>[^/\s'\"<>]*)@(?=[^/\s@'\"<>]*(?:[/\s'\"<>]|$))"
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_SURROGATE = re.compile("[\udc80-\udcff]")
+# The character classes below are compiled on first use: ASCII text holds none of their
+# characters but the ASCII controls, which str.isprintable finds (the usual case: a check's
+# report compiles none of them).
+_CONTROL = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+_SURROGATE = "[\udc80-\udcff]"
+
+
+def _plain_ascii(text: str, keep: str) -> bool:
+    """Whether ``text`` is ASCII with no control character but those of ``keep``."""
+    if not text.isascii():
+        return False
+    if text.isprintable():
+        return True
+    for c in keep:
+        text = text.replace(c, "")
+    return text.isprintable()
 
 
 def redact_url_auth(auth: str) -> str:
@@ -50,12 +64,16 @@ def _control(m: re.Match[str]) -> str:
 
 def terminal(text: str) -> str:
     """Control characters (all but tab and newline) and bidi overrides as visible escapes."""
-    return _CONTROL.sub(_control, text)
+    if _plain_ascii(text, "\t\n"):
+        return text
+    return re.sub(_CONTROL, _control, text)
 
 
 def undecodable(text: str) -> str:
     """Undecodable bytes (``surrogateescape``) as Git's octal escapes: valid UTF-8 everywhere."""
-    return _SURROGATE.sub(lambda m: f"\\{ord(m.group(0)) - 0xDC00:03o}", text)
+    if text.isascii():
+        return text
+    return re.sub(_SURROGATE, lambda m: f"\\{ord(m.group(0)) - 0xDC00:03o}", text)
 
 
 def clean(text: str) -> str:
@@ -87,10 +105,13 @@ def github_property(text: str) -> str:
 
 def clean_keep_lines(text: str) -> str:
     """:func:`clean`, but CR and LF kept for the caller to escape its own way."""
-    return _CONTROL_NO_CRLF.sub(_control, undecodable(redact(text)))
+    text = undecodable(redact(text))
+    if _plain_ascii(text, "\t\n\r"):
+        return text
+    return re.sub(_CONTROL_NO_CRLF, _control, text)
 
 
-_CONTROL_NO_CRLF = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_NO_CRLF = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 
 
 def rich_text(text: str) -> str:
