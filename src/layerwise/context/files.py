@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import marshal
 import os
 import posixpath
 import re
@@ -101,6 +102,12 @@ class _Tree:
         self.read: set[str] = set()  # roots whose files were hashed (and checked) for a digest of changes
         self.unreadable: list[str] = []  # files read by a step that could not be read (sent empty)
         self._bad_dirs: dict[str, str] | None = None
+        # folder digests kept with the stat cache (see _stored_digests): read on first use
+        self._stored: dict[str, dict[str, bytes]] | None = None
+        self._computed = False  # a folder digest computed here (worth writing)
+        self._walk_token = getattr(snap, "cache_token", None)
+        changes = getattr(snap, "walk_changes", None)
+        self._changes = changes() if changes is not None else None
 
     def get(self, path: str):
         paths = self.paths
@@ -142,10 +149,15 @@ class _Tree:
     def folder(self, folder: str, builder: str) -> bytes:
         """The digest of ``folder`` (of what is below it) in the snapshot: computed once for
         its whole subtree (every folder in it remembered), then one lookup."""
-        memo = self.digests.setdefault(builder, {})
+        memo = self.digests.get(builder)
+        if memo is None:
+            if self._stored is None:
+                self._stored = _stored_digests(self)
+            memo = self.digests[builder] = dict(self._stored.get(builder, ()))
         d = memo.get(folder)
         if d is not None:
             return d
+        self._computed = True
         lo, hi = self.below(folder)
         entries = self.entries
         span = entries[lo:hi]
@@ -192,6 +204,112 @@ class _Tree:
                     add(_meta(kind, e.st_mode, None, e.target, None, builder))
             memo[f] = _folder_digest(names, metas)
         return memo[folder]
+
+
+    def save_digests(self) -> None:
+        """Keep the folder digests computed here with the stat cache (once it is written: the
+        digests name the cache they were checked against), but those of the folders above a
+        file the cache does not vouch for."""
+        snap = self.snap
+        cache_file = getattr(snap, "cache_file", None)
+        token = getattr(snap, "cache_token", None)
+        if not self._computed or cache_file is None or token is None:
+            return
+        gone: list[str] = []
+        if token == self._walk_token:
+            # the cache the walk compared with: the files it sent are the cache's, but those
+            # found changed or new, whose folders are left out, and those it holds that are gone
+            # (listed: a later walk must find the same ones gone)
+            if self._changes is None:
+                return
+            if self._changes[1]:
+                from layerwise.context.revcache import _gone
+
+                found = _gone(snap)
+                if found is None or len(found) != self._changes[1]:
+                    return
+                gone = found
+            dirty = _above(self._changes[0])
+        else:
+            # written by this run from this walk: left out, the folders above a file it did
+            # not write (not hashed, too recent, unreadable)
+            racy, failed = snap._racy, snap._failed
+            dirty = _above(e.path for e in self.entries
+                           if e.kind == FILE and (len(e.rec) != 64 or e.path in racy or e.path in failed))  # fmt: skip
+        kept = {b: {f: d for f, d in memo.items() if f not in dirty} for b, memo in self.digests.items()}
+        data = {"v": _DIGESTS_VERSION, "root": os.fsencode(snap.root), "token": token, "shape": _shape(snap),
+                "gone": gone, "digests": kept}  # fmt: skip
+        path = cache_file.with_suffix(".dig")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as f:
+                f.write(marshal.dumps(data))
+            os.replace(tmp, path)
+        except (OSError, ValueError):
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+_DIGESTS_VERSION = 1
+
+
+def _above(paths) -> set[str]:
+    """Every folder above the paths (the context root "" included)."""
+    out: set[str] = set()
+    for p in paths:
+        parent = posixpath.dirname(p)
+        while parent not in out:
+            out.add(parent)
+            if not parent:
+                break
+            parent = posixpath.dirname(parent)
+    return out
+
+
+def _shape(snap) -> tuple:
+    """What of a walk the stat cache does not vouch for: its folders and their modes, its
+    symlinks and their targets, its special files (the walk lists them as it goes)."""
+    return (sorted((e.path, e.st_mode) for e in snap.walk_dirs),
+            sorted((e.path, e.st_mode, e.target or "") for e in snap.walk_links),
+            sorted((e.path, e.st_mode) for e in snap.walk_others))  # fmt: skip
+
+
+def _stored_digests(tree: _Tree) -> dict[str, dict[str, bytes]]:
+    """The folder digests kept with the stat cache that hold for this walk (#17: a ``COPY .``
+    of an unchanged subtree costs one lookup, and no hashing pass, from one command to the
+    next). They hold when they were computed against the stat cache the walk loaded (its
+    token), the walk sent every file the cache holds but those already gone then (removed,
+    renamed or newly excluded since), and its folders, symlinks and special files are the same (a folder added,
+    removed or renamed, a mode or a link target changed; an ignore file that sends more or
+    less); every file is then the cache's, unchanged (same stamp), but those the walk found
+    changed or new: the folders above them are computed again."""
+    snap = tree.snap
+    cache_file = getattr(snap, "cache_file", None)
+    changes = tree._changes
+    if cache_file is None or changes is None or tree._walk_token is None:
+        return {}
+    try:
+        with open(cache_file.with_suffix(".dig"), "rb") as f:
+            data = marshal.loads(f.read())
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+    if type(data) is not dict or data.get("v") != _DIGESTS_VERSION or data.get("root") != os.fsencode(snap.root) \
+            or data.get("token") != tree._walk_token or type(data.get("digests")) is not dict:  # fmt: skip
+        return {}
+    gone = data.get("gone")
+    if type(gone) is not list or not all(type(p) is str for p in gone) \
+            or changes[1] != sum(1 for p in gone if (e := tree.get(p)) is None or e.kind != FILE):  # fmt: skip
+        return {}  # (files gone since: where is not known)
+    if data.get("shape") != _shape(snap):
+        return {}
+    dirty = _above(changes[0])
+    out: dict[str, dict[str, bytes]] = {}
+    for builder, memo in data["digests"].items():
+        if type(memo) is dict:
+            out[builder] = {f: d for f, d in memo.items() if f not in dirty and type(d) is bytes and len(d) == 32}
+    return out
 
 
 class ContextFiles(Mapping):
@@ -358,6 +476,7 @@ class ContextFiles(Mapping):
         if snap is not None and getattr(snap, "_unsaved", 0) and getattr(snap, "cache_file", None) is not None \
                 and snap._worth_saving():  # fmt: skip
             snap.save_cache()
+        self._tree.save_digests()  # (after the cache: they name the cache they hold for)
 
     def folder_digest(self, folder: str, builder: str) -> bytes:
         """The digest of what is below ``folder`` in this state (``""``: the whole context)."""

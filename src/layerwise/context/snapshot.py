@@ -135,6 +135,8 @@ class Snapshot:
         #: excluded ones too), or None when not known
         self._undigested: list[str] | None = None
         self.walk_links: list[Entry] = []
+        self.walk_dirs: list[Entry] = []
+        self.walk_others: list[Entry] = []
 
     # -- construction ----------------------------------------------------------------------
 
@@ -217,6 +219,8 @@ class Snapshot:
         snap._walk_misses_cached = misses_cached
         snap._undigested = None if misses is None or digests else misses
         snap.walk_links = walker.links
+        snap.walk_dirs = walker.dirs
+        snap.walk_others = walker.others
         snap.hashed = walker.hashed
         snap.hashed_bytes = walker.hashed_bytes
         snap._failed.update(w.path for w in walker.warnings)
@@ -637,10 +641,11 @@ def prune_cache_dir(
                 path.unlink()
             except OSError:
                 continue
-            try:
-                path.with_suffix(".rev").unlink()  # a revision's cached git state (revcache)
-            except OSError:
-                pass
+            for kept in (".rev", ".dig"):  # a revision's git state (revcache), folder digests (files)
+                try:
+                    path.with_suffix(kept).unlink()
+                except OSError:
+                    pass
             total -= size
             gone.append(path)
     return gone

@@ -387,6 +387,9 @@ class Walker:
         #: revision's cached git state must ask git about again (None: not known, a forked walk)
         self.misses: list[str] | None = [] if cache else None
         self.links: list[Entry] = []
+        #: the folders and special files sent (what persisted folder digests are checked against)
+        self.dirs: list[Entry] = []
+        self.others: list[Entry] = []
         self.racy_limit = 0
         self._view: memoryview | None = None
         self.emit_lock = _NO_LOCK
@@ -427,6 +430,7 @@ class Walker:
                     self.emitted_remote.append(chain.entry.path)
                 else:
                     self.entries.append(chain.entry)
+                    self.dirs.append(chain.entry)
                 chain = chain.parent
         self.entries.append(entry)
 
@@ -546,6 +550,7 @@ class Walker:
             if i >= nreg and mode & 0o170000 == _S_IFDIR:  # (most entries here: as _entry makes it)
                 entry = Entry(rel, DIR, mode, 0, None, rec)
                 subdirs.append((rel, child_info, None))
+                self.dirs.append(entry)
                 if append is not None:
                     append(entry)
                 else:
@@ -563,6 +568,7 @@ class Walker:
             if kind == SYMLINK:
                 self.links.append(entry)
             elif kind == OTHER:
+                self.others.append(entry)
                 self._warn_special(entry)
         if subdirs:
             # walked depth-first in name order (the queue is a stack): entries come out in
@@ -660,6 +666,7 @@ class Walker:
         sub.cache_hits = sub.hashed = sub.hashed_bytes = sub.seen = sub.deferred = 0
         sub.pendings, sub.emitted_remote, sub.racy = [], [], []
         sub.misses, sub.links = ([] if self.misses is not None else None), []
+        sub.dirs, sub.others = [], []
         sub._view = None
         return sub
 
@@ -722,6 +729,8 @@ class Walker:
             if self.misses is not None and sub.misses is not None:
                 self.misses.extend(sub.misses)
             self.links.extend(sub.links)
+            self.dirs.extend(sub.dirs)
+            self.others.extend(sub.others)
             self.pendings.extend(sub.pendings)
             self.excluded.merge(sub.excluded)
             self.cache_hits += sub.cache_hits
