@@ -90,15 +90,39 @@ def _needed(ctx: RuleContext, expand: bool) -> Iterator[tuple[str, str, Node]]:
 
 def keeps_needed(patterns: Iterable[str], needed: Iterable[str]) -> list[str]:
     """The patterns that, each by itself, exclude none of the ``needed`` paths."""
+    from layerwise.context import gopath
     from layerwise.context.ignore import IgnoreFile
 
     needed = [n for n in needed if n and n not in (".", "")]
+    names = {c for n in needed for c in gopath.clean(n).split("/")}
     out = []
     for p in patterns:
+        if _names_cannot_match(p, names):
+            out.append(p)  # (no matcher compiled for it: most proposed patterns name no needed file)
+            continue
         probe = IgnoreFile.from_patterns([p])
         if not any(probe.excludes(n) for n in needed):
             out.append(p)
     return out
+
+
+def _names_cannot_match(pattern: str, names: set[str]) -> bool:
+    """Whether a plain ignore pattern (no exception, class, escape or ``**`` in its last
+    component, already clean) certainly excludes no path made of ``names``: a path or a parent
+    it matches ends with a name that its last component matches, which holds each of that
+    component's literal runs (``**/*.key``: ``.key``). False when it cannot tell."""
+    from layerwise.context import gopath
+
+    if (not pattern or pattern != pattern.strip() or pattern[0] == "!" or any(c in pattern for c in "[]\\")
+            or gopath.clean(pattern) != pattern):  # fmt: skip
+        return False
+    last = pattern.rpartition("/")[2]
+    if "**" in last:
+        return False
+    runs = [r for r in last.replace("?", "*").split("*") if r]
+    if not runs:
+        return False
+    return not any(all(r in name for r in runs) for name in names)
 
 
 def _context_rel(step, path: str, copied_to: dict[str, str]) -> str | None:
