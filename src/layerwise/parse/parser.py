@@ -755,10 +755,19 @@ def _parse_json(rest: str) -> _Args | None:
         raise _NotStringArray()
     # Go's JSON decoder turns an unpaired surrogate escape ("\\ud800") into U+FFFD; Python's
     # keeps the lone surrogate, which is not encodable text.
-    return [_LONE_SURROGATE.sub("\ufffd", v) for v in value], True
+    return [v if v.isascii() else _lone_surrogate().sub("\ufffd", v) for v in value], True
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+@functools.cache
+def _lone_surrogate() -> re.Pattern[str]:
+    """(Compiled on first use: an exec form of ASCII words never needs it.)"""
+    return re.compile("[\ud800-\udfff]")
+
+
+def __getattr__(name: str):
+    if name == "_LONE_SURROGATE":  # (the fuzz tests' reference parser reads it)
+        return _lone_surrogate()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _parse_maybe_json(rest: str, state: _State) -> _Args | None:
