@@ -17,6 +17,7 @@ from layerwise.context import report
 from layerwise.context.entry import FILE, OTHER, Entry
 from layerwise.context.ignore import IgnoreFile
 from layerwise.context.snapshot import Snapshot
+from tests.shared import run_cli
 
 REPORT_PASS = report._native("report_pass")
 JSON_LINES = report._native("json_lines")
@@ -204,3 +205,72 @@ def test_the_report_is_the_same_with_either_pass(tmp_path, monkeypatch) -> None:
     py = report.build_report(snap, None, count_excluded=True)
     assert report.report_dict(c) == report.report_dict(py)
     assert c.secrets and c.junk and c.root_only_patterns
+
+
+def _wide_tree(root: Path, folders: int = 200, subfolders: int = 4, files: int = 5) -> Path:
+    """Folders of folders of files: wide enough that the walk shares hundreds of folders out
+    to its threads once 2,000 entries are seen."""
+    for d in range(folders):
+        for k in range(subfolders):
+            sub = root / f"d{d:03d}" / f"s{k}"
+            sub.mkdir(parents=True)
+            for f in range(files):
+                (sub / f"f{f}.py").write_text("x")
+    return root
+
+
+def test_a_threaded_walk_leaves_no_cycle_holding_the_entries(tmp_path) -> None:
+    """The threaded walk (C listing, 2 threads) keeps no reference cycle through which the
+    entries outlive their snapshot until a garbage collection (#17: the collection traversed
+    and freed 100,000 entries after a warm context run)."""
+    import gc
+
+    from layerwise.context import walk
+
+    if walk.BACKEND != "c":
+        pytest.skip("threads walk only with the C listing")
+    root = _wide_tree(tmp_path)
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        gc.collect()
+        walked_on: list[int] = []
+        real = walk.Walker._run_threaded
+
+        def spy(self, frames, workers):
+            walked_on.append(len(frames))
+            return real(self, frames, workers)
+
+        walk.Walker._run_threaded = spy
+        try:
+            snap = Snapshot.take(root, None, use_cache=False, workers=2)
+        finally:
+            walk.Walker._run_threaded = real
+        assert len(snap.entries) > 4000 and walked_on and walked_on[0] > 100  # on threads
+        del snap
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        kinds = {type(o).__name__ for o in gc.garbage}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was:
+            gc.enable()
+    assert "Entry" not in kinds and "Walker" not in kinds, kinds
+
+
+def test_context_command_restores_the_collector(tmp_path) -> None:
+    import gc
+
+    root = _wide_tree(tmp_path / "ctx", folders=3, subfolders=1, files=2)
+    assert gc.isenabled()
+    for fmt in ("text", "json"):
+        result = run_cli(["context", str(root), "--format", fmt])
+        assert result.exit_code == 0 and "d000" in result.output
+        assert gc.isenabled()
+    gc.disable()
+    try:
+        assert run_cli(["context", str(root)]).exit_code == 0
+        assert not gc.isenabled()  # (as the caller had it)
+    finally:
+        gc.enable()

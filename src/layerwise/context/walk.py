@@ -738,6 +738,11 @@ class Walker:
             self.hashed_bytes += sub.hashed_bytes
             self.deferred += sub.deferred
             self.seen += sub.seen
+        # each sub's progress (report) holds subs: a cycle that kept the subs' lists, and so
+        # every entry, alive until a garbage collection; broken, they go with the snapshot
+        for sub in subs:
+            sub.__dict__.clear()
+        subs.clear()
 
     def walk_claimed(self, frames: list[tuple], token_fd: int, group: int, claimed: list[int]) -> None:
         """Walk the frontier groups this process claims from the shared token pipe: every
