@@ -101,6 +101,7 @@ def test_check_one_dockerfile_imports_no_costly_stdlib_module(tmp_path, no_conte
     assert ("layerwise.context.snapshot" in loaded) is not no_context  # the context was walked (or not)
     top = {m.split(".")[0] for m in loaded}
     assert not top & set(NEVER_STDLIB), sorted(top & set(NEVER_STDLIB))
+    assert "json" not in top  # the text report: json only for the JSON reports and an escaped exec form
 
 
 def test_check_without_context_imports_no_context_module(tmp_path):

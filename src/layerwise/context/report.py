@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import fnmatch
 import io
-import json
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -26,6 +25,11 @@ if TYPE_CHECKING:
     from typing import TextIO
 
 _set = object.__setattr__
+
+try:  # json's own C string escaper (json.encoder.encode_basestring_ascii), without importing json
+    from _json import encode_basestring_ascii as _ascii_json_str
+except ImportError:  # a Python without the C module
+    from json.encoder import encode_basestring_ascii as _ascii_json_str
 
 __all__ = [
     "ContextReport",
@@ -960,7 +964,7 @@ def _file_dict(e: Entry) -> dict:
     return d
 
 
-def _file_json(e: Entry, _str=json.encoder.encode_basestring_ascii) -> str:
+def _file_json(e: Entry, _str=_ascii_json_str) -> str:
     """``_file_dict(e)`` as ``json.JSONEncoder(ensure_ascii=True, separators=(", ", ": "))``
     encodes it, without the dict (#17: one line per entry of the context)."""
     rec = e.rec
@@ -989,6 +993,8 @@ def render_json(report: ContextReport) -> str:
 def write_json(report: ContextReport, out: TextIO) -> None:
     """The report as JSON, written piece by piece: the full file list (one compact object per
     line) is never held in memory as one string or as a list of dicts."""
+    import json  # (here: a check, which builds the report, does not import json)
+
     head = json.dumps(report_dict(report, files=False), indent=2, ensure_ascii=True, default=str)
     if report.snapshot is None:
         out.write(head + "\n")
