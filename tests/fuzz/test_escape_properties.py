@@ -9,6 +9,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from layerwise.report import escape
+from tests.fuzz.strategies import fuzz_settings
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _CONTROL_NO_CRLF = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -19,6 +20,7 @@ _TEXT = st.text(st.one_of(st.characters(max_codepoint=0x7F), st.sampled_from(
     ["\x85", "\x9f", "\xa0", "é", "\u061c", "\u200e", "\u202e", "\u2066", "\udc80", "\udcff", "\ud800", "€"])))
 
 
+@fuzz_settings()
 @given(_TEXT)
 @example("plain ascii: Dockerfile:3:1")
 @example("tab\tnew\nline\rcr\x7fdel\x1besc")

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from layerwise.parse import parse
 from layerwise.parse.parser import _string_array
+from tests.fuzz.strategies import fuzz_settings
 
 # the pieces exec forms (and broken ones) are made of: JSON's whitespace and others, quotes,
 # commas, brackets, escapes, control characters, non-ASCII and surrogates
@@ -33,6 +34,7 @@ def _json(text: str):
         return None
 
 
+@fuzz_settings()
 @given(st.one_of(_NEAR_JSON, _STRING_ARRAYS))
 @example('["python", "app.py"]')
 @example('[ "a" ,"b" ]\r\n')

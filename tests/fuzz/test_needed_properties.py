@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from layerwise.analyses.needed import keeps_needed
 from layerwise.context.ignore import IgnoreFile
 from layerwise.errors import LayerwiseError
+from tests.fuzz.strategies import fuzz_settings
 
 _NAMES = st.sampled_from(["requirements.txt", "app.py", ".env", ".env.local", "id_rsa", "src", "a", "b.key",
                           "Dockerfile", "x^y", "..", "."])  # fmt: skip
@@ -30,11 +31,13 @@ def _kept_one_by_one(patterns, needed):
     return out
 
 
+@fuzz_settings()
 @given(st.lists(st.lists(_PIECES, min_size=1, max_size=6).map("".join), max_size=6),
        st.lists(st.lists(_NAMES, min_size=1, max_size=3).map("/".join), max_size=3))  # fmt: skip
 @example(["**/*.key", "**/.env", "**/.env.*", "**/id_rsa*", "src/**", "*.py"], ["requirements.txt", "src/app.py"])
 @example(["a^b", "x^y", "**/x?y"], ["x^y"])
 @example(["!"], ["a"])
+@example(["^*", "a^"], ["b"])
 @example(["a/[", "[x"], ["a/b"])
 def test_keeps_what_each_pattern_alone_keeps(patterns, needed):
     try:

@@ -107,13 +107,13 @@ def keeps_needed(patterns: Iterable[str], needed: Iterable[str]) -> list[str]:
 
 
 def _names_cannot_match(pattern: str, names: set[str]) -> bool:
-    """Whether a plain ignore pattern (no exception, class, escape or ``**`` in its last
-    component, already clean) certainly excludes no path made of ``names``: a path or a parent
+    """Whether a plain ignore pattern (no exception, class, escape, ``^`` (left raw in its
+    regex, an anchor) or ``**`` in its last component, already clean) certainly excludes no path made of ``names``: a path or a parent
     it matches ends with a name that its last component matches, which holds each of that
     component's literal runs (``**/*.key``: ``.key``). False when it cannot tell."""
     from layerwise.context import gopath
 
-    if (not pattern or pattern != pattern.strip() or pattern[0] == "!" or any(c in pattern for c in "[]\\")
+    if (not pattern or pattern != pattern.strip() or pattern[0] == "!" or any(c in pattern for c in "[]\\^")
             or gopath.clean(pattern) != pattern):  # fmt: skip
         return False
     last = pattern.rpartition("/")[2]

@@ -30,10 +30,12 @@ def test_build_file_names_match_as_fnmatch_does():
     from hypothesis import strategies as st
 
     from layerwise.analyses.rules.lw106_build_files_copied import _BUILD_FILES, _build_file_match
+    from tests.fuzz.strategies import fuzz_settings
 
     pieces = st.sampled_from(["Dockerfile", "dockerfile", "Containerfile", "docker-compose", "compose", ".yml",
                               ".yaml", ".dockerignore", ".", "-", "x", "\n", "é", ".Dockerfile", "er"])  # fmt: skip
 
+    @fuzz_settings()
     @given(st.lists(pieces, max_size=5).map("".join))
     def same(name):
         assert bool(_build_file_match()(name)) == any(fnmatch.fnmatchcase(name, g) for g in _BUILD_FILES)
