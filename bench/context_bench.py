@@ -19,7 +19,17 @@ warm), and the snapshot's cold and warm times are also given as ratios to those.
 With ``--million`` it also generates a tree of 1,000,000 small files and reports the peak
 memory (RSS) of a cold and a warm snapshot of it, each in a fresh process.
 
+With ``--cli ROUNDS`` it times the command instead (#17: ``layerwise context`` warm <= 1.5x
+``git status``): ``git status --porcelain``, ``layerwise context`` and ``layerwise context
+--format json`` on the same tree, each in a fresh process, one of each per round in a rotated
+order (``--src DIR``, repeatable: the same commands of other source trees, PYTHONPATH=DIR, in
+the same rounds, each with its own stat cache). Per command: the median wall clock and CPU
+(user + system, from wait4) and the medians of the per-round ratios to the same round's
+``git status``, with the 1-minute load average over the rounds. CPU ratios move less with the
+load of a shared machine than wall-clock ones.
+
 Usage:  python bench/context_bench.py [--dir DIR] [--files N] [--size-mb MB] [--repeat K] [--engine] [--million]
+        python bench/context_bench.py --cli 11 [--src OLD/src --src src]
 """
 
 from __future__ import annotations
@@ -182,7 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--million", action="store_true", help="also measure memory on 1,000,000 files")
     ap.add_argument("--engine", action="store_true", help="also time the engine's own context load (private dockerd)")
+    ap.add_argument("--cli", type=int, metavar="ROUNDS", help="time the layerwise context command instead, ROUNDS rounds")
+    ap.add_argument("--src", action="append", default=[], help="with --cli: a source tree to run too (PYTHONPATH)")
     args = ap.parse_args(argv)
+    if args.cli:
+        return cli_rounds(args)
     engine = None
     if args.engine:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -267,6 +281,68 @@ def _main(args: argparse.Namespace) -> int:
             print(f"ratio: snapshot {'cold' if 'cold' in name else 'warm'} / {name} = {mine / t:.3f}")
     if args.million:
         million(base)
+    return 0
+
+
+def _run_measured(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall clock and CPU (user + system) seconds of ``cmd`` in a fresh process, its output
+    to /dev/null; exit codes 0 and 1 are fine."""
+    with open(os.devnull, "wb") as null:
+        t = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=null, stderr=subprocess.PIPE)
+        err = proc.stderr.read() if proc.stderr else b""
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode(errors='replace')[-800:]}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def cli_rounds(args: argparse.Namespace) -> int:
+    import statistics
+
+    base = Path(args.dir)
+    tree = base / f"tree-{args.files}-{args.size_mb}"
+    _log(f"tree: {tree}")
+    generate(tree, args.files, args.size_mb)
+    env0 = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # .pyc reused, as users'
+    caches = tempfile.mkdtemp(prefix="lw-cli-bench-")
+    cmds: dict[str, tuple[list[str], dict[str, str]]] = {"git status": (["git", "status", "--porcelain"], env0)}
+    srcs = [str(Path(s).resolve()) for s in args.src] or [""]
+    for i, src in enumerate(srcs):
+        env = dict(env0, XDG_CACHE_HOME=os.path.join(caches, str(i)))
+        if src:
+            env["PYTHONPATH"] = src
+        tag = f" [{src}]" if len(srcs) > 1 else ""
+        lw = [sys.executable, "-m", "layerwise", "context", str(tree)]
+        cmds[f"context{tag}"] = (lw, env)
+        cmds[f"context --format json{tag}"] = ([*lw, "--format", "json"], env)
+    names = list(cmds)
+    samples: dict[str, list[tuple[float, float]]] = {n: [] for n in names}
+    loads: list[float] = []
+    try:
+        for n in names:  # warm-up: stat caches written, .pyc files, page cache
+            _run_measured(cmds[n][0], cmds[n][1], tree)
+        for r in range(args.cli):
+            loads.append(round(os.getloadavg()[0], 2))
+            for n in names[r % len(names):] + names[: r % len(names)]:
+                samples[n].append(_run_measured(cmds[n][0], cmds[n][1], tree))
+            _log(f"round {r + 1}/{args.cli} load {loads[-1]}")
+    finally:
+        shutil.rmtree(caches, ignore_errors=True)
+    med = statistics.median
+    git = samples["git status"]
+    print(f"{tree}: {args.cli} interleaved rounds, load average {min(loads)}-{max(loads)} (median {med(loads)}); "
+          f"{os.cpu_count()} CPUs")  # fmt: skip
+    print("| command | wall s | x git status (wall) | CPU s | x git status (CPU) |")
+    print("|---|---|---|---|---|")
+    for n in names:
+        wall = [w for w, _ in samples[n]]
+        cpu = [c for _, c in samples[n]]
+        rw = med([a / b for a, b in zip(wall, (w for w, _ in git))])
+        rc = med([a / b for a, b in zip(cpu, (c for _, c in git))])
+        print(f"| {n} | {med(wall):.3f} | {rw:.2f} | {med(cpu):.3f} | {rc:.2f} |")
     return 0
 
 
