@@ -16,7 +16,6 @@ doing ignore matching, stat-cache lookups and, if asked, hashing:
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import marshal
 import os
@@ -55,7 +54,20 @@ _FRONTIER_PER_WORKER = 64
 _SWITCH_INTERVAL = 0.0005
 
 
-_NO_LOCK = contextlib.nullcontext()
+class _NoLock:
+    """``contextlib.nullcontext()`` without importing contextlib at start-up: a walk on one
+    thread emits without a lock."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_LOCK = _NoLock()
 
 
 def walk_matcher(matcher: PatternMatcher) -> WalkMatcher:
