@@ -351,3 +351,20 @@ def test_the_walk_notes_what_changed_since_the_cache(repo, monkeypatch) -> None:
     assert snap.without_digest("docs") == []
     assert all(e.digest is not None for e in snap.entries if e.kind == "file" and e.path not in sent)
     assert [e.path for e in snap.walk_links] == ["link"]
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_paths_asked_of_a_big_index_in_two_steps(repo, monkeypatch, big) -> None:
+    if big:
+        monkeypatch.setattr(revcache, "_BIG_INDEX", 0)  # (diff --cached and diff-files)
+    (repo / "app" / "staged.py").write_text("staged\n")
+    (repo / "app" / "m0.py").write_text("x = 'staged'\n")
+    git(repo, "add", "app/staged.py", "app/m0.py")
+    _warm(repo)
+    seen = Seen(monkeypatch)
+    (repo / "app" / "m0.py").write_text("x = 0\n")  # back to HEAD's content, still staged otherwise
+    (repo / "app" / "staged.py").write_text("staged, then edited\n")
+    (repo / "app" / "m1.py").write_text("x = 'edited'\n")
+    (repo / "app" / "untracked.py").write_text("new\n")
+    got = _check(repo, monkeypatch, seen, "record:4")
+    assert "app/staged.py" not in got and "app/untracked.py" in got
