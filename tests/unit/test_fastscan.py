@@ -306,3 +306,67 @@ def test_c_made_entries_equal_python_made_ones() -> None:
         make_entries(NotAnEntry, *args, 2, [])
     with pytest.raises(IndexError):
         make_entries(Entry, *args, 3, [])
+
+
+def _index(records: dict[bytes, bytes]) -> tuple[bytes, bytes, bytes]:
+    """A stat cache's buffers as snapshot.StatCache holds them: fs-encoded paths sorted by
+    bytes, n + 1 little-endian u64 offsets, 64-byte records."""
+    import struct
+
+    keys = sorted(records)
+    offsets = [0]
+    for k in keys:
+        offsets.append(offsets[-1] + len(k))
+    return b"".join(keys), struct.pack(f"<{len(offsets)}Q", *offsets), b"".join(records[k] for k in keys)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("prefix", ["", "p/", "p/é q/"])
+def test_index_lookups_find_what_the_dict_finds(tmp_path, prefix, seed) -> None:
+    """The listing searches the cache's buffers (below the folder's prefix, each name from the
+    previous one's on, without the GIL): the same records as from the cache as a dict, with
+    names that sort around a subfolder's paths (a-b < a/x < a0), undecodable and long names,
+    names the cache lacks or holds with another stamp, and other folders' paths around them
+    (few or many: the galloping search's steps)."""
+    import random
+
+    rng = random.Random(seed)
+    names = ["a", "a-b", "a0", "a.py", "b", "z", "é", "\udcff.bin", "x" * 200, "y" * 255, "-", "~", "zz" * 100]
+    names += [f"m{i}.py" for i in range(40)]
+    for n in names:
+        (tmp_path / n).write_bytes(os.fsencode(n)[:10])
+    (tmp_path / "a").unlink()
+    (tmp_path / "a").mkdir()  # a folder named between files: its paths are in the cache too
+    first = listing(tmp_path, prefix, None, 0)
+    rels, recs, nreg = first[0], first[3], first[4]
+    records: dict[bytes, bytes] = {}
+    for rel, rec in zip(rels[:nreg], recs[:nreg]):
+        roll = rng.random()
+        if roll < 0.7:
+            records[os.fsencode(rel)] = rec + os.urandom(32)  # a hit
+        elif roll < 0.85:
+            records[os.fsencode(rel)] = b"\0" * 32 + os.urandom(32)  # another stamp: a miss
+    others = ["", "p", "p/", "p/a/x", "p/a/y/z", "p/a-", "p/zz/q", "o/a", "q", "p/é q/a/x", prefix + "a/inner"]
+    others += [f"{prefix}a/deep/{k:05d}" for k in range(rng.choice([0, 3, 300, 3000]))]  # between a-b and a0
+    others += [f"{prefix}m{rng.randrange(40)}.py/{k}" for k in range(rng.choice([0, 50]))]
+    for other in others:
+        records.setdefault(os.fsencode(other) or b"!", os.urandom(64))
+    as_dict = {os.fsdecode(k): v for k, v in records.items()}
+    by_index = listing(tmp_path, prefix, _index(records), 0)
+    by_dict = listing(tmp_path, prefix, as_dict, 0)
+    assert by_index[:8] == by_dict[:8]
+    hits = by_index[5]
+    assert 0 < hits < nreg
+    assert hits == sum(1 for rel, rec in zip(rels[:nreg], recs[:nreg])
+                       if records.get(os.fsencode(rel), b"")[:32] == rec)  # fmt: skip
+
+
+def test_a_damaged_index_finds_nothing(tmp_path) -> None:
+    import struct
+
+    (tmp_path / "f").write_text("x")
+    first = listing(tmp_path, "", None, 0)
+    paths, offsets, recs = _index({b"f": first[3][0] + b"\1" * 32})
+    assert listing(tmp_path, "", (paths, offsets, recs), 0)[5] == 1
+    bad = struct.pack("<2Q", 0, 99)  # past the end of the paths
+    assert listing(tmp_path, "", (paths, bad, recs), 0)[5] == 0

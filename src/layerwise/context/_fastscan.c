@@ -72,6 +72,7 @@ typedef struct {
     int64_t mtime_ns;
     int64_t ctime_ns;
     uint64_t ino;
+    const unsigned char *found; /* the stat cache's record of this path (regular files), or NULL */
 } item_t;
 
 static int64_t ns_of(struct timespec t) { return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec; }
@@ -279,24 +280,72 @@ static uint64_t get_le64(const unsigned char *p) {
     return v;
 }
 
-/* the record of key, or NULL (also for a damaged index: bounds are checked) */
-static const unsigned char *index_find(const index_t *ix, const char *key, size_t klen) {
-    Py_ssize_t lo = 0, hi = ix->n;
-    while (lo < hi) {
-        Py_ssize_t mid = lo + (hi - lo) / 2;
-        uint64_t a = get_le64(ix->offsets + 8 * mid), b = get_le64(ix->offsets + 8 * (mid + 1));
-        if (a > b || b > (uint64_t)ix->paths_len) return NULL;
-        size_t slen = (size_t)(b - a);
-        int c = memcmp(ix->paths + a, key, slen < klen ? slen : klen);
-        if (c == 0) c = (slen > klen) - (slen < klen);
-        if (c < 0)
-            lo = mid + 1;
-        else if (c > 0)
-            hi = mid;
-        else
-            return ix->recs + 64 * mid;
+/* memcmp order of the index's path i against key (its first klen bytes, or all of it with
+ * prefix_only: then a path that starts with key compares equal); *bad set for a damaged index */
+static int index_cmp(const index_t *ix, Py_ssize_t i, const char *key, size_t klen, int prefix_only, int *bad) {
+    uint64_t a = get_le64(ix->offsets + 8 * i), b = get_le64(ix->offsets + 8 * (i + 1));
+    if (a > b || b > (uint64_t)ix->paths_len) {
+        *bad = 1;
+        return 0;
     }
-    return NULL;
+    size_t slen = (size_t)(b - a);
+    int c = memcmp(ix->paths + a, key, slen < klen ? slen : klen);
+    if (c == 0) c = prefix_only && slen >= klen ? 0 : (slen > klen) - (slen < klen);
+    return c;
+}
+
+/* the first index in [lo, hi) whose path is not below key (lower bound); with prefix_only, the
+ * first whose path neither starts with key nor is below it */
+static Py_ssize_t index_bound(const index_t *ix, Py_ssize_t lo, Py_ssize_t hi, const char *key, size_t klen,
+                              int prefix_only, int *bad) {
+    while (lo < hi && !*bad) {
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        int c = index_cmp(ix, mid, key, klen, prefix_only, bad);
+        if (c < 0 || (prefix_only && c == 0))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* the lower bound of key in [lo, hi) when it is usually near lo (the next name of a folder):
+ * probes lo, lo + 1, lo + 3, lo + 7, ... then a binary search of the last gap */
+static Py_ssize_t index_gallop(const index_t *ix, Py_ssize_t lo, Py_ssize_t hi, const char *key, size_t klen,
+                               int *bad) {
+    for (Py_ssize_t step = 1;; step *= 2) {
+        Py_ssize_t probe = lo + step - 1;
+        if (probe >= hi) return index_bound(ix, lo, hi, key, klen, 0, bad);
+        int c = index_cmp(ix, probe, key, klen, 0, bad);
+        if (*bad) return hi;
+        if (c >= 0) return index_bound(ix, lo, probe, key, klen, 0, bad);
+        lo = probe + 1;
+    }
+}
+
+/* Without the GIL: the stat cache's record (items[i].found) of each regular file listed, key
+ * holding the folder's prefix (prefix_len bytes, room for 256 more). The names are in byte
+ * order, so their paths are too: each is searched among the cache's paths below the prefix,
+ * from the previous one's on (galloping: the next name is usually a few paths further). A
+ * damaged index (bounds are checked) finds nothing. */
+static void index_lookup(const index_t *ix, char *key, size_t prefix_len, listing_t *l) {
+    int bad = 0;
+    Py_ssize_t lo = index_bound(ix, 0, ix->n, key, prefix_len, 0, &bad);
+    Py_ssize_t hi = index_bound(ix, lo, ix->n, key, prefix_len, 1, &bad);
+    for (size_t i = 0; i < l->n && !bad && lo < hi; i++) {
+        item_t *it = &l->items[i];
+        if (it->err || !S_ISREG(it->mode) || it->name_len > 256) continue;
+        memcpy(key + prefix_len, it->name, it->name_len);
+        size_t klen = prefix_len + it->name_len;
+        Py_ssize_t at = index_gallop(ix, lo, hi, key, klen, &bad);
+        if (at < hi && !bad && index_cmp(ix, at, key, klen, 0, &bad) == 0 && !bad) {
+            it->found = ix->recs + 64 * at;
+            at++;
+        }
+        lo = at;
+    }
+    if (bad)
+        for (size_t i = 0; i < l->n; i++) l->items[i].found = NULL;
 }
 
 static int index_from(PyObject *cache, index_t *ix) {
@@ -361,6 +410,7 @@ static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
     const char *path = PyBytes_AS_STRING(path_bytes);
     Py_BEGIN_ALLOW_THREADS
     open_err = list_raw(path, keep_fd, &kept, &l);
+    if (!open_err && !l.oom && use_index) index_lookup(&ix, key, prefix_len_b, &l);
     Py_END_ALLOW_THREADS
     if (open_err) {
         listing_free(&l);
@@ -444,11 +494,7 @@ static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
                 if (PyList_Append(racy, rel) < 0) goto done;
             }
             if (use_index) {
-                const unsigned char *found = NULL;
-                if (it->name_len <= 256) {
-                    memcpy(key + prefix_len_b, l.names + it->name_off, it->name_len);
-                    found = index_find(&ix, key, prefix_len_b + it->name_len);
-                }
+                const unsigned char *found = it->found;
                 if (found != NULL && memcmp(found, stamp, 32) == 0) {
                     rec = PyBytes_FromStringAndSize((const char *)found, 64);
                     if (rec == NULL) goto done;
