@@ -558,14 +558,10 @@ def _report_pass_py(
 
 def _native(name: str):
     """A function of the C accelerator (``_fastscan``), or None when it was not built, is
-    older than this module, or ``LAYERWISE_PURE_PYTHON`` is set."""
-    if os.environ.get("LAYERWISE_PURE_PYTHON"):
-        return None
-    try:
-        from layerwise.context import _fastscan
-    except ImportError:
-        return None
-    return getattr(_fastscan, name, None)
+    older than its C source, or ``LAYERWISE_PURE_PYTHON`` is set (:mod:`.native`)."""
+    from layerwise.context import native
+
+    return native.function(name)
 
 
 #: the one pass of build_report (C when built; tests replace it to compare both)

@@ -194,13 +194,9 @@ def _list_open_dir(dfd: int, prefix: str, cache: dict[str, bytes] | None, racy_l
 def _native_list_dir() -> Callable | None:
     """The C version of :func:`_list_dir_py` if it was built (and not switched off with
     ``LAYERWISE_PURE_PYTHON=1``)."""
-    if os.environ.get("LAYERWISE_PURE_PYTHON"):
-        return None
-    try:
-        from layerwise.context._fastscan import list_dir
-    except ImportError:
-        return None
-    return list_dir
+    from layerwise.context import native
+
+    return native.function("list_dir")
 
 
 def _native_hash_files() -> Callable | None:
@@ -208,9 +204,10 @@ def _native_hash_files() -> Callable | None:
     libcrypto that hashlib uses) if the C listing is in use and libcrypto could be loaded."""
     if _list_dir is _list_dir_py:
         return None
-    try:
-        from layerwise.context._fastscan import hash_files, sha256_setup
-    except ImportError:
+    from layerwise.context import native
+
+    hash_files, sha256_setup = native.function("hash_files"), native.function("sha256_setup")
+    if hash_files is None or sha256_setup is None:
         return None
     for lib in _libcrypto_candidates():
         try:
@@ -258,7 +255,9 @@ def _make_entries_py(entry_type, paths, kind, modes, sizes, recs, stop: int, out
 _list_dir = _native_list_dir() or _list_dir_py
 _make_entries = _make_entries_py
 if _list_dir is not _list_dir_py:
-    from layerwise.context._fastscan import make_entries as _make_entries
+    from layerwise.context.native import function as _native_function
+
+    _make_entries = _native_function("make_entries")
 #: which of the two the walk uses ("c" or "python"), for reports and benchmarks
 BACKEND = "python" if _list_dir is _list_dir_py else "c"
 
