@@ -324,7 +324,19 @@ def explain(
     explanation = Explanation(builder, final.label, reports)
     if no_cache:
         explanation.assumptions = ["--no-cache: every step runs"]
+    _unlink(old, new)
     return explanation
+
+
+def _unlink(*builds: list[StepKey]) -> None:
+    """Break the cycles between the simulated steps and what they write (a step's writer names
+    the step; a later step's reads name the writers), which hold the states' files, and through
+    them the walk's entries, until the cyclic collector runs: freed as soon as the prediction
+    is made, with no collection over 100,000 entries (#17: ~45 ms of a warm 100k explain)."""
+    for keys in builds:
+        for k in keys:
+            k.writes = None
+            k.reads = []
 
 
 def _kind(name: str) -> str:
