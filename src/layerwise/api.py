@@ -35,9 +35,9 @@ PROJECT_MARKERS = ("pyproject.toml", "requirements.txt", "setup.py", "setup.cfg"
 def _codes(values: Iterable[str] | str | None) -> list[str] | None:
     if values is None:
         return None
-    if isinstance(values, str):
-        values = [values]
-    return [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
+    from layerwise.analyses.selection import codes
+
+    return codes([values] if isinstance(values, str) else values)
 
 
 def rules_for(
@@ -50,7 +50,7 @@ def rules_for(
     (code prefixes or ``ALL``; the longest prefix wins; ``config``'s ``[tool.layerwise]``
     selection underneath). An unknown code is a :class:`~layerwise.errors.UsageError`."""
     from layerwise.analyses.check import selected_rules
-    from layerwise.cli.options import rule_selection
+    from layerwise.analyses.selection import rule_selection
     from layerwise.config import Config
 
     sel, ign = rule_selection(config or Config(), tuple(_codes(select) or ()), tuple(_codes(ignore) or ()),

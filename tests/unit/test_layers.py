@@ -55,8 +55,6 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
     ("layerwise.analyses.rules.lw101_copy_before_install", "layerwise.fixes.layout"): "layout fix",
     # Terminal escaping lives with the reporters; the context report renders text itself.
     ("layerwise.context.report", "layerwise.report.escape"): "escaping",
-    # The library's rule selection parses the CLI's --select syntax.
-    ("layerwise.api", "layerwise.cli.options"): "rule selection",
 }
 
 

@@ -54,8 +54,8 @@ def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, extend_s
     import os
     import sys
 
+    from layerwise.analyses.selection import rule_selection
     from layerwise.api import context_is_elsewhere, context_line, default_context
-    from layerwise.cli.options import rule_selection
     from layerwise.config import Config, load_config
     from layerwise.errors import LayerwiseError, Location
     from layerwise.fixes import fix_project
