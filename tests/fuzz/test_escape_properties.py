@@ -1,4 +1,4 @@
-"""report/escape.py skips its character-class regexes for plain ASCII text (#17: start-up: a
+"""escape.py skips its character-class regexes for plain ASCII text (#17: start-up: a
 check's report compiles none of them); the result is the same as the regexes' on any text."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from layerwise.report import escape
+from layerwise import escape
 from tests.fuzz.strategies import fuzz_settings
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")

@@ -14,10 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from layerwise import safefs
+from layerwise import escape, safefs
 from layerwise.analyses.project import ProjectContext
 from layerwise.errors import LayerwiseError
-from layerwise.report import escape
 from tests.fuzz.strategies import fuzz_settings
 
 SECRET = "S3CRET_do_not_print"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from layerwise import escape
 from layerwise.cli import main
 from layerwise.pin.resolver import Resolved, add_all_hashes
-from layerwise.report import escape
 
 TOKEN = "glpat-S3CRETt0ken"
 

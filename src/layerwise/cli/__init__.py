@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         rv = run(sys.argv[1:] if argv is None else list(argv))
     except LayerwiseError as exc:
-        from layerwise.report.escape import line as clean
+        from layerwise.escape import line as clean
 
         _say(clean(f"layerwise: error: {exc}"))
         sys.exit(exc.exit_code)
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
 
         if os.environ.get("LAYERWISE_DEBUG"):
             raise
-        from layerwise.report.escape import line as clean
+        from layerwise.escape import line as clean
 
         _say(clean(f"layerwise: internal error: {type(exc).__name__}: {exc}") + "\n"
              "  This is a bug in layerwise; rerun with LAYERWISE_DEBUG=1 to see the traceback.")  # fmt: skip

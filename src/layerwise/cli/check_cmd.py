@@ -73,7 +73,7 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
     from layerwise.api import changed_file_targets, check_project, project_targets, rules_for
     from layerwise.config import Config, load_config
     from layerwise.errors import LayerwiseError, Location, UsageError
-    from layerwise.report.escape import line as clean
+    from layerwise.escape import line as clean
 
     start = "." if changed_files else paths[0] if paths else (os.path.dirname(dockerfile) if dockerfile else ".")
     cfg = Config() if no_config else load_config(start or ".")
@@ -130,7 +130,7 @@ def check(paths, dockerfile, context, no_context, output_format, output, select,
     if fmt == "json":
         import json
 
-        from layerwise.report.escape import undecodable
+        from layerwise.escape import undecodable
         from layerwise.report.findings import finding_dict
 
         def with_context(f) -> dict:

@@ -58,9 +58,9 @@ def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, extend_s
     from layerwise.api import context_is_elsewhere, context_line, default_context
     from layerwise.config import Config, load_config
     from layerwise.errors import LayerwiseError, Location
+    from layerwise.escape import line as clean
+    from layerwise.escape import terminal
     from layerwise.fixes import fix_project
-    from layerwise.report.escape import line as clean
-    from layerwise.report.escape import terminal
 
     # the rules check runs are the rules fix applies: same options, same [tool.layerwise]
     cfg = Config() if no_config else load_config(path)

@@ -50,8 +50,8 @@ Example:
 """,
 )
 def pin(path, hashes, show_diff, tool, python, python_version, index_url, find_links, no_index) -> int:
+    from layerwise.escape import line as clean
     from layerwise.pin import pin as pin_project
-    from layerwise.report.escape import line as clean
 
     options: list[str] = []
     if index_url:

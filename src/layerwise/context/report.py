@@ -771,7 +771,7 @@ def _n(count: int, word: str) -> str:
 def _shown(text: str) -> str:
     """A name as printed: names that are not UTF-8 (surrogate-escaped) with \\x escapes, control
     characters (ESC, CR...) escaped, never sent to the terminal, URL credentials masked."""
-    from layerwise.report.escape import redact, terminal
+    from layerwise.escape import redact, terminal
 
     return terminal(redact(text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")))
 

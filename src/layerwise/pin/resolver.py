@@ -18,8 +18,8 @@ from pathlib import Path
 from packaging.version import Version
 
 from layerwise.errors import LayerwiseError, Location
+from layerwise.escape import redact
 from layerwise.pin.requirements import canonical
-from layerwise.report.escape import redact
 
 
 @dataclass

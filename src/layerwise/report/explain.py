@@ -21,7 +21,7 @@ STATUS_STYLE = {
 
 
 def render_json(explanation: Explanation, **extra) -> str:
-    from layerwise.report.escape import json_data
+    from layerwise.escape import json_data
 
     return json.dumps(json_data({**extra, **explanation.to_json()}), indent=2, ensure_ascii=False)
 
@@ -34,7 +34,7 @@ def render_text(explanation: Explanation, *, before: str, after: str, color: boo
 
     from rich.console import Console
 
-    from layerwise.report.escape import rich_text as escape
+    from layerwise.escape import rich_text as escape
 
     if console is None:
         console = Console(highlight=False, force_terminal=color, no_color=color is False,
@@ -50,7 +50,7 @@ def write_text_plain(explanation: Explanation, out: TextIO, *, before: str, afte
     (#17: start-up, ~30 ms of a small project's explain). False, and nothing written, when a
     text holds what rich would render otherwise (a backslash, a tab, a line break):
     then :func:`render_text` is the one to use."""
-    from layerwise.report.escape import clean
+    from layerwise.escape import clean
 
     unsafe = False
 

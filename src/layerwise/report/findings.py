@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from layerwise import escape
 from layerwise.analyses.findings import Finding
-from layerwise.report import escape
 
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 MAX_FRAME_LINES = 4

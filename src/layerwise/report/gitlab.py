@@ -25,7 +25,7 @@ def _path(path: str) -> str:
 
 
 def render_gitlab(findings: Sequence[Finding]) -> str:
-    from layerwise.report import escape
+    from layerwise import escape
 
     issues = []
     for f in findings:

@@ -130,7 +130,7 @@ def to_dict(build: Build) -> dict:
 
 
 def render_json(build: Build) -> str:
-    from layerwise.report.escape import json_data
+    from layerwise.escape import json_data
 
     return json.dumps(json_data(to_dict(build)), indent=2, ensure_ascii=False)
 
@@ -141,7 +141,7 @@ def render_text(build: Build, console=None) -> None:
 
     from rich.console import Console
 
-    from layerwise.report.escape import rich_text as escape
+    from layerwise.escape import rich_text as escape
 
     if console is None:
         console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())

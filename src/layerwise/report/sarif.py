@@ -13,8 +13,8 @@ import json
 import os
 from collections.abc import Sequence
 
+from layerwise import escape
 from layerwise.analyses.findings import Finding
-from layerwise.report import escape
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 #: where the rule pages are published (``docs/rules/`` of the repository, generated from the
