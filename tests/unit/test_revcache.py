@@ -5,7 +5,6 @@ written; and the record is used (git asked about a few paths only) when it holds
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -254,11 +253,19 @@ def test_racy_file_recorded_unstable_then_removed(repo, monkeypatch) -> None:
 def test_stat_cache_rewritten_invalidates(repo, monkeypatch) -> None:
     _warm(repo)
     seen = Seen(monkeypatch)
-    cache = next(Path(os.environ["XDG_CACHE_HOME"]).rglob(f"{snapmod._cache_file_for(repo.resolve(), None).stem}.cache"))
-    shutil.copy(cache, cache.with_suffix(".bak"))
+    old_token = snapmod.cache_token(repo)
+    assert old_token is not None
     snap = snapmod.Snapshot.take(repo, None, digests=True)
     snap.save_cache()  # (another command: a new token)
-    _check(repo, monkeypatch, seen, "full")
+    assert snapmod.cache_token(repo) not in (None, old_token)
+    started = []
+    orig = states._PendingDiff.__init__
+    monkeypatch.setattr(states._PendingDiff, "__init__", lambda self, *a: (started.append(1), orig(self, *a))[1])
+    got = _state(repo)
+    # seen before the walk: git's full diff runs beside it, the record is not tried after it
+    assert seen.how == [] and started
+    assert got == _truth(repo, monkeypatch)
+    _check(repo, monkeypatch, seen, "record:0")  # (recorded again, for the new cache)
 
 
 def test_record_survives_a_garbled_file(repo, monkeypatch) -> None:

@@ -726,6 +726,23 @@ def _swapped(offsets: bytes) -> array.array:
     return a
 
 
+def cache_token(root: Path) -> bytes | None:
+    """The token in the header of ``root``'s stat cache file as it is now (None: no usable
+    cache), read without loading the cache: what a record kept beside it names."""
+    path = _cache_file_for(Path(os.path.realpath(root)), None)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                return None
+            head = _read_chunk(f, os.fstat(f.fileno()).st_size)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if type(head) is not tuple or len(head) != 3 or head[:2] != (_CACHE_VERSION, os.fsencode(os.path.realpath(root))):
+        return None
+    return head[2] if type(head[2]) is bytes else None
+
+
 def _load_cache(path: Path, root: Path) -> StatCache:
     """The stat cache file: a header chunk (version, context), the number of files and of
     path bytes, then the paths, offsets and records (see :class:`StatCache`). Anything

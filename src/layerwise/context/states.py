@@ -373,6 +373,13 @@ class _RevisionPlan:
         self.key = revcache.gitkey(top, prefix, git_paths)
         self.extras = revcache.extra_stamps(top, prefix, extras)
         self.record = revcache.lookup(context, top, commit, prefix, self.key)
+        if self.record is not None:
+            from layerwise.context.snapshot import cache_token
+
+            if self.record["token"] != cache_token(context):
+                # another command rewrote the stat cache since: git's full diff, beside the walk
+                # (not after it, as when the record fails only once the walk is done)
+                self.record = None
         self._scheduled = None
 
     @classmethod
