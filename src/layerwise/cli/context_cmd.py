@@ -68,37 +68,17 @@ def context(
 
 
 def _report(path: str, dockerfile: str | None, builder: str, count_excluded: bool, output_format: str) -> None:
+    from layerwise.cli.color import plain_stdout
     from layerwise.context.report import build_report, render_text, write_json, write_text_plain
 
     snapshot = _snapshot(path, dockerfile, builder, digests=output_format == "json")
     report = build_report(snapshot, _copy_sources(path, dockerfile), count_excluded=count_excluded)
     if output_format == "json":
         write_json(report, sys.stdout)
-    elif not (_plain_stdout() and write_text_plain(report, sys.stdout)):
+    elif not (plain_stdout() and write_text_plain(report, sys.stdout)):
         from layerwise.cli.color import console
 
         render_text(report, console=console())
-
-
-def _plain_stdout() -> bool:
-    """Whether rich would print to stdout without any style (not a terminal, no colour asked
-    for: rich's own test, FORCE_COLOR and TTY_COMPATIBLE included), so that the report can be
-    written without importing rich (#17: start-up)."""
-    import os
-
-    from layerwise.cli.color import color_choice
-
-    if color_choice():
-        return False
-    tty_compatible = os.environ.get("TTY_COMPATIBLE", "")
-    if tty_compatible == "0":
-        return True
-    if tty_compatible == "1" or os.environ.get("FORCE_COLOR"):
-        return False
-    try:
-        return not sys.stdout.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def _copy_sources(path: str, dockerfile: str | None):
