@@ -354,7 +354,8 @@ def test_the_walk_notes_what_changed_since_the_cache(repo, monkeypatch) -> None:
     sent, vanished = snap.walk_changes()
     assert sorted(sent) == ["app/m1.py", "app/new.py"]
     assert vanished == 1  # README.md
-    assert [e.path for e in snap.without_digest("app")] == sorted(sent)
+    # in the order the walk noted them: the C listing's and the pure-Python one's differ
+    assert sorted(e.path for e in snap.without_digest("app")) == sorted(sent)
     assert snap.without_digest("docs") == []
     assert all(e.digest is not None for e in snap.entries if e.kind == "file" and e.path not in sent)
     assert [e.path for e in snap.walk_links] == ["link"]

@@ -235,7 +235,8 @@ class Snapshot:
 
     def without_digest(self, root: str) -> list[Entry] | None:
         """The files at or below ``root`` ("": all) that may have no digest yet, from what the
-        walk noted (no pass over the others); None when it noted nothing."""
+        walk noted (no pass over the others), in the order it noted them (which differs between
+        the C listing and its pure-Python twin); None when it noted nothing."""
         if self._undigested is None:
             return None
         prefix = root + "/"
