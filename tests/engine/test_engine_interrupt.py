@@ -294,7 +294,7 @@ signal.signal(signal.SIGINT, lambda signum, frame: say("got INT"))
 helper = subprocess.Popen(["sleep", "1000"])
 say(f"started {helper.pid}")
 while True:
-    time.sleep(1000)
+    time.sleep(0.1)  # (short: a signal pending before a long sleep's start waits it out)
 """
 
 

@@ -273,7 +273,8 @@ CHILD = textwrap.dedent("""
         calls.append(fd)
         if len(calls) == 2:
             print("staged", flush=True)
-            time.sleep(60)
+            for _ in range(600):  # (slices: a signal pending before one long sleep waits it out)
+                time.sleep(0.1)
     os.fsync = fsync
     main(["fix", sys.argv[1]])
 """)
