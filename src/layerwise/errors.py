@@ -12,9 +12,7 @@ class Location(Frozen):
     _fields = ("path", "line", "column")
 
     def __init__(self, path: str, line: int | None = None, column: int | None = None) -> None:
-        object.__setattr__(self, "path", path)
-        object.__setattr__(self, "line", line)
-        object.__setattr__(self, "column", column)
+        self._init(path, line, column)
 
     def __str__(self) -> str:
         parts = [self.path]

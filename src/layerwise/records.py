@@ -5,7 +5,7 @@ the same work once, for every record of the package. A base module: it imports n
 layerwise, and any layer may use it.
 
 A subclass lists its fields in order in ``_fields`` and sets them in its own ``__init__`` (a
-:class:`Frozen` one through ``object.__setattr__``).
+:class:`Frozen` one with ``self._init(value, ...)``, every field in ``_fields`` order).
 """
 
 from __future__ import annotations
@@ -39,6 +39,12 @@ class Frozen(Record):
     """An immutable, hashable record (as a frozen dataclass)."""
 
     __slots__ = ()
+
+    def _init(self, *values: object) -> None:
+        """Set every field, in ``_fields`` order: what a frozen record's ``__init__`` calls
+        (``self.x = ...`` raises)."""
+        for name, value in zip(self._fields, values, strict=True):
+            object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"cannot assign to field {name!r}")

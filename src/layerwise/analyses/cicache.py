@@ -59,9 +59,7 @@ class BuilderInstall(Frozen):
     __slots__ = _fields = ("stage", "install", "code_copy")
 
     def __init__(self, stage: Stage, install: Step, code_copy: Step) -> None:
-        object.__setattr__(self, "stage", stage)
-        object.__setattr__(self, "install", install)
-        object.__setattr__(self, "code_copy", code_copy)
+        self._init(stage, install, code_copy)
 
 
 def install_in_builder(ctx: RuleContext, build: CiBuild) -> BuilderInstall | None:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from layerwise.records import Frozen
 
-_set = object.__setattr__
-
 SEVERITIES = ("error", "warning", "info")
 #: a fix's applicability: ``safe`` (``layerwise fix`` applies it) or ``unsafe`` (only with
 #: ``--unsafe-fixes``). Each finding's fix carries its own: a rule whose cases differ (a
@@ -26,10 +24,7 @@ class Edit(Frozen):
     __slots__ = _fields = ("path", "start_offset", "end_offset", "replacement")
 
     def __init__(self, path: str, start_offset: int, end_offset: int, replacement: str) -> None:
-        _set(self, "path", path)
-        _set(self, "start_offset", start_offset)
-        _set(self, "end_offset", end_offset)
-        _set(self, "replacement", replacement)
+        self._init(path, start_offset, end_offset, replacement)
 
 
 class Fix(Frozen):
@@ -45,10 +40,7 @@ class Fix(Frozen):
                  isolation: str | None = None) -> None:  # fmt: skip
         if safety not in APPLICABILITIES:  # a misspelt one would never be applied
             raise ValueError(f"fix safety must be one of {APPLICABILITIES}, not {safety!r}")
-        _set(self, "safety", safety)
-        _set(self, "description", description)
-        _set(self, "edits", edits)
-        _set(self, "isolation", isolation)
+        self._init(safety, description, edits, isolation)
 
     def applicable(self, unsafe_fixes: bool = False) -> bool:
         """Whether ``layerwise fix`` (with or without ``--unsafe-fixes``) applies it."""
@@ -62,20 +54,10 @@ class Finding(Frozen):
     def __init__(self, code: str, message: str, path: str, line: int, column: int = 1, end_line: int | None = None,
                  end_column: int | None = None, severity: str = "warning", fix: Fix | None = None, hint: str = "",
                  related: tuple[tuple[str, int], ...] = (), own_severity: bool = False) -> None:  # fmt: skip
-        _set(self, "code", code)
-        _set(self, "message", message)
-        _set(self, "path", path)
-        _set(self, "line", line)
-        _set(self, "column", column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
-        _set(self, "severity", severity)
-        _set(self, "fix", fix)
-        _set(self, "hint", hint)  # a one-line "how to fix" shown under the message
-        _set(self, "related", related)  # other (path, line) involved
-        #: the severity was chosen for this finding (a rule's milder case: a build that warns
-        #: rather than fails), not left to the rule's default
-        _set(self, "own_severity", own_severity)
+        # hint: a one-line "how to fix" shown under the message; related: other (path, line)
+        # involved; own_severity: the severity was chosen for this finding (a rule's milder
+        # case: a build that warns rather than fails), not left to the rule's default
+        self._init(code, message, path, line, column, end_line, end_column, severity, fix, hint, related, own_severity)
 
     def fixable(self, unsafe_fixes: bool = False) -> bool:
         return self.fix is not None and self.fix.applicable(unsafe_fixes)

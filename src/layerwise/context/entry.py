@@ -97,8 +97,7 @@ class SnapshotWarning(Frozen):
     __slots__ = _fields = ("path", "message")
 
     def __init__(self, path: str, message: str) -> None:
-        object.__setattr__(self, "path", path)
-        object.__setattr__(self, "message", message)
+        self._init(path, message)
 
     def __str__(self) -> str:
         return f"{self.path or '.'}: {self.message}"

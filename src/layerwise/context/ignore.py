@@ -49,9 +49,8 @@ class IgnorePattern(Frozen):
     __slots__ = _fields = ("text", "line", "column")
 
     def __init__(self, text: str, line: int = 0, column: int = 1) -> None:
-        object.__setattr__(self, "text", text)
-        object.__setattr__(self, "line", line)
-        object.__setattr__(self, "column", column)  # 1-based column (in characters) where it starts on its line
+        # column: 1-based column (in characters) where it starts on its line
+        self._init(text, line, column)
 
 
 def read_patterns(data: bytes | str, path: str | None = None) -> list[IgnorePattern]:
@@ -337,9 +336,7 @@ class IgnoreFile(Frozen):
     __slots__ = _fields = ("path", "patterns", "matcher")
 
     def __init__(self, path: Path | None, patterns: tuple[IgnorePattern, ...], matcher: PatternMatcher) -> None:
-        object.__setattr__(self, "path", path)
-        object.__setattr__(self, "patterns", patterns)
-        object.__setattr__(self, "matcher", matcher)
+        self._init(path, patterns, matcher)
 
     @classmethod
     def from_patterns(

@@ -24,7 +24,6 @@ TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing at start
 if TYPE_CHECKING:
     from typing import TextIO
 
-_set = object.__setattr__
 
 try:  # json's own C string escaper (json.encoder.encode_basestring_ascii), without importing json
     from _json import encode_basestring_ascii as _ascii_json_str
@@ -55,8 +54,7 @@ class CopySource(Frozen):
     __slots__ = _fields = ("src", "location")
 
     def __init__(self, src: str, location: Location | None = None) -> None:
-        _set(self, "src", src)
-        _set(self, "location", location)
+        self._init(src, location)
 
     def __str__(self) -> str:
         return f"{self.location}: {self.src}" if self.location else self.src
@@ -66,9 +64,8 @@ class FolderSize(Frozen):
     __slots__ = _fields = ("path", "files", "size")
 
     def __init__(self, path: str, files: int, size: int) -> None:
-        _set(self, "path", path)  # "" for the files directly at the context root
-        _set(self, "files", files)
-        _set(self, "size", size)
+        # path: "" for the files directly at the context root
+        self._init(path, files, size)
 
 
 class JunkFinding(Frozen):
@@ -77,21 +74,17 @@ class JunkFinding(Frozen):
     __slots__ = _fields = ("what", "paths", "files", "size", "suggestion")
 
     def __init__(self, what: str, paths: tuple[str, ...], files: int, size: int, suggestion: str) -> None:
-        _set(self, "what", what)
-        _set(self, "paths", paths)  # the topmost junk folders or files
-        _set(self, "files", files)
-        _set(self, "size", size)
-        _set(self, "suggestion", suggestion)  # a .dockerignore line that would exclude them
+        # paths: the topmost junk folders or files
+        # suggestion: a .dockerignore line that would exclude them
+        self._init(what, paths, files, size, suggestion)
 
 
 class SecretFinding(Frozen):
     __slots__ = _fields = ("path", "reason", "size", "copied_by")
 
     def __init__(self, path: str, reason: str, size: int, copied_by: tuple[CopySource, ...] = ()) -> None:
-        _set(self, "path", path)
-        _set(self, "reason", reason)
-        _set(self, "size", size)
-        _set(self, "copied_by", copied_by)  # filled when COPY sources are given
+        # copied_by: filled when COPY sources are given
+        self._init(path, reason, size, copied_by)
 
 
 class RootOnlyPattern(Frozen):
@@ -102,25 +95,16 @@ class RootOnlyPattern(Frozen):
 
     def __init__(self, pattern: str, line: int, files: int, size: int, examples: tuple[str, ...],
                  suggestion: str) -> None:  # fmt: skip
-        _set(self, "pattern", pattern)
-        _set(self, "line", line)
-        _set(self, "files", files)
-        _set(self, "size", size)
-        _set(self, "examples", examples)
-        _set(self, "suggestion", suggestion)
+        self._init(pattern, line, files, size, examples, suggestion)
 
 
 class ExcludedByPattern(Frozen):
     __slots__ = _fields = ("pattern", "line", "count", "size", "not_counted")
 
     def __init__(self, pattern: str, line: int, count: int | None, size: int | None, not_counted: int = 0) -> None:
-        _set(self, "pattern", pattern)
-        _set(self, "line", line)
-        #: None when the line excludes folders that were not walked (see ``not_counted``)
-        _set(self, "count", count)
-        _set(self, "size", size)
-        #: excluded folders of this line whose contents were not counted
-        _set(self, "not_counted", not_counted)
+        # count: None when the line excludes folders that were not walked (see ``not_counted``)
+        # not_counted: excluded folders of this line whose contents were not counted
+        self._init(pattern, line, count, size, not_counted)
 
 
 class ContextReport(Record):

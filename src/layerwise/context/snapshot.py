@@ -827,11 +827,7 @@ class Change(Frozen):
     __slots__ = _fields = ("kind", "path", "old", "new")
 
     def __init__(self, kind: str, path: str, old: Entry | None, new: Entry | None) -> None:
-        _set = object.__setattr__
-        _set(self, "kind", kind)
-        _set(self, "path", path)
-        _set(self, "old", old)
-        _set(self, "new", new)
+        self._init(kind, path, old, new)
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.path}"

@@ -13,8 +13,6 @@ from layerwise.errors import LayerwiseError, Location
 from layerwise.parse.nodes import Dockerfile, Node
 from layerwise.records import Frozen, Record
 
-_set = object.__setattr__
-
 
 class TextEdit(Frozen):
     """Replace ``text[start:end]`` with ``replacement`` (an insertion when start == end).
@@ -24,9 +22,7 @@ class TextEdit(Frozen):
     __slots__ = _fields = ("start", "end", "replacement")
 
     def __init__(self, start: int, end: int, replacement: str) -> None:
-        _set(self, "start", start)
-        _set(self, "end", end)
-        _set(self, "replacement", replacement)
+        self._init(start, end, replacement)
 
 
 class EditConflict(LayerwiseError):
@@ -173,11 +169,8 @@ class FileWrite(Frozen):
 
     def __init__(self, path: str, text: str, bom: bool = False, original: str | None = None,
                  check_original: bool = False) -> None:  # fmt: skip
-        _set(self, "path", path)
-        _set(self, "text", text)
-        _set(self, "bom", bom)
-        _set(self, "original", original)
-        _set(self, "check_original", check_original)  # compare the file with ``original`` just before the rename
+        # check_original: compare the file with ``original`` just before the rename
+        self._init(path, text, bom, original, check_original)
 
 
 def write_all_atomic(

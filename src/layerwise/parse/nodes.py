@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from layerwise.records import Frozen as _Frozen
 from layerwise.shell.quote import go_quote
 
-_set = object.__setattr__
-
 
 class Span(_Frozen):
     """A region of the source text.
@@ -30,12 +28,7 @@ class Span(_Frozen):
 
     def __init__(self, start_line: int, start_column: int, end_line: int, end_column: int, start: int,
                  end: int) -> None:  # fmt: skip
-        _set(self, "start_line", start_line)
-        _set(self, "start_column", start_column)
-        _set(self, "end_line", end_line)
-        _set(self, "end_column", end_column)
-        _set(self, "start", start)
-        _set(self, "end", end)
+        self._init(start_line, start_column, end_line, end_column, start, end)
 
 
 class Heredoc(_Frozen):
@@ -45,11 +38,9 @@ class Heredoc(_Frozen):
 
     def __init__(self, name: str, content: str, expand: bool = True, chomp: bool = False,
                  file_descriptor: int = 0) -> None:  # fmt: skip
-        _set(self, "name", name)
-        _set(self, "content", content)
-        _set(self, "expand", expand)  # False when the delimiter word is quoted
-        _set(self, "chomp", chomp)  # ``<<-``: leading tabs are stripped
-        _set(self, "file_descriptor", file_descriptor)
+        # expand: False when the delimiter word is quoted
+        # chomp: ``<<-``: leading tabs are stripped
+        self._init(name, content, expand, chomp, file_descriptor)
 
 
 class Directive(_Frozen):
@@ -58,9 +49,7 @@ class Directive(_Frozen):
     __slots__ = _fields = ("name", "value", "line")
 
     def __init__(self, name: str, value: str, line: int) -> None:
-        _set(self, "name", name)
-        _set(self, "value", value)
-        _set(self, "line", line)
+        self._init(name, value, line)
 
 
 _NO_SPAN = Span(0, 0, 0, 0, 0, 0)
