@@ -182,13 +182,19 @@ def test_a_revision_shares_the_snapshot_entries(tmp_path) -> None:
     assert base.folder_digest("", "buildkit") != rev.folder_digest("", "buildkit")
 
 
-def test_a_revision_against_the_working_tree_lists_and_hashes_nothing_but_its_changes(tmp_path) -> None:
+def _three_folders_one_changed(tmp_path):
+    """A snapshot of d0/f, d1/f, d2/f, and an overlay of it in which d0/f has other content."""
     for i in range(3):
         (tmp_path / f"d{i}").mkdir()
         (tmp_path / f"d{i}" / "f").write_text(str(i))
     base = take(tmp_path)
     rev = base.overlay()
     rev["d0/f"] = Entry("file", 0o644, b"\1" * 32, "")
+    return base, rev
+
+
+def test_a_revision_against_the_working_tree_lists_and_hashes_nothing_but_its_changes(tmp_path) -> None:
+    base, rev = _three_folders_one_changed(tmp_path)
     same = base.overlay()
     same["d1/f"] = base["d1/f"]  # put back as it is: no change
     a, b, c = (selection(s.by_changes(), "") for s in (base, rev, same))
@@ -197,12 +203,7 @@ def test_a_revision_against_the_working_tree_lists_and_hashes_nothing_but_its_ch
 
 
 def test_a_folder_digest_is_computed_once_per_snapshot(tmp_path) -> None:
-    for i in range(3):
-        (tmp_path / f"d{i}").mkdir()
-        (tmp_path / f"d{i}" / "f").write_text(str(i))
-    base = take(tmp_path)
-    rev = base.overlay()
-    rev["d0/f"] = Entry("file", 0o644, b"\1" * 32, "")
+    base, rev = _three_folders_one_changed(tmp_path)
     rev.folder_digest("", "buildkit")
     memo = base._tree.digests["buildkit"]
     assert set(memo) == {"", "d0", "d1", "d2"}  # the snapshot's, computed once for both states
