@@ -226,13 +226,13 @@ def test_hashing_lets_other_threads_run(tmp_path) -> None:
     assert during > 0
 
 
-@pytest.mark.parametrize("keep_fd", [0, 1, 2, 3, 4, 5, 6, 7])
+@pytest.mark.parametrize("keep_fd", range(16))
 @pytest.mark.parametrize("cached", [False, True], ids=["miss", "hit"])
 @pytest.mark.parametrize("link", [True, False], ids=["link", "nolink"])
 def test_listing_equals_the_python_twin(tmp_path, keep_fd, cached, link) -> None:
-    """The same listing from both (descriptors aside); with keep_fd=2 the folder stays open
-    only when some regular file missed the cache, with 3 only when it holds a symlink; 4
-    added (the place check) changes neither."""
+    """The same listing from both (descriptors aside); the folder stays open with
+    KEEP_ALWAYS, with KEEP_FOR_MISSES when some regular file missed the cache, with
+    KEEP_FOR_LINKS when it holds a symlink; IN_PLACE (the place check) changes neither."""
     for name in ["b", "a", "é", "z.py"]:
         (tmp_path / name).write_bytes(name.encode())
     (tmp_path / "sub").mkdir()
@@ -252,36 +252,68 @@ def test_listing_equals_the_python_twin(tmp_path, keep_fd, cached, link) -> None
 
     assert by_entry(c) == by_entry(py)
     assert by_entry(c)[2:4] == (4, 4 if cached else 0)
-    keep = keep_fd & 3
-    expect_open = keep == 1 or (keep == 2 and not cached) or (keep == 3 and link)
+    expect_open = bool(
+        keep_fd & walkmod.KEEP_ALWAYS
+        or (keep_fd & walkmod.KEEP_FOR_MISSES and not cached)
+        or (keep_fd & walkmod.KEEP_FOR_LINKS and link)
+    )
     assert (c[8] >= 0, py[8] >= 0) == (expect_open, expect_open)
 
 
-@pytest.mark.parametrize("keep_fd", [4, 5, 7])
-def test_place_check_fails_through_a_symlinked_parent(tmp_path, keep_fd) -> None:
-    """With keep_fd | 4 both listings refuse (ELOOP, nothing left open) a folder whose path
+@pytest.mark.parametrize("openat2", [True, False], ids=["openat2", "proc"])
+@pytest.mark.parametrize("keep_fd", [4, 5, 7, 12, 15])
+def test_place_check_fails_through_a_symlinked_parent(tmp_path, keep_fd, openat2) -> None:
+    """With IN_PLACE both listings refuse (ELOOP, nothing left open) a folder whose path
     goes through a symlink: the opened folder is not at that path (a parent swapped for a
-    link during the walk); without it they list it."""
+    link during the walk); without it they list it. The C listing has the kernel check it
+    (openat2), or reads /proc/self/fd as the Python one does (kernels without openat2)."""
     import errno
+
+    from layerwise.context._fastscan import set_openat2
 
     (tmp_path / "real" / "sub").mkdir(parents=True)
     (tmp_path / "real" / "sub" / "f").write_text("x")
     (tmp_path / "via").symlink_to(tmp_path / "real")
     through = str(tmp_path / "via" / "sub")
+    was = set_openat2(openat2)
+    try:
+        _place_check_cases(tmp_path, through, keep_fd, errno.ELOOP)
+    finally:
+        set_openat2(was)
+
+
+def _place_check_cases(tmp_path, through: str, keep_fd: int, eloop: int) -> None:
     fds = set(os.listdir("/proc/self/fd"))
     for lister in (NATIVE, walkmod._list_dir_py):
         with pytest.raises(OSError) as exc:
             lister(through, "", None, 1 << 62, MODES, keep_fd)
-        assert exc.value.errno == errno.ELOOP
+        assert exc.value.errno == eloop
         out = lister(str(tmp_path / "real" / "sub"), "", None, 1 << 62, MODES, keep_fd)
         assert out[0] == ["f"]
         if out[8] >= 0:
             os.close(out[8])
-        out = lister(through, "", None, 1 << 62, MODES, keep_fd & 3)
+        out = lister(through, "", None, 1 << 62, MODES, keep_fd & ~walkmod.IN_PLACE)
         assert out[0] == ["f"]
         if out[8] >= 0:
             os.close(out[8])
     assert set(os.listdir("/proc/self/fd")) == fds
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or tuple(map(int, os.uname().release.split(".")[:2])) < (5, 6),
+    reason="openat2 is Linux 5.6 and later",
+)
+def test_place_check_is_the_kernels_where_it_has_openat2(tmp_path) -> None:
+    """The C listing's place check is openat2's (no readlink of /proc per folder): the call
+    is accepted, so the listing does not fall back to /proc for good (a wrong open_how size
+    or flag would: E2BIG, EINVAL)."""
+    from layerwise.context._fastscan import set_openat2
+
+    (tmp_path / "sub").mkdir()
+    assert set_openat2(True) is True  # on by default
+    out = listing(tmp_path / "sub", "sub/", None, walkmod.IN_PLACE)
+    assert out[0] == [] and out[8] == -1
+    assert set_openat2(True) is True  # not switched off by a refused call
 
 
 def test_c_made_entries_equal_python_made_ones() -> None:

@@ -17,12 +17,15 @@
  *               (paths, offsets, recs) buffers of a snapshot.StatCache, or None
  *   racy_limit  regular files with mtime or ctime (ns) at or after it are listed in racy
  *   modes       dict used to share the int objects of equal st_mode values
- *   keep_fd     return an open descriptor of the folder as fd (else fd is -1), for the
- *               caller to read files relative to it and close: 1 always, 2 only when some
- *               regular file is not a cache hit, 3 only when some entry is a symlink (for
- *               the caller to read it relative to the folder), 0 never; plus 4: check where the opened
- *               folder is (/proc/self/fd, when there is one) and fail with ELOOP when that is
- *               not path (a parent swapped for a symlink: the walk does not follow it)
+ *   keep_fd     flags: return an open descriptor of the folder as fd (else fd is -1), for
+ *               the caller to read files relative to it and close: with 1 always, with 2
+ *               when some regular file is not a cache hit (to hash it), with 8 when some
+ *               entry is a symlink (to read it); 0: never. Plus 4: make sure the opened
+ *               folder is at path, reached through no symlink (a parent swapped for one
+ *               during the walk: the walk does not follow it), else fail with ELOOP. The
+ *               kernel checks that as it opens the folder (openat2's RESOLVE_NO_SYMLINKS,
+ *               Linux 5.6); without openat2 the folder is opened and where it is is read
+ *               back from /proc/self/fd (when there is one) and compared with path
  *
  *   rels, modes, sizes, recs: one item per entry that could be stat'ed; regular files first
  *   (nreg of them), then the others, each group in name order (byte order; the order is
@@ -208,26 +211,60 @@ static int check_place(int fd, const char *path) {
     return (size_t)n == strlen(path) && memcmp(where, path, (size_t)n) == 0 ? 0 : ELOOP;
 }
 
+#define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
+#if defined(__linux__) && defined(SYS_openat2)
+#include <linux/openat2.h>
+/* whether openat2 may be tried (cleared when the kernel, or a seccomp filter, refuses it;
+ * set_openat2 switches it for the tests of the fallback) */
+static int use_openat2 = 1;
+#else
+static int use_openat2 = 0;
+#endif
+
+/* The folder at path, opened without following a symlink anywhere on the path (see keep_fd
+ * & 4): an fd, or -errno. path is absolute and canonical (the walk's real root + a relative
+ * path of plain names), so "no symlink on the way" and "the folder /proc/self/fd names is
+ * path" say the same; the kernel checks the first in the same path walk as the open, where
+ * the second costs a readlink of /proc per folder (#17: 4,400 of them at 100,000 files). */
+static int open_in_place(const char *path) {
+#if defined(__linux__) && defined(SYS_openat2)
+    if (use_openat2) {
+        struct open_how how;
+        memset(&how, 0, sizeof how);
+        how.flags = DIR_FLAGS;
+        how.resolve = RESOLVE_NO_SYMLINKS;
+        long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+        if (fd >= 0) return (int)fd;
+        if (errno != ENOSYS && errno != EPERM && errno != E2BIG && errno != EINVAL) return -errno;
+        /* older kernel, or a sandbox that refuses the call: the fallback below, from now on */
+        use_openat2 = 0;
+    }
+#endif
+    int fd = open(path, DIR_FLAGS);
+    if (fd < 0) return -errno;
+    int err = check_place(fd, path);
+    if (err) {
+        close(fd);
+        return -err;
+    }
+    return fd;
+}
+
 static int list_raw(const char *path, int keep_fd, int *kept, listing_t *l) {
     *kept = -1;
-    /* O_NOFOLLOW: a folder swapped for a symlink after its parent was listed is not followed
-     * (the caller, or keep_fd & 4, also checks where the open folder really is) */
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return errno;
-    if (keep_fd & 4) {
-        int err = check_place(fd, path);
-        if (err) {
-            close(fd);
-            return err;
-        }
-        keep_fd &= 3;
-    }
+    /* O_NOFOLLOW: a folder swapped for a symlink after its parent was listed is not followed;
+     * keep_fd & 4 also refuses a path through a symlink (a parent swapped for one) */
+    int fd = keep_fd & 4 ? open_in_place(path) : open(path, DIR_FLAGS);
+    if (fd < 0) return keep_fd & 4 ? -fd : errno;
     read_entries(fd, l);
-    if (keep_fd == 3) {
-        keep_fd = 0;
-        for (size_t i = 0; i < l->n && !keep_fd; i++) keep_fd = !l->items[i].err && S_ISLNK(l->items[i].mode);
-    }
-    if (keep_fd)
+    int keep = keep_fd & 1;
+    for (size_t i = 0; i < l->n && !keep; i++)
+        if (!l->items[i].err)
+            keep = ((keep_fd & 2) && S_ISREG(l->items[i].mode)) || ((keep_fd & 8) && S_ISLNK(l->items[i].mode));
+    /* (with 2, kept while some regular file is listed: whether each is a cache hit is known
+     * only after the lookups, which close it then if none missed) */
+    if (keep)
         *kept = fd;
     else
         close(fd);
@@ -366,6 +403,24 @@ static int index_from(PyObject *cache, index_t *ix) {
     return 1;
 }
 
+/* Without the GIL, once the stat cache (an index, or none) was searched: whether the open
+ * folder is still needed for keep_fd (see the contract): a regular file that is not a cache
+ * hit (2), a symlink (8). */
+static int still_needed(const listing_t *l, int keep_fd) {
+    if (keep_fd & 1) return 1;
+    for (size_t i = 0; i < l->n; i++) {
+        const item_t *it = &l->items[i];
+        if (it->err) continue;
+        if ((keep_fd & 8) && S_ISLNK(it->mode)) return 1;
+        if ((keep_fd & 2) && S_ISREG(it->mode)) {
+            unsigned char stamp[32];
+            put_stamp(stamp, it->size, it->mtime_ns, it->ctime_ns, it->ino);
+            if (it->found == NULL || memcmp(it->found, stamp, 32) != 0) return 1;
+        }
+    }
+    return 0;
+}
+
 static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
     PyObject *path_bytes;
     PyObject *prefix, *cache, *modes;
@@ -408,9 +463,14 @@ static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
     memset(&l, 0, sizeof(l));
     int open_err, kept = -1;
     const char *path = PyBytes_AS_STRING(path_bytes);
+    int dict_cache = PyDict_Check(cache);
     Py_BEGIN_ALLOW_THREADS
     open_err = list_raw(path, keep_fd, &kept, &l);
     if (!open_err && !l.oom && use_index) index_lookup(&ix, key, prefix_len_b, &l);
+    if (kept >= 0 && !l.oom && !dict_cache && !still_needed(&l, keep_fd)) {
+        close(kept); /* nothing to read relative to it */
+        kept = -1;
+    }
     Py_END_ALLOW_THREADS
     if (open_err) {
         listing_free(&l);
@@ -432,7 +492,7 @@ static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
 
     PyObject *rels = NULL, *modes_out = NULL, *sizes = NULL, *recs = NULL, *racy = NULL, *errors = NULL;
     PyObject *result = NULL;
-    Py_ssize_t hits = 0, nreg = 0, ok = 0;
+    Py_ssize_t hits = 0, nreg = 0, ok = 0, links = 0;
     for (size_t i = 0; i < l.n; i++) {
         if (!l.items[i].err) {
             ok++;
@@ -474,6 +534,7 @@ static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
             continue;
         }
         int reg = S_ISREG(it->mode);
+        if ((keep_fd & 8) && S_ISLNK(it->mode)) links++;
         Py_ssize_t k = reg ? next_reg++ : next_other++;
         PyList_SET_ITEM(rels, k, rel); /* steals */
 
@@ -517,8 +578,8 @@ static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
         }
         PyList_SET_ITEM(recs, k, rec);
     }
-    if ((keep_fd & 3) == 2 && hits == nreg && kept >= 0) {
-        close(kept); /* nothing to read here */
+    if (kept >= 0 && !(keep_fd & 1) && dict_cache && !((keep_fd & 2) && hits < nreg) && !links) {
+        close(kept); /* nothing to read relative to it (a dict cache is searched here, with the GIL) */
         kept = -1;
     }
     result = Py_BuildValue("(OOOOnnOOi)", rels, modes_out, sizes, recs, nreg, hits, racy, errors, kept);
@@ -1286,7 +1347,22 @@ done:
     return result;
 }
 
+/* set_openat2(on) -> bool: whether list_dir's place check (keep_fd & 4) may use openat2, as
+ * by default where the kernel has it; the previous setting. For the tests of the fallback
+ * that kernels without openat2 take (a readlink of /proc/self/fd per folder). */
+static PyObject *fastscan_set_openat2(PyObject *self, PyObject *args) {
+    int on;
+    if (!PyArg_ParseTuple(args, "p:set_openat2", &on)) return NULL;
+    int was = use_openat2;
+#if defined(__linux__) && defined(SYS_openat2)
+    use_openat2 = on;
+#endif
+    return PyBool_FromLong(was);
+}
+
 static PyMethodDef fastscan_methods[] = {
+    {"set_openat2", fastscan_set_openat2, METH_VARARGS,
+     "set_openat2(on) -> bool: whether the place check may use openat2 (the previous setting; for tests)"},
     {"report_pass", fastscan_report_pass, METH_VARARGS,
      "report_pass(entries, paths, file_kind, exact, tails, heads, middles) -> (sent_files, sent_size, top, candidates, not_all_readable)"},
     {"json_lines", fastscan_json_lines, METH_VARARGS,

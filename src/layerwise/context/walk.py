@@ -98,6 +98,13 @@ _open = os.open
 _INO_MASK = 0xFFFFFFFFFFFFFFFF
 
 
+#: ``keep_fd`` flags of a folder listing (``_list_dir``): keep the folder open for the caller
+#: always, or only when some regular file is not a stat-cache hit (to hash it relative to
+#: the folder), or only when some entry is a symlink (to read it); IN_PLACE: check that the
+#: folder opened is the path given, reached through no symlink
+KEEP_ALWAYS, KEEP_FOR_MISSES, IN_PLACE, KEEP_FOR_LINKS = 1, 2, 4, 8
+
+
 def _list_dir_py(
     path: str,
     prefix: str,
@@ -115,24 +122,28 @@ def _list_dir_py(
     record (``hits`` counts those); ``racy`` lists the regular files changed at or after
     ``racy_limit``; ``errors`` has ``(rel, errno)`` per entry that could not be stat'ed and
     ``(None, errno)`` if reading the folder failed part-way; ``fd`` is an open descriptor of
-    the folder with ``keep_fd`` (the caller closes it; with ``keep_fd=2`` only if some regular
-    file is not a cache hit, with 3 only if some entry is a symlink), else -1; ``keep_fd | 4``
-    also checks that the opened folder is ``path`` (a parent swapped for a symlink: OSError
-    ELOOP). Raises OSError if the folder cannot be listed at all."""
+    the folder (the caller closes it) when ``keep_fd`` asks for it (flags: :data:`KEEP_ALWAYS`,
+    :data:`KEEP_FOR_MISSES`, :data:`KEEP_FOR_LINKS`), else -1; with :data:`IN_PLACE` it also
+    makes sure the opened folder is ``path``, reached through no symlink (a parent swapped
+    for one: OSError ELOOP). Raises OSError if the folder cannot be listed at all."""
     dfd = os.open(path, _SUBDIR_FLAGS)
     try:
-        if keep_fd & 4:
+        if keep_fd & IN_PLACE:
+            # (the C listing has the kernel check it as it opens the folder: openat2)
             where = _opened_dir(dfd)
             if where is not None and where != path:
                 raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
-            keep_fd &= 3
         listing = _list_open_dir(dfd, prefix, cache, racy_limit, modes)
     except BaseException:
         os.close(dfd)
         raise
-    if keep_fd == 3:
-        keep_fd = any(m & 0o170000 == _S_IFLNK for m in listing[1][listing[4] :])
-    if not keep_fd or (keep_fd == 2 and listing[5] == listing[4]):
+    nreg, hits = listing[4], listing[5]
+    keep = (
+        keep_fd & KEEP_ALWAYS
+        or (keep_fd & KEEP_FOR_MISSES and hits < nreg)
+        or (keep_fd & KEEP_FOR_LINKS and any(m & 0o170000 == _S_IFLNK for m in listing[1][nreg:]))
+    )
+    if not keep:
         os.close(dfd)
         dfd = -1
     return (*listing, dfd)
@@ -467,11 +478,12 @@ class Walker:
         if rel_dir:
             abs_dir = self.root_slash + rel_dir
             # the listing checks where the folder it opened is; it stays open only when its
-            # files or symlinks are to be read (relative to it) here
-            keep = 5 if self._hashing else 7
+            # files (to hash) or symlinks are to be read (relative to it) here: a warm
+            # snapshot closes nearly every folder in the listing, without the GIL
+            keep = IN_PLACE | KEEP_FOR_LINKS | (KEEP_FOR_MISSES if self._hashing else 0)
         else:
             abs_dir = self.real_root
-            keep = 1  # (the root is checked below)
+            keep = KEEP_ALWAYS  # (the root is checked below)
         try:
             listing = _list_dir(abs_dir, rel_dir + "/" if rel_dir else "", self._lookup, self.racy_limit, MODES, keep)
         except FileNotFoundError:
