@@ -608,6 +608,14 @@ def _cache_file(folder: Path, name: str, size: int, age_days: float) -> Path:
     return p
 
 
+def test_stat_cache_file_is_named_by_the_sha256_of_the_context_path(tmp_path) -> None:
+    """The name the caches written before had (hashlib's sha256), with Python's own SHA-256
+    module, which loads no OpenSSL: existing caches are found."""
+    root = tmp_path / "ctx é"
+    name = hashlib.sha256(os.fsencode(root)).hexdigest()[:24] + ".cache"
+    assert snapmod._cache_file_for(root, tmp_path / "c") == tmp_path / "c" / name
+
+
 def test_prune_cache_dir_drops_unused_and_least_recently_used(tmp_path) -> None:
     folder = tmp_path / "stat"
     folder.mkdir()
