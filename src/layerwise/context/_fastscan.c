@@ -403,6 +403,12 @@ static int index_from(PyObject *cache, index_t *ix) {
     return 1;
 }
 
+static int is_ascii(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80) return 0;
+    return 1;
+}
+
 /* Without the GIL, once the stat cache (an index, or none) was searched: whether the open
  * folder is still needed for keep_fd (see the contract): a regular file that is not a cache
  * hit (2), a symlink (8). */
@@ -508,21 +514,31 @@ static PyObject *fastscan_list_dir(PyObject *self, PyObject *args) {
     if (!rels || !modes_out || !sizes || !recs || !racy || !errors) goto done;
 
     Py_ssize_t prefix_len = PyUnicode_GET_LENGTH(prefix);
+    int prefix_ascii = PyUnicode_IS_ASCII(prefix);
     mode_t last_mode = 0;
     PyObject *last_obj = NULL;
     Py_ssize_t next_reg = 0, next_other = nreg;
     for (size_t i = 0; i < l.n; i++) {
         item_t *it = &l.items[i];
-        /* names as os.fsdecode gives them (surrogateescape for undecodable bytes) */
-        PyObject *name = PyUnicode_DecodeFSDefaultAndSize(l.names + it->name_off, (Py_ssize_t)it->name_len);
-        if (name == NULL) goto done;
-        PyObject *rel;
-        if (prefix_len) {
-            rel = PyUnicode_Concat(prefix, name);
-            Py_DECREF(name);
+        PyObject *rel = NULL;
+        const char *raw = l.names + it->name_off;
+        if (prefix_ascii && is_ascii(raw, it->name_len)) {
+            /* the usual case, made in one piece: an ASCII name decodes to itself */
+            rel = PyUnicode_New(prefix_len + (Py_ssize_t)it->name_len, 127);
             if (rel == NULL) goto done;
+            memcpy(PyUnicode_1BYTE_DATA(rel), PyUnicode_1BYTE_DATA(prefix), (size_t)prefix_len);
+            memcpy(PyUnicode_1BYTE_DATA(rel) + prefix_len, raw, it->name_len);
         } else {
-            rel = name;
+            /* names as os.fsdecode gives them (surrogateescape for undecodable bytes) */
+            PyObject *name = PyUnicode_DecodeFSDefaultAndSize(raw, (Py_ssize_t)it->name_len);
+            if (name == NULL) goto done;
+            if (prefix_len) {
+                rel = PyUnicode_Concat(prefix, name);
+                Py_DECREF(name);
+                if (rel == NULL) goto done;
+            } else {
+                rel = name;
+            }
         }
         if (it->err) {
             PyObject *pair = Py_BuildValue("(Ni)", rel, it->err);

@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable, Collection
-from itertools import repeat
+from itertools import compress, repeat
 
 from layerwise.context.ignore import PatternMatcher, _without_trailing_glob
 
@@ -188,7 +188,7 @@ def _suffix_screen(suffixes: tuple[str, ...]) -> Callable[[list[str]], Collectio
         found = list(map(str.endswith, rels, repeat(suffixes)))
         if True not in found:
             return ()
-        return {i for i, hit in enumerate(found) if hit}
+        return set(compress(range(len(found)), found))  # (the indices of the hits, in C)
 
     return screen
 
@@ -200,7 +200,7 @@ def _regex_screen(match: Callable[[str], object]) -> Callable[[list[str]], Colle
         found = list(map(match, rels))
         if found.count(None) == len(found):
             return ()
-        return {i for i, m in enumerate(found) if m is not None}
+        return set(compress(range(len(found)), found))  # (a match object is true, None false)
 
     return screen
 
