@@ -37,7 +37,7 @@ _KEPT = 8
 #: a record whose lists grow beyond this is not written (the next run reads git's full diff)
 _MAX_LISTED = 50_000
 _MAX_DIFF_BYTES = 1 << 20
-_VERSION = 2
+_VERSION = 3  # (3: git's raw diff, with the commit's modes and blobs)
 
 
 def _stamp(path: str) -> tuple | None:
@@ -96,7 +96,7 @@ def _has_submodules(top: Path) -> bool:
 
 
 class KnownDiff:
-    """``git diff --name-status -z`` output of a commit against the working tree, as
+    """``git diff --raw -z`` output of a commit against the working tree, as
     :class:`~layerwise.context.states._PendingDiff` gives it, made from a record and git's
     answer about the paths in question."""
 
@@ -200,7 +200,7 @@ _BIG_INDEX = 32 << 20
 
 
 def _ask(top: Path, commit: str, prefix: str, paths: list[str], key: tuple) -> bytes:
-    """``git diff --name-status -z <commit> -- <paths>``: git's answer about a few paths.
+    """``git diff --raw -z <commit> -- <paths>``: git's answer about a few paths.
 
     With a big index, ``git diff <commit> -- <path>`` can take far longer than the full diff
     (git 2.39, a 1,000,000-file index: over 30 s for one path, 2 s for the whole tree); there
@@ -215,9 +215,11 @@ def _ask(top: Path, commit: str, prefix: str, paths: list[str], key: tuple) -> b
     if index_stamp is None or index_stamp[1] <= _BIG_INDEX:
         args = _diff_args(commit, prefix)[:-2]
         return _git(top, "--literal-pathspecs", *args, "--", *paths)
-    cached = _git(top, "--literal-pathspecs", "diff", "--cached", "--no-renames", "--name-status", "-z", commit,
-                  "--", *paths)  # fmt: skip
-    files = _git(top, "--literal-pathspecs", "diff-files", "--name-status", "-z", "--", *paths)
+    cached = _git(top, "--literal-pathspecs", "diff", "--cached", "--no-renames", "--raw", "--no-abbrev", "-z",
+                  commit, "--", *paths)  # fmt: skip
+    # (a path only diff-files names is as the commit has it in the index: its old side is the
+    # commit's, as ``git diff <commit>`` gives it)
+    files = _git(top, "--literal-pathspecs", "diff-files", "--raw", "--no-abbrev", "-z", "--", *paths)
     seen: set[bytes] = set()
     out = []
     for raw in (cached, files):
