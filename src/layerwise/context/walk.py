@@ -24,7 +24,6 @@ import sys
 import time
 from collections.abc import Callable, Collection, Iterator
 from itertools import repeat
-from pathlib import Path
 
 from layerwise.context.entry import (
     DIR,
@@ -40,6 +39,10 @@ from layerwise.context.entry import (
 )
 from layerwise.context.ignore import IgnoreFile, PatternMatcher
 from layerwise.context.matching import WalkMatcher
+
+TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing at start-up)
+if TYPE_CHECKING:
+    from pathlib import Path  # (only in annotations: the walk works on str paths)
 
 SMALL = 1 << 20  # files up to this size are read in one call
 #: files up to this size are hashed by the walk itself when all digests are wanted
@@ -372,7 +375,7 @@ class Walker:
 
     def __init__(
         self,
-        root: Path,
+        root: str | Path,
         ignore: IgnoreFile | None,
         cache,
         progress: Callable[[int], None] | None,
