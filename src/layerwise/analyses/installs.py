@@ -2,7 +2,7 @@
 
 A RUN's shell text (shell form with continuations already joined by the parser, exec form, a
 ``sh -c`` exec form, heredoc scripts) is split into simple commands on ``&&``, ``||``, ``;``,
-``|`` and newlines with :mod:`shlex` (POSIX). Each command is stripped of ``VAR=value``
+``|`` and newlines as :mod:`shlex` (POSIX) does. Each command is stripped of ``VAR=value``
 prefixes and wrappers (``sudo``, ``env``, ``exec``...) and classified: ``python -m pip``,
 ``pip3``, ``/venv/bin/pip``, ``uv pip install``, ``uv sync``, ``poetry install``, ``pdm
 install/sync``, ``pipenv install/sync``, ``pip-sync``, ``conda/mamba/micromamba
@@ -150,22 +150,39 @@ def run_text(run: Run) -> str:
     return shlex.join(argv)
 
 
-#: what a shell text without quotes, backslashes or comments tokenises to with split_commands'
-#: shlex (runs of punctuation; runs of anything but whitespace and punctuation): shlex reads a
-#: character at a time in Python, the corpus's checks spent a tenth of their time there (#17)
-_SIMPLE_TOKENS = r"[;&|\n()]+|[^ \t\r;&|\n()]+"
+#: split_commands' lexer is ``shlex`` in POSIX mode (whitespace " \t\r", whitespace_split,
+#: punctuation ``;&|\n()``, ``#`` comments), written as regexes: shlex reads a character at a
+#: time in Python, and the corpus's checks spent a tenth of their time there (#17).
+#: tests/fuzz/test_split_commands_properties.py checks it against shlex itself. One match is
+#: white space; a comment (shlex's readline: it takes the newline that ends it); a token (a run of
+#: punctuation, or a word: unquoted characters, '...', "..." and \X pieces up to white space,
+#: punctuation, ``#`` or the end); or a quote or backslash that starts no piece (an unclosed
+#: quote, a backslash at the end), where shlex raises ValueError.
+_SHLEX_TOKEN = r"""[ \t\r]+|\#[^\n]*\n?|([;&|\n()]+|(?:[^ \t\r;&|\n()'"\\\#]+|'[^']*'|"(?:[^"\\]|\\.)*"|\\.)+)|(['"\\])"""
+#: the quoted pieces of a word; inside "...", shlex drops a backslash only before " and \
+_SHLEX_PIECE = r"""'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)"""
+_QUOTING = frozenset("'\"\\")
 
 
-def _tokens(text: str):
-    """The tokens of :func:`split_commands`' lexer (``shlex`` in POSIX mode, whitespace-split,
-    ``;&|\\n()`` punctuation, ``#`` comments); ValueError as shlex raises it."""
-    if not any(c in text for c in "'\"\\#"):
-        return re.findall(_SIMPLE_TOKENS, text)
-    lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|\n()")
-    lexer.whitespace = " \t\r"
-    lexer.whitespace_split = True
-    lexer.commenters = "#"
-    return lexer
+def _unquote_piece(m: re.Match) -> str:
+    single, double, escaped = m.groups()
+    if single is not None:
+        return single
+    if double is not None:
+        return re.sub(r'\\([\\"])', r"\1", double)
+    return escaped
+
+
+def _tokens(text: str) -> list[str]:
+    """The tokens of :func:`split_commands`' lexer, as ``shlex`` reads them (quotes removed);
+    ValueError where shlex raises it."""
+    out = []
+    for token, bad in re.findall(_SHLEX_TOKEN, text, re.S):
+        if bad:
+            raise ValueError(f"no closing {bad}" if bad != "\\" else "no escaped character")
+        if token:
+            out.append(re.sub(_SHLEX_PIECE, _unquote_piece, token, flags=re.S) if _QUOTING & set(token) else token)
+    return out
 
 
 def split_commands(text: str) -> list[list[str]] | None:
