@@ -167,25 +167,47 @@ def _old_poetry(ctx: RuleContext, stage, step) -> bool:
                 if y.manager in ("pip", "uv-pip", "pipx"):
                     specs += [p[len("poetry"):].strip().strip("'\"") for p in y.packages if requirement_name(p) == "poetry"]
     specs = [spec for spec in specs if spec and "$" not in spec]
-    if not specs:
-        return False
-    # packaging is imported only when a Poetry pin is there to compare (start-up cost, #17)
+    return any(_admits_no_later(spec) for spec in specs)
+
+
+#: a pin to one release (``==1.1.15``), the form Poetry pins take: compared as numbers, without
+#: importing packaging (with the typing module it needs, more than all the corpus's Poetry
+#: checks cost, #17); tests/fuzz/test_poetry_pin_properties.py checks it against packaging
+_RELEASE_PIN = r"==([0-9]+(?:\.[0-9]+)*)"
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """``1.2.0`` -> (1, 2): a release as PEP 440 compares it (trailing zeros do not count)."""
+    parts = [int(p) for p in version.split(".")]
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+def _admits_no_later(spec: str) -> bool:
+    """Whether the version specifier ``spec`` admits no Poetry with ``--no-cache`` (1.2.0 or
+    later); False for a specifier packaging cannot read."""
+    pin = re.fullmatch(_RELEASE_PIN, spec)
+    if pin:
+        return _release(pin.group(1)) < _release(_LATER[0])
+    return _specifier_admits_no_later(spec)
+
+
+def _specifier_admits_no_later(spec: str) -> bool:
+    """:func:`_admits_no_later` for any specifier, read with packaging."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import InvalidVersion, Version
 
     later = [Version(v) for v in _LATER]
-    for spec in specs:
+    try:
+        allowed = SpecifierSet(spec)
+    except InvalidSpecifier:
+        return False
+    named = []
+    for one in allowed:
         try:
-            allowed = SpecifierSet(spec)
-        except InvalidSpecifier:
-            continue
-        named = []
-        for one in allowed:
-            try:
-                named.append(Version(one.version.removesuffix(".*")))
-            except InvalidVersion:
-                pass
-        candidates = later + [v for v in named if v >= later[0]]
-        if not any(allowed.contains(v, prereleases=True) for v in candidates):
-            return True
-    return False
+            named.append(Version(one.version.removesuffix(".*")))
+        except InvalidVersion:
+            pass
+    candidates = later + [v for v in named if v >= later[0]]
+    return not any(allowed.contains(v, prereleases=True) for v in candidates)
