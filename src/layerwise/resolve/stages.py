@@ -44,6 +44,7 @@ from layerwise.parse.instructions import (
 from layerwise.parse.nodes import Dockerfile
 from layerwise.parse.parser import gc_paused
 from layerwise.records import Record
+from layerwise.shell.lex import ShellExpansionError, ShellLexer  # (every resolve expands words)
 
 TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing at start-up)
 if TYPE_CHECKING:
@@ -434,15 +435,11 @@ class ForwardRef(Record):
 
 class _Expander:
     def __init__(self, escape: str, path: str) -> None:
-        from layerwise.shell import ShellLexer
-
         self.lexer = ShellLexer(escape)
         self.path = path
 
     def word(self, word: str, env: Mapping[str, str] | _State, inst: Instruction) -> str:
         """``word`` expanded with ``env`` (a mapping, or a state's scope, built only if needed)."""
-        from layerwise.shell import ShellExpansionError
-
         try:
             if self.lexer._is_plain(word):
                 value = word  # nothing to expand: the scope is not even built

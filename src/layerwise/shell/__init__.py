@@ -22,5 +22,8 @@ def __getattr__(name: str) -> Any:
     if name in ("ShellExpansionError", "ShellLexer"):
         from layerwise.shell import lex
 
-        return getattr(lex, name)
+        # kept as a module attribute: later imports of the name (resolve imports it for each
+        # word it expands) find it without calling this function again
+        value = globals()[name] = getattr(lex, name)
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
