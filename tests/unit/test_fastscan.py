@@ -402,3 +402,36 @@ def test_a_damaged_index_finds_nothing(tmp_path) -> None:
     assert listing(tmp_path, "", (paths, offsets, recs), 0)[5] == 1
     bad = struct.pack("<2Q", 0, 99)  # past the end of the paths
     assert listing(tmp_path, "", (paths, bad, recs), 0)[5] == 0
+
+
+def test_suffix_screen_equals_str_endswith() -> None:
+    """_fastscan.ends_with_any, the walk's ignore screen by required suffixes, finds what
+    str.endswith finds (its pure-Python twin): ASCII paths as bytes, the others (non-ASCII
+    text, undecodable names' surrogate escapes) and non-ASCII suffixes by the slow path."""
+    import random
+
+    from layerwise.context._fastscan import ends_with_any
+
+    from layerwise.context.matching import _suffix_screen_py
+
+    alphabet = ["a", "b", "/", ".", "_", "é", "\udcff", "漢", "\U0001f40d", "y"]
+    rng = random.Random(17)
+    paths = ["", "a", "pkg/__pycache__", "x.pyc", "pyc", "é.pyc", "a/é", "\udcff.pyc", ".pyc\udcff"]
+    paths += ["".join(rng.choices(alphabet, k=rng.randint(0, 12))) for _ in range(3000)]
+    for suffixes in [
+        ("__pycache__", ".pyc"),
+        (".pyc",),
+        ("é",),
+        ("a/é", "y"),
+        ("\udcff",),
+        ("\U0001f40d", "b"),
+        ("ab", "/a"),
+    ]:
+        want = _suffix_screen_py(paths, suffixes)
+        got = ends_with_any(paths, suffixes)
+        assert got == sorted(got) and set(got) == set(want), suffixes
+        assert want, suffixes  # (each case hits some path: the comparison says something)
+    assert ends_with_any(paths, ("a" * 40,)) == []  # longer than any path
+    assert ends_with_any(["abc"], ()) == []
+    with pytest.raises(TypeError):
+        ends_with_any(["abc", 3], ("c",))

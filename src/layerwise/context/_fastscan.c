@@ -1363,6 +1363,61 @@ done:
     return result;
 }
 
+/* ends_with_any(paths, suffixes) -> list of the indices i of paths whose paths[i].endswith(
+ * suffixes) (a tuple of str), in order: the walk's ignore screen of a folder when each pattern
+ * that may match there has a required suffix (#17: through map(str.endswith, ...) it was
+ * about half of the walk's Python at 100,000 files). ASCII strings are compared as bytes, the
+ * others by PyUnicode_Tailmatch, which str.endswith is. */
+static PyObject *fastscan_ends_with_any(PyObject *self, PyObject *args) {
+    PyObject *paths, *suffixes;
+    if (!PyArg_ParseTuple(args, "O!O!:ends_with_any", &PyList_Type, &paths, &PyTuple_Type, &suffixes)) return NULL;
+    Py_ssize_t ns = PyTuple_GET_SIZE(suffixes);
+    int ascii = 1;
+    for (Py_ssize_t k = 0; k < ns; k++) {
+        PyObject *suffix = PyTuple_GET_ITEM(suffixes, k);
+        if (!PyUnicode_Check(suffix)) {
+            PyErr_SetString(PyExc_TypeError, "ends_with_any: suffixes must be str");
+            return NULL;
+        }
+        ascii &= PyUnicode_IS_ASCII(suffix) != 0;
+    }
+    PyObject *hits = PyList_New(0);
+    if (hits == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(paths); i++) {
+        PyObject *path = PyList_GET_ITEM(paths, i);
+        if (!PyUnicode_Check(path)) {
+            PyErr_SetString(PyExc_TypeError, "ends_with_any: paths must be str");
+            goto fail;
+        }
+        int hit = 0;
+        if (ascii && PyUnicode_IS_ASCII(path)) {
+            const char *data = (const char *)PyUnicode_1BYTE_DATA(path);
+            Py_ssize_t len = PyUnicode_GET_LENGTH(path);
+            for (Py_ssize_t k = 0; k < ns && !hit; k++) {
+                PyObject *suffix = PyTuple_GET_ITEM(suffixes, k);
+                Py_ssize_t sl = PyUnicode_GET_LENGTH(suffix);
+                hit = sl <= len && memcmp(data + len - sl, PyUnicode_1BYTE_DATA(suffix), (size_t)sl) == 0;
+            }
+        } else {
+            for (Py_ssize_t k = 0; k < ns && !hit; k++) {
+                Py_ssize_t r = PyUnicode_Tailmatch(path, PyTuple_GET_ITEM(suffixes, k), 0, PY_SSIZE_T_MAX, 1);
+                if (r < 0) goto fail;
+                hit = r != 0;
+            }
+        }
+        if (hit) {
+            PyObject *index = PyLong_FromSsize_t(i);
+            int rc = index == NULL ? -1 : PyList_Append(hits, index);
+            Py_XDECREF(index);
+            if (rc < 0) goto fail;
+        }
+    }
+    return hits;
+fail:
+    Py_DECREF(hits);
+    return NULL;
+}
+
 /* set_openat2(on) -> bool: whether list_dir's place check (keep_fd & 4) may use openat2, as
  * by default where the kernel has it; the previous setting. For the tests of the fallback
  * that kernels without openat2 take (a readlink of /proc/self/fd per folder). */
@@ -1383,6 +1438,8 @@ static PyMethodDef fastscan_methods[] = {
      "report_pass(entries, paths, file_kind, exact, tails, heads, middles) -> (sent_files, sent_size, top, candidates, not_all_readable)"},
     {"json_lines", fastscan_json_lines, METH_VARARGS,
      "json_lines(entries, start, stop, other_kind) -> str: the report's JSON lines of entries[start:stop]"},
+    {"ends_with_any", fastscan_ends_with_any, METH_VARARGS,
+     "ends_with_any(paths, suffixes) -> the indices of the paths that end with one of the suffixes"},
     {"make_entries", fastscan_make_entries, METH_VARARGS,
      "make_entries(entry_type, paths, kind, modes, sizes, recs, stop, out): append entries for paths[:stop] to out"},
     {"list_dir", fastscan_list_dir, METH_VARARGS,

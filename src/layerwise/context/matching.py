@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable, Collection
+from functools import partial
 from itertools import compress, repeat
 
 from layerwise.context.ignore import PatternMatcher, _without_trailing_glob
@@ -182,15 +183,27 @@ def _all(rels: list[str]) -> range:
 
 
 def _suffix_screen(suffixes: tuple[str, ...]) -> Callable[[list[str]], Collection[int]]:
-    """Paths ending with one of ``suffixes`` (one C-level call per path, no regex)."""
+    """Paths ending with one of ``suffixes`` (no regex): one call per folder to the C
+    accelerator's ``ends_with_any`` when it is there, else one C-level call per path."""
+    from layerwise.context import native
 
-    def screen(rels: list[str]) -> Collection[int]:
-        found = list(map(str.endswith, rels, repeat(suffixes)))
-        if True not in found:
-            return ()
-        return set(compress(range(len(found)), found))  # (the indices of the hits, in C)
+    ends_with_any = native.function("ends_with_any")
+    if ends_with_any is not None:
 
-    return screen
+        def screen(rels: list[str]) -> Collection[int]:
+            hits = ends_with_any(rels, suffixes)
+            return set(hits) if hits else ()
+
+        return screen
+    return partial(_suffix_screen_py, suffixes=suffixes)
+
+
+def _suffix_screen_py(rels: list[str], suffixes: tuple[str, ...]) -> Collection[int]:
+    """The pure-Python twin of the C screen above (``_fastscan.ends_with_any``)."""
+    found = list(map(str.endswith, rels, repeat(suffixes)))
+    if True not in found:
+        return ()
+    return set(compress(range(len(found)), found))  # (the indices of the hits, in C)
 
 
 def _regex_screen(match: Callable[[str], object]) -> Callable[[list[str]], Collection[int]]:
