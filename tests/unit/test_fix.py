@@ -358,6 +358,22 @@ def test_fix_reads_the_rule_selection_of_tool_layerwise(tmp_path, monkeypatch):
     assert run("--ignore", "LW5") == text  # the configured ignore, and this one
 
 
+def test_fix_takes_the_build_args_check_takes(tmp_path):
+    """``COPY ${SRC} /app``: without a value the COPY sends the whole context (check reports
+    no .dockerignore, and fix would write one); with ``--build-arg SRC=app`` it copies one
+    folder, check reports nothing to fix, and fix, given the same argument, changes nothing."""
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\nARG SRC\nWORKDIR /app\nCOPY ${SRC} /app\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "main.py").write_text("print(1)\n")
+    assert "LW301 [*]" in run_cli(["check", str(tmp_path), "--select", "LW3"]).output
+    assert run_cli(["fix", str(tmp_path), "--diff"]).exit_code == 1
+    checked = run_cli(["check", str(tmp_path), "--select", "LW3", "--build-arg", "SRC=app"])
+    assert checked.exit_code == 0 and "[*]" not in checked.output, checked.output
+    fixed = run_cli(["fix", str(tmp_path), "--diff", "--build-arg", "SRC=app"])
+    assert (fixed.exit_code, fixed.stdout) == (0, ""), fixed.output
+    assert not (tmp_path / ".dockerignore").exists()
+
+
 def test_fix_writes_the_ci_file_a_finding_edits(tmp_path):
     """A CI-cache finding (LW601) carries an edit of the workflow: fix applies it, writes the
     workflow with the Dockerfile, and check has nothing fixable left."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from layerwise.cli.args import command, echo, flag, flag_pair, folder, repeated
+from layerwise.cli.options import build_arg_option, parse_build_args
 
 
 def _arguments(p) -> None:
@@ -18,6 +19,7 @@ def _arguments(p) -> None:
              help="Only these rules' fixes (code prefixes, e.g. LW101,LW3; the longest prefix wins).")  # fmt: skip
     repeated(p, "--ignore", dest="ignore_codes", metavar="CODES", help="Not these rules' fixes.")
     repeated(p, "--extend-select", metavar="CODES", help="Add rules to the configured selection.")
+    build_arg_option(p)
     flag(p, "--no-config", help="Ignore [tool.layerwise] in pyproject.toml.")
     flag(p, "--no-dockerignore", help="Leave .dockerignore alone.")
     flag(p, "--unsafe-fixes", help="Apply the unsafe fixes too (they may change what the build does: review the diff).")
@@ -35,8 +37,8 @@ pip-tools, Poetry, uv, PDM, Pipenv, pyproject, conda), handles the package-manag
 .dockerignore with the Python entries in their **/ form without excluding what the build needs.
 Every other byte of your files is kept. Fixes that need a decision are shown as hints.
 It applies the fixes of what `layerwise check` reports, no more: the same rule selection
-(--select/--ignore, [tool.layerwise] in pyproject.toml) and the same inline
-`# layerwise: ignore[CODE]` comments; exactly the findings `check` marks [*] (with
+(--select/--ignore, [tool.layerwise] in pyproject.toml), the same --build-arg values and the
+same inline `# layerwise: ignore[CODE]` comments; exactly the findings `check` marks [*] (with
 --unsafe-fixes on both, the unsafe fixes too).
 
 The build context is PATH (default: the current folder), as with `docker build -f
@@ -49,8 +51,8 @@ Example:
     layerwise fix -f docker/Dockerfile   # context: the current folder
 """,
 )
-def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, extend_select, no_config, no_dockerignore,
-        unsafe_fixes, exit_zero) -> int:  # fmt: skip
+def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, extend_select, build_arg, no_config,
+        no_dockerignore, unsafe_fixes, exit_zero) -> int:  # fmt: skip
     import os
     import sys
 
@@ -81,6 +83,7 @@ def fix(path, dockerfile, show_diff, cache_mount, select, ignore_codes, extend_s
         cache_mount=cache_mount,
         dockerignore=not no_dockerignore,
         unsafe_fixes=unsafe_fixes,
+        build_args=parse_build_args(build_arg),
     )
     if show_diff:
         text = result.diff()
