@@ -116,23 +116,17 @@ def _continuation_regex(escape: str) -> re.Pattern[str]:
     return re.compile(r"([^" + e + r"])" + e + r"[ \t]*$|^" + e + r"[ \t]*$")
 
 
-def _is_comment(line: str) -> bool:
-    return go_trim_left_space(line).startswith("#")
-
-
 def _trim_newline(line: str) -> str:
     return line.rstrip("\r\n")
 
 
-def _is_empty_continuation_line(line: str) -> bool:
-    return not go_trim_left_space(_trim_newline(line))
-
-
 def _trim_continuation(line: str, state: _State) -> tuple[str, bool]:
     """Strip a trailing escape character; return (line, is_end_of_line)."""
-    if state.continuation.search(line):
-        return state.continuation.sub(r"\1", line, count=1), False
-    return line, True
+    m = state.continuation.search(line)
+    if m is None:
+        return line, True
+    # what ``continuation.sub(r"\1", line, count=1)`` returns, without a second search
+    return line[: m.start()] + (m.group(1) or "") + line[m.end() :], False
 
 
 def decode(data: bytes, path: str) -> tuple[str, bool]:
@@ -231,11 +225,10 @@ def parse(text: str, path: str = "Dockerfile", *, bom: bool = False) -> Dockerfi
                 f"dockerfile line greater than max allowed size of {MAX_LINE_BYTES - 1}", current_line + 1
             )
 
-    def process_line(raw: str, strip_left: bool) -> tuple[str, str]:
-        """Returns (line without comments, line before comment stripping)."""
-        token = _trim_newline(raw)
-        if strip_left:
-            token = go_trim_left_space(token)
+    def process_line(token: str) -> None:
+        """Reads a line (newline trimmed; the first of an instruction also left-trimmed) as a
+        parser directive. (BuildKit's processLine also blanks a comment line: the callers test
+        that on the trimmed forms they compute once.)"""
         try:
             directive = directive_parser.parse_line(token)
         except ValueError as exc:
@@ -252,23 +245,28 @@ def parse(text: str, path: str = "Dockerfile", *, bom: bool = False) -> Dockerfi
                 state.escape = directive.value
                 state.continuation = _continuation_regex(directive.value)
                 state.seen.clear()
-        return ("" if _is_comment(token) else token), token
 
     for first_offset, raw in lines:
         check_length(raw)
-        if _is_comment(raw):
-            comment = go_trim_space(go_trim_left_space(raw)[1:])
+        # the line without its line ending, and without its leading white space: a line is a
+        # comment when the latter starts with "#" (as ``raw`` with its white space does)
+        token = _trim_newline(raw)
+        stripped = go_trim_left_space(token)
+        is_comment = stripped.startswith("#")
+        if is_comment:
+            comment = go_trim_space(stripped[1:])
             if comment:
                 comments.append(comment)
             else:
                 comments = []
         n_directives = len(directives)
-        line, _ = process_line(raw, True)
+        process_line(stripped)
+        line = "" if is_comment else stripped
         if len(directives) > n_directives and comments:
             comments = comments[:-1]
         current_line += 1
         start_line = current_line
-        leading = len(_trim_newline(raw)) - len(go_trim_left_space(_trim_newline(raw)))
+        leading = len(token) - len(stripped)
         start_offset = first_offset + leading
         line, is_end = _trim_continuation(line, state)
         if is_end and not line:
@@ -283,15 +281,17 @@ def parse(text: str, path: str = "Dockerfile", *, bom: bool = False) -> Dockerfi
                 break
             off, raw2 = nxt
             check_length(raw2)
-            processed, _ = process_line(raw2, False)
+            token = _trim_newline(raw2)
+            process_line(token)
             current_line += 1
             last_offset, last_raw = off, raw2
-            if _is_comment(raw2):
+            stripped = go_trim_left_space(token)
+            if stripped.startswith("#"):  # a comment line: dropped
                 continue
-            if _is_empty_continuation_line(processed):
+            if not stripped:  # an empty continuation line
                 has_empty_continuation = True
                 continue
-            processed, is_end = _trim_continuation(processed, state)
+            processed, is_end = _trim_continuation(token, state)
             buf.append(processed)
         joined = buf[0] if len(buf) == 1 else "".join(buf)
         if has_empty_continuation:
@@ -486,6 +486,9 @@ def _extract_builder_flags(line: str, state: _State) -> tuple[str, list[str]]:
 
 
 def _extract_builder_flags_bytes(line: str, state: _State) -> tuple[str, list[str]]:
+    rest = go_trim_left_space(line)
+    if not rest.startswith("--"):  # no flags (most instructions): where the walk below stops
+        return rest, []
     IN_SPACES, IN_WORD, IN_QUOTE = 0, 1, 2
     words: list[str] = []
     phase = IN_SPACES
@@ -573,8 +576,21 @@ def _parse_sub_command(rest: str, state: _State) -> Node | None:
     return _new_node_from_line(rest, state, [])
 
 
+#: a run of anything but Go's white space (compiled on first use)
+_GO_WORD = "[^" + re.escape(_GO_SPACE_STR) + "]+"
+
+
 def parse_words(rest: str, escape: str = "\\") -> list[str]:
     """Split on whitespace, keeping quotes and escapes (they are removed later by the lexer)."""
+    if escape not in rest and "'" not in rest and '"' not in rest:
+        # without quotes or escapes the walk below only splits on white space (ENV a=b c=d, the
+        # common case): one regex instead of a loop over each character
+        return re.findall(_GO_WORD, rest)
+    return _parse_words_walk(rest, escape)
+
+
+def _parse_words_walk(rest: str, escape: str) -> list[str]:
+    """:func:`parse_words` character by character (BuildKit's parseWords)."""
     IN_SPACES, IN_WORD, IN_QUOTE = 0, 1, 2
     words: list[str] = []
     phase = IN_SPACES
