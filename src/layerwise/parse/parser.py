@@ -122,6 +122,8 @@ def _trim_newline(line: str) -> str:
 
 def _trim_continuation(line: str, state: _State) -> tuple[str, bool]:
     """Strip a trailing escape character; return (line, is_end_of_line)."""
+    if not line.rstrip(" \t\n").endswith(state.escape):
+        return line, True  # (what the search finds ends so: most lines need no search)
     m = state.continuation.search(line)
     if m is None:
         return line, True
