@@ -17,8 +17,8 @@ ARCHIVE = re.compile(r"\.(tar|tgz|tbz2?|txz|tar\.(gz|bz2|xz|zst)|gz|bz2|xz|zst)$
 
 # Files that describe dependencies (or that packaging reads): copying them before an install
 # is the cache-friendly layout, not a problem. (Compiled on first use: a check without a
-# build context never asks.)
-_DEP_NAME = r"""^(
+# build context never asks. Flags inline: re.I | re.X would be an enum operation per call.)
+_DEP_NAME = r"""(?ix)^(
       .*requirements.*\.(txt|in|lock)|requirements|reqs?|.*constraints.*\.txt|
       pyproject\.toml|poetry\.lock|uv\.lock|pdm\.lock|pylock\..*toml|Pipfile|Pipfile\.lock|
       setup\.py|setup\.cfg|MANIFEST\.in|environment\.ya?ml|env\.ya?ml|conda.*\.ya?ml|
@@ -31,7 +31,7 @@ WHOLE = {".", "./", "/", "*", "./*", "", ".\\"}
 
 
 def is_dependency_file(path: str) -> bool:
-    return bool(re.match(_DEP_NAME, posixpath.basename(path.rstrip("/")) or path, re.I | re.X))
+    return bool(re.match(_DEP_NAME, posixpath.basename(path.rstrip("/")) or path))
 
 
 def sources(step: Step) -> list[str]:
@@ -41,9 +41,12 @@ def sources(step: Step) -> list[str]:
 def from_context(step: Step) -> bool:
     """A COPY/ADD whose sources come from the build context (not ``--from``, not a URL)."""
     inst = step.instruction
-    if not isinstance(inst, Copy) or step.expanded.get("from") or inst.from_:
+    if not isinstance(inst, Copy) or inst.from_:
         return False
-    srcs = sources(step)
+    expanded = step.expanded  # (a step builds this dict on each access: read it once)
+    if expanded.get("from"):
+        return False
+    srcs = expanded.get("sources", inst.sources)
     return bool(srcs) and not all(REMOTE.match(s) for s in srcs)
 
 

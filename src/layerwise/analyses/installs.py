@@ -158,9 +158,10 @@ def run_text(run: Run) -> str:
 #: punctuation, or a word: unquoted characters, '...', "..." and \X pieces up to white space,
 #: punctuation, ``#`` or the end); or a quote or backslash that starts no piece (an unclosed
 #: quote, a backslash at the end), where shlex raises ValueError.
-_SHLEX_TOKEN = r"""[ \t\r]+|\#[^\n]*\n?|([;&|\n()]+|(?:[^ \t\r;&|\n()'"\\\#]+|'[^']*'|"(?:[^"\\]|\\.)*"|\\.)+)|(['"\\])"""
+_SHLEX_TOKEN = r"""(?s)[ \t\r]+|\#[^\n]*\n?|([;&|\n()]+|(?:[^ \t\r;&|\n()'"\\\#]+|'[^']*'|"(?:[^"\\]|\\.)*"|\\.)+)|(['"\\])"""
 #: the quoted pieces of a word; inside "...", shlex drops a backslash only before " and \
-_SHLEX_PIECE = r"""'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)"""
+#: (flags inline, (?s): an re.S argument costs an enum operation on every call)
+_SHLEX_PIECE = r"""(?s)'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)"""
 _QUOTING = frozenset("'\"\\")
 
 
@@ -177,11 +178,11 @@ def _tokens(text: str) -> list[str]:
     """The tokens of :func:`split_commands`' lexer, as ``shlex`` reads them (quotes removed);
     ValueError where shlex raises it."""
     out = []
-    for token, bad in re.findall(_SHLEX_TOKEN, text, re.S):
+    for token, bad in re.findall(_SHLEX_TOKEN, text):
         if bad:
             raise ValueError(f"no closing {bad}" if bad != "\\" else "no escaped character")
         if token:
-            out.append(re.sub(_SHLEX_PIECE, _unquote_piece, token, flags=re.S) if _QUOTING & set(token) else token)
+            out.append(re.sub(_SHLEX_PIECE, _unquote_piece, token) if _QUOTING & set(token) else token)
     return out
 
 
@@ -191,7 +192,7 @@ def split_commands(text: str) -> list[list[str]] | None:
     try:
         current: list[str] = []
         for tok in _tokens(text):
-            if tok and set(tok) <= set(";&|\n()"):
+            if tok and not tok.strip(";&|\n()"):  # only separators (a quoted ";" too, as before)
                 if current:
                     out.append(current)
                 current = []
