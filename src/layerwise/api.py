@@ -312,10 +312,13 @@ class ProjectExplanation(Record):
 
 def ci_cache_mode(path: str, dockerfile: str) -> tuple[str, str]:
     """The cache a fresh CI runner imports for ``dockerfile``, from the project's CI builds of
-    it: ``none`` without ``cache-from``, else ``max`` when an export is in max mode, else
-    ``min``; with where that was read. Without a CI build: ``max`` (the recommended setup)."""
+    it: the mode of the export that a build's ``cache-from`` reads (``max`` or ``min``; the
+    first build of the Dockerfile whose import some CI build exports), else ``none`` (no
+    ``cache-from``, or one that no CI build exports: the import finds nothing); with where
+    that was read. Without a CI build of it: ``max`` (the recommended setup)."""
     import os
 
+    from layerwise.analyses.cicache import exporters
     from layerwise.ci import load_ci
 
     ci = load_ci(path)
@@ -324,13 +327,23 @@ def ci_cache_mode(path: str, dockerfile: str) -> tuple[str, str]:
               and os.path.realpath(os.path.join(ci.root or ".", b.dockerfile)) == me]  # fmt: skip
     if not builds:
         return "max", "no CI build of this Dockerfile found: assumed; --cache-mode to change"
+    for b in builds:
+        for spec in b.cache_from:
+            found = exporters(ci.builds, spec)
+            if found:
+                # (several exports of one cache: the last one written wins, any of them may be it)
+                exporter, mode = next(((e, m) for e, m in found if m == "max"), found[0])
+                where = f"{b.path}:{b.pos.line}"
+                if exporter is not b:
+                    where += f", exported by {exporter.path}:{exporter.pos.line}"
+                return mode, where
     b = builds[0]
     where = f"{b.path}:{b.pos.line}"
-    if not b.cache_from:
-        return "none", where
-    if any(s.mode == "max" for s in b.cache_to if s.type != "inline"):
-        return "max", where
-    return "min", where
+    if any(spec.opaque for spec in b.cache_from):
+        return "min", where + ": a cache named by an expression, assumed exported in the default mode"
+    if b.cache_from:
+        where += ": a cache no CI build exports"
+    return "none", where
 
 
 def _with_dockerfile_text(state, context: str, text: bytes):

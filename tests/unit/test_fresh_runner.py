@@ -93,6 +93,40 @@ def test_the_mode_comes_from_the_ci_file(states, inputs, mode):
     assert "ci.yml:7" in ci.explanation.assumptions[0]
 
 
+_STEP = "      - uses: docker/build-push-action@v6\n        with:\n          {}\n"
+
+
+@pytest.mark.parametrize(
+    "first,second,expect",
+    [
+        # the first build imports what the second exports (registry, max): the import holds it
+        ("cache-from: type=registry,ref=me/app:cache",
+         "cache-from: type=registry,ref=me/app:cache\n          cache-to: type=registry,ref=me/app:cache,mode=max",
+         ("mode=max", "ci.yml:7, exported by ", "ci.yml:10)")),
+        # an import of a cache no build exports finds nothing, whatever else is exported
+        ("cache-from: type=gha,scope=a\n          cache-to: type=gha,scope=b,mode=max", "push: true",
+         ("no cache imported", "ci.yml:7: a cache no CI build exports)")),
+        # an import of an image that embeds its cache (inline: the final image's layers)
+        ("cache-from: type=registry,ref=me/app:latest",
+         "build-args: BUILDKIT_INLINE_CACHE=1\n          tags: me/app:latest\n          push: true",
+         ("mode=min", "ci.yml:7, exported by ", "ci.yml:10)")),
+    ],
+)  # fmt: skip
+def test_the_mode_is_the_export_s_that_the_import_reads(states, first, second, expect):
+    """Two builds of the Dockerfile: what a fresh runner imports is what the build's
+    ``cache-from`` reads, as some CI build exported it (found on a real workflow, where the
+    mode came from the first build's own, absent, cache-to)."""
+    before, after = states
+    wf = after / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    (wf / "ci.yml").write_text("on: push\njobs:\n  image:\n    runs-on: x\n    steps:\n"
+                               "      - uses: docker/setup-buildx-action@v3\n"
+                               + _STEP.format(first) + _STEP.format(second))  # fmt: skip
+    ci = explain_project(str(after), before=str(before), after=str(after), timings=False, ci=True)
+    said = ci.explanation.assumptions[0]
+    assert all(part in said for part in expect) and said.endswith(expect[-1]), said
+
+
 def test_cli_json_has_the_same_shape(states, capsys):
     from layerwise.cli import main
 

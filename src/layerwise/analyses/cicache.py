@@ -111,14 +111,22 @@ def same_cache(a: CacheSpec, b: CacheSpec) -> bool:
     return True  # s3, azblob...: names we do not compare
 
 
+def exporters(builds: list[CiBuild], spec: CacheSpec) -> list[tuple[CiBuild, str]]:
+    """The builds that export what the import ``spec`` reads, each with the mode of that
+    export (``max``, or ``min``: cache-to's default, and the inline metadata of an image)."""
+    out = []
+    for b in builds:
+        modes = [to.mode if to.type != "inline" else "min" for to in b.cache_to if same_cache(spec, to)]
+        if not modes and spec.type == "registry" and b.uses_registry_inline:
+            modes = ["min"]
+        if modes:
+            out.append((b, "max" if "max" in modes else "min"))
+    return out
+
+
 def exported_by_some_build(ctx: RuleContext, spec: CacheSpec) -> bool:
     ci = ctx.ci()
-    for b in ci.builds if ci is not None else ():
-        if any(same_cache(spec, to) for to in b.cache_to):
-            return True
-        if spec.type == "registry" and b.uses_registry_inline:
-            return True
-    return False
+    return bool(exporters(ci.builds, spec)) if ci is not None else False
 
 
 def imported_by_some_build(ctx: RuleContext, spec: CacheSpec) -> bool:
