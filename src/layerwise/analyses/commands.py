@@ -22,8 +22,20 @@ CONTEXT_FREE = frozenset(
     {"apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper", "useradd", "adduser",
      "groupadd", "addgroup", "usermod", "mkdir", "ln", "echo", "true", "export", "set",
      "rm", "curl", "wget", "update-ca-certificates", "locale-gen", "dpkg-reconfigure",
-     "chown", "chmod", "printf", "cd", "ldconfig", "npm", "corepack"}
+     "chown", "chmod", "printf", "cd", "ldconfig"}
 )  # fmt: skip
+
+# The JavaScript package managers read the project's package.json (and lock file, sources) in
+# almost everything they do: ``npm ci``, ``npm install``, ``npm run build``, ``yarn``, ``npx``,
+# ``pnpm install``, ``bun install``, ``node script.js``. Only these uses are known not to:
+# settings, the version, and a global install of packages named by name.
+_JS_MANAGERS = frozenset({"npm", "yarn", "pnpm", "bun"})
+_JS_FREE = frozenset({"config", "set", "get", "--version", "-v"})
+_JS_ADD = frozenset({"install", "i", "add"})
+_JS_GLOBAL = frozenset({"-g", "--global"})
+# options of a global install that take the next word as their value
+_JS_VALUED = frozenset({"--cache", "--prefix", "--registry", "--loglevel", "--userconfig", "--tag",
+                        "--global-dir", "--dir", "-C"})  # fmt: skip
 
 # (compiled on first use, by re's cache: not at every check's start-up)
 _PY = r"^(?:.*/)?python(?:3(?:\.\d+)?)?$"
@@ -58,7 +70,40 @@ def classify(argv: list[str]) -> Install | str | None:
         return "free"
     if cmd in ("conda", "mamba", "micromamba") and bare[1:2] in (["clean"], ["config"], ["init"]):
         return "free"
+    if cmd in _JS_MANAGERS:
+        return "free" if _js_context_free(bare[1:]) else None
+    if cmd == "corepack":  # `corepack install` (and `corepack` alone) read package.json
+        return "free" if bare[1:2] in (["enable"], ["disable"], ["prepare"], ["--version"]) and (
+            bare[1] != "prepare" or len(bare) > 2) else None  # fmt: skip
     return "free" if cmd in CONTEXT_FREE else None
+
+
+def _js_context_free(args: list[str]) -> bool:
+    """Whether npm/yarn/pnpm/bun with ``args`` is known not to read the project: a setting,
+    the version, or a global install of named packages (``npm install -g pnpm@9``,
+    ``yarn global add x``); not an install of the folder, a path or a tarball."""
+    if not args:
+        return False  # `yarn`, `bun`: install the project's dependencies
+    if args[0] in _JS_FREE or (args[0] == "cache" and args[1:2] in (["clean"], ["verify"])):
+        return True
+    if args[0] == "global" and args[1:2] == ["add"]:  # yarn classic
+        rest = args[2:]
+    elif args[0] in _JS_ADD and any(a in _JS_GLOBAL for a in args[1:]):
+        rest = args[1:]
+    else:
+        return False
+    names: list[str] = []
+    skip = False
+    for a in rest:
+        if skip:
+            skip = False
+        elif a.startswith("-"):
+            skip = a in _JS_VALUED
+        else:
+            names.append(a)
+    return bool(names) and not any(
+        n.startswith((".", "/", "~", "file:", "link:", "$")) or n.endswith((".tgz", ".tar.gz")) for n in names
+    )
 
 
 def analyse_run(run: Run) -> RunAnalysis:

@@ -148,3 +148,50 @@ def test_no_deps_without_the_project_files():
     """Without a build context the dependencies cannot be known static: no --no-deps."""
     out = fixed(CODE, "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install .\n")
     assert "--no-deps" not in out
+
+
+# ------------------------------------------- the fix moves only commands that read no project file
+
+_NODE_RUN = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt && {cmd}\n"
+NEEDS_THE_CODE = [
+    "npm ci && npm run build",  # reads package.json, package-lock.json, the sources
+    "npm install",
+    "npm i -g .",  # the project itself, installed globally
+    "npm install --global ./tools/cli",
+    "npx tailwindcss -i ./static/in.css -o ./static/out.css",
+    "pnpm install --frozen-lockfile",
+    "bun install",
+    "bun run build",
+    "yarn",
+    "yarn install",
+    "node build.js",
+    "corepack install",
+]
+
+
+@pytest.mark.parametrize("cmd", NEEDS_THE_CODE)
+def test_no_fix_moves_a_command_that_reads_the_project(cmd):
+    """The install shares its RUN with a command that needs the project's files: moving the
+    RUN above `COPY . .` would break the build, so the finding carries a hint, no fix."""
+    files = {"requirements.txt": "flask==3.0.3\n", "package.json": "{}\n", "app.py": ""}
+    (f,) = catches(CODE, _NODE_RUN.format(cmd=cmd), files, line=3)
+    assert f.fix is None, f.fix
+    assert "split them" in f.hint, f.hint
+
+
+READS_NO_PROJECT_FILE = [
+    "npm install -g sass",
+    "npm install --global --cache /tmp/npm pnpm@9.1.0 yarn",
+    "npm config set fund false",
+    "corepack enable",
+    "yarn global add serve",
+    "pnpm add -g serve",
+]
+
+
+@pytest.mark.parametrize("cmd", READS_NO_PROJECT_FILE)
+def test_fix_still_moves_settings_and_global_installs_of_named_packages(cmd):
+    before = _NODE_RUN.format(cmd=cmd)
+    after = fixed(CODE, before, {"requirements.txt": "flask==3.0.3\n", "app.py": ""})
+    assert after == (f"FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt ./\n"
+                     f"RUN pip install -r requirements.txt && {cmd}\nCOPY . .\n")  # fmt: skip

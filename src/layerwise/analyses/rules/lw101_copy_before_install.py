@@ -46,8 +46,13 @@ for an install that also builds the project, installs the dependencies alone fir
 own `pip install .` (`uv pip install .`) that follows then gets `--no-deps`, so a code change
 installs the project alone and resolves nothing, when pyproject.toml lists every dependency
 statically (not `dynamic`: those only the build knows). It is only
-offered when the instructions it moves past need nothing from the context; otherwise the
-finding's help says what to do by hand (and the finding is not marked fixable).
+offered when every command it moves above the code copy is known not to read the project's
+files: the dependency installs of the files it copies first, and commands on a short list
+(system packages, users, folders, downloads, npm/yarn/pnpm settings and global installs of
+packages named by name). A RUN that also needs the code (`npm ci`, `npm run build`, `yarn`,
+`pnpm install`, `npx`, `node`, `make`, `manage.py`, any command not on the list) is not moved:
+the finding's help says to split it, or what else to do by hand (and the finding is not marked
+fixable).
 """
 
 from __future__ import annotations
