@@ -195,3 +195,44 @@ def test_fix_still_moves_settings_and_global_installs_of_named_packages(cmd):
     after = fixed(CODE, before, {"requirements.txt": "flask==3.0.3\n", "app.py": ""})
     assert after == (f"FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt ./\n"
                      f"RUN pip install -r requirements.txt && {cmd}\nCOPY . .\n")  # fmt: skip
+
+
+# ------------------------------------------- a wildcard that copies dependency files only
+
+_UV_GLOB = ("FROM python:3.12-slim\nWORKDIR /app\nCOPY pyproject.toml uv.lock* ./\n"
+            "RUN uv sync --locked --no-install-project\nCOPY . .\nRUN uv sync --locked\n")  # fmt: skip
+_POETRY_GLOB = ("FROM python:3.12-slim\nWORKDIR /app\nCOPY pyproject.toml poetry.lock* ./\n"
+                "RUN poetry install --no-root --only main\nCOPY . .\n")  # fmt: skip
+_PYPROJECT = '[project]\nname = "app"\nversion = "1"\n'
+DEPENDENCY_WILDCARDS = [
+    (_UV_GLOB, None),
+    (_UV_GLOB, {"pyproject.toml": _PYPROJECT, "uv.lock": "version = 1\n", "main.py": ""}),
+    (_UV_GLOB, {"pyproject.toml": _PYPROJECT, "main.py": ""}),  # no lock yet: the wildcard copies nothing
+    (_POETRY_GLOB, None),
+    (_POETRY_GLOB, {"pyproject.toml": _PYPROJECT, "poetry.lock": "", "app.py": ""}),
+    ("FROM python:3.12\nCOPY Pipfile* ./\nRUN pipenv install --deploy --system\nCOPY . .\n", None),
+    # in the context, a wildcard that selects only dependency files
+    ("FROM python:3.12\nCOPY *.toml ./\nRUN uv sync --no-install-project\nCOPY . .\n",
+     {"pyproject.toml": _PYPROJECT, "app.py": ""}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("dockerfile,files", DEPENDENCY_WILDCARDS)
+def test_a_wildcard_of_dependency_files_is_a_dependency_copy(dockerfile, files):
+    passes(CODE, dockerfile, files)
+
+
+CODE_WILDCARDS = [
+    ("FROM python:3.12\nCOPY pyproject.toml uv.lock* src* ./\nRUN uv sync --no-install-project\n", None),
+    # the context shows the wildcard also selects a settings file of the app
+    ("FROM python:3.12\nCOPY *.toml ./\nRUN uv sync --no-install-project\nCOPY . .\n",
+     {"pyproject.toml": _PYPROJECT, "settings.toml": "debug = true\n", "app.py": ""}),
+    ("FROM python:3.12\nCOPY pyproject.toml uv.lock* ./\nRUN uv sync --no-install-project\nCOPY . .\n",
+     {"pyproject.toml": _PYPROJECT, "uv.lock": "", "uv.lock.py": ""}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("dockerfile,files", CODE_WILDCARDS)
+def test_a_wildcard_that_may_copy_code_is_still_reported(dockerfile, files):
+    (f,) = catches(CODE, dockerfile, files, line=2)
+    assert "*" in f.message, f.message

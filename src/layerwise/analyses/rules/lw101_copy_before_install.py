@@ -33,7 +33,12 @@ For Poetry, uv or PDM copy `pyproject.toml` and the lock file, install with `--n
 
 `layerwise fix` rewrites the file this way.
 
-Not reported: an install that finds its dependencies already installed because the stage copied
+Not reported: a copy of dependency files only, including a wildcard that selects only them
+(`COPY pyproject.toml uv.lock* ./`, `poetry.lock*`: the lock file when there is one; a wildcard
+that matches nothing copies nothing). Without the build context, `NAME*` counts when NAME is a
+dependency file; with it, the files the wildcard selects there are looked at.
+
+Not reported either: an install that finds its dependencies already installed because the stage copied
 them in with their environment (`COPY --from=builder /app/.venv .venv`, `/opt/venv`, the
 site-packages or a `--prefix` folder) from a stage whose install of the same tool read the same
 files. The install re-runs after a code change but adds only the project.
@@ -111,7 +116,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 any_install = any_install or bool(carried(ctx, step))
                 continue
             if copies.from_context(step):
-                vol = copies.volatile_sources(step)
+                vol = _volatile(ctx, step)
                 if vol and id(step) not in reported:
                     whole = copies.is_whole_context(step)
                     if whole or any(_code_like(v) for v in vol):
@@ -138,7 +143,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             found = False
             for _, copy_step, vol, whole in waiting:
                 if not whole:
-                    vol = [v for v in copies.volatile_sources(copy_step, needed) if _code_like(v)]
+                    vol = [v for v in _volatile(ctx, copy_step, needed) if _code_like(v)]
                     if not vol:
                         continue
                 reported.add(id(copy_step))
@@ -152,6 +157,27 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             # dependencies installed so far: from files, or a good number of named packages
             dep_packages += sum(1 for x in deps for p in x.packages if requirement_name(p) not in TOOLS)
             any_install = any_install or any(x.reads and not x.project for x in deps) or dep_packages >= 3
+
+
+def _volatile(ctx: RuleContext, step: Step, needed: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+    """The sources of a copy that are not dependency files, a wildcard that selects only
+    dependency files (``uv.lock*``, ``poetry.lock*``: the lock file when there is one) left out."""
+    return [v for v in copies.volatile_sources(step, needed) if not ("*" in v or "?" in v or "[" in v)
+            or not _dependency_wildcard(ctx, v)]  # fmt: skip
+
+
+def _dependency_wildcard(ctx: RuleContext, src: str) -> bool:
+    """Whether a wildcard source copies dependency files only: in the context, every file it
+    selects is one (none: a wildcard that matches nothing copies nothing, and BuildKit allows
+    it); without the context, the `NAME*` of an optional file whose NAME is a dependency file."""
+    if src.strip().removeprefix("./") in copies.WHOLE:  # `COPY * ./`: the whole context
+        return False
+    if ctx.project.known:
+        selected = ctx.project.select(src)
+        if selected is not None:
+            return all(copies.is_dependency_file(p) for p in selected)
+    stem = src.rstrip("*")
+    return stem != src and not any(c in stem for c in "*?[") and copies.is_dependency_file(stem)
 
 
 def _code_like(src: str) -> bool:
