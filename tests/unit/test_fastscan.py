@@ -435,3 +435,29 @@ def test_suffix_screen_equals_str_endswith() -> None:
     assert ends_with_any(["abc"], ()) == []
     with pytest.raises(TypeError):
         ends_with_any(["abc", 3], ("c",))
+
+
+def test_stat_cache_index_hit_is_the_whole_path(tmp_path) -> None:
+    """Within a folder's range of the stat cache's index only the names are compared while
+    searching; a hit is then compared in full. A damaged (unsorted) index whose range holds
+    another folder's path ending with the same name, with the file's very stamp, gives no
+    hit; the same record under the right path does."""
+    (tmp_path / "b").write_bytes(b"content")
+    rels, recs, _nreg, fd = stamps(tmp_path, "d/")
+    os.close(fd)
+    assert rels == ["d/b"]
+    record = recs[0] + b"\x11" * 32
+
+    def index(paths: list[bytes]) -> tuple[bytes, bytes, bytes]:
+        offsets = [0]
+        for p in paths:
+            offsets.append(offsets[-1] + len(p))
+        packed = b"".join(o.to_bytes(8, "little") for o in offsets)
+        return b"".join(paths), packed, record * len(paths)
+
+    damaged = index([b"d/a", b"q/b", b"d/c", b"d/d", b"d/e"])  # "q/b" inside the "d/" range
+    out = listing(tmp_path, "d/", damaged, 0)
+    assert out[5] == 0 and out[3] == recs  # no hit: the stamp alone
+    good = index([b"d/a", b"d/b", b"d/c", b"d/d", b"d/e"])
+    out = listing(tmp_path, "d/", good, 0)
+    assert out[5] == 1 and out[3] == [record]
