@@ -236,3 +236,20 @@ CODE_WILDCARDS = [
 def test_a_wildcard_that_may_copy_code_is_still_reported(dockerfile, files):
     (f,) = catches(CODE, dockerfile, files, line=2)
     assert "*" in f.message, f.message
+
+
+# ------------------------------------------- a script without an extension is a script
+
+_SCRIPT = "FROM python:3.12\nCOPY docker/start-worker /start-worker\nRUN pip install -r requirements.txt\n"
+
+
+def test_a_script_without_an_extension_is_exempt_as_entrypoint_sh_is():
+    """The context shows `start-worker` is a file: a script, not code (as entrypoint.sh)."""
+    files = {"docker/start-worker": "#!/bin/sh\ncelery worker\n", "requirements.txt": "flask==3.0.3\n"}
+    passes(CODE, _SCRIPT, files)
+    passes(CODE, _SCRIPT.replace("start-worker", "entrypoint.sh"), {**files, "docker/entrypoint.sh": "#!/bin/sh\n"})
+
+
+def test_a_name_without_an_extension_is_a_folder_unless_the_context_shows_a_file():
+    catches(CODE, _SCRIPT, {"docker/start-worker/tasks.py": "", "requirements.txt": ""}, line=2)
+    catches(CODE, _SCRIPT, line=2)  # no context: taken for a folder, as before

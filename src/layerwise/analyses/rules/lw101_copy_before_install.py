@@ -36,7 +36,9 @@ For Poetry, uv or PDM copy `pyproject.toml` and the lock file, install with `--n
 Not reported: a copy of dependency files only, including a wildcard that selects only them
 (`COPY pyproject.toml uv.lock* ./`, `poetry.lock*`: the lock file when there is one; a wildcard
 that matches nothing copies nothing). Without the build context, `NAME*` counts when NAME is a
-dependency file; with it, the files the wildcard selects there are looked at.
+dependency file; with it, the files the wildcard selects there are looked at. Nor a copy of
+scripts and configuration files alone (`entrypoint.sh`, `gunicorn.conf`, or a script without
+an extension such as `start-worker` when the context shows it is a file, not a folder).
 
 Not reported either: an install that finds its dependencies already installed because the stage copied
 them in with their environment (`COPY --from=builder /app/.venv .venv`, `/opt/venv`, the
@@ -119,7 +121,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 vol = _volatile(ctx, step)
                 if vol and id(step) not in reported:
                     whole = copies.is_whole_context(step)
-                    if whole or any(_code_like(v) for v in vol):
+                    if whole or any(_code_like(ctx, v) for v in vol):
                         (after_deps if any_install else before_deps).append((position, step, vol, whole))
                 continue
             if not isinstance(inst, Run):
@@ -143,7 +145,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             found = False
             for _, copy_step, vol, whole in waiting:
                 if not whole:
-                    vol = [v for v in _volatile(ctx, copy_step, needed) if _code_like(v)]
+                    vol = [v for v in _volatile(ctx, copy_step, needed) if _code_like(ctx, v)]
                     if not vol:
                         continue
                 reported.add(id(copy_step))
@@ -180,10 +182,14 @@ def _dependency_wildcard(ctx: RuleContext, src: str) -> bool:
     return stem != src and not any(c in stem for c in "*?[") and copies.is_dependency_file(stem)
 
 
-def _code_like(src: str) -> bool:
-    """A partial copy that brings code: a folder, Python files (not a config file or script)."""
+def _code_like(ctx: RuleContext, src: str) -> bool:
+    """A partial copy that brings code: a folder, Python files (not a config file or script).
+    A name without an extension is taken for a folder unless the context shows a file there
+    (a script such as ``start-worker``, exempt as ``entrypoint.sh`` is)."""
     base = src.rstrip("/").rsplit("/", 1)[-1]
-    return src.endswith("/") or "." not in base or base.endswith((".py", ".pyx", ".pyi")) or "*" in base
+    if src.endswith("/") or base.endswith((".py", ".pyx", ".pyi")) or "*" in base:
+        return True
+    return "." not in base and ctx.project.is_file(src) is not True
 
 
 def _finding(ctx: RuleContext, copy_step, run_step, installs, vol: list[str], whole: bool,
