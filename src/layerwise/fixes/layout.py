@@ -4,7 +4,8 @@ For a stage that copies the whole context (``COPY . .``/``ADD . /app``) before a
 install, the fix
 
 1. moves that copy down to just before the first instruction that needs the whole context,
-   passing only instructions that do not (metadata, ``apt-get``, ``useradd``, ...);
+   passing only instructions that do not (metadata, ``apt-get``, ``useradd``, ...; not a
+   ``chmod``/``chown``/``rm`` of the files it brings);
 2. copies exactly the files the install reads (``-r``/``-c`` includes followed, lock files),
    right before the install;
 3. for installs that also build the project (``poetry install``, ``uv sync``, ``pdm install``,
@@ -189,6 +190,19 @@ def _plan_stage(stage: Stage, project: Project) -> tuple[_Plan | None, LayoutHin
             analysis = analyse_run(inst)
             if analysis.opaque:
                 return None, None
+            touched = _touches_copy(analysis, s, dest_abs)
+            if touched is not None:
+                # chmod +x start.sh, chown -R app /app, rm -rf /app/tests: above the copy, the
+                # files are not there yet (the build fails) or the copy brings them back
+                if not any(x.reads or x.project for x in analysis.installs):
+                    return None, None
+                return None, LayoutHint(
+                    "LW101",
+                    f"line {inst.line}: the install shares its RUN with commands that need the"
+                    f" code (`{touched}` of the copied files); split them so the dependency install"
+                    " can run before the code is copied",
+                    inst.line,
+                )
             if analysis.context_free and not analysis.installs:
                 continue  # apt-get, useradd, ...: needs nothing from the context
             deps = [x for x in analysis.installs if x.reads or x.project]
@@ -300,17 +314,14 @@ def _expand_word(word: str, step: Step) -> str | None:
     return None if unknown or "$" in out else out
 
 
-def _install_dirs(analysis, step: Step) -> dict[int, str | None]:
-    """id(install) -> the folder it runs in: the step's WORKDIR, moved by the ``cd`` commands
-    before it in the RUN (None where a ``cd`` cannot be followed: a variable, ``cd -``, a
-    subshell)."""
-    from layerwise.analyses.installs import classify as classify_install
+def _command_dirs(analysis, step: Step):
+    """Each command of the RUN (without its ``A=1 sudo`` prefix) with the folder it runs in:
+    the step's WORKDIR, moved by the ``cd`` commands before it (None where a ``cd`` cannot be
+    followed: a variable, ``cd -``, a subshell)."""
     from layerwise.analyses.installs import strip_prefix
 
     cwd: str | None = posixpath.normpath(step.workdir or "/")
     subshell = "(" in " ".join(" ".join(c) for c in analysis.commands)
-    out: dict[int, str | None] = {}
-    pending = list(analysis.installs)
     for argv in analysis.commands:
         bare, _ = strip_prefix(argv)
         if bare and posixpath.basename(bare[0]) == "cd":
@@ -319,11 +330,52 @@ def _install_dirs(analysis, step: Step) -> dict[int, str | None]:
                 cwd = None
             else:
                 cwd = posixpath.normpath(posixpath.join(cwd, arg))
-        elif pending and classify_install(argv) is not None:
+        yield argv, bare, cwd
+
+
+def _install_dirs(analysis, step: Step) -> dict[int, str | None]:
+    """id(install) -> the folder it runs in (:func:`_command_dirs`)."""
+    from layerwise.analyses.installs import classify as classify_install
+
+    out: dict[int, str | None] = {}
+    pending = list(analysis.installs)
+    for argv, bare, cwd in _command_dirs(analysis, step):
+        if pending and not (bare and posixpath.basename(bare[0]) == "cd") and classify_install(argv) is not None:
             out[id(pending.pop(0))] = cwd
     for x in pending:  # (not matched: never expected) unknown
         out[id(x)] = None
     return out
+
+
+# Commands of the context-free list that work on paths, with the number of words (not options)
+# before their paths: above the code copy, one that names a path the copy brings fails (chmod
+# +x start.sh: no such file) or is undone by it (chown -R app /app, rm -rf /app/tests).
+_PATH_COMMANDS = {"chmod": 1, "chown": 1, "chgrp": 1, "rm": 0}
+
+
+def _touches_copy(analysis, step: Step, dest: str) -> str | None:
+    """The first command of the RUN that works on a path at or below ``dest`` (the copy's
+    destination), or above it recursively, or on a path layerwise cannot place."""
+    for _, bare, cwd in _command_dirs(analysis, step):
+        cmd = posixpath.basename(bare[0]) if bare else ""
+        if cmd not in _PATH_COMMANDS:
+            continue
+        args = bare[1:]
+        words = [w for w in args if not w.startswith("-")]
+        skip = 0 if any(a.startswith("--reference") for a in args) else _PATH_COMMANDS[cmd]
+        for w in words[skip:]:
+            if w.startswith("~"):
+                continue  # a home folder's cache (rm -rf ~/.cache/pip)
+            path = _expand_word(w, step)
+            if path is None or (cwd is None and not path.startswith("/")):
+                return cmd
+            glob = re.search(r"[*?\[]", path)
+            if glob:  # /var/lib/apt/lists/*: what it may match lies below the folder before it
+                path = path[: glob.start()].rsplit("/", 1)[0] or "/"
+            full = posixpath.normpath(posixpath.join(cwd or "/", path))
+            if full in (dest, "/") or full.startswith(dest.rstrip("/") + "/") or dest.startswith(full.rstrip("/") + "/"):
+                return cmd
+    return None
 
 
 def _deps_installed_before(steps: list[Step], manager: str) -> bool:

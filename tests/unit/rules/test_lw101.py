@@ -253,3 +253,35 @@ def test_a_script_without_an_extension_is_exempt_as_entrypoint_sh_is():
 def test_a_name_without_an_extension_is_a_folder_unless_the_context_shows_a_file():
     catches(CODE, _SCRIPT, {"docker/start-worker/tasks.py": "", "requirements.txt": ""}, line=2)
     catches(CODE, _SCRIPT, line=2)  # no context: taken for a folder, as before
+
+
+# ------------------------------------------- ... nor commands that work on the copied files
+
+_FILES = {"requirements.txt": "flask==3.0.3\n", "start.sh": "#!/bin/sh\n", "app.py": ""}
+ON_THE_COPIED_FILES = [
+    ("RUN pip install -r requirements.txt && chmod +x start.sh\n", "chmod"),  # no such file above the copy
+    ("RUN pip install -r requirements.txt && chmod +x /app/start.sh\n", "chmod"),
+    ("RUN pip install -r requirements.txt && chown -R app:app /app\n", "chown"),  # the copy comes after
+    ("RUN pip install -r requirements.txt && chown -R app:app /\n", "chown"),
+    ("RUN pip install -r requirements.txt && rm -rf tests\n", "rm"),  # the copy brings them back
+    ("RUN pip install -r requirements.txt && chmod +x $APP/start.sh\n", "chmod"),  # a path it cannot place
+]
+
+
+@pytest.mark.parametrize("run,cmd", ON_THE_COPIED_FILES)
+def test_no_fix_moves_a_command_on_the_copied_files_above_the_copy(run, cmd):
+    (f,) = catches(CODE, "FROM python:3.12\nWORKDIR /app\nCOPY . .\n" + run, _FILES, line=3)
+    assert f.fix is None, f.fix
+    assert f"`{cmd}` of the copied files" in f.hint, f.hint
+
+
+def test_no_fix_moves_the_copy_below_a_run_that_works_on_its_files():
+    (f,) = catches(CODE, "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN chmod g+w /app/db.sqlite3\n"
+                   "RUN pip install -r requirements.txt\n", {**_FILES, "db.sqlite3": ""}, line=3)  # fmt: skip
+    assert f.fix is None, f.fix
+
+
+def test_fix_moves_commands_on_other_paths():
+    run = "RUN pip install -r requirements.txt && rm -rf /var/lib/apt/lists/* ~/.cache/pip /tmp/b && chown app /home/app\n"
+    after = fixed(CODE, "FROM python:3.12\nWORKDIR /app\nCOPY . .\n" + run, _FILES)
+    assert after == "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt ./\n" + run + "COPY . .\n"
