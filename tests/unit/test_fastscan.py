@@ -461,3 +461,22 @@ def test_stat_cache_index_hit_is_the_whole_path(tmp_path) -> None:
     good = index([b"d/a", b"d/b", b"d/c", b"d/d", b"d/e"])
     out = listing(tmp_path, "d/", good, 0)
     assert out[5] == 1 and out[3] == [record]
+
+
+def test_entry_type_checked_again_when_the_class_changes() -> None:
+    """make_entries remembers the last class it checked (its six slots looked up once, not
+    per folder), until the class's dict changes: a slot replaced by a property is refused."""
+    from layerwise.context._fastscan import make_entries
+
+    class Slotted:
+        __slots__ = ("path", "kind", "st_mode", "size", "target", "rec")
+
+    args = (["a"], FILE, [0o100644], [1], [b"x" * 32], 1)
+    out: list = []
+    make_entries(Slotted, *args, out)
+    make_entries(Slotted, *args, out)  # (from the remembered check)
+    assert [e.path for e in out] == ["a", "a"]
+    Slotted.path = property(lambda self: "p")  # type: ignore[assignment]
+    with pytest.raises(TypeError):
+        make_entries(Slotted, *args, out)
+    assert len(out) == 2
