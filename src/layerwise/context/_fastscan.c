@@ -1230,6 +1230,13 @@ static void put_u4(char *p, unsigned int c) {
 
 #define JSON_PLAIN(c) ((c) >= ' ' && (c) <= '~' && (c) != '\\' && (c) != '"')
 
+/* JSON_PLAIN of each byte, looked up once a character in the usual (ASCII) case */
+static unsigned char json_plain[256];
+
+static void json_plain_init(void) {
+    for (int c = 0; c < 256; c++) json_plain[c] = JSON_PLAIN(c);
+}
+
 /* one character json.encoder.encode_basestring_ascii escapes, written at p: the end */
 static char *json_escape(char *p, Py_UCS4 c) {
     *p++ = '\\';
@@ -1268,7 +1275,7 @@ static int out_json_str(out_t *o, PyObject *s) {
         Py_ssize_t k = 0;
         while (k < n) {
             Py_ssize_t run = k;
-            while (run < n && JSON_PLAIN(d[run])) run++;
+            while (run < n && json_plain[d[run]]) run++;
             memcpy(p, d + k, (size_t)(run - k));
             p += run - k;
             if (run == n) break;
@@ -1338,6 +1345,8 @@ static PyObject *fastscan_json_lines(PyObject *self, PyObject *args) {
     out_t o = {NULL, 0, 0};
     PyObject *result = NULL;
     char num[96];
+    PyObject *last_kind = NULL;
+    int last_other = 0;
     for (Py_ssize_t i = start; i < stop; i++) {
         PyObject *e = PyList_GET_ITEM(entries, i);
         PyObject *path = NULL, *kind = NULL, *mode = NULL, *size = NULL, *target = NULL, *rec = NULL;
@@ -1380,7 +1389,12 @@ static PyObject *fastscan_json_lines(PyObject *self, PyObject *args) {
         }
         if (target != Py_None && (out_put(&o, ", \"target\": ", 12) < 0 || out_json_str(&o, target) < 0))
             goto entry_done;
-        int other = kind == other_kind || PyUnicode_Compare(kind, other_kind) == 0;
+        if (kind != last_kind) { /* (entries share a few kind objects: compared once each) */
+            Py_INCREF(kind);
+            Py_XSETREF(last_kind, kind);
+            last_other = kind == other_kind || PyUnicode_Compare(kind, other_kind) == 0;
+        }
+        int other = last_other;
         if (other) {
             const char *sp = special_name(m);
             int len = snprintf(num, sizeof num, ", \"special\": \"%s\"", sp);
@@ -1400,6 +1414,7 @@ static PyObject *fastscan_json_lines(PyObject *self, PyObject *args) {
     result = PyUnicode_New((Py_ssize_t)o.len, 127);
     if (result != NULL && o.len) memcpy(PyUnicode_1BYTE_DATA(result), o.buf, o.len);
 done:
+    Py_XDECREF(last_kind);
     PyMem_Free(o.buf);
     return result;
 }
@@ -1497,4 +1512,7 @@ static struct PyModuleDef fastscan_module = {
     fastscan_methods,
 };
 
-PyMODINIT_FUNC PyInit__fastscan(void) { return PyModule_Create(&fastscan_module); }
+PyMODINIT_FUNC PyInit__fastscan(void) {
+    json_plain_init();
+    return PyModule_Create(&fastscan_module);
+}
