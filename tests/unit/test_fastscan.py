@@ -469,7 +469,7 @@ def test_entry_type_checked_again_when_the_class_changes() -> None:
     from layerwise.context._fastscan import make_entries
 
     class Slotted:
-        __slots__ = ("path", "kind", "st_mode", "size", "target", "rec")
+        __slots__ = ("kind", "path", "rec", "size", "st_mode", "target")  # (found by name)
 
     args = (["a"], FILE, [0o100644], [1], [b"x" * 32], 1)
     out: list = []
