@@ -395,13 +395,14 @@ def explain_project(
     from layerwise.resolve.stages import resolve
 
     args = dict(build_args or {})
-    from layerwise.context.states import one_walk
+    from layerwise.context.states import git_folder_moved, one_walk
 
     # the working tree is walked once for both states (and again by the next call); the digests
     # the prediction computes are saved to the stat cache when the scope ends
     with one_walk(walks):
         old = load_state(path, dockerfile, before, builder=builder, option="--before")
         new = load_state(path, dockerfile, after, builder=builder, option="--after")
+        old = git_folder_moved(path, old, before, after) or old  # (a .git sent: another commit's)
         if dockerfile_text is not None:
             new = _with_dockerfile_text(new, path, dockerfile_text.encode())
         old_build = resolve(parse_bytes(old.dockerfile_text, old.dockerfile_path), args)

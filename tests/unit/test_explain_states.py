@@ -69,7 +69,10 @@ def test_revisions_and_deleted_files(repo):
     assert data["steps"][2]["cause"]["paths"] == [{"path": "extra.py", "change": "removed"}]
     # between two revisions: HEAD~1 had no extra.py
     data = explain_json(repo, "--before", "HEAD~1", "--after", "HEAD")
-    assert data["steps"][2]["cause"]["paths"] == [{"path": "extra.py", "change": "added"}]
+    assert data["steps"][2]["cause"]["paths"] == [
+        {"path": ".git/logs/HEAD", "change": "modified"},  # (no .dockerignore: .git is sent, and moved)
+        {"path": "extra.py", "change": "added"},
+    ]
 
 
 def test_new_directory_since_revision_is_not_in_the_before_state(repo):
@@ -117,6 +120,20 @@ def test_an_edited_tree_costs_three_git_children(repo, monkeypatch):
         {"path": "requirements.txt", "change": "removed"},
     ]
     assert [c[1] for c in calls if c[0] == "git"] == ["rev-parse", "diff", "cat-file"], calls
+
+
+def test_the_git_folder_sent_differs_between_two_commits(repo):
+    """With no .dockerignore, Docker sends .git: a build of the commit before saw another one
+    (HEAD's reflog), which git does not report (tests/engine/test_explain_git_folder.py)."""
+    git(repo, "commit", "-q", "--allow-empty", "-m", "empty")
+    data = explain_json(repo, "--before", "HEAD~1")
+    assert data["steps"][2]["cause"]["paths"] == [{"path": ".git/logs/HEAD", "change": "modified"}]
+    assert by_line(explain_json(repo))[3] == "cached"  # HEAD against the working tree: the same commit
+    (repo / ".dockerignore").write_text(".git\n")
+    git(repo, "add", ".dockerignore")
+    git(repo, "commit", "-qm", "ignore")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "empty again")
+    assert by_line(explain_json(repo, "--before", "HEAD~1"))[3] == "cached"
 
 
 def test_dockerfile_of_the_revision_is_used(repo):

@@ -330,6 +330,37 @@ class _PendingDiff:
         return self._changed
 
 
+#: the files of a repository's own .git folder that differ between builds of two commits
+#: (HEAD's reflog gets a line each time HEAD moves; HEAD itself when there is no reflog)
+_GIT_MARKERS = (".git/logs/HEAD", ".git/HEAD")
+
+
+def git_folder_moved(context: str, old: ProjectState, before: str | None, after: str | None) -> ProjectState | None:
+    """Docker sends the repository's own ``.git`` folder unless .dockerignore excludes it, and
+    git reports no change there; yet a build of another commit saw another ``.git`` (HEAD's
+    reflog has a line more each time HEAD moves). The before state of a revision whose commit
+    is not the after state's gets a ``.git/logs/HEAD`` that differs: a ``COPY .`` rebuilds, as
+    it does on the engine. None when nothing changes (the same commit, a folder state, no
+    ``.git`` folder sent)."""
+    if before is None or os.path.isdir(before) or (after is not None and os.path.isdir(after)):
+        return None
+    files = old.files
+    marker = next((p for p in _GIT_MARKERS if getattr(files.get(p), "kind", None) == "file"), None)
+    if marker is None:
+        return None
+    try:
+        was = resolve_revision(Path(context), before)[1]
+        now = resolve_revision(Path(context), after or "HEAD", "--after")[1]
+    except StateError:
+        return None
+    if was == now:
+        return None
+    files = files.overlay() if isinstance(files, ContextFiles) else dict(files)
+    digest = hashlib.sha256(f"layerwise: {marker} when {was} was built".encode()).digest()
+    files[marker] = Entry("file", files[marker].mode, digest, "")
+    return ProjectState(old.label, old.dockerfile_text, old.dockerfile_path, files)
+
+
 def start_diff(context: Path, rev: str, option: str = "--before") -> _PendingDiff | None:
     """Start listing the paths ``rev`` and the working tree differ in (None when ``rev``
     names no commit: the error comes from :func:`revision_state`, where it always did)."""
