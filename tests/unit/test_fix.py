@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -356,6 +357,39 @@ def test_fix_reads_the_rule_selection_of_tool_layerwise(tmp_path, monkeypatch):
     # as in check: an equally long select wins over the configured ignore
     assert run("--extend-select", "LW201") == text.replace("ADD", "COPY").replace("install", "install --no-cache-dir")
     assert run("--ignore", "LW5") == text  # the configured ignore, and this one
+
+
+def test_fixes_of_a_later_pass_are_said_at_the_user_s_lines(tmp_path):
+    """LW101 moves ``ADD . /app`` below the install; LW502 (ADD -> COPY) edits the same line,
+    so it is applied on the next pass, where the line is the 5th: it is still reported at
+    line 3, where check reported it (a moved line keeps its line)."""
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\nWORKDIR /app\nADD . /app\n"
+                                         "RUN pip install --no-cache-dir -r requirements.txt\nCMD [\"python\", \"app.py\"]\n")  # fmt: skip
+    (tmp_path / "requirements.txt").write_text("flask==3.0.0\n")
+    checked = run_cli(["check", str(tmp_path), "--select", "LW101,LW502"]).output
+    assert "Dockerfile:3:1: LW101 [*]" in checked and "Dockerfile:3:1: LW502 [*]" in checked
+    r = run_cli(["fix", str(tmp_path), "--diff", "--no-dockerignore", "--select", "LW101,LW502"])
+    said = [m.group() for ln in r.stderr.splitlines() if (m := re.match(r"would fix: LW\d+ line \d+", ln))]
+    assert said == [
+        "would fix: LW101 line 3",
+        "would fix: LW502 line 3",
+    ], r.stderr
+
+
+@pytest.mark.parametrize(("edits", "origins"), [
+    ([], [1, 2, 3, 4, 5]),
+    ([(2, 2, "X\nY\n")], [1, 2, 2, 2, 3, 4, 5]),  # inserted lines: where they were inserted
+    ([(2, 4, "")], [1, 3, 4, 5]),  # a removed line
+    ([(3, 3, " x")], [1, 2, 3, 4, 5]),  # within a line
+    ([(2, 4, ""), (6, 6, "b\n")], [1, 3, 2, 4, 5]),  # a moved line keeps its line
+])  # fmt: skip
+def test_line_origins(edits, origins):
+    from layerwise.fixes.edits import TextEdit, apply_edits, line_origins
+
+    text = "a\nb\nc\nd\n"
+    made = [TextEdit(*e) for e in edits]
+    assert line_origins(text, made) == origins
+    assert len(apply_edits(text, made).split("\n")) == len(origins)
 
 
 def test_fix_takes_the_build_args_check_takes(tmp_path):

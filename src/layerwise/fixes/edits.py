@@ -60,6 +60,36 @@ def apply_edits(text: str, edits: list[TextEdit]) -> str:
     return "".join(out)
 
 
+def line_origins(text: str, edits: list[TextEdit]) -> list[int]:
+    """For each line of ``apply_edits(text, edits)`` (index 0: line 1), the line of ``text``
+    it comes from: a line an edit removed and another wrote again (a move) keeps its line;
+    any other line an edit wrote comes from the line where that edit starts. So that what a
+    later pass of ``fix`` reports is said at the user's line."""
+    ordered = sorted(edits, key=lambda e: (e.start, e.end))
+    removed: dict[str, list[int]] = {}  # whole lines the edits remove, by text
+    for e in ordered:
+        if e.start == line_start(text, e.start):
+            first = text.count("\n", 0, e.start) + 1
+            for i, whole in enumerate(text[e.start : e.end].split("\n")[:-1]):
+                removed.setdefault(whole, []).append(first + i)
+    origins: list[int] = []
+    pos = 0
+    line = 1  # the line of text at pos
+    for e in ordered:
+        kept = text.count("\n", pos, e.start)
+        origins.extend(range(line, line + kept))
+        line += kept
+        written = e.replacement.split("\n")[:-1]
+        if e.start == line_start(text, e.start):
+            origins.extend(removed[w].pop(0) if removed.get(w) else line for w in written)
+        else:  # (the first line written continues a line kept before it)
+            origins.extend([line] * len(written))
+        line += text.count("\n", e.start, e.end)
+        pos = e.end
+    origins.extend(range(line, line + text.count("\n", pos) + 1))
+    return origins
+
+
 def newline_at(text: str, offset: int) -> str:
     """The line ending of the line containing ``offset`` (a file with mixed endings keeps each
     line's: lines inserted next to it take its ending); the file's when that line has none."""

@@ -25,7 +25,7 @@ from layerwise.analyses.findings import Edit, Finding
 from layerwise.analyses.project import ProjectContext
 from layerwise.analyses.rules._ignore_edits import ignore_file_of
 from layerwise.errors import LayerwiseError, Location
-from layerwise.fixes.edits import TextEdit, apply_edits
+from layerwise.fixes.edits import TextEdit, apply_edits, line_origins
 
 MAX_PASSES = 16
 
@@ -140,6 +140,13 @@ def fix_loop(
     if cache_mount is None:
         cache_mount = uses_buildkit_features(df)  # decided once, on the user's file
     applied: list[AppliedFix] = []
+    df_key = _key(path)
+    origin = list(range(1, text.count("\n") + 2))  # each line of the current text: the user's line
+
+    def at(f: Finding) -> int:
+        """The line of the user's file a finding of this pass is at (other files: its own)."""
+        return origin[f.line - 1] if _key(f.path) == df_key and 0 < f.line <= len(origin) else f.line
+
     project: ProjectContext = base
     findings: list[Finding] = []
     for n in range(MAX_PASSES + 1):
@@ -170,9 +177,15 @@ def fix_loop(
             chosen.append(f)
         if not chosen:
             break
+        # (said at the user's lines, as check said them: a later pass reads the rewritten text)
+        applied += [AppliedFix(f.code, f"line {at(f)}: {f.fix.description}", f.fix.safety, at(f))
+                    for f in chosen if f.fix is not None]  # fmt: skip
         new_texts = dict(texts)
         for k, edits in taken.items():
-            new_texts[k] = apply_edits(texts[k] or "", [TextEdit(e.start_offset, e.end_offset, e.replacement) for e in edits])
+            text_edits = [TextEdit(e.start_offset, e.end_offset, e.replacement) for e in edits]
+            new_texts[k] = apply_edits(texts[k] or "", text_edits)
+            if k == df_key:
+                origin = [origin[i - 1] for i in line_origins(texts[k] or "", text_edits)]
         new_df = new_texts[_key(path)]
         assert new_df is not None
         try:
@@ -184,8 +197,6 @@ def fix_loop(
             project = _IgnoreOverlay(context, df_path, ignore_path, new_texts[_key(ignore_path)])
         texts = new_texts
         project.overlay = {k: texts[k] or "" for k in others}
-        applied += [AppliedFix(f.code, f"line {f.line}: {f.fix.description}", f.fix.safety, f.line)
-                    for f in chosen if f.fix is not None]  # fmt: skip
     hints: dict[tuple[str, str], AppliedFix] = {}
     for f in findings:
         rule = get_rule(f.code)
