@@ -119,7 +119,8 @@ def test_an_edited_tree_costs_three_git_children(repo, monkeypatch):
         {"path": "app.py", "change": "modified"},
         {"path": "requirements.txt", "change": "removed"},
     ]
-    assert [c[1] for c in calls if c[0] == "git"] == ["rev-parse", "diff", "cat-file"], calls
+    commands = [next(a for a in c[1:] if not a.startswith("-")) for c in calls if c[0] == "git"]
+    assert commands == ["rev-parse", "diff", "cat-file"], calls
 
 
 def test_the_git_folder_sent_differs_between_two_commits(repo):
@@ -134,6 +135,34 @@ def test_the_git_folder_sent_differs_between_two_commits(repo):
     git(repo, "commit", "-qm", "ignore")
     git(repo, "commit", "-q", "--allow-empty", "-m", "empty again")
     assert by_line(explain_json(repo, "--before", "HEAD~1"))[3] == "cached"
+
+
+@pytest.mark.parametrize("ignore", [None, ".git\n"], ids=["git-sent", "git-excluded"])
+def test_git_runs_beside_the_walk_only_when_the_walk_does_not_send_git(repo, monkeypatch, ignore):
+    """git diff writes .git/index.lock while it refreshes the index (a copied repository's
+    index always needs it): a walk that sends .git and runs beside it may list that file,
+    which a later walk does not (seen once, as a change '.git/index.lock (added)'). So git
+    runs after such a walk, and beside it only when .git is not sent."""
+    from layerwise.context import states
+
+    if ignore is not None:
+        (repo / ".dockerignore").write_text(ignore)
+    events: list[str] = []
+    real_walk, real_diff = states.folder_files, states._PendingDiff.__init__
+
+    def walk(*a, **k):
+        events.append("walk")
+        return real_walk(*a, **k)
+
+    def diff(self, *a, **k):
+        events.append("git diff")
+        real_diff(self, *a, **k)
+
+    monkeypatch.setattr(states, "folder_files", walk)
+    monkeypatch.setattr(states._PendingDiff, "__init__", diff)
+    (repo / "app.py").write_text("print('Hello, World!')\n")
+    assert by_line(explain_json(repo))[3] == "rebuilt"
+    assert events == (["walk", "git diff"] if ignore is None else ["git diff", "walk"])
 
 
 def test_dockerfile_of_the_revision_is_used(repo):

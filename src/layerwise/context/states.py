@@ -605,6 +605,16 @@ def refuse_unreadable(files) -> None:
                              Location(os.path.join(os.fspath(snap.root), w.path)))  # fmt: skip
 
 
+def _sends_git_folder(context: Path, dockerfile: Path, builder: str) -> bool:
+    """Whether the context holds the repository's .git folder and .dockerignore keeps it."""
+    if not os.path.isdir(os.path.join(context, ".git")):
+        return False
+    from layerwise.context.ignore import load_ignore
+
+    ignore = load_ignore(context, dockerfile, builder)
+    return ignore is None or not ignore.excludes(".git")
+
+
 def load_state(
     path: str, dockerfile: str | None, spec: str | None, *, builder: str, option: str = "--before"
 ) -> ProjectState:
@@ -632,8 +642,11 @@ def load_state(
         return ProjectState(str(context) if spec else "the working tree", text, str(df), files)
     df = _dockerfile_in(base, dockerfile, base)
     plan = _RevisionPlan.make(base, spec, option, df, builder)
-    # without a record of this revision's git state, git stats the tree while we walk it
-    pending = start_diff(base, spec, option) if plan is None or plan.record is None else None
+    # without a record of this revision's git state, git stats the tree while we walk it;
+    # unless the walk sends .git: git diff writes .git/index.lock as it refreshes the index,
+    # and a walk running beside it would see that file (then git runs after the walk)
+    needs_diff = plan is None or plan.record is None
+    pending = start_diff(base, spec, option) if needs_diff and not _sends_git_folder(base, df, builder) else None
     try:
         files, ignore = _folder_files_once(base, df, builder)
     except BaseException:
@@ -641,6 +654,8 @@ def load_state(
             pending.proc.kill()
             pending.proc.communicate()
         raise
+    if needs_diff and pending is None:
+        pending = start_diff(base, spec, option)
     snap = getattr(files, "_snap", None)
     if plan is not None and snap is not None:
         pending = plan.diff(snap, pending)
