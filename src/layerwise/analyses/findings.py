@@ -2,7 +2,8 @@
 made of :class:`Edit` s (text replacements on offsets of a file: the Dockerfile, or the
 ``.dockerignore``) that ``layerwise fix`` applies back to front, as ruff's diagnostics carry
 their fixes. A finding is *fixable* when its fix has edits and its applicability is allowed
-(``safe``, or ``unsafe`` with ``--unsafe-fixes``)."""
+(``safe``, or ``unsafe`` with ``--unsafe-fixes``); a :class:`Finding` given a fix without
+edits keeps none (``fix`` None: a hint, not a fix)."""
 
 from __future__ import annotations
 
@@ -56,7 +57,12 @@ class Finding(Frozen):
                  related: tuple[tuple[str, int], ...] = (), own_severity: bool = False) -> None:  # fmt: skip
         # hint: a one-line "how to fix" shown under the message; related: other (path, line)
         # involved; own_severity: the severity was chosen for this finding (a rule's milder
-        # case: a build that warns rather than fails), not left to the rule's default
+        # case: a build that warns rather than fails), not left to the rule's default.
+        # A fix without edits is no fix (text, JSON, SARIF and `fix` agree): its description
+        # stays as the hint when the rule gave none.
+        if fix is not None and not fix.edits:
+            hint = hint or fix.description
+            fix = None
         self._init(code, message, path, line, column, end_line, end_column, severity, fix, hint, related, own_severity)
 
     def fixable(self, unsafe_fixes: bool = False) -> bool:

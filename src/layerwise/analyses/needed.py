@@ -6,7 +6,9 @@
 * the requirements/constraints files an install reads (through the ``COPY`` that brought
   them) and their ``-r``/``-c`` includes;
 * the README/license files ``pyproject.toml`` names, when the project itself is installed
-  from a whole-context copy.
+  from a whole-context copy;
+* the ``.git`` a build reads for the project's version (hatch-vcs, setuptools-scm...:
+  :mod:`layerwise.analyses.gitversion`).
 
 LW304 reports the needed files ``.dockerignore`` excludes; the ``.dockerignore`` fixes
 (LW301, LW303, LW305) leave out any pattern that would exclude one (:func:`keeps_needed`).
@@ -86,6 +88,9 @@ def _needed(ctx: RuleContext, expand: bool) -> Iterator[tuple[str, str, Node]]:
                                 continue
                             for f in project.pyproject_files(rel):
                                 yield f, "named in pyproject.toml, read by the build backend", node
+    from layerwise.analyses.gitversion import git_reads
+
+    yield from git_reads(ctx)
 
 
 def keeps_needed(patterns: Iterable[str], needed: Iterable[str]) -> list[str]:

@@ -41,3 +41,46 @@ def test_build_file_names_match_as_fnmatch_does():
         assert bool(_build_file_match()(name)) == any(fnmatch.fnmatchcase(name, g) for g in _BUILD_FILES)
 
     same()
+
+
+HATCH_VCS = """\
+[build-system]
+requires = ["hatchling", "hatch-vcs"]
+build-backend = "hatchling.build"
+
+[project]
+name = "app"
+dynamic = ["version"]
+
+[tool.hatch.version]
+source = "vcs"
+"""
+VCS_DF = "FROM python:3.12-slim\nCOPY . /build\nWORKDIR /build\nRUN pip install --no-cache-dir .\n"
+
+
+def test_no_tracked_file_left_out_while_the_build_reads_git_for_its_version(tmp_path):
+    """locust: "# Dockerfile # We'd like to ignore this, but it messes up scm_version's
+    detection". With .git sent, hatch-vcs sees an excluded tracked file as deleted: the version
+    turns dirty. The fix leaves the tracked files out (an untracked one may still go)."""
+    import layerwise
+    from layerwise.fixes import fix_project
+    from tests.shared import committed_repo
+
+    def write(root):
+        for rel, text in {"pyproject.toml": HATCH_VCS, "app/__init__.py": "", "Dockerfile": VCS_DF,
+                          ".dockerignore": "build/\n"}.items():  # fmt: skip
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(text)
+
+    repo = committed_repo(tmp_path / "repo", write)
+    (f,) = layerwise.check_project(repo, select=[CODE], config=False).findings
+    assert not f.fixable() and "hatch-vcs" in f.hint and "dirty" in f.hint
+    assert not fix_project(repo, repo / "Dockerfile", select={CODE}).changed
+    (repo / "compose.yaml").write_text("services: {}\n")  # not committed: git does not track it
+    fixed = fix_project(repo, repo / "Dockerfile", select={CODE})
+    assert fixed.dockerignore == "build/\ncompose.yaml\n"
+    # installed from a requirements file, the project's version is not built: all may go
+    (repo / "Dockerfile").write_text(VCS_DF.replace("install --no-cache-dir .", "install -r requirements.txt"))
+    (repo / "requirements.txt").write_text("flask==3.0.0\n")
+    fixed = fix_project(repo, repo / "Dockerfile", select={CODE})
+    assert fixed.dockerignore == "build/\n.dockerignore\nDockerfile\ncompose.yaml\n"

@@ -100,7 +100,9 @@ def needed(ctx: RuleContext) -> list[str]:
 
 
 def new_patterns(ctx: RuleContext, patterns: list[str]) -> list[str]:
-    """The patterns not in the ``.dockerignore`` yet that exclude no file the build needs."""
+    """The patterns not in the ``.dockerignore`` yet that exclude no file the build needs (nor,
+    when the build computes its version from the ``.git`` it is sent, a file git tracks: it
+    would look deleted, and the version dirty)."""
     from layerwise.context.ignore import read_patterns
 
     target = ignore_target(ctx)
@@ -111,4 +113,8 @@ def new_patterns(ctx: RuleContext, patterns: list[str]) -> list[str]:
             fresh.append(p)
     from layerwise.analyses.needed import keeps_needed
 
-    return keeps_needed(fresh, needed(ctx))
+    keep = keeps_needed(fresh, needed(ctx))
+    from layerwise.analyses.gitversion import kept_tracked
+
+    tracked = kept_tracked(ctx) if keep else []
+    return keeps_needed(keep, tracked) if tracked else keep

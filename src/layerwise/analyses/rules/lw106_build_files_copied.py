@@ -31,6 +31,12 @@ The fix is safe: it appends the names of the build files the whole-context copy 
 `.dockerignore`, leaving out any the build reads by name (a `COPY Dockerfile ...`). BuildKit
 reads the Dockerfile and `.dockerignore` before it applies the ignore patterns, so the build
 itself is unchanged.
+
+When the build computes the project's version from the `.git` this copy sends (hatch-vcs,
+setuptools-scm, poetry-dynamic-versioning...: `RUN pip install .` of the copied tree), the fix
+leaves out the files git tracks, and the hint says why: git would take a tracked file left out
+of the context for a deleted one, and the version would turn "dirty"
+(`1.2.4.dev0+g1a2b3c4.d20260101` instead of `1.2.3`).
 """
 
 from __future__ import annotations
@@ -80,14 +86,24 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     if not sent:
         return
     step = whole[0]
-    edit = append_lines(ctx, new_patterns(ctx, [n for n in sent if _plain(n)]))
+    hint = "add them to .dockerignore: " + ", ".join(sent)
+    keep = new_patterns(ctx, [n for n in sent if _plain(n)])
+    from layerwise.analyses.gitversion import kept_tracked, version_builds
+
+    if kept_tracked(ctx) and set(keep) != {n for n in sent if _plain(n)}:
+        git, plugin, _ = next((g, p, n) for g, p, n in version_builds(ctx) if not project.excluded(g))
+        hint += (f" (layerwise fix leaves out those git tracks: {plugin} computes the version from the {git} "
+                 "sent with them, and a tracked file left out of the context looks deleted: the version "
+                 "would turn dirty)")  # fmt: skip
+    edit = append_lines(ctx, keep)
+    fix = Fix("safe", "add the build files to .dockerignore", (edit,) if edit else ())
     yield ctx.at(
         CODE,
         step.instruction.node,
         f"{step.instruction.node.keyword.upper()} of the whole context also copies {', '.join(sent)}: "
         "editing them rebuilds this layer and everything after it",
-        hint="add them to .dockerignore: " + ", ".join(sent),
-        fix=Fix("safe", "add the build files to .dockerignore", (edit,) if edit else ()),
+        hint=hint,
+        fix=fix,
     )
 
 

@@ -1,14 +1,17 @@
 """## What it does
 Finds a file the build needs that `.dockerignore` excludes: a `COPY` source, a requirements
-file an install reads (and its `-r`/`-c` includes), or the README/license file that
-`pyproject.toml` names when the project itself is installed. Needs the build context.
+file an install reads (and its `-r`/`-c` includes), the README/license file that
+`pyproject.toml` names when the project itself is installed, or the `.git` a build of the
+project from the copied tree reads for its version (hatch-vcs, setuptools-scm...; not when
+`SETUPTOOLS_SCM_PRETEND_VERSION` or the like gives the version). Needs the build context.
 
 A folder that a broad pattern excludes but whose files an exception re-includes (`*` then
 `!src/**`) is sent with those files: it is not reported.
 
 ## Why is this bad?
-The build fails (`"/README.md": not found`, `Readme file does not exist`), often only after a
-broad pattern such as `*.md` or `*.txt` was added to `.dockerignore`.
+The build fails (`"/README.md": not found`, `Readme file does not exist`, `setuptools-scm was
+unable to detect version`), often only after a broad pattern such as `*.md` or `*.txt` was
+added to `.dockerignore`.
 
 ## Example
 ```
