@@ -75,6 +75,20 @@ def test_no_root_only_finding_when_nothing_deeper(tmp_path) -> None:
     assert r.root_only_patterns == []
 
 
+@pytest.mark.parametrize("ignore,files", [
+    ("tests\n", {"tests/t.py": "", "app/tests/test_a.py": ""}),  # the app's own tests, run in the image
+    ("/static/\n", {"static/a.css": "", "app/static/b.css": ""}),  # anchored on purpose
+    ("./data\n", {"data/x.json": "", "src-ui/app/data/y.ts": ""}),
+    ("*\n!src/**\n", {"README.md": "", "src/a.py": "", "src/pkg/b.py": ""}),  # an allow-list
+])  # fmt: skip
+def test_no_globstar_advice_for_names_that_may_mean_the_root(tmp_path, ignore, files) -> None:
+    """Only junk in any folder (caches, bytecode, virtualenvs) gets the ``**/`` advice, as
+    LW302 gives it: ``**/static`` or ``**/data`` would drop the application's own files
+    (seen on real projects), and ``**/*`` everything."""
+    r = report_for(make_tree(tmp_path, {".dockerignore": ignore, **files}))
+    assert r.root_only_patterns == []
+
+
 def test_secrets_with_copy_sources(tmp_path) -> None:
     root = make_tree(tmp_path, PROJECT)
     sources = [CopySource("app", None), CopySource(".", None), CopySource("*.txt", None)]

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from layerwise.context.ignore import IgnorePattern, PatternMatcher
+from layerwise.context.junknames import JUNK_ANYWHERE
 from layerwise.context.snapshot import DIR, FILE, OTHER, Entry, Snapshot, SnapshotWarning
 from layerwise.errors import LayerwiseError, Location
 from layerwise.records import Frozen, Record
@@ -641,7 +642,8 @@ def _name_gate(
 
 class _RootOnlyCandidates:
     """The ignore patterns that only match at the root (``*.pyc``, ``__pycache__``: no ``/``,
-    no leading ``**``), and what a name they may match deeper starts or ends with, so that the
+    no leading ``**``) for a name that is junk in any folder (:mod:`~layerwise.context.junknames`),
+    and what a name they may match deeper starts or ends with, so that the
     one pass over the entries notes the few names to try (#17). ``exact``: names such patterns
     match as they are; ``heads``/``tails``: of the globs whose only wildcard is ``*``; the
     other patterns (``?``, classes, ``**``) are tried on every entry (``scan``)."""
@@ -654,6 +656,8 @@ class _RootOnlyCandidates:
             for p in ignore.matcher.patterns:
                 if p.exclusion or "/" in p.cleaned or p.cleaned.startswith("**"):
                     continue
+                if p.cleaned.rstrip("/") not in JUNK_ANYWHERE:
+                    continue  # (``tests``, ``/static/``, ``*``: may mean the root only, as LW302 reads it)
                 cleaned = p.cleaned
                 self.patterns.append(p)
                 if any(c in cleaned for c in "?[\\") or "**" in cleaned:

@@ -41,20 +41,9 @@ from collections.abc import Iterator
 from layerwise.analyses.findings import Finding, Fix
 from layerwise.analyses.rules import RuleContext
 from layerwise.analyses.rules._ignore_edits import insert_at
+from layerwise.context.junknames import DEEP_NAMES, JUNK_ANYWHERE, ROOT_CACHES
 
 CODE = "LW302"
-
-# Names that Python projects have in sub-folders: a root-only pattern for them is a bug waiting
-# for the first sub-folder (an `info` while the snapshot shows none below the root).
-DEEP_NAMES = ("*.pyc", "*.pyo", "*.pyd", "*.py[co]", "*.py[cod]", "*$py.class", "__pycache__",
-              "*.egg-info", ".ipynb_checkpoints", ".DS_Store", "node_modules", "*.swp", "*~",
-              "*.log")  # fmt: skip
-# Caches the tools write where they are run (the project root, as a rule): a root-only
-# pattern for them is only wrong when the snapshot shows one deeper.
-ROOT_CACHES = (".pytest_cache", ".mypy_cache", ".ruff_cache", ".hypothesis", ".coverage", ".tox", ".nox")
-# Junk whatever folder it is in; only these names are reported (see the doc)
-REPORTED = frozenset(DEEP_NAMES + ROOT_CACHES + (".venv", ".eggs", "htmlcov", ".coverage.*", "*.egg-info"))
-
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
     ign = ctx.project.ignore
@@ -64,7 +53,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     deep_names: list[str] | None = None
     for p in ign.matcher.patterns:
         cleaned = p.cleaned.rstrip("/")
-        if p.exclusion or "/" in cleaned or cleaned.startswith("**") or not cleaned or cleaned not in REPORTED:
+        if p.exclusion or "/" in cleaned or cleaned.startswith("**") or not cleaned or cleaned not in JUNK_ANYWHERE:
             continue
         examples: list[str] = []
         if snap is not None:
