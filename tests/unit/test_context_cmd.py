@@ -190,8 +190,15 @@ CLASSIFY = [
     ({".aws/credentials": "k", ".aws/config": ""}, set(), {".aws"}),
     ({"home/.ssh/id_rsa": "k", "home/.ssh/id_rsa.pub": ""}, set(), {"home/.ssh"}),
     ({"keys/id_ed25519": "k", "keys/id_ed25519.pub": ""}, set(), {"keys/id_ed25519"}),
-    ({".pypirc": "", ".netrc": "", ".npmrc": "", "tls.key": "", "site.pem": ""}, set(),
+    ({".pypirc": "[pypi]\npassword = pypi-AgEI\n", ".netrc": "machine h login u password p\n",
+      ".npmrc": "//registry.npmjs.org/:_authToken=npm_x\n", "tls.key": "", "site.pem": ""}, set(),
      {".pypirc", ".netrc", ".npmrc", "tls.key", "site.pem"}),
+    # named like secrets, their text says otherwise (read, never shown): settings only, a token
+    # from the environment, public certificates
+    ({".npmrc": "engine-strict=true\n", "ui/.npmrc": "//r/:_authToken=${NPM_TOKEN}\n",
+      "certs/ca-bundle.pem": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+      "certs/server.pem": "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n"},
+     set(), {"certs/server.pem"}),
     ({".env": "", ".env.production": "", ".env.example": "", "config/.env.sample": ""}, set(),
      {".env", ".env.production"}),
 ]

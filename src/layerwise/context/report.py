@@ -445,6 +445,11 @@ def build_report(
         reason = _secret_reason(e, path[path.rfind("/") + 1 :])
         if reason is None:
             continue
+        if e.kind != DIR:
+            from layerwise.context.secretfiles import holds_secret  # (only for a name that looks like one)
+
+            if not holds_secret(snapshot.root, path):
+                continue  # named like a secret, but its text holds none (a CA bundle, a plain .npmrc)
         if e.kind == DIR:
             size = _subtree_totals(entries, paths, path)[1]
             secret_dirs.append(path + "/")

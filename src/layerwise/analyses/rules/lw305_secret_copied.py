@@ -48,11 +48,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     per_step: dict[int, list] = {}
     for secret in report.secrets:
         if not secret.copied_by:
-            continue
-        from layerwise.analyses.secretfiles import holds_secret  # (only for a secret that is copied)
-
-        if not holds_secret(ctx.project.root, secret.path):
-            continue  # named like a secret, but its text holds none (a CA bundle, a plain .npmrc)
+            continue  # (the report lists what holds a secret: not a CA bundle, nor a plain .npmrc)
         for cs in secret.copied_by:
             key = (cs.location.path, cs.location.line) if cs.location else None
             if key in by_loc:

@@ -1,11 +1,11 @@
 """Whether a file that is named like a secret holds one.
 
-The context report finds secrets by name (`.npmrc`, `*.pem`, `.pypirc`...): it reads no file.
-A name is a guess, and some of those names are as often harmless: an `.npmrc` with only
-`shamefully-hoist=true`, a `.pem` CA bundle of public certificates, a `.pypirc` listing
-repositories with their tokens passed in the environment. Before a rule says a secret is copied
-into an image, the file's text is read (inside the project, a bounded size) and those names are
-kept only with evidence. Nothing of the text is ever shown.
+The context report finds secrets by name (`.npmrc`, `*.pem`, `.pypirc`...). A name is a guess,
+and some of those names are as often harmless: an `.npmrc` with only `shamefully-hoist=true`,
+a `.pem` CA bundle of public certificates, a `.pypirc` listing repositories with their tokens
+passed in the environment. For those names the file's text is read (inside the project, a
+bounded size) and the name is kept only with evidence: the report (and LW305, which reads it)
+lists what holds a secret. Nothing of the text is ever shown.
 """
 
 from __future__ import annotations
