@@ -102,3 +102,18 @@ def test_values_that_double_each_line_stop_with_a_located_error():
     with pytest.raises(InstructionError, match="more than 16,777,216") as info:
         build("\n".join(lines) + "\n")
     assert info.value.location.line == 24  # V22: 8 * 2**22 characters
+
+
+def test_stage_refs_are_the_expanded_values_stage_refs():
+    """Step.stage_refs() answers expanded's "stage_refs" without building the dict, for each
+    form a step keeps: as written, a dict, a list (ARG values, ENV pairs, stage references)."""
+    text = (
+        "ARG B=x\nFROM $B AS a\nARG V=1\nENV E=$V\nLABEL l=$V\nRUN a\nFROM x AS b\nCOPY --from=a /a /a\n"
+        "COPY --from=${V} /b /b\nCOPY --from=0 --chown=$V /c /c\nRUN --mount=type=bind,from=a,target=/m m\n"
+        "RUN --mount=type=cache,target=/c c\nCOPY . .\nWORKDIR /$V\n"
+    )
+    steps = [step for stage in build(text).stages for step in stage.steps]
+    assert sorted({type(step._expanded).__name__ for step in steps}) == ["NoneType", "dict", "list"]
+    for step in steps:
+        assert list(step.stage_refs()) == list(step.expanded.get("stage_refs", ())), step
+    assert [list(step.stage_refs()) for step in steps if step.stage_refs()] == [[0], [0], [0]]

@@ -108,7 +108,7 @@ def carried(ctx, copy_step: Step) -> list[Install]:
     inst = copy_step.instruction
     if not isinstance(inst, Copy) or inst.contents:
         return []
-    refs = copy_step.expanded.get("stage_refs") or []
+    refs = copy_step.stage_refs() or []
     if len(refs) != 1:
         return []
     source = ctx.build.stages[refs[0]]

@@ -316,6 +316,16 @@ class Step:
     def expanded(self, value: dict[str, object]) -> None:
         self._expanded = value
 
+    def stage_refs(self) -> list[int] | tuple[()]:
+        """``expanded.get("stage_refs", ())`` (the stages a ``COPY --from`` or ``RUN --mount
+        from`` reads) without building the dict: the stage graph asks it of every step."""
+        ex = self._expanded
+        if ex is None:  # the values as written: no stage reference among them
+            return ()
+        if isinstance(ex, list):
+            return () if isinstance(self.instruction, (Arg, Env, Label)) else ex
+        return ex.get("stage_refs", ())  # type: ignore[return-value]
+
     def _fields(self) -> tuple:
         return (self.instruction, self.stage_index, self.index, self.env, self.args, self.workdir,
                 self.user, self.shell, self.expanded, self.onbuild)  # fmt: skip
@@ -363,8 +373,7 @@ class Stage(Record):
         if self.base_stage is not None:
             deps.add(self.base_stage)
         for step in self.steps:
-            for ref in step.expanded.get("stage_refs", ()):  # type: ignore[union-attr]
-                deps.add(ref)
+            deps.update(step.stage_refs())
         return deps
 
 
@@ -557,7 +566,7 @@ def _check_cycles(stages: list[Stage], path: str) -> None:
     for st in stages:
         out: list[tuple[int, Instruction]] = []
         for step in st.steps:
-            for ref in step.expanded.get("stage_refs", ()):  # type: ignore[union-attr]
+            for ref in step.stage_refs():
                 out.append((ref, step.instruction))
         edges.append(out)
     visited: set[int] = set()

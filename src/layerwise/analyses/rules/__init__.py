@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from layerwise.analyses.installs import RunAnalysis
     from layerwise.analyses.project import ProjectContext
     from layerwise.ci import CiBuild, CiProject
+    from layerwise.parse.instructions import Run
     from layerwise.parse.nodes import Dockerfile, Node
     from layerwise.resolve.stages import Build, Stage, Step
 
@@ -49,6 +50,7 @@ class RuleContext:
         #: case to another one only when that one runs (LW107 leaves a move to LW101's fix)
         self.active = active
         self._analyses: dict[str, RunAnalysis] = {}
+        self._by_run: dict[int, tuple[Run, RunAnalysis]] = {}
         self._report: object = None
         self._images: ImageHistories | None = None
         self._ci: CiProject | None = None
@@ -69,9 +71,14 @@ class RuleContext:
     def analysis(self, step_or_run) -> RunAnalysis:
         """The shared :mod:`~layerwise.analyses.installs` analysis of a RUN, memoised by the
         shell text it analyses: equal RUNs (a big Dockerfile repeats them) share one."""
+        run = getattr(step_or_run, "instruction", step_or_run)
+        # the rules ask ~8 times per RUN: the same RUN is answered without building its text
+        # again (the entry keeps the RUN, so its id cannot name another object meanwhile)
+        seen = self._by_run.get(id(run))
+        if seen is not None and seen[0] is run:
+            return seen[1]
         from layerwise.analyses.installs import analyse_run, run_text
 
-        run = getattr(step_or_run, "instruction", step_or_run)
         key = run_text(run)
         hit = self._analyses.get(key)
         if hit is None:
@@ -81,6 +88,7 @@ class RuleContext:
 
                 hit = with_scripts(hit, pdm_scripts(self.project.pyproject))
             self._analyses[key] = hit
+        self._by_run[id(run)] = (run, hit)
         return hit
 
     def image_files_before(self, stage: Stage, index: int) -> ImageAt:

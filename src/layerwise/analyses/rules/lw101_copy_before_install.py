@@ -113,7 +113,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         stage_copies: list[Step] = []  # COPY --from=<stage> so far: they may bring the dependencies
         for position, step in enumerate(steps):
             inst = step.instruction
-            if isinstance(inst, Copy) and step.expanded.get("stage_refs"):
+            if isinstance(inst, Copy) and step.stage_refs():
                 stage_copies.append(step)
                 # the dependencies, installed by another stage, come in with their environment:
                 # the project's own install after this copy is the right layout

@@ -78,7 +78,7 @@ def _app_copy(ctx: RuleContext, step) -> tuple[int, str, str] | None:
     inst = step.instruction
     if not isinstance(inst, Copy) or inst.contents:
         return None
-    refs = step.expanded.get("stage_refs") or []
+    refs = step.stage_refs() or []
     srcs = copies.sources(step)
     if len(refs) != 1 or len(srcs) != 1 or any(c in srcs[0] for c in "*?[$"):
         return None
