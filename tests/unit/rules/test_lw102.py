@@ -29,6 +29,15 @@ def test_dynamic_version_and_only_install_tools():
                       "uv.lock": ""})  # fmt: skip
 
 
+def test_a_dynamic_version_is_neither_in_uv_lock_nor_to_be_made_dynamic():
+    """uv.lock records no version for a dynamic one, and the hint does not advise what is done
+    already (seen on a real project: nicegui)."""
+    (f,) = catches(CODE, DF, {"pyproject.toml": '[project]\nname="a"\ndynamic=["version"]\n[tool.ruff]\nline-length=99\n',
+                              "uv.lock": ""}, line=2)  # fmt: skip
+    assert "[tool.ruff]" in f.message and "records the project's version" not in f.message
+    assert "dynamic" not in f.hint and "keep tool settings in their own files" in f.hint
+
+
 def test_silent_without_context():
     passes(CODE, DF)
 

@@ -66,6 +66,14 @@ def reasons(data: dict) -> list[str]:
     return out
 
 
+def _version_words(why: list[str], has_lock: bool) -> tuple[str, str]:
+    """What the message says of uv.lock, and the hint's end: only a static version is recorded
+    in uv.lock and can be made dynamic (a dynamic one is neither)."""
+    static = any(w.startswith("a static version") for w in why)
+    lock = " and uv.lock (which records the project's version)" if has_lock and static else ""
+    return lock, ", or make the version dynamic" if static else ", and keep tool settings in their own files"
+
+
 def check(ctx: RuleContext) -> Iterator[Finding]:
     if not ctx.project.known:
         return
@@ -79,13 +87,13 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             shown, why = _volatile(ctx, mounted["pyproject.toml"])
             hits = [x for x in ctx.analysis(step).installs if "pyproject.toml" in x.reads] if why else []
             if hits:
-                lock = " and uv.lock (which records the project's version)" if "uv.lock" in mounted else ""
+                lock, tail = _version_words(why, "uv.lock" in mounted)
                 yield ctx.at(
                     CODE,
                     step.instruction.node,
                     f"{shown}{lock}, mounted for `{' '.join(hits[0].argv[:3])}`, also holds "
                     f"{' and '.join(why)}: editing those reruns the install",
-                    hint="install from an exported requirements file, or make the version dynamic",
+                    hint="install from an exported requirements file" + tail,
                 )
             continue
         if not copies.from_context(step) or copies.is_whole_context(step):
@@ -107,13 +115,14 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             continue
         later, hits = hits_at[k]
         x = hits[0]
-        lock = " and uv.lock (which records the project's version)" if "uv.lock" in srcs else ""
+        lock, tail = _version_words(why, "uv.lock" in srcs)
         if x.manager == "uv":
-            hint = "install from `uv export --no-emit-project` output, or make the version dynamic"
+            hint = "install from `uv export --no-emit-project` output" + tail
         elif x.manager == "poetry":
-            hint = "install from `poetry export` output, or use a dynamic version (poetry-dynamic-versioning)"
+            hint = "install from `poetry export` output" + (
+                ", or use a dynamic version (poetry-dynamic-versioning)" if tail else "")
         else:
-            hint = "install from an exported requirements file, or make the version dynamic"
+            hint = "install from an exported requirements file" + tail
         yield ctx.at(
             CODE,
             step.instruction.node,
