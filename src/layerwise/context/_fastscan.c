@@ -213,7 +213,14 @@ static int check_place(int fd, const char *path) {
 
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
-#if defined(__linux__) && defined(SYS_openat2)
+/* (a system whose headers lack openat2 builds without it: the /proc fallback below) */
+#if defined(__linux__) && defined(SYS_openat2) && defined(__has_include)
+#if __has_include(<linux/openat2.h>)
+#define HAVE_OPENAT2 1
+#endif
+#endif
+
+#ifdef HAVE_OPENAT2
 #include <linux/openat2.h>
 /* whether openat2 may be tried (cleared when the kernel, or a seccomp filter, refuses it;
  * set_openat2 switches it for the tests of the fallback) */
@@ -228,7 +235,7 @@ static int use_openat2 = 0;
  * path" say the same; the kernel checks the first in the same path walk as the open, where
  * the second costs a readlink of /proc per folder (#17: 4,400 of them at 100,000 files). */
 static int open_in_place(const char *path) {
-#if defined(__linux__) && defined(SYS_openat2)
+#ifdef HAVE_OPENAT2
     if (use_openat2) {
         struct open_how how;
         memset(&how, 0, sizeof how);
@@ -1481,7 +1488,7 @@ static PyObject *fastscan_set_openat2(PyObject *self, PyObject *args) {
     int on;
     if (!PyArg_ParseTuple(args, "p:set_openat2", &on)) return NULL;
     int was = use_openat2;
-#if defined(__linux__) && defined(SYS_openat2)
+#ifdef HAVE_OPENAT2
     use_openat2 = on;
 #endif
     return PyBool_FromLong(was);
