@@ -78,7 +78,7 @@ def test_report_pass_is_the_python_one(tmp_path, digests) -> None:
     assert sent_files > 40 and set(top) >= {"", "app", "keys", "日本語"}
     names = {snap.paths[i].rpartition("/")[2] for i in candidates}
     assert {"my-Service-Account-1.json", "serviceaccount.JSON", "SERVER.PEM", "\u212aEY.pem", "ΣΑΣ.key",
-            "bad\udcffname.pem", "x.pyc", "X.PYC", "foo", ".coverage.host.1", "id_rsa"} <= names  # fmt: skip
+            "bad\udcffname.pem", "x.pyc", "X.PYC", ".coverage.host.1", "id_rsa"} <= names  # fmt: skip
     assert "plain.json" not in names and "main.py" not in names
     assert [snap.paths[i] for i in unreadable] == ["root.txt"]
 
@@ -103,10 +103,11 @@ def test_report_pass_on_generated_names() -> None:
 
 
 @pytest.mark.usefixtures("_need_c")
-def test_report_pass_with_a_catch_all_root_pattern() -> None:
-    """A root-only ``*`` makes every name a candidate (the empty head)."""
-    ignore = IgnoreFile.from_text("*\n")
-    gate = report._name_gate(report._RootOnlyCandidates(ignore))
+def test_report_pass_with_a_catch_all_head() -> None:
+    """An empty head (a root-only ``*`` gave one, before such patterns, which may mean the
+    root only, stopped being advised on) makes every name a candidate."""
+    assert report._RootOnlyCandidates(IgnoreFile.from_text("*\n")).heads == ()  # (no advice for it now)
+    gate = (frozenset(), (), ("",), ())
     paths = ["a", "b/c", "b/d.txt"]
     entries = [Entry(p, FILE, 0o100644, 1, None, b"s" * 32) for p in paths]
     assert REPORT_PASS(entries, paths, FILE, *gate) == report._report_pass_py(entries, paths, FILE, *gate)
