@@ -7,7 +7,9 @@ line ending and escape character.
 
 from __future__ import annotations
 
+import posixpath
 import re
+import shlex
 
 from layerwise.analyses.findings import Edit
 from layerwise.parse.nodes import Dockerfile, Node
@@ -125,3 +127,176 @@ def move_safety(between, run_text: str, *, past_context_free_runs: bool = False)
             continue
         return None
     return safety
+
+
+# -- where a RUN's commands and their words are in the file --------------------------------------
+#
+# The rules see a RUN as :mod:`~layerwise.analyses.installs` analyses it: its shell text (continuation
+# lines joined, comment lines dropped, as BuildKit does) split into simple commands of unquoted
+# words. An edit of one command (an option added after its subcommand, an option removed) must land
+# on that command's own words in the file: never in a quoted word, a comment or another command that
+# happens to hold the same text (``echo "pip install deps" && pip install -U pip``). The helpers
+# below map the analysed text back to the file, character by character, and split it with the
+# analysis' own lexer, so every word of every command has its span in the file.
+
+#: shell words that start a command but are not part of it (as split_commands drops them)
+_KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "}", "fi", "done"})
+_SHELLS = frozenset({"sh", "bash", "dash", "ash"})
+_SH_C = frozenset({"-c", "-ec", "-xc", "-exc", "-lc"})
+
+
+def _instruction_text(df: Dockerfile, node: Node) -> tuple[str, list[int], int]:
+    """The shell text of a shell-form RUN's instruction line(s) (after ``RUN`` and its flags), as
+    the parser joins it: a continuation's escape and line ending removed, comment and blank lines
+    inside it dropped. Returns (text, the file offset of each of its characters, the offset just
+    past the instruction's last line)."""
+    text = df.text
+    esc = re.escape(df.escape)
+    cont = re.compile(rf"[^{esc}]({esc})[ \t]*$|^({esc})[ \t]*$")
+    pos, end = node.span.start + len(node.keyword), node.span.end
+    out: list[str] = []
+    offsets: list[int] = []
+    first = True
+    stop = end
+    while pos <= end:
+        nl = text.find("\n", pos)
+        stop = len(text) if nl < 0 else nl
+        line = text[pos:stop].rstrip("\r")
+        if not first and (line.lstrip().startswith("#") or not line.strip()):
+            pos = stop + 1  # dropped inside a continuation
+            continue
+        c = cont.search(line)
+        keep = line if c is None else line[: c.start(1) if c.group(1) is not None else c.start(2)]
+        out.append(keep)
+        offsets.extend(range(pos, pos + len(keep)))
+        first = False
+        if c is None or nl < 0:
+            break
+        pos = stop + 1
+    joined = "".join(out).rstrip(" \t")
+    flags = re.match(r"(?:[ \t]+--\S+)*[ \t]*", joined)  # the RUN's flags, as the parser takes them
+    at = flags.end() if flags else 0
+    return joined[at:], offsets[at : len(joined)], stop
+
+
+def run_text_offsets(df: Dockerfile, run) -> tuple[str, list[int | None]] | None:
+    """The shell text :func:`~layerwise.analyses.installs.run_text` gives for ``run`` and the file
+    offset of each of its characters (None for a character the file does not hold: the line break
+    between heredoc bodies); None when the text cannot be mapped to the file (the exec form but for
+    ``["sh", "-c", "script"]`` with a script without escapes, a ``<<-`` heredoc...)."""
+    from layerwise.analyses.installs import run_text
+
+    node = run.node
+    want = run_text(run)
+    if not run.prepend_shell:
+        script = want if len(run.cmd_line) >= 3 and run.cmd_line[2] == want else None
+        if script is None or "\\" in script or '"' in script:
+            return None
+        src = df.source(node)
+        m = re.match(r'(?is)[a-z]+\s.*?\[\s*"[^"\\]*"\s*,\s*"[^"\\]*"\s*,\s*"', src)
+        if m is None or not src.startswith(script + '"', m.end()):
+            return None
+        at = node.span.start + m.end()
+        return script, list(range(at, at + len(script)))
+    text, offsets, stop = _instruction_text(df, node)
+    if node.heredocs and text != want:  # the bodies are the script (``RUN <<EOF``, ``RUN bash <<EOF``)
+        pos = stop + 1
+        bodies: list[tuple[str, list[int | None]]] = []
+        for h in node.heredocs:
+            if not df.text.startswith(h.content, pos):
+                return None
+            bodies.append((h.content, list(range(pos, pos + len(h.content)))))
+            after = df.text.find("\n", pos + len(h.content))  # past the terminator's line
+            pos = len(df.text) if after < 0 else after + 1
+        texts = [b[0] for b in bodies]
+        maps: list[int | None] = []
+        for i, (_, o) in enumerate(bodies):
+            maps += ([None] if i else []) + o
+        if want == "\n".join(texts):
+            return want, maps
+        text, offsets = text + "\n" + "\n".join(texts), [*offsets, None, *maps]
+    return (text, offsets) if text == want else None
+
+
+def _commands_of(text: str, offsets: list[int | None]) -> list[list[tuple[str, int | None, int | None]]]:
+    """Simple commands of a mapped shell text as split_commands and analyse_run make them (the
+    script of ``sh -c "..."`` in place of that command), each word (unquoted) with its (start,
+    end) in the file, or (None, None) when not known; [] when the text cannot be tokenised."""
+    from layerwise.analyses.installs import _QUOTING, _SHLEX_PIECE, _SHLEX_TOKEN, _unquote_piece, strip_prefix
+
+    words: list[list[tuple[str, int | None, int | None, str, int]]] = [[]]
+    for m in re.finditer(_SHLEX_TOKEN, text, re.S):
+        token, bad = m.group(1), m.group(2)
+        if bad:
+            return []
+        if not token:
+            continue
+        word = re.sub(_SHLEX_PIECE, _unquote_piece, token, flags=re.S) if _QUOTING & set(token) else token
+        if word and set(word) <= set(";&|\n()"):  # (``\;`` too, as split_commands reads it)
+            words.append([])
+            continue
+        s, e = offsets[m.start(1)], offsets[m.end(1) - 1]
+        words[-1].append((word, s, None if e is None else e + 1, token, m.start(1)))
+    out: list[list[tuple[str, int | None, int | None]]] = []
+    for argv in words:
+        while argv and argv[0][0] in _KEYWORDS:
+            argv = argv[1:]
+        if not argv:
+            continue
+        bare, _ = strip_prefix([w[0] for w in argv])
+        if len(bare) >= 3 and posixpath.basename(bare[0]) in _SHELLS and bare[1] in _SH_C:
+            script = argv[len(argv) - len(bare) + 2]
+            raw, at = script[3], script[4]
+            inner: list[list[tuple[str, int | None, int | None]]] = []
+            if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"" and not set(raw[1:-1]) & set("'\"\\"):
+                # one quoted piece without escapes: its characters are the script's
+                inner = _commands_of(raw[1:-1], offsets[at + 1 : at + len(raw) - 1])
+            else:
+                from layerwise.analyses.installs import split_commands
+
+                inner = [[(w, None, None) for w in c] for c in split_commands(bare[2]) or []]
+            if inner:
+                out += inner
+                continue
+        out.append([(w, s, e) for w, s, e, _, _ in argv])
+    return out
+
+
+def install_words(df: Dockerfile, run, analysis, install) -> list[tuple[str, int | None, int | None]] | None:
+    """The words of the command that runs ``install`` (one of ``analysis.installs``, the analysis
+    of the RUN ``run``), each with its (start, end) in the file or (None, None); None when that
+    command is not in the file as written (the exec form, a ``pdm run`` script of pyproject.toml)."""
+    from layerwise.analyses.installs import analyse_run
+
+    mapped = run_text_offsets(df, run)
+    if mapped is None:
+        return None
+    commands = _commands_of(*mapped)
+    if [[w[0] for w in c] for c in commands] != analyse_run(run).commands:
+        return None  # (not expected: this mapping and the analysis disagree)
+    nth = 0
+    for y in analysis.installs:
+        if y is install:
+            break
+        nth += y.text == install.text
+    same = [c for c in commands if shlex.join([w[0] for w in c]) == install.text]
+    return same[nth] if nth < len(same) else None
+
+
+def install_word(df: Dockerfile, run, analysis, install, k: int) -> tuple[int, int] | None:
+    """(start, end) in the file of the word ``install.argv[k]`` of the command that runs
+    ``install``, where an option for it goes (after its subcommand, after the tool for a global
+    option); None when that word is not in the file as written."""
+    words = install_words(df, run, analysis, install)
+    if words is None or not 0 <= k < len(install.argv) or len(words) < len(install.argv):
+        return None
+    word, start, end = words[len(words) - len(install.argv) + k]
+    return (start, end) if word == install.argv[k] and start is not None and end is not None else None
+
+
+def option_insert(path: str, df: Dockerfile, run, analysis, install, k: int, option: str) -> Edit | None:
+    """An edit adding ``option`` to the command of ``install`` right after its word
+    ``install.argv[k]`` (``pip install`` -> ``pip install --no-cache-dir``): only there, never
+    in another command or a quoted word that holds the same text."""
+    span = install_word(df, run, analysis, install, k)
+    return None if span is None else Edit(path, span[1], span[1], " " + option)

@@ -553,12 +553,6 @@ def _edits_for(df: Dockerfile, plan: _Plan, project: Project) -> ProposedFix | N
     )
 
 
-_PIP_INSTALL = {
-    "pip": r"\bpip(?:3(?:\.\d+)?)?\s+install\b|-m\s+pip\s+install\b",
-    "uv-pip": r"\buv\s+pip\s+install\b",
-}
-
-
 def _static_dependencies(project: Project, rel: str, extras: list[str]) -> bool:
     """Whether the pyproject.toml at ``rel`` declares its dependencies (and those of
     ``extras``) statically in ``[project]``: then the dependencies-only install installed
@@ -588,19 +582,17 @@ def _no_deps_edit(df: Dockerfile, plan: _Plan, project: Project) -> TextEdit | N
     nothing (as uv's ``--no-install-project`` split does). Only when the dependencies are all
     static in pyproject.toml (seen in the context) and the RUN holds that one install."""
     xs = [x for x in plan.installs if x.project]
-    if len(xs) != 1 or len(plan.installs) != 1 or xs[0].manager not in _PIP_INSTALL or xs[0].has("--no-deps"):
+    if len(xs) != 1 or len(plan.installs) != 1 or xs[0].manager not in ("pip", "uv-pip") or xs[0].action != "install" or xs[0].has("--no-deps"):
         return None
     x = xs[0]
     pyprojects = [f for f in plan.files if posixpath.basename(f) == "pyproject.toml"]
     if len(pyprojects) != 1 or not _static_dependencies(project, pyprojects[0], _extras(x.targets[0])):
         return None
-    node = plan.install_step.instruction.node
-    src = df.source(node)
-    hits = list(re.finditer(_PIP_INSTALL[x.manager], src))
-    if len(hits) != 1:
-        return None
-    at = node.span.start + hits[0].end()
-    return TextEdit(at, at, " --no-deps")
+    from layerwise.analyses.fixtext import install_word
+
+    # after that command's own `install` word (not the same text in an echo or a comment)
+    span = install_word(df, plan.install_step.instruction, plan, x, x.argv.index("install", 1))
+    return None if span is None else TextEdit(span[1], span[1], " --no-deps")
 
 
 def project_from(context: str | os.PathLike[str] | None) -> Project:

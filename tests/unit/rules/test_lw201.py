@@ -160,3 +160,42 @@ def test_fix_of_what_check_reports_adds_the_option_where_it_is_missing(before, a
     from tests.unit.rules.fixtable import fixed
 
     assert fixed(CODE, "FROM python:3.12\n" + before) == "FROM python:3.12\n" + after
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    # the same text in an echo (realproj item 6: changedetection.io's "**** pip3 install test ...")
+    ('RUN echo "step: pip install deps" > /build-notes.txt && pip install -U pip\n',
+     'RUN echo "step: pip install deps" > /build-notes.txt && pip install --no-cache-dir -U pip\n'),
+    ("RUN echo 'pip install x' && pip3 install flask && uv sync && echo \"uv sync\"\n",
+     "RUN echo 'pip install x' && pip3 install --no-cache-dir flask && uv sync --no-cache && echo \"uv sync\"\n"),
+    ('RUN poetry install && echo "poetry install done"\n', 'RUN poetry install --no-cache && echo "poetry install done"\n'),
+    ('RUN echo "pdm install" && pdm install --prod\n', 'RUN echo "pdm install" && pdm --no-cache install --prod\n'),
+    # in a comment, on the RUN's line or on a comment line inside the continuation
+    ("RUN pip install flask # then pip install x\n", "RUN pip install --no-cache-dir flask # then pip install x\n"),
+    ("RUN set -e; \\\n  # pip install comment\n  pip install flask\n", "RUN set -e; \\\n  # pip install comment\n  pip install --no-cache-dir flask\n"),
+    # the words of the install, wherever they are: on two lines, after a global option, in sh -c
+    ("RUN pip \\\n  install flask\n", "RUN pip \\\n  install --no-cache-dir flask\n"),
+    ("RUN pip --quiet install flask\n", "RUN pip --quiet install --no-cache-dir flask\n"),
+    ('RUN bash -c "pip install flask"\n', 'RUN bash -c "pip install --no-cache-dir flask"\n'),
+    ("RUN sh -c 'pip install flask \\\n  gunicorn'\n", "RUN sh -c 'pip install --no-cache-dir flask \\\n  gunicorn'\n"),
+    ('RUN ["sh", "-c", "echo pip install; pip install flask"]\n', 'RUN ["sh", "-c", "echo pip install; pip install --no-cache-dir flask"]\n'),
+    # a script the fix cannot place the option in (quotes inside sh -c's quotes): no edit at all
+    ('RUN bash -c "echo \'pip install\' && pip install flask"\n', 'RUN bash -c "echo \'pip install\' && pip install flask"\n'),
+])  # fmt: skip
+def test_the_option_goes_only_into_the_words_of_the_install(before, after):
+    """The edit lands after the reported install's own subcommand word: never in a quoted word,
+    a comment or another command that holds the same text."""
+    from layerwise.fixes.edits import TextEdit, apply_edits
+
+    text = "FROM python:3.12\n" + before
+    edits = [TextEdit(e.start_offset, e.end_offset, e.replacement) for f in _fix_of(text, cache_mount=False) if f for e in f.edits]
+    assert apply_edits(text, edits) == "FROM python:3.12\n" + after
+
+
+def test_the_option_goes_into_a_heredoc_script():
+    from layerwise.fixes.edits import TextEdit, apply_edits
+
+    text = 'FROM python:3.12\nRUN <<EOF\necho "pip install x"\npip install flask\nEOF\n'
+    (fix,) = _fix_of(text, cache_mount=False)
+    new = apply_edits(text, [TextEdit(e.start_offset, e.end_offset, e.replacement) for e in fix.edits])
+    assert new == 'FROM python:3.12\nRUN <<EOF\necho "pip install x"\npip install --no-cache-dir flask\nEOF\n'

@@ -56,8 +56,10 @@ M = "RUN --mount=type=cache,target=/root/.cache/uv "
         (M + "\\\n    uv sync --locked \\\n        --no-cache\nCMD [\"app\"]\n", M + "\\\n    uv sync --locked\nCMD [\"app\"]\n"),
         # a longer option that starts the same is not touched
         (M + "uv sync --no-cache-x --no-cache\n", M + "uv sync --no-cache-x\n"),
+        # the option of the install, not the same text in a quoted word before it
+        (M + 'echo "uv sync --no-cache" && uv sync --no-cache --locked\n', M + 'echo "uv sync --no-cache" && uv sync --locked\n'),
     ],
-    ids=["middle", "end", "own-line", "line-start", "last-line", "prefix"],
+    ids=["middle", "end", "own-line", "line-start", "last-line", "prefix", "quoted-elsewhere"],
 )
 def test_fix_removes_the_option_and_keeps_lines_tidy(before, after):
     assert _fixed("FROM python:3.12\n" + before) == "FROM python:3.12\n" + after

@@ -68,6 +68,11 @@ FIXES = [
      "FROM python:3.12\nCOPY pyproject.toml uv.lock ./\nRUN uv sync --locked\n"),
     ("FROM python:3.12\nCOPY Pipfile Pipfile.lock ./\nRUN pipenv install --system\n", None, True,
      "FROM python:3.12\nCOPY Pipfile Pipfile.lock ./\nRUN pipenv install --deploy --system\n"),
+    # the option goes to the install, not to the same text in an echo
+    ("FROM python:3.12\nCOPY pyproject.toml uv.lock ./\nRUN echo 'uv sync' && uv sync\n", None, True,
+     "FROM python:3.12\nCOPY pyproject.toml uv.lock ./\nRUN echo 'uv sync' && uv sync --locked\n"),
+    ('FROM python:3.12\nCOPY Pipfile Pipfile.lock ./\nRUN echo "pipenv install" && pipenv install\n', None, True,
+     'FROM python:3.12\nCOPY Pipfile Pipfile.lock ./\nRUN echo "pipenv install" && pipenv install --deploy\n'),
 ]  # fmt: skip
 
 NOT_FIXED = [

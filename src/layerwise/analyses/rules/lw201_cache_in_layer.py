@@ -46,7 +46,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from layerwise.analyses import pkgcache
+from layerwise.analyses import fixtext, pkgcache
 from layerwise.analyses.findings import Edit, Finding, Fix
 from layerwise.analyses.installs import requirement_name
 from layerwise.analyses.rules import RuleContext
@@ -56,12 +56,11 @@ CODE = "LW201"
 
 _FLAG = {"pip": "--no-cache-dir", "pip-sync": None, "uv": "--no-cache", "uv-pip": "--no-cache",
          "poetry": "--no-cache", "pdm": "--no-cache", "pipenv": None, "conda": None}  # fmt: skip
-# (patterns compiled on first use, by re's cache: not at every check's start-up)
-_INSERT = {"pip": r"\bpip(?:3(?:\.\d+)?)?\s+install\b|-m\s+pip\s+install\b",
-           "uv-pip": r"\buv\s+pip\s+install\b", "uv": r"\buv\s+sync\b",
-           "poetry": r"\bpoetry\s+install\b",
-           # pdm's --no-cache is a global option: pdm --no-cache install
-           "pdm": r"\bpdm(?=\s+(?:install|sync)\b)"}  # fmt: skip
+#: the commands the option is added to: their actions, and whether it goes after the action
+#: word (``pip install --no-cache-dir``) or after the tool's (pdm's is a global option: ``pdm
+#: --no-cache install``)
+_INSERT = {"pip": (("install",), True), "uv-pip": (("install",), True), "uv": (("sync",), True),
+           "poetry": (("install",), True), "pdm": (("install", "sync"), False)}  # fmt: skip
 #: the managers whose fix can mount their cache instead (``layerwise fix --cache-mount``)
 _MOUNTABLE = ("pip", "uv", "uv-pip")
 
@@ -96,7 +95,6 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             flag = _FLAG.get(x.manager)
             fix = None
             where = ctx.locate_command(node, x.argv)
-            pat = re.compile(_INSERT[x.manager]) if x.manager in _INSERT else None
             # as root, a mount (owned by root) serves the cache folder the install uses
             mount = d if x.manager in _MOUNTABLE and d and d.startswith("/") and "$" not in d else None
             if any(y.manager == x.manager and pkgcache.disabled_by(step, y) for y in a.installs):
@@ -105,15 +103,21 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 # keep the cache, in a mount, between builds
                 at = node.span.start + len(node.keyword)
                 fix = Fix("safe", f"mount a cache at {mount}", (Edit(ctx.path, at, at, f" --mount=type=cache,target={mount}"),))
-            elif flag and pat and not (x.manager == "poetry" and _old_poetry(ctx, stage, step)):
-                src = ctx.dockerfile.source(node)
+            elif flag and x.manager in _INSERT and not (x.manager == "poetry" and _old_poetry(ctx, stage, step)):
                 # only the installs that keep their cache (`pip install -U pip && pip install
-                # --no-cache-dir -r r.txt`: the second has the option already)
+                # --no-cache-dir -r r.txt`: the second has the option already), each in its own
+                # command's words (never in a quoted word or another command with the same text)
                 opts = pkgcache.CACHES.get(x.manager, ("", "", (), ()))[3] or (flag,)
-                matches = [m for m in pat.finditer(src) if not _has_option(src, m.end(), opts)]
-                if matches:
-                    edits = tuple(Edit(ctx.path, node.span.start + m.end(), node.span.start + m.end(), " " + flag) for m in matches)
-                    fix = Fix("safe", f"add {flag}", edits)
+                actions, after_action = _INSERT[x.manager]
+                edits = []
+                for y in a.installs:
+                    if y.manager == x.manager and y.action in actions and not y.has(*opts):
+                        k = y.argv.index(y.action, 1) if after_action else 0
+                        edit = fixtext.option_insert(ctx.path, ctx.dockerfile, step.instruction, a, y, k, flag)
+                        if edit is not None:
+                            edits.append(edit)
+                if edits:
+                    fix = Fix("safe", f"add {flag}", tuple(edits))
             windows = any("powershell" in w.lower() or w.lower() in ("cmd", "cmd.exe") for w in step.shell[:1]) or any(
                 w in stage.base.lower() for w in ("windows", "servercore", "nanoserver"))
             where_cache = "the cache folder" if windows or not d else d
@@ -134,14 +138,6 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 line=where[0] if where else None,
                 column=where[1] if where else None,
             )
-
-
-def _has_option(src: str, at: int, flags: tuple[str, ...]) -> bool:
-    """Whether the command that starts before ``at`` in ``src`` already has one of ``flags`` (up to its
-    end: ``&&``, ``||``, ``;``, ``|`` or a line end without a continuation)."""
-    end = re.compile(r"&&|\|\||;|\||(?<!\\)\n").search(src, at)
-    words = src[at : end.start() if end else len(src)].split()
-    return any(w.split("=", 1)[0] in flags for w in words)
 
 
 #: Poetry has the global --no-cache option from 1.2.0 (August 2022); a pin is "old" when it

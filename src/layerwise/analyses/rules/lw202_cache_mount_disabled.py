@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from layerwise.analyses import pkgcache
+from layerwise.analyses import fixtext, pkgcache
 from layerwise.analyses.findings import Edit, Finding, Fix
 from layerwise.analyses.rules import RuleContext
 from layerwise.parse.instructions import Run
@@ -46,7 +46,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         mounts = pkgcache.cache_mounts(step)
         if not mounts:
             continue
-        for x in ctx.analysis(step).installs:
+        a = ctx.analysis(step)
+        for x in a.installs:
             why = pkgcache.disabled_by(step, x)
             if not why:
                 continue
@@ -59,11 +60,10 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             node = step.instruction.node
             where = ctx.locate(node, why.split("=", 1)[0])
             fix = None
-            if why.startswith("--"):
-                span = _option_span(ctx.dockerfile.source(node), why)
-                if span is not None:
-                    s, e = (node.span.start + i for i in span)
-                    fix = Fix("safe", f"remove {why}", (Edit(ctx.path, s, e, ""),))
+            word = fixtext.install_word(ctx.dockerfile, step.instruction, a, x, x.argv.index(why, 1)) if why in x.argv[1:] else None
+            if word is not None:  # that option word of this install, not the same text elsewhere
+                s, e = (node.span.start + i for i in _option_span(ctx.dockerfile.source(node), *(o - node.span.start for o in word)))
+                fix = Fix("safe", f"remove {why}", (Edit(ctx.path, s, e, ""),))
             yield ctx.at(
                 CODE,
                 node,
@@ -75,16 +75,12 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-def _option_span(src: str, option: str) -> tuple[int, int] | None:
-    """What to delete from ``src`` to drop the first ``option`` word, leaving valid and tidy
-    continuation lines: the word and the blanks before it; at the start of a line, the word
-    and the blanks after it (the indentation stays); alone on a continuation line
+def _option_span(src: str, start: int, end: int) -> tuple[int, int]:
+    """What to delete from ``src`` to drop the option word at ``src[start:end]``, leaving valid
+    and tidy continuation lines: the word and the blanks before it; at the start of a line, the
+    word and the blanks after it (the indentation stays); alone on a continuation line
     (``    --no-cache \\``), that whole line; alone on the last line, that line and the line
     break before it."""
-    m = re.search(r"(?<=\s)" + re.escape(option) + r"(?=\s|$)", src)
-    if m is None:
-        return None
-    start, end = m.span()
     line_start = src.rfind("\n", 0, start) + 1
     if line_start > 0 and not src[line_start:start].strip():  # first word of a continuation line
         cont = re.match(r"[ \t]*\\[ \t]*\r?\n", src[end:])

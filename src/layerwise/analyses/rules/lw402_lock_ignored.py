@@ -44,6 +44,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 
+from layerwise.analyses import fixtext
 from layerwise.analyses.copies import image_path
 from layerwise.analyses.findings import Edit, Finding, Fix
 from layerwise.analyses.installs import MANAGER_LOCKS
@@ -138,13 +139,11 @@ def _add_lock_fix(ctx: RuleContext, stage, step, x, lock: str) -> tuple[Fix | No
     return Fix(safety, f"copy {lock_src} with {raw} (line {node.span.start_line})", (Edit(ctx.path, at, at, " " + lock_src),)), rel
 
 
-def _option_fix(ctx: RuleContext, node, pattern: str, option: str) -> Fix | None:
-    src = ctx.dockerfile.source(node)
-    m = re.search(pattern, src)
-    if m is None:
-        return None
-    at = node.span.start + m.end()
-    return Fix("unsafe", f"add {option}", (Edit(ctx.path, at, at, " " + option),))
+def _option_fix(ctx: RuleContext, step, x, action: str, option: str) -> Fix | None:
+    """``option`` added after the install's ``action`` word (``uv sync --locked``), in that
+    command only."""
+    edit = fixtext.option_insert(ctx.path, ctx.dockerfile, step.instruction, ctx.analysis(step), x, x.argv.index(action, 1), option)
+    return None if edit is None else Fix("unsafe", f"add {option}", (edit,))
 
 
 def check(ctx: RuleContext) -> Iterator[Finding]:
@@ -180,11 +179,11 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 elif x.manager == "uv" and not x.has("--locked", "--frozen") and not _hidden_options(x, step, ("--locked", "--frozen")):
                     msg = "`uv sync` without --locked or --frozen re-resolves when uv.lock is stale (and rewrites it in the image)"
                     hint = "use uv sync --locked (fail on a stale lock) or --frozen"
-                    fix = _option_fix(ctx, node, r"\buv\s+sync\b", "--locked")
+                    fix = _option_fix(ctx, step, x, "sync", "--locked")
                 elif x.manager == "pipenv" and x.action == "install" and not x.packages and not x.has("--deploy", "--ignore-pipfile"):
                     msg = "`pipenv install` without --deploy ignores an out-of-date Pipfile.lock"
                     hint = "use pipenv install --deploy (or pipenv sync)"
-                    fix = _option_fix(ctx, node, r"\bpipenv\s+install\b", "--deploy")
+                    fix = _option_fix(ctx, step, x, "install", "--deploy")
                 elif x.manager == "pdm" and x.has("--no-lock"):
                     msg = "`pdm install --no-lock` resolves without pdm.lock"
                     hint = "drop --no-lock and copy pdm.lock"
