@@ -92,3 +92,38 @@ def test_requirements_copied_to_an_absolute_path_are_read():
     files = {"requirements.txt": "-r base.txt\n", "base.txt": "flask\n"}
     found = catches(CODE, "FROM python:3.12\nCOPY requirements.txt base.txt /etc/\nRUN pip install -r /etc/requirements.txt\n", files)
     assert any(f.path.endswith("base.txt") for f in found)
+
+
+H = "--hash=sha256:" + "a" * 64
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    # netbox-docker requirements-container.txt:4 (was: "is not pinned (version range)", the comma)
+    ("python3-saml==1.16.0 --no-binary lxml,xmlsec", None),
+    ("foo==1.0 --no-binary lxml", None),
+    ("foo==1.0 -C build-option=--x,--y", None),
+    ('foo==1.0 --global-option="--with-a,b"', None),
+    (f'foo==1.0 ; python_version < "3.11" {H}', None),
+    (f"foo==1.0 \\\n    {H} \\\n    {H}", None),
+    # a URL is pinned by the --hash option of its line
+    (f"foo @ https://example.com/foo-1.0.tar.gz {H}", None),
+    ("foo @ https://example.com/foo-1.0.tar.gz --no-binary foo", "foo @ https://example.com/foo-1.0.tar.gz is not pinned (URL without a hash)"),
+    # the options are not the version, nor in the message
+    ("foo --no-binary :all:", "foo is not pinned (no version)"),
+    (f"foo>=1,<2 {H}", "foo>=1,<2 is not pinned (version range)"),
+    ("foo~=1.0 --config-settings=a=b,c", "foo~=1.0 is not pinned (compatible-release range (~=))"),
+    ('foo>=1 ; python_version < "3.11" --no-binary foo', 'foo>=1 ; python_version < "3.11" is not pinned (version range)'),
+])  # fmt: skip
+def test_per_line_options_are_separated_from_the_requirement(line, message):
+    """pip's requirement lines end with per-requirement options (--hash, -C/--config-settings,
+    --global-option, --no-binary...): the version is judged on the requirement alone."""
+    from tests.unit.rules.helpers import findings
+
+    found = findings(CODE, "FROM python:3.12\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n",
+                     {"requirements.txt": line + "\n"})  # fmt: skip
+    assert [f.message for f in found] == ([] if message is None else [message])
+
+
+def test_a_constraint_with_options_pins():
+    passes(CODE, "FROM python:3.12\nCOPY . .\nRUN pip install -r requirements.in -c constraints.txt\n",
+           {"requirements.in": "lxml\n", "constraints.txt": "lxml==5.3.0 --no-binary lxml,xmlsec\n"})  # fmt: skip

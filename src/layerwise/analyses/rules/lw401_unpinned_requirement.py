@@ -4,7 +4,10 @@ Finds requirements that are not pinned to one version: a bare name, a range (`>=
 editable `-e` requirement. It reads inline `pip install` / `uv pip install` / `pipenv install`
 arguments, and with the build context the requirements files the installs read (following
 `-r`/`-c`) and the `[project].dependencies` of a project installed without a lock.
-Packaging tools (`pip`, `setuptools`, `wheel`) are not reported.
+Packaging tools (`pip`, `setuptools`, `wheel`) are not reported. A requirements-file line is
+read as pip reads it: its own options (`--hash`, `-C`/`--config-settings`, `--global-option`,
+`--no-binary`...) come after the requirement and its environment markers and are not part of
+its version (`lxml==5.3.0 --no-binary lxml,xmlsec` is pinned); a URL with a `--hash` is pinned.
 
 ## Why is this bad?
 The layer cache keys on the text of the install, not on what it resolves to: a cached layer
@@ -41,8 +44,19 @@ BOOTSTRAP = {"pip", "setuptools", "wheel"}
 _HEX40 = r"@[0-9a-f]{40}\b"  # (compiled on first use)
 
 
-def unpinned(req: str, *, conda: bool = False) -> str | None:
-    """Why a requirement is not pinned (None: pinned, or not a requirement we judge)."""
+def split_options(line: str) -> tuple[str, str]:
+    """A requirements-file line as pip reads it (``req_file.break_args_options``): the
+    requirement, with its environment markers, is the words before the first word that starts
+    with ``-``; the words from there are that line's options (``--hash``, ``-C`` /
+    ``--config-settings``, ``--global-option``, ``--no-binary``...), never part of the version.
+    A line that starts with an option (``-e``, ``-r``...) is all options."""
+    m = re.search(r"(?:^|\s)-", line)
+    return (line, "") if m is None else (line[: m.start()].strip(), line[m.start() :].strip())
+
+
+def unpinned(req: str, *, conda: bool = False, hashed: bool = False) -> str | None:
+    """Why a requirement is not pinned (None: pinned, or not a requirement we judge); ``hashed``:
+    its line has a ``--hash`` option (which pins a URL requirement)."""
     r = req.strip().strip("'\"")
     if not r or (r.startswith("-") and not r.startswith(("-e", "--editable"))):
         return None
@@ -52,7 +66,7 @@ def unpinned(req: str, *, conda: bool = False) -> str | None:
     if re.match(r"^(git|hg|svn|bzr)\+", r) or re.search(r"@\s*(git|hg|svn|bzr)\+", r):
         return None if re.search(_HEX40, r) else "VCS branch or tag, not a commit"
     if "://" in r:
-        return None if re.search(r"[#&]sha(256|384|512)=|--hash", req) else "URL without a hash"
+        return None if hashed or re.search(r"[#&]sha(256|384|512)=|--hash", req) else "URL without a hash"
     if r.startswith((".", "/", "~", "$")) or r.endswith((".whl", ".tar.gz", ".zip")):
         return None
     if conda:
@@ -112,8 +126,9 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 pinned_by_constraints = set()
                 for c in project.requirements_closure([r for r in x.constraints if not r.startswith("/")]):
                     for _, line in project.requirement_lines(c) or []:
-                        if unpinned(line) is None and not line.startswith("-"):
-                            pinned_by_constraints.add(requirement_name(line))
+                        req, opts = split_options(line)
+                        if req and unpinned(req, hashed="--hash" in opts) is None:
+                            pinned_by_constraints.add(requirement_name(req))
                 files = project.requirements_closure([r.lstrip("./") if r.startswith("./") else r for r in x.requirements if not r.startswith("/")])
                 # absolute paths (/etc/requirements.txt), through the COPY that put them there
                 absolute = [r for r in x.requirements if r.startswith("/") and "$" not in r]
@@ -156,8 +171,8 @@ def _file_findings(project, rel: str, pinned: set[str]) -> Iterator[Finding]:
                             "--extra-index-url", "-f", "--find-links", "--trusted-host", "--hash",
                             "--no-binary", "--only-binary", "--pre", "--prefer-binary", "--require-hashes")):  # fmt: skip
             continue
-        req = line.split(" --hash", 1)[0].strip()
-        why = unpinned(req)
+        req, opts = (line, "") if line.startswith("-") else split_options(line)
+        why = unpinned(req, hashed="--hash" in opts)
         if why and requirement_name(req) not in pinned and requirement_name(req) not in BOOTSTRAP:
             col = 1
             yield Finding(
