@@ -158,3 +158,36 @@ def looks_like_cache_of(target: str, manager: str) -> bool:
 def cleaned(text: str, manager: str) -> bool:
     pat = _CLEAN.get(family(manager))
     return bool(pat and re.search(pat, text))
+
+
+_TRUE = ("1", "true", "yes", "on", "y", "t")
+
+
+def local_sources(step: Step, ins: Install) -> bool:
+    """Whether a pip (or ``uv pip``) install takes every package from local folders: ``--no-index``
+    (or ``PIP_NO_INDEX``/``UV_NO_INDEX``) with only local ``--find-links`` (a path or
+    ``file:``, not a URL), named packages and requirement files resolved from them, local
+    wheels; no URL, VCS or sdist target, no editable. The versions are then the folder's,
+    and pip fetches nothing over HTTP (its HTTP cache stays empty)."""
+    if ins.manager not in ("pip", "uv-pip") or ins.editable or ins.action != "install":
+        return False
+    env = env_of(step, ins)
+    no_index = env.get("UV_NO_INDEX" if ins.manager == "uv-pip" else "PIP_NO_INDEX", "").strip().lower() in _TRUE
+    links: list[str] = []
+    for o in ins.options:
+        name, eq, value = o.partition("=")
+        if name == "--no-index":
+            no_index = True
+        elif name in ("-f", "--find-links") and eq:
+            links.append(value)
+        elif o.startswith("-f") and not o.startswith("--") and len(o) > 2:
+            links.append(o[2:])  # -f/wheels
+    if not no_index:
+        return False
+    links += env.get("PIP_FIND_LINKS" if ins.manager == "pip" else "UV_FIND_LINKS", "").split()
+    if not links or any("://" in v and not v.startswith("file:") for v in links):
+        return False
+    if any("://" in p or "@" in p or p.startswith(("git+", "hg+", "svn+", "bzr+")) for p in ins.packages):
+        return False
+    return all(t.endswith(".whl") for t in ins.targets)
+

@@ -23,8 +23,20 @@ CATCHES = [
     ("FROM python:3.12 AS base\nRUN pip install --no-cache-dir flask\nFROM base AS dev\nRUN pip install watchdog\n"
      "FROM base AS final\nCOPY . .\n", 4),
     ("FROM python:3.12 AS test\nRUN pip install pytest\nFROM python:3.12\nRUN pip install --no-cache-dir flask\n", 2),
+    # not only a local wheelhouse: an index, links fetched over HTTP, an sdist pip builds (and
+    # caches the wheel it builds), uv (its cache keeps local wheels too)
+    ("FROM python:3.12\nRUN pip install --find-links=/wheels mitmproxy\n", 2),
+    ("FROM python:3.12\nRUN pip install --no-index --find-links https://example.com/wheels/ mitmproxy\n", 2),
+    ("FROM python:3.12\nRUN pip install --no-index -f /src /src/demo-1.0.tar.gz\n", 2),
+    ("FROM python:3.12\nRUN uv pip install --system --no-index --find-links /wheels mitmproxy\n", 2),
 ]
 PASSES = [
+    # only a local wheelhouse (mitmproxy's release Dockerfile): pip fetches nothing over HTTP, and
+    # wheels need no build, so its cache stays empty (realproj item 16; checked with pip 23.2)
+    "FROM python:3.12\nCOPY wheels /wheels\nRUN pip install --no-index --find-links=/wheels mitmproxy\n",
+    "FROM python:3.12\nRUN pip install --no-index -f /wheels -r /wheels/requirements.txt\n",
+    "FROM python:3.12\nRUN pip install --no-index --find-links file:///wheels /wheels/demo-1.0-py3-none-any.whl\n",
+    "FROM python:3.12\nENV PIP_NO_INDEX=1 PIP_FIND_LINKS=/wheels\nRUN pip install mitmproxy\n",
     "FROM python:3.12\nRUN pip install --no-cache-dir flask\n",
     "FROM python:3.12\nRUN pip3 --no-cache-dir install flask\n",
     "FROM python:3.12\nENV PIP_NO_CACHE_DIR=1\nRUN pip install flask\n",

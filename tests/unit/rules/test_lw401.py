@@ -31,12 +31,19 @@ def test_unpinned(req, why):
 
 
 CATCHES = [
+    # a local wheelhouse next to an index, or links fetched over HTTP: the versions may change
+    ("FROM python:3.12\nRUN pip install --find-links=/wheels mitmproxy\n", 2),
+    ("FROM python:3.12\nRUN pip install --no-index -f https://example.com/links/ mitmproxy\n", 2),
     ("FROM python:3.12\nRUN pip install flask gunicorn\n", 2),
     ('FROM python:3.12\nRUN pip install "flask>=2"\n', 2),
     ("FROM python:3.12\nRUN uv pip install --system flask\n", 2),
     ("FROM python:3.12\nRUN pip install -e git+https://github.com/x/y#egg=y\n", 2),
 ]
 PASSES = [
+    # only a local wheelhouse (--no-index): the versions are the wheels', pinned where they are built
+    # (a `pip wheel` in the Dockerfile is judged there); realproj item 16, mitmproxy
+    "FROM python:3.12\nCOPY wheels /wheels\nRUN pip install --no-index --find-links=/wheels mitmproxy\n",
+    "FROM python:3.12\nRUN uv pip install --system --no-index --find-links /wheels mitmproxy\n",
     "FROM python:3.12\nRUN pip install flask==3.0.3\n",
     "FROM python:3.12\nRUN pip install --upgrade pip setuptools wheel\n",
     "FROM python:3.12\nRUN pip install -r requirements.txt\n",
@@ -127,3 +134,13 @@ def test_per_line_options_are_separated_from_the_requirement(line, message):
 def test_a_constraint_with_options_pins():
     passes(CODE, "FROM python:3.12\nCOPY . .\nRUN pip install -r requirements.in -c constraints.txt\n",
            {"requirements.in": "lxml\n", "constraints.txt": "lxml==5.3.0 --no-binary lxml,xmlsec\n"})  # fmt: skip
+
+
+
+def test_a_local_wheelhouse_install_judges_the_wheel_build_not_the_install():
+    files = {"requirements.txt": "flask\n"}
+    built = "FROM python:3.12 AS wheels\nCOPY requirements.txt .\nRUN pip wheel -w /wheels -r requirements.txt\n"
+    final = "FROM python:3.12\nCOPY --from=wheels /wheels /wheels\nCOPY requirements.txt .\n"
+    found = catches(CODE, built + final + "RUN pip install --no-index -f /wheels -r requirements.txt\n", files)
+    assert [f.line for f in found] == [1]  # requirements.txt:1, once: through the pip wheel
+    passes(CODE, "FROM python:3.12\nCOPY requirements.txt wheels/ /w/\nRUN pip install --no-index -f /w -r /w/requirements.txt\n", files)

@@ -5,6 +5,11 @@ write their download cache into the image layer: no `--no-cache-dir` / `PIP_NO_C
 cleanup (`pip cache purge`, `rm -rf ~/.cache`, `conda clean -a`) in the same `RUN`.
 Upgrading the tools (`pip install --upgrade pip setuptools wheel`) counts: it leaves the
 downloaded wheels in the cache as any install does.
+Not reported: pip installing only from a local wheelhouse (`pip install --no-index
+--find-links=/wheels app`, or local `.whl` files): it fetches nothing over HTTP and builds no
+wheel, so its cache stays empty (checked with pip 23.2). A `--find-links` URL, an sdist pip
+builds (it caches the wheel it builds) or `uv pip` (uv's cache keeps local wheels too) are
+reported; layerwise cannot see whether a wheelhouse folder holds sdists.
 
 Which stages: those whose layers end up in an image. That is the last stage (the default
 target), every stage no other stage builds FROM or copies from (it exists only to be built
@@ -81,6 +86,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                 t.endswith(".whl") or "wheel" in t for t in x.targets
             ):
                 continue  # local wheels: nothing is downloaded
+            if x.manager == "pip" and pkgcache.local_sources(step, x):
+                continue  # --no-index from a local wheelhouse: no HTTP cache, and wheels need no build
             d = pkgcache.cache_dir(step, x)
             if pkgcache.covering_mount(step, d) or any(
                 pkgcache.looks_like_cache_of(m.target, x.manager) for m in pkgcache.cache_mounts(step)

@@ -8,6 +8,9 @@ Packaging tools (`pip`, `setuptools`, `wheel`) are not reported. A requirements-
 read as pip reads it: its own options (`--hash`, `-C`/`--config-settings`, `--global-option`,
 `--no-binary`...) come after the requirement and its environment markers and are not part of
 its version (`lxml==5.3.0 --no-binary lxml,xmlsec` is pinned); a URL with a `--hash` is pinned.
+An install from a local wheelhouse only (`pip install --no-index --find-links=/wheels app`)
+is not judged: it installs the versions of the wheels there, chosen where the wheelhouse is
+built (a `pip wheel -r requirements.txt -w /wheels` in the Dockerfile is judged).
 
 ## Why is this bad?
 The layer cache keys on the text of the install, not on what it resolves to: a cached layer
@@ -33,6 +36,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from layerwise.analyses import pkgcache
 from layerwise.analyses.findings import Finding
 from layerwise.analyses.installs import requirement_name
 from layerwise.analyses.rules import RuleContext
@@ -98,6 +102,8 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             continue
         node = step.instruction.node
         for x in ctx.analysis(step).installs:
+            if x.manager in ("pip", "uv-pip") and pkgcache.local_sources(step, x):
+                continue  # the versions are the local wheelhouse's: they are pinned where it is built
             if x.manager in ("pip", "uv-pip", "pipenv", "conda"):
                 bad = []
                 for p in x.packages:
