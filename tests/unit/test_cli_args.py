@@ -115,3 +115,34 @@ def test_help_keeps_the_examples_as_written():
     assert "    layerwise check --select LW1,LW2 --ignore LW204 --format sarif -o layerwise.sarif\n" in out
     assert "--min-severity {info,warning,error}" in out and "[default: info]" in out
     assert max(len(line) for line in out.splitlines() if not line.startswith("    layerwise")) <= 60
+
+
+_EXIT_PROBE = """
+import atexit, sys
+from layerwise.cli import main
+atexit.register(lambda: sys.stderr.write("at-exit ran\\n"))
+
+
+class Teardown:  # freed by the interpreter's teardown only (a module global)
+    def __del__(self):
+        sys.stderr.write("torn down\\n")
+
+
+kept = Teardown()
+sys.argv = ["layerwise", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.parametrize(("args", "status"), [(["rules"], 0), (["check", "{tmp}"], 2)])
+def test_the_console_script_exits_fast_with_its_output_and_at_exit_functions(tmp_path, args, status):
+    """The console script ends without the interpreter's teardown (``os._exit``): what it wrote
+    is all there, through a pipe, its status is kept, and the at-exit functions (the stat
+    cache's save) ran first."""
+    out = subprocess.run([sys.executable, "-c", _EXIT_PROBE, *[a.format(tmp=tmp_path) for a in args]],
+                         capture_output=True, text=True, check=False)  # fmt: skip
+    assert out.returncode == status, out.stderr
+    assert out.stderr.endswith("at-exit ran\n")  # and nothing was torn down after
+    if args == ["rules"]:
+        assert all(code in out.stdout for code in ("LW001", "LW101", "LW608"))  # its last lines too
+        assert out.stdout.endswith("C needs the build context\n")

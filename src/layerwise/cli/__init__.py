@@ -102,21 +102,29 @@ def run(argv: list[str]) -> int | None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script: turns library errors into one line and exit code 2."""
+    # the console script ends without the interpreter's teardown; tests call main with their
+    # argv, and go on after its SystemExit
+    leave = _fast_exit if argv is None else sys.exit
+    leave(_status(sys.argv[1:] if argv is None else list(argv)))
+
+
+def _status(argv: list[str]) -> int:
+    """Run ``argv``: its exit status, every error said in one line."""
     from layerwise.errors import LayerwiseError
 
     try:
-        rv = run(sys.argv[1:] if argv is None else list(argv))
+        rv = run(argv)
     except LayerwiseError as exc:
         from layerwise.escape import line as clean
 
         _say(clean(f"layerwise: error: {exc}"))
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except (KeyboardInterrupt, EOFError):  # Ctrl-C (or SIGTERM/SIGHUP in bench), end of input
         _say("\nAborted.")
-        sys.exit(_interrupt_status())
+        return _interrupt_status()
     except BrokenPipeError:  # `layerwise rules | head`: stop quietly
         _silence_stdout()
-        sys.exit(1)
+        return 1
     except Exception as exc:  # a bug: one line, not a traceback (unless asked for)
         import os
 
@@ -126,13 +134,35 @@ def main(argv: list[str] | None = None) -> None:
 
         _say(clean(f"layerwise: internal error: {type(exc).__name__}: {exc}") + "\n"
              "  This is a bug in layerwise; rerun with LAYERWISE_DEBUG=1 to see the traceback.")  # fmt: skip
-        sys.exit(2)
+        return 2
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
-        sys.exit(1)
-    sys.exit(rv if isinstance(rv, int) else 0)
+        return 1
+    return rv if isinstance(rv, int) else 0
+
+
+def _fast_exit(code: int) -> None:
+    """End the process without the interpreter's teardown, as mypy does: freeing every module
+    and object and a last garbage collection cost ~5 ms of a 50 ms ``check`` and more after
+    a big walk, for nothing. The at-exit functions run first (the stat cache's save), then the
+    output is flushed. Not under a tracer or profiler (they write their results at teardown),
+    nor on a Python without ``atexit._run_exitfuncs``."""
+    import atexit
+
+    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
+    if run_exitfuncs is None or sys.gettrace() is not None or sys.getprofile() is not None:
+        sys.exit(code)
+    run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):  # (a reader gone, or a stream closed: nothing to lose)
+        pass
+    import os
+
+    os._exit(code)
 
 
 def _say(text: str) -> None:
