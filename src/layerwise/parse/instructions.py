@@ -451,22 +451,33 @@ def _sources_and_dest(node: Node, args: list[str], command: str):
     return sources, contents or EMPTY, dest
 
 
+def _mount_fields(value: str) -> list[str]:
+    """A ``--mount`` value's comma-separated fields, read as CSV (BuildKit's encoding/csv)."""
+    if not value:
+        return []
+    if not any(c in value for c in '"\r\n\0'):
+        # no quotes and no line ends: what the CSV reader returns is the split on commas (the
+        # usual mount, type=cache,target=/root/.cache), without importing csv (#17)
+        return value.split(",")
+    import csv
+
+    try:
+        return next(csv.reader([value], skipinitialspace=False))
+    except csv.Error as exc:
+        raise ValueError(f"failed to parse csv mounts: {exc}") from None
+
+
 def parse_mount(value: str, expand=None) -> Mount:
     """``--mount`` value -> :class:`Mount` (BuildKit's ``parseMount``).
 
     ``expand`` maps each option value through ARG/ENV expansion; like BuildKit, values are
     only validated once they are expanded (``uid=$PUID`` is fine until ``PUID`` is known).
     """
-    import csv
-
     if expand is None:
         def expand(s: str) -> str:
             return s
 
-    try:
-        fields = next(csv.reader([value], skipinitialspace=False)) if value else []
-    except csv.Error as exc:
-        raise ValueError(f"failed to parse csv mounts: {exc}") from None
+    fields = _mount_fields(value)
     m = Mount(raw=value)
     ro_auto = True
     for f in fields:
