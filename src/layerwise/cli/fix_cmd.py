@@ -39,7 +39,8 @@ Every other byte of your files is kept. Fixes that need a decision are shown as 
 It applies the fixes of what `layerwise check` reports, no more: the same rule selection
 (--select/--ignore, [tool.layerwise] in pyproject.toml), the same --build-arg values and the
 same inline `# layerwise: ignore[CODE]` comments; exactly the findings `check` marks [*] (with
---unsafe-fixes on both, the unsafe fixes too).
+--unsafe-fixes on both, the unsafe fixes too). What it says it fixed is at the lines `check`
+reported; the hints left, at the lines of the fixed file.
 
 The build context is PATH (default: the current folder), as with `docker build -f
 DOCKERFILE PATH`; when the Dockerfile is elsewhere, a first line says which was used.

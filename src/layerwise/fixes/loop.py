@@ -178,8 +178,11 @@ def fix_loop(
         if not chosen:
             break
         # (said at the user's lines, as check said them: a later pass reads the rewritten text)
-        applied += [AppliedFix(f.code, f"line {at(f)}: {f.fix.description}", f.fix.safety, at(f))
-                    for f in chosen if f.fix is not None]  # fmt: skip
+        for f in chosen:
+            if f.fix is not None:
+                done = AppliedFix(f.code, f"line {at(f)}: {f.fix.description}", f.fix.safety, at(f))
+                if done not in applied:  # (the same fix of a line a fix wrote there: said once)
+                    applied.append(done)
         new_texts = dict(texts)
         for k, edits in taken.items():
             text_edits = [TextEdit(e.start_offset, e.end_offset, e.replacement) for e in edits]
@@ -200,6 +203,7 @@ def fix_loop(
     hints: dict[tuple[str, str], AppliedFix] = {}
     for f in findings:
         rule = get_rule(f.code)
+        # (at the lines of the fixed text, which its message speaks of too: "above line 9")
         msg = _hint(f, unsafe_fixes, rule.fix if rule else None)
         if msg is not None:
             hints.setdefault((f.code, msg), AppliedFix(f.code, msg, "hint", f.line))
