@@ -164,3 +164,21 @@ def test_bench_ci_two_modes_make_before_and_after(states):
         _fresh_runner_variants(plan, str(after), ("min", "max"), False, None)
     _fresh_runner_variants(plan, str(after), (), False, None)  # no CI file: max
     assert {v.ci_mode for v in plan.variants} == {"max"}
+
+
+@pytest.mark.parametrize("move, said", [
+    ("      - run: rm -rf /tmp/.buildx-cache && mv /tmp/.buildx-cache-new /tmp/.buildx-cache\n", "mode=max"),
+    ("", "no cache imported"),
+])  # fmt: skip
+def test_a_local_cache_moved_over_the_imported_folder_is_imported(states, move, said):
+    """explain --ci reads the move step as LW605 does (tests/unit/rules/test_lw605.py): with it
+    the next run imports the max-mode export; without it the import finds nothing."""
+    before, after = states
+    wf = after / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    (wf / "ci.yml").write_text("on: push\njobs:\n  image:\n    runs-on: x\n    steps:\n"
+                               "      - uses: docker/setup-buildx-action@v3\n"
+                               + _STEP.format("cache-from: type=local,src=/tmp/.buildx-cache\n"
+                                              "          cache-to: type=local,dest=/tmp/.buildx-cache-new,mode=max") + move)  # fmt: skip
+    ci = explain_project(str(after), before=str(before), after=str(after), timings=False, ci=True)
+    assert said in ci.explanation.assumptions[0], ci.explanation.assumptions[0]

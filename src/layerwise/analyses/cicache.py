@@ -106,8 +106,8 @@ def same_cache(a: CacheSpec, b: CacheSpec) -> bool:
         return a.scope == b.scope
     if a.type == "registry":
         return a.attrs.get("ref") == b.attrs.get("ref")
-    if a.type == "local":
-        return a.attrs.get("src") == b.attrs.get("dest")
+    if a.type == "local":  # the export's folder, or where a later step of its job moves it
+        return a.attrs.get("src") is not None and a.location == b.location
     return True  # s3, azblob...: names we do not compare
 
 

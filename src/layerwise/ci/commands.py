@@ -175,3 +175,39 @@ def docker_builds(script: str) -> tuple[list[DockerBuild], list[BuilderCreate]]:
             _parse_options(b, argv, kind[1])
             builds.append(b)
     return builds, creates
+
+
+def moves(script: str) -> list[tuple[str, str]]:
+    """The ``mv SOURCE DEST`` commands of a shell script, in order (one source, options
+    skipped): what moves a local cache export where the next run imports it."""
+    out = []
+    for _line, text, _first in _logical_lines(script):
+        for argv in _split(text) or []:
+            argv, _ = _strip(argv)
+            if argv[:1] != ["mv"]:
+                continue
+            paths = [a for a in argv[1:] if not a.startswith("-")]
+            if len(paths) == 2:
+                out.append((paths[0].rstrip("/") or "/", paths[1].rstrip("/") or "/"))
+    return out
+
+
+def apply_moves(builds, script: str) -> None:
+    """Record on the ``type=local`` cache exports of ``builds`` (earlier builds of the job) where
+    the ``mv`` commands of a later script of the job put them (:attr:`CacheSpec.moved_to`)."""
+    found = moves(script) if "mv" in script else []
+    if not found:
+        return
+    from dataclasses import replace
+
+    for b in builds:
+        for i, spec in enumerate(b.cache_to):
+            where = spec.location
+            if where is None or spec.opaque:
+                continue
+            for src, dest in found:
+                if src == where:
+                    where = dest
+            if where != spec.location:
+                b.cache_to[i] = replace(spec, moved_to=where)
+

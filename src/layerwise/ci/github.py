@@ -13,7 +13,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from layerwise.ci.commands import docker_builds
+from layerwise.ci.commands import apply_moves, docker_builds
 from layerwise.ci.model import CacheSpec, CiBuild, Pos
 from layerwise.ci.yamlfile import YamlFile, is_map, is_seq
 
@@ -101,6 +101,7 @@ def parse_workflow(f: YamlFile, display: str) -> list[CiBuild]:
         job_cwd = _working_dir(job.get("defaults")) or top_cwd or "."
         exporting = False
         steps = job["steps"]
+        job_builds: list[CiBuild] = []
         for index, step in enumerate(steps):
             if not is_map(step):
                 continue
@@ -113,8 +114,11 @@ def parse_workflow(f: YamlFile, display: str) -> list[CiBuild]:
                 b = _action_build(f, display, str(job_id), step, exporting, start)
                 b.matrix = bool(matrix)
                 builds.append(b)
+                job_builds.append(b)
                 continue
             run = step.get("run")
+            if isinstance(run, str):
+                apply_moves(job_builds, run)  # (a step after the build: rm -rf C && mv C-new C)
             if isinstance(run, str) and "docker" in run:
                 env = {**job_env, **_str_map(step.get("env"))}
                 cwd_raw = step.get("working-directory")
@@ -129,6 +133,9 @@ def parse_workflow(f: YamlFile, display: str) -> list[CiBuild]:
                     if start is not None:
                         b.step_line_offset, b.step_indent = start
                     builds.append(b)
+                    job_builds.append(b)
+                if found:
+                    apply_moves(job_builds[-len(found) :], run)  # (a move after the build, in its script)
     return builds
 
 

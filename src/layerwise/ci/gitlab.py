@@ -9,7 +9,7 @@ Docker-in-docker jobs build with the default ``docker`` driver unless a script r
 
 from __future__ import annotations
 
-from layerwise.ci.commands import docker_builds
+from layerwise.ci.commands import apply_moves, docker_builds
 from layerwise.ci.github import command_build
 from layerwise.ci.model import CiBuild
 from layerwise.ci.yamlfile import YamlFile, flatten, is_map
@@ -64,13 +64,16 @@ def parse_gitlab(f: YamlFile, display: str) -> list[CiBuild]:
         env = {**top_vars, **_variables(holder.get("variables") if holder is not None else None)}
         env.setdefault("CI_PROJECT_DIR", ".")
         exporting = False
-        sources = [keys.get("before_script", default_before), keys["script"]]
-        for src in sources:
+        job_builds: list[CiBuild] = []
+        sources = [keys.get("before_script", default_before), keys["script"], keys.get("after_script")]
+        for k, src in enumerate(sources):
             if src is None:
                 continue
             mapping, key = src
             for item, parent, index in flatten(mapping.get(key)):
-                if not isinstance(item, str) or "docker" not in item:
+                if isinstance(item, str):
+                    apply_moves(job_builds, item)  # (rm -rf C && mv C-new C after the build)
+                if not isinstance(item, str) or "docker" not in item or k == 2:
                     continue
                 pos = f.item_pos(parent, index) if parent is not None else f.value_pos(mapping, key)
                 found, creates = docker_builds(item)
@@ -80,4 +83,7 @@ def parse_gitlab(f: YamlFile, display: str) -> list[CiBuild]:
                     b = command_build(f, display, "gitlab", name, cmd, pos, ".", env)
                     b.exporting_builder = exporting or cmd.builder is not None
                     builds.append(b)
+                    job_builds.append(b)
+                if found:
+                    apply_moves(job_builds[-len(found) :], item)
     return builds

@@ -23,6 +23,10 @@ class CacheSpec:
     raw: str
     attrs: dict[str, str]
     pos: Pos | None = None
+    #: a ``type=local`` export that a later step of the job moves (``rm -rf /tmp/.buildx-cache &&
+    #: mv /tmp/.buildx-cache-new /tmp/.buildx-cache``, Docker's documented pattern): the folder
+    #: it ends up in, where the next run's import reads it
+    moved_to: str | None = None
 
     @property
     def type(self) -> str:
@@ -37,6 +41,15 @@ class CacheSpec:
     def scope(self) -> str | None:
         """The ``type=gha`` scope (``buildkit`` when not set, as BuildKit defaults it)."""
         return self.attrs.get("scope", "buildkit") if self.type == "gha" else None
+
+    @property
+    def location(self) -> str | None:
+        """Where a ``type=local`` cache is once the job is done: the export's ``dest`` (or the
+        folder a later step moves it to), the import's ``src``; None for other types."""
+        if self.type != "local":
+            return None
+        where = self.moved_to or self.attrs.get("dest") or self.attrs.get("src")
+        return where.rstrip("/") or "/" if where else None
 
     @property
     def opaque(self) -> bool:

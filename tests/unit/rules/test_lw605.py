@@ -88,3 +88,59 @@ def test_two_builds_of_a_job_without_buildx_get_one_buildx_step(tmp_path):
     ((_, out),) = result.others.values()
     assert out.count("docker/setup-buildx-action") == 1 and out.count("cache-to: type=gha,scope=") == 2, out
     assert out.index("setup-buildx") < out.index("build-push-action")
+
+
+# Docker's documented local cache for GitHub Actions (wger .github/workflows/docker.yml:108-109)
+LOCAL = (
+    "on: push\njobs:\n  image:\n    runs-on: ubuntu-latest\n    steps:\n"
+    "      - uses: docker/setup-buildx-action@v3\n"
+    "      - uses: actions/cache@v4\n        with:\n          path: /tmp/.buildx-cache\n"
+    "          key: buildx-${{ github.sha }}\n          restore-keys: buildx-\n"
+    "      - uses: docker/build-push-action@v6\n        with:\n          push: true\n"
+    "          cache-from: type=local,src=/tmp/.buildx-cache\n"
+    "          cache-to: type=local,dest=/tmp/.buildx-cache-new,mode=max\n"
+)
+MOVE = "      - name: Move cache\n        run: |\n          rm -rf /tmp/.buildx-cache\n          mv /tmp/.buildx-cache-new /tmp/.buildx-cache\n"
+
+
+def test_a_local_cache_moved_over_the_imported_folder_is_connected():
+    """The export goes to a new folder, a later step moves it over the one the next run
+    imports: no finding (was one each way, realproj item 4)."""
+    passes(CODE, {WF: LOCAL + MOVE})
+    passes(CODE, {WF: LOCAL + MOVE.replace("rm -rf /tmp/.buildx-cache\n          mv", "rm -rf /tmp/.buildx-cache && mv")})
+    # a docker buildx build command, its move in the same script
+    cmd = ("on: push\njobs:\n  image:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/setup-buildx-action@v3\n"
+           "      - run: |\n          docker buildx build --cache-from type=local,src=/tmp/c \\\n"
+           "            --cache-to type=local,dest=/tmp/c-new,mode=max -t app .\n"
+           "          rm -rf /tmp/c && mv /tmp/c-new /tmp/c\n")  # fmt: skip
+    passes(CODE, {WF: cmd})
+
+
+def test_without_the_move_the_hints_say_to_move_never_to_export_into_the_imported_folder():
+    found = catches(CODE, {WF: LOCAL})
+    assert len(found) == 2
+    move = "rm -rf /tmp/.buildx-cache && mv /tmp/.buildx-cache-new /tmp/.buildx-cache"
+    assert all(move in f.hint for f in found), [f.hint for f in found]
+    # a move in another job runs on another runner: it connects nothing
+    other = MOVE.replace("      - name: Move cache\n", "  later:\n    runs-on: ubuntu-latest\n    steps:\n      - name: Move cache\n")
+    assert len(catches(CODE, {WF: LOCAL + other})) == 2
+
+
+def test_a_local_import_with_no_export_is_told_to_export_to_a_new_folder():
+    """Exporting a local cache into the folder it is imported from keeps every old layer there:
+    the hint proposes the -new folder and the move, never ``dest=`` the imported folder."""
+    (f,) = catches(CODE, {WF: wf("cache-from: type=local,src=/tmp/.buildx-cache")})
+    assert "cache-to: type=local,dest=/tmp/.buildx-cache-new,mode=max" in f.hint
+    assert "rm -rf /tmp/.buildx-cache && mv /tmp/.buildx-cache-new /tmp/.buildx-cache" in f.hint
+    assert "dest=/tmp/.buildx-cache," not in f.hint and "the same cache" not in f.hint
+    assert f.fix is None
+
+
+def test_gitlab_a_local_cache_moved_in_the_job_script_is_connected():
+    job = ("build:\n  image: docker:27\n  services: [docker:27-dind]\n  cache:\n    key: buildx\n    paths: [.buildx-cache]\n"
+           "  script:\n    - docker buildx create --use\n"
+           "    - docker buildx build --cache-from type=local,src=.buildx-cache"
+           " --cache-to type=local,dest=.buildx-cache-new,mode=max -t app .\n")  # fmt: skip
+    assert len(catches(CODE, {".gitlab-ci.yml": job})) == 2
+    passes(CODE, {".gitlab-ci.yml": job + "    - rm -rf .buildx-cache && mv .buildx-cache-new .buildx-cache\n"})
+    passes(CODE, {".gitlab-ci.yml": job + "  after_script:\n    - rm -rf .buildx-cache\n    - mv .buildx-cache-new .buildx-cache\n"})

@@ -8,6 +8,14 @@ looks cached. An export that nothing reads costs upload time and cache storage f
 Builds that only import a cache another workflow exports (pull requests reading the main
 branch's cache) are fine and not reported.
 
+A `type=local` cache is connected when a later step of the exporting job moves the export to
+the folder the import reads, Docker's documented pattern for `actions/cache` (`cache-to:
+type=local,dest=/tmp/.buildx-cache-new,mode=max`, then `rm -rf /tmp/.buildx-cache && mv
+/tmp/.buildx-cache-new /tmp/.buildx-cache`); `layerwise explain --ci` reads the same move. The
+hint never proposes exporting a local cache into the folder it is imported from: BuildKit adds
+the new layers there and keeps the old ones, so it grows without limit (the reason for the
+move: docker/build-push-action#252, moby/buildkit#1896).
+
 ## Example
 ```yaml
 cache-from: type=gha,scope=api
@@ -50,6 +58,26 @@ def _mirror(spec, to: bool) -> str | None:
     return body + (",mode=max" if to else "")
 
 
+def _local_hint(build, spec, *, imports: bool) -> str | None:
+    """What connects a one-sided ``type=local`` cache: never an export into the folder the build
+    imports from (BuildKit adds the new layers and keeps the old: it grows without limit), but
+    an export to a new folder moved over the old one after the build."""
+    here = spec.location
+    if here is None:
+        return None
+    other_side = build.cache_to if imports else build.cache_from
+    other = next((o.location for o in other_side if o.location is not None and not o.opaque), None)
+    if imports:
+        if other is not None:
+            return f"move the export where this import reads it, in a step after the build: rm -rf {here} && mv {other} {here}"
+        return (f"export to a new folder (cache-to: type=local,dest={here}-new,mode=max) and move it over this one "
+                f"after the build (rm -rf {here} && mv {here}-new {here}): an export into the folder it imports "
+                "from keeps every old layer and grows without limit")
+    if other is not None:
+        return f"move it where the import reads it, in a step after the build: rm -rf {other} && mv {here} {other}"
+    return f"import it (cache-from: type=local,src={here})"
+
+
 def _finding(ctx: RuleContext, build, spec, *, imports: bool) -> Finding:
     """The finding for a one-sided ``spec``: an import nothing exports (``imports``), or the
     reverse; its fix adds the missing side to the action's inputs when there is none yet."""
@@ -70,11 +98,11 @@ def _finding(ctx: RuleContext, build, spec, *, imports: bool) -> Finding:
     if imports:
         message = (f"{build.label} imports the cache {spec.raw!r}, which no CI build of the repository exports: "
                    "the import finds nothing and the build is cold")
-        hint = f"export it too (cache-to: {mirror or 'the same cache'})"
+        hint = _local_hint(build, spec, imports=True) or f"export it too (cache-to: {mirror or 'the same cache'})"
     else:
         message = (f"{build.label} exports the cache {spec.raw!r}, which no CI build imports: "
                    "the upload costs time and storage and no build reuses it")
-        hint = f"import it (cache-from: {mirror or 'the same cache'})"
+        hint = _local_hint(build, spec, imports=False) or f"import it (cache-from: {mirror or 'the same cache'})"
     return cicache.finding(ctx, CODE, build, message, pos=spec.pos, hint=hint, fix=fix)
 
 
