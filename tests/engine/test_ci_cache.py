@@ -162,6 +162,57 @@ def test_lw603_cache_mount_starts_empty_on_a_fresh_runner(store_engine, tmp_path
     assert len(_check(proj, "LW603", "type=gha,mode=max")) == 1
 
 
+def _blobs(cache: Path) -> set[str]:
+    return {p.name for p in (cache / "blobs" / "sha256").iterdir()}
+
+
+def test_lw605_a_local_cache_moved_over_the_imported_folder_is_imported(store_engine, tmp_path):
+    """Docker's documented local cache: export to a new folder, move it over the folder the next
+    run imports (``rm -rf C && mv C-new C``). The moved cache is imported on a fresh runner, and
+    LW605 says nothing of the workflow that does it (realproj item 4)."""
+    from tests.unit.rules.test_lw605 import LOCAL, MOVE
+
+    proj = _project(tmp_path, BUILDER)
+    cache, new = tmp_path / "cache", tmp_path / "cache-new"
+    tag = f"lw-ci-{uuid.uuid4().hex[:8]}"
+    first = store_engine.build(proj, tag=tag, extra_args=["--cache-to", f"type=local,dest={new},mode=max"])
+    assert first.ok, first.summary() + first.log[-2000:]
+    shutil.rmtree(cache, ignore_errors=True)
+    new.rename(cache)  # the step after the build
+    _fresh_runner(store_engine, tag)
+    _code_change(proj)
+    second = store_engine.build(proj, tag=tag, extra_args=["--cache-from", f"type=local,src={cache}"])
+    store_engine.remove_image(tag)
+    assert second.ok, second.summary() + second.log[-2000:]
+    assert second.step("RUN pip install").cached is True, second.summary()
+    assert second.step("RUN python -m py_compile").cached is False
+    from layerwise.analyses.check import check_dockerfile, selected_rules
+
+    wf = proj / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    for workflow_text, reported in ((LOCAL, 2), (LOCAL + MOVE, 0)):
+        (wf / "ci.yml").write_text(workflow_text)
+        found = check_dockerfile(proj / "Dockerfile", context=proj, rules=selected_rules(["LW605"])).findings
+        assert len([f for f in found if f.code == "LW605"]) == reported, found
+
+
+def test_a_local_cache_exported_into_the_folder_it_imports_keeps_the_old_layers(store_engine, tmp_path):
+    """Why LW605 never proposes ``cache-to: type=local,dest=`` the imported folder: a second
+    export there adds the new layers and keeps every old one (the folder grows with each run)."""
+    proj = _project(tmp_path, BUILDER)
+    cache = tmp_path / "cache"
+    ok = store_engine.build(proj, extra_args=["--cache-to", f"type=local,dest={cache},mode=max"])
+    assert ok.ok, ok.log[-2000:]
+    before = _blobs(cache)
+    (proj / "requirements.txt").write_text("# changed: the install layer is new\n")
+    _code_change(proj)
+    again = store_engine.build(proj, extra_args=["--cache-from", f"type=local,src={cache}",
+                                                  "--cache-to", f"type=local,dest={cache},mode=max"])  # fmt: skip
+    assert again.ok, again.log[-2000:]
+    after = _blobs(cache)
+    assert before < after, (len(before), len(after))
+
+
 def test_lw608_docker_driver_with_the_classic_store_refuses_a_local_cache_export(engine, tmp_path):
     proj = _project(tmp_path, BUILDER)
     build = engine.build(proj, extra_args=["--cache-to", f"type=local,dest={tmp_path / 'cache'}"])

@@ -14,7 +14,8 @@ type=local,dest=/tmp/.buildx-cache-new,mode=max`, then `rm -rf /tmp/.buildx-cach
 /tmp/.buildx-cache-new /tmp/.buildx-cache`); `layerwise explain --ci` reads the same move. The
 hint never proposes exporting a local cache into the folder it is imported from: BuildKit adds
 the new layers there and keeps the old ones, so it grows without limit (the reason for the
-move: docker/build-push-action#252, moby/buildkit#1896).
+move: docker/build-push-action#252, moby/buildkit#1896), unless the export sets `reset=true`
+(moby/buildkit#6612, Buildx 0.35 or later), which the hint mentions.
 
 ## Example
 ```yaml
@@ -71,8 +72,8 @@ def _local_hint(build, spec, *, imports: bool) -> str | None:
         if other is not None:
             return f"move the export where this import reads it, in a step after the build: rm -rf {here} && mv {other} {here}"
         return (f"export to a new folder (cache-to: type=local,dest={here}-new,mode=max) and move it over this one "
-                f"after the build (rm -rf {here} && mv {here}-new {here}): an export into the folder it imports "
-                "from keeps every old layer and grows without limit")
+                f"after the build (rm -rf {here} && mv {here}-new {here}); an export into the folder it imports "
+                "from keeps every old layer and grows without limit, unless it sets reset=true (Buildx 0.35 or later)")
     if other is not None:
         return f"move it where the import reads it, in a step after the build: rm -rf {other} && mv {here} {other}"
     return f"import it (cache-from: type=local,src={here})"
