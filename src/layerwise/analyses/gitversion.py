@@ -267,3 +267,21 @@ def kept_tracked(ctx: RuleContext) -> list[str]:
         got += files if files is not None else (project.select(".") or [])
     ctx.__dict__["_kept_tracked"] = got
     return got
+
+
+def tracked_note(ctx: RuleContext, patterns: list[str]) -> str:
+    """Why ``layerwise fix`` leaves out those of ``patterns`` that exclude a file git tracks
+    (see :func:`kept_tracked`), for a finding's hint; "" when it leaves out none for that."""
+    tracked = kept_tracked(ctx)
+    if not tracked:
+        return ""
+    from layerwise.analyses.needed import keeps_needed
+
+    ok = set(keeps_needed(patterns, tracked))
+    left = [p for p in patterns if p not in ok]
+    if not left:
+        return ""
+    git, plugin, _ = next(r for r in version_builds(ctx) if not ctx.project.excluded(r[0]))
+    return (f" (layerwise fix leaves out {', '.join(left)}: {plugin} computes the version from the {git} sent "
+            "with them, and git would take a tracked file left out of the context for a deleted one: the "
+            "version would turn dirty)")  # fmt: skip

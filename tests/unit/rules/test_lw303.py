@@ -139,3 +139,18 @@ def test_the_git_a_vcs_versioned_build_reads_is_not_junk(tmp_path):
     (repo / "requirements.txt").write_text("flask==3.0.0\n")
     (g,) = layerwise.check_project(repo, select=["LW303"], config=False).findings
     assert ".git" in g.message and g.fixable()
+
+
+def test_junk_git_tracks_is_left_to_the_hint_while_the_build_reads_git(tmp_path):
+    """locust tracks .vscode/: excluding it while hatch-vcs reads the .git sent would make the
+    version dirty. The finding stays, as a hint that says why the fix leaves it out."""
+    import layerwise
+    from layerwise.fixes import fix_project
+
+    repo = _repo(tmp_path, {"pyproject.toml": HATCH_VCS, "app/__init__.py": "", ".dockerignore": "build/\n",
+                            ".vscode/settings.json": "{}"})  # fmt: skip
+    (repo / "Dockerfile").write_text(VCS_BUILD.format(run="uv build && pip install dist/*.whl"))
+    (f,) = layerwise.check_project(repo, select=["LW303"], config=False).findings
+    assert ".vscode" in f.message and not f.fixable()
+    assert "leaves out .vscode" in f.hint and "hatch-vcs" in f.hint and "dirty" in f.hint
+    assert not fix_project(repo, repo / "Dockerfile", select={"LW303"}).changed

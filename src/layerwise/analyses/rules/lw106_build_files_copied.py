@@ -87,14 +87,11 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         return
     step = whole[0]
     hint = "add them to .dockerignore: " + ", ".join(sent)
-    keep = new_patterns(ctx, [n for n in sent if _plain(n)])
-    from layerwise.analyses.gitversion import kept_tracked, version_builds
+    plain = [n for n in sent if _plain(n)]
+    keep = new_patterns(ctx, plain)
+    from layerwise.analyses.gitversion import tracked_note
 
-    if kept_tracked(ctx) and set(keep) != {n for n in sent if _plain(n)}:
-        git, plugin, _ = next((g, p, n) for g, p, n in version_builds(ctx) if not project.excluded(g))
-        hint += (f" (layerwise fix leaves out those git tracks: {plugin} computes the version from the {git} "
-                 "sent with them, and a tracked file left out of the context looks deleted: the version "
-                 "would turn dirty)")  # fmt: skip
+    hint += tracked_note(ctx, plain)
     edit = append_lines(ctx, keep)
     fix = Fix("safe", "add the build files to .dockerignore", (edit,) if edit else ())
     yield ctx.at(

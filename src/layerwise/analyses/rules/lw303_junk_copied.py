@@ -78,11 +78,13 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         patterns = sorted({s for j, _ in hits for s in j.suggestion.split(", ")})
         suggestion = ", ".join(patterns)
         edit = append_lines(ctx, new_patterns(ctx, patterns))
+        from layerwise.analyses.gitversion import tracked_note
+
         yield ctx.at(
             CODE,
             node,
             f"{node.keyword.upper()} copies junk that changes on every run: {'; '.join(parts)}",
-            hint=f"add to .dockerignore: {suggestion}",
+            hint=f"add to .dockerignore: {suggestion}" + tracked_note(ctx, patterns),
             fix=Fix("safe", f"add {suggestion} to .dockerignore", (edit,) if edit else ()),
         )
 

@@ -22,7 +22,10 @@ time with `RUN --mount=type=secret,id=...`, or at run time as environment variab
 ## Fix safety
 The fix is safe: it appends the exact paths of the secret files this `COPY` copies to
 `.dockerignore` (no broad pattern), except a file the build reads by name (a `COPY` source,
-a bind-mount source): that one needs a decision and is left to you.
+a bind-mount source): that one needs a decision and is left to you. So is a file git tracks
+while the build computes its version from the `.git` it is sent (hatch-vcs, setuptools-scm...):
+excluded, it would look deleted to git and the version would turn dirty (and the secret is in
+that `.git` anyway: remove it from the repository's history).
 """
 
 from __future__ import annotations
@@ -57,12 +60,15 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
         step = next(s for s in steps if s.line == line)
         names = ", ".join(f"{s.path} ({s.reason})" for s in secrets[:3])
         more = f" and {len(secrets) - 3} more" if len(secrets) > 3 else ""
-        edit = append_lines(ctx, new_patterns(ctx, [s.path for s in secrets if _plain(s.path)]))
+        plain = [s.path for s in secrets if _plain(s.path)]
+        edit = append_lines(ctx, new_patterns(ctx, plain))
+        from layerwise.analyses.gitversion import tracked_note
+
         yield ctx.at(
             CODE,
             step.instruction.node,
             f"{step.instruction.node.keyword.upper()} copies secrets into the image: {names}{more}",
-            hint="exclude them in .dockerignore; pass secrets with RUN --mount=type=secret",
+            hint="exclude them in .dockerignore; pass secrets with RUN --mount=type=secret" + tracked_note(ctx, plain),
             fix=Fix("safe", "add the files to .dockerignore", (edit,) if edit else ()),
         )
 
