@@ -118,3 +118,11 @@ def test_a_version_given_by_an_arg_or_env_reads_no_git(tmp_path):
         (repo / ".dockerignore").write_text(".git\n")
         assert not layerwise.check_text(text, context=repo, select=["LW304"]).findings
         assert layerwise.check_text(text.replace(head, ""), context=repo, select=["LW304"]).findings
+
+
+def test_a_bind_mounted_git_the_build_reads_is_one_finding(tmp_path):
+    repo = committed_repo(tmp_path / "repo", _write(FILES), key="gitversion-files")
+    (repo / ".dockerignore").write_text(".git\n")
+    text = DOCKERFILE.format(run="--mount=type=bind,source=.git,target=/build/.git pip install .")
+    (f,) = layerwise.check_text(text, context=repo, select=["LW304"]).findings
+    assert f.message.startswith(".git ") and f.hint == "add !.git to .dockerignore"

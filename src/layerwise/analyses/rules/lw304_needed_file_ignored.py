@@ -47,9 +47,11 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
     project = ctx.project
     if project.ignore is None:
         return
+    seen: set[tuple[str, int]] = set()
     for rel, why, node in needed_files(ctx):
-        if not project.excluded(rel) or not project.exists(rel):
-            continue
+        if (rel, id(node)) in seen or not project.excluded(rel) or not project.exists(rel):
+            continue  # (one finding for a file an instruction needs twice: a bind-mounted .git it builds with)
+        seen.add((rel, id(node)))
         if project.is_file(rel) is False and project.select(rel):
             continue  # a folder excluded, but with files re-included (`*`, `!src/**`): it is sent
         pat = project.deciding_pattern(rel)
