@@ -366,7 +366,10 @@ def test_explain_of_a_revision_uses_its_dockerignore(tmp_path, capsys, before, a
      "COPY sub/requirements.txt ./sub/", None),
     ("RUN cd sub; cd deeper && pip install -r requirements.txt", ["sub/deeper/requirements.txt"],
      "COPY sub/deeper/requirements.txt ./sub/deeper/", None),
-    ("RUN cd /app/sub && pip install -r ../requirements.txt", ["requirements.txt"], "COPY requirements.txt ./", None),
+    # /app/sub comes with the code copy only: moved above it, the cd fails
+    ("RUN cd /app/sub && pip install -r ../requirements.txt", ["requirements.txt"], None,
+     "LW101 line 4: `cd /app/sub` enters a folder only the code copy brings: copy the files the install reads"
+     " there before it yourself"),
     ("RUN pip install -r $APP/requirements.txt", ["requirements.txt"], "COPY requirements.txt ./", None),
     ("RUN pip install -r ${APP}/sub/requirements.txt", ["sub/requirements.txt"], "COPY sub/requirements.txt ./sub/", None),
     ("RUN cd $SUB && pip install -r requirements.txt", ["requirements.txt"], None,

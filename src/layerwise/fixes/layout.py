@@ -5,7 +5,7 @@ install, the fix
 
 1. moves that copy down to just before the first instruction that needs the whole context,
    passing only instructions that do not (metadata, ``apt-get``, ``useradd``, ...; not a
-   ``chmod``/``chown``/``rm`` of the files it brings);
+   ``chmod``/``chown``/``rm`` of the files it brings, nor a ``cd`` into a folder only it brings);
 2. copies exactly the files the install reads (``-r``/``-c`` includes followed, lock files),
    right before the install;
 3. for installs that also build the project (``poetry install``, ``uv sync``, ``pdm install``,
@@ -203,13 +203,17 @@ def _plan_stage(stage: Stage, project: Project) -> tuple[_Plan | None, LayoutHin
                     " can run before the code is copied",
                     inst.line,
                 )
-            if analysis.context_free and not analysis.installs:
-                continue  # apt-get, useradd, ...: needs nothing from the context
             deps = [x for x in analysis.installs if x.reads or x.project]
             readable = all(classify(cmd) is not None for cmd in analysis.commands)
+            passed = (analysis.context_free and not analysis.installs) or (
+                not deps and readable and analysis.installs and all(x.tools_only for x in analysis.installs))
+            if (passed or (not deps and readable)) and _missing_cd(analysis, s, dest_abs, []):
+                return None, None  # cd into a folder only the copy brings
+            if passed:
+                # apt-get, useradd, ...: needs nothing from the context; packaging tools alone
+                # (pip install poetry): the install that uses them is the one
+                continue
             if not deps:
-                if readable and analysis.installs and all(x.tools_only for x in analysis.installs):
-                    continue  # packaging tools alone (pip install poetry): the install that uses them is the one
                 if readable:
                     # pip install flask gunicorn: needs no file; the copy moves below it
                     return _Plan(c, s, analysis.installs, []), None
@@ -283,8 +287,43 @@ def _plan_stage(stage: Stage, project: Project) -> tuple[_Plan | None, LayoutHin
                                 inst.line,
                             )
                         files.append(posixpath.normpath(posixpath.join(wd, "pyproject.toml")))
+            missing = _missing_cd(analysis, s, dest_abs, [posixpath.join(dest_abs, f) for f in files])
+            if missing:
+                return None, LayoutHint(
+                    "LW101",
+                    f"line {inst.line}: `cd {missing}` enters a folder only the code copy brings:"
+                    " copy the files the install reads there before it yourself",
+                    inst.line,
+                )
             return _Plan(c, s, deps, _dedupe(files), split), None
     return None, None
+
+
+def _missing_cd(analysis, step: Step, dest: str, copied: list[str]) -> str | None:
+    """The first folder at or below the copy's destination ``dest`` the RUN ``cd``s into that
+    is not there without the copy: not the WORKDIR or a folder above it, nor a folder of the
+    files the fix copies first (``copied``, image paths), nor one the RUN makes with mkdir."""
+    have: set[str] = set()
+
+    def add(path: str) -> None:
+        while path not in have:
+            have.add(path)
+            path = posixpath.dirname(path)
+
+    add(posixpath.normpath(step.workdir or "/"))
+    for f in copied:
+        add(posixpath.dirname(posixpath.normpath(f)))
+    below = dest.rstrip("/") + "/"
+    for _, bare, cwd in _command_dirs(analysis, step):
+        cmd = posixpath.basename(bare[0]) if bare else ""
+        if cmd == "mkdir" and cwd is not None:
+            for w in bare[1:]:
+                path = None if w.startswith("-") else _expand_word(w, step)
+                if path:
+                    add(posixpath.normpath(posixpath.join(cwd, path)))
+        elif cmd == "cd" and cwd is not None and (cwd == dest or cwd.startswith(below)) and cwd not in have:
+            return cwd
+    return None
 
 
 # This module's patterns are compiled on first use (re's cache), not at every check's start-up.

@@ -285,3 +285,33 @@ def test_fix_moves_commands_on_other_paths():
     run = "RUN pip install -r requirements.txt && rm -rf /var/lib/apt/lists/* ~/.cache/pip /tmp/b && chown app /home/app\n"
     after = fixed(CODE, "FROM python:3.12\nWORKDIR /app\nCOPY . .\n" + run, _FILES)
     assert after == "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt ./\n" + run + "COPY . .\n"
+
+
+# ------------------------------------------- ... nor a `cd` into a folder only the copy brings
+
+def test_no_fix_moves_a_cd_into_a_folder_of_the_copy():
+    files = {"requirements.txt": "flask==3.0.3\n", "docs/a.md": ""}
+    (f,) = catches(CODE, "FROM python:3.12\nCOPY . /app\nRUN cd /app/docs && pip install -r ../requirements.txt\n",
+                   files, line=2)  # fmt: skip
+    assert f.fix is None and "`cd /app/docs`" in f.hint, (f.fix, f.hint)
+    # no WORKDIR and nothing copied to /app first: /app is not there before the copy
+    (f,) = catches(CODE, "FROM python:3.12\nCOPY . /app\nRUN cd /app && pip install flask\n", files, line=2)
+    assert f.fix is None, f.fix
+
+
+CD_FIXES = [
+    # the requirements copied first make /app
+    ("FROM python:3.12\nCOPY . /app\nRUN cd /app && pip install -r requirements.txt\n",
+     "FROM python:3.12\nCOPY requirements.txt /app/\nRUN cd /app && pip install -r requirements.txt\nCOPY . /app\n"),
+    # made by the RUN itself
+    ("FROM python:3.12\nCOPY . /app\nRUN mkdir -p /app/x && cd /app/x && pip install flask\n",
+     "FROM python:3.12\nRUN mkdir -p /app/x && cd /app/x && pip install flask\nCOPY . /app\n"),
+    # the WORKDIR
+    ("FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN cd /app && pip install flask\n",
+     "FROM python:3.12\nWORKDIR /app\nRUN cd /app && pip install flask\nCOPY . .\n"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("before,after", CD_FIXES)
+def test_fix_moves_a_cd_into_a_folder_that_is_there(before, after):
+    assert fixed(CODE, before, {"requirements.txt": "flask==3.0.3\n", "app.py": ""}) == after

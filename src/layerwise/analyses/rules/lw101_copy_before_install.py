@@ -57,7 +57,7 @@ offered when every command it moves above the code copy is known not to read the
 files: the dependency installs of the files it copies first, and commands on a short list
 (system packages, users, folders, downloads, npm/yarn/pnpm settings and global installs of
 packages named by name), and no `chmod`, `chown` or `rm` of a path the copy brings (or of a
-path layerwise cannot place). A RUN that also needs the code (`npm ci`, `npm run build`, `yarn`,
+path layerwise cannot place), nor a `cd` into a folder that only the copy brings. A RUN that also needs the code (`npm ci`, `npm run build`, `yarn`,
 `pnpm install`, `npx`, `node`, `make`, `manage.py`, `chmod +x start.sh`, any command not on
 the list) is not moved, nor is the copy moved past one:
 the finding's help says to split it, or what else to do by hand (and the finding is not marked
