@@ -15,7 +15,7 @@ from layerwise.analyses.installs import classify as _classify
 from layerwise.parse.instructions import Run
 from layerwise.records import Record
 
-__all__ = ["CONTEXT_FREE", "Install", "RunAnalysis", "analyse_run", "classify"]
+__all__ = ["CONTEXT_FREE", "Install", "RunAnalysis", "analyse_run", "classify", "command_dirs", "expand_word", "touches_copy"]
 
 # Commands that never read the build context (system packages, users, folders, downloads).
 CONTEXT_FREE = frozenset(
@@ -115,3 +115,78 @@ def analyse_run(run: Run) -> RunAnalysis:
         for c in (classify(argv) for argv in a.commands)
     )
     return RunAnalysis(a.installs, free, False, a.commands)
+
+
+# (compiled on first use, by re's cache)
+_VAR = r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))"
+
+
+def expand_word(word: str, step) -> str | None:
+    """A path of a RUN command as the shell sees it: ``$NAME``/``${NAME}`` replaced by the
+    value ENV or ARG gives it at that step; None when it holds anything else with ``$`` (a
+    variable set elsewhere, the base image's, ``${X:-y}``, ``$(...)``): its path is unknown."""
+    if "$" not in word:
+        return word
+    unknown = False
+
+    def value(m: re.Match[str]) -> str:
+        nonlocal unknown
+        name = m.group("braced") or m.group("plain")
+        v = step.env_get(name)
+        if v is None:
+            v = step.arg_get(name)
+        if v is None:
+            unknown = True
+            return ""
+        return str(v)
+
+    out = re.sub(_VAR, value, word)
+    return None if unknown or "$" in out else out
+
+
+def command_dirs(analysis, step):
+    """Each command of the RUN (without its ``A=1 sudo`` prefix) with the folder it runs in:
+    the step's WORKDIR, moved by the ``cd`` commands before it (None where a ``cd`` cannot be
+    followed: a variable, ``cd -``, a subshell)."""
+    cwd: str | None = posixpath.normpath(step.workdir or "/")
+    subshell = "(" in " ".join(" ".join(c) for c in analysis.commands)
+    for argv in analysis.commands:
+        bare, _ = strip_prefix(argv)
+        if bare and posixpath.basename(bare[0]) == "cd":
+            arg = expand_word(bare[1], step) if len(bare) == 2 else None
+            if cwd is None or subshell or arg is None or arg == "-" or arg.startswith("~"):
+                cwd = None
+            else:
+                cwd = posixpath.normpath(posixpath.join(cwd, arg))
+        yield argv, bare, cwd
+
+
+# Commands of the context-free list that work on paths, with the number of words (not options)
+# before their paths: above the code copy, one that names a path the copy brings fails (chmod
+# +x start.sh: no such file) or is undone by it (chown -R app /app, rm -rf /app/tests).
+_PATH_COMMANDS = {"chmod": 1, "chown": 1, "chgrp": 1, "rm": 0}
+
+
+def touches_copy(analysis, step, dest: str) -> str | None:
+    """The first command of the RUN that works on a path at or below ``dest`` (the copy's
+    destination), or above it recursively, or on a path layerwise cannot place."""
+    for _, bare, cwd in command_dirs(analysis, step):
+        cmd = posixpath.basename(bare[0]) if bare else ""
+        if cmd not in _PATH_COMMANDS:
+            continue
+        args = bare[1:]
+        words = [w for w in args if not w.startswith("-")]
+        skip = 0 if any(a.startswith("--reference") for a in args) else _PATH_COMMANDS[cmd]
+        for w in words[skip:]:
+            if w.startswith("~"):
+                continue  # a home folder's cache (rm -rf ~/.cache/pip)
+            path = expand_word(w, step)
+            if path is None or (cwd is None and not path.startswith("/")):
+                return cmd
+            glob = re.search(r"[*?\[]", path)
+            if glob:  # /var/lib/apt/lists/*: what it may match lies below the folder before it
+                path = path[: glob.start()].rsplit("/", 1)[0] or "/"
+            full = posixpath.normpath(posixpath.join(cwd or "/", path))
+            if full in (dest, "/") or full.startswith(dest.rstrip("/") + "/") or dest.startswith(full.rstrip("/") + "/"):
+                return cmd
+    return None

@@ -27,7 +27,8 @@ import re
 from pathlib import Path
 
 from layerwise import safefs
-from layerwise.analyses.commands import Install, analyse_run, classify
+from layerwise.analyses.commands import Install, analyse_run, classify, command_dirs, touches_copy
+from layerwise.analyses.commands import expand_word as _expand_word
 from layerwise.fixes.edits import (
     ProposedFix,
     TextEdit,
@@ -190,7 +191,7 @@ def _plan_stage(stage: Stage, project: Project) -> tuple[_Plan | None, LayoutHin
             analysis = analyse_run(inst)
             if analysis.opaque:
                 return None, None
-            touched = _touches_copy(analysis, s, dest_abs)
+            touched = touches_copy(analysis, s, dest_abs)
             if touched is not None:
                 # chmod +x start.sh, chown -R app /app, rm -rf /app/tests: above the copy, the
                 # files are not there yet (the build fails) or the copy brings them back
@@ -314,7 +315,7 @@ def _missing_cd(analysis, step: Step, dest: str, copied: list[str]) -> str | Non
     for f in copied:
         add(posixpath.dirname(posixpath.normpath(f)))
     below = dest.rstrip("/") + "/"
-    for _, bare, cwd in _command_dirs(analysis, step):
+    for _, bare, cwd in command_dirs(analysis, step):
         cmd = posixpath.basename(bare[0]) if bare else ""
         if cmd == "mkdir" and cwd is not None:
             for w in bare[1:]:
@@ -326,95 +327,18 @@ def _missing_cd(analysis, step: Step, dest: str, copied: list[str]) -> str | Non
     return None
 
 
-# This module's patterns are compiled on first use (re's cache), not at every check's start-up.
-_VAR = r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))"
-
-
-def _expand_word(word: str, step: Step) -> str | None:
-    """A path of a RUN command as the shell sees it: ``$NAME``/``${NAME}`` replaced by the
-    value ENV or ARG gives it at that step; None when it holds anything else with ``$`` (a
-    variable set elsewhere, the base image's, ``${X:-y}``, ``$(...)``): its path is unknown."""
-    if "$" not in word:
-        return word
-    unknown = False
-
-    def value(m: re.Match[str]) -> str:
-        nonlocal unknown
-        name = m.group("braced") or m.group("plain")
-        v = step.env_get(name)
-        if v is None:
-            v = step.arg_get(name)
-        if v is None:
-            unknown = True
-            return ""
-        return str(v)
-
-    out = re.sub(_VAR, value, word)
-    return None if unknown or "$" in out else out
-
-
-def _command_dirs(analysis, step: Step):
-    """Each command of the RUN (without its ``A=1 sudo`` prefix) with the folder it runs in:
-    the step's WORKDIR, moved by the ``cd`` commands before it (None where a ``cd`` cannot be
-    followed: a variable, ``cd -``, a subshell)."""
-    from layerwise.analyses.installs import strip_prefix
-
-    cwd: str | None = posixpath.normpath(step.workdir or "/")
-    subshell = "(" in " ".join(" ".join(c) for c in analysis.commands)
-    for argv in analysis.commands:
-        bare, _ = strip_prefix(argv)
-        if bare and posixpath.basename(bare[0]) == "cd":
-            arg = _expand_word(bare[1], step) if len(bare) == 2 else None
-            if cwd is None or subshell or arg is None or arg == "-" or arg.startswith("~"):
-                cwd = None
-            else:
-                cwd = posixpath.normpath(posixpath.join(cwd, arg))
-        yield argv, bare, cwd
-
-
 def _install_dirs(analysis, step: Step) -> dict[int, str | None]:
-    """id(install) -> the folder it runs in (:func:`_command_dirs`)."""
+    """id(install) -> the folder it runs in (:func:`layerwise.analyses.commands.command_dirs`)."""
     from layerwise.analyses.installs import classify as classify_install
 
     out: dict[int, str | None] = {}
     pending = list(analysis.installs)
-    for argv, bare, cwd in _command_dirs(analysis, step):
+    for argv, bare, cwd in command_dirs(analysis, step):
         if pending and not (bare and posixpath.basename(bare[0]) == "cd") and classify_install(argv) is not None:
             out[id(pending.pop(0))] = cwd
     for x in pending:  # (not matched: never expected) unknown
         out[id(x)] = None
     return out
-
-
-# Commands of the context-free list that work on paths, with the number of words (not options)
-# before their paths: above the code copy, one that names a path the copy brings fails (chmod
-# +x start.sh: no such file) or is undone by it (chown -R app /app, rm -rf /app/tests).
-_PATH_COMMANDS = {"chmod": 1, "chown": 1, "chgrp": 1, "rm": 0}
-
-
-def _touches_copy(analysis, step: Step, dest: str) -> str | None:
-    """The first command of the RUN that works on a path at or below ``dest`` (the copy's
-    destination), or above it recursively, or on a path layerwise cannot place."""
-    for _, bare, cwd in _command_dirs(analysis, step):
-        cmd = posixpath.basename(bare[0]) if bare else ""
-        if cmd not in _PATH_COMMANDS:
-            continue
-        args = bare[1:]
-        words = [w for w in args if not w.startswith("-")]
-        skip = 0 if any(a.startswith("--reference") for a in args) else _PATH_COMMANDS[cmd]
-        for w in words[skip:]:
-            if w.startswith("~"):
-                continue  # a home folder's cache (rm -rf ~/.cache/pip)
-            path = _expand_word(w, step)
-            if path is None or (cwd is None and not path.startswith("/")):
-                return cmd
-            glob = re.search(r"[*?\[]", path)
-            if glob:  # /var/lib/apt/lists/*: what it may match lies below the folder before it
-                path = path[: glob.start()].rsplit("/", 1)[0] or "/"
-            full = posixpath.normpath(posixpath.join(cwd or "/", path))
-            if full in (dest, "/") or full.startswith(dest.rstrip("/") + "/") or dest.startswith(full.rstrip("/") + "/"):
-                return cmd
-    return None
 
 
 def _deps_installed_before(steps: list[Step], manager: str) -> bool:

@@ -58,6 +58,9 @@ NOT_FIXED = [
     "FROM python:3.12\nCOPY . /app\nRUN pip install -r /app/requirements.txt\nRUN apt-get install -y gcc\n",
     # the copy writes to / (it may bring apt's configuration)
     "FROM python:3.12\nCOPY . /\nRUN apt-get install -y gcc\n",
+    # it works on a copied file (no such file above the copy) or reads the project (npm ci)
+    "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN apt-get install -y gcc && chmod +x start.sh\n",
+    "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN apt-get install -y nodejs && npm ci\n",
 ]
 
 

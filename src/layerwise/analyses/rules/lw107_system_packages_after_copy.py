@@ -81,6 +81,10 @@ def _reads_nothing(ctx: RuleContext, step, dest: str) -> bool:
     text = ctx.analysis(step).text
     if re.search(r"\$\(|`|<", text) or dest.rstrip("/") in text:
         return False
+    from layerwise.analyses.commands import touches_copy
+
+    if touches_copy(a, step, dest):  # chmod +x start.sh: a copied file (even without the context)
+        return False
     for argv in a.commands:
         for w in argv[1:]:
             if "/" in w and not w.startswith(("/", "-", "http://", "https://")) and "=" not in w:
