@@ -211,3 +211,9 @@ def test_the_option_goes_into_a_heredoc_script():
     (fix,) = _fix_of(text, cache_mount=False)
     new = apply_edits(text, [TextEdit(e.start_offset, e.end_offset, e.replacement) for e in fix.edits])
     assert new == 'FROM python:3.12\nRUN <<EOF\necho "pip install x"\npip install --no-cache-dir flask\nEOF\n'
+
+
+def test_the_finding_points_at_the_install_not_at_the_same_text_before_it():
+    text = 'FROM python:3.12\nRUN echo "pip install -U pip" && \\\n    pip install -U pip\n'
+    (f,) = findings(CODE, text)
+    assert (f.line, f.column) == (3, 5)

@@ -213,6 +213,19 @@ class RuleContext:
                 return hit
         return None
 
+    def locate_install(self, step, install) -> tuple[int, int] | None:
+        """Line and column of the command that runs ``install`` (one of the step's analysis'
+        installs): its own words, not the same text in an echo before it; else as
+        :meth:`locate_command` finds it."""
+        from layerwise.analyses.fixtext import install_words
+
+        words = install_words(self.dockerfile, step.instruction, self.analysis(step), install)
+        at = words[len(words) - len(install.argv)][1] if words and len(words) >= len(install.argv) else None
+        if at is None:
+            return self.locate_command(step.instruction.node, install.argv)
+        text = self.dockerfile.text
+        return text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+
     def locate(self, node: Node, needle: str) -> tuple[int, int] | None:
         """Line and column of the first ``needle`` inside an instruction's text."""
         src = self.dockerfile.source(node)

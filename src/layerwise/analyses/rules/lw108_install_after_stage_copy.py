@@ -173,7 +173,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             cnode = copy_step.instruction.node
             name = ctx.build.stages[src_stage].name or str(src_stage)
             x = installs[0]
-            where = ctx.locate_command(step.instruction.node, x.argv)
+            where = ctx.locate_install(step, x)
             yield ctx.at(
                 CODE,
                 step.instruction.node,

@@ -101,7 +101,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
             node = step.instruction.node
             flag = _FLAG.get(x.manager)
             fix = None
-            where = ctx.locate_command(node, x.argv)
+            where = ctx.locate_install(step, x)
             # as root, a mount (owned by root) serves the cache folder the install uses
             mount = d if x.manager in _MOUNTABLE and d and d.startswith("/") and "$" not in d else None
             if any(y.manager == x.manager and pkgcache.disabled_by(step, y) for y in a.installs):

@@ -202,6 +202,6 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                             msg = f"`{' '.join(x.argv[:3])}` resolves the project's dependencies again although {', '.join(locks)} pins them"
                             hint = "install the lock first (uv sync --locked, poetry install, pip install -r requirements.txt), then the project with --no-deps"
                 if msg:
-                    where = ctx.locate_command(node, x.argv)
+                    where = ctx.locate_install(step, x)
                     yield ctx.at(CODE, node, msg, hint=hint or "", fix=fix or Fix("unsafe", hint or ""),
                                  line=where[0] if where else None, column=where[1] if where else None)  # fmt: skip
