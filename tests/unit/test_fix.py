@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -390,6 +391,27 @@ def test_line_origins(edits, origins):
     made = [TextEdit(*e) for e in edits]
     assert line_origins(text, made) == origins
     assert len(apply_edits(text, made).split("\n")) == len(origins)
+
+
+def test_the_diff_is_a_patch_git_applies_to_files_without_a_last_newline(tmp_path, monkeypatch):
+    """A file whose last line has no newline: the diff says so as git does (the line after it
+    was glued on: '-.git+.git'), and ``git apply`` makes the files ``fix`` would write."""
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
+                                         "RUN pip install -r requirements.txt\nCOPY . .")  # fmt: skip
+    (tmp_path / "requirements.txt").write_text("flask==3.0.0\n")
+    (tmp_path / ".dockerignore").write_text(".git")
+    monkeypatch.chdir(tmp_path)
+    patch = run_cli(["fix", ".", "--diff"]).stdout
+    assert "-.git\n\\ No newline at end of file\n+.git\n" in patch
+    expected = tmp_path / "expected"
+    expected.mkdir()
+    for name in ("Dockerfile", "requirements.txt", ".dockerignore"):
+        (expected / name).write_bytes((tmp_path / name).read_bytes())
+    assert run_cli(["fix", str(expected)]).exit_code == 0
+    applied = subprocess.run(["git", "apply", "-"], input=patch, text=True, cwd=tmp_path, capture_output=True, check=False)
+    assert applied.returncode == 0, applied.stderr
+    for name in ("Dockerfile", ".dockerignore"):
+        assert (tmp_path / name).read_bytes() == (expected / name).read_bytes(), name
 
 
 def test_fix_takes_the_build_args_check_takes(tmp_path):

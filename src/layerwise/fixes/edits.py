@@ -175,14 +175,14 @@ def move_after(df: Dockerfile, node: Node, anchor: Node) -> list[TextEdit]:
 def unified_diff(path: str, old: str, new: str) -> str:
     import difflib  # only when a diff is shown (start-up cost of check, #17)
 
-    return "".join(
-        difflib.unified_diff(
-            old.splitlines(keepends=True),
-            new.splitlines(keepends=True),
-            fromfile=f"a/{path}",
-            tofile=f"b/{path}",
-        )
-    )
+    out = []
+    for line in difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}"
+    ):
+        out.append(line)
+        if not line.endswith("\n"):  # a last line without its newline: said as git says it
+            out.append("\n\\ No newline at end of file\n")
+    return "".join(out)
 
 
 def write_atomic(path: str | os.PathLike[str], text: str, *, bom: bool = False) -> None:
