@@ -21,6 +21,20 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"
 
+#: a project whose version comes from git (hatch-vcs): its build reads .git
+HATCH_VCS = """\
+[build-system]
+requires = ["hatchling", "hatch-vcs"]
+build-backend = "hatchling.build"
+
+[project]
+name = "app"
+dynamic = ["version"]
+
+[tool.hatch.version]
+source = "vcs"
+"""
+
 
 def shared_dir() -> Path:
     """The folder holding ``conformance/`` and ``corpus/``: LAYERWISE_SHARED, else tests/data."""

@@ -9,20 +9,7 @@ import pytest
 import layerwise
 from layerwise.analyses.gitversion import tracked_files, vcs_plugin
 from layerwise.analyses.project import ProjectContext
-from tests.shared import committed_repo, git
-
-HATCH_VCS = """\
-[build-system]
-requires = ["hatchling", "hatch-vcs"]
-build-backend = "hatchling.build"
-
-[project]
-name = "app"
-dynamic = ["version"]
-
-[tool.hatch.version]
-source = "vcs"
-"""
+from tests.shared import HATCH_VCS, committed_repo, git
 
 
 def _write(files):

@@ -43,18 +43,6 @@ def test_build_file_names_match_as_fnmatch_does():
     same()
 
 
-HATCH_VCS = """\
-[build-system]
-requires = ["hatchling", "hatch-vcs"]
-build-backend = "hatchling.build"
-
-[project]
-name = "app"
-dynamic = ["version"]
-
-[tool.hatch.version]
-source = "vcs"
-"""
 VCS_DF = "FROM python:3.12-slim\nCOPY . /build\nWORKDIR /build\nRUN pip install --no-cache-dir .\n"
 
 
@@ -64,7 +52,7 @@ def test_no_tracked_file_left_out_while_the_build_reads_git_for_its_version(tmp_
     turns dirty. The fix leaves the tracked files out (an untracked one may still go)."""
     import layerwise
     from layerwise.fixes import fix_project
-    from tests.shared import committed_repo
+    from tests.shared import HATCH_VCS, committed_repo
 
     def write(root):
         for rel, text in {"pyproject.toml": HATCH_VCS, "app/__init__.py": "", "Dockerfile": VCS_DF,

@@ -1,3 +1,4 @@
+from tests.shared import HATCH_VCS
 from tests.unit.rules.helpers import catches, passes
 
 CODE = "LW303"
@@ -88,18 +89,6 @@ def test_a_junk_folder_copied_by_name_is_not_junk_but_what_is_below_a_copied_fol
             {".dockerignore": "", "src/m.py": "", "src/__pycache__/m.pyc": "x"}, line=3)  # fmt: skip
 
 
-HATCH_VCS = """\
-[build-system]
-requires = ["hatchling", "hatch-vcs"]
-build-backend = "hatchling.build"
-
-[project]
-name = "app"
-dynamic = ["version"]
-
-[tool.hatch.version]
-source = "vcs"
-"""
 VCS_BUILD = """\
 FROM python:3.12-slim
 RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*
