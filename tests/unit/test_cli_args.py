@@ -144,5 +144,5 @@ def test_the_console_script_exits_fast_with_its_output_and_at_exit_functions(tmp
     assert out.returncode == status, out.stderr
     assert out.stderr.endswith("at-exit ran\n")  # and nothing was torn down after
     if args == ["rules"]:
-        assert all(code in out.stdout for code in ("LW001", "LW101", "LW608"))  # its last lines too
+        assert all(code in out.stdout for code in ("LW001", "LW101", "LW609"))  # its last lines too
         assert out.stdout.endswith("C needs the build context\n")

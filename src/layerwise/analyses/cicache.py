@@ -34,7 +34,7 @@ def ci_text(ctx: RuleContext, build: CiBuild) -> str:
     return ci.texts.get(build.path, "") if ci is not None else ""
 
 
-def _target_stage(ctx: RuleContext, build: CiBuild) -> Stage | None:
+def target_stage(ctx: RuleContext, build: CiBuild) -> Stage | None:
     stages = ctx.build.stages
     if not stages:
         return None
@@ -63,7 +63,7 @@ class BuilderInstall(Frozen):
 
 
 def install_in_builder(ctx: RuleContext, build: CiBuild) -> BuilderInstall | None:
-    target = _target_stage(ctx, build)
+    target = target_stage(ctx, build)
     if target is None:
         return None
     shipped = {s.index for s in ctx.lineage(target)}
@@ -83,7 +83,7 @@ def install_in_builder(ctx: RuleContext, build: CiBuild) -> BuilderInstall | Non
 
 def cache_mount_install(ctx: RuleContext, build: CiBuild) -> Step | None:
     """The first dependency install of the built stages that downloads into a cache mount."""
-    target = _target_stage(ctx, build)
+    target = target_stage(ctx, build)
     if target is None:
         return None
     for stage in ctx.build.needed_stages(target.index):

@@ -167,6 +167,9 @@ RULES: tuple[Rule, ...] = (
     Rule("LW608", "ci-cache-export-unsupported", "lw608_ci_cache_export_unsupported", "error", fix="per-finding",
          needs_context=True, needs_ci=True,
          summary="A CI build exports a cache the default docker driver cannot export"),
+    Rule("LW609", "ci-volatile-build-arg", "lw609_ci_volatile_build_arg", "warning", fix=None,
+         needs_context=True, needs_ci=True,
+         summary="A build argument CI changes on every build is declared before the dependency install"),
 )
 
 _BY_CODE = {r.code: r for r in RULES}
