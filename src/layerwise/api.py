@@ -310,21 +310,50 @@ class ProjectExplanation(Record):
         self.warnings: list[str] = [] if warnings is None else warnings
 
 
+def _ci_builds_of(path: str, dockerfile: str):
+    """(the project's CI model, its builds of ``dockerfile``)."""
+    import os
+
+    from layerwise.ci import load_ci
+
+    ci = load_ci(path)
+    me = os.path.realpath(dockerfile)
+    return ci, [b for b in ci.builds if b.dockerfile is not None
+                and os.path.realpath(os.path.join(ci.root or ".", b.dockerfile)) == me]  # fmt: skip
+
+
+def ci_volatile_args(path: str, dockerfile: str, text: bytes, given) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """The build arguments that a CI build of ``dockerfile`` (whose ``text`` declares them)
+    sets to a value that changes on every build (its commit's SHA, run number, date; not a
+    version, which changes with a release only; none of ``given``): their values for the
+    build before and for this one (two different ones), and what the prediction assumes."""
+    import re
+
+    from layerwise.analyses.cicache import volatile_args
+
+    before: dict[str, str] = {}
+    after: dict[str, str] = {}
+    said: list[str] = []
+    for b in _ci_builds_of(path, dockerfile)[1]:
+        for name, (what, when) in volatile_args(b).items():
+            if name in given or name in after or when == "every release":
+                continue
+            if not re.search(rb"(?im)^[ \t]*ARG[ \t]+" + re.escape(name.encode()) + rb"\b", text):
+                continue  # (an argument the Dockerfile does not declare is not used)
+            before[name], after[name] = f"<{what} of the build before>", f"<{what} of this build>"
+            said.append(f"{b.path}:{b.pos.line} sets the build argument {name} to {what}: a new value with {when}")
+    return before, after, said
+
+
 def ci_cache_mode(path: str, dockerfile: str) -> tuple[str, str]:
     """The cache a fresh CI runner imports for ``dockerfile``, from the project's CI builds of
     it: the mode of the export that a build's ``cache-from`` reads (``max`` or ``min``; the
     first build of the Dockerfile whose import some CI build exports), else ``none`` (no
     ``cache-from``, or one that no CI build exports: the import finds nothing); with where
     that was read. Without a CI build of it: ``max`` (the recommended setup)."""
-    import os
-
     from layerwise.analyses.cicache import exporters
-    from layerwise.ci import load_ci
 
-    ci = load_ci(path)
-    me = os.path.realpath(dockerfile)
-    builds = [b for b in ci.builds if b.dockerfile is not None
-              and os.path.realpath(os.path.join(ci.root or ".", b.dockerfile)) == me]  # fmt: skip
+    ci, builds = _ci_builds_of(path, dockerfile)
     if not builds:
         return "max", "no CI build of this Dockerfile found: assumed; --cache-mode to change"
     for b in builds:
@@ -405,8 +434,10 @@ def explain_project(
         old = git_folder_moved(path, old, before, after) or old  # (a .git sent: another commit's)
         if dockerfile_text is not None:
             new = _with_dockerfile_text(new, path, dockerfile_text.encode())
-        old_build = resolve(parse_bytes(old.dockerfile_text, old.dockerfile_path), args)
-        new_build = resolve(parse_bytes(new.dockerfile_text, new.dockerfile_path), args)
+        old_args, new_args, volatile = (ci_volatile_args(path, new.dockerfile_path, new.dockerfile_text, args)
+                                        if ci else ({}, {}, []))  # fmt: skip
+        old_build = resolve(parse_bytes(old.dockerfile_text, old.dockerfile_path), {**args, **old_args})
+        new_build = resolve(parse_bytes(new.dockerfile_text, new.dockerfile_path), {**args, **new_args})
         result = explain(old_build, old.files, new_build, new.files, builder=builder, target=target,
                          no_cache=no_cache)  # fmt: skip
     if ci:
@@ -414,6 +445,7 @@ def explain_project(
 
         mode, source = (cache_mode, "--cache-mode") if cache_mode else ci_cache_mode(path, new.dockerfile_path)
         result = fresh_runner(result, new_build, mode, target=target, source=source)
+        result.assumptions.extend(volatile)
     if timings:
         from layerwise.analyses.timings import load_timings
 

@@ -127,6 +127,33 @@ def test_the_mode_is_the_export_s_that_the_import_reads(states, first, second, e
     assert all(part in said for part in expect) and said.endswith(expect[-1]), said
 
 
+@pytest.mark.parametrize(("where", "install"), [("before", "rebuilt"), ("after", "cached")])
+def test_a_build_arg_ci_sets_to_the_commit_changes_on_every_build(tmp_path, where, install):
+    """``build-args: BUILD_COMMIT=${{ github.sha }}``: each CI build passes another value, which
+    every RUN after ``ARG BUILD_COMMIT`` sees (engine scenarios 18 and 60): declared before the
+    install, the install reruns; after it, it stays cached (LW609 says the same)."""
+    arg = "ARG BUILD_COMMIT\nENV APP_BUILD_COMMIT=$BUILD_COMMIT\n"
+    deps = "COPY requirements.txt .\nRUN cat requirements.txt\n"
+    (tmp_path / "Dockerfile").write_text("FROM busybox\n" + (arg + deps if where == "before" else deps + arg)
+                                         + "COPY app.py .\n")  # fmt: skip
+    (tmp_path / "requirements.txt").write_text("flask==3.0.3\n")
+    (tmp_path / "app.py").write_text("print(1)\n")
+    wf = tmp_path / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    (wf / "ci.yml").write_text(
+        "on: push\njobs:\n  image:\n    runs-on: x\n    steps:\n      - uses: docker/setup-buildx-action@v3\n"
+        + _STEP.format("build-args: BUILD_COMMIT=${{ github.sha }}\n          cache-from: type=gha\n"
+                       "          cache-to: type=gha,mode=max"))  # fmt: skip
+    ci = explain_project(str(tmp_path), before=str(tmp_path), after=str(tmp_path), timings=False, ci=True)
+    run = next(s for s in ci.explanation.steps if s.instruction == "RUN cat requirements.txt")
+    assert run.status == install
+    if install == "rebuilt":
+        assert "BUILD_COMMIT" in run.cause.message
+    assert any("BUILD_COMMIT to the commit's SHA" in a for a in ci.explanation.assumptions)
+    plain = explain_project(str(tmp_path), before=str(tmp_path), after=str(tmp_path), timings=False)
+    assert {s.status for s in plain.explanation.steps if s.kind != "from"} <= {"cached", "metadata"}
+
+
 def test_cli_json_has_the_same_shape(states, capsys):
     from layerwise.cli import main
 

@@ -9,6 +9,8 @@ some build of the repository exports the cache that another imports.
 
 from __future__ import annotations
 
+import re
+
 from layerwise.analyses.findings import Finding, Fix
 from layerwise.parse.instructions import Add, Copy, Run
 from layerwise.records import Frozen
@@ -94,6 +96,34 @@ def cache_mount_install(ctx: RuleContext, build: CiBuild) -> Step | None:
             if any(i.downloads and not i.tools_only for i in ctx.analysis(step).installs):
                 return step
     return None
+
+
+# (what the value is, when it changes, pattern of the CI expression or shell text giving it)
+_VOLATILE = (
+    ("the commit's SHA", "every commit",
+     r"github\.sha|GITHUB_SHA|head_commit\.id|pull_request\.head\.sha|CI_COMMIT_(SHORT_)?SHA"
+     r"|\$\(\s*git\s+(rev-parse|describe|log)\b|BUILD_COMMIT|GIT_COMMIT|COMMIT_SHA"),
+    ("the run's number", "every build",
+     r"github\.run_(id|number|attempt)|GITHUB_RUN_(ID|NUMBER)|CI_PIPELINE_I?ID|CI_JOB_ID|BUILD_NUMBER"),
+    ("a date", "every build", r"\$\(\s*date\b|BUILD_DATE|TIMESTAMP|\bnow\(\)"),
+    ("the version", "every release",
+     r"github\.ref_name|release\.tag_name|CI_COMMIT_TAG|outputs\.version\b|outputs\.tags?\b|inputs\.(tag|version)\b"),
+)  # fmt: skip
+
+
+def volatile_value(value: str) -> tuple[str, str] | None:
+    """(what the value is, when it changes) for a value that changes on every build or
+    release; None for one that may stay (a literal, a branch name, an input of the workflow)."""
+    for what, when, pattern in _VOLATILE:
+        if re.search(pattern, value, re.I):
+            return what, when
+    return None
+
+
+def volatile_args(build: CiBuild) -> dict[str, tuple[str, str]]:
+    """The build arguments ``build`` sets to a value that changes on every build or release:
+    name -> (what the value is, when it changes)."""
+    return {k: v for k, value in build.build_args.items() if (v := volatile_value(value)) is not None}
 
 
 def same_cache(a: CacheSpec, b: CacheSpec) -> bool:

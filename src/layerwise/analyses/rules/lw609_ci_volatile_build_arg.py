@@ -51,32 +51,10 @@ from layerwise.records import replace
 
 CODE = "LW609"
 
-# (what the value is, when it changes, pattern of the CI expression or shell text giving it)
-_VOLATILE = (
-    ("the commit's SHA", "every commit",
-     r"github\.sha|GITHUB_SHA|head_commit\.id|pull_request\.head\.sha|CI_COMMIT_(SHORT_)?SHA"
-     r"|\$\(\s*git\s+(rev-parse|describe|log)\b|BUILD_COMMIT|GIT_COMMIT|COMMIT_SHA"),
-    ("the run's number", "every build",
-     r"github\.run_(id|number|attempt)|GITHUB_RUN_(ID|NUMBER)|CI_PIPELINE_I?ID|CI_JOB_ID|BUILD_NUMBER"),
-    ("a date", "every build", r"\$\(\s*date\b|BUILD_DATE|TIMESTAMP|\bnow\(\)"),
-    ("the version", "every release",
-     r"github\.ref_name|release\.tag_name|CI_COMMIT_TAG|outputs\.version\b|outputs\.tags?\b|inputs\.(tag|version)\b"),
-)  # fmt: skip
-
-
-def _volatile(value: str) -> tuple[str, str] | None:
-    """(what the value is, when it changes) for a value that changes on every build or
-    release; None for one that may stay (a literal, a branch name, an input of the workflow)."""
-    for what, when, pattern in _VOLATILE:
-        if re.search(pattern, value, re.I):
-            return what, when
-    return None
-
-
 def check(ctx: RuleContext) -> Iterator[Finding]:
     said: set[tuple[int, str]] = set()  # (ARG line, argument): one finding for many builds
     for build in ctx.ci_builds():
-        volatile = {k: v for k, value in build.build_args.items() if (v := _volatile(value)) is not None}
+        volatile = cicache.volatile_args(build)
         if not volatile:
             continue
         target = cicache.target_stage(ctx, build)
