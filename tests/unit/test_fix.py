@@ -395,13 +395,15 @@ def test_line_origins(edits, origins):
 
 def test_the_diff_is_a_patch_git_applies_to_files_without_a_last_newline(tmp_path, monkeypatch):
     """A file whose last line has no newline: the diff says so as git does (the line after it
-    was glued on: '-.git+.git'), and ``git apply`` makes the files ``fix`` would write."""
+    was glued on: '-.git+.git'), its files are named from the current folder (an absolute
+    path after a/ is refused), and ``git apply`` makes the files ``fix`` would write."""
     (tmp_path / "Dockerfile").write_text("FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
                                          "RUN pip install -r requirements.txt\nCOPY . .")  # fmt: skip
     (tmp_path / "requirements.txt").write_text("flask==3.0.0\n")
     (tmp_path / ".dockerignore").write_text(".git")
-    monkeypatch.chdir(tmp_path)
-    patch = run_cli(["fix", ".", "--diff"]).stdout
+    monkeypatch.chdir(tmp_path)  # (the project given by its absolute path: the patch names files from here)
+    patch = run_cli(["fix", str(tmp_path), "--diff"]).stdout
+    assert patch.startswith("--- a/Dockerfile\n+++ b/Dockerfile\n"), patch
     assert "-.git\n\\ No newline at end of file\n+.git\n" in patch
     expected = tmp_path / "expected"
     expected.mkdir()

@@ -175,6 +175,10 @@ def move_after(df: Dockerfile, node: Node, anchor: Node) -> list[TextEdit]:
 def unified_diff(path: str, old: str, new: str) -> str:
     import difflib  # only when a diff is shown (start-up cost of check, #17)
 
+    if os.path.isabs(path):  # (a/ + an absolute path: a patch git apply refuses)
+        below = os.path.relpath(path)
+        if below != os.pardir and not below.startswith(os.pardir + os.sep):
+            path = below  # relative to the current folder, where the patch applies
     out = []
     for line in difflib.unified_diff(
         old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}"
