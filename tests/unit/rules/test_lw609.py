@@ -79,3 +79,10 @@ def test_the_stage_that_declares_it_is_the_one_reported():
                "FROM python:3.12-slim\nCOPY --from=builder /install /usr/local\nARG GIT_SHA\nCOPY . /app\n")  # fmt: skip
     (f,) = catches(CODE, {WF: workflow("GIT_SHA=${{ github.sha }}")}, dockerfile=builder)
     assert f.line == 2
+
+
+def test_an_argument_named_with_any_characters():
+    """A name is matched as text (``A(B`` made the rule fail with a regex error)."""
+    odd = DOCKERFILE.replace("BUILD_COMMIT", "A(B")
+    (f,) = catches(CODE, {WF: workflow("A(B=${{ github.sha }}")}, dockerfile=odd)
+    assert "ARG A(B" in f.message

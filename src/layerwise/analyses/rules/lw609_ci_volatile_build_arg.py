@@ -72,7 +72,7 @@ def check(ctx: RuleContext) -> Iterator[Finding]:
                     if not any(i.downloads and not i.tools_only for i in ctx.analysis(step).installs):
                         continue
                     for name, arg_step in declared.items():
-                        if (arg_step.line, name) in said or re.search(rf"\$\{{?{name}\b", inst.original):
+                        if (arg_step.line, name) in said or re.search(r"\$\{?" + re.escape(name) + r"\b", inst.original):
                             continue  # (an install that uses it must run again: Radicale[...] @ .../${VERSION}.tar.gz)
                         said.add((arg_step.line, name))
                         what, when = volatile[name]
