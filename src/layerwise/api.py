@@ -310,20 +310,8 @@ class ProjectExplanation(Record):
         self.warnings: list[str] = [] if warnings is None else warnings
 
 
-def _ci_builds_of(path: str, dockerfile: str):
-    """(the project's CI model, its builds of ``dockerfile``)."""
-    import os
-
-    from layerwise.ci import load_ci
-
-    ci = load_ci(path)
-    me = os.path.realpath(dockerfile)
-    return ci, [b for b in ci.builds if b.dockerfile is not None
-                and os.path.realpath(os.path.join(ci.root or ".", b.dockerfile)) == me]  # fmt: skip
-
-
-def ci_volatile_args(path: str, dockerfile: str, text: bytes, given) -> tuple[dict[str, str], dict[str, str], list[str]]:
-    """The build arguments that a CI build of ``dockerfile`` (whose ``text`` declares them)
+def ci_volatile_args(ci, dockerfile: str, text: bytes, given) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """The build arguments that a CI build (of the CI model ``ci``) of ``dockerfile`` (whose ``text`` declares them)
     sets to a value that changes on every build (its commit's SHA, run number, date; not a
     version, which changes with a release only; none of ``given``): their values for the
     build before and for this one (two different ones), and what the prediction assumes."""
@@ -334,7 +322,7 @@ def ci_volatile_args(path: str, dockerfile: str, text: bytes, given) -> tuple[di
     before: dict[str, str] = {}
     after: dict[str, str] = {}
     said: list[str] = []
-    for b in _ci_builds_of(path, dockerfile)[1]:
+    for b in ci.builds_of(dockerfile):
         for name, (what, when) in volatile_args(b).items():
             if name in given or name in after or when == "every release":
                 continue
@@ -345,15 +333,18 @@ def ci_volatile_args(path: str, dockerfile: str, text: bytes, given) -> tuple[di
     return before, after, said
 
 
-def ci_cache_mode(path: str, dockerfile: str) -> tuple[str, str]:
+def ci_cache_mode(path: str, dockerfile: str, ci=None) -> tuple[str, str]:
     """The cache a fresh CI runner imports for ``dockerfile``, from the project's CI builds of
     it: the mode of the export that a build's ``cache-from`` reads (``max`` or ``min``; the
     first build of the Dockerfile whose import some CI build exports), else ``none`` (no
     ``cache-from``, or one that no CI build exports: the import finds nothing); with where
-    that was read. Without a CI build of it: ``max`` (the recommended setup)."""
+    that was read. Without a CI build of it: ``max`` (the recommended setup). ``ci``: the
+    project's CI model when it was read already."""
     from layerwise.analyses.cicache import exporters
+    from layerwise.ci import load_ci
 
-    ci, builds = _ci_builds_of(path, dockerfile)
+    ci = load_ci(path) if ci is None else ci
+    builds = ci.builds_of(dockerfile)
     if not builds:
         return "max", "no CI build of this Dockerfile found: assumed; --cache-mode to change"
     for b in builds:
@@ -434,8 +425,13 @@ def explain_project(
         old = git_folder_moved(path, old, before, after) or old  # (a .git sent: another commit's)
         if dockerfile_text is not None:
             new = _with_dockerfile_text(new, path, dockerfile_text.encode())
-        old_args, new_args, volatile = (ci_volatile_args(path, new.dockerfile_path, new.dockerfile_text, args)
-                                        if ci else ({}, {}, []))  # fmt: skip
+        if ci:
+            from layerwise.ci import load_ci
+
+            ci_model = load_ci(path)  # (read once: the build args here, the cache mode below)
+            old_args, new_args, volatile = ci_volatile_args(ci_model, new.dockerfile_path, new.dockerfile_text, args)
+        else:
+            old_args, new_args, volatile = {}, {}, []
         old_build = resolve(parse_bytes(old.dockerfile_text, old.dockerfile_path), {**args, **old_args})
         new_build = resolve(parse_bytes(new.dockerfile_text, new.dockerfile_path), {**args, **new_args})
         result = explain(old_build, old.files, new_build, new.files, builder=builder, target=target,
@@ -443,7 +439,8 @@ def explain_project(
     if ci:
         from layerwise.analyses.fresh_runner import fresh_runner
 
-        mode, source = (cache_mode, "--cache-mode") if cache_mode else ci_cache_mode(path, new.dockerfile_path)
+        mode, source = ((cache_mode, "--cache-mode") if cache_mode
+                        else ci_cache_mode(path, new.dockerfile_path, ci=ci_model))  # fmt: skip
         result = fresh_runner(result, new_build, mode, target=target, source=source)
         result.assumptions.extend(volatile)
     if timings:

@@ -6,21 +6,15 @@ a line more), so ``COPY .`` rebuilds on the engine. ``explain --before REV`` pre
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from layerwise.api import explain_project
 from tests.engine.scenarios import Outcome, compare, unique_bases
+from tests.shared import git
 
 pytestmark = pytest.mark.engine
 
 DOCKERFILE = "FROM busybox\nWORKDIR /app\nCOPY app.py .\nCOPY . /app\nRUN ls -a /app\n"
-
-
-def git(cwd, *args):
-    subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=cwd, check=True,
-                   capture_output=True)  # fmt: skip
 
 
 @pytest.mark.parametrize("ignore", [None, ".git\n"], ids=["git-sent", "git-excluded"])

@@ -5,8 +5,6 @@ edited, the prediction made from git (``--before HEAD``), and the tree built aga
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from layerwise.analyses.explain import explain
@@ -14,15 +12,11 @@ from layerwise.context.states import load_state
 from layerwise.parse import parse_bytes
 from layerwise.resolve.stages import resolve
 from tests.engine.scenarios import Outcome, compare, unique_bases
+from tests.shared import git
 
 pytestmark = pytest.mark.engine
 
 DOCKERFILE = "FROM busybox\nCOPY . /app\nRUN ls -R /app\n"
-
-
-def git(cwd, *args):
-    subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=cwd, check=True,
-                   capture_output=True)  # fmt: skip
 
 
 @pytest.mark.parametrize(("before", "after"), [

@@ -38,7 +38,8 @@ _JS_VALUED = frozenset({"--cache", "--prefix", "--registry", "--loglevel", "--us
                         "--global-dir", "--dir", "-C"})  # fmt: skip
 
 # (compiled on first use, by re's cache: not at every check's start-up)
-_PY = r"^(?:.*/)?python(?:3(?:\.\d+)?)?$"
+#: a Python interpreter as a command names it
+PYTHON = r"^(?:.*/)?python(?:3(?:\.\d+)?)?$"
 _PIP = r"^(?:.*/)?pip(?:3(?:\.\d+)?)?$"
 
 
@@ -64,7 +65,7 @@ def classify(argv: list[str]) -> Install | str | None:
     if not bare:
         return "free"
     cmd = posixpath.basename(bare[0])
-    if re.match(_PY, bare[0]) and bare[1:3] == ["-m", "venv"]:
+    if re.match(PYTHON, bare[0]) and bare[1:3] == ["-m", "venv"]:
         return "free"
     if re.match(_PIP, bare[0]) and bare[1:2] in (["config"], ["--version"], ["list"], ["freeze"]):
         return "free"

@@ -139,12 +139,6 @@ def move_safety(between, run_text: str, *, past_context_free_runs: bool = False)
 # below map the analysed text back to the file, character by character, and split it with the
 # analysis' own lexer, so every word of every command has its span in the file.
 
-#: shell words that start a command but are not part of it (as split_commands drops them)
-_KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "}", "fi", "done"})
-_SHELLS = frozenset({"sh", "bash", "dash", "ash"})
-_SH_C = frozenset({"-c", "-ec", "-xc", "-exc", "-lc"})
-
-
 def _instruction_text(df: Dockerfile, node: Node) -> tuple[str, list[int], int]:
     """The shell text of a shell-form RUN's instruction line(s) (after ``RUN`` and its flags), as
     the parser joins it: a continuation's escape and line ending removed, comment and blank lines
@@ -222,6 +216,7 @@ def _commands_of(text: str, offsets: list[int | None]) -> list[list[tuple[str, i
     """Simple commands of a mapped shell text as split_commands and analyse_run make them (the
     script of ``sh -c "..."`` in place of that command), each word (unquoted) with its (start,
     end) in the file, or (None, None) when not known; [] when the text cannot be tokenised."""
+    from layerwise.analyses import installs
     from layerwise.analyses.installs import _QUOTING, _SHLEX_PIECE, _SHLEX_TOKEN, _unquote_piece, strip_prefix
 
     words: list[list[tuple[str, int | None, int | None, str, int]]] = [[]]
@@ -239,12 +234,12 @@ def _commands_of(text: str, offsets: list[int | None]) -> list[list[tuple[str, i
         words[-1].append((word, s, None if e is None else e + 1, token, m.start(1)))
     out: list[list[tuple[str, int | None, int | None]]] = []
     for argv in words:
-        while argv and argv[0][0] in _KEYWORDS:
+        while argv and argv[0][0] in installs.SHELL_KEYWORDS:
             argv = argv[1:]
         if not argv:
             continue
         bare, _ = strip_prefix([w[0] for w in argv])
-        if len(bare) >= 3 and posixpath.basename(bare[0]) in _SHELLS and bare[1] in _SH_C:
+        if len(bare) >= 3 and posixpath.basename(bare[0]) in installs.SH_C_SHELLS and bare[1] in installs.SH_C_FLAGS:
             script = argv[len(argv) - len(bare) + 2]
             raw, at = script[3], script[4]
             inner: list[list[tuple[str, int | None, int | None]]] = []

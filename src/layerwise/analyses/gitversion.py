@@ -21,6 +21,8 @@ import posixpath
 import re
 
 from layerwise.analyses import copies
+from layerwise.analyses.commands import PYTHON
+from layerwise.analyses.installs import requirement_name
 from layerwise.parse.instructions import Arg, Run
 
 TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing at start-up)
@@ -43,13 +45,7 @@ _BUILDERS = {("uv", "build"): {"-o", "--out-dir", "--package", "-p", "--python",
              ("pyproject-build",): {"-o", "--outdir", "-C", "--config-setting"},
              ("poetry", "build"): None, ("pdm", "build"): None, ("hatch", "build"): None, ("flit", "build"): None,
              ("rye", "build"): None}  # fmt: skip
-_PY = re.compile(r"^(.*/)?python(3(\.\d+)?)?$")
 _ARCHIVE = (".whl", ".tar.gz", ".zip", ".tgz", ".tar.bz2")
-
-
-def _requirement_name(req: str) -> str:
-    m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req)
-    return re.sub(r"[-_.]+", "-", m.group(1)).lower() if m else ""
 
 
 def vcs_plugin(project: ProjectContext, rel_dir: str) -> str | None:
@@ -68,7 +64,7 @@ def _vcs_plugin(project: ProjectContext, rel_dir: str) -> str | None:
     data = project.pyproject_at(at("pyproject.toml")) or {}
     system = data.get("build-system") if isinstance(data.get("build-system"), dict) else {}
     for req in system.get("requires") or ():  # type: ignore[union-attr]
-        name = _requirement_name(req)
+        name = requirement_name(req)
         if name in _PLUGINS:
             return name
     backend = system.get("build-backend")  # type: ignore[union-attr]
@@ -127,7 +123,7 @@ def project_builds(ctx: RuleContext, step) -> list[tuple[str, dict[str, str]]]:
         argv, env = strip_prefix(argv)
         if not argv:
             continue
-        words = ["python", *argv[1:]] if _PY.match(argv[0]) else [posixpath.basename(argv[0]), *argv[1:]]
+        words = ["python", *argv[1:]] if re.match(PYTHON, argv[0]) else [posixpath.basename(argv[0]), *argv[1:]]
         for start, value_opts in _BUILDERS.items():
             if tuple(words[: len(start)]) != start:
                 continue

@@ -25,6 +25,11 @@ _PIP = re.compile(r"^(?:.*/)?pip(?:3(?:\.\d+)?)?(?:\.exe)?$", re.I)
 _WRAPPERS = frozenset({"sudo", "exec", "env", "time", "nice", "nohup", "command", "xargs"})
 _HEREDOC_ONLY = r"""^\s*<<-?\s*(["']?)[A-Za-z0-9_.-]+\1\s*$"""  # (compiled on first use)
 _SHELLS = frozenset({"sh", "bash", "/bin/sh", "/bin/bash", "/usr/bin/env", "dash", "ash", "zsh"})
+#: shell words that start a command but are not part of it (split_commands drops them)
+SHELL_KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "}", "fi", "done"})
+#: ``sh -c SCRIPT``: the shells and flags whose script argument analyse_run reads as commands
+SH_C_SHELLS = frozenset({"sh", "bash", "dash", "ash"})
+SH_C_FLAGS = frozenset({"-c", "-ec", "-xc", "-exc", "-lc"})
 
 # pip options that take a value (so the value is not a requirement)
 _PIP_VALUE_OPTS = frozenset(
@@ -145,7 +150,7 @@ def run_text(run: Run) -> str:
             text += "\n" + "\n".join(h.content for h in run.files)
         return text
     argv = list(run.cmd_line)
-    if len(argv) >= 3 and posixpath.basename(argv[0]) in ("sh", "bash", "dash", "ash") and argv[1] in ("-c", "-ec", "-ex", "-exc", "-lc", "-xc"):
+    if len(argv) >= 3 and posixpath.basename(argv[0]) in SH_C_SHELLS and (argv[1] in SH_C_FLAGS or argv[1] == "-ex"):
         return argv[2]
     return shlex.join(argv)
 
@@ -205,7 +210,7 @@ def split_commands(text: str) -> list[list[str]] | None:
     # shell keywords that start a command: if/then/do... are not part of it
     cleaned = []
     for argv in out:
-        while argv and argv[0] in ("if", "then", "else", "elif", "do", "while", "until", "!", "{", "}", "fi", "done"):
+        while argv and argv[0] in SHELL_KEYWORDS:
             argv = argv[1:]
         if argv:
             cleaned.append(argv)
@@ -443,7 +448,7 @@ def analyse_run(run: Run) -> RunAnalysis:
     expanded: list[list[str]] = []
     for argv in commands:  # ``bash -c "pip install ..."``: the script's commands too
         bare, _ = strip_prefix(argv)
-        if len(bare) >= 3 and posixpath.basename(bare[0]) in ("sh", "bash", "dash", "ash") and bare[1] in ("-c", "-ec", "-xc", "-exc", "-lc"):
+        if len(bare) >= 3 and posixpath.basename(bare[0]) in SH_C_SHELLS and bare[1] in SH_C_FLAGS:
             inner = split_commands(bare[2])
             if inner:
                 expanded += inner

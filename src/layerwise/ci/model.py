@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass, field
 
 
@@ -138,3 +139,9 @@ class CiProject:
     errors: list[CiError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)  # path -> text (code frames, edits)
+
+    def builds_of(self, dockerfile: str) -> list[CiBuild]:
+        """The builds of ``dockerfile`` (their ``file``/``-f`` resolves to it)."""
+        me = os.path.realpath(dockerfile)
+        return [b for b in self.builds if b.dockerfile is not None
+                and os.path.realpath(os.path.join(self.root or ".", b.dockerfile)) == me]  # fmt: skip

@@ -143,9 +143,7 @@ class RuleContext:
             return []
         import os
 
-        me = os.path.realpath(os.fspath(self.project.dockerfile_path or self.path))
-        return [b for b in ci.builds if b.dockerfile is not None
-                and os.path.realpath(os.path.join(ci.root or ".", b.dockerfile)) == me]  # fmt: skip
+        return ci.builds_of(os.fspath(self.project.dockerfile_path or self.path))
 
     def lineage(self, stage: Stage) -> list[Stage]:
         """The stage and the stages it is built FROM, oldest first."""
